@@ -1,0 +1,55 @@
+import { CosmosClient, type CosmosClientOptions } from '@azure/cosmos';
+import { DefaultAzureCredential } from '@azure/identity';
+import https from 'node:https';
+
+export interface CosmosConnection {
+  endpoint: string;
+  /** An account key; without one the app signs in with its managed identity (Entra ID). */
+  key: string | undefined;
+}
+
+/** The well-known key of the Cosmos DB emulators; the embedded emulator accepts any key. */
+export const emulatorKey =
+  'C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU9DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw==';
+
+export function isLocalEndpoint(endpoint: string): boolean {
+  const { hostname } = new URL(endpoint);
+  return hostname === 'localhost' || hostname === '127.0.0.1' || hostname === '[::1]';
+}
+
+/**
+ * Builds the process's one CosmosClient, with a bounded request timeout and
+ * bounded retries on 429/503 so a dependency outage answers 503 quickly rather than hanging.
+ */
+export function createCosmosClient(
+  connection: CosmosConnection,
+  extra: Partial<CosmosClientOptions> = {},
+): CosmosClient {
+  const local = isLocalEndpoint(connection.endpoint);
+  // The SDK's own keep-alive agents serve http and real https; a local https emulator has a
+  // self-signed certificate. (Passing an agent for http would make the SDK refuse http.)
+  const agent =
+    local && connection.endpoint.startsWith('https:')
+      ? { agent: new https.Agent({ keepAlive: true, rejectUnauthorized: false }) }
+      : {};
+  const credentials =
+    connection.key !== undefined || local
+      ? { key: connection.key ?? emulatorKey }
+      : { aadCredentials: new DefaultAzureCredential() };
+  return new CosmosClient({
+    endpoint: connection.endpoint,
+    ...credentials,
+    ...agent,
+    connectionPolicy: {
+      // The emulators answer on one address only; a real account discovers its regions.
+      enableEndpointDiscovery: !local,
+      requestTimeout: 10_000,
+      retryOptions: {
+        maxRetryAttemptCount: 5,
+        fixedRetryIntervalInMilliseconds: 0,
+        maxWaitTimeInSeconds: 10,
+      },
+    },
+    ...extra,
+  });
+}

@@ -1,0 +1,243 @@
+import type { Container, ItemDefinition, OperationInput, SqlParameter } from '@azure/cosmos';
+import {
+  DependencyUnavailable,
+  WriteConflict,
+  type Page,
+  type PageRequest,
+  type Versioned,
+  type WriteOperation,
+} from '../../app/ports';
+import { validationFailed } from '../../domain/errors';
+
+interface CosmosLikeError {
+  code?: number | string;
+  statusCode?: number;
+  name?: string;
+  substatus?: number;
+}
+
+const networkErrorCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+]);
+
+function statusOf(error: unknown): number | undefined {
+  const e = error as CosmosLikeError;
+  if (typeof e?.code === 'number') return e.code;
+  if (typeof e?.statusCode === 'number') return e.statusCode;
+  return undefined;
+}
+
+/** True when Cosmos could not be reached or stayed unavailable after the SDK's retries. */
+export function isUnavailable(error: unknown): boolean {
+  const e = error as CosmosLikeError & { cause?: unknown };
+  if (typeof e?.code === 'string' && networkErrorCodes.has(e.code)) return true;
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return true;
+  const status = statusOf(error);
+  if (status === 408 || status === 429 || status === 503 || status === 449) return true;
+  if (e?.cause !== undefined && e.cause !== error) return isUnavailable(e.cause);
+  return false;
+}
+
+/** Runs a Cosmos call; an unreachable account becomes DependencyUnavailable (503). */
+export async function cosmosCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (isUnavailable(error)) throw new DependencyUnavailable('cosmos', { cause: error });
+    throw error;
+  }
+}
+
+function conflictFor(status: number | undefined, index: number): WriteConflict | null {
+  if (status === 409) return new WriteConflict('exists', index);
+  if (status === 412) return new WriteConflict('changed', index);
+  if (status === 404) return new WriteConflict('missing', index);
+  return null;
+}
+
+function toOperationInput<D extends ItemDefinition>(
+  operation: WriteOperation<D>,
+  partitionKey: string,
+): OperationInput {
+  switch (operation.op) {
+    case 'create':
+      return { operationType: 'Create', partitionKey, resourceBody: operation.document };
+    case 'upsert':
+      return { operationType: 'Upsert', partitionKey, resourceBody: operation.document };
+    case 'replace':
+      return {
+        operationType: 'Replace',
+        partitionKey,
+        id: String(operation.document.id),
+        ifMatch: operation.etag,
+        resourceBody: operation.document,
+      };
+    case 'delete':
+      return {
+        operationType: 'Delete',
+        partitionKey,
+        id: operation.id,
+        ...(operation.etag === undefined ? {} : { ifMatch: operation.etag }),
+      };
+  }
+}
+
+async function writeOne<D extends ItemDefinition>(
+  container: Container,
+  partitionKey: string,
+  operation: WriteOperation<D>,
+): Promise<string | null> {
+  switch (operation.op) {
+    case 'create':
+      return (await container.items.create(operation.document)).etag;
+    case 'upsert':
+      return (await container.items.upsert(operation.document)).etag;
+    case 'replace':
+      return (
+        await container
+          .item(String(operation.document.id), partitionKey)
+          .replace(operation.document, {
+            accessCondition: { type: 'IfMatch', condition: operation.etag },
+          })
+      ).etag;
+    case 'delete':
+      await container
+        .item(operation.id, partitionKey)
+        .delete(
+          operation.etag === undefined
+            ? {}
+            : { accessCondition: { type: 'IfMatch', condition: operation.etag } },
+        );
+      return null;
+  }
+}
+
+/**
+ * Writes the operations in one round trip: a single operation directly, several as one
+ * transactional batch in `partitionKey`. Returns each operation's new etag.
+ * Throws WriteConflict when one is refused. The guard goes first: the embedded emulator
+ * applies a batch's operations one by one, so only a refused first operation is atomic there.
+ */
+export async function writeInPartition<D extends ItemDefinition>(
+  container: Container,
+  partitionKey: string,
+  operations: WriteOperation<D>[],
+): Promise<(string | null)[]> {
+  if (operations.length === 0) return [];
+  if (operations.length > 100)
+    throw new Error('a transactional batch holds at most 100 operations');
+  if (operations.length === 1) {
+    try {
+      return [await cosmosCall(() => writeOne(container, partitionKey, operations[0]!))];
+    } catch (error) {
+      const conflict = conflictFor(statusOf(error), 0);
+      if (conflict) throw conflict;
+      throw error;
+    }
+  }
+  const response = await cosmosCall(() =>
+    container.items.batch(
+      operations.map((operation) => toOperationInput(operation, partitionKey)),
+      partitionKey,
+    ),
+  );
+  const results = response.result ?? [];
+  const failedIndex = results.findIndex(
+    (result) => result.statusCode >= 400 && result.statusCode !== 424,
+  );
+  if (failedIndex >= 0) {
+    const status = results[failedIndex]!.statusCode;
+    const conflict = conflictFor(status, failedIndex);
+    if (conflict) throw conflict;
+    if (status === 429 || status === 503 || status === 408) {
+      throw new DependencyUnavailable('cosmos');
+    }
+    throw new Error(`transactional batch failed with status ${status} at operation ${failedIndex}`);
+  }
+  if (results.length !== operations.length) {
+    throw new Error(`transactional batch answered ${results.length} of ${operations.length}`);
+  }
+  return results.map((result) => result.eTag ?? null);
+}
+
+/** A point read: the document and its etag, or null. */
+export async function readOne<T>(
+  container: Container,
+  id: string,
+  partitionKey: string,
+): Promise<Versioned<T> | null> {
+  const response = await cosmosCall(() =>
+    container.item(id, partitionKey).read<T & ItemDefinition>(),
+  );
+  if (response.statusCode === 404 || response.resource === undefined) return null;
+  return { value: stripSystemProperties(response.resource) as T, etag: response.etag };
+}
+
+const systemProperties = ['_rid', '_self', '_etag', '_attachments', '_ts', '_lsn'];
+
+export function stripSystemProperties<T extends object>(document: T): T {
+  const copy = { ...document } as Record<string, unknown>;
+  for (const property of systemProperties) delete copy[property];
+  return copy as T;
+}
+
+/** Continuation tokens go to callers base64url-encoded: opaque and safe in a query string. */
+export function encodeContinuation(token: string | undefined): string | null {
+  return token ? Buffer.from(token, 'utf8').toString('base64url') : null;
+}
+
+export function decodeContinuation(token: string | undefined): string | undefined {
+  if (token === undefined) return undefined;
+  const decoded = Buffer.from(token, 'base64url').toString('utf8');
+  try {
+    JSON.parse(decoded);
+  } catch {
+    throw validationFailed([{ path: 'continuationToken', message: 'is not a token we issued' }]);
+  }
+  return decoded;
+}
+
+/** One page of a query, in one partition when `partitionKey` is given, across all otherwise. */
+export async function queryPage<T>(
+  container: Container,
+  query: string,
+  parameters: SqlParameter[],
+  page: PageRequest,
+  partitionKey?: string,
+): Promise<Page<Versioned<T>>> {
+  const continuationToken = decodeContinuation(page.continuationToken);
+  try {
+    const response = await cosmosCall(() =>
+      container.items
+        .query<T & { _etag: string }>(
+          { query, parameters },
+          {
+            maxItemCount: page.pageSize,
+            ...(continuationToken === undefined ? {} : { continuationToken }),
+            ...(partitionKey === undefined ? {} : { partitionKey }),
+          },
+        )
+        .fetchNext(),
+    );
+    return {
+      items: response.resources.map((resource) => ({
+        value: stripSystemProperties(resource) as T,
+        etag: resource._etag,
+      })),
+      continuationToken: encodeContinuation(response.continuationToken),
+    };
+  } catch (error) {
+    if (statusOf(error) === 400 && continuationToken !== undefined) {
+      throw validationFailed([{ path: 'continuationToken', message: 'is not a token we issued' }]);
+    }
+    throw error;
+  }
+}

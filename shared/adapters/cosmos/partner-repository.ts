@@ -1,0 +1,73 @@
+import type { Container } from '@azure/cosmos';
+import type {
+  Page,
+  PageRequest,
+  PartnerDocument,
+  PartnerRepository,
+  Versioned,
+  WriteOperation,
+} from '../../app/ports';
+import type { AuditEvent } from '../../domain/audit';
+import type { Partner } from '../../domain/partner';
+import { queryPage, readOne, writeInPartition } from './operations';
+
+type StoredPartner = Partner & { id: string; type: 'partner' };
+
+export function partnerDocument(partner: Partner): StoredPartner {
+  return { id: partner.partnerId, type: 'partner', ...partner };
+}
+
+function toPartner(stored: StoredPartner): Partner {
+  const { id: _id, type: _type, ...partner } = stored;
+  return partner;
+}
+
+/** The partners container: one partition per partner tenant (containers.json). */
+export class CosmosPartnerRepository implements PartnerRepository {
+  constructor(private readonly container: Container) {}
+
+  async get(partnerId: string): Promise<Versioned<Partner> | null> {
+    const found = await readOne<StoredPartner>(this.container, partnerId, partnerId);
+    return found && found.value.type === 'partner'
+      ? { value: toPartner(found.value), etag: found.etag }
+      : null;
+  }
+
+  async commit(
+    partnerId: string,
+    operations: WriteOperation<PartnerDocument>[],
+  ): Promise<string | null> {
+    const etags = await writeInPartition(this.container, partnerId, operations);
+    const partnerIndex = operations.findIndex(
+      (operation) => operation.op !== 'delete' && operation.document.type === 'partner',
+    );
+    return partnerIndex >= 0 ? (etags[partnerIndex] ?? null) : null;
+  }
+
+  async activity(partnerId: string, page: PageRequest): Promise<Page<AuditEvent>> {
+    const result = await queryPage<AuditEvent>(
+      this.container,
+      "SELECT * FROM c WHERE c.type = 'audit' ORDER BY c.at DESC",
+      [],
+      page,
+      partnerId,
+    );
+    return {
+      items: result.items.map((item) => item.value),
+      continuationToken: result.continuationToken,
+    };
+  }
+
+  async enrollmentsWithStatus(status: string, page: PageRequest): Promise<Page<Partner>> {
+    const result = await queryPage<StoredPartner>(
+      this.container,
+      "SELECT * FROM c WHERE c.type = 'partner' AND c.enrollment.status = @status ORDER BY c.enrollment.submittedAt ASC",
+      [{ name: '@status', value: status }],
+      page,
+    );
+    return {
+      items: result.items.map((item) => toPartner(item.value)),
+      continuationToken: result.continuationToken,
+    };
+  }
+}

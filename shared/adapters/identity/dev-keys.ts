@@ -1,0 +1,82 @@
+import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+/**
+ * The development signing key (AUTH_MODE=dev): created once per checkout in .local/ (never
+ * committed), used by `npm run token` to sign and by the app in dev mode to verify.
+ */
+export interface DevKey {
+  kid: string;
+  privateJwk: JWK;
+  publicJwk: JWK;
+}
+
+export async function loadOrCreateDevKey(file: string): Promise<DevKey> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as DevKey;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+  const kid = `dev-${Date.now().toString(36)}`;
+  const key: DevKey = {
+    kid,
+    privateJwk: { ...(await exportJWK(privateKey)), kid, alg: 'RS256', use: 'sig' },
+    publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' },
+  };
+  await mkdir(path.dirname(file), { recursive: true });
+  try {
+    // 'wx': when two processes race to create it, the second reads the first one's key.
+    await writeFile(file, JSON.stringify(key, null, 2), { flag: 'wx', mode: 0o600 });
+    return key;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return JSON.parse(await readFile(file, 'utf8')) as DevKey;
+  }
+}
+
+export interface TokenClaims {
+  tenantId: string;
+  roles: string[];
+  userId: string;
+  name: string;
+  email: string;
+  /** Directory role template ids (the `wids` claim). */
+  wids?: string[];
+}
+
+export interface SignOptions {
+  audience: string;
+  issuerTemplate: string;
+  now: Date;
+  lifetimeSeconds?: number;
+  notBefore?: Date;
+}
+
+/** Signs an Entra-shaped access token with the development key. */
+export async function signDevToken(
+  key: DevKey,
+  claims: TokenClaims,
+  options: SignOptions,
+): Promise<string> {
+  const privateKey = await importJWK(key.privateJwk, 'RS256');
+  const issuedAt = Math.floor(options.now.getTime() / 1000);
+  return new SignJWT({
+    tid: claims.tenantId,
+    oid: claims.userId,
+    name: claims.name,
+    preferred_username: claims.email,
+    roles: claims.roles,
+    ...(claims.wids ? { wids: claims.wids } : {}),
+    ver: '2.0',
+  })
+    .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: key.kid })
+    .setIssuer(options.issuerTemplate.replace('{tenantid}', claims.tenantId))
+    .setAudience(options.audience)
+    .setSubject(claims.userId)
+    .setIssuedAt(issuedAt)
+    .setNotBefore(Math.floor((options.notBefore ?? options.now).getTime() / 1000))
+    .setExpirationTime(issuedAt + (options.lifetimeSeconds ?? 3600))
+    .sign(privateKey);
+}

@@ -1,0 +1,152 @@
+import { auditEvent } from '../domain/audit';
+import { DomainError, notFound, validationFailed } from '../domain/errors';
+import {
+  newPartner,
+  type MasterRecord,
+  type Partner,
+  type PartnerProfile,
+} from '../domain/partner';
+import { actorOf, type Actor, type Principal } from '../domain/principal';
+import { sameEtag } from './etag';
+import { WriteConflict, type PartnerDocument, type Versioned, type WriteOperation } from './ports';
+import type { Services } from './services';
+
+/** How many times an optimistic write is retried when another request got there first. */
+const optimisticAttempts = 5;
+
+export async function loadPartner(
+  services: Services,
+  partnerId: string,
+): Promise<Versioned<Partner>> {
+  const found = await services.partners.get(partnerId);
+  if (!found) throw notFound('No partner record exists for this tenant; it');
+  return found;
+}
+
+/** Refuses a stale If-Match with 412 before anything is written. */
+export function checkIfMatch(ifMatch: string | undefined, current: string): void {
+  if (ifMatch !== undefined && ifMatch !== '*' && !sameEtag(ifMatch, current)) {
+    throw new DomainError(
+      'precondition-failed',
+      'The record changed since you read it (If-Match does not match its etag); read it again.',
+    );
+  }
+}
+
+/**
+ * Reads the partner, lets `change` decide what to write, and commits it in one batch guarded
+ * by the partner's etag. When another request changed the partner in between, it starts over
+ * from a fresh read, unless the caller pinned a version with If-Match (then 412).
+ */
+export async function changePartner<T>(
+  services: Services,
+  partnerId: string,
+  ifMatch: string | undefined,
+  change: (current: Versioned<Partner>) => {
+    partner: Partner;
+    also?: PartnerDocument[];
+    result: T;
+  },
+): Promise<{ partner: Versioned<Partner>; result: T }> {
+  for (let attempt = 1; ; attempt += 1) {
+    const current = await loadPartner(services, partnerId);
+    checkIfMatch(ifMatch, current.etag);
+    const { partner, also = [], result } = change(current);
+    const operations: WriteOperation<PartnerDocument>[] = [
+      {
+        op: 'replace',
+        document: { type: 'partner', id: partnerId, ...partner },
+        etag: current.etag,
+      },
+      ...also.map((document) => ({ op: 'create' as const, document })),
+    ];
+    try {
+      const etag = await services.partners.commit(partnerId, operations);
+      return { partner: { value: partner, etag: etag ?? current.etag }, result };
+    } catch (error) {
+      if (!(error instanceof WriteConflict) || error.index !== 0) throw error;
+      if (ifMatch !== undefined || attempt >= optimisticAttempts) {
+        throw new DomainError(
+          'precondition-failed',
+          'The record changed while saving; read it again.',
+        );
+      }
+    }
+  }
+}
+
+/** PUT /api/operator/partners/{partnerId}: creates the master record or updates it. */
+export async function putMasterRecord(
+  services: Services,
+  operator: Principal,
+  partnerId: string,
+  record: MasterRecord,
+  ifMatch: string | undefined,
+): Promise<{ partner: Versioned<Partner>; created: boolean }> {
+  const actor: Actor = actorOf(operator, 'operator');
+  const now = services.clock.now();
+  const existing = await services.partners.get(partnerId);
+  if (!existing) {
+    if (ifMatch !== undefined && ifMatch !== '*') checkIfMatch(ifMatch, '');
+    const partner = newPartner(partnerId, record, now);
+    try {
+      const etag = await services.partners.commit(partnerId, [
+        { op: 'create', document: { type: 'partner', id: partnerId, ...partner } },
+        {
+          op: 'create',
+          document: auditEvent(services.ids.newId(), partnerId, now, actor, 'partner-created'),
+        },
+      ]);
+      return { partner: { value: partner, etag: etag ?? '' }, created: true };
+    } catch (error) {
+      // Created meanwhile by a concurrent request: fall through to an update.
+      if (!(error instanceof WriteConflict) || error.index !== 0) throw error;
+    }
+  }
+  const { partner } = await changePartner(services, partnerId, ifMatch, (current) => ({
+    partner: { ...current.value, ...record, updatedAt: now.toISOString() },
+    also: [auditEvent(services.ids.newId(), partnerId, now, actor, 'master-record-updated')],
+    result: undefined,
+  }));
+  return { partner, created: false };
+}
+
+export type ProfileInput = Omit<PartnerProfile, 'confirmedAt' | 'confirmedBy'>;
+
+/** PUT /api/me/profile: a global admin confirms the profile, which stamps confirmedAt. */
+export async function confirmProfile(
+  services: Services,
+  principal: Principal,
+  input: ProfileInput,
+  ifMatch: string | undefined,
+): Promise<Versioned<Partner>> {
+  const now = services.clock.now();
+  const { partner } = await changePartner(services, principal.tenantId, ifMatch, (current) => {
+    const recorded = current.value.mpnId;
+    if (recorded !== null && input.mpnId !== recorded) {
+      throw validationFailed([
+        { path: 'body.mpnId', message: `must be this partner's MPN ID as recorded (${recorded})` },
+      ]);
+    }
+    const profile: PartnerProfile = {
+      ...input,
+      address: { ...input.address, country: input.address.country.toUpperCase() },
+      confirmedAt: now.toISOString(),
+      confirmedBy: principal.userId,
+    };
+    return {
+      partner: { ...current.value, profile, updatedAt: now.toISOString() },
+      also: [
+        auditEvent(
+          services.ids.newId(),
+          principal.tenantId,
+          now,
+          actorOf(principal),
+          'profile-confirmed',
+        ),
+      ],
+      result: undefined,
+    };
+  });
+  return partner;
+}

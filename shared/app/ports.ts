@@ -1,0 +1,120 @@
+import type { AuditEvent } from '../domain/audit';
+import type { OutboxEmail, EmailMessage } from '../domain/email';
+import type { Partner } from '../domain/partner';
+import type { Principal } from '../domain/principal';
+
+/** Time comes from here, never from `new Date()` in a rule: tests control it. */
+export interface Clock {
+  now(): Date;
+}
+
+export interface Page<T> {
+  items: T[];
+  continuationToken: string | null;
+}
+
+export interface PageRequest {
+  pageSize: number;
+  continuationToken: string | undefined;
+}
+
+export interface Versioned<T> {
+  value: T;
+  etag: string;
+}
+
+/** Any document living in a partner's partition, told apart by `type`. */
+export type PartnerDocument =
+  ({ type: 'partner'; id: string } & Partner) | AuditEvent | OutboxEmail;
+
+/**
+ * One write in a partition batch. `create` fails if the id exists; `replace` needs the etag
+ * read before (optimistic concurrency) and fails if it changed.
+ */
+export type WriteOperation<D> =
+  | { op: 'create'; document: D }
+  | { op: 'replace'; document: D; etag: string }
+  | { op: 'upsert'; document: D }
+  | { op: 'delete'; id: string; etag?: string };
+
+/** Why a write was refused: the document changed, already exists, or is gone. */
+export class WriteConflict extends Error {
+  constructor(
+    readonly reason: 'changed' | 'exists' | 'missing',
+    readonly index: number,
+  ) {
+    super(`write ${index} refused: ${reason}`);
+    this.name = 'WriteConflict';
+  }
+}
+
+/** A dependency (Cosmos, ACS) cannot be reached: the request changed nothing. */
+export class DependencyUnavailable extends Error {
+  constructor(
+    readonly dependency: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${dependency} is unavailable`, options);
+    this.name = 'DependencyUnavailable';
+  }
+}
+
+export interface PartnerRepository {
+  get(partnerId: string): Promise<Versioned<Partner> | null>;
+  /**
+   * Writes everything in one transactional batch in the partner's partition: the first
+   * operation is the guard (the partner's replace with its etag, or its create), so a refused
+   * guard writes nothing. Returns the partner's new etag when the partner was written.
+   */
+  commit(partnerId: string, operations: WriteOperation<PartnerDocument>[]): Promise<string | null>;
+  activity(partnerId: string, page: PageRequest): Promise<Page<AuditEvent>>;
+  /** Cross-partition: the operators' review queue, oldest submission first. */
+  enrollmentsWithStatus(status: string, page: PageRequest): Promise<Page<Partner>>;
+}
+
+export interface OutboxRepository {
+  /** Cross-partition: emails waiting (or whose claim lapsed) and due at `now`, oldest first. */
+  due(now: Date, limit: number): Promise<Versioned<OutboxEmail>[]>;
+  /** Replaces the email if its etag is unchanged; returns the new etag or null if it changed. */
+  replaceIfUnchanged(email: OutboxEmail, etag: string): Promise<string | null>;
+}
+
+export interface SendResult {
+  /** The provider's message or operation id. */
+  messageId: string;
+}
+
+/** A send that may succeed later: throttled or a transient failure. */
+export class TransientSendError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+    this.name = 'TransientSendError';
+  }
+}
+
+/**
+ * Sends one email. `operationId` is stable per outbox email: sending the same id twice
+ * delivers it once (ACS Operation-Id; the file outbox names its file after it).
+ */
+export interface EmailSender {
+  readonly name: string;
+  send(message: EmailMessage, operationId: string): Promise<SendResult>;
+}
+
+export interface Logger {
+  info(message: string, properties?: Record<string, unknown>): void;
+  warn(message: string, properties?: Record<string, unknown>): void;
+  error(message: string, properties?: Record<string, unknown>): void;
+}
+
+export interface IdGenerator {
+  newId(): string;
+}
+
+export interface TokenVerifier {
+  /** Validates a bearer token; throws DomainError('unauthenticated') when it is not good. */
+  verify(token: string): Promise<Principal>;
+}

@@ -1,0 +1,24 @@
+import type { Config } from '../config';
+import type {
+  Clock,
+  EmailSender,
+  IdGenerator,
+  OutboxRepository,
+  PartnerRepository,
+  TokenVerifier,
+} from './ports';
+
+/** Everything a handler or use case may use, built once per process by the composition root. */
+export interface Services {
+  config: Config;
+  clock: Clock;
+  ids: IdGenerator;
+  tokens: TokenVerifier;
+  partners: PartnerRepository;
+  outbox: OutboxRepository;
+  emailSender: EmailSender;
+  /** True when Cosmos answers (GET /api/health). */
+  pingCosmos(): Promise<boolean>;
+  /** Tests check every JSON answer against its declared schema. */
+  checkResponses: boolean;
+}

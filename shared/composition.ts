@@ -1,0 +1,89 @@
+import type { CosmosClient } from '@azure/cosmos';
+import { DefaultAzureCredential } from '@azure/identity';
+import { randomUUID } from 'node:crypto';
+import type { Clock, EmailSender, IdGenerator, TokenVerifier } from './app/ports';
+import type { Services } from './app/services';
+import { createCosmosClient } from './adapters/cosmos/client';
+import { CosmosOutboxRepository } from './adapters/cosmos/outbox-repository';
+import { CosmosPartnerRepository } from './adapters/cosmos/partner-repository';
+import { AcsEmailSender } from './adapters/email/acs-sender';
+import { FileOutbox, type DeliveredEmailNotice } from './adapters/email/file-outbox';
+import { loadOrCreateDevKey } from './adapters/identity/dev-keys';
+import { devKeys, JwtVerifier, remoteKeys } from './adapters/identity/jwt-verifier';
+import type { Config } from './config';
+
+export const systemClock: Clock = { now: () => new Date() };
+export const randomIds: IdGenerator = { newId: () => randomUUID() };
+
+export interface CompositionOptions {
+  clock?: Clock;
+  ids?: IdGenerator;
+  cosmosClient?: CosmosClient;
+  emailSender?: EmailSender;
+  tokens?: TokenVerifier;
+  /** The local host prints each email's links; nothing else gets them. */
+  announceEmail?: (notice: DeliveredEmailNotice) => void;
+  checkResponses?: boolean;
+}
+
+/** Picks the email adapter: ACS when configured, else the local .eml outbox. */
+export function createEmailSender(
+  config: Config,
+  clock: Clock,
+  announce?: CompositionOptions['announceEmail'],
+): EmailSender {
+  const { acsConnectionString, acsEndpoint, sender, outboxDir } = config.email;
+  if (acsConnectionString !== undefined)
+    return new AcsEmailSender({ connectionString: acsConnectionString }, sender);
+  if (acsEndpoint !== undefined) {
+    return new AcsEmailSender(
+      { endpoint: acsEndpoint, credential: new DefaultAzureCredential() },
+      sender,
+    );
+  }
+  return new FileOutbox(outboxDir, sender, () => clock.now(), announce);
+}
+
+export async function createTokenVerifier(config: Config, clock: Clock): Promise<TokenVerifier> {
+  const keys =
+    config.auth.mode === 'dev'
+      ? devKeys(await loadOrCreateDevKey(config.auth.devKeyFile))
+      : remoteKeys(config.auth.jwksUri);
+  return new JwtVerifier(keys, {
+    audience: config.auth.audience,
+    issuerTemplate: config.auth.issuerTemplate,
+    now: () => clock.now(),
+  });
+}
+
+/**
+ * The composition root: builds every adapter once per process (one CosmosClient, one cached
+ * key set) and hands them to the handlers as Services.
+ */
+export async function createServices(
+  config: Config,
+  options: CompositionOptions = {},
+): Promise<Services> {
+  const clock = options.clock ?? systemClock;
+  const client = options.cosmosClient ?? createCosmosClient(config.cosmos);
+  const database = client.database(config.cosmos.database);
+  const partners = database.container('partners');
+  return {
+    config,
+    clock,
+    ids: options.ids ?? randomIds,
+    tokens: options.tokens ?? (await createTokenVerifier(config, clock)),
+    partners: new CosmosPartnerRepository(partners),
+    outbox: new CosmosOutboxRepository(partners),
+    emailSender: options.emailSender ?? createEmailSender(config, clock, options.announceEmail),
+    async pingCosmos() {
+      try {
+        await database.read();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    checkResponses: options.checkResponses ?? false,
+  };
+}

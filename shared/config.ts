@@ -1,0 +1,200 @@
+import { z } from 'zod';
+
+/**
+ * Every setting the app reads, validated once at start. A missing or bad setting stops the app
+ * with a message naming it. infra/modules/function-app.bicep sets each required one.
+ */
+const optionalString = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+const optionalUrl = optionalString.pipe(z.url({ protocol: /^https?$/ }).optional());
+const intSetting = (defaultValue: number, min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).default(defaultValue);
+
+const settingsShape = z.object({
+  AUTH_MODE: z.enum(['entra', 'dev']).default('entra'),
+  AUTH_AUDIENCE: optionalString,
+  AUTH_JWKS_URI: z.url().default('https://login.microsoftonline.com/common/discovery/v2.0/keys'),
+  AUTH_ISSUER_TEMPLATE: z
+    .string()
+    .includes('{tenantid}')
+    .default('https://login.microsoftonline.com/{tenantid}/v2.0'),
+  DEV_KEY_FILE: z.string().default('.local/dev-signing-key.json'),
+  OPERATOR_TENANT_ID: z.uuid().default('00000000-0000-0000-0000-0000000000ff'),
+  WEBSITE_INSTANCE_ID: optionalString,
+
+  COSMOS_ENDPOINT: z.url(),
+  COSMOS_KEY: optionalString,
+  COSMOS_DATABASE: z.string().min(1).default('partner-transition'),
+
+  ACS_CONNECTION_STRING: optionalString,
+  ACS_ENDPOINT: optionalUrl,
+  EMAIL_SENDER: z.email().default('DoNotReply@partner-transition.local'),
+  EMAIL_OUTBOX_DIR: z.string().default('.local/outbox'),
+  EMAIL_MAX_ATTEMPTS: intSetting(6, 1, 20),
+  EMAIL_RETRY_BASE_SECONDS: intSetting(30, 1, 3600),
+  EMAIL_DELIVERY_CONCURRENCY: intSetting(16, 1, 64),
+
+  PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).default('http://localhost:7071'),
+  PORTAL_BASE_URL: optionalUrl,
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter((origin) => origin !== ''),
+    ),
+  REVIEWERS_EMAIL: z.email().default('enrollment-reviewers@partner-transition.local'),
+  ESCALATION_BUSINESS_DAYS: intSetting(3, 1, 30),
+  AGREEMENT_TEMPLATE_ID: z.string().min(1).default('indirect-reseller-agreement'),
+  AGREEMENT_VERSION: z.string().min(1).default('2026-01'),
+  AGREEMENT_TITLE: z.string().min(1).default('Microsoft Indirect Reseller Agreement'),
+  AGREEMENT_URL: z.url().default('https://www.microsoft.com/licensing/docs/customeragreement'),
+  LINK_TTL_DAYS: intSetting(30, 1, 365),
+  INCENTIVE_INVITE_DELAY_DAYS: intSetting(0, 0, 29),
+  INVITATION_RATE_LIMIT_PER_HOUR: intSetting(100, 1, 100_000),
+});
+
+export const settingsSchema = settingsShape.superRefine((settings, ctx) => {
+  if (settings.AUTH_MODE === 'dev' && settings.WEBSITE_INSTANCE_ID !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['AUTH_MODE'],
+      message: 'dev mode is refused when the app runs in Azure (WEBSITE_INSTANCE_ID is set)',
+    });
+  }
+  if (settings.AUTH_MODE === 'entra' && settings.AUTH_AUDIENCE === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['AUTH_AUDIENCE'],
+      message: 'required when AUTH_MODE is entra (the API application id URI or client id)',
+    });
+  }
+});
+
+export type Settings = z.output<typeof settingsSchema>;
+
+/** The audience dev tokens carry and dev mode expects when AUTH_AUDIENCE is not set. */
+export const devAudience = 'api://partner-transition-dev';
+
+export interface Config {
+  auth: {
+    mode: 'entra' | 'dev';
+    audience: string;
+    jwksUri: string;
+    issuerTemplate: string;
+    devKeyFile: string;
+    operatorTenantId: string;
+  };
+  cosmos: { endpoint: string; key: string | undefined; database: string };
+  email: {
+    acsConnectionString: string | undefined;
+    acsEndpoint: string | undefined;
+    sender: string;
+    outboxDir: string;
+    maxAttempts: number;
+    retryBaseSeconds: number;
+    deliveryConcurrency: number;
+  };
+  links: {
+    publicBaseUrl: string;
+    portalBaseUrl: string | undefined;
+    ttlDays: number;
+  };
+  corsOrigins: string[];
+  enrollment: {
+    reviewersEmail: string;
+    escalationBusinessDays: number;
+    agreement: {
+      templateId: string;
+      version: string;
+      title: string;
+      url: string;
+    };
+  };
+  incentives: { inviteDelayDays: number };
+  limits: { invitationsPerHour: number };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const trimSlash = (url: string): string => url.replace(/\/+$/, '');
+
+/** Reads and validates the settings; throws ConfigError naming every bad or missing one. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = settingsSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || 'settings'}: ${issue.message}`),
+    );
+  }
+  const s = parsed.data;
+  return {
+    auth: {
+      mode: s.AUTH_MODE,
+      audience: s.AUTH_AUDIENCE ?? devAudience,
+      jwksUri: s.AUTH_JWKS_URI,
+      issuerTemplate: s.AUTH_ISSUER_TEMPLATE,
+      devKeyFile: s.DEV_KEY_FILE,
+      operatorTenantId: s.OPERATOR_TENANT_ID.toLowerCase(),
+    },
+    cosmos: {
+      endpoint: s.COSMOS_ENDPOINT,
+      key: s.COSMOS_KEY,
+      database: s.COSMOS_DATABASE,
+    },
+    email: {
+      acsConnectionString: s.ACS_CONNECTION_STRING,
+      acsEndpoint: s.ACS_ENDPOINT,
+      sender: s.EMAIL_SENDER,
+      outboxDir: s.EMAIL_OUTBOX_DIR,
+      maxAttempts: s.EMAIL_MAX_ATTEMPTS,
+      retryBaseSeconds: s.EMAIL_RETRY_BASE_SECONDS,
+      deliveryConcurrency: s.EMAIL_DELIVERY_CONCURRENCY,
+    },
+    links: {
+      publicBaseUrl: trimSlash(s.PUBLIC_BASE_URL),
+      portalBaseUrl: s.PORTAL_BASE_URL === undefined ? undefined : trimSlash(s.PORTAL_BASE_URL),
+      ttlDays: s.LINK_TTL_DAYS,
+    },
+    corsOrigins: s.CORS_ORIGINS,
+    enrollment: {
+      reviewersEmail: s.REVIEWERS_EMAIL,
+      escalationBusinessDays: s.ESCALATION_BUSINESS_DAYS,
+      agreement: {
+        templateId: s.AGREEMENT_TEMPLATE_ID,
+        version: s.AGREEMENT_VERSION,
+        title: s.AGREEMENT_TITLE,
+        url: s.AGREEMENT_URL,
+      },
+    },
+    incentives: { inviteDelayDays: s.INCENTIVE_INVITE_DELAY_DAYS },
+    limits: { invitationsPerHour: s.INVITATION_RATE_LIMIT_PER_HOUR },
+  };
+}
+
+/** Every setting name the app reads. */
+export function settingNames(): string[] {
+  return Object.keys(settingsShape.shape);
+}
+
+/**
+ * Settings without a default: the Function App must be given each (AUTH_AUDIENCE because
+ * Azure always runs in entra mode). infra tests hold Bicep to this list.
+ */
+export function requiredSettingNames(): string[] {
+  const shape = settingsShape.shape as Record<string, z.ZodType>;
+  const withoutDefault = Object.keys(shape).filter(
+    (name) => !shape[name]!.safeParse(undefined).success,
+  );
+  return [...withoutDefault, 'AUTH_AUDIENCE'];
+}

@@ -1,0 +1,67 @@
+/**
+ * Emails leave through an outbox: a document written in the same transactional batch as the
+ * state change that causes it, then delivered by the deliverEmails timer (domain.md, Emails).
+ */
+export interface EmailMessage {
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  /** Every link in the email, so the local outbox can print them and tests can follow them. */
+  links: string[];
+}
+
+export type EmailStatus = 'pending' | 'sending' | 'sent' | 'failed';
+
+export interface OutboxEmail extends EmailMessage {
+  type: 'email';
+  /** Also the ACS operation id: a retried send of the same email is not delivered twice. */
+  id: string;
+  partnerId: string;
+  kind: string;
+  status: EmailStatus;
+  attempts: number;
+  /**
+   * When the next delivery attempt is due (for `sending`: when its claim lapses). Removed once
+   * the email is sent or failed, so the due-email index holds only the waiting ones.
+   */
+  dueAt?: string;
+  createdAt: string;
+  sentAt: string | null;
+  lastError: string | null;
+  /** Seconds to keep a delivered or failed email (Cosmos TTL); unset while it waits. */
+  ttl?: number;
+}
+
+export function queuedEmail(
+  id: string,
+  partnerId: string,
+  kind: string,
+  message: EmailMessage,
+  now: Date,
+): OutboxEmail {
+  return {
+    type: 'email',
+    id,
+    partnerId,
+    kind,
+    ...message,
+    status: 'pending',
+    attempts: 0,
+    dueAt: now.toISOString(),
+    createdAt: now.toISOString(),
+    sentAt: null,
+    lastError: null,
+  };
+}
+
+/** Exponential backoff: base, 2x base, 4x base ... capped at six hours. */
+export function retryDelaySeconds(attempts: number, baseSeconds: number): number {
+  return Math.min(baseSeconds * 2 ** Math.max(0, attempts - 1), 6 * 3600);
+}
+
+/** How long a claimed email stays claimed before another run may take it over. */
+export const deliveryLeaseSeconds = 300;
+
+/** Delivered and failed emails are kept 90 days, then expire. */
+export const deliveredEmailTtlSeconds = 90 * 24 * 3600;

@@ -1,0 +1,97 @@
+import type { Enrollment } from './enrollment';
+import { notEnrolled } from './enrollment';
+
+export const providerServices = ['training-support', 'marketing', 'credit-financing'] as const;
+export type ProviderService = (typeof providerServices)[number];
+
+export interface IndirectProviderProgram {
+  /** ISO 3166-1 alpha-2 country codes the provider works in (domain.md section 6). */
+  regions: string[];
+  services: ProviderService[];
+}
+
+export interface Programs {
+  directBill: boolean;
+  indirectProvider?: IndirectProviderProgram;
+}
+
+export interface Address {
+  line1: string;
+  city: string;
+  postalCode: string;
+  country: string;
+}
+
+export interface Contact {
+  firstName: string;
+  lastName: string;
+  email: string;
+  phone: string;
+}
+
+export type Language = 'en' | 'fr';
+
+export interface PartnerProfile {
+  companyName: string;
+  mpnId: string;
+  address: Address;
+  primaryContact: Contact;
+  preferredLanguage?: Language;
+  /** When a global admin last confirmed the profile (domain.md section 1: within 12 months). */
+  confirmedAt: string;
+  confirmedBy: string;
+}
+
+/** The master record an operator keeps (api.md PUT /api/operator/partners/{partnerId}). */
+export interface MasterRecord {
+  companyName: string;
+  /** The MPN ID (partner ID, 6-7 digits); null until the operator knows it. */
+  mpnId: string | null;
+  mpnVerified: boolean;
+  mpnAccountEmail: string | null;
+  country: string;
+  programs: Programs;
+}
+
+export interface Partner extends MasterRecord {
+  partnerId: string;
+  profile: PartnerProfile | null;
+  enrollment: Enrollment;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type PartnerType = 'direct-bill' | 'indirect-provider' | 'indirect-reseller' | 'both';
+
+export function newPartner(partnerId: string, record: MasterRecord, now: Date): Partner {
+  return {
+    partnerId,
+    ...record,
+    profile: null,
+    enrollment: notEnrolled(),
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+  };
+}
+
+/** Once the agreement is accepted the partner is an indirect reseller as well (domain.md 3). */
+export function partnerType(partner: Partner): PartnerType {
+  const reseller = partner.enrollment.status === 'active';
+  if (reseller) return partner.programs.directBill ? 'both' : 'indirect-reseller';
+  if (partner.programs.indirectProvider !== undefined) return 'indirect-provider';
+  return 'direct-bill';
+}
+
+/** domain.md section 5: the "Indirect providers" navigation entry appears after enrollment. */
+export function navigation(partner: Partner): { indirectProviders: boolean } {
+  return { indirectProviders: partner.enrollment.status === 'active' };
+}
+
+const frenchSpeakingCountries = new Set(['FR', 'BE', 'LU', 'MC']);
+
+/** The language of the partner's emails: its choice, else French for FR, BE, LU and MC. */
+export function preferredLanguage(partner: Partner): Language {
+  if (partner.profile?.preferredLanguage) return partner.profile.preferredLanguage;
+  const country = partner.profile?.address.country ?? partner.country;
+  return frenchSpeakingCountries.has(country.toUpperCase()) ? 'fr' : 'en';
+}

@@ -1,0 +1,45 @@
+/** Who is calling, as read from a validated token (api.md, Identity). */
+export interface Principal {
+  tenantId: string;
+  userId: string;
+  name: string;
+  email: string | null;
+  roles: string[];
+  isGlobalAdmin: boolean;
+}
+
+/** The Global Administrator directory role template id, as found in the `wids` claim. */
+export const globalAdminRoleTemplateId = '62e90394-69f5-4237-9190-012177145e10';
+
+export type PartnerRole = 'GlobalAdmin' | 'AdminAgent' | 'SalesAgent';
+
+/** domain.md, Actors: a global admin has the wids role or the GlobalAdmin app role. */
+export function hasRole(principal: Principal, role: PartnerRole): boolean {
+  return role === 'GlobalAdmin' ? principal.isGlobalAdmin : principal.roles.includes(role);
+}
+
+export function hasAnyRole(principal: Principal, roles: readonly PartnerRole[]): boolean {
+  return roles.some((role) => hasRole(principal, role));
+}
+
+/** Operators: the configured operator tenant with the Operator (or EnrollmentReviewer) role. */
+export function isOperator(principal: Principal, operatorTenantId: string): boolean {
+  return (
+    principal.tenantId === operatorTenantId &&
+    (principal.roles.includes('Operator') || principal.roles.includes('EnrollmentReviewer'))
+  );
+}
+
+/** How an actor appears in the audit trail. */
+export interface Actor {
+  kind: 'user' | 'operator' | 'system';
+  tenantId: string | null;
+  userId: string | null;
+  name: string;
+}
+
+export const systemActor: Actor = { kind: 'system', tenantId: null, userId: null, name: 'system' };
+
+export function actorOf(principal: Principal, kind: 'user' | 'operator' = 'user'): Actor {
+  return { kind, tenantId: principal.tenantId, userId: principal.userId, name: principal.name };
+}

@@ -1,0 +1,27 @@
+import type { InvocationContext, Timer } from '@azure/functions';
+import type { Services } from './app/services';
+import type { HttpFunctionDefinition } from './http/define';
+
+export type TimerHandler = (
+  timer: Timer,
+  context: InvocationContext,
+  services: Services,
+) => Promise<void>;
+
+/** A row of the function table for a timer trigger. */
+export interface TimerFunctionDefinition {
+  kind: 'timer';
+  name: string;
+  /** NCRONTAB, six fields with seconds first, as the Functions host reads it. */
+  schedule: string;
+  description: string;
+  handler: TimerHandler;
+}
+
+export type FunctionDefinition = HttpFunctionDefinition | TimerFunctionDefinition;
+
+export function defineTimer(
+  definition: Omit<TimerFunctionDefinition, 'kind'>,
+): TimerFunctionDefinition {
+  return { kind: 'timer', ...definition };
+}

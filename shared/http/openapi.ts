@@ -1,0 +1,113 @@
+import { z } from 'zod';
+import type { HttpFunctionDefinition } from './define';
+import { problemSchema } from './schemas/common';
+
+type JsonSchema = Record<string, unknown>;
+
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, {
+    io,
+    unrepresentable: 'any',
+  }) as JsonSchema;
+  return rest;
+}
+
+/** Each property of a zod object becomes one OpenAPI parameter. */
+function parameters(schema: z.ZodType | undefined, location: 'path' | 'query'): JsonSchema[] {
+  if (schema === undefined) return [];
+  const object = jsonSchema(schema, 'input') as {
+    properties?: Record<string, JsonSchema>;
+    required?: string[];
+  };
+  return Object.entries(object.properties ?? {}).map(([name, property]) => ({
+    name,
+    in: location,
+    required: location === 'path' || (object.required ?? []).includes(name),
+    schema: property,
+  }));
+}
+
+/**
+ * OpenAPI 3.1 of every HTTP function, generated from the same zod schemas that validate the
+ * requests (zod v4 emits JSON Schema 2020-12, OpenAPI 3.1's own dialect).
+ */
+export function buildOpenApi(functions: HttpFunctionDefinition[], serverUrl: string): JsonSchema {
+  const paths: Record<string, Record<string, JsonSchema>> = {};
+  for (const { spec } of functions) {
+    const path = `/api/${spec.route}`;
+    paths[path] ??= {};
+    for (const method of spec.methods) {
+      const responses: Record<string, JsonSchema> = {};
+      for (const [status, response] of Object.entries(spec.responses)) {
+        const contentType =
+          response.contentType ??
+          (Number(status) >= 400 ? 'application/problem+json' : 'application/json');
+        responses[status] = {
+          description: response.description,
+          ...(response.schema || contentType === 'text/html'
+            ? {
+                content: {
+                  [contentType]: {
+                    schema: response.schema
+                      ? jsonSchema(response.schema, 'output')
+                      : { type: 'string' },
+                  },
+                },
+              }
+            : {}),
+        };
+      }
+      responses['500'] ??= problemResponse('Unexpected error; carries the invocation id');
+      responses['503'] ??= problemResponse('A dependency is unavailable; nothing changed');
+      paths[path][method.toLowerCase()] = {
+        operationId:
+          spec.methods.length > 1
+            ? `${spec.name}${method[0]}${method.slice(1).toLowerCase()}`
+            : spec.name,
+        summary: spec.summary,
+        tags: [...spec.tags],
+        ...(spec.access.kind === 'anonymous' ? { security: [] } : {}),
+        'x-access': spec.access,
+        parameters: [
+          ...parameters(spec.params, 'path'),
+          ...parameters(spec.query, 'query'),
+          ...(spec.ifMatch
+            ? [{ name: 'If-Match', in: 'header', required: false, schema: { type: 'string' } }]
+            : []),
+        ],
+        ...(spec.body
+          ? {
+              requestBody: {
+                required: true,
+                content: { 'application/json': { schema: jsonSchema(spec.body, 'input') } },
+              },
+            }
+          : {}),
+        responses,
+      };
+    }
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Partner transition: direct bill to indirect reseller',
+      version: '1.0.0',
+      description:
+        'Enrollment, the indirect reseller agreement, providers and their invitations, customers and incentives. Errors are RFC 9457 problem details with a stable `code`.',
+    },
+    servers: [{ url: serverUrl }],
+    security: [{ bearer: [] }],
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      schemas: { Problem: jsonSchema(problemSchema, 'output') },
+    },
+    paths,
+  };
+}
+
+function problemResponse(description: string): JsonSchema {
+  return {
+    description,
+    content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+  };
+}

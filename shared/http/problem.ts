@@ -1,0 +1,77 @@
+import type { HttpResponseInit, InvocationContext } from '@azure/functions';
+import { DependencyUnavailable, WriteConflict } from '../app/ports';
+import { DomainError, problemCatalog, type FieldError, type ProblemCode } from '../domain/errors';
+import { securityHeaders } from './responses';
+
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ProblemCode;
+  errors?: FieldError[];
+  instance?: string;
+}
+
+export const problemTypeBase = 'https://partner-transition.example/problems/';
+
+export function problem(
+  code: ProblemCode,
+  detail: string,
+  errors?: FieldError[],
+  headers: Record<string, string> = {},
+): HttpResponseInit {
+  const entry = problemCatalog[code];
+  const body: ProblemDetails = {
+    type: `${problemTypeBase}${code}`,
+    title: entry.title,
+    status: entry.status,
+    detail,
+    code,
+    ...(errors && errors.length > 0 ? { errors } : {}),
+  };
+  return {
+    status: entry.status,
+    headers: {
+      ...securityHeaders,
+      'Content-Type': 'application/problem+json; charset=utf-8',
+      ...(entry.status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {}),
+      ...headers,
+    },
+    body: JSON.stringify(body),
+  };
+}
+
+/**
+ * The one place an error becomes an HTTP answer. A rule's error keeps its code; a dependency
+ * that is down is 503; anything else is a 500 that carries only the invocation id (the
+ * error itself goes to the log, never to the caller).
+ */
+export function problemFromError(error: unknown, context: InvocationContext): HttpResponseInit {
+  if (error instanceof DomainError) {
+    return problem(error.code, error.detail, error.errors, error.headers);
+  }
+  if (error instanceof DependencyUnavailable) {
+    context.warn(`dependency unavailable: ${error.dependency}`);
+    return problem(
+      'unavailable',
+      `A service we depend on (${error.dependency}) is unavailable; nothing was changed. Try again shortly.`,
+      undefined,
+      { 'Retry-After': '5' },
+    );
+  }
+  if (error instanceof WriteConflict) {
+    return problem(
+      'conflict',
+      'The resource was changed by another request; read it again and retry.',
+    );
+  }
+  context.error(
+    'unhandled error',
+    error instanceof Error ? (error.stack ?? error.message) : String(error),
+  );
+  return problem(
+    'internal-error',
+    `An unexpected error occurred. Quote invocation id ${context.invocationId} when reporting it.`,
+  );
+}
