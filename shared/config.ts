@@ -59,24 +59,24 @@ const settingsShape = z.object({
   INVITATION_RATE_LIMIT_PER_HOUR: intSetting(100, 1, 100_000),
 });
 
-export const settingsSchema = settingsShape.superRefine((settings, ctx) => {
-  if (settings.AUTH_MODE === 'dev' && settings.WEBSITE_INSTANCE_ID !== undefined) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['AUTH_MODE'],
-      message: 'dev mode is refused when the app runs in Azure (WEBSITE_INSTANCE_ID is set)',
-    });
+/** Rules across settings, checked on the raw values so every problem is named at once. */
+function crossSettingProblems(env: Record<string, string | undefined>): string[] {
+  const mode = env.AUTH_MODE?.trim() || 'entra';
+  const problems: string[] = [];
+  if (mode === 'dev' && env.WEBSITE_INSTANCE_ID?.trim()) {
+    problems.push(
+      'AUTH_MODE: dev mode is refused when the app runs in Azure (WEBSITE_INSTANCE_ID is set)',
+    );
   }
-  if (settings.AUTH_MODE === 'entra' && settings.AUTH_AUDIENCE === undefined) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['AUTH_AUDIENCE'],
-      message: 'required when AUTH_MODE is entra (the API application id URI or client id)',
-    });
+  if (mode === 'entra' && !env.AUTH_AUDIENCE?.trim()) {
+    problems.push(
+      'AUTH_AUDIENCE: is required when AUTH_MODE is entra (the API application id URI or client id)',
+    );
   }
-});
+  return problems;
+}
 
-export type Settings = z.output<typeof settingsSchema>;
+export type Settings = z.output<typeof settingsShape>;
 
 /** The audience dev tokens carry and dev mode expects when AUTH_AUDIENCE is not set. */
 export const devAudience = 'api://partner-transition-dev';
@@ -131,12 +131,17 @@ const trimSlash = (url: string): string => url.replace(/\/+$/, '');
 
 /** Reads and validates the settings; throws ConfigError naming every bad or missing one. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const parsed = settingsSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join('.') || 'settings'}: ${issue.message}`),
-    );
-  }
+  const parsed = settingsShape.safeParse(env);
+  const problems = [
+    ...(parsed.success
+      ? []
+      : parsed.error.issues.map((issue) => {
+          const name = issue.path.join('.');
+          return env[name] === undefined ? `${name}: is required` : `${name}: ${issue.message}`;
+        })),
+    ...crossSettingProblems(env),
+  ];
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const s = parsed.data;
   return {
     auth: {

@@ -25,12 +25,20 @@ export class AcsEmailSender implements EmailSender {
     private readonly senderAddress: string,
     private readonly pollIntervalMs = 2000,
   ) {
+    // No retries inside the SDK: a throttled send would sleep in the timer for its Retry-After.
+    // The outbox retries instead, with backoff and the Retry-After as a floor.
+    const endpoint =
+      'connectionString' in connection
+        ? endpointOf(connection.connectionString)
+        : connection.endpoint;
+    const options = {
+      retryOptions: { maxRetries: 0 },
+      allowInsecureConnection: isLoopbackHttp(endpoint),
+    };
     this.client =
       'connectionString' in connection
-        ? new EmailClient(connection.connectionString, { retryOptions: { maxRetries: 2 } })
-        : new EmailClient(connection.endpoint, connection.credential, {
-            retryOptions: { maxRetries: 2 },
-          });
+        ? new EmailClient(connection.connectionString, options)
+        : new EmailClient(connection.endpoint, connection.credential, options);
   }
 
   async send(message: EmailMessage, operationId: string): Promise<SendResult> {
@@ -49,7 +57,13 @@ export class AcsEmailSender implements EmailSender {
     } catch (error) {
       const e = error as RestErrorLike;
       const status = e.statusCode;
-      if (status === undefined || status === 408 || status === 429 || status >= 500) {
+      const unreachable = status === undefined && e.code === 'REQUEST_SEND_ERROR';
+      if (
+        unreachable ||
+        status === 408 ||
+        status === 429 ||
+        (status !== undefined && status >= 500)
+      ) {
         const retryAfter = Number(e.response?.headers?.get('retry-after'));
         throw new TransientSendError(
           `ACS send failed${status ? ` with ${status}` : ''}`,
@@ -62,5 +76,21 @@ export class AcsEmailSender implements EmailSender {
       throw new Error(`ACS reported ${result.status}: ${result.error?.message ?? 'no detail'}`);
     }
     return { messageId: result.id };
+  }
+}
+
+function endpointOf(connectionString: string): string {
+  return /endpoint=([^;]+)/i.exec(connectionString)?.[1] ?? '';
+}
+
+/** Only a local test double is reached over plain http; anything else must be https. */
+function isLoopbackHttp(endpoint: string): boolean {
+  try {
+    const url = new URL(endpoint);
+    return (
+      url.protocol === 'http:' && (url.hostname === '127.0.0.1' || url.hostname === 'localhost')
+    );
+  } catch {
+    return false;
   }
 }

@@ -31,7 +31,7 @@ export function encodeQuotedPrintable(text: string): string {
 }
 
 export function decodeQuotedPrintable(encoded: string): string {
-  const joined = encoded.replace(/=\r?\n/g, '');
+  const joined = encoded.replace(/=\r?\n/g, '').replace(/\r\n/g, '\n');
   const bytes: number[] = [];
   for (let i = 0; i < joined.length; i += 1) {
     const char = joined[i]!;

@@ -1,0 +1,210 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { inject } from 'vitest';
+import { functionTable } from '../../functions/table';
+import type { EmailSender, TokenVerifier } from '../../shared/app/ports';
+import type { Services } from '../../shared/app/services';
+import { createCosmosClient } from '../../shared/adapters/cosmos/client';
+import { ensureDatabase } from '../../shared/adapters/cosmos/schema';
+import { parseEml, linksIn, type ParsedEml } from '../../shared/adapters/email/mime';
+import {
+  loadOrCreateDevKey,
+  signDevToken,
+  type DevKey,
+} from '../../shared/adapters/identity/dev-keys';
+import { devAudience, loadConfig, type Config } from '../../shared/config';
+import { createServices } from '../../shared/composition';
+import type { FunctionDefinition } from '../../shared/functions';
+import { startLocalHost, type LocalHost, type LogEntry } from '../../shared/local/host';
+import { ManualClock } from './clock';
+import { newTenantId, operatorTenantId } from './ids';
+
+export interface ApiResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+export interface RequestOptions {
+  token?: string | null;
+  body?: unknown;
+  /** Sent as is, without JSON encoding. */
+  rawBody?: string | Buffer;
+  headers?: Record<string, string>;
+}
+
+export interface TokenOptions {
+  tenant: string;
+  roles?: string[];
+  oid?: string;
+  name?: string;
+  email?: string;
+  wids?: string[];
+}
+
+export interface TestApp {
+  url: string;
+  clock: ManualClock;
+  config: Config;
+  services: Services;
+  logs: LogEntry[];
+  outboxDir: string;
+  devKey: DevKey;
+  api<T = any>(method: string, path: string, options?: RequestOptions): Promise<ApiResponse<T>>;
+  token(options: TokenOptions): Promise<string>;
+  operatorToken(): Promise<string>;
+  runTimer(name: string): Promise<void>;
+  /** The delivered .eml files, oldest first. */
+  mailbox(): Promise<(ParsedEml & { file: string; links: string[] })[]>;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  env?: Record<string, string>;
+  clock?: ManualClock;
+  emailSender?: EmailSender;
+  tokens?: TokenVerifier;
+  table?: readonly FunctionDefinition[];
+  /** Wraps the built services, e.g. to inject a failing dependency. */
+  decorate?: (services: Services) => Services;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+let workerKey: Promise<{ key: DevKey; file: string }> | undefined;
+
+/** One development key per test worker, in a temporary directory. */
+function devKeyForWorker(): Promise<{ key: DevKey; file: string }> {
+  workerKey ??= (async () => {
+    const directory = await mkdtemp(path.join(os.tmpdir(), 'pt-key-'));
+    const file = path.join(directory, 'dev-signing-key.json');
+    return { key: await loadOrCreateDevKey(file), file };
+  })();
+  return workerKey;
+}
+
+/**
+ * The app as a portal sees it: the real handlers behind the local host on 127.0.0.1, a
+ * database of its own in the embedded Cosmos emulator, dev tokens, a clock the test controls,
+ * and a file outbox in a temporary directory.
+ */
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const clock = options.clock ?? new ManualClock();
+  const { key: devKey, file: devKeyFile } = await devKeyForWorker();
+  const outboxDir = await mkdtemp(path.join(os.tmpdir(), 'pt-outbox-'));
+  const port = await freePort();
+  const database = `test-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  const config = loadConfig({
+    AUTH_MODE: 'dev',
+    COSMOS_ENDPOINT: inject('cosmosEndpoint'),
+    COSMOS_DATABASE: database,
+    DEV_KEY_FILE: devKeyFile,
+    EMAIL_OUTBOX_DIR: outboxDir,
+    PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+    ...options.env,
+  });
+  const client = createCosmosClient(config.cosmos);
+  await ensureDatabase(client, database);
+  const built = await createServices(config, {
+    clock,
+    cosmosClient: client,
+    checkResponses: true,
+    ...(options.emailSender ? { emailSender: options.emailSender } : {}),
+    ...(options.tokens ? { tokens: options.tokens } : {}),
+  });
+  const services = options.decorate ? options.decorate(built) : built;
+  const logs: LogEntry[] = [];
+  const host: LocalHost = await startLocalHost({
+    table: options.table ?? functionTable,
+    services,
+    port,
+    runTimers: false,
+    log: (entry) => logs.push(entry),
+  });
+
+  const token = (claims: TokenOptions): Promise<string> =>
+    signDevToken(
+      devKey,
+      {
+        tenantId: claims.tenant,
+        roles: claims.roles ?? [],
+        userId: claims.oid ?? newTenantId(),
+        name: claims.name ?? 'Test User',
+        email: claims.email ?? 'test.user@example.com',
+        ...(claims.wids ? { wids: claims.wids } : {}),
+      },
+      {
+        audience: config.auth.audience ?? devAudience,
+        issuerTemplate: config.auth.issuerTemplate,
+        now: clock.now(),
+      },
+    );
+
+  return {
+    url: host.url,
+    clock,
+    config,
+    services,
+    logs,
+    outboxDir,
+    devKey,
+    token,
+    operatorToken: () =>
+      token({ tenant: operatorTenantId, roles: ['Operator'], name: 'Olive Operator' }),
+    async api(method, route, request = {}) {
+      const headers: Record<string, string> = { ...request.headers };
+      if (request.token) headers.authorization = `Bearer ${request.token}`;
+      let body: string | Buffer | undefined;
+      if (request.rawBody !== undefined) body = request.rawBody;
+      else if (request.body !== undefined) {
+        body = JSON.stringify(request.body);
+        headers['content-type'] ??= 'application/json';
+      }
+      const response = await fetch(`${host.url}${route}`, {
+        method,
+        headers,
+        body,
+        redirect: 'manual',
+      });
+      const text = await response.text();
+      let parsed: unknown = text;
+      if (/json/.test(response.headers.get('content-type') ?? '')) parsed = JSON.parse(text);
+      return { status: response.status, headers: response.headers, body: parsed as never, text };
+    },
+    runTimer: (name) => host.runTimer(name),
+    async mailbox() {
+      const names = (await readdir(outboxDir)).filter((name) => name.endsWith('.eml'));
+      const emails = await Promise.all(
+        names.map(async (name) => {
+          const file = path.join(outboxDir, name);
+          const email = parseEml(await readFile(file, 'utf8'));
+          return { ...email, file, links: linksIn(email.text) };
+        }),
+      );
+      return emails.sort(
+        (a, b) => Date.parse(a.date) - Date.parse(b.date) || a.file.localeCompare(b.file),
+      );
+    },
+    async close() {
+      await host.close();
+      await client
+        .database(database)
+        .delete()
+        .catch(() => undefined);
+      client.dispose();
+      await rm(outboxDir, { recursive: true, force: true });
+    },
+  };
+}

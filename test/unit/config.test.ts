@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, requiredSettingNames } from '../../shared/config';
+
+const minimal = {
+  COSMOS_ENDPOINT: 'https://account.documents.azure.com:443/',
+  AUTH_AUDIENCE: 'api://partner-transition',
+};
+
+describe('configuration', () => {
+  it('reads a minimal Azure configuration with defaults for the rest', () => {
+    const config = loadConfig(minimal);
+    expect(config.auth.mode).toBe('entra');
+    expect(config.enrollment.escalationBusinessDays).toBe(3);
+    expect(config.links.ttlDays).toBe(30);
+    expect(config.incentives.inviteDelayDays).toBe(0);
+  });
+
+  it('names every missing setting', () => {
+    const error = (() => {
+      try {
+        loadConfig({});
+      } catch (caught) {
+        return caught as ConfigError;
+      }
+      throw new Error('expected a ConfigError');
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toContain('COSMOS_ENDPOINT');
+    expect(error.message).toContain('AUTH_AUDIENCE');
+  });
+
+  it('names a bad value', () => {
+    expect(() => loadConfig({ ...minimal, ESCALATION_BUSINESS_DAYS: 'three' })).toThrow(
+      /ESCALATION_BUSINESS_DAYS/,
+    );
+    expect(() => loadConfig({ ...minimal, INCENTIVE_INVITE_DELAY_DAYS: '30' })).toThrow(
+      /INCENTIVE_INVITE_DELAY_DAYS/,
+    );
+    expect(() => loadConfig({ ...minimal, PUBLIC_BASE_URL: 'ftp://x' })).toThrow(/PUBLIC_BASE_URL/);
+  });
+
+  it('refuses dev authentication when running in Azure', () => {
+    expect(() => loadConfig({ ...minimal, AUTH_MODE: 'dev', WEBSITE_INSTANCE_ID: 'abc' })).toThrow(
+      /AUTH_MODE.*refused/,
+    );
+  });
+
+  it('lists the settings Azure must be given', () => {
+    expect(requiredSettingNames().sort()).toEqual(['AUTH_AUDIENCE', 'COSMOS_ENDPOINT']);
+  });
+});
