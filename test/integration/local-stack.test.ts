@@ -1,0 +1,148 @@
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defineTimer } from '../../shared/functions';
+import { functionTable } from '../../functions/table';
+import { startLocalHost } from '../../shared/local/host';
+import { freePort, startTestApp, type TestApp } from '../support/app';
+import { newTenantId } from '../support/ids';
+
+const run = promisify(execFile);
+const root = path.resolve(__dirname, '../..');
+
+describe('npm start (the local stack)', () => {
+  it('answers health with cosmos ok, then GET /api/me for a partner an operator created', async () => {
+    const workdir = await mkdtemp(path.join(os.tmpdir(), 'pt-start-'));
+    const port = await freePort();
+    const env = {
+      ...process.env,
+      PORT: String(port),
+      COSMOS_ENDPOINT: `http://127.0.0.1:${await freePort()}`,
+      DEV_KEY_FILE: path.join(workdir, 'key.json'),
+      EMAIL_OUTBOX_DIR: path.join(workdir, 'outbox'),
+    };
+    const child = spawn(process.execPath, [path.join(root, 'dist/local/start.js')], {
+      cwd: workdir,
+      env,
+      stdio: 'pipe',
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      let health: Response | undefined;
+      for (let waited = 0; waited < 60_000 && health?.status !== 200; waited += 250) {
+        health = await fetch(`${base}/api/health`).catch(() => undefined);
+        if (health?.status !== 200) await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      expect(health?.status, output).toBe(200);
+      expect(await health!.json()).toMatchObject({ status: 'ok', checks: { cosmos: 'ok' } });
+      expect(output).toContain('embedded emulator');
+
+      const token = async (...args: string[]): Promise<string> =>
+        (
+          await run(process.execPath, [path.join(root, 'dist/local/token.js'), ...args], {
+            cwd: workdir,
+            env,
+          })
+        ).stdout.trim();
+      const partnerId = newTenantId();
+      const operator = await token(
+        '--tenant',
+        '00000000-0000-0000-0000-0000000000ff',
+        '--roles',
+        'Operator',
+      );
+      const put = await fetch(`${base}/api/operator/partners/${partnerId}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${operator}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          companyName: 'Contoso',
+          mpnId: '1234567',
+          country: 'US',
+          programs: { directBill: true },
+        }),
+      });
+      expect(put.status).toBe(201);
+      const admin = await token('--tenant', partnerId, '--roles', 'GlobalAdmin');
+      const me = await fetch(`${base}/api/me`, { headers: { authorization: `Bearer ${admin}` } });
+      expect(me.status).toBe(200);
+      expect(await me.json()).toMatchObject({
+        partnerId,
+        companyName: 'Contoso',
+        partnerType: 'direct-bill',
+      });
+    } finally {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+      await rm(workdir, { recursive: true, force: true });
+    }
+  }, 90_000);
+});
+
+describe('the local host', () => {
+  const runs: string[] = [];
+  let app: TestApp;
+  const table = [
+    ...functionTable,
+    defineTimer({
+      name: 'recordRun',
+      schedule: '0 */5 * * * *',
+      description: 'test timer',
+      handler: async (timer) => {
+        runs.push(timer.scheduleStatus.next);
+      },
+    }),
+  ];
+  beforeAll(async () => {
+    app = await startTestApp({ table });
+  });
+  afterAll(() => app.close());
+
+  it('runs a timer on POST /admin/functions/{name}, answering 202 like the Functions host', async () => {
+    const response = await fetch(`${app.url}/admin/functions/recordRun`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(response.status).toBe(202);
+    await expect.poll(() => runs.length).toBe(1);
+  });
+
+  it('runs timers on their six-field NCRONTAB schedule (seconds first)', async () => {
+    const ticks: string[] = [];
+    const host = await startLocalHost({
+      table: [
+        defineTimer({
+          name: 'everySecond',
+          schedule: '*/1 * * * * *',
+          description: 'test timer',
+          handler: async () => {
+            ticks.push(new Date().toISOString());
+          },
+        }),
+      ],
+      services: app.services,
+      port: 0,
+      runTimers: true,
+      log: () => undefined,
+    });
+    try {
+      await expect.poll(() => ticks.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+      // Seconds-first: two runs are about a second apart, not a minute.
+      expect(Date.parse(ticks[1]!) - Date.parse(ticks[0]!)).toBeLessThan(5_000);
+    } finally {
+      await host.close();
+    }
+  });
+
+  it('answers an unknown function name with 404', async () => {
+    const response = await fetch(`${app.url}/admin/functions/nope`, { method: 'POST', body: '{}' });
+    expect(response.status).toBe(404);
+  });
+});

@@ -1,0 +1,124 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { functionTable } from '../../functions/table';
+
+const run = promisify(execFile);
+const root = path.resolve(__dirname, '../..');
+const bundle = path.join(root, 'dist/functions/index.js');
+const preload = path.join(root, 'test/support/functions-core-preload.cjs');
+
+interface Registration {
+  name: string;
+  bindings: Record<
+    string,
+    { type: string; methods?: string[]; route?: string; schedule?: string; authLevel?: string }
+  >;
+}
+
+async function registrationsOf(
+  entry: string,
+  env: Record<string, string>,
+): Promise<Registration[]> {
+  const { stdout } = await run(
+    process.execPath,
+    ['--require', preload, '-e', `require(${JSON.stringify(entry)})`],
+    {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '', ...env },
+    },
+  );
+  const marker = stdout.split('@@REGISTRATIONS@@')[1];
+  if (!marker) throw new Error(`no registrations printed: ${stdout}`);
+  return JSON.parse(marker) as Registration[];
+}
+
+const azureSettings = {
+  COSMOS_ENDPOINT: 'https://account.documents.azure.com:443/',
+  AUTH_AUDIENCE: 'api://partner-transition',
+};
+
+describe('the Azure Functions entry point (npm run build)', () => {
+  it('exists where package.json main points', async () => {
+    const { main } = (await import('../../package.json')).default;
+    expect(path.join(root, main)).toBe(bundle);
+    expect(existsSync(bundle)).toBe(true);
+  });
+
+  it('registers every function of the table with the host, as declared', async () => {
+    const registrations = await registrationsOf(bundle, azureSettings);
+    expect(registrations.map((registration) => registration.name).sort()).toEqual(
+      functionTable.map((definition) => definition.name).sort(),
+    );
+    for (const definition of functionTable) {
+      const registration = registrations.find((candidate) => candidate.name === definition.name)!;
+      const trigger = Object.values(registration.bindings).find((binding) =>
+        binding.type.endsWith('Trigger'),
+      )!;
+      if (definition.kind === 'http') {
+        expect(trigger).toMatchObject({
+          type: 'httpTrigger',
+          route: definition.route,
+          authLevel: 'anonymous',
+        });
+        expect(trigger.methods).toEqual([...definition.methods]);
+      } else {
+        expect(trigger).toMatchObject({ type: 'timerTrigger', schedule: definition.schedule });
+      }
+    }
+  });
+
+  it('stops with a message naming the missing setting', async () => {
+    const failure = await run(
+      process.execPath,
+      ['--require', preload, '-e', `require(${JSON.stringify(bundle)})`],
+      {
+        cwd: root,
+        env: { PATH: process.env.PATH ?? '', AUTH_AUDIENCE: 'api://x' },
+      },
+    ).catch((error: { code: number; stderr: string }) => error);
+    expect((failure as { code: number }).code).not.toBe(0);
+    expect((failure as { stderr: string }).stderr).toContain('COSMOS_ENDPOINT: is required');
+  });
+});
+
+describe('npm run --silent token', () => {
+  it('prints one RS256 token on stdout, alone, with the claims asked for', async () => {
+    const tenant = '11111111-2222-3333-4444-555555555555';
+    const { stdout } = await run(
+      'npm',
+      [
+        'run',
+        '--silent',
+        'token',
+        '--',
+        '--tenant',
+        tenant,
+        '--roles',
+        'GlobalAdmin,AdminAgent',
+        '--name',
+        'Gina',
+        '--email',
+        'gina@contoso.example',
+      ],
+      {
+        cwd: root,
+        env: { ...process.env, DEV_KEY_FILE: path.join(root, '.local/test-token-key.json') },
+      },
+    );
+    const lines = stdout.split('\n').filter(Boolean);
+    expect(lines).toHaveLength(1);
+    expect(decodeProtectedHeader(lines[0]!).alg).toBe('RS256');
+    expect(decodeJwt(lines[0]!)).toMatchObject({
+      tid: tenant,
+      roles: ['GlobalAdmin', 'AdminAgent'],
+      name: 'Gina',
+      preferred_username: 'gina@contoso.example',
+      iss: `https://login.microsoftonline.com/${tenant}/v2.0`,
+      aud: 'api://partner-transition-dev',
+    });
+  });
+});
