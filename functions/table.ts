@@ -1,9 +1,21 @@
 import type { HttpFunctionDefinition } from '../shared/http/define';
 import type { FunctionDefinition } from '../shared/functions';
+import {
+  acceptAgreementFunction,
+  decideEnrollmentFunction,
+  deleteEnrollment,
+  getActivity,
+  getAgreement,
+  getEnrollment,
+  listEnrollmentQueue,
+  submitEnrollmentFunction,
+} from './enrollment';
 import { health } from './health';
+import { enrollmentLanding, enrollmentReviewLanding } from './landing';
 import { getMe, putProfile } from './me';
 import { openApiFunction } from './openapi';
 import { getPartner, putPartner } from './partners';
+import { deliverEmailsTimer, escalatePendingEnrollmentsTimer } from './timers';
 
 /**
  * The function table: every function of the app, declared once. functions/index.ts registers
@@ -16,6 +28,18 @@ export const functionTable: readonly FunctionDefinition[] = [
   getPartner,
   getMe,
   putProfile,
+  getActivity,
+  submitEnrollmentFunction,
+  getEnrollment,
+  deleteEnrollment,
+  getAgreement,
+  acceptAgreementFunction,
+  listEnrollmentQueue,
+  decideEnrollmentFunction,
+  enrollmentLanding,
+  enrollmentReviewLanding,
+  deliverEmailsTimer,
+  escalatePendingEnrollmentsTimer,
 ];
 
 export function httpFunctions(): HttpFunctionDefinition[] {

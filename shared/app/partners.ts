@@ -35,15 +35,15 @@ export function checkIfMatch(ifMatch: string | undefined, current: string): void
 
 /**
  * Reads the partner, lets `change` decide what to write, and commits it in one batch guarded
- * by the partner's etag. When another request changed the partner in between, it starts over
- * from a fresh read, unless the caller pinned a version with If-Match (then 412).
+ * by the partner's etag; `partner: null` means nothing to write. When another request changed
+ * the partner in between, it starts over from a fresh read, unless the caller pinned a version with If-Match (then 412).
  */
 export async function changePartner<T>(
   services: Services,
   partnerId: string,
   ifMatch: string | undefined,
   change: (current: Versioned<Partner>) => {
-    partner: Partner;
+    partner: Partner | null;
     also?: PartnerDocument[];
     result: T;
   },
@@ -52,6 +52,8 @@ export async function changePartner<T>(
     const current = await loadPartner(services, partnerId);
     checkIfMatch(ifMatch, current.etag);
     const { partner, also = [], result } = change(current);
+    // Nothing to change (an idempotent repeat): no write at all.
+    if (partner === null) return { partner: current, result };
     const operations: WriteOperation<PartnerDocument>[] = [
       {
         op: 'replace',

@@ -15,7 +15,7 @@ export interface Page<T> {
 
 export interface PageRequest {
   pageSize: number;
-  continuationToken: string | undefined;
+  continuationToken?: string | undefined;
 }
 
 export interface Versioned<T> {
@@ -70,6 +70,8 @@ export interface PartnerRepository {
   activity(partnerId: string, page: PageRequest): Promise<Page<AuditEvent>>;
   /** Cross-partition: the operators' review queue, oldest submission first. */
   enrollmentsWithStatus(status: string, page: PageRequest): Promise<Page<Partner>>;
+  /** Cross-partition (timer): pending enrollments not yet escalated, submitted before `cutoff`. */
+  overduePendingEnrollments(cutoff: Date): AsyncIterable<Partner>;
 }
 
 export interface OutboxRepository {

@@ -13,17 +13,26 @@ export interface AuditEvent {
   reason: string | null;
 }
 
+/**
+ * Audit ids sort in the order events happened: the time, then the event's place among those
+ * written at the same instant (an auto-approval writes two), then a unique suffix.
+ */
+export function auditEventId(at: Date, ordinal: number, unique: string): string {
+  return `${at.toISOString()}-${String(ordinal).padStart(2, '0')}-${unique.replace(/-/g, '').slice(0, 12)}`;
+}
+
 export function auditEvent(
-  id: string,
+  unique: string,
   partnerId: string,
   at: Date,
   actor: Actor,
   action: string,
   change: { from?: string | null; to?: string | null; reason?: string | null } = {},
+  ordinal = 0,
 ): AuditEvent {
   return {
     type: 'audit',
-    id,
+    id: auditEventId(at, ordinal, unique),
     partnerId,
     at: at.toISOString(),
     actor,

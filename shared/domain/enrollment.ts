@@ -1,5 +1,6 @@
 import type { Actor } from './principal';
 import { DomainError } from './errors';
+import type { Address, Contact } from './partner';
 
 /**
  * The indirect reseller enrollment state machine (domain.md sections 2-3). Every change of
@@ -31,6 +32,23 @@ export interface EnrollmentTransition {
   reason: string | null;
 }
 
+/** What the global admin submitted (domain.md section 2). */
+export interface EnrollmentForm {
+  reviewedDetails: { companyName: string; mpnId: string; address?: Address };
+  primaryContact: Contact;
+  submittedBy: Actor;
+}
+
+/** Who accepted which version of the indirect reseller agreement, and when (section 3). */
+export interface AgreementAcceptance {
+  templateId: string;
+  version: string;
+  acceptedAt: string;
+  userId: string;
+  name: string;
+  email: string | null;
+}
+
 export interface Enrollment {
   status: EnrollmentStatus;
   submittedAt: string | null;
@@ -38,6 +56,10 @@ export interface Enrollment {
   activatedAt: string | null;
   rejectedAt: string | null;
   rejectedReason: string | null;
+  /** When the reviewers' mailbox was told this enrollment waits too long (once per submission). */
+  escalatedAt: string | null;
+  form: EnrollmentForm | null;
+  agreement: AgreementAcceptance | null;
   history: EnrollmentTransition[];
 }
 
@@ -49,6 +71,9 @@ export function notEnrolled(): Enrollment {
     activatedAt: null,
     rejectedAt: null,
     rejectedReason: null,
+    escalatedAt: null,
+    form: null,
+    agreement: null,
     history: [],
   };
 }
@@ -80,7 +105,13 @@ export function transition(
     ...enrollment,
     status: to,
     ...(to === 'pending-approval'
-      ? { submittedAt: iso, rejectedAt: null, rejectedReason: null, approvedAt: null }
+      ? {
+          submittedAt: iso,
+          rejectedAt: null,
+          rejectedReason: null,
+          approvedAt: null,
+          escalatedAt: null,
+        }
       : {}),
     ...(to === 'approved' ? { approvedAt: iso } : {}),
     ...(to === 'active' ? { activatedAt: iso } : {}),
@@ -92,4 +123,22 @@ export function transition(
 /** Enrolled means approved or active: from then on the partner is an indirect reseller. */
 export function isEnrolled(enrollment: Enrollment): boolean {
   return enrollment.status === 'approved' || enrollment.status === 'active';
+}
+
+/** Submitted and not refused: pending, approved or active. A second submission conflicts. */
+export function isInProgressOrDone(enrollment: Enrollment): boolean {
+  return enrollment.status === 'pending-approval' || isEnrolled(enrollment);
+}
+
+/**
+ * domain.md section 4: from enrollment on, the partner cannot add new direct customers. The
+ * customers module calls this; the rule lives here with the enrollment it depends on.
+ */
+export function assertMayAddDirectCustomers(enrollment: Enrollment): void {
+  if (isEnrolled(enrollment)) {
+    throw new DomainError(
+      'no-new-direct-customers',
+      'Since enrolling as an indirect reseller this partner cannot add new direct customers; its existing direct customers stay as they are.',
+    );
+  }
 }

@@ -1,6 +1,9 @@
 import type { z } from 'zod';
 import type { Versioned } from '../app/ports';
 import { navigation, partnerType, type Partner } from '../domain/partner';
+import type { AuditEvent } from '../domain/audit';
+import type { Enrollment } from '../domain/enrollment';
+import type { activityItemView, enrollmentView, queueItemView } from './schemas/enrollment';
 import type { partnerView } from './schemas/partners';
 
 /** A partner as the API shows it (api.md GET /api/me). */
@@ -28,5 +31,48 @@ export function toPartnerView({
     createdAt: partner.createdAt,
     updatedAt: partner.updatedAt,
     etag,
+  };
+}
+
+export function toEnrollmentView(enrollment: Enrollment): z.input<typeof enrollmentView> {
+  return {
+    status: enrollment.status,
+    submittedAt: enrollment.submittedAt,
+    approvedAt: enrollment.approvedAt,
+    activatedAt: enrollment.activatedAt,
+    rejectedAt: enrollment.rejectedAt,
+    rejectedReason: enrollment.rejectedReason,
+    escalatedAt: enrollment.escalatedAt,
+    primaryContact: enrollment.form?.primaryContact ?? null,
+    agreement: enrollment.agreement,
+    history: enrollment.history,
+  };
+}
+
+export function toQueueItemView(partner: Partner): z.input<typeof queueItemView> {
+  const { form } = partner.enrollment;
+  return {
+    partnerId: partner.partnerId,
+    companyName: partner.companyName,
+    mpnId: partner.mpnId,
+    mpnVerified: partner.mpnVerified,
+    country: partner.country,
+    status: partner.enrollment.status,
+    submittedAt: partner.enrollment.submittedAt,
+    escalatedAt: partner.enrollment.escalatedAt,
+    reviewedDetails: form?.reviewedDetails ?? null,
+    primaryContact: form?.primaryContact ?? null,
+  };
+}
+
+export function toActivityView(event: AuditEvent): z.input<typeof activityItemView> {
+  return {
+    id: event.id,
+    at: event.at,
+    actor: event.actor,
+    action: event.action,
+    from: event.from,
+    to: event.to,
+    reason: event.reason,
   };
 }

@@ -57,6 +57,8 @@ export interface TestApp {
   token(options: TokenOptions): Promise<string>;
   operatorToken(): Promise<string>;
   runTimer(name: string): Promise<void>;
+  /** Every document of a partner's partition, as stored (for assertions on what was written). */
+  documents<T = any>(partnerId: string, type?: string): Promise<T[]>;
   /** The delivered .eml files, oldest first. */
   mailbox(): Promise<(ParsedEml & { file: string; links: string[] })[]>;
   close(): Promise<void>;
@@ -149,6 +151,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
         audience: config.auth.audience ?? devAudience,
         issuerTemplate: config.auth.issuerTemplate,
         now: clock.now(),
+        // Tests move the clock by days and months; their tokens outlive that.
+        lifetimeSeconds: 2 * 365 * 24 * 3600,
       },
     );
 
@@ -184,6 +188,25 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       return { status: response.status, headers: response.headers, body: parsed as never, text };
     },
     runTimer: (name) => host.runTimer(name),
+    async documents(partnerId, type) {
+      const container = client.database(database).container('partners');
+      const query = type
+        ? {
+            query: 'SELECT * FROM c WHERE c.partnerId = @partnerId AND c.type = @type',
+            parameters: [
+              { name: '@partnerId', value: partnerId },
+              { name: '@type', value: type },
+            ],
+          }
+        : {
+            query: 'SELECT * FROM c WHERE c.partnerId = @partnerId',
+            parameters: [{ name: '@partnerId', value: partnerId }],
+          };
+      const { resources } = await container.items
+        .query(query, { partitionKey: partnerId })
+        .fetchAll();
+      return resources;
+    },
     async mailbox() {
       const names = (await readdir(outboxDir)).filter((name) => name.endsWith('.eml'));
       const emails = await Promise.all(

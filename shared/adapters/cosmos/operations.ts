@@ -205,7 +205,11 @@ export function decodeContinuation(token: string | undefined): string | undefine
   return decoded;
 }
 
-/** One page of a query, in one partition when `partitionKey` is given, across all otherwise. */
+/**
+ * One page of a query, in one partition when `partitionKey` is given, across all otherwise.
+ * A single-partition query must also filter on `@partitionKey` in its text: the embedded
+ * emulator ignores the partition option, and the filter keeps tenants apart on any engine.
+ */
 export async function queryPage<T>(
   container: Container,
   query: string,
@@ -213,6 +217,11 @@ export async function queryPage<T>(
   page: PageRequest,
   partitionKey?: string,
 ): Promise<Page<Versioned<T>>> {
+  if (partitionKey !== undefined) {
+    if (!query.includes('@partitionKey'))
+      throw new Error('a single-partition query must filter on @partitionKey');
+    parameters = [...parameters, { name: '@partitionKey', value: partitionKey }];
+  }
   const continuationToken = decodeContinuation(page.continuationToken);
   try {
     const response = await cosmosCall(() =>

@@ -47,7 +47,7 @@ export class CosmosPartnerRepository implements PartnerRepository {
   async activity(partnerId: string, page: PageRequest): Promise<Page<AuditEvent>> {
     const result = await queryPage<AuditEvent>(
       this.container,
-      "SELECT * FROM c WHERE c.type = 'audit' ORDER BY c.at DESC",
+      "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'audit' ORDER BY c.id DESC",
       [],
       page,
       partnerId,
@@ -69,5 +69,19 @@ export class CosmosPartnerRepository implements PartnerRepository {
       items: result.items.map((item) => toPartner(item.value)),
       continuationToken: result.continuationToken,
     };
+  }
+
+  async *overduePendingEnrollments(cutoff: Date): AsyncIterable<Partner> {
+    let continuationToken: string | undefined;
+    do {
+      const page = await queryPage<StoredPartner>(
+        this.container,
+        "SELECT * FROM c WHERE c.type = 'partner' AND c.enrollment.status = 'pending-approval' AND c.enrollment.escalatedAt = null AND c.enrollment.submittedAt <= @cutoff ORDER BY c.enrollment.submittedAt ASC",
+        [{ name: '@cutoff', value: cutoff.toISOString() }],
+        { pageSize: 100, continuationToken },
+      );
+      for (const item of page.items) yield toPartner(item.value);
+      continuationToken = page.continuationToken ?? undefined;
+    } while (continuationToken);
   }
 }

@@ -1,0 +1,27 @@
+import { deliverEmails } from '../shared/app/deliver-emails';
+import { escalatePendingEnrollments } from '../shared/app/escalation';
+import { loggerFor } from '../shared/adapters/logger';
+import { defineTimer } from '../shared/functions';
+
+/** api.md, Timer functions: named exactly so, NCRONTAB with seconds first. */
+export const deliverEmailsTimer = defineTimer({
+  name: 'deliverEmails',
+  schedule: '0 */1 * * * *',
+  description: 'Sends every email waiting in the outbox; retries failures with backoff',
+  async handler(_timer, context, services) {
+    const report = await deliverEmails(services, loggerFor(context));
+    if (report.sent + report.retried + report.failed > 0)
+      context.log(`deliverEmails: ${JSON.stringify(report)}`);
+  },
+});
+
+export const escalatePendingEnrollmentsTimer = defineTimer({
+  name: 'escalatePendingEnrollments',
+  schedule: '0 0 * * * *',
+  description:
+    'Emails the reviewers once for each enrollment pending beyond the business-day window',
+  async handler(_timer, context, services) {
+    const escalated = await escalatePendingEnrollments(services, loggerFor(context));
+    context.log(`escalatePendingEnrollments: ${escalated} escalated`);
+  },
+});

@@ -1,0 +1,13 @@
+import type { InvocationContext } from '@azure/functions';
+import type { Logger } from '../app/ports';
+
+/** Logs through the invocation, so lines reach Application Insights with its id. */
+export function loggerFor(context: InvocationContext): Logger {
+  const line = (message: string, properties?: Record<string, unknown>): string =>
+    properties ? `${message} ${JSON.stringify(properties)}` : message;
+  return {
+    info: (message, properties) => context.log(line(message, properties)),
+    warn: (message, properties) => context.warn(line(message, properties)),
+    error: (message, properties) => context.error(line(message, properties)),
+  };
+}

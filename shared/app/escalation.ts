@@ -1,0 +1,76 @@
+import { auditEvent } from '../domain/audit';
+import { addBusinessDays, isPendingBeyond } from '../domain/business-days';
+import { systemActor } from '../domain/principal';
+import { enrollmentEscalatedEmail } from './emails/enrollment-emails';
+import { queue } from './enrollment';
+import { landingLink } from './links';
+import { changePartner } from './partners';
+import type { Logger } from './ports';
+import type { Services } from './services';
+
+/**
+ * The escalatePendingEnrollments timer (domain.md section 2): an enrollment still pending after
+ * the configured business days gets one email to the reviewers' mailbox. The flag and the email
+ * are written in one batch guarded by the partner's etag, so however often or concurrently the
+ * timer runs, each submission is escalated once.
+ */
+export async function escalatePendingEnrollments(
+  services: Services,
+  logger: Logger,
+): Promise<number> {
+  const now = services.clock.now();
+  const days = services.config.enrollment.escalationBusinessDays;
+  // N business days are at least N calendar days: only those can be overdue.
+  const cutoff = new Date(now.getTime() - days * 24 * 3600 * 1000);
+  let escalated = 0;
+  for await (const candidate of services.partners.overduePendingEnrollments(cutoff)) {
+    const submittedAt = candidate.enrollment.submittedAt;
+    if (!submittedAt || !isPendingBeyond(new Date(submittedAt), now, days)) continue;
+    const { result } = await changePartner(
+      services,
+      candidate.partnerId,
+      undefined,
+      ({ value: partner }) => {
+        const enrollment = partner.enrollment;
+        if (
+          enrollment.status !== 'pending-approval' ||
+          enrollment.escalatedAt !== null ||
+          !enrollment.submittedAt
+        ) {
+          return { partner: null, result: false };
+        }
+        const email = enrollmentEscalatedEmail(
+          partner,
+          services.config.enrollment.reviewersEmail,
+          enrollment.submittedAt,
+          days,
+          landingLink(services.config, 'enrollment-review'),
+        );
+        return {
+          partner: { ...partner, enrollment: { ...enrollment, escalatedAt: now.toISOString() } },
+          also: [
+            auditEvent(
+              services.ids.newId(),
+              partner.partnerId,
+              now,
+              systemActor,
+              'enrollment-escalated',
+              {
+                reason: `pending since ${enrollment.submittedAt}, over ${days} business days (deadline ${addBusinessDays(new Date(enrollment.submittedAt), days).toISOString()})`,
+              },
+            ),
+            queue(services, partner.partnerId, 'enrollment-escalated', email),
+          ],
+          result: true,
+        };
+      },
+    );
+    if (result) {
+      escalated += 1;
+      logger.warn(`enrollment of partner ${candidate.partnerId} escalated to the reviewers`, {
+        partnerId: candidate.partnerId,
+      });
+    }
+  }
+  return escalated;
+}

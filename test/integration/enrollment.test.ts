@@ -1,0 +1,488 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../support/app';
+import {
+  createPartner,
+  createPartnerWithProfile,
+  globalAdminToken,
+  profile,
+} from '../support/builders';
+import { ManualClock } from '../support/clock';
+import {
+  approvedPartner,
+  enrollmentForm,
+  primaryContact,
+  submitEnrollment,
+} from '../support/enrollment';
+
+let app: TestApp;
+beforeAll(async () => {
+  // A Monday morning, UTC.
+  app = await startTestApp({ clock: new ManualClock('2026-03-02T09:00:00.000Z') });
+});
+afterAll(() => app.close());
+
+describe('eligibility on POST /api/me/enrollment', () => {
+  it('refuses anyone but a global admin with 403', async () => {
+    const { partnerId, record } = await createPartnerWithProfile(app);
+    for (const roles of [['AdminAgent'], ['SalesAgent']]) {
+      const response = await app.api('POST', '/api/me/enrollment', {
+        token: await app.token({ tenant: partnerId, roles }),
+        body: enrollmentForm(record),
+      });
+      expect(response.status).toBe(403);
+      expect(response.body.code).toBe('forbidden');
+    }
+  });
+
+  it('refuses a partner outside the direct-bill program with not-eligible', async () => {
+    const partner = await createPartnerWithProfile(app, { programs: { directBill: false } });
+    const response = await submitEnrollment(app, partner);
+    expect(response.status).toBe(403);
+    expect(response.body.code).toBe('not-eligible');
+  });
+
+  it('refuses a partner whose profile was never confirmed, listing what is missing', async () => {
+    const { partnerId, record } = await createPartner(app);
+    const response = await submitEnrollment(app, {
+      record,
+      adminToken: await globalAdminToken(app, partnerId),
+    });
+    expect(response.status).toBe(403);
+    expect(response.body.code).toBe('profile-incomplete');
+    expect(response.body.errors).toEqual([
+      { path: 'profile', message: expect.stringContaining('never been confirmed') },
+    ]);
+  });
+
+  it('refuses a profile confirmed more than 12 months ago, naming it', async () => {
+    const partner = await createPartnerWithProfile(app);
+    app.clock.advance({ days: 366 });
+    try {
+      const response = await submitEnrollment(app, {
+        ...partner,
+        adminToken: await globalAdminToken(app, partner.partnerId),
+      });
+      expect(response.status).toBe(403);
+      expect(response.body.code).toBe('profile-incomplete');
+      expect(response.body.errors.map((error: { path: string }) => error.path)).toEqual([
+        'profile.confirmedAt',
+      ]);
+    } finally {
+      app.clock.set('2026-03-02T09:00:00.000Z');
+    }
+  });
+
+  it('requires the authorization confirmation and the irreversibility acknowledgement to be true', async () => {
+    const partner = await createPartnerWithProfile(app);
+    const response = await submitEnrollment(app, partner, {
+      authorizationConfirmed: false,
+      irreversibleAcknowledged: undefined,
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.code).toBe('validation-failed');
+    const paths = response.body.errors.map((error: { path: string }) => error.path);
+    expect(paths).toEqual(
+      expect.arrayContaining(['body.authorizationConfirmed', 'body.irreversibleAcknowledged']),
+    );
+  });
+
+  it('refuses reviewed details that do not match the profile, naming the field', async () => {
+    const partner = await createPartnerWithProfile(app);
+    const response = await submitEnrollment(app, partner, {
+      reviewedDetails: { companyName: 'Someone Else Ltd', mpnId: partner.record.mpnId },
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.errors).toEqual([
+      {
+        path: 'body.reviewedDetails.companyName',
+        message: expect.stringContaining(partner.record.companyName),
+      },
+    ]);
+  });
+
+  it('changes nothing when it refuses', async () => {
+    const partner = await createPartnerWithProfile(app, { programs: { directBill: false } });
+    await submitEnrollment(app, partner);
+    const enrollment = await app.api('GET', '/api/me/enrollment', { token: partner.adminToken });
+    expect(enrollment.body).toMatchObject({ status: 'not-enrolled', history: [] });
+  });
+});
+
+describe('approval', () => {
+  it('approves at once when every check passes and the MPN ID is verified, and emails the primary contact once', async () => {
+    const partner = await createPartnerWithProfile(app, {
+      mpnVerified: true,
+      companyName: 'Auto Approved Ltd',
+    });
+    const response = await submitEnrollment(app, partner);
+    expect(response.status).toBe(201);
+    expect(response.body).toMatchObject({
+      status: 'approved',
+      submittedAt: '2026-03-02T09:00:00.000Z',
+      approvedAt: '2026-03-02T09:00:00.000Z',
+    });
+    expect(response.body.history.map((entry: { to: string }) => entry.to)).toEqual([
+      'pending-approval',
+      'approved',
+    ]);
+
+    const before = (await app.mailbox()).length;
+    await app.runTimer('deliverEmails');
+    await app.runTimer('deliverEmails');
+    const emails = (await app.mailbox())
+      .slice(before)
+      .filter((email) => email.subject.includes('Auto Approved Ltd'));
+    expect(emails).toHaveLength(1);
+    expect(emails[0]).toMatchObject({ to: primaryContact.email });
+    expect(emails[0]!.subject).toContain('approved');
+    expect(emails[0]!.text).toContain('Hello Pat,');
+    expect(emails[0]!.html).toContain('Auto Approved Ltd');
+    // The link in it works.
+    expect(emails[0]!.links).toHaveLength(1);
+    const landing = await fetch(emails[0]!.links[0]!);
+    expect(landing.status).toBe(200);
+    expect(landing.headers.get('content-type')).toContain('text/html');
+    expect(await landing.text()).toContain('accept the indirect reseller agreement');
+  });
+
+  it('writes the approval email in the same batch as the approval', async () => {
+    const partner = await approvedPartner(app);
+    const emails = await app.documents(partner.partnerId, 'email');
+    expect(emails).toHaveLength(1);
+    expect(emails[0]).toMatchObject({
+      kind: 'enrollment-approved',
+      to: primaryContact.email,
+      status: 'pending',
+    });
+    const audit = await app.documents(partner.partnerId, 'audit');
+    expect(audit.map((event) => event.action)).toEqual(
+      expect.arrayContaining(['enrollment-pending-approval', 'enrollment-approved']),
+    );
+  });
+
+  it('writes the email in French for a partner in France', async () => {
+    const partner = await createPartnerWithProfile(app, {
+      mpnVerified: true,
+      country: 'FR',
+      companyName: 'Société Française',
+    });
+    await submitEnrollment(app, partner);
+    const [email] = await app.documents(partner.partnerId, 'email');
+    expect(email.subject).toContain('approuvée');
+    expect(email.text).toContain('Bonjour Pat,');
+  });
+
+  it('queues an unverified MPN ID for review, oldest first, until an operator approves', async () => {
+    const operator = await app.operatorToken();
+    const first = await createPartnerWithProfile(app, {
+      mpnVerified: false,
+      companyName: 'First In Queue',
+    });
+    await submitEnrollment(app, first);
+    app.clock.advance({ minutes: 5 });
+    const second = await createPartnerWithProfile(app, {
+      mpnVerified: false,
+      companyName: 'Second In Queue',
+    });
+    const submitted = await submitEnrollment(app, second);
+    expect(submitted.status).toBe(201);
+    expect(submitted.body.status).toBe('pending-approval');
+
+    const queue = await app.api('GET', '/api/operator/enrollments?status=pending-approval', {
+      token: operator,
+    });
+    expect(queue.status).toBe(200);
+    const ids = queue.body.items.map((item: { partnerId: string }) => item.partnerId);
+    expect(ids.indexOf(first.partnerId)).toBeLessThan(ids.indexOf(second.partnerId));
+
+    const decided = await app.api('POST', `/api/operator/enrollments/${first.partnerId}/decision`, {
+      token: operator,
+      body: { decision: 'approve' },
+    });
+    expect(decided.status).toBe(200);
+    expect(decided.body.status).toBe('approved');
+    expect(decided.body.history.at(-1)).toMatchObject({
+      from: 'pending-approval',
+      to: 'approved',
+      actor: { kind: 'operator', name: 'Olive Operator' },
+    });
+    const emails = await app.documents(first.partnerId, 'email');
+    expect(emails.map((email) => email.kind)).toEqual(['enrollment-approved']);
+
+    const twice = await app.api('POST', `/api/operator/enrollments/${first.partnerId}/decision`, {
+      token: operator,
+      body: { decision: 'reject', reason: 'changed my mind' },
+    });
+    expect(twice.status).toBe(409);
+    expect(twice.body.code).toBe('conflict');
+  });
+
+  it('refuses a decision from a partner with 403', async () => {
+    const partner = await createPartnerWithProfile(app, { mpnVerified: false });
+    await submitEnrollment(app, partner);
+    const response = await app.api(
+      'POST',
+      `/api/operator/enrollments/${partner.partnerId}/decision`,
+      {
+        token: partner.adminToken,
+        body: { decision: 'approve' },
+      },
+    );
+    expect(response.status).toBe(403);
+    const enrollment = await app.api('GET', '/api/me/enrollment', { token: partner.adminToken });
+    expect(enrollment.body.status).toBe('pending-approval');
+  });
+});
+
+describe('rejection and resubmission', () => {
+  it('requires a reason to reject', async () => {
+    const partner = await createPartnerWithProfile(app, { mpnVerified: false });
+    await submitEnrollment(app, partner);
+    const response = await app.api(
+      'POST',
+      `/api/operator/enrollments/${partner.partnerId}/decision`,
+      {
+        token: await app.operatorToken(),
+        body: { decision: 'reject' },
+      },
+    );
+    expect(response.status).toBe(400);
+    expect(response.body.errors[0].path).toBe('body.reason');
+  });
+
+  it('records the reason, emails it, and allows a resubmission that keeps the earlier attempt', async () => {
+    const partner = await createPartnerWithProfile(app, { mpnVerified: false });
+    await submitEnrollment(app, partner);
+    const rejected = await app.api(
+      'POST',
+      `/api/operator/enrollments/${partner.partnerId}/decision`,
+      {
+        token: await app.operatorToken(),
+        body: { decision: 'reject', reason: 'The MPN ID could not be verified.' },
+      },
+    );
+    expect(rejected.status).toBe(200);
+    const read = await app.api('GET', '/api/me/enrollment', { token: partner.adminToken });
+    expect(read.body).toMatchObject({
+      status: 'rejected',
+      rejectedReason: 'The MPN ID could not be verified.',
+    });
+    const [email] = await app.documents(partner.partnerId, 'email');
+    expect(email).toMatchObject({ kind: 'enrollment-rejected', to: primaryContact.email });
+    expect(email.text).toContain('The MPN ID could not be verified.');
+
+    app.clock.advance({ hours: 2 });
+    const again = await submitEnrollment(app, partner);
+    expect(again.status).toBe(201);
+    expect(again.body.status).toBe('pending-approval');
+    expect(again.body.rejectedReason).toBeNull();
+    expect(
+      again.body.history.map((entry: { from: string; to: string }) => `${entry.from}>${entry.to}`),
+    ).toEqual([
+      'not-enrolled>pending-approval',
+      'pending-approval>rejected',
+      'rejected>pending-approval',
+    ]);
+    expect(again.body.history[1].reason).toBe('The MPN ID could not be verified.');
+  });
+});
+
+describe('one enrollment per partner', () => {
+  it('refuses a second submission while pending or approved with 409', async () => {
+    const pending = await createPartnerWithProfile(app, { mpnVerified: false });
+    await submitEnrollment(app, pending);
+    const second = await submitEnrollment(app, pending);
+    expect(second.status).toBe(409);
+    expect(second.body.code).toBe('conflict');
+
+    const approved = await approvedPartner(app);
+    expect((await submitEnrollment(app, approved)).status).toBe(409);
+  });
+
+  it('leaves exactly one enrollment after 20 concurrent submissions', async () => {
+    const partner = await createPartnerWithProfile(app, { mpnVerified: true });
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () => submitEnrollment(app, partner)),
+    );
+    const statuses = responses.map((response) => response.status).sort();
+    expect(statuses.filter((status) => status === 201)).toHaveLength(1);
+    expect(statuses.filter((status) => status === 409)).toHaveLength(19);
+    const audit = await app.documents(partner.partnerId, 'audit');
+    expect(audit.filter((event) => event.action === 'enrollment-pending-approval')).toHaveLength(1);
+    expect(audit.filter((event) => event.action === 'enrollment-approved')).toHaveLength(1);
+    expect(await app.documents(partner.partnerId, 'email')).toHaveLength(1);
+  });
+});
+
+describe('the agreement', () => {
+  it('is not available before approval', async () => {
+    const partner = await createPartnerWithProfile(app, { mpnVerified: false });
+    await submitEnrollment(app, partner);
+    const response = await app.api('GET', '/api/me/agreement', { token: partner.adminToken });
+    expect(response.status).toBe(409);
+    expect(response.body.code).toBe('agreement-not-available');
+    const accept = await app.api('POST', '/api/me/agreement/acceptance', {
+      token: partner.adminToken,
+      body: { templateId: 'indirect-reseller-agreement', version: '2026-01' },
+    });
+    expect(accept.status).toBe(409);
+    expect(accept.body.code).toBe('agreement-not-available');
+  });
+
+  it('turns the partner into both a direct and an indirect reseller when a global admin accepts it', async () => {
+    const partner = await approvedPartner(app);
+    const agreement = await app.api('GET', '/api/me/agreement', { token: partner.adminToken });
+    expect(agreement.body).toMatchObject({
+      templateId: 'indirect-reseller-agreement',
+      version: '2026-01',
+      accepted: false,
+    });
+
+    const agent = await app.api('POST', '/api/me/agreement/acceptance', {
+      token: await app.token({ tenant: partner.partnerId, roles: ['AdminAgent'] }),
+      body: { templateId: 'indirect-reseller-agreement', version: '2026-01' },
+    });
+    expect(agent.status).toBe(403);
+
+    const stale = await app.api('POST', '/api/me/agreement/acceptance', {
+      token: partner.adminToken,
+      body: { templateId: 'indirect-reseller-agreement', version: '2025-01' },
+    });
+    expect(stale.status).toBe(409);
+
+    app.clock.advance({ minutes: 30 });
+    const admin = await app.token({
+      tenant: partner.partnerId,
+      roles: ['GlobalAdmin'],
+      oid: 'gina-oid',
+      name: 'Gina Admin',
+      email: 'gina@contoso.example',
+    });
+    const accepted = await app.api('POST', '/api/me/agreement/acceptance', {
+      token: admin,
+      body: { templateId: 'indirect-reseller-agreement', version: '2026-01' },
+    });
+    expect(accepted.status).toBe(201);
+    expect(accepted.body.acceptance).toEqual({
+      templateId: 'indirect-reseller-agreement',
+      version: '2026-01',
+      acceptedAt: app.clock.now().toISOString(),
+      userId: 'gina-oid',
+      name: 'Gina Admin',
+      email: 'gina@contoso.example',
+    });
+    const me = await app.api('GET', '/api/me', { token: admin });
+    expect(me.body).toMatchObject({
+      partnerType: 'both',
+      programs: { indirectReseller: { status: 'active' } },
+      navigation: { indirectProviders: true },
+    });
+
+    app.clock.advance({ minutes: 5 });
+    const again = await app.api('POST', '/api/me/agreement/acceptance', {
+      token: partner.adminToken,
+      body: { templateId: 'indirect-reseller-agreement', version: '2026-01' },
+    });
+    expect(again.status).toBe(200);
+    expect(again.body.acceptance).toEqual(accepted.body.acceptance);
+  });
+});
+
+describe('irreversibility', () => {
+  it('answers DELETE with 404 before any enrollment', async () => {
+    const partner = await createPartnerWithProfile(app);
+    const response = await app.api('DELETE', '/api/me/enrollment', { token: partner.adminToken });
+    expect(response.status).toBe(404);
+  });
+
+  it('refuses DELETE once enrolled with 409 irreversible, whoever asks', async () => {
+    const partner = await approvedPartner(app);
+    for (const roles of [['GlobalAdmin'], ['AdminAgent'], ['SalesAgent']]) {
+      const response = await app.api('DELETE', '/api/me/enrollment', {
+        token: await app.token({ tenant: partner.partnerId, roles }),
+      });
+      expect(response.status).toBe(409);
+      expect(response.body.code).toBe('irreversible');
+      expect(response.body.detail).toMatch(/irreversible/);
+    }
+    const enrollment = await app.api('GET', '/api/me/enrollment', { token: partner.adminToken });
+    expect(enrollment.body.status).toBe('approved');
+  });
+
+  it('refuses an operator decision on an approved enrollment', async () => {
+    const partner = await approvedPartner(app);
+    const response = await app.api(
+      'POST',
+      `/api/operator/enrollments/${partner.partnerId}/decision`,
+      {
+        token: await app.operatorToken(),
+        body: { decision: 'reject', reason: 'try to revert' },
+      },
+    );
+    expect(response.status).toBe(409);
+  });
+
+  it('keeps the enrollment when an operator rewrites the master record', async () => {
+    const partner = await approvedPartner(app);
+    await app.api('PUT', `/api/operator/partners/${partner.partnerId}`, {
+      token: await app.operatorToken(),
+      body: { ...partner.record, companyName: 'Renamed' },
+    });
+    const enrollment = await app.api('GET', '/api/me/enrollment', { token: partner.adminToken });
+    expect(enrollment.body.status).toBe('approved');
+  });
+});
+
+describe('activity', () => {
+  it("pages through the partner's audit events, newest first", async () => {
+    const partner = await createPartnerWithProfile(app, { mpnVerified: true });
+    app.clock.advance({ minutes: 1 });
+    await app.api('PUT', '/api/me/profile', {
+      token: partner.adminToken,
+      body: profile(partner.record),
+    });
+    app.clock.advance({ minutes: 1 });
+    await submitEnrollment(app, partner);
+    const first = await app.api('GET', '/api/me/activity?pageSize=2', {
+      token: partner.adminToken,
+    });
+    expect(first.status).toBe(200);
+    expect(first.body.items).toHaveLength(2);
+    expect(first.body.continuationToken).toEqual(expect.any(String));
+    const rest = await app.api(
+      'GET',
+      `/api/me/activity?pageSize=50&continuationToken=${encodeURIComponent(first.body.continuationToken)}`,
+      {
+        token: partner.adminToken,
+      },
+    );
+    const all = [...first.body.items, ...rest.body.items];
+    expect(all.map((event: { action: string }) => event.action)).toEqual([
+      'enrollment-approved',
+      'enrollment-pending-approval',
+      'profile-confirmed',
+      'profile-confirmed',
+      'partner-created',
+    ]);
+    const times = all.map((event: { at: string }) => event.at);
+    expect([...times].sort().reverse()).toEqual(times);
+  });
+
+  it('refuses a page size over 100', async () => {
+    const partner = await createPartnerWithProfile(app);
+    const response = await app.api('GET', '/api/me/activity?pageSize=1000', {
+      token: partner.adminToken,
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.errors[0].path).toBe('query.pageSize');
+  });
+
+  it('refuses a continuation token it did not issue', async () => {
+    const partner = await createPartnerWithProfile(app);
+    const response = await app.api('GET', '/api/me/activity?continuationToken=garbage', {
+      token: partner.adminToken,
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.errors[0].path).toBe('continuationToken');
+  });
+});

@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../support/app';
+import { createPartnerWithProfile } from '../support/builders';
+import { ManualClock } from '../support/clock';
+import { submitEnrollment } from '../support/enrollment';
+
+let app: TestApp;
+beforeAll(async () => {
+  // A Friday evening, UTC: the three business days end on Wednesday evening.
+  app = await startTestApp({ clock: new ManualClock('2026-03-06T18:30:00.000Z') });
+});
+afterAll(() => app.close());
+
+const escalationsFor = async (partnerId: string) =>
+  (await app.documents(partnerId, 'email')).filter(
+    (email) => email.kind === 'enrollment-escalated',
+  );
+
+describe('escalatePendingEnrollments', () => {
+  it('emails the reviewers once, after three business days, however often it runs', async () => {
+    const partner = await createPartnerWithProfile(app, {
+      mpnVerified: false,
+      companyName: 'Slow Review Ltd',
+    });
+    await submitEnrollment(app, partner);
+
+    // Monday, Tuesday, and Wednesday 18:30 exactly: not yet.
+    for (const moment of ['2026-03-09T12:00:00Z', '2026-03-10T12:00:00Z', '2026-03-11T18:30:00Z']) {
+      app.clock.set(moment);
+      await app.runTimer('escalatePendingEnrollments');
+    }
+    expect(await escalationsFor(partner.partnerId)).toHaveLength(0);
+
+    app.clock.set('2026-03-11T19:00:00Z');
+    await app.runTimer('escalatePendingEnrollments');
+    await app.runTimer('escalatePendingEnrollments');
+    await Promise.all([
+      app.runTimer('escalatePendingEnrollments'),
+      app.runTimer('escalatePendingEnrollments'),
+    ]);
+    app.clock.advance({ days: 2 });
+    await app.runTimer('escalatePendingEnrollments');
+
+    const escalations = await escalationsFor(partner.partnerId);
+    expect(escalations).toHaveLength(1);
+    expect(escalations[0]).toMatchObject({ to: 'enrollment-reviewers@partner-transition.local' });
+    expect(escalations[0].subject).toContain('Slow Review Ltd');
+    expect(escalations[0].text).toContain(partner.partnerId);
+
+    await app.runTimer('deliverEmails');
+    const delivered = (await app.mailbox()).filter((email) =>
+      email.subject.includes('Slow Review Ltd'),
+    );
+    expect(delivered).toHaveLength(1);
+    const landing = await fetch(delivered[0]!.links[0]!);
+    expect(landing.status).toBe(200);
+
+    const enrollment = await app.api('GET', '/api/me/enrollment', { token: partner.adminToken });
+    expect(enrollment.body.escalatedAt).toBe('2026-03-11T19:00:00.000Z');
+  });
+
+  it('does not escalate an enrollment decided in time', async () => {
+    app.clock.set('2026-03-16T09:00:00Z');
+    const partner = await createPartnerWithProfile(app, { mpnVerified: false });
+    await submitEnrollment(app, partner);
+    await app.api('POST', `/api/operator/enrollments/${partner.partnerId}/decision`, {
+      token: await app.operatorToken(),
+      body: { decision: 'approve' },
+    });
+    app.clock.advance({ days: 10 });
+    await app.runTimer('escalatePendingEnrollments');
+    expect(await escalationsFor(partner.partnerId)).toHaveLength(0);
+  });
+
+  it('escalates a resubmission again, as a new submission', async () => {
+    app.clock.set('2026-04-06T09:00:00Z'); // a Monday
+    const partner = await createPartnerWithProfile(app, { mpnVerified: false });
+    await submitEnrollment(app, partner);
+    app.clock.set('2026-04-09T10:00:00Z'); // Thursday, past three business days
+    await app.runTimer('escalatePendingEnrollments');
+    await app.api('POST', `/api/operator/enrollments/${partner.partnerId}/decision`, {
+      token: await app.operatorToken(),
+      body: { decision: 'reject', reason: 'Incomplete address' },
+    });
+    await submitEnrollment(app, partner);
+    app.clock.set('2026-04-14T11:00:00Z'); // Tuesday, past three business days again
+    await app.runTimer('escalatePendingEnrollments');
+    await app.runTimer('escalatePendingEnrollments');
+    expect(await escalationsFor(partner.partnerId)).toHaveLength(2);
+  });
+
+  it('uses the configured window (five business days, as the current English page says)', async () => {
+    const five = await startTestApp({
+      clock: new ManualClock('2026-03-02T09:00:00Z'),
+      env: { ESCALATION_BUSINESS_DAYS: '5' },
+    });
+    try {
+      const partner = await createPartnerWithProfile(five, { mpnVerified: false });
+      await submitEnrollment(five, partner);
+      five.clock.set('2026-03-06T10:00:00Z'); // Friday: four business days
+      await five.runTimer('escalatePendingEnrollments');
+      expect((await five.documents(partner.partnerId, 'email')).length).toBe(0);
+      five.clock.set('2026-03-09T09:00:01Z'); // Monday, just past five business days
+      await five.runTimer('escalatePendingEnrollments');
+      expect((await five.documents(partner.partnerId, 'email')).length).toBe(1);
+    } finally {
+      await five.close();
+    }
+  });
+});
