@@ -1,5 +1,6 @@
 import type { AuditEvent } from '../domain/audit';
 import type { OutboxEmail, EmailMessage } from '../domain/email';
+import type { InvitationDocument } from '../domain/link';
 import type { Partner } from '../domain/partner';
 import type { Principal } from '../domain/principal';
 
@@ -25,7 +26,7 @@ export interface Versioned<T> {
 
 /** Any document living in a partner's partition, told apart by `type`. */
 export type PartnerDocument =
-  ({ type: 'partner'; id: string } & Partner) | AuditEvent | OutboxEmail;
+  ({ type: 'partner'; id: string } & Partner) | AuditEvent | OutboxEmail | InvitationDocument;
 
 /**
  * One write in a partition batch. `create` fails if the id exists; `replace` needs the etag
@@ -61,6 +62,11 @@ export class DependencyUnavailable extends Error {
 
 export interface PartnerRepository {
   get(partnerId: string): Promise<Versioned<Partner> | null>;
+  /** A point read of any document in the partner's partition. */
+  getDocument<T extends PartnerDocument>(
+    partnerId: string,
+    id: string,
+  ): Promise<Versioned<T> | null>;
   /**
    * Writes everything in one transactional batch in the partner's partition: the first
    * operation is the guard (the partner's replace with its etag, or its create), so a refused

@@ -33,6 +33,15 @@ export class CosmosPartnerRepository implements PartnerRepository {
       : null;
   }
 
+  async getDocument<T extends PartnerDocument>(
+    partnerId: string,
+    id: string,
+  ): Promise<Versioned<T> | null> {
+    const found = await readOne<T>(this.container, id, partnerId);
+    // A document of another partition can never answer: the partition key is part of the read.
+    return found && found.value.partnerId === partnerId ? found : null;
+  }
+
   async commit(
     partnerId: string,
     operations: WriteOperation<PartnerDocument>[],

@@ -1,0 +1,63 @@
+import { DomainError } from './errors';
+
+/**
+ * Invitation links (domain.md section 6, decisions): single-use, expiring, revocable, and their
+ * secret never stored in clear. These rules are shared by every kind of invitation.
+ */
+export type LinkStatus = 'active' | 'used' | 'revoked';
+
+export interface LinkState {
+  status: LinkStatus;
+  expiresAt: string;
+}
+
+export function linkExpiry(now: Date, ttlDays: number): string {
+  return new Date(now.getTime() + ttlDays * 24 * 3600 * 1000).toISOString();
+}
+
+/** The one answer a link gets when it cannot be used: used, revoked, then expired. */
+export function linkProblem(link: LinkState, now: Date): DomainError | null {
+  if (link.status === 'used') {
+    return new DomainError(
+      'invitation-used',
+      'This invitation has already been accepted; a link works once.',
+    );
+  }
+  if (link.status === 'revoked') {
+    return new DomainError('invitation-revoked', 'The sender withdrew this invitation.');
+  }
+  if (now.getTime() >= Date.parse(link.expiresAt)) {
+    return new DomainError('invitation-expired', `This invitation expired on ${link.expiresAt}.`);
+  }
+  return null;
+}
+
+export function assertLinkUsable(link: LinkState, now: Date): void {
+  const problem = linkProblem(link, now);
+  if (problem) throw problem;
+}
+
+/** What a person sees when a link is unknown: the same answer whatever the reason. */
+export const unknownLink = (): DomainError =>
+  new DomainError(
+    'not-found',
+    'This link is not valid: it may be incomplete, or it was never issued.',
+  );
+
+export type InvitationType = 'reseller-invitation' | 'customer-invitation' | 'incentive-invitation';
+
+/**
+ * What every invitation document holds: stored in the inviting partner's partition, with the
+ * SHA-256 of its link's secret as its id (never the secret), a public invitationId, and the
+ * link's state.
+ */
+export interface InvitationDocument extends LinkState {
+  type: InvitationType;
+  id: string;
+  partnerId: string;
+  invitationId: string;
+  tokenHash: string;
+  createdAt: string;
+  usedAt: string | null;
+  revokedAt: string | null;
+}

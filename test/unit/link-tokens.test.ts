@@ -1,0 +1,67 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { issueLinkToken, parseLinkToken, sameTokenHash } from '../../shared/app/link-tokens';
+import { linkProblem } from '../../shared/domain/link';
+
+const tenant = '6f1c8a52-3b0e-4c53-9d5e-2a9c3f1f0a11';
+
+describe('link tokens', () => {
+  it('carry 256 random bits, URL-safe, and resolve to their partition and hash', () => {
+    const issued = issueLinkToken(tenant);
+    expect(issued.token).toMatch(/^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/);
+    expect(Buffer.from(issued.token.split('.')[1]!, 'base64url')).toHaveLength(32);
+    expect(encodeURIComponent(issued.token)).toBe(issued.token);
+    expect(parseLinkToken(issued.token)).toEqual({
+      partitionKey: tenant,
+      documentId: issued.documentId,
+      tokenHash: issued.tokenHash,
+    });
+  });
+
+  it('store only the SHA-256 of the secret, never the secret', () => {
+    const issued = issueLinkToken(tenant);
+    const secret = issued.token.split('.')[1]!;
+    expect(issued.tokenHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(issued.documentId).not.toContain(secret);
+    expect(issued.tokenHash).not.toContain(secret);
+  });
+
+  it('are never issued twice', () => {
+    const tokens = new Set(Array.from({ length: 2000 }, () => issueLinkToken(tenant).token));
+    expect(tokens.size).toBe(2000);
+  });
+
+  it('treat anything else as unknown', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 120 }), (text) => {
+        const parsed = parseLinkToken(text);
+        if (parsed) expect(text).toMatch(/^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/);
+      }),
+    );
+    expect(parseLinkToken('../../etc/passwd')).toBeNull();
+    expect(parseLinkToken(`${issueLinkToken(tenant).token}x`)).toBeNull();
+  });
+
+  it('compare hashes in constant time and only equal ones match', () => {
+    const issued = issueLinkToken(tenant);
+    expect(sameTokenHash(issued.tokenHash, parseLinkToken(issued.token)!.tokenHash)).toBe(true);
+    expect(sameTokenHash(issued.tokenHash, issueLinkToken(tenant).tokenHash)).toBe(false);
+    expect(sameTokenHash(issued.tokenHash, '')).toBe(false);
+  });
+});
+
+describe('link rules', () => {
+  const now = new Date('2026-03-02T09:00:00Z');
+  it('refuse used, revoked and expired links with their codes', () => {
+    expect(linkProblem({ status: 'active', expiresAt: '2026-03-03T00:00:00Z' }, now)).toBeNull();
+    expect(linkProblem({ status: 'active', expiresAt: '2026-03-02T09:00:00Z' }, now)?.code).toBe(
+      'invitation-expired',
+    );
+    expect(linkProblem({ status: 'used', expiresAt: '2026-04-01T00:00:00Z' }, now)?.code).toBe(
+      'invitation-used',
+    );
+    expect(linkProblem({ status: 'revoked', expiresAt: '2026-04-01T00:00:00Z' }, now)?.code).toBe(
+      'invitation-revoked',
+    );
+  });
+});
