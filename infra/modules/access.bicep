@@ -67,10 +67,7 @@ resource emailAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(communicationService.id, principalId, communicationEmailServiceOwner)
   scope: communicationService
   properties: {
-    roleDefinitionId: subscriptionResourceId(
-      'Microsoft.Authorization/roleDefinitions',
-      communicationEmailServiceOwner
-    )
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', communicationEmailServiceOwner)
     principalId: principalId
     principalType: 'ServicePrincipal'
   }
