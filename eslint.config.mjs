@@ -3,7 +3,15 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/', 'dist/', 'dist-tsc/', '.local/', 'coverage/', 'bench/results.json'],
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'dist-tsc/',
+      '.deploy/',
+      '.local/',
+      'coverage/',
+      'bench/results.json',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

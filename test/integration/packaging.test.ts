@@ -5,41 +5,12 @@ import { promisify } from 'node:util';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { functionTable } from '../../functions/table';
+import { azureSettings, registrationsOf } from '../support/function-registrations';
 
 const run = promisify(execFile);
 const root = path.resolve(__dirname, '../..');
 const bundle = path.join(root, 'dist/functions/index.js');
 const preload = path.join(root, 'test/support/functions-core-preload.cjs');
-
-interface Registration {
-  name: string;
-  bindings: Record<
-    string,
-    { type: string; methods?: string[]; route?: string; schedule?: string; authLevel?: string }
-  >;
-}
-
-async function registrationsOf(
-  entry: string,
-  env: Record<string, string>,
-): Promise<Registration[]> {
-  const { stdout } = await run(
-    process.execPath,
-    ['--require', preload, '-e', `require(${JSON.stringify(entry)})`],
-    {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? '', ...env },
-    },
-  );
-  const marker = stdout.split('@@REGISTRATIONS@@')[1];
-  if (!marker) throw new Error(`no registrations printed: ${stdout}`);
-  return JSON.parse(marker) as Registration[];
-}
-
-const azureSettings = {
-  COSMOS_ENDPOINT: 'https://account.documents.azure.com:443/',
-  AUTH_AUDIENCE: 'api://partner-transition',
-};
 
 describe('the Azure Functions entry point (npm run build)', () => {
   it('exists where package.json main points', async () => {
@@ -49,7 +20,7 @@ describe('the Azure Functions entry point (npm run build)', () => {
   });
 
   it('registers every function of the table with the host, as declared', async () => {
-    const registrations = await registrationsOf(bundle, azureSettings);
+    const registrations = await registrationsOf(bundle, azureSettings, root);
     expect(registrations.map((registration) => registration.name).sort()).toEqual(
       functionTable.map((definition) => definition.name).sort(),
     );

@@ -1,0 +1,74 @@
+// What the Function App's managed identity may do, and nothing more: each role is scoped to the
+// one resource it is for.
+
+@description('Object id of the Function App\'s system-assigned identity.')
+param principalId string
+
+@description('Storage account of the Functions host and the deployment container.')
+param storageAccountName string
+
+@description('Cosmos DB account.')
+param cosmosAccountName string
+
+@description('Communication Service the app sends email through.')
+param communicationServiceName string
+
+// Built-in Azure role definition ids.
+var storageRoles = {
+  // Deployment package and the host's blobs (timer schedules, locks).
+  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+  // The host's queues and tables (timer and host bookkeeping).
+  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+  storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
+}
+// Cosmos DB Built-in Data Contributor: a data-plane role of the account, not an Azure RBAC role.
+var cosmosDataContributor = '00000000-0000-0000-0000-000000000002'
+// Communication and Email Service Owner. Sending email with Entra ID is authorised by the
+// actions Microsoft.Communication/CommunicationServices/Read and .../EmailServices/write on the
+// Communication Service; no narrower built-in role grants them, and Contributor would be far
+// broader. A custom role holding only those actions is the least-privilege alternative.
+var communicationEmailServiceOwner = '09976791-48a7-449e-bb21-39d1a415f350'
+
+resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+  name: storageAccountName
+}
+
+resource cosmos 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' existing = {
+  name: cosmosAccountName
+}
+
+resource communicationService 'Microsoft.Communication/communicationServices@2023-04-01' existing = {
+  name: communicationServiceName
+}
+
+resource storageAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for role in items(storageRoles): {
+    name: guid(storage.id, principalId, role.value)
+    scope: storage
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role.value)
+      principalId: principalId
+      principalType: 'ServicePrincipal'
+    }
+  }
+]
+
+resource cosmosAccess 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments@2024-11-15' = {
+  parent: cosmos
+  name: guid(cosmos.id, principalId, cosmosDataContributor)
+  properties: {
+    roleDefinitionId: '${cosmos.id}/sqlRoleDefinitions/${cosmosDataContributor}'
+    principalId: principalId
+    scope: cosmos.id
+  }
+}
+
+resource emailAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(communicationService.id, principalId, communicationEmailServiceOwner)
+  scope: communicationService
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', communicationEmailServiceOwner)
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
+}

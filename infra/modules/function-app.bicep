@@ -1,0 +1,146 @@
+// The Function App on the Flex Consumption plan (Linux, Node 22), with a system-assigned managed
+// identity it uses for everything: the host's storage, the deployment container, Cosmos DB and
+// email. App settings: every setting shared/config.ts requires, and no secret.
+
+@description('Location of the plan and the app.')
+param location string
+
+@description('Tags applied to every resource.')
+param tags object
+
+@description('Suffix that makes resource names unique.')
+param resourceToken string
+
+@description('Storage account of the Functions host (AzureWebJobsStorage), by identity.')
+param storageAccountName string
+
+@description('Blob container URL Flex Consumption deploys the package from.')
+param deploymentContainerUrl string
+
+@description('Application Insights connection string.')
+param applicationInsightsConnectionString string
+
+@description('Cosmos DB account endpoint.')
+param cosmosEndpoint string
+
+@description('Cosmos DB database name.')
+param cosmosDatabaseName string
+
+@description('Communication Service endpoint (https).')
+param communicationEndpoint string
+
+@description('Sender address of every email.')
+param emailSender string
+
+@description('AUTH_AUDIENCE: the API application id URI or client id the access tokens carry as aud.')
+param authAudience string
+
+@description('OPERATOR_TENANT_ID: the operators\' Entra tenant.')
+param operatorTenantId string
+
+@description('REVIEWERS_EMAIL: the mailbox escalations go to.')
+param reviewersEmail string
+
+@description('PORTAL_BASE_URL: when set, email links redirect to the portal.')
+param portalBaseUrl string = ''
+
+@description('CORS_ORIGINS: comma-separated origins allowed to call the API from a browser.')
+param corsOrigins string = ''
+
+@description('Most instances the app scales out to.')
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int = 100
+
+@description('Memory of each instance, in MB.')
+@allowed([512, 2048, 4096])
+param instanceMemoryMB int = 2048
+
+var allowedOrigins = filter(map(split(corsOrigins, ','), origin => trim(origin)), origin => !empty(origin))
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: 'plan-${resourceToken}'
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    name: 'FC1'
+    tier: 'FlexConsumption'
+  }
+  properties: {
+    reserved: true
+  }
+}
+
+resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
+  name: 'func-${resourceToken}'
+  location: location
+  // azd finds the app to deploy the api service to by this tag.
+  tags: union(tags, { 'azd-service-name': 'api' })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'SystemAssigned'
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    siteConfig: {
+      minTlsVersion: '1.2'
+      cors: {
+        allowedOrigins: allowedOrigins
+        supportCredentials: false
+      }
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: deploymentContainerUrl
+          authentication: {
+            type: 'SystemAssignedIdentity'
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+      runtime: {
+        name: 'node'
+        version: '22'
+      }
+    }
+  }
+}
+
+// Set after the site exists so PUBLIC_BASE_URL can use its real host name. Flex Consumption
+// refuses FUNCTIONS_WORKER_RUNTIME, FUNCTIONS_EXTENSION_VERSION and WEBSITE_RUN_FROM_PACKAGE:
+// functionAppConfig above says all that.
+resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: functionApp
+  name: 'appsettings'
+  properties: {
+    // The Functions platform: identity-based host storage, telemetry, stack traces in TypeScript.
+    AzureWebJobsStorage__accountName: storageAccountName
+    AzureWebJobsStorage__credential: 'managedidentity'
+    APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
+    languageWorkers__node__arguments: '--enable-source-maps'
+
+    // The app (shared/config.ts). Dev tokens are refused in Azure: entra mode, always.
+    AUTH_MODE: 'entra'
+    AUTH_AUDIENCE: authAudience
+    OPERATOR_TENANT_ID: operatorTenantId
+    COSMOS_ENDPOINT: cosmosEndpoint
+    COSMOS_DATABASE: cosmosDatabaseName
+    ACS_ENDPOINT: communicationEndpoint
+    EMAIL_SENDER: emailSender
+    PUBLIC_BASE_URL: 'https://${functionApp.properties.defaultHostName}'
+    PORTAL_BASE_URL: portalBaseUrl
+    REVIEWERS_EMAIL: reviewersEmail
+    CORS_ORIGINS: corsOrigins
+  }
+}
+
+output name string = functionApp.name
+output principalId string = functionApp.identity.principalId
+output url string = 'https://${functionApp.properties.defaultHostName}'

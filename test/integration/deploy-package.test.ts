@@ -1,0 +1,71 @@
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { functionTable } from '../../functions/table';
+import { azureSettings, registrationsOf } from '../support/function-registrations';
+
+const root = path.resolve(__dirname, '../..');
+
+/** The folder azd uploads: azure.yaml's `dist` for the api service. */
+function deployFolder(): string {
+  const azureYaml = readFileSync(path.join(root, 'azure.yaml'), 'utf8');
+  const api = azureYaml.split(/^ {2}api:$/m)[1] ?? '';
+  const dist = /^ {4}dist: *(\S+)$/m.exec(api)?.[1];
+  if (!dist) throw new Error('azure.yaml: services.api has no dist');
+  return path.join(root, dist);
+}
+
+function filesUnder(folder: string): string[] {
+  return readdirSync(folder, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.relative(folder, path.join(entry.parentPath, entry.name)))
+    .map((file) => file.split(path.sep).join('/'))
+    .sort();
+}
+
+const readJson = (file: string): Record<string, unknown> =>
+  JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+
+describe('the deployment package (npm run build, deployed by azd)', () => {
+  const folder = deployFolder();
+  const manifest = readJson(path.join(folder, 'package.json'));
+  const copies: string[] = [];
+  afterAll(() => copies.forEach((copy) => rmSync(copy, { recursive: true, force: true })));
+
+  it('holds the bundle, its source map, host.json and package.json, and nothing else', () => {
+    const bundle = String(manifest.main);
+    expect(filesUnder(folder)).toEqual(
+      [bundle, `${bundle}.map`, 'host.json', 'package.json'].sort(),
+    );
+  });
+
+  it('ships the project host.json unchanged', () => {
+    expect(readJson(path.join(folder, 'host.json'))).toEqual(
+      readJson(path.join(root, 'host.json')),
+    );
+  });
+
+  it('has a package.json naming the bundle, with no dependencies to install and no scripts', () => {
+    const project = readJson(path.join(root, 'package.json'));
+    expect(manifest).toMatchObject({ name: project.name, version: project.version });
+    expect(manifest.main).toBe(project.main);
+    for (const key of ['dependencies', 'devDependencies', 'optionalDependencies', 'scripts'])
+      expect(manifest, key).not.toHaveProperty(key);
+  });
+
+  it('registers every function of the table, loaded on its own, away from node_modules', async () => {
+    // A copy outside the repository: a module missing from the bundle cannot be found upwards.
+    const copy = mkdtempSync(path.join(tmpdir(), 'deploy-package-'));
+    copies.push(copy);
+    cpSync(folder, copy, { recursive: true });
+    const registrations = await registrationsOf(
+      path.join(copy, String(manifest.main)),
+      azureSettings,
+      copy,
+    );
+    expect(registrations.map((registration) => registration.name).sort()).toEqual(
+      functionTable.map((definition) => definition.name).sort(),
+    );
+  });
+});

@@ -1,0 +1,381 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { requiredSettingNames, settingNames } from '../../shared/config';
+import {
+  BicepFile,
+  flatten,
+  objectEntries,
+  stringValue,
+  valueAt,
+  type Statement,
+  type Token,
+} from '../support/bicep';
+
+// infra/ held to the code without the Bicep CLI (which these machines cannot install):
+// `npm run infra:build` compiles it where the CLI exists.
+const root = path.resolve(__dirname, '../..');
+const infra = path.join(root, 'infra');
+const main = new BicepFile(path.join(infra, 'main.bicep'));
+
+const moduleStatements = main.declarations('module');
+const modulePath = (statement: Statement): string => path.resolve(infra, main.targetOf(statement));
+const modules = new Map(
+  moduleStatements
+    .filter((statement) => existsSync(modulePath(statement)))
+    .map((statement) => [statement.name, new BicepFile(modulePath(statement))]),
+);
+
+/** How main.bicep uses modules/<file>: its module statement and the module itself. */
+function moduleUse(file: string): { statement: Statement; module: BicepFile } {
+  const statement = moduleStatements.find(
+    (candidate) => modulePath(candidate) === path.join(infra, 'modules', file),
+  );
+  const module = statement && modules.get(statement.name);
+  if (!statement || !module) throw new Error(`main.bicep does not use modules/${file}`);
+  return { statement, module };
+}
+const moduleFile = (file: string): BicepFile => moduleUse(file).module;
+/** The tokens main.bicep passes to a module parameter. */
+const passedTo = (file: string, parameter: string): Token[] | undefined =>
+  valueAt(main.valueOf(moduleUse(file).statement), ['params', parameter]);
+const everyFile = (): BicepFile[] => [main, ...modules.values()];
+const relative = (file: string): string => path.relative(root, file);
+
+const text = (tokens: Token[] | undefined): string =>
+  (tokens ?? [])
+    .map((token) => (token.kind === 'string' ? `'${token.text}'` : token.text))
+    .join('');
+
+/** The Function App's app settings: the properties of its `sites/config` 'appsettings'. */
+function appSettings(): Map<string, Token[]> {
+  const functionApp = moduleFile('function-app.bicep');
+  const config = functionApp
+    .resourcesOfType('Microsoft.Web/sites/config')
+    .find(
+      (statement) =>
+        stringValue(valueAt(functionApp.valueOf(statement), ['name'])) === 'appsettings',
+    );
+  if (!config) throw new Error('function-app.bicep: no Microsoft.Web/sites/config appsettings');
+  const properties = valueAt(functionApp.valueOf(config), ['properties'])!;
+  return objectEntries(properties, 0);
+}
+
+describe('the Bicep reader the checks rely on', () => {
+  it('finds an identifier read but never declared', () => {
+    const file = new BicepFile(
+      'inline.bicep',
+      "param name string\nresource site 'Microsoft.Web/sites@2024-04-01' = {\n  name: name\n  location: location\n  tags: { owner: owner }\n}\n",
+    );
+    expect(file.undeclaredReferences().sort()).toEqual(['location', 'owner']);
+  });
+
+  it('does not take property names, members, functions, loop variables or lambdas for references', () => {
+    const file = new BicepFile(
+      'inline.bicep',
+      [
+        "param items array\nparam csv string = ''",
+        "var names = filter(map(split(csv, ','), item => trim(item)), (item, i) => !empty(item))",
+        "resource all 'A/b@1' = [for (entry, index) in items: {",
+        "  name: '${entry.name}-${index}'",
+        '  properties: { size: entry.?size ?? 0, first: names[0], list: az.resourceGroup().id }',
+        '}]',
+      ].join('\n'),
+    );
+    expect(file.undeclaredReferences()).toEqual([]);
+  });
+
+  it('reads nested property values and parameter defaults', () => {
+    const file = new BicepFile(
+      'inline.bicep',
+      "param size int = 0\nparam name string\nresource x 'A/b@1' = {\n  properties: {\n    inner: { flag: true }\n  }\n}\n",
+    );
+    expect(
+      text(
+        valueAt(file.valueOf(file.declarations('resource')[0]!), ['properties', 'inner', 'flag']),
+      ),
+    ).toBe('true');
+    expect(file.parameters().get('size')).toMatchObject({ hasDefault: true });
+    expect(file.parameters().get('name')).toMatchObject({ hasDefault: false });
+  });
+});
+
+describe('infra/main.bicep and its modules', () => {
+  it('uses only module files that exist, and every file in infra/modules', () => {
+    for (const statement of moduleStatements)
+      expect(
+        existsSync(modulePath(statement)),
+        `module ${statement.name}: ${main.targetOf(statement)}`,
+      ).toBe(true);
+    const onDisk = readdirSync(path.join(infra, 'modules'))
+      .filter((file) => file.endsWith('.bicep'))
+      .map((file) => path.join(infra, 'modules', file));
+    expect(onDisk.sort()).toEqual([...new Set(moduleStatements.map(modulePath))].sort());
+  });
+
+  it('declares every identifier it reads (parameters, variables, resources, modules)', () => {
+    for (const file of everyFile())
+      expect(file.undeclaredReferences(), `undeclared in ${relative(file.path)}`).toEqual([]);
+  });
+
+  it('reads every parameter it declares', () => {
+    for (const file of everyFile())
+      expect(file.unusedParameters(), `unused in ${relative(file.path)}`).toEqual([]);
+  });
+
+  it('passes each module its required parameters, and only parameters it declares', () => {
+    for (const statement of moduleStatements) {
+      const module = modules.get(statement.name)!;
+      const passed = [...objectEntries(valueAt(main.valueOf(statement), ['params'])!, 0).keys()];
+      const declared = module.parameters();
+      const required = [...declared]
+        .filter(([, { hasDefault }]) => !hasDefault)
+        .map(([name]) => name);
+      expect(
+        passed.filter((name) => !declared.has(name)),
+        `unknown to ${statement.name}`,
+      ).toEqual([]);
+      expect(
+        required.filter((name) => !passed.includes(name)),
+        `missing for ${statement.name}`,
+      ).toEqual([]);
+    }
+  });
+
+  it('is given, by main.parameters.json, every parameter without a default, and no other', () => {
+    const file = JSON.parse(readFileSync(path.join(infra, 'main.parameters.json'), 'utf8')) as {
+      parameters: Record<string, { value: unknown }>;
+    };
+    const given = Object.keys(file.parameters);
+    const declared = main.parameters();
+    expect(given.filter((name) => !declared.has(name))).toEqual([]);
+    const required = [...declared]
+      .filter(([, { hasDefault }]) => !hasDefault)
+      .map(([name]) => name);
+    expect(required.filter((name) => !given.includes(name))).toEqual([]);
+  });
+
+  it('loads JSON only from files that exist', () => {
+    for (const file of everyFile())
+      for (const args of file.callsTo('loadJsonContent')) {
+        const target = stringValue(args);
+        expect(target, `${relative(file.path)}: loadJsonContent of a literal path`).toBeDefined();
+        expect(existsSync(path.resolve(path.dirname(file.path), target!)), target).toBe(true);
+      }
+  });
+
+  it('declares every resource the app runs on', () => {
+    const types = new Set(
+      everyFile().flatMap((file) =>
+        file.declarations('resource').map((statement) => file.targetOf(statement).split('@')[0]),
+      ),
+    );
+    for (const type of [
+      'Microsoft.Resources/resourceGroups',
+      'Microsoft.Web/serverfarms',
+      'Microsoft.Web/sites',
+      'Microsoft.Web/sites/config',
+      'Microsoft.Storage/storageAccounts',
+      'Microsoft.Storage/storageAccounts/blobServices/containers',
+      'Microsoft.OperationalInsights/workspaces',
+      'Microsoft.Insights/components',
+      'Microsoft.DocumentDB/databaseAccounts',
+      'Microsoft.DocumentDB/databaseAccounts/sqlDatabases',
+      'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers',
+      'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments',
+      'Microsoft.Communication/emailServices',
+      'Microsoft.Communication/emailServices/domains',
+      'Microsoft.Communication/communicationServices',
+      'Microsoft.Authorization/roleAssignments',
+    ])
+      expect(types, type).toContain(type);
+  });
+
+  it("outputs the app's URL, the Cosmos endpoint and the sender address", () => {
+    const outputs = main.declarations('output').map((statement) => statement.name);
+    expect(outputs).toEqual(expect.arrayContaining(['API_URL', 'COSMOS_ENDPOINT', 'EMAIL_SENDER']));
+  });
+
+  it('never reads an account key or connection string (no list* call)', () => {
+    for (const file of everyFile()) {
+      const tokens = flatten(file.tokens);
+      const listCalls = tokens.filter(
+        (token, index) =>
+          token.kind === 'identifier' &&
+          /^list/.test(token.text) &&
+          tokens[index - 1]?.text === '.' &&
+          tokens[index + 1]?.text === '(',
+      );
+      expect(
+        listCalls.map((token) => token.text),
+        relative(file.path),
+      ).toEqual([]);
+    }
+  });
+});
+
+describe('the Function App module (Flex Consumption)', () => {
+  const valueIn = (type: string, ...keys: string[]): string => {
+    const functionApp = moduleFile('function-app.bicep');
+    const [resource] = functionApp.resourcesOfType(type);
+    if (!resource) throw new Error(`function-app.bicep declares no ${type}`);
+    return text(valueAt(functionApp.valueOf(resource), keys));
+  };
+  const siteValue = (...keys: string[]): string => valueIn('Microsoft.Web/sites', ...keys);
+
+  it('sets every setting shared/config.ts requires', () => {
+    const names = [...appSettings().keys()];
+    for (const name of requiredSettingNames()) expect(names, name).toContain(name);
+  });
+
+  it('sets only settings the app reads, or the Functions platform ones', () => {
+    const known = new Set(settingNames());
+    const platform = (name: string): boolean =>
+      name === 'APPLICATIONINSIGHTS_CONNECTION_STRING' ||
+      name === 'languageWorkers__node__arguments' ||
+      /^AzureWebJobsStorage__(accountName|credential|blobServiceUri|queueServiceUri|tableServiceUri)$/.test(
+        name,
+      );
+    const unknown = [...appSettings().keys()].filter((name) => !known.has(name) && !platform(name));
+    expect(unknown).toEqual([]);
+  });
+
+  it('runs in entra mode, with host storage by identity and no secret', () => {
+    const settings = appSettings();
+    expect(stringValue(settings.get('AUTH_MODE'))).toBe('entra');
+    expect(stringValue(settings.get('AzureWebJobsStorage__credential'))).toBe('managedidentity');
+    expect(settings.has('AzureWebJobsStorage__accountName')).toBe(true);
+    for (const name of ['AzureWebJobsStorage', 'COSMOS_KEY', 'ACS_CONNECTION_STRING'])
+      expect(settings.has(name), name).toBe(false);
+    expect(settings.has('WEBSITE_INSTANCE_ID'), 'Azure sets WEBSITE_INSTANCE_ID').toBe(false);
+  });
+
+  it('is a Linux app on the Flex Consumption plan, Node 22, with a system-assigned identity', () => {
+    expect(valueIn('Microsoft.Web/serverfarms', 'sku', 'tier')).toBe("'FlexConsumption'");
+    expect(valueIn('Microsoft.Web/serverfarms', 'sku', 'name')).toBe("'FC1'");
+    expect(siteValue('kind')).toBe("'functionapp,linux'");
+    expect(siteValue('identity', 'type')).toBe("'SystemAssigned'");
+    expect(siteValue('properties', 'httpsOnly')).toBe('true');
+    expect(siteValue('properties', 'functionAppConfig', 'runtime', 'name')).toBe("'node'");
+    expect(siteValue('properties', 'functionAppConfig', 'runtime', 'version')).toBe("'22'");
+    expect(
+      siteValue(
+        'properties',
+        'functionAppConfig',
+        'deployment',
+        'storage',
+        'authentication',
+        'type',
+      ),
+    ).toBe("'SystemAssignedIdentity'");
+  });
+
+  it('is the app azd deploys the api service of azure.yaml to', () => {
+    expect(siteValue('tags')).toContain("'azd-service-name':'api'");
+    expect(readFileSync(path.join(root, 'azure.yaml'), 'utf8')).toMatch(/^services:\n {2}api:$/m);
+  });
+});
+
+describe('the Cosmos DB module', () => {
+  const cosmos = (): BicepFile => moduleFile('cosmos.bicep');
+  const resource = (type: string): Statement => {
+    const [statement] = cosmos().resourcesOfType(type);
+    if (!statement) throw new Error(`cosmos.bicep declares no ${type}`);
+    return statement;
+  };
+  const accountValue = (...keys: string[]): string =>
+    text(valueAt(cosmos().valueOf(resource('Microsoft.DocumentDB/databaseAccounts')), keys));
+
+  it('creates the containers from the JSON file the code imports', () => {
+    const schema = path.join(root, 'shared/adapters/cosmos/schema.ts');
+    const imported = /^import \w+ from '(\.\/[^']+\.json)';$/m.exec(
+      readFileSync(schema, 'utf8'),
+    )?.[1];
+    expect(imported, 'schema.ts imports the container definition').toBeDefined();
+    const definitionVariable = cosmos()
+      .declarations('var')
+      .find((statement) => {
+        const [call, ...args] = cosmos().valueOf(statement);
+        const target = stringValue(args.slice(1, -1));
+        return (
+          call?.text === 'loadJsonContent' &&
+          target !== undefined &&
+          path.resolve(path.dirname(cosmos().path), target) ===
+            path.resolve(path.dirname(schema), imported!)
+        );
+      });
+    expect(definitionVariable, 'a var = loadJsonContent(<the same file>)').toBeDefined();
+
+    // [for <container> in <definition>.containers: { ... }], each field read from the JSON.
+    const containers = cosmos().valueOf(
+      resource('Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers'),
+    );
+    const [open, forKeyword, loopVariable, inKeyword, source, dot, field] = containers.filter(
+      (token) => token.kind !== 'newline',
+    );
+    expect([open, forKeyword, inKeyword, source, dot, field].map((token) => token?.text)).toEqual([
+      '[',
+      'for',
+      'in',
+      definitionVariable!.name,
+      '.',
+      'containers',
+    ]);
+    const fields = text(valueAt(containers, ['properties', 'resource']));
+    for (const key of ['id', 'partitionKey', 'indexingPolicy', 'uniqueKeys', 'defaultTtl'])
+      expect(fields, key).toMatch(new RegExp(`\\b${loopVariable!.text}\\.\\??${key}\\b`));
+    const database = resource('Microsoft.DocumentDB/databaseAccounts/sqlDatabases');
+    expect(text(valueAt(cosmos().valueOf(database), ['name']))).toBe(
+      `${definitionVariable!.name}.database`,
+    );
+  });
+
+  it('disables local (key) auth', () => {
+    expect(accountValue('properties', 'disableLocalAuth')).toBe('true');
+  });
+
+  it('is serverless unless an autoscale throughput is given', () => {
+    expect(accountValue('properties', 'capabilities')).toContain("'EnableServerless'");
+    const throughput = cosmos().parameters().get('autoscaleMaxThroughput');
+    expect(text(throughput?.defaultValue), 'the module defaults to 0: serverless').toBe('0');
+    const passed = text(passedTo('cosmos.bicep', 'autoscaleMaxThroughput'));
+    expect(text(main.parameters().get(passed)?.defaultValue), `main.bicep's ${passed}`).toBe('0');
+  });
+});
+
+describe("the app identity's access", () => {
+  const literals = (): Set<string> =>
+    new Set(
+      flatten(moduleFile('access.bicep').tokens)
+        .filter((token) => token.kind === 'string')
+        .map((token) => token.text),
+    );
+
+  it.each([
+    ['Storage Blob Data Owner', 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'],
+    ['Storage Queue Data Contributor', '974c5e8b-45b9-4653-ba55-5f855dd0fb88'],
+    ['Storage Table Data Contributor', '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'],
+    ['Cosmos DB Built-in Data Contributor', '00000000-0000-0000-0000-000000000002'],
+    ['Communication and Email Service Owner', '09976791-48a7-449e-bb21-39d1a415f350'],
+  ])('includes %s', (_role, id) => {
+    expect(literals()).toContain(id);
+  });
+
+  it("is granted to the Function App's identity", () => {
+    expect(text(passedTo('access.bicep', 'principalId'))).toBe('functionApp.outputs.principalId');
+    expect(moduleUse('function-app.bicep').statement.name).toBe('functionApp');
+  });
+});
+
+describe('npm run infra:build', () => {
+  it('compiles infra/main.bicep where the Bicep CLI or Azure CLI is installed', (context) => {
+    const result = spawnSync(process.execPath, [path.join(infra, 'build.mjs')], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    if (result.status === 0 && result.stdout.includes('skipped')) context.skip();
+    expect(result.stderr).not.toMatch(/Error BCP/);
+    expect(result.status).toBe(0);
+  });
+});
