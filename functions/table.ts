@@ -15,6 +15,19 @@ import { enrollmentLanding, enrollmentReviewLanding } from './landing';
 import { getMe, putProfile } from './me';
 import { openApiFunction } from './openapi';
 import { getPartner, putPartner } from './partners';
+import {
+  listIndirectProviders,
+  listMyIndirectProviders,
+  listMyIndirectResellers,
+} from './providers';
+import {
+  acceptPartnerInvitation,
+  createResellerInvitation,
+  getPartnerInvitation,
+  listResellerInvitations,
+  partnerInvitationLanding,
+  revokeResellerInvitationFunction,
+} from './reseller-invitations';
 import { deliverEmailsTimer, escalatePendingEnrollmentsTimer } from './timers';
 
 /**
@@ -36,6 +49,15 @@ export const functionTable: readonly FunctionDefinition[] = [
   acceptAgreementFunction,
   listEnrollmentQueue,
   decideEnrollmentFunction,
+  listIndirectProviders,
+  listMyIndirectProviders,
+  listMyIndirectResellers,
+  createResellerInvitation,
+  listResellerInvitations,
+  revokeResellerInvitationFunction,
+  getPartnerInvitation,
+  acceptPartnerInvitation,
+  partnerInvitationLanding,
   enrollmentLanding,
   enrollmentReviewLanding,
   deliverEmailsTimer,

@@ -1,5 +1,5 @@
 import {
-  deliveredEmailTtlSeconds,
+  settledEmail,
   deliveryLeaseSeconds,
   retryDelaySeconds,
   type OutboxEmail,
@@ -95,20 +95,12 @@ async function deliverOne(
       },
       email.id,
     );
-    const { dueAt: _done, ...rest } = claimed;
-    outcome = {
-      ...rest,
-      status: 'sent',
-      sentAt: services.clock.now().toISOString(),
-      lastError: null,
-      ttl: deliveredEmailTtlSeconds,
-    };
+    outcome = settledEmail(claimed, 'sent', services.clock.now(), null);
     report.sent += 1;
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     if (claimed.attempts >= maxAttempts) {
-      const { dueAt: _done, ...rest } = claimed;
-      outcome = { ...rest, status: 'failed', lastError: reason, ttl: deliveredEmailTtlSeconds };
+      outcome = settledEmail(claimed, 'failed', services.clock.now(), reason);
       report.failed += 1;
       logger.error(
         `email ${email.id} (${email.kind}) failed for good after ${claimed.attempts} attempts`,

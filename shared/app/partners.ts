@@ -7,6 +7,7 @@ import {
   type PartnerProfile,
 } from '../domain/partner';
 import { actorOf, type Actor, type Principal } from '../domain/principal';
+import { assertMpnAvailable, syncDirectory } from './directory';
 import { sameEtag } from './etag';
 import { WriteConflict, type PartnerDocument, type Versioned, type WriteOperation } from './ports';
 import type { Services } from './services';
@@ -77,7 +78,11 @@ export async function changePartner<T>(
   }
 }
 
-/** PUT /api/operator/partners/{partnerId}: creates the master record or updates it. */
+/**
+ * PUT /api/operator/partners/{partnerId}: creates the master record or updates it, then brings
+ * the directory (provider listing, MPN ID entry) in step. A repeated PUT repairs the directory
+ * if a crash came between the two.
+ */
 export async function putMasterRecord(
   services: Services,
   operator: Principal,
@@ -85,7 +90,25 @@ export async function putMasterRecord(
   record: MasterRecord,
   ifMatch: string | undefined,
 ): Promise<{ partner: Versioned<Partner>; created: boolean }> {
-  const actor: Actor = actorOf(operator, 'operator');
+  await assertMpnAvailable(services, partnerId, record.mpnId);
+  const written = await writeMasterRecord(
+    services,
+    actorOf(operator, 'operator'),
+    partnerId,
+    record,
+    ifMatch,
+  );
+  await syncDirectory(services, written.partner.value, written.previousMpnId);
+  return { partner: written.partner, created: written.created };
+}
+
+async function writeMasterRecord(
+  services: Services,
+  actor: Actor,
+  partnerId: string,
+  record: MasterRecord,
+  ifMatch: string | undefined,
+): Promise<{ partner: Versioned<Partner>; created: boolean; previousMpnId: string | null }> {
   const now = services.clock.now();
   const existing = await services.partners.get(partnerId);
   if (!existing) {
@@ -99,18 +122,23 @@ export async function putMasterRecord(
           document: auditEvent(services.ids.newId(), partnerId, now, actor, 'partner-created'),
         },
       ]);
-      return { partner: { value: partner, etag: etag ?? '' }, created: true };
+      return { partner: { value: partner, etag: etag ?? '' }, created: true, previousMpnId: null };
     } catch (error) {
       // Created meanwhile by a concurrent request: fall through to an update.
       if (!(error instanceof WriteConflict) || error.index !== 0) throw error;
     }
   }
-  const { partner } = await changePartner(services, partnerId, ifMatch, (current) => ({
-    partner: { ...current.value, ...record, updatedAt: now.toISOString() },
-    also: [auditEvent(services.ids.newId(), partnerId, now, actor, 'master-record-updated')],
-    result: undefined,
-  }));
-  return { partner, created: false };
+  const { partner, result: previousMpnId } = await changePartner(
+    services,
+    partnerId,
+    ifMatch,
+    (current) => ({
+      partner: { ...current.value, ...record, updatedAt: now.toISOString() },
+      also: [auditEvent(services.ids.newId(), partnerId, now, actor, 'master-record-updated')],
+      result: current.value.mpnId,
+    }),
+  );
+  return { partner, created: false, previousMpnId };
 }
 
 export type ProfileInput = Omit<PartnerProfile, 'confirmedAt' | 'confirmedBy'>;

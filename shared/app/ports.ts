@@ -2,6 +2,7 @@ import type { AuditEvent } from '../domain/audit';
 import type { OutboxEmail, EmailMessage } from '../domain/email';
 import type { InvitationDocument } from '../domain/link';
 import type { Partner } from '../domain/partner';
+import type { MpnIndexEntry, Partnership, ProviderListing } from '../domain/providers';
 import type { Principal } from '../domain/principal';
 
 /** Time comes from here, never from `new Date()` in a rule: tests control it. */
@@ -26,7 +27,13 @@ export interface Versioned<T> {
 
 /** Any document living in a partner's partition, told apart by `type`. */
 export type PartnerDocument =
-  ({ type: 'partner'; id: string } & Partner) | AuditEvent | OutboxEmail | InvitationDocument;
+  | ({ type: 'partner'; id: string } & Partner)
+  | AuditEvent
+  | OutboxEmail
+  | InvitationDocument
+  | ProviderListing
+  | MpnIndexEntry
+  | Partnership;
 
 /**
  * One write in a partition batch. `create` fails if the id exists; `replace` needs the etag
@@ -74,6 +81,31 @@ export interface PartnerRepository {
    */
   commit(partnerId: string, operations: WriteOperation<PartnerDocument>[]): Promise<string | null>;
   activity(partnerId: string, page: PageRequest): Promise<Page<AuditEvent>>;
+  /** The provider directory (one partition), sorted by name, filtered by region and service. */
+  providerListings(
+    filter: { region?: string | undefined; service?: string | undefined },
+    page: PageRequest,
+  ): Promise<Page<ProviderListing>>;
+  /** The partnerships of a partner in which it has the given side. */
+  partnerships(
+    partnerId: string,
+    side: Partnership['side'],
+    page: PageRequest,
+  ): Promise<Page<Partnership>>;
+  /** The partnership of a provider with the reseller holding this MPN ID, if any. */
+  partnershipWithMpn(providerId: string, mpnId: string): Promise<Partnership | null>;
+  /** An invitation found by its public id in the inviting partner's partition. */
+  invitationById<T extends InvitationDocument>(
+    partnerId: string,
+    type: T['type'],
+    invitationId: string,
+  ): Promise<Versioned<T> | null>;
+  /** A partner's invitations of a kind, newest first. */
+  invitations<T extends InvitationDocument>(
+    partnerId: string,
+    type: T['type'],
+    page: PageRequest,
+  ): Promise<Page<T>>;
   /** Cross-partition: the operators' review queue, oldest submission first. */
   enrollmentsWithStatus(status: string, page: PageRequest): Promise<Page<Partner>>;
   /** Cross-partition (timer): pending enrollments not yet escalated, submitted before `cutoff`. */

@@ -65,3 +65,26 @@ export const deliveryLeaseSeconds = 300;
 
 /** Delivered and failed emails are kept 90 days, then expire. */
 export const deliveredEmailTtlSeconds = 90 * 24 * 3600;
+
+/**
+ * A sent or failed email keeps who, what and when, but not its bodies: an invitation's body
+ * holds its link's secret, which must not stay in the database once delivered.
+ */
+export function settledEmail(
+  email: OutboxEmail,
+  status: 'sent' | 'failed',
+  at: Date,
+  lastError: string | null,
+): OutboxEmail {
+  const { dueAt: _due, ...rest } = email;
+  return {
+    ...rest,
+    status,
+    sentAt: status === 'sent' ? at.toISOString() : email.sentAt,
+    lastError,
+    text: '',
+    html: '',
+    links: [],
+    ttl: deliveredEmailTtlSeconds,
+  };
+}

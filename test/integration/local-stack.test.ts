@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FileOutbox } from '../../shared/adapters/email/file-outbox';
 import { defineTimer } from '../../shared/functions';
 import { functionTable } from '../../functions/table';
 import { startLocalHost } from '../../shared/local/host';
@@ -83,6 +84,44 @@ describe('npm start (the local stack)', () => {
       await rm(workdir, { recursive: true, force: true });
     }
   }, 90_000);
+});
+
+describe('npm run outbox (the local mailbox)', () => {
+  it('lists the .eml files newest first, with recipient, subject and links', async () => {
+    const directory = await mkdtemp(path.join(os.tmpdir(), 'pt-mailbox-'));
+    try {
+      let now = new Date('2026-03-02T09:00:00Z');
+      const outbox = new FileOutbox(directory, 'DoNotReply@partner-transition.local', () => now);
+      const message = (to: string, subject: string, link: string) => ({
+        to,
+        subject,
+        text: `Hello,\n\nFollow ${link}\n`,
+        html: `<a href="${link}">link</a>`,
+        links: [link],
+      });
+      await outbox.send(
+        message('first@example.com', 'First', 'http://localhost:7071/api/links/a/1'),
+        'c0000000-0000-4000-8000-000000000001',
+      );
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      now = new Date('2026-03-02T10:00:00Z');
+      await outbox.send(
+        message('second@example.com', 'Second', 'http://localhost:7071/api/links/b/2'),
+        'c0000000-0000-4000-8000-000000000002',
+      );
+      const { stdout } = await run(process.execPath, [path.join(root, 'dist/local/outbox.js')], {
+        env: { ...process.env, EMAIL_OUTBOX_DIR: directory },
+      });
+      const second = stdout.indexOf('to second@example.com');
+      const first = stdout.indexOf('to first@example.com');
+      expect(second).toBeGreaterThanOrEqual(0);
+      expect(first).toBeGreaterThan(second);
+      expect(stdout).toContain('subject: Second');
+      expect(stdout).toContain('link: http://localhost:7071/api/links/b/2');
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('the local host', () => {

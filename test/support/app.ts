@@ -61,7 +61,21 @@ export interface TestApp {
   documents<T = any>(partnerId: string, type?: string): Promise<T[]>;
   /** The delivered .eml files, oldest first. */
   mailbox(): Promise<(ParsedEml & { file: string; links: string[] })[]>;
-  close(): Promise<void>;
+  /** Stops the host; deletes the database unless another app shares it. */
+  close(options?: { keepDatabase?: boolean }): Promise<void>;
+}
+
+/** The same object with some methods replaced (prototype methods included). */
+export function override<T extends object>(target: T, replacements: Partial<T>): T {
+  return new Proxy(target, {
+    get(object, property, receiver) {
+      if (property in replacements) return (replacements as Record<PropertyKey, unknown>)[property];
+      const value = Reflect.get(object, property, receiver) as unknown;
+      return typeof value === 'function'
+        ? (value as (...args: unknown[]) => unknown).bind(object)
+        : value;
+    },
+  });
 }
 
 export interface TestAppOptions {

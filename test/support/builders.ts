@@ -13,10 +13,15 @@ export interface MasterRecordInput {
   };
 }
 
+let nextMpnId = 1_000_000 + Math.floor(Math.random() * 8_000_000);
+
+/** MPN IDs identify one partner each: the builders hand out distinct ones. */
+export const uniqueMpnId = (): string => String((nextMpnId += 1));
+
 export function masterRecord(overrides: MasterRecordInput = {}): Required<MasterRecordInput> {
   return {
     companyName: 'Contoso Ltd',
-    mpnId: String(1_000_000 + Math.floor(Math.random() * 8_999_999)).slice(0, 7),
+    mpnId: uniqueMpnId(),
     mpnVerified: true,
     mpnAccountEmail: 'mpn-account@contoso.example',
     country: 'US',

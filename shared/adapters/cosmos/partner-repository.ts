@@ -8,6 +8,8 @@ import type {
   WriteOperation,
 } from '../../app/ports';
 import type { AuditEvent } from '../../domain/audit';
+import type { InvitationDocument } from '../../domain/link';
+import { directoryPartition, type Partnership, type ProviderListing } from '../../domain/providers';
 import type { Partner } from '../../domain/partner';
 import { queryPage, readOne, writeInPartition } from './operations';
 
@@ -92,5 +94,97 @@ export class CosmosPartnerRepository implements PartnerRepository {
       for (const item of page.items) yield toPartner(item.value);
       continuationToken = page.continuationToken ?? undefined;
     } while (continuationToken);
+  }
+
+  async providerListings(
+    filter: { region?: string | undefined; service?: string | undefined },
+    page: PageRequest,
+  ): Promise<Page<ProviderListing>> {
+    const conditions = ['c.partnerId = @partitionKey', "c.type = 'provider-listing'"];
+    const parameters = [];
+    if (filter.region) {
+      conditions.push('ARRAY_CONTAINS(c.regions, @region)');
+      parameters.push({ name: '@region', value: filter.region });
+    }
+    if (filter.service) {
+      conditions.push('ARRAY_CONTAINS(c.services, @service)');
+      parameters.push({ name: '@service', value: filter.service });
+    }
+    const result = await queryPage<ProviderListing>(
+      this.container,
+      `SELECT * FROM c WHERE ${conditions.join(' AND ')} ORDER BY c.sortName ASC`,
+      parameters,
+      page,
+      directoryPartition,
+    );
+    return {
+      items: result.items.map((item) => item.value),
+      continuationToken: result.continuationToken,
+    };
+  }
+
+  async partnerships(
+    partnerId: string,
+    side: Partnership['side'],
+    page: PageRequest,
+  ): Promise<Page<Partnership>> {
+    const result = await queryPage<Partnership>(
+      this.container,
+      "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'partnership' AND c.side = @side ORDER BY c.since DESC",
+      [{ name: '@side', value: side }],
+      page,
+      partnerId,
+    );
+    return {
+      items: result.items.map((item) => item.value),
+      continuationToken: result.continuationToken,
+    };
+  }
+
+  async partnershipWithMpn(providerId: string, mpnId: string): Promise<Partnership | null> {
+    const result = await queryPage<Partnership>(
+      this.container,
+      "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'partnership' AND c.side = 'provider' AND c.counterpartyMpnId = @mpnId",
+      [{ name: '@mpnId', value: mpnId }],
+      { pageSize: 1 },
+      providerId,
+    );
+    return result.items[0]?.value ?? null;
+  }
+
+  async invitationById<T extends InvitationDocument>(
+    partnerId: string,
+    type: T['type'],
+    invitationId: string,
+  ): Promise<Versioned<T> | null> {
+    const result = await queryPage<T>(
+      this.container,
+      'SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = @type AND c.invitationId = @invitationId',
+      [
+        { name: '@type', value: type },
+        { name: '@invitationId', value: invitationId },
+      ],
+      { pageSize: 1 },
+      partnerId,
+    );
+    return result.items[0] ?? null;
+  }
+
+  async invitations<T extends InvitationDocument>(
+    partnerId: string,
+    type: T['type'],
+    page: PageRequest,
+  ): Promise<Page<T>> {
+    const result = await queryPage<T>(
+      this.container,
+      'SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = @type ORDER BY c.createdAt DESC',
+      [{ name: '@type', value: type }],
+      page,
+      partnerId,
+    );
+    return {
+      items: result.items.map((item) => item.value),
+      continuationToken: result.continuationToken,
+    };
   }
 }

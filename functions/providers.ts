@@ -1,0 +1,110 @@
+import { DomainError } from '../shared/domain/errors';
+import { isEnrolled } from '../shared/domain/enrollment';
+import type { Partnership, ProviderListing } from '../shared/domain/providers';
+import { loadPartner } from '../shared/app/partners';
+import { listPartnerships } from '../shared/app/reseller-invitations';
+import { defineHttp } from '../shared/http/define';
+import { ok } from '../shared/http/responses';
+import { pageOf, pageQuery } from '../shared/http/schemas/common';
+import {
+  directoryQuery,
+  partnershipProviderView,
+  partnershipResellerView,
+  providerView,
+} from '../shared/http/schemas/providers';
+import { errorResponses } from './responses';
+
+const toProviderView = (listing: ProviderListing) => ({
+  partnerId: listing.providerId,
+  companyName: listing.companyName,
+  regions: listing.regions,
+  services: listing.services,
+});
+
+/** domain.md section 5: the provider directory, for enrolled partners. */
+export const listIndirectProviders = defineHttp({
+  name: 'listIndirectProviders',
+  methods: ['GET'],
+  route: 'indirect-providers',
+  summary:
+    'The indirect provider directory, by region and service, sorted by name (enrolled partners)',
+  tags: ['providers'],
+  access: { kind: 'signed-in' },
+  query: directoryQuery,
+  responses: {
+    200: { description: 'A page of providers', schema: pageOf(providerView) },
+    ...errorResponses(400, 401, 403, 404),
+  },
+  async handle({ principal, query, services }) {
+    const { value: partner } = await loadPartner(services, principal.tenantId);
+    if (!isEnrolled(partner.enrollment)) {
+      throw new DomainError(
+        'forbidden',
+        'The provider directory opens once your indirect reseller enrollment is approved.',
+      );
+    }
+    const page = await services.partners.providerListings(
+      { region: query.region, service: query.service },
+      query,
+    );
+    return ok({ items: page.items.map(toProviderView), continuationToken: page.continuationToken });
+  },
+});
+
+const toPartnerProvider = (partnership: Partnership) => ({
+  partnerId: partnership.counterpartyId,
+  companyName: partnership.counterpartyName,
+  regions: partnership.counterpartyRegions,
+  services: partnership.counterpartyServices,
+  since: partnership.since,
+});
+
+const toPartnerReseller = (partnership: Partnership) => ({
+  partnerId: partnership.counterpartyId,
+  companyName: partnership.counterpartyName,
+  mpnId: partnership.counterpartyMpnId,
+  country: partnership.counterpartyCountry,
+  since: partnership.since,
+});
+
+export const listMyIndirectProviders = defineHttp({
+  name: 'listMyIndirectProviders',
+  methods: ['GET'],
+  route: 'me/indirect-providers',
+  summary: 'The providers this reseller is in partnership with',
+  tags: ['providers'],
+  access: { kind: 'signed-in' },
+  query: pageQuery,
+  responses: {
+    200: { description: 'A page of providers', schema: pageOf(partnershipProviderView) },
+    ...errorResponses(400, 401),
+  },
+  async handle({ principal, query, services }) {
+    const page = await listPartnerships(services, principal.tenantId, 'reseller', query);
+    return ok({
+      items: page.items.map(toPartnerProvider),
+      continuationToken: page.continuationToken,
+    });
+  },
+});
+
+export const listMyIndirectResellers = defineHttp({
+  name: 'listMyIndirectResellers',
+  methods: ['GET'],
+  route: 'me/indirect-resellers',
+  summary: 'The resellers in partnership with this provider',
+  tags: ['providers'],
+  access: { kind: 'signed-in' },
+  query: pageQuery,
+  responses: {
+    200: { description: 'A page of resellers', schema: pageOf(partnershipResellerView) },
+    ...errorResponses(400, 401),
+  },
+  async handle({ principal, query, services }) {
+    const page = await listPartnerships(services, principal.tenantId, 'provider', query);
+    return ok({
+      items: page.items.map(toPartnerReseller),
+      continuationToken: page.continuationToken,
+    });
+  },
+});

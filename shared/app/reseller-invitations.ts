@@ -1,0 +1,333 @@
+import { auditEvent } from '../domain/audit';
+import { DomainError, notFound } from '../domain/errors';
+import { isEnrolled } from '../domain/enrollment';
+import { linkExpiry, linkProblem } from '../domain/link';
+import { preferredLanguage, type Language, type Partner } from '../domain/partner';
+import { actorOf, type Principal } from '../domain/principal';
+import {
+  assertProvider,
+  assertSameRegion,
+  partnershipSides,
+  providerSnapshot,
+  type Partnership,
+  type ResellerInvitation,
+} from '../domain/providers';
+import { mpnOwner } from './directory';
+import { partnerInvitationEmail } from './emails/partner-invitation-email';
+import { queue } from './enrollment';
+import { findInvitation } from './invitations';
+import { issueLinkToken } from './link-tokens';
+import { loadPartner } from './partners';
+import { WriteConflict, type Versioned } from './ports';
+import type { Services } from './services';
+
+export const partnerInvitationLink = (services: Services, token: string): string =>
+  `${services.config.links.publicBaseUrl}/api/links/partner-invitations/${token}`;
+
+const frenchCountries = new Set(['FR', 'BE', 'LU', 'MC']);
+
+export type InvitationStatus = 'pending' | 'accepted' | 'revoked' | 'expired';
+
+export function invitationStatus(invitation: ResellerInvitation, now: Date): InvitationStatus {
+  const problem = linkProblem(invitation, now);
+  if (!problem) return 'pending';
+  return problem.code === 'invitation-used'
+    ? 'accepted'
+    : problem.code === 'invitation-revoked'
+      ? 'revoked'
+      : 'expired';
+}
+
+/**
+ * POST /api/me/reseller-invitations (domain.md section 6): the invitation, its email and its
+ * audit event in one batch in the provider's partition. The token leaves only in the answer
+ * and the email; what is stored is its hash.
+ */
+export async function inviteReseller(
+  services: Services,
+  principal: Principal,
+  input: { mpnId: string; email: string },
+): Promise<{ invitation: ResellerInvitation; link: string }> {
+  const { value: provider } = await loadPartner(services, principal.tenantId);
+  assertProvider(provider);
+  const snapshot = providerSnapshot(provider);
+  if (input.mpnId === provider.mpnId)
+    throw new DomainError('conflict', 'A provider cannot invite itself.');
+  const [reseller, existing] = await Promise.all([
+    mpnOwner(services, input.mpnId),
+    services.partners.partnershipWithMpn(provider.partnerId, input.mpnId),
+  ]);
+  if (existing) {
+    throw new DomainError(
+      'conflict',
+      `The reseller with MPN ID ${input.mpnId} is already in partnership with you.`,
+    );
+  }
+  // A reseller we know is checked now; one not yet onboarded is checked when it accepts.
+  if (reseller) assertSameRegion(snapshot.regions, reseller.country);
+
+  const now = services.clock.now();
+  const issued = issueLinkToken(provider.partnerId);
+  const invitation: ResellerInvitation = {
+    type: 'reseller-invitation',
+    id: issued.documentId,
+    partnerId: provider.partnerId,
+    invitationId: services.ids.newId(),
+    tokenHash: issued.tokenHash,
+    status: 'active',
+    expiresAt: linkExpiry(now, services.config.links.ttlDays),
+    createdAt: now.toISOString(),
+    usedAt: null,
+    revokedAt: null,
+    provider: snapshot,
+    mpnId: input.mpnId,
+    email: input.email,
+    acceptedBy: null,
+  };
+  const link = partnerInvitationLink(services, issued.token);
+  const language: Language = reseller
+    ? frenchCountries.has(reseller.country)
+      ? 'fr'
+      : 'en'
+    : preferredLanguage(provider);
+  const email = partnerInvitationEmail(snapshot, input.email, language, link, invitation.expiresAt);
+  await services.partners.commit(provider.partnerId, [
+    { op: 'create', document: invitation },
+    { op: 'create', document: queue(services, provider.partnerId, 'partner-invitation', email) },
+    {
+      op: 'create',
+      document: auditEvent(
+        services.ids.newId(),
+        provider.partnerId,
+        now,
+        actorOf(principal),
+        'reseller-invited',
+        {
+          reason: `invitation ${invitation.invitationId} to MPN ID ${input.mpnId}`,
+        },
+      ),
+    },
+  ]);
+  return { invitation, link };
+}
+
+/** DELETE /api/me/reseller-invitations/{id}: the provider withdraws a pending invitation. */
+export async function revokeResellerInvitation(
+  services: Services,
+  principal: Principal,
+  invitationId: string,
+): Promise<ResellerInvitation> {
+  for (;;) {
+    const found = await services.partners.invitationById<ResellerInvitation>(
+      principal.tenantId,
+      'reseller-invitation',
+      invitationId,
+    );
+    if (!found) throw notFound('The invitation');
+    const invitation = found.value;
+    if (invitation.status === 'revoked') return invitation;
+    if (invitation.status === 'used') {
+      throw new DomainError(
+        'conflict',
+        'The invitation has been accepted already; it can no longer be revoked.',
+      );
+    }
+    const now = services.clock.now();
+    const revoked: ResellerInvitation = {
+      ...invitation,
+      status: 'revoked',
+      revokedAt: now.toISOString(),
+    };
+    try {
+      await services.partners.commit(principal.tenantId, [
+        { op: 'replace', document: revoked, etag: found.etag },
+        {
+          op: 'create',
+          document: auditEvent(
+            services.ids.newId(),
+            principal.tenantId,
+            now,
+            actorOf(principal),
+            'reseller-invitation-revoked',
+            {
+              reason: `invitation ${invitationId}`,
+            },
+          ),
+        },
+      ]);
+      return revoked;
+    } catch (error) {
+      // Accepted or revoked meanwhile: read it again and answer from what it is now.
+      if (!(error instanceof WriteConflict && error.index === 0)) throw error;
+    }
+  }
+}
+
+/** GET /api/partner-invitations/{token}: what anyone holding the link may see. */
+export async function describeResellerInvitation(
+  services: Services,
+  token: string,
+): Promise<ResellerInvitation> {
+  return (await findInvitation<ResellerInvitation>(services, token, 'reseller-invitation')).value;
+}
+
+/** The invitation, as the landing page shows it: refused when it cannot be used any more. */
+export async function usableResellerInvitation(
+  services: Services,
+  token: string,
+): Promise<ResellerInvitation> {
+  const invitation = await describeResellerInvitation(services, token);
+  const problem = linkProblem(invitation, services.clock.now());
+  if (problem) throw problem;
+  return invitation;
+}
+
+function assertMayAccept(reseller: Partner, invitation: ResellerInvitation): void {
+  if (reseller.mpnId !== invitation.mpnId) {
+    throw new DomainError(
+      'wrong-tenant',
+      'This invitation was sent to another partner: it can only be accepted by the tenant holding the invited MPN ID.',
+    );
+  }
+  if (!isEnrolled(reseller.enrollment)) {
+    throw new DomainError(
+      'forbidden',
+      'Enroll as an indirect reseller before accepting a provider’s invitation.',
+    );
+  }
+  assertSameRegion(invitation.provider.regions, reseller.country);
+}
+
+/** Writes the reseller's side of the partnership; writing it twice leaves one. */
+async function writeResellerSide(
+  services: Services,
+  principal: Principal,
+  side: Partnership,
+): Promise<void> {
+  const now = services.clock.now();
+  try {
+    await services.partners.commit(side.partnerId, [
+      { op: 'create', document: side },
+      {
+        op: 'create',
+        document: auditEvent(
+          services.ids.newId(),
+          side.partnerId,
+          now,
+          actorOf(principal),
+          'provider-partnership-created',
+          {
+            reason: `with provider ${side.counterpartyId} (${side.counterpartyName})`,
+          },
+        ),
+      },
+    ]);
+  } catch (error) {
+    if (!(error instanceof WriteConflict && error.index === 0 && error.reason === 'exists'))
+      throw error;
+  }
+}
+
+/**
+ * POST /api/partner-invitations/{token}/accept. The link is consumed in the provider's
+ * partition, in one batch with the provider's side of the partnership: of many concurrent
+ * accepts exactly one wins that batch. The reseller's side follows; if the process dies in
+ * between, any later accept of the same link by the same reseller writes it (idempotently)
+ * before answering that the link was used.
+ */
+export async function acceptResellerInvitation(
+  services: Services,
+  principal: Principal,
+  token: string,
+): Promise<Partnership> {
+  const [found, { value: reseller }] = await Promise.all([
+    findInvitation<ResellerInvitation>(services, token, 'reseller-invitation'),
+    loadPartner(services, principal.tenantId).catch((error: unknown) => {
+      if (error instanceof DomainError && error.code === 'not-found') {
+        throw new DomainError(
+          'wrong-tenant',
+          'This invitation is for an indirect reseller; your tenant is not a partner.',
+        );
+      }
+      throw error;
+    }),
+  ]);
+  const invitation = found.value;
+  const now = services.clock.now();
+  const { providerSide, resellerSide } = partnershipSides(
+    invitation.provider,
+    reseller,
+    invitation.invitationId,
+    now.toISOString(),
+  );
+  const problem = linkProblem(invitation, now);
+  if (problem) {
+    if (
+      problem.code === 'invitation-used' &&
+      invitation.acceptedBy?.partnerId === reseller.partnerId
+    ) {
+      await writeResellerSide(services, principal, {
+        ...resellerSide,
+        since: invitation.usedAt ?? resellerSide.since,
+      });
+    }
+    throw problem;
+  }
+  assertMayAccept(reseller, invitation);
+  const used: ResellerInvitation = {
+    ...invitation,
+    status: 'used',
+    usedAt: now.toISOString(),
+    acceptedBy: { partnerId: reseller.partnerId, userId: principal.userId },
+  };
+  try {
+    // The partnership's create goes first: it is the guard that concurrent accepts collide on,
+    // and a refused first operation writes nothing even on the embedded emulator.
+    await services.partners.commit(invitation.partnerId, [
+      { op: 'create', document: providerSide },
+      { op: 'replace', document: used, etag: found.etag },
+      {
+        op: 'create',
+        document: auditEvent(
+          services.ids.newId(),
+          invitation.partnerId,
+          now,
+          actorOf(principal),
+          'reseller-partnership-created',
+          {
+            reason: `with reseller ${reseller.partnerId} (${reseller.companyName}) by invitation ${invitation.invitationId}`,
+          },
+        ),
+      },
+    ]);
+  } catch (error) {
+    if (!(error instanceof WriteConflict)) throw error;
+    // Another request consumed or revoked the link first, or the two are partners already.
+    const latest = await findInvitation<ResellerInvitation>(services, token, 'reseller-invitation');
+    const latestProblem = linkProblem(latest.value, now);
+    if (latestProblem) throw latestProblem;
+    if (error.index === 0) {
+      throw new DomainError(
+        'conflict',
+        `${reseller.companyName} is already in partnership with ${invitation.provider.companyName}.`,
+      );
+    }
+    throw new DomainError(
+      'conflict',
+      'The invitation changed while it was being accepted; try again.',
+    );
+  }
+  await writeResellerSide(services, principal, resellerSide);
+  return resellerSide;
+}
+
+export async function listPartnerships(
+  services: Services,
+  partnerId: string,
+  side: Partnership['side'],
+  page: { pageSize: number; continuationToken?: string | undefined },
+): Promise<{ items: Partnership[]; continuationToken: string | null }> {
+  return services.partners.partnerships(partnerId, side, page);
+}
+
+export type { Versioned };

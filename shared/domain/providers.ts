@@ -1,0 +1,166 @@
+import { DomainError } from './errors';
+import type { InvitationDocument } from './link';
+import type { Partner, ProviderService } from './partner';
+
+/**
+ * Indirect providers and their resellers (domain.md sections 5 and 6).
+ *
+ * Documents that answer questions across tenants (the provider directory, which partner holds
+ * an MPN ID) live in one shared partition, `directory`, so that each question is a
+ * single-partition read rather than a query across every partner.
+ */
+export const directoryPartition = 'directory';
+
+export interface ProviderListing {
+  type: 'provider-listing';
+  id: string;
+  partnerId: typeof directoryPartition;
+  providerId: string;
+  companyName: string;
+  /** Lower-cased name: the directory is sorted by it. */
+  sortName: string;
+  regions: string[];
+  services: ProviderService[];
+}
+
+export interface MpnIndexEntry {
+  type: 'mpn-index';
+  id: string;
+  partnerId: typeof directoryPartition;
+  mpnId: string;
+  ownerId: string;
+  country: string;
+}
+
+export const providerListingId = (providerId: string): string => `provider-${providerId}`;
+export const mpnIndexId = (mpnId: string): string => `mpn-${mpnId}`;
+
+export function providerListing(partner: Partner): ProviderListing | null {
+  const program = partner.programs.indirectProvider;
+  if (!program) return null;
+  return {
+    type: 'provider-listing',
+    id: providerListingId(partner.partnerId),
+    partnerId: directoryPartition,
+    providerId: partner.partnerId,
+    companyName: partner.companyName,
+    sortName: partner.companyName.toLocaleLowerCase('en'),
+    regions: program.regions,
+    services: program.services,
+  };
+}
+
+export function isProvider(partner: Partner): boolean {
+  return partner.programs.indirectProvider !== undefined;
+}
+
+export function assertProvider(partner: Partner): void {
+  if (!isProvider(partner)) {
+    throw new DomainError('forbidden', 'Only an indirect provider can invite resellers.');
+  }
+}
+
+/** domain.md section 6: the reseller's country must be among the provider's regions. */
+export function assertSameRegion(
+  providerRegions: readonly string[],
+  resellerCountry: string,
+): void {
+  if (!providerRegions.includes(resellerCountry.toUpperCase())) {
+    throw new DomainError(
+      'region-mismatch',
+      `The provider works in ${providerRegions.join(', ')}; a reseller based in ${resellerCountry.toUpperCase()} is outside its regions.`,
+    );
+  }
+}
+
+/** What a reseller learns of its provider, as it was when the invitation was sent. */
+export interface ProviderSnapshot {
+  partnerId: string;
+  companyName: string;
+  mpnId: string | null;
+  country: string;
+  regions: string[];
+  services: ProviderService[];
+}
+
+export function providerSnapshot(partner: Partner): ProviderSnapshot {
+  return {
+    partnerId: partner.partnerId,
+    companyName: partner.companyName,
+    mpnId: partner.mpnId,
+    country: partner.country,
+    regions: partner.programs.indirectProvider?.regions ?? [],
+    services: partner.programs.indirectProvider?.services ?? [],
+  };
+}
+
+/** A provider's invitation to a reseller, in the provider's partition. */
+export interface ResellerInvitation extends InvitationDocument {
+  type: 'reseller-invitation';
+  provider: ProviderSnapshot;
+  /** The invited reseller's MPN ID: only the tenant holding it may accept. */
+  mpnId: string;
+  email: string;
+  acceptedBy: { partnerId: string; userId: string } | null;
+}
+
+/**
+ * One side of a partnership, in that side's partition: the reseller's says who its provider is,
+ * the provider's says who its reseller is. The id names the other party, so writing a side
+ * twice cannot make two.
+ */
+export interface Partnership {
+  type: 'partnership';
+  id: string;
+  partnerId: string;
+  /** This partner's role in the partnership. */
+  side: 'reseller' | 'provider';
+  counterpartyId: string;
+  counterpartyName: string;
+  counterpartyMpnId: string | null;
+  counterpartyCountry: string;
+  counterpartyRegions: string[];
+  counterpartyServices: ProviderService[];
+  invitationId: string;
+  since: string;
+}
+
+export const partnershipId = (counterpartyId: string): string => `partnership-${counterpartyId}`;
+
+export function partnershipSides(
+  provider: ProviderSnapshot,
+  reseller: Partner,
+  invitationId: string,
+  since: string,
+): { providerSide: Partnership; resellerSide: Partnership } {
+  return {
+    providerSide: {
+      type: 'partnership',
+      id: partnershipId(reseller.partnerId),
+      partnerId: provider.partnerId,
+      side: 'provider',
+      counterpartyId: reseller.partnerId,
+      counterpartyName: reseller.companyName,
+      counterpartyMpnId: reseller.mpnId,
+      counterpartyCountry: reseller.country,
+      counterpartyRegions: [],
+      counterpartyServices: [],
+      invitationId,
+      since,
+    },
+    resellerSide: {
+      type: 'partnership',
+      id: partnershipId(provider.partnerId),
+      partnerId: reseller.partnerId,
+      side: 'reseller',
+      counterpartyId: provider.partnerId,
+      counterpartyName: provider.companyName,
+      counterpartyMpnId: provider.mpnId,
+      counterpartyCountry: provider.country,
+      counterpartyRegions: provider.regions,
+      counterpartyServices: provider.services,
+      invitationId,
+      since,
+    },
+  };
+}

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { providerServices } from '../../domain/partner';
+import { countryCode, email, guid, mpnId, pageQuery } from './common';
+
+export const directoryQuery = pageQuery.extend({
+  region: countryCode.optional(),
+  service: z.enum(providerServices).optional(),
+});
+
+export const providerView = z.object({
+  partnerId: z.string(),
+  companyName: z.string(),
+  regions: z.array(z.string()),
+  services: z.array(z.enum(providerServices)),
+});
+
+export const partnershipProviderView = providerView.extend({ since: z.string() });
+
+export const partnershipResellerView = z.object({
+  partnerId: z.string(),
+  companyName: z.string(),
+  mpnId: z.string().nullable(),
+  country: z.string(),
+  since: z.string(),
+});
+
+export const resellerInvitationBody = z.object({ mpnId, email });
+
+export const invitationIdParams = z.object({ invitationId: guid });
+
+export const tokenParams = z.object({ token: z.string().max(512) });
+
+export const resellerInvitationStatus = z.enum(['pending', 'accepted', 'revoked', 'expired']);
+
+export const resellerInvitationView = z.object({
+  invitationId: z.string(),
+  status: resellerInvitationStatus,
+  mpnId: z.string(),
+  email: z.string(),
+  createdAt: z.string(),
+  expiresAt: z.string(),
+});
+
+export const createdResellerInvitationView = resellerInvitationView.extend({ link: z.string() });
+
+export const publicInvitationView = z.object({
+  providerName: z.string(),
+  status: resellerInvitationStatus,
+  expiresAt: z.string(),
+});
+
+export const acceptedPartnershipView = z.object({ provider: partnershipProviderView });
