@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock, EmailSender, IdGenerator, TokenVerifier } from './app/ports';
 import type { Services } from './app/services';
 import { createCosmosClient } from './adapters/cosmos/client';
+import { CosmosCustomerRepository } from './adapters/cosmos/customer-repository';
 import { CosmosOutboxRepository } from './adapters/cosmos/outbox-repository';
 import { CosmosPartnerRepository } from './adapters/cosmos/partner-repository';
 import { AcsEmailSender } from './adapters/email/acs-sender';
@@ -74,6 +75,7 @@ export async function createServices(
     ids: options.ids ?? randomIds,
     tokens: options.tokens ?? (await createTokenVerifier(config, clock)),
     partners: new CosmosPartnerRepository(partners),
+    customers: new CosmosCustomerRepository(database.container('customers')),
     outbox: new CosmosOutboxRepository(partners),
     emailSender: options.emailSender ?? createEmailSender(config, clock, options.announceEmail),
     async pingCosmos() {

@@ -1,5 +1,11 @@
 import type { AuditEvent } from '../domain/audit';
 import type { OutboxEmail, EmailMessage } from '../domain/email';
+import type {
+  Customer,
+  CustomerDocument,
+  CustomerRelationship,
+  DomainClaim,
+} from '../domain/customers';
 import type { InvitationDocument } from '../domain/link';
 import type { Partner } from '../domain/partner';
 import type { MpnIndexEntry, Partnership, ProviderListing } from '../domain/providers';
@@ -33,7 +39,9 @@ export type PartnerDocument =
   | InvitationDocument
   | ProviderListing
   | MpnIndexEntry
-  | Partnership;
+  | Partnership
+  | CustomerRelationship
+  | DomainClaim;
 
 /**
  * One write in a partition batch. `create` fails if the id exists; `replace` needs the etag
@@ -86,6 +94,12 @@ export interface PartnerRepository {
     filter: { region?: string | undefined; service?: string | undefined },
     page: PageRequest,
   ): Promise<Page<ProviderListing>>;
+  /** A partner's customers, sorted by name, optionally of one relationship. */
+  customerRelationships(
+    partnerId: string,
+    relationship: string | undefined,
+    page: PageRequest,
+  ): Promise<Page<CustomerRelationship>>;
   /** The partnerships of a partner in which it has the given side. */
   partnerships(
     partnerId: string,
@@ -157,4 +171,24 @@ export interface IdGenerator {
 export interface TokenVerifier {
   /** Validates a bearer token; throws DomainError('unauthenticated') when it is not good. */
   verify(token: string): Promise<Principal>;
+}
+
+export interface CustomerRepository {
+  get(customerId: string): Promise<Versioned<Customer> | null>;
+  getDocument<T extends CustomerDocument>(
+    customerId: string,
+    id: string,
+  ): Promise<Versioned<T> | null>;
+  /** One transactional batch in the customer's partition; the first operation is the guard. */
+  commit(
+    customerId: string,
+    operations: WriteOperation<CustomerDocument>[],
+  ): Promise<(string | null)[]>;
+  /** Documents of a type in the customer's partition that this partner may see, newest first. */
+  listFor<T extends CustomerDocument>(
+    customerId: string,
+    type: T['type'],
+    partnerId: string | null,
+    page: PageRequest,
+  ): Promise<Page<T>>;
 }

@@ -1,6 +1,7 @@
 import type { Config } from '../config';
 import type {
   Clock,
+  CustomerRepository,
   EmailSender,
   IdGenerator,
   OutboxRepository,
@@ -15,6 +16,7 @@ export interface Services {
   ids: IdGenerator;
   tokens: TokenVerifier;
   partners: PartnerRepository;
+  customers: CustomerRepository;
   outbox: OutboxRepository;
   emailSender: EmailSender;
   /** True when Cosmos answers (GET /api/health). */

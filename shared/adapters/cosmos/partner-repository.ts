@@ -8,6 +8,7 @@ import type {
   WriteOperation,
 } from '../../app/ports';
 import type { AuditEvent } from '../../domain/audit';
+import type { CustomerRelationship } from '../../domain/customers';
 import type { InvitationDocument } from '../../domain/link';
 import { directoryPartition, type Partnership, type ProviderListing } from '../../domain/providers';
 import type { Partner } from '../../domain/partner';
@@ -179,6 +180,25 @@ export class CosmosPartnerRepository implements PartnerRepository {
       this.container,
       'SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = @type ORDER BY c.createdAt DESC',
       [{ name: '@type', value: type }],
+      page,
+      partnerId,
+    );
+    return {
+      items: result.items.map((item) => item.value),
+      continuationToken: result.continuationToken,
+    };
+  }
+
+  async customerRelationships(
+    partnerId: string,
+    relationship: string | undefined,
+    page: PageRequest,
+  ): Promise<Page<CustomerRelationship>> {
+    const filter = relationship === undefined ? '' : ' AND c.relationship = @relationship';
+    const result = await queryPage<CustomerRelationship>(
+      this.container,
+      `SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'customer-relationship'${filter} ORDER BY c.sortName ASC, c.id ASC`,
+      relationship === undefined ? [] : [{ name: '@relationship', value: relationship }],
       page,
       partnerId,
     );

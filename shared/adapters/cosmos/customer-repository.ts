@@ -1,0 +1,58 @@
+import type { Container } from '@azure/cosmos';
+import type {
+  CustomerRepository,
+  Page,
+  PageRequest,
+  Versioned,
+  WriteOperation,
+} from '../../app/ports';
+import type { Customer, CustomerDocument } from '../../domain/customers';
+import { queryPage, readOne, writeInPartition } from './operations';
+
+/** The customers container: one partition per customer tenant (containers.json). */
+export class CosmosCustomerRepository implements CustomerRepository {
+  constructor(private readonly container: Container) {}
+
+  async get(customerId: string): Promise<Versioned<Customer> | null> {
+    const found = await this.getDocument<Customer>(customerId, customerId);
+    return found && found.value.type === 'customer' ? found : null;
+  }
+
+  async getDocument<T extends CustomerDocument>(
+    customerId: string,
+    id: string,
+  ): Promise<Versioned<T> | null> {
+    const found = await readOne<T>(this.container, id, customerId);
+    return found && found.value.customerId === customerId ? found : null;
+  }
+
+  commit(
+    customerId: string,
+    operations: WriteOperation<CustomerDocument>[],
+  ): Promise<(string | null)[]> {
+    return writeInPartition(this.container, customerId, operations);
+  }
+
+  async listFor<T extends CustomerDocument>(
+    customerId: string,
+    type: T['type'],
+    partnerId: string | null,
+    page: PageRequest,
+  ): Promise<Page<T>> {
+    const visible = partnerId === null ? '' : ' AND ARRAY_CONTAINS(c.partners, @partnerId)';
+    const result = await queryPage<T>(
+      this.container,
+      `SELECT * FROM c WHERE c.customerId = @partitionKey AND c.type = @type${visible} ORDER BY c.createdAt DESC`,
+      [
+        { name: '@type', value: type },
+        ...(partnerId === null ? [] : [{ name: '@partnerId', value: partnerId }]),
+      ],
+      page,
+      customerId,
+    );
+    return {
+      items: result.items.map((item) => item.value),
+      continuationToken: result.continuationToken,
+    };
+  }
+}

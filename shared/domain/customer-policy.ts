@@ -1,0 +1,93 @@
+import { DomainError } from './errors';
+
+/**
+ * domain.md section 9, as one table: which actions each relationship opens. Every customer
+ * answer's `allowedActions` and every customer action route read this table, nothing else.
+ */
+export const relationships = ['direct-bill', 'indirect-reseller', 'indirect-provider'] as const;
+export type Relationship = (typeof relationships)[number];
+
+export const customerActions = [
+  'place-orders',
+  'manage-azure-reservations',
+  'view-order-history',
+  'buy-software',
+  'bill-customer',
+  'manage-users-and-licenses',
+  'manage-subscription-renewal',
+] as const;
+export type CustomerAction = (typeof customerActions)[number];
+
+/** The table's rows, in domain.md's words: create orders/add products, reservations, ... */
+export const policyTable: Readonly<
+  Record<CustomerAction, Readonly<Record<Relationship, boolean>>>
+> = {
+  'place-orders': { 'direct-bill': true, 'indirect-reseller': false, 'indirect-provider': true },
+  'manage-azure-reservations': {
+    'direct-bill': true,
+    'indirect-reseller': false,
+    'indirect-provider': false,
+  },
+  'view-order-history': {
+    'direct-bill': true,
+    'indirect-reseller': false,
+    'indirect-provider': true,
+  },
+  'buy-software': { 'direct-bill': true, 'indirect-reseller': false, 'indirect-provider': false },
+  'bill-customer': { 'direct-bill': true, 'indirect-reseller': false, 'indirect-provider': true },
+  'manage-users-and-licenses': {
+    'direct-bill': true,
+    'indirect-reseller': true,
+    'indirect-provider': false,
+  },
+  'manage-subscription-renewal': {
+    'direct-bill': true,
+    'indirect-reseller': true,
+    'indirect-provider': false,
+  },
+};
+
+const actionNames: Record<CustomerAction, string> = {
+  'place-orders': 'create orders and add products',
+  'manage-azure-reservations': 'manage Azure reservations',
+  'view-order-history': 'see the order history',
+  'buy-software': 'buy software',
+  'bill-customer': 'bill the customer',
+  'manage-users-and-licenses': 'manage users and licenses',
+  'manage-subscription-renewal': 'manage subscription renewal',
+};
+
+export function allowedActions(relationship: Relationship): CustomerAction[] {
+  return customerActions.filter((action) => policyTable[action][relationship]);
+}
+
+export function isAllowed(relationship: Relationship, action: CustomerAction): boolean {
+  return policyTable[action][relationship];
+}
+
+/** The other party of an indirect relationship, named in a refusal. */
+export interface Counterparty {
+  partnerId: string;
+  companyName: string;
+}
+
+/** Refuses an action the relationship does not open, naming who can do it (section 9). */
+export function assertAllowed(
+  relationship: Relationship,
+  action: CustomerAction,
+  counterparty: Counterparty | null,
+): void {
+  if (isAllowed(relationship, action)) return;
+  const what = actionNames[action];
+  const other: Relationship | null =
+    relationship === 'indirect-reseller'
+      ? 'indirect-provider'
+      : relationship === 'indirect-provider'
+        ? 'indirect-reseller'
+        : null;
+  const otherCan = other !== null && isAllowed(other, action);
+  const detail = otherCan
+    ? `Only the ${other === 'indirect-provider' ? 'indirect provider' : 'indirect reseller'}${counterparty ? ` (${counterparty.companyName})` : ''} can ${what} for this customer.`
+    : `For a customer served through an indirect provider, nobody can ${what}; only a direct-bill partner can, for its own direct customers.`;
+  throw new DomainError('action-not-allowed', detail);
+}
