@@ -78,6 +78,16 @@ export interface PartnerRepository {
   enrollmentsWithStatus(status: string, page: PageRequest): Promise<Page<Partner>>;
   /** Cross-partition (timer): pending enrollments not yet escalated, submitted before `cutoff`. */
   overduePendingEnrollments(cutoff: Date): AsyncIterable<Partner>;
+  /**
+   * Cross-partition (timer): partners whose incentives invitation is due at `now`, earliest
+   * first. Reads only those (an indexed due date), never every partner.
+   */
+  incentiveInvitationsDue(now: Date): AsyncIterable<Partner>;
+  /** The invitation of the partner's partition with this public id, of any kind. */
+  invitationById(
+    partnerId: string,
+    invitationId: string,
+  ): Promise<Versioned<InvitationDocument> | null>;
 }
 
 export interface OutboxRepository {
