@@ -15,7 +15,11 @@ import { enrollmentLanding, enrollmentReviewLanding } from './landing';
 import { getMe, putProfile } from './me';
 import { openApiFunction } from './openapi';
 import { getPartner, putPartner } from './partners';
-import { deliverEmailsTimer, escalatePendingEnrollmentsTimer } from './timers';
+import {
+  deliverEmailsTimer,
+  escalatePendingEnrollmentsTimer,
+  sendIncentiveInvitationsTimer,
+} from './timers';
 
 /**
  * The function table: every function of the app, declared once. functions/index.ts registers
@@ -40,6 +44,7 @@ export const functionTable: readonly FunctionDefinition[] = [
   enrollmentReviewLanding,
   deliverEmailsTimer,
   escalatePendingEnrollmentsTimer,
+  sendIncentiveInvitationsTimer,
 ];
 
 export function httpFunctions(): HttpFunctionDefinition[] {

@@ -18,6 +18,7 @@ import { DomainError } from '../domain/errors';
 import { preferredLanguage, type Address, type Contact, type Partner } from '../domain/partner';
 import { actorOf, systemActor, type Actor, type Principal } from '../domain/principal';
 import { enrollmentApprovedEmail, enrollmentRejectedEmail } from './emails/enrollment-emails';
+import { onEnrollmentApproved } from './incentives';
 import { landingLink } from './links';
 import { changePartner, loadPartner } from './partners';
 import type { PartnerDocument, Versioned } from './ports';
@@ -92,8 +93,8 @@ export function queue(
 }
 
 /** The changes an approval makes beyond the enrollment itself. */
-function approvalEffects(_services: Services, partner: Partner): Partner {
-  return partner;
+function approvalEffects(services: Services, partner: Partner): Partner {
+  return onEnrollmentApproved(services, partner);
 }
 
 /**
