@@ -11,6 +11,11 @@ import {
   submitEnrollmentFunction,
 } from './enrollment';
 import { health } from './health';
+import {
+  enrollInIncentiveProgramFunction,
+  getIncentives,
+  incentiveInvitationLanding,
+} from './incentives';
 import { enrollmentLanding, enrollmentReviewLanding } from './landing';
 import { getMe, putProfile } from './me';
 import { openApiFunction } from './openapi';
@@ -42,6 +47,9 @@ export const functionTable: readonly FunctionDefinition[] = [
   decideEnrollmentFunction,
   enrollmentLanding,
   enrollmentReviewLanding,
+  getIncentives,
+  enrollInIncentiveProgramFunction,
+  incentiveInvitationLanding,
   deliverEmailsTimer,
   escalatePendingEnrollmentsTimer,
   sendIncentiveInvitationsTimer,
