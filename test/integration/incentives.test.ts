@@ -77,6 +77,17 @@ describe('sendIncentiveInvitations', () => {
     expect(audit.filter((event) => event.action === 'incentives-invited')).toHaveLength(1);
   });
 
+  it("writes the invitation in the partner's language", async () => {
+    app.clock.set('2026-03-02T10:00:00.000Z');
+    const partner = await approvedPartner(app, { country: 'FR', companyName: 'Société Incitée' });
+    await run();
+    const [email] = await invitationEmails(partner.partnerId);
+    expect(email.subject).toBe(
+      "Société Incitée : invitation au programme d'incitations revendeur indirect",
+    );
+    expect(email.text).toContain('Bonjour,');
+  });
+
   it('waits for the configured delay: nothing before day 5, the invitation on day 5', async () => {
     const delayed = await startTestApp({
       clock: new ManualClock('2026-03-02T09:00:00.000Z'),
