@@ -11,6 +11,11 @@ import {
   submitEnrollmentFunction,
 } from './enrollment';
 import { health } from './health';
+import {
+  enrollInIncentiveProgramFunction,
+  getIncentives,
+  incentiveInvitationLanding,
+} from './incentives';
 import { enrollmentLanding, enrollmentReviewLanding } from './landing';
 import { getMe, putProfile } from './me';
 import { openApiFunction } from './openapi';
@@ -28,7 +33,11 @@ import {
   partnerInvitationLanding,
   revokeResellerInvitationFunction,
 } from './reseller-invitations';
-import { deliverEmailsTimer, escalatePendingEnrollmentsTimer } from './timers';
+import {
+  deliverEmailsTimer,
+  escalatePendingEnrollmentsTimer,
+  sendIncentiveInvitationsTimer,
+} from './timers';
 
 /**
  * The function table: every function of the app, declared once. functions/index.ts registers
@@ -60,8 +69,12 @@ export const functionTable: readonly FunctionDefinition[] = [
   partnerInvitationLanding,
   enrollmentLanding,
   enrollmentReviewLanding,
+  getIncentives,
+  enrollInIncentiveProgramFunction,
+  incentiveInvitationLanding,
   deliverEmailsTimer,
   escalatePendingEnrollmentsTimer,
+  sendIncentiveInvitationsTimer,
 ];
 
 export function httpFunctions(): HttpFunctionDefinition[] {

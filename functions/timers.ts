@@ -1,5 +1,6 @@
 import { deliverEmails } from '../shared/app/deliver-emails';
 import { escalatePendingEnrollments } from '../shared/app/escalation';
+import { sendIncentiveInvitations } from '../shared/app/incentives';
 import { loggerFor } from '../shared/adapters/logger';
 import { defineTimer } from '../shared/functions';
 
@@ -23,5 +24,16 @@ export const escalatePendingEnrollmentsTimer = defineTimer({
   async handler(_timer, context, services) {
     const escalated = await escalatePendingEnrollments(services, loggerFor(context));
     context.log(`escalatePendingEnrollments: ${escalated} escalated`);
+  },
+});
+
+export const sendIncentiveInvitationsTimer = defineTimer({
+  name: 'sendIncentiveInvitations',
+  schedule: '0 0 * * * *',
+  description:
+    'Queues the incentives invitation of each partner due, to its MPN account email; logs an error for any overdue',
+  async handler(_timer, context, services) {
+    const report = await sendIncentiveInvitations(services, loggerFor(context));
+    context.log(`sendIncentiveInvitations: ${JSON.stringify(report)}`);
   },
 });

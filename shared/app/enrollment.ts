@@ -1,5 +1,5 @@
 import { auditEvent, type AuditEvent } from '../domain/audit';
-import { queuedEmail, type EmailMessage, type OutboxEmail } from '../domain/email';
+import type { EmailMessage } from '../domain/email';
 import {
   assertEligible,
   assertReviewedDetailsMatch,
@@ -18,7 +18,9 @@ import { DomainError } from '../domain/errors';
 import { preferredLanguage, type Address, type Contact, type Partner } from '../domain/partner';
 import { actorOf, systemActor, type Actor, type Principal } from '../domain/principal';
 import { enrollmentApprovedEmail, enrollmentRejectedEmail } from './emails/enrollment-emails';
+import { onEnrollmentApproved } from './incentives';
 import { landingLink } from './links';
+import { queue } from './outbox';
 import { changePartner, loadPartner } from './partners';
 import type { PartnerDocument, Versioned } from './ports';
 import type { Services } from './services';
@@ -82,18 +84,9 @@ function emailFor(
   return null;
 }
 
-export function queue(
-  services: Services,
-  partnerId: string,
-  kind: string,
-  message: EmailMessage,
-): OutboxEmail {
-  return queuedEmail(services.ids.newId(), partnerId, kind, message, services.clock.now());
-}
-
 /** The changes an approval makes beyond the enrollment itself. */
-function approvalEffects(_services: Services, partner: Partner): Partner {
-  return partner;
+function approvalEffects(services: Services, partner: Partner): Partner {
+  return onEnrollmentApproved(services, partner);
 }
 
 /**

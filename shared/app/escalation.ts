@@ -2,7 +2,7 @@ import { auditEvent } from '../domain/audit';
 import { addBusinessDays, isPendingBeyond } from '../domain/business-days';
 import { systemActor } from '../domain/principal';
 import { enrollmentEscalatedEmail } from './emails/enrollment-emails';
-import { queue } from './enrollment';
+import { queue } from './outbox';
 import { landingLink } from './links';
 import { changePartner } from './partners';
 import type { Logger } from './ports';

@@ -34,6 +34,15 @@ export function checkIfMatch(ifMatch: string | undefined, current: string): void
   }
 }
 
+/** What a change writes: the partner, documents to create, and documents to replace. */
+export interface PartnerChange<T> {
+  partner: Partner | null;
+  also?: PartnerDocument[];
+  /** Other documents of the partition to replace, each guarded by the etag it was read with. */
+  replace?: Versioned<PartnerDocument>[];
+  result: T;
+}
+
 /**
  * Reads the partner, lets `change` decide what to write, and commits it in one batch guarded
  * by the partner's etag; `partner: null` means nothing to write. When another request changed
@@ -43,16 +52,12 @@ export async function changePartner<T>(
   services: Services,
   partnerId: string,
   ifMatch: string | undefined,
-  change: (current: Versioned<Partner>) => {
-    partner: Partner | null;
-    also?: PartnerDocument[];
-    result: T;
-  },
+  change: (current: Versioned<Partner>) => PartnerChange<T> | Promise<PartnerChange<T>>,
 ): Promise<{ partner: Versioned<Partner>; result: T }> {
   for (let attempt = 1; ; attempt += 1) {
     const current = await loadPartner(services, partnerId);
     checkIfMatch(ifMatch, current.etag);
-    const { partner, also = [], result } = change(current);
+    const { partner, also = [], replace = [], result } = await change(current);
     // Nothing to change (an idempotent repeat): no write at all.
     if (partner === null) return { partner: current, result };
     const operations: WriteOperation<PartnerDocument>[] = [
@@ -62,6 +67,7 @@ export async function changePartner<T>(
         etag: current.etag,
       },
       ...also.map((document) => ({ op: 'create' as const, document })),
+      ...replace.map(({ value: document, etag }) => ({ op: 'replace' as const, document, etag })),
     ];
     try {
       const etag = await services.partners.commit(partnerId, operations);

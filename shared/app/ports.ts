@@ -124,6 +124,11 @@ export interface PartnerRepository {
   enrollmentsWithStatus(status: string, page: PageRequest): Promise<Page<Partner>>;
   /** Cross-partition (timer): pending enrollments not yet escalated, submitted before `cutoff`. */
   overduePendingEnrollments(cutoff: Date): AsyncIterable<Partner>;
+  /**
+   * Cross-partition (timer): partners whose incentives invitation is due at `now`, earliest
+   * first. Reads only those (an indexed due date), never every partner.
+   */
+  incentiveInvitationsDue(now: Date): AsyncIterable<Partner>;
 }
 
 export interface OutboxRepository {

@@ -14,7 +14,7 @@ import {
 } from '../domain/providers';
 import { mpnOwner } from './directory';
 import { partnerInvitationEmail } from './emails/partner-invitation-email';
-import { queue } from './enrollment';
+import { queue } from './outbox';
 import { findInvitation } from './invitations';
 import { issueLinkToken } from './link-tokens';
 import { loadPartner } from './partners';

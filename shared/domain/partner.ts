@@ -1,5 +1,6 @@
 import type { Enrollment } from './enrollment';
 import { notEnrolled } from './enrollment';
+import { noIncentives, type Incentives } from './incentives';
 
 export const providerServices = ['training-support', 'marketing', 'credit-financing'] as const;
 export type ProviderService = (typeof providerServices)[number];
@@ -57,6 +58,14 @@ export interface Partner extends MasterRecord {
   partnerId: string;
   profile: PartnerProfile | null;
   enrollment: Enrollment;
+  /** The two incentive programs, each with its own status (domain.md section 10). */
+  incentives: Incentives;
+  /**
+   * When the indirect reseller incentives invitation falls due: set on approval, null once the
+   * invitation is queued. The hourly timer queries this indexed field, so it reads only the
+   * partners due, never all of them.
+   */
+  incentiveInviteDueAt: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -69,6 +78,8 @@ export function newPartner(partnerId: string, record: MasterRecord, now: Date): 
     ...record,
     profile: null,
     enrollment: notEnrolled(),
+    incentives: noIncentives(),
+    incentiveInviteDueAt: null,
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
   };

@@ -3,7 +3,9 @@ import type { Versioned } from '../app/ports';
 import { navigation, partnerType, type Partner } from '../domain/partner';
 import type { AuditEvent } from '../domain/audit';
 import type { Enrollment } from '../domain/enrollment';
+import { incentivePrograms, mayEnroll, type IncentiveProgram } from '../domain/incentives';
 import type { activityItemView, enrollmentView, queueItemView } from './schemas/enrollment';
+import type { incentiveView } from './schemas/incentives';
 import type { partnerView } from './schemas/partners';
 
 /** A partner as the API shows it (api.md GET /api/me). */
@@ -74,5 +76,26 @@ export function toActivityView(event: AuditEvent): z.input<typeof activityItemVi
     from: event.from,
     to: event.to,
     reason: event.reason,
+  };
+}
+
+/** api.md GET /api/me/incentives: both programs, each with its own status (domain.md 10). */
+export function toIncentiveViews(partner: Partner): z.input<typeof incentiveView>[] {
+  return incentivePrograms.map((program) => toIncentiveView(partner, program));
+}
+
+export function toIncentiveView(
+  partner: Partner,
+  program: IncentiveProgram,
+): z.input<typeof incentiveView> {
+  const { indirectReseller, directBill } = partner.incentives;
+  const invitedAt = program === 'indirect-reseller' ? indirectReseller.invitedAt : null;
+  const { status, enrolledAt } = program === 'indirect-reseller' ? indirectReseller : directBill;
+  return {
+    program,
+    status,
+    ...(invitedAt === null ? {} : { invitedAt }),
+    ...(enrolledAt === null ? {} : { enrolledAt }),
+    canEnroll: mayEnroll(partner.incentives, program, { directBill: partner.programs.directBill }),
   };
 }

@@ -84,14 +84,31 @@ export class CosmosPartnerRepository implements PartnerRepository {
   }
 
   async *overduePendingEnrollments(cutoff: Date): AsyncIterable<Partner> {
+    yield* this.allPartners(
+      "SELECT * FROM c WHERE c.type = 'partner' AND c.enrollment.status = 'pending-approval' AND c.enrollment.escalatedAt = null AND c.enrollment.submittedAt <= @cutoff ORDER BY c.enrollment.submittedAt ASC",
+      [{ name: '@cutoff', value: cutoff.toISOString() }],
+    );
+  }
+
+  async *incentiveInvitationsDue(now: Date): AsyncIterable<Partner> {
+    // Served by the (type, incentiveInviteDueAt) composite index; a null due date never matches.
+    yield* this.allPartners(
+      "SELECT * FROM c WHERE c.type = 'partner' AND c.incentiveInviteDueAt <= @now ORDER BY c.incentiveInviteDueAt ASC",
+      [{ name: '@now', value: now.toISOString() }],
+    );
+  }
+
+  /** Every partner a cross-partition query finds, page after page. */
+  private async *allPartners(
+    query: string,
+    parameters: { name: string; value: string }[],
+  ): AsyncIterable<Partner> {
     let continuationToken: string | undefined;
     do {
-      const page = await queryPage<StoredPartner>(
-        this.container,
-        "SELECT * FROM c WHERE c.type = 'partner' AND c.enrollment.status = 'pending-approval' AND c.enrollment.escalatedAt = null AND c.enrollment.submittedAt <= @cutoff ORDER BY c.enrollment.submittedAt ASC",
-        [{ name: '@cutoff', value: cutoff.toISOString() }],
-        { pageSize: 100, continuationToken },
-      );
+      const page = await queryPage<StoredPartner>(this.container, query, parameters, {
+        pageSize: 100,
+        continuationToken,
+      });
       for (const item of page.items) yield toPartner(item.value);
       continuationToken = page.continuationToken ?? undefined;
     } while (continuationToken);

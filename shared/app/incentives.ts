@@ -1,0 +1,254 @@
+import { auditEvent } from '../domain/audit';
+import { isEnrolled } from '../domain/enrollment';
+import {
+  enrollIn,
+  invitationDeadline,
+  invitationDueAt,
+  isInvitationDue,
+  isInvitationOverdue,
+  markInvited,
+  type IncentiveProgram,
+} from '../domain/incentives';
+import { assertLinkUsable, linkExpiry, unknownLink, type InvitationDocument } from '../domain/link';
+import { preferredLanguage, type Partner } from '../domain/partner';
+import { actorOf, systemActor, type Principal } from '../domain/principal';
+import { incentiveInvitationEmail } from './emails/incentive-emails';
+import { queue } from './outbox';
+import { findInvitation } from './invitations';
+import { issueLinkToken } from './link-tokens';
+import { changePartner, loadPartner, type PartnerChange } from './partners';
+import type { Logger, PartnerDocument, Versioned } from './ports';
+import type { Services } from './services';
+
+/** The link kind of the invitation, as in /api/links/incentive-invitations/{token}. */
+export const incentiveInvitationLinkKind = 'incentive-invitations';
+
+/**
+ * Called with every approval, automatic or by a reviewer, in the approval's own batch: the
+ * partner becomes due for the indirect reseller incentives invitation (domain.md section 10).
+ */
+export function onEnrollmentApproved(services: Services, partner: Partner): Partner {
+  const approvedAt = partner.enrollment.approvedAt;
+  if (approvedAt === null || partner.incentives.indirectReseller.status !== 'not-invited')
+    return partner;
+  return {
+    ...partner,
+    incentiveInviteDueAt: invitationDueAt(
+      new Date(approvedAt),
+      services.config.incentives.inviteDelayDays,
+    ),
+  };
+}
+
+type InvitationOutcome = 'queued' | 'missing-email' | 'nothing-due';
+
+export interface IncentiveInvitationReport {
+  queued: number;
+  missingEmail: number;
+  overdue: number;
+}
+
+/**
+ * The sendIncentiveInvitations timer (domain.md section 10): queues the invitation of every
+ * partner due. The partner's update, the invitation, its audit event and its email are one
+ * batch guarded by the partner's etag, so however often or concurrently the timer runs, each
+ * partner is invited once. A missing MPN account email and an invitation still not sent 30
+ * days after approval are error lines naming the partner, on every run until resolved.
+ * Log lines never carry the link: its token is a secret.
+ */
+export async function sendIncentiveInvitations(
+  services: Services,
+  logger: Logger,
+): Promise<IncentiveInvitationReport> {
+  const now = services.clock.now();
+  const report: IncentiveInvitationReport = { queued: 0, missingEmail: 0, overdue: 0 };
+  for await (const candidate of services.partners.incentiveInvitationsDue(now)) {
+    const partnerId = candidate.partnerId;
+    const { partner, result: outcome } = await changePartner(
+      services,
+      partnerId,
+      undefined,
+      ({ value }) => invite(services, value, now),
+    );
+    const approvedAt = partner.value.enrollment.approvedAt;
+    if (outcome === 'queued') {
+      report.queued += 1;
+      logger.info(`incentives invitation queued for partner ${partnerId}`, { partnerId });
+      if (approvedAt !== null && now >= invitationDeadline(new Date(approvedAt))) {
+        logger.warn(
+          `incentives invitation for partner ${partnerId} queued late, 30 days or more after the approval of ${approvedAt}`,
+          { partnerId },
+        );
+      }
+    }
+    if (outcome === 'missing-email') {
+      report.missingEmail += 1;
+      logger.error(
+        `incentives invitation for partner ${partnerId} cannot be sent: its master record has no MPN account email; it goes out on the first run after an operator fills it in`,
+        { partnerId },
+      );
+    }
+    if (isInvitationOverdue(partner.value.incentives, approvedAt, now)) {
+      report.overdue += 1;
+      logger.error(
+        `incentives invitation for partner ${partnerId} is overdue: approved ${approvedAt}, not sent within 30 days`,
+        { partnerId, approvedAt },
+      );
+    }
+  }
+  return report;
+}
+
+/** Re-checks on the fresh read what the query found, then writes the invitation. */
+function invite(services: Services, partner: Partner, now: Date): PartnerChange<InvitationOutcome> {
+  if (
+    !isEnrolled(partner.enrollment) ||
+    !isInvitationDue(partner.incentives, partner.incentiveInviteDueAt, now)
+  ) {
+    return { partner: null, result: 'nothing-due' };
+  }
+  const to = partner.mpnAccountEmail;
+  if (!to) return { partner: null, result: 'missing-email' };
+
+  const issued = issueLinkToken(partner.partnerId);
+  const invitation: InvitationDocument = {
+    type: 'incentive-invitation',
+    id: issued.documentId,
+    partnerId: partner.partnerId,
+    invitationId: services.ids.newId(),
+    tokenHash: issued.tokenHash,
+    status: 'active',
+    expiresAt: linkExpiry(now, services.config.links.ttlDays),
+    createdAt: now.toISOString(),
+    usedAt: null,
+    revokedAt: null,
+  };
+  const link = `${services.config.links.publicBaseUrl}/api/links/${incentiveInvitationLinkKind}/${issued.token}`;
+  const email = incentiveInvitationEmail(
+    partner,
+    to,
+    preferredLanguage(partner),
+    link,
+    invitation.expiresAt,
+  );
+  return {
+    partner: {
+      ...partner,
+      incentives: markInvited(partner.incentives, invitation.invitationId, now),
+      incentiveInviteDueAt: null,
+      updatedAt: now.toISOString(),
+    },
+    also: [
+      invitation,
+      auditEvent(services.ids.newId(), partner.partnerId, now, systemActor, 'incentives-invited', {
+        from: 'not-invited',
+        to: 'invited',
+        reason: `indirect reseller incentives invitation ${invitation.invitationId} sent to the MPN account email`,
+      }),
+      queue(services, partner.partnerId, 'incentive-invitation', email),
+    ],
+    result: 'queued',
+  };
+}
+
+/** GET /api/me/incentives: the partner, whose two programs the view lists. */
+export async function readIncentives(services: Services, partnerId: string): Promise<Partner> {
+  return (await loadPartner(services, partnerId)).value;
+}
+
+/**
+ * POST /api/me/incentives/{program}/enrollment: enrolls in one program, leaving the other as it
+ * is (domain.md section 10). Enrolling in the indirect reseller incentives uses up the
+ * invitation's link, in the same batch. A repeat writes nothing and returns the first time.
+ */
+export async function enrollInIncentiveProgram(
+  services: Services,
+  principal: Principal,
+  program: IncentiveProgram,
+): Promise<{ partner: Partner; created: boolean }> {
+  const { partner, result } = await changePartner(
+    services,
+    principal.tenantId,
+    undefined,
+    async ({ value: current }): Promise<PartnerChange<boolean>> => {
+      const now = services.clock.now();
+      const enrolled = enrollIn(
+        current.incentives,
+        program,
+        { directBill: current.programs.directBill },
+        now,
+      );
+      if (!enrolled.first) return { partner: null, result: false };
+      const from =
+        program === 'indirect-reseller'
+          ? current.incentives.indirectReseller.status
+          : current.incentives.directBill.status;
+      return {
+        partner: { ...current, incentives: enrolled.incentives, updatedAt: now.toISOString() },
+        also: [
+          auditEvent(
+            services.ids.newId(),
+            current.partnerId,
+            now,
+            actorOf(principal),
+            'incentives-enrolled',
+            { from, to: 'enrolled', reason: `${program} incentives` },
+          ),
+        ],
+        replace:
+          program === 'indirect-reseller' ? await usedInvitation(services, current, now) : [],
+        result: true,
+      };
+    },
+  );
+  return { partner: partner.value, created: result };
+}
+
+/** The partner's incentive invitation, marked used, when its link is still active. */
+async function usedInvitation(
+  services: Services,
+  partner: Partner,
+  now: Date,
+): Promise<Versioned<PartnerDocument>[]> {
+  const invitationId = partner.incentives.indirectReseller.invitationId;
+  if (invitationId === null) return [];
+  const found = await services.partners.invitationById<InvitationDocument>(
+    partner.partnerId,
+    'incentive-invitation',
+    invitationId,
+  );
+  if (!found || found.value.status !== 'active') return [];
+  return [
+    {
+      value: { ...found.value, status: 'used', usedAt: now.toISOString() },
+      etag: found.etag,
+    },
+  ];
+}
+
+export interface IncentiveInvitationDetails {
+  companyName: string;
+  mpnId: string | null;
+  invitedAt: string;
+  expiresAt: string;
+}
+
+/**
+ * GET /api/links/incentive-invitations/{token}: what the link's page shows. An unknown,
+ * expired, used or revoked link throws its error, which the landing turns into its page.
+ */
+export async function readIncentiveInvitation(
+  services: Services,
+  token: string,
+): Promise<IncentiveInvitationDetails> {
+  const { value: invitation } = await findInvitation(services, token, 'incentive-invitation');
+  assertLinkUsable(invitation, services.clock.now());
+  const partner = await services.partners.get(invitation.partnerId);
+  if (!partner) throw unknownLink();
+  return {
+    companyName: partner.value.companyName,
+    mpnId: partner.value.mpnId,
+    invitedAt: invitation.createdAt,
+    expiresAt: invitation.expiresAt,
+  };
+}
