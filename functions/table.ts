@@ -10,6 +10,26 @@ import {
   listEnrollmentQueue,
   submitEnrollmentFunction,
 } from './enrollment';
+import {
+  assignLicense,
+  createUserFunction,
+  deleteUserFunction,
+  listOrders,
+  listSubscriptionsFunction,
+  listUsersFunction,
+  patchSubscription,
+  placeOrderFunction,
+  removeLicense,
+} from './customer-actions';
+import {
+  acceptCustomerInvitationFunction,
+  createCustomerInvitationFunction,
+  customerInvitationDone,
+  customerInvitationLanding,
+  getCustomerInvitation,
+  sendCustomerInvitationFunction,
+} from './customer-invitations';
+import { createCustomerFunction, getCustomer, listCustomersFunction } from './customers';
 import { health } from './health';
 import {
   enrollInIncentiveProgramFunction,
@@ -67,6 +87,24 @@ export const functionTable: readonly FunctionDefinition[] = [
   getPartnerInvitation,
   acceptPartnerInvitation,
   partnerInvitationLanding,
+  listCustomersFunction,
+  getCustomer,
+  createCustomerFunction,
+  createCustomerInvitationFunction,
+  sendCustomerInvitationFunction,
+  customerInvitationDone,
+  getCustomerInvitation,
+  acceptCustomerInvitationFunction,
+  customerInvitationLanding,
+  placeOrderFunction,
+  listOrders,
+  listSubscriptionsFunction,
+  patchSubscription,
+  listUsersFunction,
+  createUserFunction,
+  deleteUserFunction,
+  assignLicense,
+  removeLicense,
   enrollmentLanding,
   enrollmentReviewLanding,
   getIncentives,

@@ -3,6 +3,7 @@ import type { OutboxEmail, EmailMessage } from '../domain/email';
 import type {
   Customer,
   CustomerDocument,
+  CustomerInvitation,
   CustomerRelationship,
   DomainClaim,
 } from '../domain/customers';
@@ -41,7 +42,8 @@ export type PartnerDocument =
   | MpnIndexEntry
   | Partnership
   | CustomerRelationship
-  | DomainClaim;
+  | DomainClaim
+  | CustomerInvitation;
 
 /**
  * One write in a partition batch. `create` fails if the id exists; `replace` needs the etag
@@ -195,5 +197,5 @@ export interface CustomerRepository {
     type: T['type'],
     partnerId: string | null,
     page: PageRequest,
-  ): Promise<Page<T>>;
+  ): Promise<Page<Versioned<T>>>;
 }

@@ -38,7 +38,7 @@ export class CosmosCustomerRepository implements CustomerRepository {
     type: T['type'],
     partnerId: string | null,
     page: PageRequest,
-  ): Promise<Page<T>> {
+  ): Promise<Page<Versioned<T>>> {
     const visible = partnerId === null ? '' : ' AND ARRAY_CONTAINS(c.partners, @partnerId)';
     const result = await queryPage<T>(
       this.container,
@@ -50,9 +50,6 @@ export class CosmosCustomerRepository implements CustomerRepository {
       page,
       customerId,
     );
-    return {
-      items: result.items.map((item) => item.value),
-      continuationToken: result.continuationToken,
-    };
+    return result;
   }
 }

@@ -1,0 +1,73 @@
+import {
+  createCustomer,
+  customerView,
+  listCustomers,
+  loadRelationship,
+} from '../shared/app/customers';
+import { defineHttp } from '../shared/http/define';
+import { created, ok } from '../shared/http/responses';
+import { pageOf } from '../shared/http/schemas/common';
+import {
+  customerIdParams,
+  customersQuery,
+  customerView as customerSchema,
+  newCustomerBody,
+} from '../shared/http/schemas/customers';
+import { errorResponses } from './responses';
+
+/** domain.md sections 4, 7, 9: a partner's customers, direct and indirect, each marked. */
+export const listCustomersFunction = defineHttp({
+  name: 'listCustomers',
+  methods: ['GET'],
+  route: 'me/customers',
+  summary:
+    "The partner's customers, direct and indirect, each with its relationship and allowed actions",
+  tags: ['customers'],
+  access: { kind: 'signed-in' },
+  query: customersQuery,
+  responses: {
+    200: { description: 'A page of customers', schema: pageOf(customerSchema) },
+    ...errorResponses(400, 401),
+  },
+  async handle({ principal, query, services }) {
+    const page = await listCustomers(services, principal.tenantId, query.relationship, query);
+    return ok({ items: page.items.map(customerView), continuationToken: page.continuationToken });
+  },
+});
+
+export const getCustomer = defineHttp({
+  name: 'getCustomer',
+  methods: ['GET'],
+  route: 'me/customers/{customerId}',
+  summary: 'One customer, as the partner sees it',
+  tags: ['customers'],
+  access: { kind: 'signed-in' },
+  params: customerIdParams,
+  responses: {
+    200: { description: 'The customer', schema: customerSchema },
+    ...errorResponses(400, 401, 404),
+  },
+  async handle({ principal, params, services }) {
+    return ok(
+      customerView((await loadRelationship(services, principal.tenantId, params.customerId)).value),
+    );
+  },
+});
+
+export const createCustomerFunction = defineHttp({
+  name: 'createCustomer',
+  methods: ['POST'],
+  route: 'me/customers',
+  summary:
+    'Create a customer tenant (a provider names its reseller; a direct-bill partner not enrolled creates a direct customer)',
+  tags: ['customers'],
+  access: { kind: 'signed-in', roles: ['GlobalAdmin', 'AdminAgent'] },
+  body: newCustomerBody,
+  responses: {
+    201: { description: 'Created', schema: customerSchema },
+    ...errorResponses(400, 401, 403, 404, 409, 413, 415),
+  },
+  async handle({ principal, body, services }) {
+    return created(customerView(await createCustomer(services, principal, body)));
+  },
+});

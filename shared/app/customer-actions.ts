@@ -1,0 +1,363 @@
+import { assertAllowed, type CustomerAction } from '../domain/customer-policy';
+import {
+  counterpartyOf,
+  orderId as orderDocumentId,
+  subscriptionDocumentId,
+  userDocumentId,
+  userNameClaimId,
+  type CustomerDocument,
+  type CustomerRelationship,
+  type CustomerUser,
+  type LineItem,
+  type Order,
+  type Subscription,
+  type UserNameClaim,
+} from '../domain/customers';
+import { DomainError, notFound } from '../domain/errors';
+import type { Principal } from '../domain/principal';
+import { authorizeAction, loadRelationship } from './customers';
+import { checkIfMatch } from './partners';
+import {
+  WriteConflict,
+  type Page,
+  type PageRequest,
+  type Versioned,
+  type WriteOperation,
+} from './ports';
+import type { Services } from './services';
+
+/** Line items that need more than "place orders" (domain.md section 9). */
+const extraActionFor: Partial<Record<LineItem['productType'], CustomerAction>> = {
+  'azure-reservation': 'manage-azure-reservations',
+  software: 'buy-software',
+};
+
+/** Who sees what this partner orders: itself, and for a provider the reseller too. */
+function visibleTo(relationship: CustomerRelationship): string[] {
+  return relationship.indirectReseller
+    ? [relationship.partnerId, relationship.indirectReseller.partnerId]
+    : [relationship.partnerId];
+}
+
+/**
+ * POST /api/me/customers/{id}/orders: each line item becomes a subscription; the order records
+ * who bills the customer (the direct partner, or the provider). One batch in the customer's
+ * partition, the order first.
+ */
+export async function placeOrder(
+  services: Services,
+  principal: Principal,
+  customerId: string,
+  lineItems: LineItem[],
+): Promise<Order> {
+  const { value: relationship } = await loadRelationship(services, principal.tenantId, customerId);
+  // The narrower rows first (reservations, software), so a refusal names the right reason.
+  for (const item of lineItems) {
+    const extra = extraActionFor[item.productType];
+    if (extra) authorizeActionOn(relationship, extra);
+  }
+  authorizeActionOn(relationship, 'place-orders');
+  const now = services.clock.now().toISOString();
+  const id = services.ids.newId();
+  const partners = visibleTo(relationship);
+  const subscriptions: Subscription[] = lineItems.map((item) => {
+    const subscriptionId = services.ids.newId();
+    return {
+      type: 'subscription',
+      id: subscriptionDocumentId(subscriptionId),
+      customerId,
+      subscriptionId,
+      orderId: id,
+      offerId: item.offerId,
+      productType: item.productType,
+      quantity: item.quantity,
+      assignedLicenses: 0,
+      autoRenew: true,
+      billedBy: relationship.partnerId,
+      partners,
+      createdAt: now,
+      updatedAt: now,
+    };
+  });
+  const order: Order = {
+    type: 'order',
+    id: orderDocumentId(id),
+    customerId,
+    orderId: id,
+    placedBy: principal.tenantId,
+    billedBy: relationship.partnerId,
+    partners,
+    lineItems: lineItems.map((item, index) => ({
+      ...item,
+      subscriptionId: subscriptions[index]!.subscriptionId,
+    })),
+    createdAt: now,
+  };
+  await services.customers.commit(customerId, [
+    { op: 'create', document: order },
+    ...subscriptions.map((subscription) => ({ op: 'create' as const, document: subscription })),
+  ]);
+  return order;
+}
+
+function authorizeActionOn(relationship: CustomerRelationship, action: CustomerAction): void {
+  assertAllowed(relationship.relationship, action, counterpartyOf(relationship));
+}
+
+export async function orderHistory(
+  services: Services,
+  principal: Principal,
+  customerId: string,
+  page: PageRequest,
+): Promise<Page<Order>> {
+  await authorizeAction(services, principal.tenantId, customerId, 'view-order-history');
+  const result = await services.customers.listFor<Order>(
+    customerId,
+    'order',
+    principal.tenantId,
+    page,
+  );
+  return {
+    items: result.items.map((item) => item.value),
+    continuationToken: result.continuationToken,
+  };
+}
+
+export async function listSubscriptions(
+  services: Services,
+  principal: Principal,
+  customerId: string,
+  page: PageRequest,
+): Promise<Page<Versioned<Subscription>>> {
+  await loadRelationship(services, principal.tenantId, customerId);
+  return services.customers.listFor<Subscription>(
+    customerId,
+    'subscription',
+    principal.tenantId,
+    page,
+  );
+}
+
+async function visibleSubscription(
+  services: Services,
+  partnerId: string,
+  customerId: string,
+  subscriptionId: string,
+): Promise<Versioned<Subscription>> {
+  const found = await services.customers.getDocument<Subscription>(
+    customerId,
+    subscriptionDocumentId(subscriptionId),
+  );
+  if (!found || found.value.type !== 'subscription' || !found.value.partners.includes(partnerId)) {
+    throw notFound('The subscription');
+  }
+  return found;
+}
+
+/**
+ * PATCH a subscription: renewal needs "manage subscription renewal"; a quantity change is a
+ * purchase, so it needs "place orders" (decided here: the table has no row for quantity).
+ */
+export async function changeSubscription(
+  services: Services,
+  principal: Principal,
+  customerId: string,
+  subscriptionId: string,
+  change: { autoRenew?: boolean | undefined; quantity?: number | undefined },
+  ifMatch: string | undefined,
+): Promise<Versioned<Subscription>> {
+  const { value: relationship } = await loadRelationship(services, principal.tenantId, customerId);
+  if (change.autoRenew !== undefined)
+    authorizeActionOn(relationship, 'manage-subscription-renewal');
+  if (change.quantity !== undefined) authorizeActionOn(relationship, 'place-orders');
+  const found = await visibleSubscription(services, principal.tenantId, customerId, subscriptionId);
+  checkIfMatch(ifMatch, found.etag);
+  if (change.quantity !== undefined && change.quantity < found.value.assignedLicenses) {
+    throw new DomainError(
+      'conflict',
+      `${found.value.assignedLicenses} licenses are assigned; remove some before lowering the quantity to ${change.quantity}.`,
+    );
+  }
+  const updated: Subscription = {
+    ...found.value,
+    ...(change.autoRenew === undefined ? {} : { autoRenew: change.autoRenew }),
+    ...(change.quantity === undefined ? {} : { quantity: change.quantity }),
+    updatedAt: services.clock.now().toISOString(),
+  };
+  try {
+    const [etag] = await services.customers.commit(customerId, [
+      { op: 'replace', document: updated, etag: found.etag },
+    ]);
+    return { value: updated, etag: etag ?? found.etag };
+  } catch (error) {
+    if (error instanceof WriteConflict) {
+      throw new DomainError(
+        'precondition-failed',
+        'The subscription changed meanwhile; read it again.',
+      );
+    }
+    throw error;
+  }
+}
+
+export async function listUsers(
+  services: Services,
+  principal: Principal,
+  customerId: string,
+  page: PageRequest,
+): Promise<Page<CustomerUser>> {
+  await authorizeAction(services, principal.tenantId, customerId, 'manage-users-and-licenses');
+  const result = await services.customers.listFor<CustomerUser>(customerId, 'user', null, page);
+  return {
+    items: result.items.map((item) => item.value),
+    continuationToken: result.continuationToken,
+  };
+}
+
+export async function createUser(
+  services: Services,
+  principal: Principal,
+  customerId: string,
+  input: { displayName: string; userPrincipalName: string },
+): Promise<CustomerUser> {
+  await authorizeAction(services, principal.tenantId, customerId, 'manage-users-and-licenses');
+  const userId = services.ids.newId();
+  const user: CustomerUser = {
+    type: 'user',
+    id: userDocumentId(userId),
+    customerId,
+    userId,
+    displayName: input.displayName,
+    userPrincipalName: input.userPrincipalName,
+    licenses: [],
+    createdAt: services.clock.now().toISOString(),
+  };
+  const claim: UserNameClaim = {
+    type: 'user-name',
+    id: userNameClaimId(input.userPrincipalName),
+    customerId,
+    userId,
+  };
+  try {
+    await services.customers.commit(customerId, [
+      { op: 'create', document: claim },
+      { op: 'create', document: user },
+    ]);
+  } catch (error) {
+    if (error instanceof WriteConflict && error.index === 0) {
+      throw new DomainError(
+        'conflict',
+        `A user named ${input.userPrincipalName} already exists in this customer.`,
+      );
+    }
+    throw error;
+  }
+  return user;
+}
+
+async function loadUser(
+  services: Services,
+  customerId: string,
+  userId: string,
+): Promise<Versioned<CustomerUser>> {
+  const found = await services.customers.getDocument<CustomerUser>(
+    customerId,
+    userDocumentId(userId),
+  );
+  if (!found || found.value.type !== 'user') throw notFound('The user');
+  return found;
+}
+
+/** DELETE a user: its licenses go back to their subscriptions in the same batch. */
+export async function deleteUser(
+  services: Services,
+  principal: Principal,
+  customerId: string,
+  userId: string,
+): Promise<void> {
+  await authorizeAction(services, principal.tenantId, customerId, 'manage-users-and-licenses');
+  const user = await loadUser(services, customerId, userId);
+  const released: WriteOperation<CustomerDocument>[] = [];
+  for (const subscriptionId of user.value.licenses) {
+    const subscription = await services.customers.getDocument<Subscription>(
+      customerId,
+      subscriptionDocumentId(subscriptionId),
+    );
+    if (!subscription) continue;
+    released.push({
+      op: 'replace',
+      document: {
+        ...subscription.value,
+        assignedLicenses: Math.max(0, subscription.value.assignedLicenses - 1),
+      },
+      etag: subscription.etag,
+    });
+  }
+  try {
+    await services.customers.commit(customerId, [
+      { op: 'delete', id: user.value.id, etag: user.etag },
+      { op: 'delete', id: userNameClaimId(user.value.userPrincipalName) },
+      ...released,
+    ]);
+  } catch (error) {
+    if (error instanceof WriteConflict)
+      throw new DomainError('conflict', 'The user changed meanwhile; try again.');
+    throw error;
+  }
+}
+
+/**
+ * Assigns or removes a license: the subscription's count and the user's list change together,
+ * each guarded by its etag. A license needs a seat-based subscription with a free seat.
+ */
+export async function changeLicense(
+  services: Services,
+  principal: Principal,
+  customerId: string,
+  userId: string,
+  subscriptionId: string,
+  assign: boolean,
+): Promise<CustomerUser> {
+  await authorizeAction(services, principal.tenantId, customerId, 'manage-users-and-licenses');
+  const [user, subscription] = await Promise.all([
+    loadUser(services, customerId, userId),
+    visibleSubscription(services, principal.tenantId, customerId, subscriptionId),
+  ]);
+  const has = user.value.licenses.includes(subscriptionId);
+  if (assign && has) return user.value;
+  if (!assign && !has) throw notFound('That license assignment');
+  if (assign && subscription.value.productType !== 'license') {
+    throw new DomainError(
+      'conflict',
+      `A ${subscription.value.productType} subscription has no licenses to assign.`,
+    );
+  }
+  if (assign && subscription.value.assignedLicenses >= subscription.value.quantity) {
+    throw new DomainError(
+      'conflict',
+      `All ${subscription.value.quantity} licenses of this subscription are assigned; raise its quantity first.`,
+    );
+  }
+  const updatedUser: CustomerUser = {
+    ...user.value,
+    licenses: assign
+      ? [...user.value.licenses, subscriptionId]
+      : user.value.licenses.filter((id) => id !== subscriptionId),
+  };
+  const updatedSubscription: Subscription = {
+    ...subscription.value,
+    assignedLicenses: subscription.value.assignedLicenses + (assign ? 1 : -1),
+    updatedAt: services.clock.now().toISOString(),
+  };
+  try {
+    await services.customers.commit(customerId, [
+      { op: 'replace', document: updatedSubscription, etag: subscription.etag },
+      { op: 'replace', document: updatedUser, etag: user.etag },
+    ]);
+  } catch (error) {
+    if (error instanceof WriteConflict)
+      throw new DomainError('conflict', 'The subscription or user changed meanwhile; try again.');
+    throw error;
+  }
+  return updatedUser;
+}

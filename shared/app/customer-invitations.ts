@@ -1,0 +1,437 @@
+import { auditEvent } from '../domain/audit';
+import {
+  movedToIndirect,
+  relationshipFor,
+  relationshipId,
+  type Customer,
+  type CustomerInvitation,
+  type CustomerRelationship,
+} from '../domain/customers';
+import { DomainError, notFound, validationFailed } from '../domain/errors';
+import { linkExpiry, linkProblem } from '../domain/link';
+import { preferredLanguage, type Language } from '../domain/partner';
+import { actorOf, type Principal } from '../domain/principal';
+import { partnershipId, type Partnership } from '../domain/providers';
+import { escapeHtml } from '../html';
+import { claimDomain, createIfMissing, writeRelationship, type NewCustomer } from './customers';
+import { findInvitation } from './invitations';
+import { issueLinkToken, parseLinkToken } from './link-tokens';
+import { queue } from './outbox';
+import { loadPartner } from './partners';
+import { WriteConflict, type PartnerDocument, type Versioned, type WriteOperation } from './ports';
+import type { Services } from './services';
+
+export const customerInvitationLink = (services: Services, token: string): string =>
+  `${services.config.links.publicBaseUrl}/api/links/customer-invitations/${token}`;
+
+export interface Draft {
+  subject: string;
+  body: string;
+}
+
+/** The email the reseller may edit, in its language; the link must stay in it (section 8). */
+export function draftFor(
+  language: Language,
+  reseller: string,
+  provider: string,
+  link: string,
+  expiresAt: string,
+): Draft {
+  const expires = expiresAt.slice(0, 10);
+  return language === 'fr'
+    ? {
+        subject: `${reseller} vous invite à travailler avec ${provider}`,
+        body: [
+          'Bonjour,',
+          '',
+          `${reseller} vous invite à en faire votre revendeur, avec ${provider} comme fournisseur indirect. En acceptant, ${reseller} gérera vos abonnements, licences et utilisateurs, et ${provider} pourra passer vos commandes.`,
+          '',
+          `Un administrateur général de votre organisation peut accepter l'invitation ici (lien valable jusqu'au ${expires}) :`,
+          link,
+          '',
+          'Cordialement,',
+          reseller,
+        ].join('\n'),
+      }
+    : {
+        subject: `${reseller} invites you to work with ${provider}`,
+        body: [
+          'Hello,',
+          '',
+          `${reseller} invites you to make it your reseller, with ${provider} as its indirect provider. Once you accept, ${reseller} manages your subscriptions, licenses and users, and ${provider} can place your orders.`,
+          '',
+          `A global admin of your organisation can accept the invitation here (the link works until ${expires}):`,
+          link,
+          '',
+          'Kind regards,',
+          reseller,
+        ].join('\n'),
+      };
+}
+
+/** POST /api/me/customer-invitations: a draft with a personalised link, for one of its providers. */
+export async function createCustomerInvitation(
+  services: Services,
+  principal: Principal,
+  providerId: string,
+): Promise<{ invitation: CustomerInvitation; link: string; draft: Draft }> {
+  const [{ value: reseller }, partnership] = await Promise.all([
+    loadPartner(services, principal.tenantId),
+    services.partners.getDocument<Partnership>(principal.tenantId, partnershipId(providerId)),
+  ]);
+  if (
+    !partnership ||
+    partnership.value.type !== 'partnership' ||
+    partnership.value.side !== 'reseller'
+  ) {
+    throw validationFailed([
+      { path: 'body.providerId', message: 'is not one of your indirect providers' },
+    ]);
+  }
+  const now = services.clock.now();
+  const issued = issueLinkToken(reseller.partnerId);
+  const invitation: CustomerInvitation = {
+    type: 'customer-invitation',
+    id: issued.documentId,
+    partnerId: reseller.partnerId,
+    invitationId: services.ids.newId(),
+    tokenHash: issued.tokenHash,
+    status: 'active',
+    expiresAt: linkExpiry(now, services.config.links.ttlDays),
+    createdAt: now.toISOString(),
+    usedAt: null,
+    revokedAt: null,
+    reseller: { partnerId: reseller.partnerId, companyName: reseller.companyName },
+    provider: { partnerId: providerId, companyName: partnership.value.counterpartyName },
+    handedOver: 'not-yet',
+    sentTo: null,
+    acceptedBy: null,
+  };
+  await services.partners.commit(reseller.partnerId, [
+    { op: 'create', document: invitation },
+    {
+      op: 'create',
+      document: auditEvent(
+        services.ids.newId(),
+        reseller.partnerId,
+        now,
+        actorOf(principal),
+        'customer-invitation-created',
+        {
+          reason: `invitation ${invitation.invitationId} with provider ${invitation.provider.companyName}`,
+        },
+      ),
+    },
+  ]);
+  const link = customerInvitationLink(services, issued.token);
+  const draft = draftFor(
+    preferredLanguage(reseller),
+    reseller.companyName,
+    invitation.provider.companyName,
+    link,
+    invitation.expiresAt,
+  );
+  return { invitation, link, draft };
+}
+
+async function ownInvitation(
+  services: Services,
+  resellerId: string,
+  invitationId: string,
+): Promise<Versioned<CustomerInvitation>> {
+  const found = await services.partners.invitationById<CustomerInvitation>(
+    resellerId,
+    'customer-invitation',
+    invitationId,
+  );
+  if (!found) throw notFound('The invitation');
+  return found;
+}
+
+/** True when the text holds the invitation's own link, exactly (section 8: the link must stay). */
+export function containsLink(
+  services: Services,
+  text: string,
+  invitation: CustomerInvitation,
+): boolean {
+  const prefix = `${services.config.links.publicBaseUrl}/api/links/customer-invitations/`;
+  const escaped = prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  for (const match of text.matchAll(new RegExp(`${escaped}([A-Za-z0-9_.-]+)`, 'g'))) {
+    const parsed = parseLinkToken(match[1]!);
+    if (
+      parsed &&
+      parsed.partitionKey === invitation.partnerId &&
+      parsed.documentId === invitation.id
+    )
+      return true;
+  }
+  return false;
+}
+
+function htmlOf(body: string): string {
+  const linkified = escapeHtml(body).replace(
+    /https?:\/\/[^\s<]+/g,
+    (url) => `<a href="${url}">${url}</a>`,
+  );
+  return `<!doctype html>\n<html><head><meta charset="utf-8"></head><body style="font-family:Segoe UI,Helvetica,Arial,sans-serif;line-height:1.5">${linkified
+    .split('\n')
+    .map((line) => `<p>${line}</p>`)
+    .join('')}</body></html>`;
+}
+
+/**
+ * POST /api/me/customer-invitations/{id}/send: the reseller's edited email goes out through the
+ * outbox, in one batch with the invitation's state; a body without the exact link is refused.
+ */
+export async function sendCustomerInvitation(
+  services: Services,
+  principal: Principal,
+  invitationId: string,
+  email: { to: string; subject: string; body: string },
+  extraOperations: (now: Date) => Promise<WriteOperation<PartnerDocument>[]> = async () => [],
+): Promise<CustomerInvitation> {
+  const found = await ownInvitation(services, principal.tenantId, invitationId);
+  const now = services.clock.now();
+  const problem = linkProblem(found.value, now);
+  if (problem) throw problem;
+  if (!containsLink(services, email.body, found.value)) {
+    throw new DomainError(
+      'link-missing',
+      'The email body must contain the invitation link exactly as drafted; put it back and send again.',
+      [{ path: 'body.body', message: 'does not contain the invitation link' }],
+    );
+  }
+  const link = [...email.body.matchAll(/https?:\/\/[^\s<>"')]+/g)].map((match) => match[0]);
+  const sent: CustomerInvitation = { ...found.value, handedOver: 'sent', sentTo: email.to };
+  const operations: WriteOperation<PartnerDocument>[] = [
+    { op: 'replace', document: sent, etag: found.etag },
+    {
+      op: 'create',
+      document: queue(services, principal.tenantId, 'customer-invitation', {
+        to: email.to,
+        subject: email.subject,
+        text: email.body,
+        html: htmlOf(email.body),
+        links: [...new Set(link)],
+      }),
+    },
+    {
+      op: 'create',
+      document: auditEvent(
+        services.ids.newId(),
+        principal.tenantId,
+        now,
+        actorOf(principal),
+        'customer-invitation-sent',
+        {
+          reason: `invitation ${invitationId}`,
+        },
+      ),
+    },
+    ...(await extraOperations(now)),
+  ];
+  try {
+    await services.partners.commit(principal.tenantId, operations);
+  } catch (error) {
+    if (error instanceof WriteConflict && error.index === 0) {
+      throw new DomainError('conflict', 'The invitation changed meanwhile; read it again.');
+    }
+    throw error;
+  }
+  return sent;
+}
+
+/** POST .../done: the reseller copied the email and sent it itself. */
+export async function markCustomerInvitationDone(
+  services: Services,
+  principal: Principal,
+  invitationId: string,
+): Promise<CustomerInvitation> {
+  const found = await ownInvitation(services, principal.tenantId, invitationId);
+  if (found.value.handedOver === 'by-hand') return found.value;
+  const done: CustomerInvitation = { ...found.value, handedOver: 'by-hand' };
+  const now = services.clock.now();
+  await services.partners.commit(principal.tenantId, [
+    { op: 'replace', document: done, etag: found.etag },
+    {
+      op: 'create',
+      document: auditEvent(
+        services.ids.newId(),
+        principal.tenantId,
+        now,
+        actorOf(principal),
+        'customer-invitation-handed-over',
+        {
+          reason: `invitation ${invitationId} sent by hand`,
+        },
+      ),
+    },
+  ]);
+  return done;
+}
+
+export async function describeCustomerInvitation(
+  services: Services,
+  token: string,
+): Promise<CustomerInvitation> {
+  return (await findInvitation<CustomerInvitation>(services, token, 'customer-invitation')).value;
+}
+
+export async function usableCustomerInvitation(
+  services: Services,
+  token: string,
+): Promise<CustomerInvitation> {
+  const invitation = await describeCustomerInvitation(services, token);
+  const problem = linkProblem(invitation, services.clock.now());
+  if (problem) throw problem;
+  return invitation;
+}
+
+/** The customer's record: found, or created from what its global admin gave. */
+async function customerRecord(
+  services: Services,
+  customerId: string,
+  details: NewCustomer | undefined,
+  resellerId: string,
+): Promise<Customer> {
+  const existing = await services.customers.get(customerId);
+  if (existing) return existing.value;
+  if (!details) {
+    throw validationFailed(
+      [
+        {
+          path: 'body',
+          message:
+            'companyName, domain and country are required for a tenant that is not a customer yet',
+        },
+      ],
+      'Tell us the organisation: companyName, domain and country.',
+    );
+  }
+  await claimDomain(services, details.domain, customerId, resellerId);
+  const customer: Customer = {
+    type: 'customer',
+    id: customerId,
+    customerId,
+    companyName: details.companyName,
+    domain: details.domain,
+    country: details.country,
+    adminEmail: null,
+    createdAt: services.clock.now().toISOString(),
+    createdBy: resellerId,
+  };
+  await createIfMissing(services, customer);
+  return customer;
+}
+
+/**
+ * POST /api/customer-invitations/{token}/accept (section 8): both partners become the
+ * customer's resellers of record. The reseller's partition takes the decisive batch (the link
+ * consumed, its relationship written); the provider's relationship follows. Every step is
+ * idempotent and keyed by the customer, so the same customer accepting again after a crash
+ * between the writes completes what is missing and gets the same answer.
+ */
+export async function acceptCustomerInvitation(
+  services: Services,
+  principal: Principal,
+  token: string,
+  details: NewCustomer | undefined,
+): Promise<{ customer: Customer; reseller: CustomerRelationship; provider: CustomerRelationship }> {
+  const customerId = principal.tenantId;
+  const [found, asPartner] = await Promise.all([
+    findInvitation<CustomerInvitation>(services, token, 'customer-invitation'),
+    services.partners.get(customerId),
+  ]);
+  if (asPartner) {
+    throw new DomainError(
+      'wrong-tenant',
+      'This invitation is for a customer tenant; a partner tenant cannot accept it.',
+    );
+  }
+  const invitation = found.value;
+  const now = services.clock.now();
+  const problem = linkProblem(invitation, now);
+  const retrying = problem?.code === 'invitation-used' && invitation.acceptedBy === customerId;
+  if (problem && !retrying) throw problem;
+
+  const customer = await customerRecord(
+    services,
+    customerId,
+    details,
+    invitation.reseller.partnerId,
+  );
+  const at = (retrying ? invitation.usedAt : null) ?? now.toISOString();
+  const existing = await services.partners.getDocument<CustomerRelationship>(
+    invitation.reseller.partnerId,
+    relationshipId(customerId),
+  );
+  const resellerSide: CustomerRelationship =
+    existing && existing.value.relationship === 'direct-bill'
+      ? movedToIndirect(existing.value, invitation.provider, at)
+      : (existing?.value ??
+        relationshipFor(invitation.reseller.partnerId, customer, 'indirect-reseller', {
+          acquiredAs: 'indirect-provider',
+          indirectProvider: invitation.provider,
+          delegatedAdmin: true,
+          at,
+          reason: `accepted an invitation with ${invitation.provider.companyName}`,
+        }));
+  if (!retrying) {
+    const used: CustomerInvitation = {
+      ...invitation,
+      status: 'used',
+      usedAt: at,
+      acceptedBy: customerId,
+    };
+    try {
+      await services.partners.commit(invitation.reseller.partnerId, [
+        { op: 'replace', document: used, etag: found.etag },
+        existing
+          ? { op: 'replace', document: resellerSide, etag: existing.etag }
+          : { op: 'create', document: resellerSide },
+        {
+          op: 'create',
+          document: auditEvent(
+            services.ids.newId(),
+            invitation.reseller.partnerId,
+            now,
+            actorOf(principal),
+            'customer-accepted-invitation',
+            {
+              from: existing?.value.relationship ?? null,
+              to: 'indirect-reseller',
+              reason: `customer ${customerId} (${customer.companyName}) with provider ${invitation.provider.companyName}`,
+            },
+          ),
+        },
+      ]);
+    } catch (error) {
+      if (!(error instanceof WriteConflict)) throw error;
+      const latest = await findInvitation<CustomerInvitation>(
+        services,
+        token,
+        'customer-invitation',
+      );
+      if (latest.value.acceptedBy !== customerId) {
+        throw (
+          linkProblem(latest.value, now) ??
+          new DomainError('conflict', 'The invitation changed meanwhile; try again.')
+        );
+      }
+    }
+  }
+  const providerSide = relationshipFor(
+    invitation.provider.partnerId,
+    customer,
+    'indirect-provider',
+    {
+      acquiredAs: 'indirect-provider',
+      indirectReseller: invitation.reseller,
+      delegatedAdmin: false,
+      at,
+      reason: `customer accepted ${invitation.reseller.companyName}'s invitation`,
+    },
+  );
+  await writeRelationship(services, principal, providerSide);
+  return { customer, reseller: resellerSide, provider: providerSide };
+}

@@ -1,0 +1,284 @@
+import { auditEvent } from '../domain/audit';
+import { allowedActions, assertAllowed, type CustomerAction } from '../domain/customer-policy';
+import {
+  counterpartyOf,
+  customerDomainClaimId,
+  relationshipFor,
+  relationshipId,
+  type Customer,
+  type CustomerRelationship,
+  type DomainClaim,
+} from '../domain/customers';
+import { assertMayAddDirectCustomers, isEnrolled } from '../domain/enrollment';
+import { DomainError, notFound, validationFailed } from '../domain/errors';
+import type { Partner } from '../domain/partner';
+import { actorOf, type Principal } from '../domain/principal';
+import {
+  directoryPartition,
+  isProvider,
+  partnershipId,
+  type Partnership,
+} from '../domain/providers';
+import { loadPartner } from './partners';
+import { WriteConflict, type Page, type PageRequest, type Versioned } from './ports';
+import type { Services } from './services';
+
+export interface NewCustomer {
+  companyName: string;
+  domain: string;
+  country: string;
+  adminEmail?: string | undefined;
+}
+
+/**
+ * A partner's relationship with a customer, or 404 (domain.md, and api.md: never reveal that
+ * another partner's customer exists). Every /api/me/customers/{customerId} route starts here.
+ */
+export async function loadRelationship(
+  services: Services,
+  partnerId: string,
+  customerId: string,
+): Promise<Versioned<CustomerRelationship>> {
+  const found = await services.partners.getDocument<CustomerRelationship>(
+    partnerId,
+    relationshipId(customerId),
+  );
+  if (!found || found.value.type !== 'customer-relationship') throw notFound('The customer');
+  return found;
+}
+
+/** The relationship, when it opens `action` (section 9); else 403 naming who can do it. */
+export async function authorizeAction(
+  services: Services,
+  partnerId: string,
+  customerId: string,
+  action: CustomerAction,
+): Promise<CustomerRelationship> {
+  const { value: relationship } = await loadRelationship(services, partnerId, customerId);
+  assertAllowed(relationship.relationship, action, counterpartyOf(relationship));
+  return relationship;
+}
+
+export function customerView(relationship: CustomerRelationship) {
+  return {
+    customerId: relationship.customerId,
+    companyName: relationship.companyName,
+    domain: relationship.domain,
+    country: relationship.country,
+    relationship: relationship.relationship,
+    acquiredAs: relationship.acquiredAs,
+    ...(relationship.indirectProvider ? { indirectProvider: relationship.indirectProvider } : {}),
+    ...(relationship.indirectReseller ? { indirectReseller: relationship.indirectReseller } : {}),
+    delegatedAdmin: relationship.delegatedAdmin,
+    since: relationship.since,
+    allowedActions: allowedActions(relationship.relationship),
+  };
+}
+
+export async function listCustomers(
+  services: Services,
+  partnerId: string,
+  relationship: string | undefined,
+  page: PageRequest,
+): Promise<Page<CustomerRelationship>> {
+  return services.partners.customerRelationships(partnerId, relationship, page);
+}
+
+/**
+ * Claims a customer domain in the directory partition. A claim left by a creation that did not
+ * finish, by the same partner, is taken up again with the same customer id, so a retry after a
+ * crash completes the customer instead of refusing its own domain.
+ */
+async function claimDomain(
+  services: Services,
+  domain: string,
+  customerId: string,
+  claimedBy: string,
+): Promise<DomainClaim> {
+  const id = customerDomainClaimId(domain);
+  for (;;) {
+    const existing = await services.partners.getDocument<DomainClaim>(directoryPartition, id);
+    if (existing) {
+      const claim = existing.value;
+      const resumable =
+        claim.claimedBy === claimedBy && !(await services.customers.get(claim.customerId));
+      if (claim.customerId === customerId || resumable) return claim;
+      throw new DomainError(
+        'conflict',
+        `The domain ${domain} is already taken by another customer tenant.`,
+      );
+    }
+    const claim: DomainClaim = {
+      type: 'domain-claim',
+      id,
+      partnerId: directoryPartition,
+      domain,
+      customerId,
+      claimedBy,
+      claimedAt: services.clock.now().toISOString(),
+    };
+    try {
+      await services.partners.commit(directoryPartition, [{ op: 'create', document: claim }]);
+      return claim;
+    } catch (error) {
+      if (!(error instanceof WriteConflict && error.reason === 'exists')) throw error;
+    }
+  }
+}
+
+async function createIfMissing(services: Services, customer: Customer): Promise<void> {
+  try {
+    await services.customers.commit(customer.customerId, [{ op: 'create', document: customer }]);
+  } catch (error) {
+    if (!(error instanceof WriteConflict && error.reason === 'exists')) throw error;
+  }
+}
+
+/** Writes one partner's relationship and its audit event; writing it again leaves one. */
+export async function writeRelationship(
+  services: Services,
+  principal: Principal,
+  relationship: CustomerRelationship,
+): Promise<void> {
+  try {
+    await services.partners.commit(relationship.partnerId, [
+      { op: 'create', document: relationship },
+      {
+        op: 'create',
+        document: auditEvent(
+          services.ids.newId(),
+          relationship.partnerId,
+          services.clock.now(),
+          actorOf(principal),
+          'customer-added',
+          {
+            to: relationship.relationship,
+            reason: `customer ${relationship.customerId} (${relationship.companyName})`,
+          },
+        ),
+      },
+    ]);
+  } catch (error) {
+    if (!(error instanceof WriteConflict && error.index === 0 && error.reason === 'exists'))
+      throw error;
+  }
+}
+
+/** Who may create a customer tenant, and as what (domain.md sections 4 and 7). */
+async function creationPlan(
+  services: Services,
+  partner: Partner,
+  indirectResellerId: string | undefined,
+): Promise<{ kind: 'direct' } | { kind: 'indirect'; reseller: Partnership }> {
+  if (isProvider(partner)) {
+    if (!indirectResellerId) {
+      throw validationFailed([
+        {
+          path: 'body.indirectResellerId',
+          message: 'a provider names the indirect reseller the customer is for',
+        },
+      ]);
+    }
+    const found = await services.partners.getDocument<Partnership>(
+      partner.partnerId,
+      partnershipId(indirectResellerId),
+    );
+    if (!found || found.value.type !== 'partnership' || found.value.side !== 'provider') {
+      throw validationFailed([
+        {
+          path: 'body.indirectResellerId',
+          message: 'is not an indirect reseller in partnership with you',
+        },
+      ]);
+    }
+    return { kind: 'indirect', reseller: found.value };
+  }
+  if (!partner.programs.directBill) {
+    throw new DomainError(
+      'provider-creates-tenants',
+      'An indirect reseller does not create customer tenants: its indirect provider creates them and names the reseller.',
+    );
+  }
+  if (indirectResellerId !== undefined) {
+    throw validationFailed([
+      { path: 'body.indirectResellerId', message: 'only an indirect provider names a reseller' },
+    ]);
+  }
+  if (isEnrolled(partner.enrollment)) {
+    try {
+      assertMayAddDirectCustomers(partner.enrollment);
+    } catch (error) {
+      if (error instanceof DomainError) {
+        throw new DomainError(
+          'no-new-direct-customers',
+          `${error.detail} New customer tenants come from your indirect provider, which creates them for you.`,
+        );
+      }
+      throw error;
+    }
+  }
+  return { kind: 'direct' };
+}
+
+/**
+ * POST /api/me/customers. A direct-bill partner not enrolled creates its own direct customer;
+ * a provider creates one for a reseller in partnership (it then shows in both lists). Writes:
+ * the domain claim, the customer, then each relationship, each idempotent, so a retry after a
+ * crash at any point completes the customer without duplicates.
+ */
+export async function createCustomer(
+  services: Services,
+  principal: Principal,
+  input: NewCustomer & { indirectResellerId?: string | undefined },
+): Promise<CustomerRelationship> {
+  const { value: partner } = await loadPartner(services, principal.tenantId);
+  const plan = await creationPlan(services, partner, input.indirectResellerId);
+  const claim = await claimDomain(services, input.domain, services.ids.newId(), partner.partnerId);
+  const now = services.clock.now().toISOString();
+  const customer: Customer = {
+    type: 'customer',
+    id: claim.customerId,
+    customerId: claim.customerId,
+    companyName: input.companyName,
+    domain: input.domain,
+    country: input.country,
+    adminEmail: input.adminEmail ?? null,
+    createdAt: now,
+    createdBy: partner.partnerId,
+  };
+  await createIfMissing(services, customer);
+  if (plan.kind === 'direct') {
+    const own = relationshipFor(partner.partnerId, customer, 'direct-bill', {
+      acquiredAs: 'direct-bill',
+      delegatedAdmin: true,
+      at: now,
+      reason: 'created by the partner',
+    });
+    await writeRelationship(services, principal, own);
+    return own;
+  }
+  const reseller = {
+    partnerId: plan.reseller.counterpartyId,
+    companyName: plan.reseller.counterpartyName,
+  };
+  const provider = { partnerId: partner.partnerId, companyName: partner.companyName };
+  const providerSide = relationshipFor(partner.partnerId, customer, 'indirect-provider', {
+    acquiredAs: 'indirect-provider',
+    indirectReseller: reseller,
+    delegatedAdmin: false,
+    at: now,
+    reason: `created by the provider for ${reseller.companyName}`,
+  });
+  const resellerSide = relationshipFor(reseller.partnerId, customer, 'indirect-reseller', {
+    acquiredAs: 'indirect-provider',
+    indirectProvider: provider,
+    delegatedAdmin: true,
+    at: now,
+    reason: `created by ${provider.companyName}`,
+  });
+  await writeRelationship(services, principal, resellerSide);
+  await writeRelationship(services, principal, providerSide);
+  return providerSide;
+}
+
+export { claimDomain, createIfMissing };

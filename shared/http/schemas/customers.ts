@@ -1,0 +1,163 @@
+import { z } from 'zod';
+import { customerActions, relationships } from '../../domain/customer-policy';
+import { productTypes } from '../../domain/customers';
+import { countryCode, email, guid, pageQuery, text } from './common';
+
+export const domainName = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(253)
+  .regex(
+    /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
+    'must be a domain name such as contoso.onmicrosoft.com',
+  );
+
+export const customerIdParams = z.object({ customerId: guid });
+
+export const customersQuery = pageQuery.extend({ relationship: z.enum(relationships).optional() });
+
+export const newCustomerBody = z.object({
+  companyName: text(),
+  domain: domainName,
+  country: countryCode,
+  adminEmail: email,
+  indirectResellerId: guid.optional(),
+});
+
+const counterparty = z.object({ partnerId: z.string(), companyName: z.string() });
+
+export const customerView = z.object({
+  customerId: z.string(),
+  companyName: z.string(),
+  domain: z.string(),
+  country: z.string(),
+  relationship: z.enum(relationships),
+  acquiredAs: z.enum(['direct-bill', 'indirect-provider']),
+  indirectProvider: counterparty.optional(),
+  indirectReseller: counterparty.optional(),
+  delegatedAdmin: z.boolean(),
+  since: z.string(),
+  allowedActions: z.array(z.enum(customerActions)),
+});
+
+export const customerInvitationBody = z.object({ providerId: guid });
+
+export const draftView = z.object({ subject: z.string(), body: z.string() });
+
+export const createdCustomerInvitationView = z.object({
+  invitationId: z.string(),
+  link: z.string(),
+  expiresAt: z.string(),
+  draft: draftView,
+});
+
+export const customerInvitationIdParams = z.object({ invitationId: guid });
+
+export const sendCustomerInvitationBody = z.object({
+  to: email,
+  subject: text(300),
+  body: z.string().min(1).max(20_000),
+});
+
+export const customerInvitationStateView = z.object({
+  invitationId: z.string(),
+  handedOver: z.enum(['not-yet', 'sent', 'by-hand']),
+  sentTo: z.string().nullable(),
+  expiresAt: z.string(),
+});
+
+export const publicCustomerInvitationView = z.object({
+  resellerName: z.string(),
+  providerName: z.string(),
+  status: z.enum(['pending', 'accepted', 'revoked', 'expired']),
+  expiresAt: z.string(),
+});
+
+export const acceptCustomerInvitationBody = z
+  .object({ companyName: text(), domain: domainName, country: countryCode })
+  .optional();
+
+export const acceptedCustomerView = z.object({
+  customerId: z.string(),
+  companyName: z.string(),
+  resellersOfRecord: z.array(
+    z.object({
+      partnerId: z.string(),
+      companyName: z.string(),
+      relationship: z.enum(relationships),
+    }),
+  ),
+});
+
+export const orderBody = z.object({
+  lineItems: z
+    .array(
+      z.object({
+        offerId: text(100),
+        productType: z.enum(productTypes),
+        quantity: z.number().int().min(1).max(100_000),
+      }),
+    )
+    .min(1)
+    .max(50),
+});
+
+export const orderView = z.object({
+  orderId: z.string(),
+  customerId: z.string(),
+  placedBy: z.string(),
+  billedBy: z.string(),
+  lineItems: z.array(
+    z.object({
+      offerId: z.string(),
+      productType: z.enum(productTypes),
+      quantity: z.number(),
+      subscriptionId: z.string(),
+    }),
+  ),
+  createdAt: z.string(),
+});
+
+export const subscriptionParams = customerIdParams.extend({ subscriptionId: guid });
+
+export const subscriptionView = z.object({
+  subscriptionId: z.string(),
+  orderId: z.string(),
+  offerId: z.string(),
+  productType: z.enum(productTypes),
+  quantity: z.number(),
+  assignedLicenses: z.number(),
+  autoRenew: z.boolean(),
+  billedBy: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  etag: z.string(),
+});
+
+export const subscriptionPatchBody = z
+  .object({
+    autoRenew: z.boolean().optional(),
+    quantity: z.number().int().min(1).max(100_000).optional(),
+  })
+  .refine((change) => change.autoRenew !== undefined || change.quantity !== undefined, {
+    message: 'change autoRenew, quantity or both',
+  });
+
+export const userParams = customerIdParams.extend({ userId: guid });
+export const licenseParams = userParams.extend({ subscriptionId: guid });
+
+export const newUserBody = z.object({
+  displayName: text(),
+  userPrincipalName: z.string().trim().toLowerCase().max(254).pipe(z.email()),
+});
+
+export const userView = z.object({
+  userId: z.string(),
+  displayName: z.string(),
+  userPrincipalName: z.string(),
+  licenses: z.array(z.string()),
+  createdAt: z.string(),
+});
+
+export { customersQuery as customerListQuery, pageQuery };

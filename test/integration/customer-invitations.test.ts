@@ -1,0 +1,361 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { override, startTestApp, type TestApp } from '../support/app';
+import { ManualClock } from '../support/clock';
+import { newCustomer, uniqueDomain } from '../support/customers';
+import { partnership, tokenOf } from '../support/providers';
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp({ clock: new ManualClock('2026-03-02T09:00:00.000Z') });
+});
+afterAll(() => app.close());
+
+async function draft(pair: Awaited<ReturnType<typeof partnership>>) {
+  const response = await app.api('POST', '/api/me/customer-invitations', {
+    token: pair.reseller.adminToken,
+    body: { providerId: pair.provider.partnerId },
+  });
+  expect(response.status).toBe(201);
+  return response.body as {
+    invitationId: string;
+    link: string;
+    expiresAt: string;
+    draft: { subject: string; body: string };
+  };
+}
+
+const customerAdmin = (customerId: string) =>
+  app.token({ tenant: customerId, roles: ['GlobalAdmin'], name: 'Casey Customer' });
+
+describe('the customer invitation draft', () => {
+  it('contains the personalised link', async () => {
+    const pair = await partnership(app);
+    const invitation = await draft(pair);
+    expect(invitation.link).toMatch(
+      /\/api\/links\/customer-invitations\/[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/,
+    );
+    expect(invitation.draft.subject).toContain('Adatum Distribution');
+    expect(invitation.draft.body).toContain(invitation.link);
+    expect(invitation.expiresAt).toBe('2026-04-01T09:00:00.000Z');
+  });
+
+  it('is refused for a provider the reseller is not in partnership with', async () => {
+    const pair = await partnership(app);
+    const other = await partnership(app);
+    const response = await app.api('POST', '/api/me/customer-invitations', {
+      token: pair.reseller.adminToken,
+      body: { providerId: other.provider.partnerId },
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.errors[0].path).toBe('body.providerId');
+  });
+});
+
+describe('sending it', () => {
+  it('accepts an edited subject and body that keep the exact link, and queues the email', async () => {
+    const pair = await partnership(app);
+    const invitation = await draft(pair);
+    const response = await app.api(
+      'POST',
+      `/api/me/customer-invitations/${invitation.invitationId}/send`,
+      {
+        token: pair.reseller.adminToken,
+        body: {
+          to: 'it@wingtiptoys.example',
+          subject: 'Come work with us',
+          body: `Hi Casey,\n\nHere it is: ${invitation.link}\n\nCheers`,
+        },
+      },
+    );
+    expect(response.status).toBe(202);
+    expect(response.body).toMatchObject({ handedOver: 'sent', sentTo: 'it@wingtiptoys.example' });
+    const emails = await app.documents(pair.reseller.partnerId, 'email');
+    const sent = emails.find((email) => email.kind === 'customer-invitation');
+    expect(sent).toMatchObject({
+      to: 'it@wingtiptoys.example',
+      subject: 'Come work with us',
+      links: [invitation.link],
+    });
+    expect(sent.html).toContain(`<a href="${invitation.link}">`);
+  });
+
+  it('refuses with link-missing a body that lost the link or altered it', async () => {
+    const pair = await partnership(app);
+    const invitation = await draft(pair);
+    const other = await draft(pair);
+    for (const body of [
+      'Hi, please accept our invitation.',
+      invitation.draft.body.replace(invitation.link, invitation.link.slice(0, -1)),
+      invitation.draft.body.replace(invitation.link, `${invitation.link.slice(0, -1)}X`),
+      invitation.draft.body.replace(invitation.link, other.link),
+    ]) {
+      const response = await app.api(
+        'POST',
+        `/api/me/customer-invitations/${invitation.invitationId}/send`,
+        {
+          token: pair.reseller.adminToken,
+          body: { to: 'it@wingtiptoys.example', subject: 'Invitation', body },
+        },
+      );
+      expect(response.status).toBe(400);
+      expect(response.body.code).toBe('link-missing');
+    }
+    const emails = await app.documents(pair.reseller.partnerId, 'email');
+    expect(emails.filter((email) => email.kind === 'customer-invitation')).toHaveLength(0);
+  });
+
+  it('records that the reseller sent it by hand', async () => {
+    const pair = await partnership(app);
+    const invitation = await draft(pair);
+    const response = await app.api(
+      'POST',
+      `/api/me/customer-invitations/${invitation.invitationId}/done`,
+      { token: pair.reseller.adminToken },
+    );
+    expect(response.status).toBe(200);
+    expect(response.body.handedOver).toBe('by-hand');
+  });
+
+  it('is not reachable by another partner (404)', async () => {
+    const pair = await partnership(app);
+    const other = await partnership(app);
+    const invitation = await draft(pair);
+    const response = await app.api(
+      'POST',
+      `/api/me/customer-invitations/${invitation.invitationId}/done`,
+      { token: other.reseller.adminToken },
+    );
+    expect(response.status).toBe(404);
+  });
+});
+
+describe('a customer accepting', () => {
+  it('makes both partners resellers of record of a new customer, which both then see', async () => {
+    const pair = await partnership(app);
+    const invitation = await draft(pair);
+    const token = tokenOf(invitation.link);
+    const customerId = crypto.randomUUID();
+
+    const info = await app.api('GET', `/api/customer-invitations/${token}`);
+    expect(info.body).toMatchObject({ providerName: 'Adatum Distribution', status: 'pending' });
+
+    const missing = await app.api('POST', `/api/customer-invitations/${token}/accept`, {
+      token: await customerAdmin(customerId),
+    });
+    expect(missing.status).toBe(400);
+
+    const domain = uniqueDomain('tailspin');
+    const accepted = await app.api('POST', `/api/customer-invitations/${token}/accept`, {
+      token: await customerAdmin(customerId),
+      body: { companyName: 'Tailspin Toys', domain, country: 'US' },
+    });
+    expect(accepted.status).toBe(200);
+    expect(accepted.body).toMatchObject({
+      customerId,
+      companyName: 'Tailspin Toys',
+      resellersOfRecord: [
+        { partnerId: pair.reseller.partnerId, relationship: 'indirect-reseller' },
+        { partnerId: pair.provider.partnerId, relationship: 'indirect-provider' },
+      ],
+    });
+    const seenByReseller = await app.api('GET', `/api/me/customers/${customerId}`, {
+      token: pair.reseller.adminToken,
+    });
+    expect(seenByReseller.body).toMatchObject({
+      relationship: 'indirect-reseller',
+      acquiredAs: 'indirect-provider',
+      delegatedAdmin: true,
+      domain,
+    });
+    const seenByProvider = await app.api('GET', `/api/me/customers/${customerId}`, {
+      token: pair.provider.adminToken,
+    });
+    expect(seenByProvider.body).toMatchObject({
+      relationship: 'indirect-provider',
+      allowedActions: ['place-orders', 'view-order-history', 'bill-customer'],
+    });
+    expect((await app.api('GET', `/api/customer-invitations/${token}`)).body.status).toBe(
+      'accepted',
+    );
+  });
+
+  it('refuses a non-admin of the customer, a partner tenant, and a second customer', async () => {
+    const pair = await partnership(app);
+    const invitation = await draft(pair);
+    const token = tokenOf(invitation.link);
+    const body = { companyName: 'Fabrikam', domain: uniqueDomain('fabrikam'), country: 'US' };
+    const user = await app.token({ tenant: crypto.randomUUID(), roles: ['SalesAgent'] });
+    expect(
+      (await app.api('POST', `/api/customer-invitations/${token}/accept`, { token: user, body }))
+        .status,
+    ).toBe(403);
+    const partnerTenant = await app.api('POST', `/api/customer-invitations/${token}/accept`, {
+      token: pair.provider.adminToken,
+      body,
+    });
+    expect(partnerTenant.status).toBe(403);
+    expect(partnerTenant.body.code).toBe('wrong-tenant');
+    expect(
+      (
+        await app.api('POST', `/api/customer-invitations/${token}/accept`, {
+          token: await customerAdmin(crypto.randomUUID()),
+          body,
+        })
+      ).status,
+    ).toBe(200);
+    const second = await app.api('POST', `/api/customer-invitations/${token}/accept`, {
+      token: await customerAdmin(crypto.randomUUID()),
+      body: { ...body, domain: uniqueDomain('other') },
+    });
+    expect(second.status).toBe(410);
+    expect(second.body.code).toBe('invitation-used');
+  });
+
+  it('moves an existing direct customer of the reseller towards the provider, keeping its history', async () => {
+    const pair = await partnership(app);
+    // The reseller's own direct customer, from before it enrolled, accepts an invitation.
+    const customerId = crypto.randomUUID();
+    const now = app.clock.now().toISOString();
+    const { relationshipFor } = await import('../../shared/domain/customers');
+    await app.services.customers.commit(customerId, [
+      {
+        op: 'create',
+        document: {
+          type: 'customer',
+          id: customerId,
+          customerId,
+          companyName: 'Long Time Customer',
+          domain: uniqueDomain('longtime'),
+          country: 'US',
+          adminEmail: null,
+          createdAt: now,
+          createdBy: pair.reseller.partnerId,
+        },
+      },
+    ]);
+    await app.services.partners.commit(pair.reseller.partnerId, [
+      {
+        op: 'create',
+        document: relationshipFor(
+          pair.reseller.partnerId,
+          {
+            customerId,
+            companyName: 'Long Time Customer',
+            domain: 'longtime.example',
+            country: 'US',
+          },
+          'direct-bill',
+          {
+            acquiredAs: 'direct-bill',
+            delegatedAdmin: true,
+            at: '2025-01-01T00:00:00.000Z',
+            reason: 'created by the partner',
+          },
+        ),
+      },
+    ]);
+    const invitation = await draft(pair);
+    app.clock.advance({ days: 1 });
+    const accepted = await app.api(
+      'POST',
+      `/api/customer-invitations/${tokenOf(invitation.link)}/accept`,
+      {
+        token: await customerAdmin(customerId),
+      },
+    );
+    expect(accepted.status).toBe(200);
+    const view = await app.api('GET', `/api/me/customers/${customerId}`, {
+      token: pair.reseller.adminToken,
+    });
+    expect(view.body).toMatchObject({
+      relationship: 'indirect-reseller',
+      acquiredAs: 'direct-bill',
+      indirectProvider: { partnerId: pair.provider.partnerId },
+      since: '2025-01-01T00:00:00.000Z',
+    });
+    const [stored] = await app.documents(pair.reseller.partnerId, 'customer-relationship');
+    expect(stored.history.map((change: { to: string }) => change.to)).toEqual([
+      'direct-bill',
+      'indirect-reseller',
+    ]);
+    const providerView = await app.api('GET', `/api/me/customers/${customerId}`, {
+      token: pair.provider.adminToken,
+    });
+    expect(providerView.body.relationship).toBe('indirect-provider');
+  });
+
+  it('completes without duplicates when retried after a crash between the two partitions', async () => {
+    const pair = await partnership(app);
+    const invitation = await draft(pair);
+    const token = tokenOf(invitation.link);
+    const customerId = crypto.randomUUID();
+    const body = { companyName: 'Crashy Corp', domain: uniqueDomain('crashy'), country: 'US' };
+    const crashing = await startTestApp({
+      clock: app.clock,
+      env: { COSMOS_DATABASE: app.config.cosmos.database },
+      decorate: (services) => ({
+        ...services,
+        partners: override(services.partners, {
+          commit: async (partnerId, operations) => {
+            if (partnerId === pair.provider.partnerId) throw new Error('process killed');
+            return services.partners.commit(partnerId, operations);
+          },
+        }),
+      }),
+    });
+    try {
+      const first = await crashing.api('POST', `/api/customer-invitations/${token}/accept`, {
+        token: await crashing.token({ tenant: customerId, roles: ['GlobalAdmin'] }),
+        body,
+      });
+      expect(first.status).toBe(500);
+    } finally {
+      await crashing.close({ keepDatabase: true });
+    }
+    expect(await app.documents(pair.reseller.partnerId, 'customer-relationship')).toHaveLength(1);
+    expect(await app.documents(pair.provider.partnerId, 'customer-relationship')).toHaveLength(0);
+
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      const retry = await app.api('POST', `/api/customer-invitations/${token}/accept`, {
+        token: await customerAdmin(customerId),
+        body,
+      });
+      expect(retry.status).toBe(200);
+    }
+    expect(await app.documents(pair.reseller.partnerId, 'customer-relationship')).toHaveLength(1);
+    expect(await app.documents(pair.provider.partnerId, 'customer-relationship')).toHaveLength(1);
+    const providerList = await app.api('GET', '/api/me/customers', {
+      token: pair.provider.adminToken,
+    });
+    expect(providerList.body.items.map((item: { customerId: string }) => item.customerId)).toEqual([
+      customerId,
+    ]);
+  });
+
+  it('lands on a page naming the reseller and the provider', async () => {
+    const pair = await partnership(app);
+    const invitation = await draft(pair);
+    const response = await fetch(invitation.link);
+    expect(response.status).toBe(200);
+    const html = await response.text();
+    expect(html).toContain('Adatum Distribution');
+    expect(html).toContain('resellers of record');
+    const unknown = await fetch(`${app.url}/api/links/customer-invitations/nope`);
+    expect(unknown.status).toBe(404);
+  });
+
+  it('customer creation body is validated like any other', async () => {
+    const pair = await partnership(app);
+    const invitation = await draft(pair);
+    const response = await app.api(
+      'POST',
+      `/api/customer-invitations/${tokenOf(invitation.link)}/accept`,
+      {
+        token: await customerAdmin(crypto.randomUUID()),
+        body: { ...newCustomer(), domain: 'not a domain' },
+      },
+    );
+    expect(response.status).toBe(400);
+    expect(response.body.errors[0].path).toBe('body.domain');
+  });
+});

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { allowedActions, assertAllowed, policyTable } from '../../shared/domain/customer-policy';
+
+describe('the action table (domain.md section 9)', () => {
+  it('is the table of domain.md, cell by cell', () => {
+    // direct-bill customer | indirect-reseller customer (reseller's view) | indirect customer (provider's view)
+    const domainTable = {
+      'place-orders': [true, false, true],
+      'manage-azure-reservations': [true, false, false],
+      'view-order-history': [true, false, true],
+      'buy-software': [true, false, false],
+      'bill-customer': [true, false, true],
+      'manage-users-and-licenses': [true, true, false],
+      'manage-subscription-renewal': [true, true, false],
+    };
+    for (const [action, [direct, reseller, provider]] of Object.entries(domainTable)) {
+      expect(policyTable[action as keyof typeof policyTable], action).toEqual({
+        'direct-bill': direct,
+        'indirect-reseller': reseller,
+        'indirect-provider': provider,
+      });
+    }
+    expect(Object.keys(policyTable).sort()).toEqual(Object.keys(domainTable).sort());
+  });
+
+  it('lists the open actions of each relationship', () => {
+    expect(allowedActions('indirect-reseller')).toEqual([
+      'manage-users-and-licenses',
+      'manage-subscription-renewal',
+    ]);
+    expect(allowedActions('indirect-provider')).toEqual([
+      'place-orders',
+      'view-order-history',
+      'bill-customer',
+    ]);
+    expect(allowedActions('direct-bill')).toHaveLength(7);
+  });
+
+  it('names who can do a refused action', () => {
+    expect(() =>
+      assertAllowed('indirect-reseller', 'place-orders', { partnerId: 'p', companyName: 'Adatum' }),
+    ).toThrow(/Only the indirect provider \(Adatum\) can create orders/);
+    expect(() =>
+      assertAllowed('indirect-provider', 'manage-users-and-licenses', {
+        partnerId: 'r',
+        companyName: 'Fourth Coffee',
+      }),
+    ).toThrow(/Only the indirect reseller \(Fourth Coffee\) can manage users and licenses/);
+    expect(() => assertAllowed('indirect-provider', 'buy-software', null)).toThrow(
+      /only a direct-bill partner can/,
+    );
+  });
+});
