@@ -198,60 +198,31 @@ export const deleteUserFunction = defineHttp({
   },
 });
 
-export const assignLicense = defineHttp({
-  name: 'assignLicense',
-  methods: ['POST'],
-  route: 'me/customers/{customerId}/users/{userId}/licenses/{subscriptionId}',
-  summary: 'Assign a license from a subscription with a free seat',
-  tags: ['customer actions'],
-  access: { kind: 'signed-in', roles: ['GlobalAdmin', 'AdminAgent'] },
-  params: licenseParams,
-  responses: {
-    200: { description: 'The user', schema: userView },
-    ...refused,
-    ...errorResponses(409),
-  },
-  async handle({ principal, params, services }) {
-    return ok(
-      toUserView(
-        await changeLicense(
-          services,
-          principal,
-          params.customerId,
-          params.userId,
-          params.subscriptionId,
-          true,
+/** Assigning and removing a license are one route each, the same but for the verb. */
+function licenseRoute(name: string, method: 'POST' | 'DELETE', assign: boolean) {
+  return defineHttp({
+    name,
+    methods: [method],
+    route: 'me/customers/{customerId}/users/{userId}/licenses/{subscriptionId}',
+    summary: assign ? 'Assign a license from a subscription with a free seat' : 'Remove a license',
+    tags: ['customer actions'],
+    access: { kind: 'signed-in', roles: ['GlobalAdmin', 'AdminAgent'] },
+    params: licenseParams,
+    responses: {
+      200: { description: 'The user', schema: userView },
+      ...refused,
+      ...errorResponses(409),
+    },
+    async handle({ principal, params, services }) {
+      const { customerId, userId, subscriptionId } = params;
+      return ok(
+        toUserView(
+          await changeLicense(services, principal, customerId, userId, subscriptionId, assign),
         ),
-      ),
-    );
-  },
-});
+      );
+    },
+  });
+}
 
-export const removeLicense = defineHttp({
-  name: 'removeLicense',
-  methods: ['DELETE'],
-  route: 'me/customers/{customerId}/users/{userId}/licenses/{subscriptionId}',
-  summary: 'Remove a license',
-  tags: ['customer actions'],
-  access: { kind: 'signed-in', roles: ['GlobalAdmin', 'AdminAgent'] },
-  params: licenseParams,
-  responses: {
-    200: { description: 'The user', schema: userView },
-    ...refused,
-    ...errorResponses(409),
-  },
-  async handle({ principal, params, services }) {
-    return ok(
-      toUserView(
-        await changeLicense(
-          services,
-          principal,
-          params.customerId,
-          params.userId,
-          params.subscriptionId,
-          false,
-        ),
-      ),
-    );
-  },
-});
+export const assignLicense = licenseRoute('assignLicense', 'POST', true);
+export const removeLicense = licenseRoute('removeLicense', 'DELETE', false);

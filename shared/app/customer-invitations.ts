@@ -8,14 +8,14 @@ import {
   type CustomerRelationship,
 } from '../domain/customers';
 import { DomainError, notFound, validationFailed } from '../domain/errors';
-import { linkExpiry, linkProblem } from '../domain/link';
+import { linkProblem } from '../domain/link';
 import { preferredLanguage, type Language } from '../domain/partner';
 import { actorOf, type Principal } from '../domain/principal';
 import { partnershipId, type Partnership } from '../domain/providers';
 import { escapeHtml } from '../html';
 import { claimDomain, createIfMissing, writeRelationship, type NewCustomer } from './customers';
-import { findInvitation } from './invitations';
-import { issueLinkToken, parseLinkToken } from './link-tokens';
+import { findInvitation, openInvitation } from './invitations';
+import { parseLinkToken } from './link-tokens';
 import { queue } from './outbox';
 import { loadPartner } from './partners';
 import { WriteConflict, type PartnerDocument, type Versioned, type WriteOperation } from './ports';
@@ -89,18 +89,9 @@ export async function createCustomerInvitation(
     ]);
   }
   const now = services.clock.now();
-  const issued = issueLinkToken(reseller.partnerId);
+  const opened = openInvitation(services, reseller.partnerId, 'customer-invitation', now);
   const invitation: CustomerInvitation = {
-    type: 'customer-invitation',
-    id: issued.documentId,
-    partnerId: reseller.partnerId,
-    invitationId: services.ids.newId(),
-    tokenHash: issued.tokenHash,
-    status: 'active',
-    expiresAt: linkExpiry(now, services.config.links.ttlDays),
-    createdAt: now.toISOString(),
-    usedAt: null,
-    revokedAt: null,
+    ...opened.document,
     reseller: { partnerId: reseller.partnerId, companyName: reseller.companyName },
     provider: { partnerId: providerId, companyName: partnership.value.counterpartyName },
     handedOver: 'not-yet',
@@ -123,7 +114,7 @@ export async function createCustomerInvitation(
       ),
     },
   ]);
-  const link = customerInvitationLink(services, issued.token);
+  const link = customerInvitationLink(services, opened.token);
   const draft = draftFor(
     preferredLanguage(reseller),
     reseller.companyName,

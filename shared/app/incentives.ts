@@ -9,13 +9,12 @@ import {
   markInvited,
   type IncentiveProgram,
 } from '../domain/incentives';
-import { assertLinkUsable, linkExpiry, unknownLink, type InvitationDocument } from '../domain/link';
+import { assertLinkUsable, unknownLink, type InvitationDocument } from '../domain/link';
 import { preferredLanguage, type Partner } from '../domain/partner';
 import { actorOf, systemActor, type Principal } from '../domain/principal';
 import { incentiveInvitationEmail } from './emails/incentive-emails';
 import { queue } from './outbox';
-import { findInvitation } from './invitations';
-import { issueLinkToken } from './link-tokens';
+import { findInvitation, openInvitation } from './invitations';
 import { changePartner, loadPartner, type PartnerChange } from './partners';
 import type { Logger, PartnerDocument, Versioned } from './ports';
 import type { Services } from './services';
@@ -110,20 +109,11 @@ function invite(services: Services, partner: Partner, now: Date): PartnerChange<
   const to = partner.mpnAccountEmail;
   if (!to) return { partner: null, result: 'missing-email' };
 
-  const issued = issueLinkToken(partner.partnerId);
+  const opened = openInvitation(services, partner.partnerId, 'incentive-invitation', now);
   const invitation: InvitationDocument = {
-    type: 'incentive-invitation',
-    id: issued.documentId,
-    partnerId: partner.partnerId,
-    invitationId: services.ids.newId(),
-    tokenHash: issued.tokenHash,
-    status: 'active',
-    expiresAt: linkExpiry(now, services.config.links.ttlDays),
-    createdAt: now.toISOString(),
-    usedAt: null,
-    revokedAt: null,
+    ...opened.document,
   };
-  const link = `${services.config.links.publicBaseUrl}/api/links/${incentiveInvitationLinkKind}/${issued.token}`;
+  const link = `${services.config.links.publicBaseUrl}/api/links/${incentiveInvitationLinkKind}/${opened.token}`;
   const email = incentiveInvitationEmail(
     partner,
     to,

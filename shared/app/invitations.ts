@@ -1,6 +1,6 @@
 import type { InvitationDocument, InvitationType } from '../domain/link';
-import { unknownLink } from '../domain/link';
-import { parseLinkToken, sameTokenHash } from './link-tokens';
+import { linkExpiry, unknownLink } from '../domain/link';
+import { issueLinkToken, parseLinkToken, sameTokenHash } from './link-tokens';
 import type { Versioned } from './ports';
 import type { Services } from './services';
 
@@ -24,4 +24,32 @@ export async function findInvitation<T extends InvitationDocument>(
     throw unknownLink();
   }
   return found;
+}
+
+/**
+ * A new invitation's link and the fields every invitation document shares: a fresh token for
+ * the inviting partner's partition, its hash as the document id, active until it expires.
+ */
+export function openInvitation<K extends InvitationType>(
+  services: Services,
+  partnerId: string,
+  type: K,
+  now: Date,
+): { token: string; document: InvitationDocument & { type: K } } {
+  const issued = issueLinkToken(partnerId);
+  return {
+    token: issued.token,
+    document: {
+      type,
+      id: issued.documentId,
+      partnerId,
+      invitationId: services.ids.newId(),
+      tokenHash: issued.tokenHash,
+      status: 'active',
+      expiresAt: linkExpiry(now, services.config.links.ttlDays),
+      createdAt: now.toISOString(),
+      usedAt: null,
+      revokedAt: null,
+    },
+  };
 }

@@ -1,7 +1,7 @@
 import { auditEvent } from '../domain/audit';
 import { DomainError, notFound } from '../domain/errors';
 import { isEnrolled } from '../domain/enrollment';
-import { linkExpiry, linkProblem } from '../domain/link';
+import { linkProblem } from '../domain/link';
 import { preferredLanguage, type Language, type Partner } from '../domain/partner';
 import { actorOf, type Principal } from '../domain/principal';
 import {
@@ -15,8 +15,7 @@ import {
 import { mpnOwner } from './directory';
 import { partnerInvitationEmail } from './emails/partner-invitation-email';
 import { queue } from './outbox';
-import { findInvitation } from './invitations';
-import { issueLinkToken } from './link-tokens';
+import { findInvitation, openInvitation } from './invitations';
 import { loadPartner } from './partners';
 import { WriteConflict, type Versioned } from './ports';
 import type { Services } from './services';
@@ -67,24 +66,15 @@ export async function inviteReseller(
   if (reseller) assertSameRegion(snapshot.regions, reseller.country);
 
   const now = services.clock.now();
-  const issued = issueLinkToken(provider.partnerId);
+  const opened = openInvitation(services, provider.partnerId, 'reseller-invitation', now);
   const invitation: ResellerInvitation = {
-    type: 'reseller-invitation',
-    id: issued.documentId,
-    partnerId: provider.partnerId,
-    invitationId: services.ids.newId(),
-    tokenHash: issued.tokenHash,
-    status: 'active',
-    expiresAt: linkExpiry(now, services.config.links.ttlDays),
-    createdAt: now.toISOString(),
-    usedAt: null,
-    revokedAt: null,
+    ...opened.document,
     provider: snapshot,
     mpnId: input.mpnId,
     email: input.email,
     acceptedBy: null,
   };
-  const link = partnerInvitationLink(services, issued.token);
+  const link = partnerInvitationLink(services, opened.token);
   const language: Language = reseller
     ? frenchCountries.has(reseller.country)
       ? 'fr'
