@@ -7,7 +7,11 @@ import { functionTable } from '../../functions/table';
 import type { EmailSender, TokenVerifier } from '../../shared/app/ports';
 import type { Services } from '../../shared/app/services';
 import { createCosmosClient } from '../../shared/adapters/cosmos/client';
-import { ensureDatabase } from '../../shared/adapters/cosmos/schema';
+import {
+  containerDefinitions,
+  ensureDatabase,
+  type ContainerName,
+} from '../../shared/adapters/cosmos/schema';
 import { parseEml, linksIn, type ParsedEml } from '../../shared/adapters/email/mime';
 import {
   loadOrCreateDevKey,
@@ -59,6 +63,8 @@ export interface TestApp {
   runTimer(name: string): Promise<void>;
   /** Every document of a partner's partition, as stored (for assertions on what was written). */
   documents<T = any>(partnerId: string, type?: string): Promise<T[]>;
+  /** Every stored document of every container, keyed by container (secrets, snapshots). */
+  allDocuments(): Promise<Record<ContainerName, any[]>>;
   /** The delivered .eml files, oldest first. */
   mailbox(): Promise<(ParsedEml & { file: string; links: string[] })[]>;
   /** Stops the host; deletes the database unless another app shares it. */
@@ -220,6 +226,19 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
         .query(query, { partitionKey: partnerId })
         .fetchAll();
       return resources;
+    },
+    async allDocuments() {
+      const entries = await Promise.all(
+        containerDefinitions.map(async ({ id }) => {
+          const { resources } = await client
+            .database(database)
+            .container(id)
+            .items.query('SELECT * FROM c')
+            .fetchAll();
+          return [id, resources] as const;
+        }),
+      );
+      return Object.fromEntries(entries) as Record<ContainerName, any[]>;
     },
     async mailbox() {
       const names = (await readdir(outboxDir)).filter((name) => name.endsWith('.eml'));
