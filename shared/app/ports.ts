@@ -10,6 +10,7 @@ import type { InvitationDocument } from '../domain/link';
 import type { Partner } from '../domain/partner';
 import type { MpnIndexEntry, Partnership, ProviderListing } from '../domain/providers';
 import type { Principal } from '../domain/principal';
+import type { RateCounter } from '../domain/rate-limit';
 
 /** Time comes from here, never from `new Date()` in a rule: tests control it. */
 export interface Clock {
@@ -41,7 +42,8 @@ export type PartnerDocument =
   | MpnIndexEntry
   | Partnership
   | CustomerRelationship
-  | DomainClaim;
+  | DomainClaim
+  | RateCounter;
 
 /**
  * One write in a partition batch. `create` fails if the id exists; `replace` needs the etag

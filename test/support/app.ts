@@ -7,11 +7,7 @@ import { functionTable } from '../../functions/table';
 import type { EmailSender, TokenVerifier } from '../../shared/app/ports';
 import type { Services } from '../../shared/app/services';
 import { createCosmosClient } from '../../shared/adapters/cosmos/client';
-import {
-  containerDefinitions,
-  ensureDatabase,
-  type ContainerName,
-} from '../../shared/adapters/cosmos/schema';
+import { containerDefinitions, ensureDatabase } from '../../shared/adapters/cosmos/schema';
 import { parseEml, linksIn, type ParsedEml } from '../../shared/adapters/email/mime';
 import {
   loadOrCreateDevKey,
@@ -64,7 +60,7 @@ export interface TestApp {
   /** Every document of a partner's partition, as stored (for assertions on what was written). */
   documents<T = any>(partnerId: string, type?: string): Promise<T[]>;
   /** Every stored document of every container, keyed by container (secrets, snapshots). */
-  allDocuments(): Promise<Record<ContainerName, any[]>>;
+  allDocuments(): Promise<Record<string, any[]>>;
   /** The delivered .eml files, oldest first. */
   mailbox(): Promise<(ParsedEml & { file: string; links: string[] })[]>;
   /** Stops the host; deletes the database unless another app shares it. */
@@ -238,7 +234,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
           return [id, resources] as const;
         }),
       );
-      return Object.fromEntries(entries) as Record<ContainerName, any[]>;
+      return Object.fromEntries(entries);
     },
     async mailbox() {
       const names = (await readdir(outboxDir)).filter((name) => name.endsWith('.eml'));
