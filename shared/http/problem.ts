@@ -44,7 +44,8 @@ export function problem(
 
 /**
  * The one place an error becomes an HTTP answer. A rule's error keeps its code; a dependency
- * that is down is 503; anything else is a 500 that carries only the invocation id (the
+ * that is down is 503 (single-partition writes are atomic, so it changed nothing; an operation
+ * across partitions may have written its first, and a rerun completes it); anything else is a 500 that carries only the invocation id (the
  * error itself goes to the log, never to the caller).
  */
 export function problemFromError(error: unknown, context: InvocationContext): HttpResponseInit {
@@ -55,7 +56,7 @@ export function problemFromError(error: unknown, context: InvocationContext): Ht
     context.warn(`dependency unavailable: ${error.dependency}`);
     return problem(
       'unavailable',
-      `A service we depend on (${error.dependency}) is unavailable; nothing was changed. Try again shortly.`,
+      `A service we depend on (${error.dependency}) is unavailable. Try again shortly: the request either changed nothing, or repeating it completes it.`,
       undefined,
       { 'Retry-After': '5' },
     );

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, inject } from 'vitest';
-import { startTestApp, type TestApp } from '../support/app';
+import { DependencyUnavailable } from '../../shared/app/ports';
+import { override, startTestApp, type TestApp } from '../support/app';
 import { createPartner, masterRecord } from '../support/builders';
 import { ManualClock } from '../support/clock';
 import { startCosmosProxy, type CosmosProxy } from '../support/cosmos-proxy';
@@ -126,5 +127,58 @@ describe('Cosmos unavailable (503)', () => {
     expect(single.body.code).toBe('unavailable');
     proxy.faults.length = 0;
     expect(await app.documents(provider.partnerId, 'reseller-invitation')).toHaveLength(0);
+  });
+});
+
+describe('a failure between the partitions of one operation', () => {
+  // Accepting a partner invitation (provider, then reseller partition) is covered in
+  // providers.test.ts; email delivery killed mid-way in email-delivery.test.ts.
+  it('PUT master record: the directory write fails after the partner is written; a rerun completes it once', async () => {
+    let failDirectory = 0;
+    const flaky = await startTestApp({
+      clock: app.clock,
+      env: { COSMOS_DATABASE: app.config.cosmos.database },
+      decorate: (services) => ({
+        ...services,
+        partners: override(services.partners, {
+          commit: async (partnerId, operations) => {
+            if (partnerId === 'directory' && failDirectory > 0) {
+              failDirectory -= 1;
+              throw new DependencyUnavailable('cosmos');
+            }
+            return services.partners.commit(partnerId, operations);
+          },
+        }),
+      }),
+    });
+    try {
+      const partnerId = randomUUID();
+      const record = masterRecord({
+        programs: { directBill: true, indirectProvider: { regions: ['US'], services: [] } },
+      });
+      const put = async () =>
+        flaky.api('PUT', `/api/operator/partners/${partnerId}`, {
+          token: await flaky.operatorToken(),
+          body: record,
+        });
+      failDirectory = 1;
+      const failed = await put();
+      expect(failed.status).toBe(503);
+      expect(failed.body.detail).not.toMatch(/nothing was changed/);
+
+      const rerun = await put();
+      expect(rerun.status).toBe(200);
+      const again = await put();
+      expect(again.status).toBe(200);
+      expect(await app.documents(partnerId, 'partner')).toHaveLength(1);
+      // The rerun repaired the directory, and neither rerun wrote a change that was none.
+      const directory = await app.documents('directory');
+      expect(directory.filter((entry) => entry.providerId === partnerId)).toHaveLength(1);
+      expect(directory.filter((entry) => entry.ownerId === partnerId)).toHaveLength(1);
+      const audit = await app.documents(partnerId, 'audit');
+      expect(audit.map((event) => event.action)).toEqual(['partner-created']);
+    } finally {
+      await flaky.close({ keepDatabase: true });
+    }
   });
 });
