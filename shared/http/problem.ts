@@ -1,6 +1,7 @@
 import type { HttpResponseInit, InvocationContext } from '@azure/functions';
 import { DependencyUnavailable, WriteConflict } from '../app/ports';
 import { DomainError, problemCatalog, type FieldError, type ProblemCode } from '../domain/errors';
+import { redactSecrets } from '../redact';
 import { securityHeaders } from './responses';
 
 export interface ProblemDetails {
@@ -69,7 +70,7 @@ export function problemFromError(error: unknown, context: InvocationContext): Ht
   }
   context.error(
     'unhandled error',
-    error instanceof Error ? (error.stack ?? error.message) : String(error),
+    redactSecrets(error instanceof Error ? (error.stack ?? error.message) : String(error)),
   );
   return problem(
     'internal-error',

@@ -13,6 +13,7 @@ import type { FunctionDefinition, TimerFunctionDefinition } from '../functions';
 import type { HttpFunctionDefinition } from '../http/define';
 import { maxBodyBytes } from '../http/define';
 import { problem } from '../http/problem';
+import { redactSecrets } from '../redact';
 import { corsHeaders, preflight } from './cors';
 
 export type LogLevel =
@@ -162,7 +163,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     } catch (error) {
       context.error(
         `timer ${definition.name} failed`,
-        error instanceof Error ? error.message : String(error),
+        redactSecrets(error instanceof Error ? error.message : String(error)),
       );
       throw error;
     }
@@ -243,7 +244,9 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
         level: 'error',
         functionName: 'host',
         invocationId: '',
-        message: error instanceof Error ? (error.stack ?? error.message) : String(error),
+        message: redactSecrets(
+          error instanceof Error ? (error.stack ?? error.message) : String(error),
+        ),
       });
       if (!response.headersSent)
         writeResponse(response, problem('internal-error', 'The local host failed.'));
