@@ -61,6 +61,8 @@ export interface TestApp {
   documents<T = any>(partnerId: string, type?: string): Promise<T[]>;
   /** Every stored document of every container, keyed by container (secrets, snapshots). */
   allDocuments(): Promise<Record<string, any[]>>;
+  /** A query across all partitions of one container. */
+  query<T = any>(container: string, query: string): Promise<T[]>;
   /** The delivered .eml files, oldest first. */
   mailbox(): Promise<(ParsedEml & { file: string; links: string[] })[]>;
   /** Stops the host; deletes the database unless another app shares it. */
@@ -172,6 +174,15 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       },
     );
 
+  const query = async <T = any>(container: string, text: string): Promise<T[]> => {
+    const { resources } = await client
+      .database(database)
+      .container(container)
+      .items.query(text)
+      .fetchAll();
+    return resources as T[];
+  };
+
   return {
     url: host.url,
     clock,
@@ -223,16 +234,12 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
         .fetchAll();
       return resources;
     },
+    query,
     async allDocuments() {
       const entries = await Promise.all(
-        containerDefinitions.map(async ({ id }) => {
-          const { resources } = await client
-            .database(database)
-            .container(id)
-            .items.query('SELECT * FROM c')
-            .fetchAll();
-          return [id, resources] as const;
-        }),
+        containerDefinitions.map(
+          async ({ id }) => [id, await query(id, 'SELECT * FROM c')] as const,
+        ),
       );
       return Object.fromEntries(entries);
     },
