@@ -159,7 +159,7 @@ function sameMasterRecord(partner: Partner, record: MasterRecord): boolean {
   const { companyName, mpnId, mpnVerified, mpnAccountEmail, country, programs } = partner;
   return isDeepStrictEqual(
     { companyName, mpnId, mpnVerified, mpnAccountEmail, country, programs },
-    { ...record },
+    record,
   );
 }
 

@@ -45,9 +45,10 @@ export function problem(
 
 /**
  * The one place an error becomes an HTTP answer. A rule's error keeps its code; a dependency
- * that is down is 503 (single-partition writes are atomic, so it changed nothing; an operation
- * across partitions may have written its first, and a rerun completes it); anything else is a 500 that carries only the invocation id (the
- * error itself goes to the log, never to the caller).
+ * that is down is 503 (a write to one partition is atomic, so it changed nothing; an operation
+ * across partitions may have written its first, and a rerun completes it); anything else is a
+ * 500 that carries only the invocation id (the error goes to the log, redacted, never to the
+ * caller).
  */
 export function problemFromError(error: unknown, context: InvocationContext): HttpResponseInit {
   if (error instanceof DomainError) {
