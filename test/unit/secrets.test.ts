@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { auditEvent, isAuditEventId } from '../../shared/domain/audit';
 import { systemActor } from '../../shared/domain/principal';
+import { defineTimer } from '../../shared/functions';
 import { redactSecrets } from '../../shared/redact';
 import { issueLinkToken } from '../../shared/app/link-tokens';
 
@@ -57,5 +58,21 @@ describe('audit event ids', () => {
       'rate-invitations-2026-03-02T09',
     ])
       expect(isAuditEventId(other)).toBe(false);
+  });
+});
+
+describe('a failed timer', () => {
+  it('leaves with its error redacted, since the Functions host logs it as it is', async () => {
+    const timer = defineTimer({
+      name: 'leaky',
+      schedule: '0 0 * * * *',
+      description: 'fails quoting a key',
+      handler: async () => {
+        throw new Error('cannot reach https://x.example;AccountKey=c2VjcmV0LWtleQ==');
+      },
+    });
+    const failure = timer.handler({} as never, {} as never, {} as never);
+    await expect(failure).rejects.toThrow('AccountKey=[redacted]');
+    await expect(failure).rejects.not.toThrow('c2VjcmV0LWtleQ');
   });
 });
