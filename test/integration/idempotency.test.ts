@@ -258,6 +258,41 @@ describe('Idempotency-Key on POST', () => {
     }
   });
 
+  it('never runs twice when the process dies between the invitation and storing its answer', async () => {
+    const dying = await startTestApp({
+      clock: app.clock,
+      env: { COSMOS_DATABASE: app.config.cosmos.database },
+      decorate: (services) => ({
+        ...services,
+        idempotency: override(services.idempotency, {
+          complete: async () => {
+            throw new Error('process killed');
+          },
+        }),
+      }),
+    });
+    try {
+      const provider = await createProvider(app);
+      const body = invitationBody();
+      const key = randomUUID();
+      const token = await dying.token({ tenant: provider.partnerId, roles: ['GlobalAdmin'] });
+      const first = await dying.api('POST', '/api/me/reseller-invitations', {
+        token,
+        body,
+        headers: { 'Idempotency-Key': key },
+      });
+      expect(first.status).toBe(201);
+      // The portal never saw that answer and retries: the key is still claimed, so 409, not a
+      // second invitation; the portal finds the first in its list.
+      const retry = await invite(provider, body, { 'Idempotency-Key': key });
+      expect(retry.status).toBe(409);
+      expect(retry.body.code).toBe('conflict');
+      expect(await app.documents(provider.partnerId, 'reseller-invitation')).toHaveLength(1);
+    } finally {
+      await dying.close({ keepDatabase: true });
+    }
+  });
+
   it('stores the answer sealed: the invitation link is not readable in the database', async () => {
     const provider = await createProvider(app);
     const key = randomUUID();
