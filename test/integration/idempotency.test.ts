@@ -305,4 +305,19 @@ describe('Idempotency-Key on POST', () => {
     expect(stored).not.toContain(key);
     expect(stored).not.toContain(created.body.invitationId);
   });
+
+  it('is documented on every POST of the OpenAPI document, and on nothing else', async () => {
+    const { body } = await app.api('GET', '/api/openapi.json');
+    for (const [path, operations] of Object.entries(body.paths as Record<string, any>)) {
+      for (const [method, operation] of Object.entries(operations as Record<string, any>)) {
+        const headers = (operation.parameters as { name: string; in: string }[])
+          .filter((parameter) => parameter.in === 'header')
+          .map((parameter) => parameter.name);
+        const documented = headers.includes('Idempotency-Key') && headers.includes('MS-RequestId');
+        expect(documented, `${method} ${path}`).toBe(method === 'post');
+        if (method === 'post')
+          expect(operation.responses['409'], `${method} ${path}`).toBeDefined();
+      }
+    }
+  });
 });
