@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, inject } from 'vitest';
 import { DependencyUnavailable } from '../../shared/app/ports';
-import { override, startTestApp, type TestApp } from '../support/app';
+import { failingPartnerWrites, startSecondHost, startTestApp, type TestApp } from '../support/app';
 import { createPartner, masterRecord } from '../support/builders';
 import { ManualClock } from '../support/clock';
 import { startCosmosProxy, type CosmosProxy } from '../support/cosmos-proxy';
@@ -135,22 +135,14 @@ describe('a failure between the partitions of one operation', () => {
   // providers.test.ts; email delivery killed mid-way in email-delivery.test.ts.
   it('PUT master record: the directory write fails after the partner is written; a rerun completes it once', async () => {
     let failDirectory = 0;
-    const flaky = await startTestApp({
-      clock: app.clock,
-      env: { COSMOS_DATABASE: app.config.cosmos.database },
-      decorate: (services) => ({
-        ...services,
-        partners: override(services.partners, {
-          commit: async (partnerId, operations) => {
-            if (partnerId === 'directory' && failDirectory > 0) {
-              failDirectory -= 1;
-              throw new DependencyUnavailable('cosmos');
-            }
-            return services.partners.commit(partnerId, operations);
-          },
-        }),
-      }),
-    });
+    const flaky = await startSecondHost(
+      app,
+      failingPartnerWrites((partnerId) =>
+        partnerId === 'directory' && failDirectory-- > 0
+          ? new DependencyUnavailable('cosmos')
+          : null,
+      ),
+    );
     try {
       const partnerId = randomUUID();
       const record = masterRecord({

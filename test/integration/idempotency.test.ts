@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DependencyUnavailable } from '../../shared/app/ports';
-import { override, startTestApp, type ApiResponse, type TestApp } from '../support/app';
+import {
+  failingPartnerWrites,
+  override,
+  startSecondHost,
+  startTestApp,
+  type ApiResponse,
+  type TestApp,
+} from '../support/app';
 import { createPartnerWithProfile, uniqueMpnId } from '../support/builders';
 import { ManualClock } from '../support/clock';
 import { enrollmentForm } from '../support/enrollment';
@@ -21,6 +28,17 @@ function invite(
   return app.api('POST', '/api/me/reseller-invitations', {
     token: provider.adminToken,
     body,
+    headers,
+  });
+}
+
+function submitEnrollment(
+  partner: { adminToken: string; record: { companyName: string; mpnId: string | null } },
+  headers: Record<string, string> = {},
+): Promise<ApiResponse> {
+  return app.api('POST', '/api/me/enrollment', {
+    token: partner.adminToken,
+    body: enrollmentForm(partner.record),
     headers,
   });
 }
@@ -93,12 +111,7 @@ describe('Idempotency-Key on POST', () => {
   it('replays an enrollment submission without a second enrollment or audit event', async () => {
     const partner = await createPartnerWithProfile(app, { mpnVerified: true });
     const key = randomUUID();
-    const submit = () =>
-      app.api('POST', '/api/me/enrollment', {
-        token: partner.adminToken,
-        body: enrollmentForm(partner.record),
-        headers: { 'Idempotency-Key': key },
-      });
+    const submit = () => submitEnrollment(partner, { 'Idempotency-Key': key });
     const first = await submit();
     expect(first.status).toBe(201);
     const audit = await app.documents(partner.partnerId, 'audit');
@@ -106,10 +119,7 @@ describe('Idempotency-Key on POST', () => {
     expect(retry.status).toBe(201);
     expect(retry.body).toEqual(first.body);
     // Without the key the same submission is a second enrollment attempt: 409.
-    const unkeyed = await app.api('POST', '/api/me/enrollment', {
-      token: partner.adminToken,
-      body: enrollmentForm(partner.record),
-    });
+    const unkeyed = await submitEnrollment(partner);
     expect(unkeyed.status).toBe(409);
     expect(await app.documents(partner.partnerId, 'audit')).toHaveLength(audit.length);
     expect(await app.documents(partner.partnerId, 'email')).toHaveLength(1);
@@ -117,10 +127,7 @@ describe('Idempotency-Key on POST', () => {
 
   it('honours MS-RequestId the same way, as Partner Center clients send it', async () => {
     const partner = await createPartnerWithProfile(app, { mpnVerified: false });
-    await app.api('POST', '/api/me/enrollment', {
-      token: partner.adminToken,
-      body: enrollmentForm(partner.record),
-    });
+    await submitEnrollment(partner);
     const operator = await app.operatorToken();
     const requestId = randomUUID();
     const decide = (decision: object) =>
@@ -153,12 +160,7 @@ describe('Idempotency-Key on POST', () => {
   it('replays a refusal too: the answer to a request is its first answer', async () => {
     const partner = await createPartnerWithProfile(app, { programs: { directBill: false } });
     const key = randomUUID();
-    const submit = () =>
-      app.api('POST', '/api/me/enrollment', {
-        token: partner.adminToken,
-        body: enrollmentForm(partner.record),
-        headers: { 'Idempotency-Key': key },
-      });
+    const submit = () => submitEnrollment(partner, { 'Idempotency-Key': key });
     const first = await submit();
     expect(first.status).toBe(403);
     expect(first.body.code).toBe('not-eligible');
@@ -221,20 +223,14 @@ describe('Idempotency-Key on POST', () => {
 
   it('lets a retry run again after a failure on our side (503 is not stored)', async () => {
     let failures = 1;
-    const flaky = await startTestApp({
-      clock: app.clock,
-      env: { COSMOS_DATABASE: app.config.cosmos.database },
-      decorate: (services) => ({
-        ...services,
-        partners: override(services.partners, {
-          commit: async (partnerId, operations) => {
-            if (operations.some((operation) => operation.op === 'create' && failures-- > 0))
-              throw new DependencyUnavailable('cosmos');
-            return services.partners.commit(partnerId, operations);
-          },
-        }),
-      }),
-    });
+    const flaky = await startSecondHost(
+      app,
+      failingPartnerWrites((_partnerId, operations) =>
+        operations.some((operation) => operation.op === 'create') && failures-- > 0
+          ? new DependencyUnavailable('cosmos')
+          : null,
+      ),
+    );
     try {
       const provider = await createProvider(app);
       failures = 1;
@@ -259,18 +255,14 @@ describe('Idempotency-Key on POST', () => {
   });
 
   it('never runs twice when the process dies between the invitation and storing its answer', async () => {
-    const dying = await startTestApp({
-      clock: app.clock,
-      env: { COSMOS_DATABASE: app.config.cosmos.database },
-      decorate: (services) => ({
-        ...services,
-        idempotency: override(services.idempotency, {
-          complete: async () => {
-            throw new Error('process killed');
-          },
-        }),
+    const dying = await startSecondHost(app, (services) => ({
+      ...services,
+      idempotency: override(services.idempotency, {
+        complete: async () => {
+          throw new Error('process killed');
+        },
       }),
-    });
+    }));
     try {
       const provider = await createProvider(app);
       const body = invitationBody();
