@@ -43,7 +43,7 @@ export const createResellerInvitation = defineHttp({
   body: resellerInvitationBody,
   responses: {
     201: { description: 'Invited; the email is queued', schema: createdResellerInvitationView },
-    ...errorResponses(400, 401, 403, 404, 409, 413, 415),
+    ...errorResponses(400, 401, 403, 404, 409, 413, 415, 429),
   },
   async handle({ principal, body, services }) {
     const { invitation, link } = await inviteReseller(services, principal, body);

@@ -11,7 +11,7 @@ const descriptions: Record<number, string> = {
   412: 'If-Match does not match the current etag',
   413: 'The body is over 64 KiB',
   415: 'The body is not JSON',
-  429: 'Too many requests',
+  429: 'Too many requests (rate-limited): Retry-After says when to try again',
   503: 'A dependency is unavailable; nothing changed',
 };
 

@@ -5,6 +5,7 @@ import type { Clock, EmailSender, IdGenerator, TokenVerifier } from './app/ports
 import type { Services } from './app/services';
 import { createCosmosClient } from './adapters/cosmos/client';
 import { CosmosCustomerRepository } from './adapters/cosmos/customer-repository';
+import { CosmosIdempotencyStore } from './adapters/cosmos/idempotency-store';
 import { CosmosOutboxRepository } from './adapters/cosmos/outbox-repository';
 import { CosmosPartnerRepository } from './adapters/cosmos/partner-repository';
 import { AcsEmailSender } from './adapters/email/acs-sender';
@@ -77,6 +78,7 @@ export async function createServices(
     partners: new CosmosPartnerRepository(partners),
     customers: new CosmosCustomerRepository(database.container('customers')),
     outbox: new CosmosOutboxRepository(partners),
+    idempotency: new CosmosIdempotencyStore(database.container('idempotency')),
     emailSender: options.emailSender ?? createEmailSender(config, clock, options.announceEmail),
     async pingCosmos() {
       try {

@@ -1,6 +1,7 @@
 import type { InvocationContext, Timer } from '@azure/functions';
 import type { Services } from './app/services';
 import type { HttpFunctionDefinition } from './http/define';
+import { redactSecrets } from './redact';
 
 export type TimerHandler = (
   timer: Timer,
@@ -23,5 +24,18 @@ export type FunctionDefinition = HttpFunctionDefinition | TimerFunctionDefinitio
 export function defineTimer(
   definition: Omit<TimerFunctionDefinition, 'kind'>,
 ): TimerFunctionDefinition {
-  return { kind: 'timer', ...definition };
+  return {
+    kind: 'timer',
+    ...definition,
+    async handler(timer, context, services) {
+      try {
+        await definition.handler(timer, context, services);
+      } catch (error) {
+        // The Functions host logs a failed timer's error as it is: only its redacted text leaves,
+        // and no cause, which would carry the text unredacted.
+        // eslint-disable-next-line preserve-caught-error
+        throw new Error(redactSecrets(error instanceof Error ? error.message : String(error)));
+      }
+    },
+  };
 }

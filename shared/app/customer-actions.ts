@@ -277,26 +277,34 @@ export async function deleteUser(
 ): Promise<void> {
   await authorizeAction(services, principal.tenantId, customerId, 'manage-users-and-licenses');
   const user = await loadUser(services, customerId, userId);
-  const released: WriteOperation<CustomerDocument>[] = [];
-  for (const subscriptionId of user.value.licenses) {
-    const subscription = await services.customers.getDocument<Subscription>(
+  // Read what the batch touches first: each operation in it then names a document that exists,
+  // so only a concurrent change can refuse it (and the user's own delete, first, is the guard).
+  const [claim, ...subscriptions] = await Promise.all([
+    services.customers.getDocument<UserNameClaim>(
       customerId,
-      subscriptionDocumentId(subscriptionId),
-    );
-    if (!subscription) continue;
-    released.push({
+      userNameClaimId(user.value.userPrincipalName),
+    ),
+    ...user.value.licenses.map((subscriptionId) =>
+      services.customers.getDocument<Subscription>(
+        customerId,
+        subscriptionDocumentId(subscriptionId),
+      ),
+    ),
+  ]);
+  const released: WriteOperation<CustomerDocument>[] = subscriptions
+    .filter((subscription): subscription is Versioned<Subscription> => subscription !== null)
+    .map((subscription) => ({
       op: 'replace',
       document: {
         ...subscription.value,
         assignedLicenses: Math.max(0, subscription.value.assignedLicenses - 1),
       },
       etag: subscription.etag,
-    });
-  }
+    }));
   try {
     await services.customers.commit(customerId, [
       { op: 'delete', id: user.value.id, etag: user.etag },
-      { op: 'delete', id: userNameClaimId(user.value.userPrincipalName) },
+      ...(claim ? [{ op: 'delete' as const, id: claim.value.id, etag: claim.etag }] : []),
       ...released,
     ]);
   } catch (error) {

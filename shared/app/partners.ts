@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { auditEvent } from '../domain/audit';
 import { DomainError, notFound, validationFailed } from '../domain/errors';
 import {
@@ -138,13 +139,28 @@ async function writeMasterRecord(
     services,
     partnerId,
     ifMatch,
-    (current) => ({
-      partner: { ...current.value, ...record, updatedAt: now.toISOString() },
-      also: [auditEvent(services.ids.newId(), partnerId, now, actor, 'master-record-updated')],
-      result: current.value.mpnId,
-    }),
+    (current) =>
+      // The same record again (a rerun after a failure, a retried PUT) writes nothing: no
+      // audit event for a change that is none.
+      sameMasterRecord(current.value, record)
+        ? { partner: null, result: current.value.mpnId }
+        : {
+            partner: { ...current.value, ...record, updatedAt: now.toISOString() },
+            also: [
+              auditEvent(services.ids.newId(), partnerId, now, actor, 'master-record-updated'),
+            ],
+            result: current.value.mpnId,
+          },
   );
   return { partner, created: false, previousMpnId };
+}
+
+function sameMasterRecord(partner: Partner, record: MasterRecord): boolean {
+  const { companyName, mpnId, mpnVerified, mpnAccountEmail, country, programs } = partner;
+  return isDeepStrictEqual(
+    { companyName, mpnId, mpnVerified, mpnAccountEmail, country, programs },
+    record,
+  );
 }
 
 export type ProfileInput = Omit<PartnerProfile, 'confirmedAt' | 'confirmedBy'>;

@@ -11,6 +11,7 @@ import type { InvitationDocument } from '../domain/link';
 import type { Partner } from '../domain/partner';
 import type { MpnIndexEntry, Partnership, ProviderListing } from '../domain/providers';
 import type { Principal } from '../domain/principal';
+import type { RateCounter } from '../domain/rate-limit';
 
 /** Time comes from here, never from `new Date()` in a rule: tests control it. */
 export interface Clock {
@@ -43,7 +44,8 @@ export type PartnerDocument =
   | Partnership
   | CustomerRelationship
   | DomainClaim
-  | CustomerInvitation;
+  | CustomerInvitation
+  | RateCounter;
 
 /**
  * One write in a partition batch. `create` fails if the id exists; `replace` needs the etag
@@ -178,6 +180,36 @@ export interface IdGenerator {
 export interface TokenVerifier {
   /** Validates a bearer token; throws DomainError('unauthenticated') when it is not good. */
   verify(token: string): Promise<Principal>;
+}
+
+/**
+ * What the idempotency store keeps for one POST scope (tenant, route, key): the hash of the
+ * request and, once answered, the answer sealed with a key only the caller holds.
+ */
+export interface IdempotencyRecord {
+  /** Also the partition key: a hash of (tenant, method, route, Idempotency-Key). */
+  id: string;
+  scope: string;
+  requestHash: string;
+  state: 'in-progress' | 'completed';
+  /** The answer, sealed (AES-256-GCM) with a key derived from the Idempotency-Key; null until answered. */
+  response: string | null;
+  createdAt: string;
+  /** The store may keep a record past its TTL (the emulator does): past this, it is absent. */
+  expiresAt: string;
+}
+
+export interface IdempotencyStore {
+  find(scope: string): Promise<Versioned<IdempotencyRecord> | null>;
+  /**
+   * Claims a scope for a request about to run: creates the record, or replaces an expired one
+   * read with `replacing` as its etag. Null when another request claimed it first.
+   */
+  claim(record: IdempotencyRecord, replacing?: string): Promise<string | null>;
+  /** Stores the answer in the claimed record. */
+  complete(record: IdempotencyRecord, etag: string): Promise<void>;
+  /** Gives the scope up (the request failed on our side): a retry runs it again. */
+  release(scope: string, etag: string): Promise<void>;
 }
 
 export interface CustomerRepository {

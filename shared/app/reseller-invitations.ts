@@ -17,13 +17,17 @@ import { partnerInvitationEmail } from './emails/partner-invitation-email';
 import { queue } from './outbox';
 import { findInvitation, openInvitation } from './invitations';
 import { loadPartner } from './partners';
-import { WriteConflict, type Versioned } from './ports';
+import { WriteConflict, type PartnerDocument, type Versioned } from './ports';
+import { countInvitationEmail } from './rate-limit';
 import type { Services } from './services';
 
 export const partnerInvitationLink = (services: Services, token: string): string =>
   `${services.config.links.publicBaseUrl}/api/links/partner-invitations/${token}`;
 
 const frenchCountries = new Set(['FR', 'BE', 'LU', 'MC']);
+
+/** How often an invitation is counted again when concurrent ones moved the hourly counter. */
+const countAttempts = 10;
 
 export type InvitationStatus = 'pending' | 'accepted' | 'revoked' | 'expired';
 
@@ -38,9 +42,9 @@ export function invitationStatus(invitation: ResellerInvitation, now: Date): Inv
 }
 
 /**
- * POST /api/me/reseller-invitations (domain.md section 6): the invitation, its email and its
- * audit event in one batch in the provider's partition. The token leaves only in the answer
- * and the email; what is stored is its hash.
+ * POST /api/me/reseller-invitations (domain.md section 6): the invitation, its email, its audit
+ * event and the hourly count of invitation emails in one batch in the provider's partition. The
+ * token leaves only in the answer and the email; what is stored is its hash.
  */
 export async function inviteReseller(
   services: Services,
@@ -81,23 +85,35 @@ export async function inviteReseller(
       : 'en'
     : preferredLanguage(provider);
   const email = partnerInvitationEmail(snapshot, input.email, language, link, invitation.expiresAt);
-  await services.partners.commit(provider.partnerId, [
-    { op: 'create', document: invitation },
-    { op: 'create', document: queue(services, provider.partnerId, 'partner-invitation', email) },
-    {
-      op: 'create',
-      document: auditEvent(
-        services.ids.newId(),
-        provider.partnerId,
-        now,
-        actorOf(principal),
-        'reseller-invited',
-        {
-          reason: `invitation ${invitation.invitationId} to MPN ID ${input.mpnId}`,
-        },
-      ),
-    },
-  ]);
+  const documents: PartnerDocument[] = [
+    invitation,
+    queue(services, provider.partnerId, 'partner-invitation', email),
+    auditEvent(
+      services.ids.newId(),
+      provider.partnerId,
+      now,
+      actorOf(principal),
+      'reseller-invited',
+      {
+        reason: `invitation ${invitation.invitationId} to MPN ID ${input.mpnId}`,
+      },
+    ),
+  ];
+  for (let attempt = 1; ; attempt += 1) {
+    // The hourly counter goes first: over the limit, or raced by another invitation, it is
+    // refused and nothing of this batch is written.
+    const counted = await countInvitationEmail(services, provider.partnerId, now);
+    try {
+      await services.partners.commit(provider.partnerId, [
+        counted,
+        ...documents.map((document) => ({ op: 'create' as const, document })),
+      ]);
+      break;
+    } catch (error) {
+      if (!(error instanceof WriteConflict && error.index === 0) || attempt >= countAttempts)
+        throw error;
+    }
+  }
   return { invitation, link };
 }
 

@@ -3,6 +3,7 @@ import type {
   Clock,
   CustomerRepository,
   EmailSender,
+  IdempotencyStore,
   IdGenerator,
   OutboxRepository,
   PartnerRepository,
@@ -18,6 +19,8 @@ export interface Services {
   partners: PartnerRepository;
   customers: CustomerRepository;
   outbox: OutboxRepository;
+  /** Answers to POST requests by Idempotency-Key, replayed on a retry. */
+  idempotency: IdempotencyStore;
   emailSender: EmailSender;
   /** True when Cosmos answers (GET /api/health). */
   pingCosmos(): Promise<boolean>;

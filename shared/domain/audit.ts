@@ -21,6 +21,13 @@ export function auditEventId(at: Date, ordinal: number, unique: string): string 
   return `${at.toISOString()}-${String(ordinal).padStart(2, '0')}-${unique.replace(/-/g, '').slice(0, 12)}`;
 }
 
+const auditIdFormat = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z-\d{2}-[0-9a-f]{1,12}$/;
+
+/** True for an id auditEventId made: nothing else in a partition is named by a timestamp. */
+export function isAuditEventId(id: string): boolean {
+  return auditIdFormat.test(id);
+}
+
 export function auditEvent(
   unique: string,
   partnerId: string,

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Services } from '../app/services';
 import { DomainError, validationFailed, type FieldError } from '../domain/errors';
 import { hasAnyRole, isOperator, type PartnerRole, type Principal } from '../domain/principal';
+import { idempotent } from './idempotency';
 import { problem, problemFromError } from './problem';
 import { htmlSecurityHeaders, securityHeaders, type HttpResult } from './responses';
 
@@ -106,9 +107,19 @@ export function defineHttp<
         context,
         ifMatch: request.headers.get('if-match') ?? undefined,
       } as HandlerInput<P, Q, B, A>;
-      const result = await spec.handle(input);
-      if (services.checkResponses) checkResponse(spec, result);
-      return toResponse(result);
+      const run = (): Promise<HttpResponseInit> => answer(spec, input, services, context);
+      if (request.method.toUpperCase() !== 'POST') return await run();
+      return await idempotent(
+        {
+          services,
+          context,
+          request,
+          tenantId: principal?.tenantId ?? null,
+          route: spec.route,
+          input: { params: input.params, query: input.query, body: input.body },
+        },
+        run,
+      );
     } catch (error) {
       return problemFromError(error, context);
     }
@@ -122,6 +133,23 @@ export function defineHttp<
     spec: spec as unknown as HttpSpec<Schema, Schema, Schema, Access>,
     handler,
   };
+}
+
+/** Runs the handler: its result, or its error as problem+json (an answer the caller may replay). */
+async function answer<P extends Schema, Q extends Schema, B extends Schema, A extends Access>(
+  spec: HttpSpec<P, Q, B, A>,
+  input: HandlerInput<P, Q, B, A>,
+  services: Services,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
+  try {
+    const result = await spec.handle(input);
+    if (services.checkResponses)
+      checkResponse(spec as unknown as HttpSpec<Schema, Schema, Schema, Access>, result);
+    return toResponse(result);
+  } catch (error) {
+    return problemFromError(error, context);
+  }
 }
 
 async function authenticate(

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { HttpFunctionDefinition } from './define';
+import { idempotencyKeyHeaders } from './idempotency';
 import { problemSchema } from './schemas/common';
 
 type JsonSchema = Record<string, unknown>;
@@ -57,6 +58,11 @@ export function buildOpenApi(functions: HttpFunctionDefinition[], serverUrl: str
             : {}),
         };
       }
+      if (method === 'POST') {
+        responses['409'] ??= problemResponse(
+          'idempotency-key-reused: the idempotency key was used for another request',
+        );
+      }
       responses['500'] ??= problemResponse('Unexpected error; carries the invocation id');
       responses['503'] ??= problemResponse('A dependency is unavailable; nothing changed');
       paths[path][method.toLowerCase()] = {
@@ -74,6 +80,7 @@ export function buildOpenApi(functions: HttpFunctionDefinition[], serverUrl: str
           ...(spec.ifMatch
             ? [{ name: 'If-Match', in: 'header', required: false, schema: { type: 'string' } }]
             : []),
+          ...(method === 'POST' ? idempotencyParameters : []),
         ],
         ...(spec.body
           ? {
@@ -104,6 +111,18 @@ export function buildOpenApi(functions: HttpFunctionDefinition[], serverUrl: str
     paths,
   };
 }
+
+/** Every POST honours a retry key (shared/http/idempotency.ts). */
+const idempotencyParameters: JsonSchema[] = idempotencyKeyHeaders.map((name) => ({
+  name,
+  in: 'header',
+  required: false,
+  description:
+    name === 'Idempotency-Key'
+      ? 'Makes the POST safe to retry: within 24 hours the same key gets the first answer again (marked Idempotent-Replayed: true) and changes nothing; the same key with another request is 409 idempotency-key-reused.'
+      : 'As Partner Center clients send it: used as the idempotency key when Idempotency-Key is absent.',
+  schema: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[\\x21-\\x7E]+$' },
+}));
 
 function problemResponse(description: string): JsonSchema {
   return {

@@ -1,6 +1,7 @@
 import type { HttpResponseInit, InvocationContext } from '@azure/functions';
 import { DependencyUnavailable, WriteConflict } from '../app/ports';
 import { DomainError, problemCatalog, type FieldError, type ProblemCode } from '../domain/errors';
+import { redactSecrets } from '../redact';
 import { securityHeaders } from './responses';
 
 export interface ProblemDetails {
@@ -44,8 +45,10 @@ export function problem(
 
 /**
  * The one place an error becomes an HTTP answer. A rule's error keeps its code; a dependency
- * that is down is 503; anything else is a 500 that carries only the invocation id (the
- * error itself goes to the log, never to the caller).
+ * that is down is 503 (a write to one partition is atomic, so it changed nothing; an operation
+ * across partitions may have written its first, and a rerun completes it); anything else is a
+ * 500 that carries only the invocation id (the error goes to the log, redacted, never to the
+ * caller).
  */
 export function problemFromError(error: unknown, context: InvocationContext): HttpResponseInit {
   if (error instanceof DomainError) {
@@ -55,7 +58,7 @@ export function problemFromError(error: unknown, context: InvocationContext): Ht
     context.warn(`dependency unavailable: ${error.dependency}`);
     return problem(
       'unavailable',
-      `A service we depend on (${error.dependency}) is unavailable; nothing was changed. Try again shortly.`,
+      `A service we depend on (${error.dependency}) is unavailable. Try again shortly: the request either changed nothing, or repeating it completes it.`,
       undefined,
       { 'Retry-After': '5' },
     );
@@ -68,7 +71,7 @@ export function problemFromError(error: unknown, context: InvocationContext): Ht
   }
   context.error(
     'unhandled error',
-    error instanceof Error ? (error.stack ?? error.message) : String(error),
+    redactSecrets(error instanceof Error ? (error.stack ?? error.message) : String(error)),
   );
   return problem(
     'internal-error',

@@ -13,6 +13,8 @@ import type { FunctionDefinition, TimerFunctionDefinition } from '../functions';
 import type { HttpFunctionDefinition } from '../http/define';
 import { maxBodyBytes } from '../http/define';
 import { problem } from '../http/problem';
+import { redactSecrets } from '../redact';
+import { corsHeaders, preflight } from './cors';
 
 export type LogLevel =
   'trace' | 'debug' | 'information' | 'warning' | 'error' | 'critical' | 'none';
@@ -161,7 +163,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     } catch (error) {
       context.error(
         `timer ${definition.name} failed`,
-        error instanceof Error ? error.message : String(error),
+        redactSecrets(error instanceof Error ? error.message : String(error)),
       );
       throw error;
     }
@@ -170,18 +172,28 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const handle = async (message: IncomingMessage, response: ServerResponse): Promise<void> => {
     const url = new URL(message.url ?? '/', `http://${message.headers.host ?? 'localhost'}`);
     const method = (message.method ?? 'GET').toUpperCase();
+    const origin = message.headers.origin;
+    const allowedOrigins = services.config.corsOrigins;
+    if (method === 'OPTIONS' && origin && message.headers['access-control-request-method']) {
+      await readBody(message);
+      return writeResponse(response, preflight(origin, allowedOrigins));
+    }
+    const cors = corsHeaders(origin, allowedOrigins);
+    const send = (init: HttpResponseInit): void => {
+      const headers = new Headers(init.headers as Record<string, string> | undefined);
+      Object.entries(cors).forEach(([name, value]) => headers.set(name, value));
+      writeResponse(response, { ...init, headers: Object.fromEntries(headers) });
+    };
 
     const admin = /^\/admin\/functions\/([^/]+)\/?$/.exec(url.pathname);
     if (admin) {
       await readBody(message);
       const definition = timers.get(decodeURIComponent(admin[1]!).toLowerCase());
-      if (method !== 'POST')
-        return writeResponse(response, problem('method-not-allowed', 'Use POST.'));
-      if (!definition)
-        return writeResponse(response, problem('not-found', 'No such timer function.'));
+      if (method !== 'POST') return send(problem('method-not-allowed', 'Use POST.'));
+      if (!definition) return send(problem('not-found', 'No such timer function.'));
       // Like the Functions host: accepted at once, run in the background.
       void runTimer(definition).catch(() => undefined);
-      return writeResponse(response, { status: 202 });
+      return send({ status: 202 });
     }
 
     const path = url.pathname.startsWith('/api/') ? url.pathname.slice(4) : null;
@@ -195,12 +207,9 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
         const allow = [
           ...new Set(candidates.flatMap((candidate) => candidate.definition.methods)),
         ].join(', ');
-        return writeResponse(
-          response,
-          problem('method-not-allowed', `Use ${allow}.`, undefined, { Allow: allow }),
-        );
+        return send(problem('method-not-allowed', `Use ${allow}.`, undefined, { Allow: allow }));
       }
-      return writeResponse(response, problem('not-found', 'There is no such route.'));
+      return send(problem('not-found', 'There is no such route.'));
     }
     const values = route.pattern.exec(path!)!.slice(1);
     const params: Record<string, string> = {};
@@ -226,7 +235,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       contextFor(route.definition.name),
       services,
     );
-    writeResponse(response, result);
+    send(result);
   };
 
   const server = http.createServer((message, response) => {
@@ -235,7 +244,9 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
         level: 'error',
         functionName: 'host',
         invocationId: '',
-        message: error instanceof Error ? (error.stack ?? error.message) : String(error),
+        message: redactSecrets(
+          error instanceof Error ? (error.stack ?? error.message) : String(error),
+        ),
       });
       if (!response.headersSent)
         writeResponse(response, problem('internal-error', 'The local host failed.'));

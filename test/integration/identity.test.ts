@@ -1,7 +1,8 @@
 import { exportJWK, exportSPKI, generateKeyPair, importJWK, SignJWT } from 'jose';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { JwtVerifier, remoteKeys } from '../../shared/adapters/identity/jwt-verifier';
 import { startTestApp, type TestApp } from '../support/app';
 import { createPartner } from '../support/builders';
 import { ManualClock } from '../support/clock';
@@ -188,6 +189,90 @@ describe('Entra mode with a remote key set', () => {
       expect((await entra.api('GET', '/api/me', { token: devToken })).status).toBe(401);
     } finally {
       await entra.close();
+      jwks.close();
+    }
+  });
+});
+
+describe('an unknown kid', () => {
+  // jose's cooldown reads the real time (Date.now), so the test moves Date itself.
+  it('refetches the key set at most once a minute, however many such tokens arrive', async () => {
+    const keyPair = async (kid: string) => ({ kid, ...(await generateKeyPair('RS256')) });
+    const [current, rotated, stranger] = await Promise.all([
+      keyPair('current'),
+      keyPair('rotated'),
+      keyPair('stranger'),
+    ]);
+    let published = [current];
+    let fetches = 0;
+    const jwks = http.createServer((_request, response) => {
+      fetches += 1;
+      response.setHeader('content-type', 'application/json');
+      Promise.all(
+        published.map(async ({ kid, publicKey }) => ({ ...(await exportJWK(publicKey)), kid })),
+      ).then((keys) => response.end(JSON.stringify({ keys })));
+    });
+    await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(new Date('2026-06-01T12:00:00.000Z'));
+      const tenant = '11111111-2222-3333-4444-555555555555';
+      const verifier = new JwtVerifier(
+        remoteKeys(`http://127.0.0.1:${(jwks.address() as AddressInfo).port}/keys`),
+        {
+          audience: 'api://partner-transition',
+          issuerTemplate: 'https://login.microsoftonline.com/{tenantid}/v2.0',
+          now: () => new Date(),
+        },
+      );
+      const signedBy = async (key: typeof current): Promise<string> => {
+        const now = Math.floor(Date.now() / 1000);
+        return new SignJWT({ tid: tenant, oid: 'u', roles: [] })
+          .setProtectedHeader({ alg: 'RS256', kid: key.kid })
+          .setIssuer(`https://login.microsoftonline.com/${tenant}/v2.0`)
+          .setAudience('api://partner-transition')
+          .setIssuedAt(now)
+          .setExpirationTime(now + 600)
+          .sign(key.privateKey);
+      };
+      const refused = async (key: typeof current): Promise<void> => {
+        await expect(verifier.verify(await signedBy(key))).rejects.toMatchObject({
+          code: 'unauthenticated',
+        });
+      };
+
+      await verifier.verify(await signedBy(current));
+      expect(fetches).toBe(1);
+      // Within a minute of the last fetch, unknown kids are refused without fetching.
+      vi.setSystemTime(new Date('2026-06-01T12:00:30.000Z'));
+      await refused(stranger);
+      await refused(stranger);
+      expect(fetches).toBe(1);
+
+      // A minute on: two unknown-kid tokens in a row cause one fetch, not two; nor do fifty at once.
+      vi.setSystemTime(new Date('2026-06-01T12:01:01.000Z'));
+      await refused(stranger);
+      await refused(stranger);
+      expect(fetches).toBe(2);
+      vi.setSystemTime(new Date('2026-06-01T12:02:02.000Z'));
+      const tokens = await Promise.all(Array.from({ length: 50 }, () => signedBy(stranger)));
+      await Promise.all(tokens.map((token) => expect(verifier.verify(token)).rejects.toThrow()));
+      expect(fetches).toBe(3);
+
+      // A key Entra rotates in is picked up by the next fetch the cooldown allows.
+      published = [current, rotated];
+      vi.setSystemTime(new Date('2026-06-01T12:02:30.000Z'));
+      await refused(rotated);
+      expect(fetches).toBe(3);
+      vi.setSystemTime(new Date('2026-06-01T12:03:03.000Z'));
+      await expect(verifier.verify(await signedBy(rotated))).resolves.toMatchObject({
+        tenantId: tenant,
+      });
+      expect(fetches).toBe(4);
+      await verifier.verify(await signedBy(current));
+      expect(fetches).toBe(4);
+    } finally {
+      vi.useRealTimers();
       jwks.close();
     }
   });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { override, startTestApp, type TestApp } from '../support/app';
+import { failingPartnerWrites, startSecondHost, startTestApp, type TestApp } from '../support/app';
 import {
   createPartnerWithProfile,
   globalAdminToken,
@@ -444,19 +444,12 @@ describe('accepting an invitation', () => {
     const reseller = await activeReseller(app);
     const invited = await inviteReseller(app, provider, reseller);
     const token = tokenOf(invited.body.link);
-    const crashing = await startTestApp({
-      clock: app.clock,
-      env: { COSMOS_DATABASE: app.config.cosmos.database },
-      decorate: (services) => ({
-        ...services,
-        partners: override(services.partners, {
-          commit: async (partnerId, operations) => {
-            if (partnerId === reseller.partnerId) throw new Error('process killed');
-            return services.partners.commit(partnerId, operations);
-          },
-        }),
-      }),
-    });
+    const crashing = await startSecondHost(
+      app,
+      failingPartnerWrites((partnerId) =>
+        partnerId === reseller.partnerId ? new Error('process killed') : null,
+      ),
+    );
     try {
       const first = await crashing.api('POST', `/api/partner-invitations/${token}/accept`, {
         token: await crashing.token({ tenant: reseller.partnerId, roles: ['GlobalAdmin'] }),

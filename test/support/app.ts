@@ -4,10 +4,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { inject } from 'vitest';
 import { functionTable } from '../../functions/table';
-import type { EmailSender, TokenVerifier } from '../../shared/app/ports';
+import type {
+  EmailSender,
+  PartnerDocument,
+  TokenVerifier,
+  WriteOperation,
+} from '../../shared/app/ports';
 import type { Services } from '../../shared/app/services';
 import { createCosmosClient } from '../../shared/adapters/cosmos/client';
-import { ensureDatabase } from '../../shared/adapters/cosmos/schema';
+import { containerDefinitions, ensureDatabase } from '../../shared/adapters/cosmos/schema';
 import { parseEml, linksIn, type ParsedEml } from '../../shared/adapters/email/mime';
 import {
   loadOrCreateDevKey,
@@ -59,10 +64,45 @@ export interface TestApp {
   runTimer(name: string): Promise<void>;
   /** Every document of a partner's partition, as stored (for assertions on what was written). */
   documents<T = any>(partnerId: string, type?: string): Promise<T[]>;
+  /** Every stored document of every container, keyed by container (secrets, snapshots). */
+  allDocuments(): Promise<Record<string, any[]>>;
+  /** A query across all partitions of one container. */
+  query<T = any>(container: string, query: string): Promise<T[]>;
   /** The delivered .eml files, oldest first. */
   mailbox(): Promise<(ParsedEml & { file: string; links: string[] })[]>;
   /** Stops the host; deletes the database unless another app shares it. */
   close(options?: { keepDatabase?: boolean }): Promise<void>;
+}
+
+/**
+ * A second host of the app on the same database, as another instance would be, its services
+ * wrapped by `decorate` (a dependency failing, a process dying between two writes).
+ */
+export function startSecondHost(
+  app: TestApp,
+  decorate: (services: Services) => Services,
+): Promise<TestApp> {
+  return startTestApp({
+    clock: app.clock,
+    env: { COSMOS_DATABASE: app.config.cosmos.database },
+    decorate,
+  });
+}
+
+/** Services whose partner writes throw what `failure` returns for them (nothing: they run). */
+export function failingPartnerWrites(
+  failure: (partnerId: string, operations: WriteOperation<PartnerDocument>[]) => Error | null,
+): (services: Services) => Services {
+  return (services) => ({
+    ...services,
+    partners: override(services.partners, {
+      commit: async (partnerId, operations) => {
+        const error = failure(partnerId, operations);
+        if (error) throw error;
+        return services.partners.commit(partnerId, operations);
+      },
+    }),
+  });
 }
 
 /** The same object with some methods replaced (prototype methods included). */
@@ -121,7 +161,10 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const { key: devKey, file: devKeyFile } = await devKeyForWorker();
   const outboxDir = await mkdtemp(path.join(os.tmpdir(), 'pt-outbox-'));
   const port = await freePort();
-  const database = `test-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  // A database of its own, unless the test shares one with another app (a second host).
+  const shared = options.env?.COSMOS_DATABASE;
+  const database =
+    shared ?? `test-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   const config = loadConfig({
     AUTH_MODE: 'dev',
     COSMOS_ENDPOINT: inject('cosmosEndpoint'),
@@ -169,6 +212,15 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
         lifetimeSeconds: 2 * 365 * 24 * 3600,
       },
     );
+
+  const query = async <T = any>(container: string, text: string): Promise<T[]> => {
+    const { resources } = await client
+      .database(database)
+      .container(container)
+      .items.query(text)
+      .fetchAll();
+    return resources as T[];
+  };
 
   return {
     url: host.url,
@@ -221,6 +273,15 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
         .fetchAll();
       return resources;
     },
+    query,
+    async allDocuments() {
+      const entries = await Promise.all(
+        containerDefinitions.map(
+          async ({ id }) => [id, await query(id, 'SELECT * FROM c')] as const,
+        ),
+      );
+      return Object.fromEntries(entries);
+    },
     async mailbox() {
       const names = (await readdir(outboxDir)).filter((name) => name.endsWith('.eml'));
       const emails = await Promise.all(
@@ -234,12 +295,14 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
         (a, b) => Date.parse(a.date) - Date.parse(b.date) || a.file.localeCompare(b.file),
       );
     },
-    async close() {
+    async close(closing = {}) {
       await host.close();
-      await client
-        .database(database)
-        .delete()
-        .catch(() => undefined);
+      if (shared === undefined && !closing.keepDatabase) {
+        await client
+          .database(database)
+          .delete()
+          .catch(() => undefined);
+      }
       client.dispose();
       await rm(outboxDir, { recursive: true, force: true });
     },

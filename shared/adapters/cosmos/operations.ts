@@ -56,6 +56,32 @@ export async function cosmosCall<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * Reads are safe to repeat, so a read answered 503 (or 449, retry-with) is tried twice more
+ * after a short pause: the SDK retries a 503 only on another region, which an account in one
+ * region, or an emulator, does not have. Writes are not repeated here: the caller gets 503 and
+ * retries the request, an Idempotency-Key making that safe.
+ */
+const readRetryDelaysMs = [50, 150];
+
+async function cosmosRead<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await cosmosCall(call);
+    } catch (error) {
+      const status = statusOf((error as { cause?: unknown }).cause);
+      const delay = readRetryDelaysMs[attempt];
+      if (
+        !(error instanceof DependencyUnavailable) ||
+        (status !== 503 && status !== 449) ||
+        delay === undefined
+      )
+        throw error;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
 function conflictFor(status: number | undefined, index: number): WriteConflict | null {
   if (status === 409) return new WriteConflict('exists', index);
   if (status === 412) return new WriteConflict('changed', index);
@@ -144,10 +170,19 @@ export async function writeInPartition<D extends ItemDefinition>(
     }
   }
   const response = await cosmosCall(() =>
-    container.items.batch(
-      operations.map((operation) => toOperationInput(operation, partitionKey)),
-      partitionKey,
-    ),
+    container.items
+      .batch(
+        operations.map((operation) => toOperationInput(operation, partitionKey)),
+        partitionKey,
+      )
+      .catch((error: unknown) => {
+        // The SDK rethrows a failed batch request as a bare Error("Batch request error: ..."),
+        // dropping its status (429 after its retries, 503, no connection). The batch is
+        // transactional and was refused whole: nothing was written, so it is unavailability.
+        if (error instanceof Error && error.message.startsWith('Batch request error:'))
+          throw new DependencyUnavailable('cosmos', { cause: error });
+        throw error;
+      }),
   );
   const results = response.result ?? [];
   const failedIndex = results.findIndex(
@@ -174,7 +209,7 @@ export async function readOne<T>(
   id: string,
   partitionKey: string,
 ): Promise<Versioned<T> | null> {
-  const response = await cosmosCall(() =>
+  const response = await cosmosRead(() =>
     container.item(id, partitionKey).read<T & ItemDefinition>(),
   );
   if (response.statusCode === 404 || response.resource === undefined) return null;
@@ -224,7 +259,7 @@ export async function queryPage<T>(
   }
   const continuationToken = decodeContinuation(page.continuationToken);
   try {
-    const response = await cosmosCall(() =>
+    const response = await cosmosRead(() =>
       container.items
         .query<T & { _etag: string }>(
           { query, parameters },

@@ -7,7 +7,7 @@ import type {
   Versioned,
   WriteOperation,
 } from '../../app/ports';
-import type { AuditEvent } from '../../domain/audit';
+import { isAuditEventId, type AuditEvent } from '../../domain/audit';
 import type { CustomerRelationship } from '../../domain/customers';
 import type { InvitationDocument } from '../../domain/link';
 import { directoryPartition, type Partnership, type ProviderListing } from '../../domain/providers';
@@ -23,6 +23,22 @@ export function partnerDocument(partner: Partner): StoredPartner {
 function toPartner(stored: StoredPartner): Partner {
   const { id: _id, type: _type, ...partner } = stored;
   return partner;
+}
+
+/**
+ * Audit events are append-only (domain/audit.ts): every write of a partition passes here, and
+ * one that would replace, upsert or delete an event is a bug, refused before it reaches Cosmos.
+ */
+export function assertAuditAppendOnly(operations: WriteOperation<PartnerDocument>[]): void {
+  for (const operation of operations) {
+    const touchesAudit =
+      operation.op === 'delete'
+        ? isAuditEventId(operation.id)
+        : operation.document.type === 'audit' || isAuditEventId(operation.document.id);
+    if (touchesAudit && operation.op !== 'create') {
+      throw new Error(`audit events are append-only: refused a ${operation.op} of one`);
+    }
+  }
 }
 
 /** The partners container: one partition per partner tenant (containers.json). */
@@ -49,6 +65,7 @@ export class CosmosPartnerRepository implements PartnerRepository {
     partnerId: string,
     operations: WriteOperation<PartnerDocument>[],
   ): Promise<string | null> {
+    assertAuditAppendOnly(operations);
     const etags = await writeInPartition(this.container, partnerId, operations);
     const partnerIndex = operations.findIndex(
       (operation) => operation.op !== 'delete' && operation.document.type === 'partner',

@@ -1,0 +1,184 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { httpFunctions } from '../../functions/table';
+import type { HttpFunctionDefinition } from '../../shared/http/define';
+import { hasAnyRole, type PartnerRole } from '../../shared/domain/principal';
+import { startTestApp, type ApiResponse, type TestApp } from '../support/app';
+import {
+  buildAttackFixture,
+  identities,
+  pathFor,
+  tenantResourceParams,
+  type AttackFixture,
+  type Identity,
+} from '../support/attack';
+import { ManualClock } from '../support/clock';
+
+/**
+ * Every route of the function table x every identity (issue 9), the expectation derived from
+ * the route's `access`:
+ * - anonymous: nobody is refused (never 401 or 403);
+ * - no valid token (none, expired, another audience): 401 on every other route;
+ * - operator: only the Operator gets through, anyone else with a valid token 403;
+ * - signed-in with roles: a token without one of them 403 (the customer's admin holds
+ *   GlobalAdmin of its own tenant, so it gets through the guard: the data rules below hold it);
+ * - past the guard, who may succeed (2xx/3xx):
+ *   - `me...` routes act on the caller's own tenant: A's users may; a partner of another tenant
+ *     may unless the path names one of A's resources ({partnerId}, {invitationId},
+ *     {customerId}, ...), then it must get 403/404; a tenant with no partner record (the
+ *     operator, a customer) gets 4xx, or at most an empty page of its own (empty) partition;
+ *   - other signed-in routes: an explicit rule below, and none is assumed: a route without one
+ *     fails this test until someone decides who may use it.
+ */
+type Success = 'may' | 'never' | '403 or 404' | 'empty page at most';
+
+const partnerIdentities = new Set<Identity>(['SalesAgent', 'AdminAgent', 'GlobalAdmin']);
+const noPartnerRecord = new Set<Identity>(['Operator', 'customer-tenant admin']);
+
+const otherSignedInRoutes: Record<string, (identity: Identity) => Success> = {
+  // The provider directory: any enrolled partner; a tenant without a partner record never.
+  'GET indirect-providers': (identity) => (noPartnerRecord.has(identity) ? 'never' : 'may'),
+  // Only the tenant holding the invited MPN ID, which none of these identities is.
+  'POST partner-invitations/{token}/accept': () => 'never',
+  // Only a customer tenant's global admin; a partner tenant is refused (wrong-tenant).
+  'POST customer-invitations/{token}/accept': (identity) =>
+    identity === 'customer-tenant admin' ? 'may' : 'never',
+};
+
+const invalidTokens = new Set<Identity>([
+  'no token',
+  'expired token',
+  'token for another audience',
+]);
+
+const rolesOf: Record<Identity, string[]> = {
+  'no token': [],
+  'expired token': [],
+  'token for another audience': [],
+  'partner of another tenant': ['GlobalAdmin', 'AdminAgent', 'SalesAgent'],
+  SalesAgent: ['SalesAgent'],
+  AdminAgent: ['AdminAgent'],
+  GlobalAdmin: ['GlobalAdmin'],
+  Operator: ['Operator'],
+  'customer-tenant admin': ['GlobalAdmin'],
+};
+
+type Expected = { refused: 401 | 403 } | { success: Success };
+
+const paramsOf = (definition: HttpFunctionDefinition): string[] =>
+  [...definition.route.matchAll(/\{([A-Za-z][A-Za-z0-9_]*)/g)].map((match) => match[1]!);
+
+function expected(definition: HttpFunctionDefinition, method: string, who: Identity): Expected {
+  const { access, route } = definition;
+  if (access.kind === 'anonymous') return { success: 'may' };
+  if (invalidTokens.has(who)) return { refused: 401 };
+  if (access.kind === 'operator') return who === 'Operator' ? { success: 'may' } : { refused: 403 };
+  const principal = {
+    tenantId: '',
+    userId: '',
+    name: '',
+    email: null,
+    roles: rolesOf[who],
+    isGlobalAdmin: rolesOf[who].includes('GlobalAdmin'),
+  };
+  if (access.roles && !hasAnyRole(principal, access.roles as PartnerRole[]))
+    return { refused: 403 };
+  if (route === 'me' || route.startsWith('me/')) {
+    if (partnerIdentities.has(who)) return { success: 'may' };
+    // Another tenant naming A's resource learns nothing, not even that it exists.
+    const namesResourceOfA = paramsOf(definition).some((name) => tenantResourceParams.has(name));
+    if (namesResourceOfA) return { success: '403 or 404' };
+    return { success: noPartnerRecord.has(who) ? 'empty page at most' : 'may' };
+  }
+  const rule = otherSignedInRoutes[`${method} ${route}`];
+  if (!rule) {
+    throw new Error(
+      `The authorization matrix has no rule for ${method} /api/${route}: add one to otherSignedInRoutes saying who may succeed.`,
+    );
+  }
+  return { success: rule(who) };
+}
+
+/** The guard's own refusal (shared/http/define.ts), told apart from a rule's 403. */
+const guardRefusal = /^Only .* may do this\.$/;
+
+let app: TestApp;
+let fixture: AttackFixture;
+const succeeded = new Set<string>();
+beforeAll(async () => {
+  app = await startTestApp({ clock: new ManualClock('2026-03-02T09:00:00.000Z') });
+  fixture = await buildAttackFixture(app);
+});
+afterAll(() => app.close());
+
+const rows = httpFunctions().flatMap((definition) =>
+  definition.methods.map((method) => ({
+    name: `${method} /api/${definition.route}`,
+    definition,
+    method,
+  })),
+);
+
+describe('the authorization matrix: every route x every identity', () => {
+  it.each(rows)(
+    '$name answers each identity as its access says',
+    async ({ definition, method }) => {
+      const path = pathFor(definition, (name) => fixture.paramValue(definition, name));
+      const body = method === 'GET' || method === 'DELETE' ? undefined : fixture.body(definition);
+      const failures: string[] = [];
+      for (const who of identities) {
+        const want = expected(definition, method, who);
+        const response: ApiResponse = await app.api(method, path, {
+          token: fixture.tokens[who],
+          ...(body === undefined ? {} : { body }),
+        });
+        const problem = verdict(want, response);
+        if (problem) failures.push(`as ${who}: ${problem}`);
+        if (response.status < 400) succeeded.add(`${method} ${definition.route}`);
+      }
+      expect(failures).toEqual([]);
+    },
+  );
+
+  it('makes someone decide for a new route: a signed-in route outside me/ or an unknown parameter fails loudly', () => {
+    const unknown = {
+      ...rows[0]!.definition,
+      route: 'gift-vouchers/{token}/redeem',
+      access: { kind: 'signed-in' as const, roles: ['GlobalAdmin' as const] },
+    };
+    expect(() => expected(unknown, 'POST', 'GlobalAdmin')).toThrow(/no rule for POST/);
+    const withParam = { ...rows[0]!.definition, route: 'me/widgets/{widgetId}' };
+    expect(() => fixture.paramValue(withParam, 'widgetId')).toThrow(/does not know/);
+  });
+
+  it('is not vacuous: valid requests reached the handlers and most routes succeeded for someone', () => {
+    expect(succeeded.size).toBeGreaterThan(rows.length / 2);
+  });
+});
+
+function verdict(want: Expected, response: ApiResponse): string | null {
+  const { status } = response;
+  if (status >= 500) return `answered ${status} ${response.text}`;
+  const isProblem = (response.headers.get('content-type') ?? '').includes(
+    'application/problem+json',
+  );
+  if ('refused' in want) {
+    if (status !== want.refused) return `expected ${want.refused}, got ${status} ${response.text}`;
+    const code = want.refused === 401 ? 'unauthenticated' : 'forbidden';
+    if (!isProblem || response.body.code !== code) return `expected problem ${code}`;
+    return null;
+  }
+  if (status === 401) return `refused a valid identity with 401 ${response.text}`;
+  if (status === 403 && isProblem && guardRefusal.test(response.body.detail))
+    return `the guard refused it: ${response.body.detail}`;
+  if (want.success === '403 or 404' && status >= 400 && status !== 403 && status !== 404)
+    return `must get 403 or 404, got ${status} ${response.text}`;
+  if (status >= 400) return null;
+  if (want.success === 'never') return `must not succeed, got ${status} ${response.text}`;
+  if (want.success === '403 or 404') return `must get 403 or 404, got ${status} ${response.text}`;
+  if (want.success === 'empty page at most') {
+    const body = response.body as { items?: unknown[]; continuationToken?: unknown };
+    if (!(Array.isArray(body?.items) && body.items.length === 0 && body.continuationToken === null))
+      return `a tenant without a partner record saw ${status} ${response.text}`;
+  }
+  return null;
+}

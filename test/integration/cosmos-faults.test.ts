@@ -1,0 +1,176 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it, inject } from 'vitest';
+import { DependencyUnavailable } from '../../shared/app/ports';
+import { failingPartnerWrites, startSecondHost, startTestApp, type TestApp } from '../support/app';
+import { createPartner, masterRecord } from '../support/builders';
+import { ManualClock } from '../support/clock';
+import { startCosmosProxy, type CosmosProxy } from '../support/cosmos-proxy';
+import { createProvider } from '../support/providers';
+
+let proxy: CosmosProxy;
+let app: TestApp;
+beforeAll(async () => {
+  proxy = await startCosmosProxy(inject('cosmosEndpoint'));
+  app = await startTestApp({
+    clock: new ManualClock('2026-03-02T09:00:00.000Z'),
+    env: { COSMOS_ENDPOINT: proxy.url },
+  });
+});
+afterAll(async () => {
+  await app.close();
+  await proxy.close();
+});
+afterEach(() => {
+  proxy.faults.length = 0;
+});
+
+const attemptsOf = (kind: string) => proxy.seen.filter((request) => request.kind === kind);
+
+async function timed<T>(work: () => Promise<T>): Promise<{ result: T; ms: number }> {
+  const started = performance.now();
+  const result = await work();
+  return { result, ms: performance.now() - started };
+}
+
+describe('Cosmos throttling (429), retried by the SDK within its bound', () => {
+  it('succeeds when reads and writes are throttled a few times', async () => {
+    proxy.faults.push(
+      { kind: 'write', status: 429, times: 2, retryAfterMs: 10 },
+      { kind: 'read', status: 429, times: 3, retryAfterMs: 10 },
+    );
+    proxy.seen.length = 0;
+    const { partnerId } = await createPartner(app);
+    const token = await app.token({ tenant: partnerId, roles: ['SalesAgent'] });
+    const me = await app.api('GET', '/api/me', { token });
+    expect(me.status).toBe(200);
+    expect(attemptsOf('write').filter((request) => request.status === 429)).toHaveLength(2);
+    expect(attemptsOf('read').filter((request) => request.status === 429)).toHaveLength(3);
+  });
+
+  it('answers 503 unavailable in bounded time, with nothing written, when throttling persists', async () => {
+    proxy.faults.push({ kind: 'write', status: 429, times: Infinity, retryAfterMs: 10 });
+    proxy.seen.length = 0;
+    const partnerId = randomUUID();
+    const { result: response, ms } = await timed(async () =>
+      app.api('PUT', `/api/operator/partners/${partnerId}`, {
+        token: await app.operatorToken(),
+        body: masterRecord(),
+      }),
+    );
+    expect(response.status).toBe(503);
+    expect(response.body.code).toBe('unavailable');
+    expect(response.headers.get('retry-after')).toBe('5');
+    // One write, tried once and retried at most maxRetryAttemptCount (5) times.
+    expect(attemptsOf('write').length).toBeGreaterThan(1);
+    expect(attemptsOf('write').length).toBeLessThanOrEqual(6);
+    expect(ms).toBeLessThan(5000);
+    proxy.faults.length = 0;
+    expect(await app.documents(partnerId)).toEqual([]);
+  });
+});
+
+describe('Cosmos unavailable (503)', () => {
+  it('retries a read (safe to repeat) and succeeds', async () => {
+    const { partnerId } = await createPartner(app);
+    const token = await app.token({ tenant: partnerId, roles: ['SalesAgent'] });
+    proxy.faults.push({ kind: 'read', status: 503, times: 2 });
+    proxy.seen.length = 0;
+    expect((await app.api('GET', '/api/me', { token })).status).toBe(200);
+    expect(attemptsOf('read').map((request) => request.status)).toEqual([503, 503, 200]);
+  });
+
+  it('answers 503 in bounded time when reads keep failing', async () => {
+    const { partnerId } = await createPartner(app);
+    const token = await app.token({ tenant: partnerId, roles: ['SalesAgent'] });
+    proxy.faults.push({ kind: 'read', status: 503, times: Infinity });
+    proxy.seen.length = 0;
+    const { result: response, ms } = await timed(() => app.api('GET', '/api/me', { token }));
+    expect(response.status).toBe(503);
+    expect(response.body.code).toBe('unavailable');
+    expect(attemptsOf('read').length).toBeLessThanOrEqual(3);
+    expect(ms).toBeLessThan(3000);
+  });
+
+  it('answers a failed write with 503 having written nothing; the retry creates it once', async () => {
+    const provider = await createProvider(app);
+    const key = randomUUID();
+    const send = () =>
+      app.api('POST', '/api/me/reseller-invitations', {
+        token: provider.adminToken,
+        body: { mpnId: '7654321', email: 'admin@reseller.example' },
+        headers: { 'Idempotency-Key': key },
+      });
+    proxy.faults.push({ kind: 'write', status: 503, times: 1 });
+    const failed = await send();
+    expect(failed.status).toBe(503);
+    expect(await app.documents(provider.partnerId, 'reseller-invitation')).toHaveLength(0);
+    const retried = await send();
+    expect(retried.status).toBe(201);
+    expect((await send()).headers.get('idempotent-replayed')).toBe('true');
+    expect(await app.documents(provider.partnerId, 'reseller-invitation')).toHaveLength(1);
+  });
+
+  it('answers 503, not 500, when the connection drops during a write, batch or single', async () => {
+    const provider = await createProvider(app);
+    proxy.faults.push({ kind: 'write', status: 'reset', times: Infinity });
+    const batch = await app.api('PUT', `/api/operator/partners/${randomUUID()}`, {
+      token: await app.operatorToken(),
+      body: masterRecord(),
+    });
+    expect(batch.status).toBe(503);
+    const single = await app.api('POST', '/api/me/reseller-invitations', {
+      token: provider.adminToken,
+      body: { mpnId: '7654322', email: 'admin@reseller.example' },
+      headers: { 'Idempotency-Key': randomUUID() },
+    });
+    expect(single.status).toBe(503);
+    expect(single.body.code).toBe('unavailable');
+    proxy.faults.length = 0;
+    expect(await app.documents(provider.partnerId, 'reseller-invitation')).toHaveLength(0);
+  });
+});
+
+describe('a failure between the partitions of one operation', () => {
+  // Accepting a partner invitation (provider, then reseller partition) is covered in
+  // providers.test.ts; email delivery killed mid-way in email-delivery.test.ts.
+  it('PUT master record: the directory write fails after the partner is written; a rerun completes it once', async () => {
+    let failDirectory = 0;
+    const flaky = await startSecondHost(
+      app,
+      failingPartnerWrites((partnerId) =>
+        partnerId === 'directory' && failDirectory-- > 0
+          ? new DependencyUnavailable('cosmos')
+          : null,
+      ),
+    );
+    try {
+      const partnerId = randomUUID();
+      const record = masterRecord({
+        programs: { directBill: true, indirectProvider: { regions: ['US'], services: [] } },
+      });
+      const put = async () =>
+        flaky.api('PUT', `/api/operator/partners/${partnerId}`, {
+          token: await flaky.operatorToken(),
+          body: record,
+        });
+      failDirectory = 1;
+      const failed = await put();
+      expect(failed.status).toBe(503);
+      expect(failed.body.detail).not.toMatch(/nothing was changed/);
+
+      const rerun = await put();
+      expect(rerun.status).toBe(200);
+      const again = await put();
+      expect(again.status).toBe(200);
+      expect(await app.documents(partnerId, 'partner')).toHaveLength(1);
+      // The rerun repaired the directory, and neither rerun wrote a change that was none.
+      const directory = await app.documents('directory');
+      expect(directory.filter((entry) => entry.providerId === partnerId)).toHaveLength(1);
+      expect(directory.filter((entry) => entry.ownerId === partnerId)).toHaveLength(1);
+      const audit = await app.documents(partnerId, 'audit');
+      expect(audit.map((event) => event.action)).toEqual(['partner-created']);
+    } finally {
+      await flaky.close({ keepDatabase: true });
+    }
+  });
+});

@@ -1,0 +1,130 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type ApiResponse, type TestApp } from '../support/app';
+import { uniqueMpnId } from '../support/builders';
+import { ManualClock } from '../support/clock';
+import { createProvider, partnership } from '../support/providers';
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp({
+    clock: new ManualClock('2026-03-02T09:00:00.000Z'),
+    env: { INVITATION_RATE_LIMIT_PER_HOUR: '3' },
+  });
+});
+afterAll(() => app.close());
+
+function invite(
+  provider: { adminToken: string },
+  headers: Record<string, string> = {},
+  body: { mpnId: string; email: string } = { mpnId: uniqueMpnId(), email: 'a@reseller.example' },
+): Promise<ApiResponse> {
+  return app.api('POST', '/api/me/reseller-invitations', {
+    token: provider.adminToken,
+    body,
+    headers,
+  });
+}
+
+const statuses = (responses: ApiResponse[]): number[] =>
+  responses.map((response) => response.status).sort();
+
+describe('the hourly limit on invitation emails (INVITATION_RATE_LIMIT_PER_HOUR)', () => {
+  it('refuses the invitation over the limit with 429 and Retry-After, writing nothing', async () => {
+    app.clock.set('2026-03-02T09:00:00.000Z');
+    const provider = await createProvider(app);
+    expect(statuses(await Promise.all([invite(provider), invite(provider)]))).toEqual([201, 201]);
+    app.clock.set('2026-03-02T09:59:30.000Z');
+    expect((await invite(provider)).status).toBe(201);
+    const before = await app.documents(provider.partnerId);
+
+    const refused = await invite(provider);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('content-type')).toContain('application/problem+json');
+    expect(refused.body.code).toBe('rate-limited');
+    expect(refused.headers.get('retry-after')).toBe('30');
+    expect(await app.documents(provider.partnerId)).toEqual(before);
+    expect(await app.documents(provider.partnerId, 'reseller-invitation')).toHaveLength(3);
+    expect(await app.documents(provider.partnerId, 'email')).toHaveLength(3);
+  });
+
+  it('opens again with the next hour', async () => {
+    app.clock.set('2026-03-03T10:00:00.000Z');
+    const provider = await createProvider(app);
+    for (let sent = 0; sent < 3; sent += 1) expect((await invite(provider)).status).toBe(201);
+    expect((await invite(provider)).status).toBe(429);
+    app.clock.set('2026-03-03T10:59:59.000Z');
+    expect((await invite(provider)).headers.get('retry-after')).toBe('1');
+    app.clock.set('2026-03-03T11:00:00.000Z');
+    expect((await invite(provider)).status).toBe(201);
+  });
+
+  it('counts per partner: one provider at its limit does not hold back another', async () => {
+    app.clock.set('2026-03-04T10:00:00.000Z');
+    const [busy, quiet] = await Promise.all([createProvider(app), createProvider(app)]);
+    for (let sent = 0; sent < 3; sent += 1) await invite(busy);
+    expect((await invite(busy)).status).toBe(429);
+    expect((await invite(quiet)).status).toBe(201);
+  });
+
+  it('holds under concurrency: of ten at once, exactly the limit are sent', async () => {
+    app.clock.set('2026-03-05T10:00:00.000Z');
+    const provider = await createProvider(app);
+    const responses = await Promise.all(Array.from({ length: 10 }, () => invite(provider)));
+    expect(statuses(responses)).toEqual([201, 201, 201, 429, 429, 429, 429, 429, 429, 429]);
+    expect(await app.documents(provider.partnerId, 'reseller-invitation')).toHaveLength(3);
+    const [counter] = await app.documents(provider.partnerId, 'rate-counter');
+    expect(counter).toMatchObject({ window: '2026-03-05T10', count: 3 });
+  });
+
+  it('does not count a replayed retry, and lets a limited request run when retried later', async () => {
+    app.clock.set('2026-03-06T10:00:00.000Z');
+    const provider = await createProvider(app);
+    const first = { mpnId: uniqueMpnId(), email: 'a@reseller.example' };
+    const firstKey = { 'Idempotency-Key': randomUUID() };
+    expect((await invite(provider, firstKey, first)).status).toBe(201);
+    await invite(provider);
+    await invite(provider);
+    expect((await invite(provider, firstKey, first)).headers.get('idempotent-replayed')).toBe(
+      'true',
+    );
+    expect((await invite(provider)).status).toBe(429);
+
+    // A 429 is not a request's final answer: the same request, retried next hour, runs.
+    const next = { mpnId: uniqueMpnId(), email: 'b@reseller.example' };
+    const nextKey = { 'Idempotency-Key': randomUUID() };
+    expect((await invite(provider, nextKey, next)).status).toBe(429);
+    app.clock.set('2026-03-06T11:00:00.000Z');
+    const retried = await invite(provider, nextKey, next);
+    expect(retried.status).toBe(201);
+    expect(retried.headers.get('idempotent-replayed')).toBeNull();
+  });
+});
+
+describe('the same limit on customer invitation emails', () => {
+  it('refuses the send over the limit with 429, leaving the invitation unsent', async () => {
+    app.clock.set('2026-03-05T14:00:00.000Z');
+    const { reseller, provider } = await partnership(app);
+    const send = async (): Promise<ApiResponse> => {
+      const drafted = await app.api('POST', '/api/me/customer-invitations', {
+        token: reseller.adminToken,
+        body: { providerId: provider.partnerId },
+      });
+      return app.api('POST', `/api/me/customer-invitations/${drafted.body.invitationId}/send`, {
+        token: reseller.adminToken,
+        body: {
+          to: 'it@customer.example',
+          subject: drafted.body.draft.subject,
+          body: drafted.body.draft.body,
+        },
+      });
+    };
+    for (let sent = 0; sent < 3; sent += 1) expect((await send()).status).toBe(202);
+    const refused = await send();
+    expect(refused.status).toBe(429);
+    expect(refused.body.code).toBe('rate-limited');
+    expect(refused.headers.get('retry-after')).toBe('3600');
+    const emails = await app.documents(reseller.partnerId, 'email');
+    expect(emails.filter((email) => email.kind === 'customer-invitation')).toHaveLength(3);
+  });
+});

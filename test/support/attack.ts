@@ -1,0 +1,219 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { signDevToken } from '../../shared/adapters/identity/dev-keys';
+import {
+  relationshipFor,
+  subscriptionDocumentId,
+  userDocumentId,
+  type Customer,
+  type CustomerUser,
+  type Subscription,
+} from '../../shared/domain/customers';
+import type { HttpFunctionDefinition } from '../../shared/http/define';
+import type { TestApp } from './app';
+import { createPartnerWithProfile, masterRecord, profile, uniqueMpnId } from './builders';
+import { enrollmentForm, submitEnrollment } from './enrollment';
+import { tokenOf } from './providers';
+import { jsonSchemaOf, validSample, type JsonSchema } from './arbitraries';
+
+/**
+ * The identities an attacker or a confused portal can present (issue 9), against tenant A:
+ * no token, bad tokens, a partner of another tenant, A's own users by role, an operator, and
+ * the admin of a customer tenant (one of A's customers).
+ */
+export const identities = [
+  'no token',
+  'expired token',
+  'token for another audience',
+  'partner of another tenant',
+  'SalesAgent',
+  'AdminAgent',
+  'GlobalAdmin',
+  'Operator',
+  'customer-tenant admin',
+] as const;
+export type Identity = (typeof identities)[number];
+
+/** Path parameters naming one of tenant A's resources: another tenant must never reach them. */
+export const tenantResourceParams = new Set([
+  'partnerId',
+  'invitationId',
+  'customerId',
+  'subscriptionId',
+  'userId',
+  'orderId',
+]);
+
+export interface AttackFixture {
+  /** Tenant A: a direct-bill partner, enrolled, and an indirect provider with invitations. */
+  partnerA: { partnerId: string; record: ReturnType<typeof masterRecord> };
+  partnerB: { partnerId: string };
+  customerId: string;
+  tokens: Record<Identity, string | null>;
+  /** A value for a path parameter of this name: A's resource, or fails loudly. */
+  paramValue(definition: HttpFunctionDefinition, name: string): string;
+  /** A valid body for the route: A's own data where a random one would change A, else generated. */
+  body(definition: HttpFunctionDefinition): unknown;
+}
+
+/** Tenant A and everything its routes can name, built through the API where a route exists. */
+export async function buildAttackFixture(app: TestApp): Promise<AttackFixture> {
+  const provider = {
+    directBill: true,
+    indirectProvider: { regions: ['US', 'CA'], services: ['marketing'] },
+  };
+  const a = await createPartnerWithProfile(app, { mpnVerified: true, programs: provider });
+  const enrolled = await submitEnrollment(app, a);
+  if (enrolled.status !== 201) throw new Error(`fixture: enrollment ${enrolled.text}`);
+  const invite = async (): Promise<{ invitationId: string; link: string }> => {
+    const response = await app.api('POST', '/api/me/reseller-invitations', {
+      token: a.adminToken,
+      body: { mpnId: uniqueMpnId(), email: 'reseller@fixture.example' },
+    });
+    if (response.status !== 201) throw new Error(`fixture: invitation ${response.text}`);
+    return response.body;
+  };
+  const [revocable, acceptable] = [await invite(), await invite()];
+  const b = await createPartnerWithProfile(app, { companyName: 'Other Tenant Ltd' });
+
+  // Customer routes arrive in another branch: A's customer, its subscription and its user are
+  // written here as the customers domain stores them, so those routes get real ids of A.
+  const customerId = randomUUID();
+  const subscriptionId = randomUUID();
+  const userId = randomUUID();
+  const now = app.clock.now().toISOString();
+  const customer: Customer = {
+    type: 'customer',
+    id: customerId,
+    customerId,
+    companyName: 'Customer Of A',
+    domain: 'customer-of-a.example',
+    country: 'US',
+    adminEmail: 'admin@customer-of-a.example',
+    createdAt: now,
+    createdBy: a.partnerId,
+  };
+  const subscription: Subscription = {
+    type: 'subscription',
+    id: subscriptionDocumentId(subscriptionId),
+    customerId,
+    subscriptionId,
+    orderId: randomUUID(),
+    offerId: 'offer-1',
+    productType: 'license',
+    quantity: 5,
+    assignedLicenses: 1,
+    autoRenew: true,
+    billedBy: a.partnerId,
+    partners: [a.partnerId],
+    createdAt: now,
+    updatedAt: now,
+  };
+  const user: CustomerUser = {
+    type: 'user',
+    id: userDocumentId(userId),
+    customerId,
+    userId,
+    displayName: 'Casey User',
+    userPrincipalName: 'casey@customer-of-a.example',
+    licenses: [subscriptionId],
+    createdAt: now,
+  };
+  await app.services.customers.commit(customerId, [
+    { op: 'create', document: customer },
+    { op: 'create', document: subscription },
+    { op: 'create', document: user },
+  ]);
+  await app.services.partners.commit(a.partnerId, [
+    {
+      op: 'create',
+      document: relationshipFor(a.partnerId, customer, 'direct-bill', {
+        acquiredAs: 'direct-bill',
+        delegatedAdmin: true,
+        at: now,
+        reason: 'fixture',
+      }),
+    },
+  ]);
+
+  const sign = (tenant: string, roles: string[], options: { audience?: string; ago?: number }) =>
+    signDevToken(
+      app.devKey,
+      { tenantId: tenant, roles, userId: randomUUID(), name: 'Attacker', email: 'x@y.example' },
+      {
+        audience: options.audience ?? app.config.auth.audience,
+        issuerTemplate: app.config.auth.issuerTemplate,
+        now: new Date(app.clock.now().getTime() - (options.ago ?? 0) * 1000),
+        lifetimeSeconds: options.ago === undefined ? 2 * 365 * 24 * 3600 : 3600,
+      },
+    );
+  const tokens: Record<Identity, string | null> = {
+    'no token': null,
+    'expired token': await sign(a.partnerId, ['GlobalAdmin'], { ago: 3 * 24 * 3600 }),
+    'token for another audience': await sign(a.partnerId, ['GlobalAdmin'], {
+      audience: 'api://someone-else',
+    }),
+    'partner of another tenant': await app.token({
+      tenant: b.partnerId,
+      roles: ['GlobalAdmin', 'AdminAgent', 'SalesAgent'],
+    }),
+    SalesAgent: await app.token({ tenant: a.partnerId, roles: ['SalesAgent'] }),
+    AdminAgent: await app.token({ tenant: a.partnerId, roles: ['AdminAgent'] }),
+    GlobalAdmin: a.adminToken,
+    Operator: await app.operatorToken(),
+    'customer-tenant admin': await app.token({ tenant: customerId, roles: ['GlobalAdmin'] }),
+  };
+
+  const params: Record<string, string> = {
+    partnerId: a.partnerId,
+    invitationId: revocable.invitationId,
+    token: tokenOf(acceptable.link),
+    customerId,
+    subscriptionId,
+    userId,
+  };
+  const agreement = app.config.enrollment.agreement;
+  // Bodies for routes where any valid body would rewrite A, or could not succeed for A.
+  const bodies: Record<string, () => unknown> = {
+    'PUT operator/partners/{partnerId}': () => a.record,
+    'PUT me/profile': () => profile(a.record),
+    'POST me/enrollment': () => enrollmentForm(a.record),
+    'POST me/agreement/acceptance': () => ({
+      templateId: agreement.templateId,
+      version: agreement.version,
+    }),
+    'POST operator/enrollments/{partnerId}/decision': () => ({ decision: 'approve' }),
+    'POST me/reseller-invitations': () => ({ mpnId: uniqueMpnId(), email: 'r@fixture.example' }),
+  };
+
+  return {
+    partnerA: { partnerId: a.partnerId, record: a.record },
+    partnerB: { partnerId: b.partnerId },
+    customerId,
+    tokens,
+    paramValue(definition, name) {
+      if (params[name] !== undefined) return params[name]!;
+      const schema = (definition.spec.params as z.ZodObject | undefined)?.shape[name] as
+        z.ZodType | undefined;
+      const json: JsonSchema | undefined = schema ? jsonSchemaOf(schema) : undefined;
+      if (json?.enum?.length) return String(json.enum[0]);
+      throw new Error(
+        `${definition.route} has a path parameter {${name}} the attack fixture does not know: give tenant A such a resource in test/support/attack.ts`,
+      );
+    },
+    body(definition) {
+      const key = `${definition.methods[0]} ${definition.route}`;
+      if (bodies[key]) return bodies[key]!();
+      const schema = definition.spec.body;
+      return schema ? validSample(schema, key) : undefined;
+    },
+  };
+}
+
+/** The route with each {param} replaced, URL-encoded. */
+export function pathFor(
+  definition: HttpFunctionDefinition,
+  value: (name: string) => string,
+): string {
+  return `/api/${definition.route.replace(/\{([A-Za-z][A-Za-z0-9_]*)(?::[^}?]+)?\??\}/g, (_all, name: string) => encodeURIComponent(value(name)))}`;
+}
