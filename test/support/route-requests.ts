@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { HttpFunctionDefinition, HttpMethod } from '../../shared/http/define';
 
 type JsonSchema = {
