@@ -15,9 +15,11 @@ export async function startCosmosEmulator(
   // Required at run time only: a dev dependency, never part of the deployed bundle.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { createHttpServer } = require('@vercel/cosmosdb-server') as {
-    createHttpServer: () => Server;
+    createHttpServer: (options?: { keepAlive?: boolean }) => Server;
   };
-  const server = createHttpServer();
+  // Without keepAlive it answers every request with Connection: close, so each Cosmos call
+  // paid a new TCP connection; Cosmos DB itself keeps them open, as the SDK expects.
+  const server = createHttpServer({ keepAlive: true });
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
