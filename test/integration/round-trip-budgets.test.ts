@@ -479,7 +479,7 @@ describe('no route queries across partitions', () => {
         decideEnrollment: { decision: 'approve' },
         acceptAgreement: await agreementOf(app, reseller.adminToken),
         createResellerInvitation: { mpnId: pending.record.mpnId, email: 'admin@example.com' },
-        // The customers routes (issue 5) need no sample: their bodies come from their schemas.
+        // Any other body comes from its schema; a customer invitation names a real provider.
         createCustomerInvitation: { providerId: provider.partnerId },
       },
     };
