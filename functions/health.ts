@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineHttp } from '../shared/http/define';
 
 const healthView = z.object({

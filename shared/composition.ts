@@ -1,9 +1,8 @@
 import type { CosmosClient } from '@azure/cosmos';
-import { DefaultAzureCredential } from '@azure/identity';
 import { randomUUID } from 'node:crypto';
 import type { Clock, EmailSender, IdGenerator, TokenVerifier } from './app/ports';
 import type { Services } from './app/services';
-import { createCosmosClient } from './adapters/cosmos/client';
+import { createCosmosClient, managedIdentity } from './adapters/cosmos/client';
 import { CosmosCustomerRepository } from './adapters/cosmos/customer-repository';
 import { CosmosIdempotencyStore } from './adapters/cosmos/idempotency-store';
 import { CosmosOutboxRepository } from './adapters/cosmos/outbox-repository';
@@ -38,10 +37,7 @@ export function createEmailSender(
   if (acsConnectionString !== undefined)
     return new AcsEmailSender({ connectionString: acsConnectionString }, sender);
   if (acsEndpoint !== undefined) {
-    return new AcsEmailSender(
-      { endpoint: acsEndpoint, credential: new DefaultAzureCredential() },
-      sender,
-    );
+    return new AcsEmailSender({ endpoint: acsEndpoint, credential: managedIdentity() }, sender);
   }
   return new FileOutbox(outboxDir, sender, () => clock.now(), announce);
 }

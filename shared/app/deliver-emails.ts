@@ -14,6 +14,13 @@ export interface DeliveryReport {
   skipped: number;
 }
 
+/**
+ * Due emails read per query: a page of them is claimed and sent one by one, so a larger page
+ * holds no claim longer; it only saves queries (each a cross-partition round trip, and a scan
+ * of the whole container on the emulator).
+ */
+const dueEmailsPerQuery = 1000;
+
 const addSeconds = (date: Date, seconds: number): string =>
   new Date(date.getTime() + seconds * 1000).toISOString();
 
@@ -49,10 +56,9 @@ export async function deliverEmails(
 ): Promise<DeliveryReport> {
   const report: DeliveryReport = { sent: 0, retried: 0, failed: 0, skipped: 0 };
   const started = Date.now();
-  const batchSize = Math.max(50, services.config.email.deliveryConcurrency * 8);
   const seen = new Set<string>();
   while (Date.now() - started < budgetMs) {
-    const due = (await services.outbox.due(services.clock.now(), batchSize)).filter(
+    const due = (await services.outbox.due(services.clock.now(), dueEmailsPerQuery)).filter(
       (email) => !seen.has(email.value.id),
     );
     if (due.length === 0) break;

@@ -23,7 +23,8 @@ export async function escalatePendingEnrollments(
   // N business days are at least N calendar days: only those can be overdue.
   const cutoff = new Date(now.getTime() - days * 24 * 3600 * 1000);
   let escalated = 0;
-  for await (const candidate of services.partners.overduePendingEnrollments(cutoff)) {
+  for await (const found of services.partners.overduePendingEnrollments(cutoff)) {
+    const candidate = found.value;
     const submittedAt = candidate.enrollment.submittedAt;
     if (!submittedAt || !isPendingBeyond(new Date(submittedAt), now, days)) continue;
     const { result } = await changePartner(
@@ -64,6 +65,7 @@ export async function escalatePendingEnrollments(
           result: true,
         };
       },
+      found, // read by the query: the batch's etag guard is the only round trip
     );
     if (result) {
       escalated += 1;

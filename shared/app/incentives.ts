@@ -62,12 +62,14 @@ export async function sendIncentiveInvitations(
   const now = services.clock.now();
   const report: IncentiveInvitationReport = { queued: 0, missingEmail: 0, overdue: 0 };
   for await (const candidate of services.partners.incentiveInvitationsDue(now)) {
-    const partnerId = candidate.partnerId;
+    const partnerId = candidate.value.partnerId;
+    // The query read the partner: its etag guards the batch, so no second read is needed.
     const { partner, result: outcome } = await changePartner(
       services,
       partnerId,
       undefined,
       ({ value }) => invite(services, value, now),
+      candidate,
     );
     const approvedAt = partner.value.enrollment.approvedAt;
     if (outcome === 'queued') {
@@ -98,7 +100,7 @@ export async function sendIncentiveInvitations(
   return report;
 }
 
-/** Re-checks on the fresh read what the query found, then writes the invitation. */
+/** Re-checks the version the batch is guarded by (the etag), then writes the invitation. */
 function invite(services: Services, partner: Partner, now: Date): PartnerChange<InvitationOutcome> {
   if (
     !isEnrolled(partner.enrollment) ||

@@ -48,15 +48,19 @@ export interface PartnerChange<T> {
  * Reads the partner, lets `change` decide what to write, and commits it in one batch guarded
  * by the partner's etag; `partner: null` means nothing to write. When another request changed
  * the partner in between, it starts over from a fresh read, unless the caller pinned a version with If-Match (then 412).
+ * A caller that has just read the partner passes it as `known`: the first attempt uses it
+ * instead of reading again (the etag guard still refuses it if it is stale).
  */
 export async function changePartner<T>(
   services: Services,
   partnerId: string,
   ifMatch: string | undefined,
   change: (current: Versioned<Partner>) => PartnerChange<T> | Promise<PartnerChange<T>>,
+  known?: Versioned<Partner>,
 ): Promise<{ partner: Versioned<Partner>; result: T }> {
   for (let attempt = 1; ; attempt += 1) {
-    const current = await loadPartner(services, partnerId);
+    const current =
+      attempt === 1 && known !== undefined ? known : await loadPartner(services, partnerId);
     checkIfMatch(ifMatch, current.etag);
     const { partner, also = [], replace = [], result } = await change(current);
     // Nothing to change (an idempotent repeat): no write at all.
@@ -151,6 +155,7 @@ async function writeMasterRecord(
             ],
             result: current.value.mpnId,
           },
+    existing ?? undefined,
   );
   return { partner, created: false, previousMpnId };
 }

@@ -126,13 +126,16 @@ export interface PartnerRepository {
   ): Promise<Page<T>>;
   /** Cross-partition: the operators' review queue, oldest submission first. */
   enrollmentsWithStatus(status: string, page: PageRequest): Promise<Page<Partner>>;
-  /** Cross-partition (timer): pending enrollments not yet escalated, submitted before `cutoff`. */
-  overduePendingEnrollments(cutoff: Date): AsyncIterable<Partner>;
+  /**
+   * Cross-partition (timer): pending enrollments not yet escalated, submitted before `cutoff`,
+   * each with its etag so the timer's change needs no second read.
+   */
+  overduePendingEnrollments(cutoff: Date): AsyncIterable<Versioned<Partner>>;
   /**
    * Cross-partition (timer): partners whose incentives invitation is due at `now`, earliest
    * first. Reads only those (an indexed due date), never every partner.
    */
-  incentiveInvitationsDue(now: Date): AsyncIterable<Partner>;
+  incentiveInvitationsDue(now: Date): AsyncIterable<Versioned<Partner>>;
 }
 
 export interface OutboxRepository {

@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Services } from '../app/services';
 import { DomainError, validationFailed, type FieldError } from '../domain/errors';
 import { hasAnyRole, isOperator, type PartnerRole, type Principal } from '../domain/principal';

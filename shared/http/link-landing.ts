@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Services } from '../app/services';
 import { DomainError } from '../domain/errors';
 import { defineHttp, type HttpFunctionDefinition } from './define';

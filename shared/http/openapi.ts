@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { HttpFunctionDefinition } from './define';
 import { idempotencyKeyHeaders } from './idempotency';
 import { problemSchema } from './schemas/common';

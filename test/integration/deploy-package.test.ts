@@ -1,11 +1,17 @@
+import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { functionTable } from '../../functions/table';
 import { azureSettings, registrationsOf } from '../support/function-registrations';
 
 const root = path.resolve(__dirname, '../..');
+const run = promisify(execFile);
+
+/** What the Functions bundle loads on first use only (shared/local/build.mjs). */
+const lazyChunks = ['identity.js', 'acs-email.js'];
 
 /** The folder azd uploads: azure.yaml's `dist` for the api service. */
 function deployFolder(): string {
@@ -33,11 +39,32 @@ describe('the deployment package (npm run build, deployed by azd)', () => {
   const copies: string[] = [];
   afterAll(() => copies.forEach((copy) => rmSync(copy, { recursive: true, force: true })));
 
-  it('holds the bundle, its source map, host.json and package.json, and nothing else', () => {
+  it('holds the bundle, its lazily loaded chunks, their source maps, host.json and package.json, and nothing else', () => {
     const bundle = String(manifest.main);
+    const chunks = lazyChunks.map((chunk) => path.posix.join(path.posix.dirname(bundle), chunk));
     expect(filesUnder(folder)).toEqual(
-      [bundle, `${bundle}.map`, 'host.json', 'package.json'].sort(),
+      [bundle, ...chunks, ...[bundle, ...chunks].map((file) => `${file}.map`)]
+        .concat('host.json', 'package.json')
+        .sort(),
     );
+  });
+
+  it('loads the managed identity and ACS email from its chunks, on their own', async () => {
+    const copy = mkdtempSync(path.join(tmpdir(), 'deploy-package-'));
+    copies.push(copy);
+    cpSync(folder, copy, { recursive: true });
+    const directory = path.join(copy, path.dirname(String(manifest.main)));
+    const bundle = readFileSync(path.join(copy, String(manifest.main)), 'utf8');
+    for (const chunk of lazyChunks) expect(bundle).toContain(`require("./${chunk}")`);
+    const { stdout } = await run(
+      process.execPath,
+      [
+        '-e',
+        'const i = require("./identity.js"); const a = require("./acs-email.js"); console.log(typeof i.DefaultAzureCredential, typeof a.EmailClient)',
+      ],
+      { cwd: directory, env: { PATH: process.env.PATH ?? '' } },
+    );
+    expect(stdout.trim()).toBe('function function');
   });
 
   it('ships the project host.json unchanged', () => {

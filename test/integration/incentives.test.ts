@@ -213,7 +213,7 @@ describe('the due-partner query', () => {
       for await (const partner of delayed.services.partners.incentiveInvitationsDue(
         new Date('2026-03-08T09:00:00.000Z'),
       )) {
-        found.push(partner.partnerId);
+        found.push(partner.value.partnerId);
       }
       expect(found).toEqual([due.partnerId]);
       expect(found).not.toContain(notEnrolled.partnerId);

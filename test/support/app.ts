@@ -24,6 +24,7 @@ import { createServices } from '../../shared/composition';
 import type { FunctionDefinition } from '../../shared/functions';
 import { startLocalHost, type LocalHost, type LogEntry } from '../../shared/local/host';
 import { ManualClock } from './clock';
+import { CosmosRequestLog } from './cosmos-requests';
 import { newTenantId, operatorTenantId } from './ids';
 
 export interface ApiResponse<T = any> {
@@ -58,6 +59,8 @@ export interface TestApp {
   logs: LogEntry[];
   outboxDir: string;
   devKey: DevKey;
+  /** Every request the app's CosmosClient sent, when started with countCosmosRequests. */
+  cosmosRequests: CosmosRequestLog | null;
   api<T = any>(method: string, path: string, options?: RequestOptions): Promise<ApiResponse<T>>;
   token(options: TokenOptions): Promise<string>;
   operatorToken(): Promise<string>;
@@ -126,6 +129,8 @@ export interface TestAppOptions {
   table?: readonly FunctionDefinition[];
   /** Wraps the built services, e.g. to inject a failing dependency. */
   decorate?: (services: Services) => Services;
+  /** Records every request the app sends to Cosmos DB (round-trip budgets). */
+  countCosmosRequests?: boolean;
 }
 
 export async function freePort(): Promise<number> {
@@ -174,7 +179,11 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
     ...options.env,
   });
-  const client = createCosmosClient(config.cosmos);
+  const cosmosRequests = options.countCosmosRequests ? new CosmosRequestLog() : null;
+  const client = createCosmosClient(
+    config.cosmos,
+    cosmosRequests ? { httpClient: cosmosRequests.httpClient } : {},
+  );
   await ensureDatabase(client, database);
   const built = await createServices(config, {
     clock,
@@ -230,6 +239,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     logs,
     outboxDir,
     devKey,
+    cosmosRequests,
     token,
     operatorToken: () =>
       token({ tenant: operatorTenantId, roles: ['Operator'], name: 'Olive Operator' }),

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The JSON Schema subset zod emits for this app's schemas. */
 export interface JsonSchema {

@@ -1,5 +1,5 @@
 import { CosmosClient, type CosmosClientOptions } from '@azure/cosmos';
-import { DefaultAzureCredential } from '@azure/identity';
+import type { TokenCredential } from '@azure/identity';
 import https from 'node:https';
 
 export interface CosmosConnection {
@@ -15,6 +15,23 @@ export const emulatorKey =
 export function isLocalEndpoint(endpoint: string): boolean {
   const { hostname } = new URL(endpoint);
   return hostname === 'localhost' || hostname === '127.0.0.1' || hostname === '[::1]';
+}
+
+/**
+ * The app's managed identity (Entra ID). @azure/identity, with MSAL, is a quarter of the
+ * bundle and only Azure needs it: it is loaded at the first token request, not at every cold
+ * start (a dynamic import, which esbuild keeps in the bundle but evaluates only then).
+ */
+export function managedIdentity(): TokenCredential {
+  let credential: Promise<TokenCredential> | undefined;
+  return {
+    async getToken(scopes, options) {
+      credential ??= import('@azure/identity').then(
+        ({ DefaultAzureCredential }) => new DefaultAzureCredential(),
+      );
+      return (await credential).getToken(scopes, options);
+    },
+  };
 }
 
 /**
@@ -35,7 +52,7 @@ export function createCosmosClient(
   const credentials =
     connection.key !== undefined || local
       ? { key: connection.key ?? emulatorKey }
-      : { aadCredentials: new DefaultAzureCredential() };
+      : { aadCredentials: managedIdentity() };
   return new CosmosClient({
     endpoint: connection.endpoint,
     ...credentials,

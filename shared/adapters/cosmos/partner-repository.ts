@@ -100,14 +100,14 @@ export class CosmosPartnerRepository implements PartnerRepository {
     };
   }
 
-  async *overduePendingEnrollments(cutoff: Date): AsyncIterable<Partner> {
+  async *overduePendingEnrollments(cutoff: Date): AsyncIterable<Versioned<Partner>> {
     yield* this.allPartners(
       "SELECT * FROM c WHERE c.type = 'partner' AND c.enrollment.status = 'pending-approval' AND c.enrollment.escalatedAt = null AND c.enrollment.submittedAt <= @cutoff ORDER BY c.enrollment.submittedAt ASC",
       [{ name: '@cutoff', value: cutoff.toISOString() }],
     );
   }
 
-  async *incentiveInvitationsDue(now: Date): AsyncIterable<Partner> {
+  async *incentiveInvitationsDue(now: Date): AsyncIterable<Versioned<Partner>> {
     // Served by the (type, incentiveInviteDueAt) composite index; a null due date never matches.
     yield* this.allPartners(
       "SELECT * FROM c WHERE c.type = 'partner' AND c.incentiveInviteDueAt <= @now ORDER BY c.incentiveInviteDueAt ASC",
@@ -115,18 +115,18 @@ export class CosmosPartnerRepository implements PartnerRepository {
     );
   }
 
-  /** Every partner a cross-partition query finds, page after page. */
+  /** Every partner a cross-partition query finds, page after page, with its etag. */
   private async *allPartners(
     query: string,
     parameters: { name: string; value: string }[],
-  ): AsyncIterable<Partner> {
+  ): AsyncIterable<Versioned<Partner>> {
     let continuationToken: string | undefined;
     do {
       const page = await queryPage<StoredPartner>(this.container, query, parameters, {
         pageSize: 100,
         continuationToken,
       });
-      for (const item of page.items) yield toPartner(item.value);
+      for (const item of page.items) yield { value: toPartner(item.value), etag: item.etag };
       continuationToken = page.continuationToken ?? undefined;
     } while (continuationToken);
   }

@@ -1,4 +1,4 @@
-import { EmailClient, type EmailMessage as AcsMessage } from '@azure/communication-email';
+import type { EmailClient, EmailMessage as AcsMessage } from '@azure/communication-email';
 import type { TokenCredential } from '@azure/identity';
 import { TransientSendError, type EmailSender, type SendResult } from '../../app/ports';
 import type { EmailMessage } from '../../domain/email';
@@ -18,7 +18,8 @@ interface RestErrorLike {
  */
 export class AcsEmailSender implements EmailSender {
   readonly name = 'azure-communication-services';
-  private readonly client: EmailClient;
+  private client: Promise<EmailClient> | undefined;
+  private readonly connect: () => Promise<EmailClient>;
 
   constructor(
     connection: AcsConnection,
@@ -35,10 +36,13 @@ export class AcsEmailSender implements EmailSender {
       retryOptions: { maxRetries: 0 },
       allowInsecureConnection: isLoopbackHttp(endpoint),
     };
-    this.client =
-      'connectionString' in connection
+    this.connect = async () => {
+      // Loaded at the first send, not at every cold start: the local outbox never needs it.
+      const { EmailClient } = await import('@azure/communication-email');
+      return 'connectionString' in connection
         ? new EmailClient(connection.connectionString, options)
         : new EmailClient(connection.endpoint, connection.credential, options);
+    };
   }
 
   async send(message: EmailMessage, operationId: string): Promise<SendResult> {
@@ -47,9 +51,13 @@ export class AcsEmailSender implements EmailSender {
       recipients: { to: [{ address: message.to }] },
       content: { subject: message.subject, plainText: message.text, html: message.html },
     };
+    const client = await (this.client ??= this.connect().catch((error: unknown) => {
+      this.client = undefined; // a failed load is tried again at the next send
+      throw error;
+    }));
     let result;
     try {
-      const poller = await this.client.beginSend(acsMessage, {
+      const poller = await client.beginSend(acsMessage, {
         operationId,
         updateIntervalInMs: this.pollIntervalMs,
       });

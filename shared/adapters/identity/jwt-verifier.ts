@@ -20,6 +20,24 @@ export interface VerifierOptions {
   now: () => Date;
 }
 
+/** Seconds of clock skew allowed on exp and nbf, by jose and by the cache alike. */
+const clockToleranceSeconds = 60;
+
+/**
+ * Verified tokens kept, so a portal's token is checked once, not at every request (its RS256
+ * signature check was a sixth of GET /api/me's CPU). Bounded in number and age: a token is
+ * trusted from the cache for at most five minutes and never past its own expiry.
+ */
+const verifiedTokenLimit = 10_000;
+const verifiedTokenMaxAgeMs = 5 * 60_000;
+
+interface VerifiedToken {
+  principal: Principal;
+  /** Epoch ms from which, and until which, the cached verdict holds. */
+  from: number;
+  until: number;
+}
+
 const unauthenticated = (detail: string): DomainError => new DomainError('unauthenticated', detail);
 
 /**
@@ -28,19 +46,37 @@ const unauthenticated = (detail: string): DomainError => new DomainError('unauth
  * JWKS, audience, expiry and not-before, and the issuer rebuilt from the token's own tid.
  */
 export class JwtVerifier implements TokenVerifier {
+  private readonly verified = new Map<string, VerifiedToken>();
+  /** Checks under way: concurrent requests with one token share its one check. */
+  private readonly checking = new Map<string, Promise<Principal>>();
+
   constructor(
     private readonly keys: JWTVerifyGetKey,
     private readonly options: VerifierOptions,
   ) {}
 
   async verify(token: string): Promise<Principal> {
+    const now = this.options.now();
+    const cached = this.verified.get(token);
+    if (cached) {
+      if (now.getTime() >= cached.from && now.getTime() <= cached.until) return cached.principal;
+      this.verified.delete(token); // expired or not yet valid: jose says which, below
+    }
+    const under = this.checking.get(token);
+    if (under) return under;
+    const check = this.check(token, now).finally(() => this.checking.delete(token));
+    this.checking.set(token, check);
+    return check;
+  }
+
+  private async check(token: string, now: Date): Promise<Principal> {
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, this.keys, {
         algorithms: ['RS256'],
         audience: this.options.audience,
-        currentDate: this.options.now(),
-        clockTolerance: 60,
+        currentDate: now,
+        clockTolerance: clockToleranceSeconds,
         requiredClaims: ['tid', 'oid', 'iss', 'exp'],
       }));
     } catch (error) {
@@ -51,7 +87,22 @@ export class JwtVerifier implements TokenVerifier {
     if (payload.iss !== this.options.issuerTemplate.replace('{tenantid}', tenantId)) {
       throw unauthenticated('The token was not issued for its own tenant.');
     }
-    return principalFrom(payload, tenantId);
+    const principal = principalFrom(payload, tenantId);
+    this.remember(token, principal, payload, now.getTime());
+    return principal;
+  }
+
+  /** Only good tokens are kept; the oldest goes first when the cache is full. */
+  private remember(token: string, principal: Principal, payload: JWTPayload, now: number): void {
+    const tolerance = clockToleranceSeconds * 1000;
+    if (this.verified.size >= verifiedTokenLimit) {
+      this.verified.delete(this.verified.keys().next().value!);
+    }
+    this.verified.set(token, {
+      principal,
+      from: payload.nbf === undefined ? -Infinity : payload.nbf * 1000 - tolerance,
+      until: Math.min(payload.exp! * 1000 + tolerance, now + verifiedTokenMaxAgeMs),
+    });
   }
 
   private describe(error: unknown): Error {
@@ -88,14 +139,15 @@ function principalFrom(payload: JWTPayload, tenantId: string): Principal {
     stringClaim(payload, 'preferred_username') ??
     stringClaim(payload, 'email') ??
     stringClaim(payload, 'upn');
-  return {
+  // Frozen: the same principal answers every request that presents the token.
+  return Object.freeze({
     tenantId,
     userId: String(payload.oid),
     name: stringClaim(payload, 'name') ?? email ?? String(payload.oid),
     email,
-    roles,
+    roles: Object.freeze(roles) as string[],
     isGlobalAdmin: wids.includes(globalAdminRoleTemplateId) || roles.includes('GlobalAdmin'),
-  };
+  });
 }
 
 /** Keys from Entra's JWKS, cached; an unknown kid refetches at most once a minute. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Entra tenant and object ids: GUIDs, compared in lower case. */
 export const guid = z

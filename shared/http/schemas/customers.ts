@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { customerActions, relationships } from '../../domain/customer-policy';
 import { productTypes } from '../../domain/customers';
 import { countryCode, email, guid, pageQuery, text } from './common';

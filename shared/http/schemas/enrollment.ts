@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { enrollmentStatuses } from '../../domain/enrollment';
 import { actorSchema, mpnId, pageQuery, text } from './common';
 import { addressSchema, contactSchema } from './partners';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { enrollmentStatuses } from '../../domain/enrollment';
 import { providerServices } from '../../domain/partner';
 import { countryCode, email, guid, mpnId, phone, text } from './common';

@@ -1,0 +1,142 @@
+import path from 'node:path';
+import { createCosmosClient } from '../../shared/adapters/cosmos/client';
+import { ensureDatabase } from '../../shared/adapters/cosmos/schema';
+import { loadOrCreateDevKey } from '../../shared/adapters/identity/dev-keys';
+import { loadConfig } from '../../shared/config';
+import { startChild, type Child } from './child-process';
+import { notSelected, skipped, type Scenario, type ScenarioRunner } from './scenarios';
+import { benchPartners, seedCustomerRelationships, seedPartners } from './seed';
+import { apiAt, arrangeWorld, tokenSigner } from './world';
+
+export const loadScenarioNames = [
+  'raw-point-read',
+  'get-me',
+  'raw-page-query',
+  'list-customers',
+  'create-customer-invitation',
+];
+
+export interface ApiScenarioOptions {
+  endpoint: string;
+  devKeyFile: string;
+  workDir: string;
+  partners: number;
+  customers: number;
+  /** The bundled host's script, its node arguments, and where to record its process id. */
+  hostScript: string;
+  hostArguments: string[];
+  onHost(pid: number | undefined): void;
+  log(line: string): void;
+}
+
+const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
+
+/**
+ * The API against its raw baselines, in one database of the emulator: the bundled host in a
+ * process of its own, a reseller made through the routes, then 1,000 partners and the
+ * reseller's 10,000 customers written with the SDK in bulk. Each baseline runs right before
+ * the API scenario compared with it.
+ */
+export async function apiScenarios(
+  runner: ScenarioRunner,
+  options: ApiScenarioOptions,
+): Promise<Scenario[]> {
+  if (!loadScenarioNames.some(runner.wanted)) {
+    return loadScenarioNames.map((name) => skipped(name, notSelected));
+  }
+  const env = {
+    PATH: process.env.PATH,
+    AUTH_MODE: 'dev',
+    COSMOS_ENDPOINT: options.endpoint,
+    COSMOS_DATABASE: 'bench-api',
+    DEV_KEY_FILE: options.devKeyFile,
+    EMAIL_OUTBOX_DIR: path.join(options.workDir, 'outbox'),
+    // The bench measures throughput, not the abuse limit on invitations.
+    INVITATION_RATE_LIMIT_PER_HOUR: '100000',
+  };
+  const config = loadConfig(env);
+  const client = createCosmosClient(config.cosmos);
+  const partners = (await ensureDatabase(client, config.cosmos.database)).container('partners');
+  let host: Child<{ url: string }> | undefined;
+  try {
+    host = await startChild<{ url: string }>(options.hostScript, env, options.hostArguments);
+    options.onHost(host.process.pid);
+    const hostUrl = host.details.url;
+    const sign = tokenSigner(
+      await loadOrCreateDevKey(options.devKeyFile),
+      config.auth.issuerTemplate,
+    );
+    const world = await arrangeWorld(apiAt(hostUrl), sign);
+    const now = new Date();
+    const seeded = benchPartners(options.partners - 2, now);
+    const seedStarted = Date.now();
+    await seedPartners(partners, seeded);
+    await seedCustomerRelationships(
+      partners,
+      world.reseller,
+      world.provider,
+      options.customers,
+      now,
+    );
+    options.log(
+      `seeded ${options.partners} partners, ${options.customers} customers of ${world.reseller.companyName} (${((Date.now() - seedStarted) / 1000).toFixed(1)} s)`,
+    );
+    const tokens = await Promise.all(seeded.map((partner) => sign(partner.partnerId, [])));
+    const reseller = bearer(world.reseller.adminToken);
+
+    const rawPointRead = await runner.raw('raw-point-read', async (iteration) => {
+      const { partnerId } = seeded[iteration % seeded.length]!;
+      const { statusCode } = await partners.item(partnerId, partnerId).read();
+      if (statusCode !== 200) throw new Error(`point read answered ${statusCode}`);
+    });
+    const getMe = await runner.http(hostUrl, {
+      name: 'get-me',
+      method: 'GET',
+      route: 'me',
+      requests: tokens.map((token) => ({ path: '/api/me', headers: bearer(token) })),
+      expectedStatus: 200,
+      baseline: rawPointRead,
+    });
+
+    // The first page of a partner's customers, by sortName then id. The ORDER BY leads with
+    // the equality-filtered type: a multi-property ORDER BY is served only by a composite index
+    // with exactly its paths, here (type, sortName, id) from containers.json.
+    const pageQuery = {
+      query:
+        "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'customer-relationship' ORDER BY c.type ASC, c.sortName ASC, c.id ASC",
+      parameters: [{ name: '@partitionKey', value: world.reseller.partnerId }],
+    };
+    const rawPageQuery = await runner.raw('raw-page-query', async () => {
+      const page = await partners.items
+        .query(pageQuery, { partitionKey: world.reseller.partnerId, maxItemCount: 50 })
+        .fetchNext();
+      if (page.resources.length !== 50) throw new Error(`page of ${page.resources.length}`);
+    });
+    const listCustomers = await runner.http(hostUrl, {
+      name: 'list-customers',
+      method: 'GET',
+      route: 'me/customers',
+      requests: [{ path: '/api/me/customers?pageSize=50', headers: reseller }],
+      expectedStatus: 200,
+      baseline: rawPageQuery,
+    });
+    // Last: every invitation adds documents to the reseller's partition.
+    const createCustomerInvitation = await runner.http(hostUrl, {
+      name: 'create-customer-invitation',
+      method: 'POST',
+      route: 'me/customer-invitations',
+      requests: [
+        {
+          path: '/api/me/customer-invitations',
+          headers: { ...reseller, 'content-type': 'application/json' },
+          body: JSON.stringify({ providerId: world.provider.partnerId }),
+        },
+      ],
+      expectedStatus: 201,
+    });
+    return [rawPointRead, getMe, rawPageQuery, listCustomers, createCustomerInvitation];
+  } finally {
+    await host?.stop();
+    client.dispose();
+  }
+}

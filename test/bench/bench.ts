@@ -1,0 +1,163 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { functionTable } from '../../functions/table';
+import { apiScenarios, loadScenarioNames } from './api-scenarios';
+import { cpuMeter, startChild, type Child } from './child-process';
+import { measureColdStart, type ColdStart } from './cold-start';
+import { benchDeliverEmails, type DeliveryThroughput } from './deliver';
+import type { LoadSettings } from './load';
+import { notSelected, ScenarioRunner, type Scenario } from './scenarios';
+
+/**
+ * `npm run bench`: the API measured against the datastore's own speed, side by side in one run
+ * on one machine, and the deliverEmails and cold start figures; one JSON document on stdout
+ * and in bench/results.json. Progress goes to stderr.
+ */
+interface Results {
+  machine: Record<string, unknown>;
+  settings: LoadSettings & Record<string, number>;
+  scenarios: Scenario[];
+  deliverEmails: DeliveryThroughput | { skipped: string };
+  coldStart: ColdStart | { skipped: string };
+}
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '2' },
+    connections: { type: 'string', default: '32' },
+    partners: { type: 'string', default: '1000' },
+    customers: { type: 'string', default: '10000' },
+    'pending-emails': { type: 'string', default: '10000' },
+    'delivered-emails': { type: 'string', default: '100000' },
+    'cold-start-runs': { type: 'string', default: '10' },
+    output: { type: 'string', default: 'bench/results.json' },
+    /** Comma-separated scenario names (and deliverEmails, coldStart) to run; all by default. */
+    only: { type: 'string' },
+    /** Writes a CPU profile of the host under load into bench/profiles/. */
+    'profile-host': { type: 'boolean', default: false },
+  },
+});
+
+const selected = args.only === undefined ? null : new Set(args.only.split(','));
+const wanted = (name: string): boolean => selected === null || selected.has(name);
+const log = (line: string): void => {
+  process.stderr.write(`bench: ${line}\n`);
+};
+const bundled = (name: string): string => path.resolve(__dirname, `${name}.js`);
+const loadAverage = (): number[] => os.loadavg().map((value) => Number(value.toFixed(2)));
+
+function machine(): Record<string, unknown> {
+  const cpus = os.cpus();
+  return {
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    memoryGiB: Number((os.totalmem() / 2 ** 30).toFixed(1)),
+    platform: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    loadAverageAtStart: loadAverage(),
+    startedAt: new Date().toISOString(),
+    datastore: '@vercel/cosmosdb-server (embedded emulator: in memory, every query a full scan)',
+  };
+}
+
+/** Prints the results document and writes it to --output (bench/results.json). */
+async function report(parts: {
+  started: Record<string, unknown>;
+  settings: LoadSettings;
+  scenarios: Scenario[];
+  deliverEmails?: Results['deliverEmails'];
+  coldStart: Results['coldStart'];
+}): Promise<void> {
+  const results: Results = {
+    machine: { ...parts.started, loadAverageAtEnd: loadAverage() },
+    settings: {
+      ...parts.settings,
+      partners: Number(args.partners),
+      customers: Number(args.customers),
+    },
+    scenarios: parts.scenarios,
+    deliverEmails: parts.deliverEmails ?? { skipped: notSelected },
+    coldStart: parts.coldStart,
+  };
+  const document = JSON.stringify(results, null, 2);
+  await mkdir(path.dirname(path.resolve(args.output)), { recursive: true });
+  await writeFile(path.resolve(args.output), `${document}\n`);
+  process.stdout.write(`${document}\n`);
+  log(`written to ${args.output}`);
+}
+
+async function main(): Promise<void> {
+  const settings: LoadSettings = {
+    connections: Number(args.connections),
+    durationSeconds: Number(args.duration),
+    warmupSeconds: Number(args.warmup),
+  };
+  // The processes of the run, by role, as they start: their CPU is counted per scenario.
+  const processes: Record<string, number | undefined> = { bench: process.pid };
+  const runner = new ScenarioRunner({ ...settings, cpu: cpuMeter(processes) }, wanted, log);
+  const started = machine();
+  const workDir = await mkdtemp(path.join(os.tmpdir(), 'bench-'));
+  const devKeyFile = path.join(workDir, 'dev-signing-key.json');
+  let emulator: Child<{ endpoint: string }> | undefined;
+  try {
+    // First, while nothing else of the bench runs.
+    let coldStart: Results['coldStart'] = { skipped: notSelected };
+    if (wanted('coldStart')) {
+      log(`cold start: ${args['cold-start-runs']} runs each of the bundle and the tsc output`);
+      coldStart = await measureColdStart({
+        bundle: path.resolve('dist/functions/index.js'),
+        unbundled: path.resolve('dist-tsc/functions/index.js'),
+        preload: path.resolve('test/support/functions-core-preload.cjs'),
+        runs: Number(args['cold-start-runs']),
+        expectedFunctions: functionTable.length,
+      });
+    }
+    if (![...loadScenarioNames, 'deliverEmails'].some(wanted)) {
+      return report({ started, settings, scenarios: [], coldStart });
+    }
+    emulator = await startChild<{ endpoint: string }>(bundled('emulator'), {
+      PATH: process.env.PATH,
+    });
+    processes.emulator = emulator.process.pid;
+    log(`emulator at ${emulator.details.endpoint}`);
+    const scenarios = await apiScenarios(runner, {
+      endpoint: emulator.details.endpoint,
+      devKeyFile,
+      workDir,
+      partners: Number(args.partners),
+      customers: Number(args.customers),
+      hostScript: bundled('host'),
+      hostArguments: args['profile-host']
+        ? ['--cpu-prof', '--cpu-prof-dir', path.resolve('bench/profiles')]
+        : [],
+      onHost: (pid) => (processes.host = pid),
+      log,
+    });
+    let delivery: Results['deliverEmails'] = { skipped: notSelected };
+    if (wanted('deliverEmails')) {
+      log(
+        `deliverEmails: ${args['pending-emails']} pending, ${args['delivered-emails']} delivered`,
+      );
+      delivery = await benchDeliverEmails({
+        endpoint: emulator.details.endpoint,
+        devKeyFile,
+        cpu: cpuMeter({ app: process.pid, emulator: emulator.process.pid }),
+        pending: Number(args['pending-emails']),
+        delivered: Number(args['delivered-emails']),
+        log,
+      });
+    }
+    await report({ started, settings, scenarios, deliverEmails: delivery, coldStart });
+  } finally {
+    await emulator?.stop();
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+  process.exit(1);
+});

@@ -1,0 +1,641 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { functionTable, httpFunctions } from '../../functions/table';
+import { relationshipFor } from '../../shared/domain/customers';
+import { startTestApp, type TestApp } from '../support/app';
+import {
+  createPartner,
+  createPartnerWithProfile,
+  globalAdminToken,
+  masterRecord,
+  profile,
+} from '../support/builders';
+import {
+  roundTrips,
+  roundTripsByPartition,
+  type CosmosRequest,
+  type RoundTrips,
+} from '../support/cosmos-requests';
+import { ManualClock } from '../support/clock';
+import {
+  activeReseller,
+  approvedPartner,
+  enrollmentForm,
+  submitEnrollment,
+} from '../support/enrollment';
+import { newTenantId } from '../support/ids';
+import { createProvider, inviteReseller, partnership, tokenOf } from '../support/providers';
+import { plausibleRequests, type RequestSamples } from '../support/route-requests';
+
+/**
+ * Round-trip budgets (issue 8): how many requests each route sends to Cosmos DB, counted at
+ * the SDK's HTTP client and asserted exactly, so a change that adds a round trip fails here.
+ * Counts are of data requests on a warm client: the SDK's cached metadata reads are left out,
+ * and so are the query plans the JS SDK fetches alongside each new query (no RU, in parallel),
+ * which are only held to at most one per query.
+ */
+
+/** What a row does: an HTTP request through the local host, or a timer run. */
+type Act =
+  | { method: string; path: string; token?: string; body?: unknown; status: number }
+  | { timer: string };
+
+interface Budget {
+  /** The function's name in the table (functions/table.ts): rows are keyed by route. */
+  route: string;
+  /** What the row exercises, in the domain's words. */
+  does: string;
+  /** Makes the data the request needs and answers the request to measure. */
+  arrange(app: TestApp): Promise<Act>;
+  expected: Partial<RoundTrips>;
+  /** At most this many point reads and batches in any one partition. */
+  perPartition?: { reads: number; batches: number };
+  /** Runs in an app of its own: for timers, which act on every partner of the database. */
+  isolated?: boolean;
+}
+
+const agreementOf = async (app: TestApp, token: string) =>
+  (await app.api('GET', '/api/me/agreement', { token })).body as {
+    templateId: string;
+    version: string;
+  };
+
+/** Customers written straight into the partner's partition: the list is what is measured. */
+async function seedCustomers(app: TestApp, partnerId: string, count: number): Promise<string[]> {
+  const ids = Array.from({ length: count }, () => newTenantId());
+  await app.services.partners.commit(
+    partnerId,
+    ids.map((customerId, index) => ({
+      op: 'create' as const,
+      document: relationshipFor(
+        partnerId,
+        {
+          customerId,
+          companyName: `Customer ${index}`,
+          domain: `c${index}.example`,
+          country: 'US',
+        },
+        'direct-bill',
+        {
+          acquiredAs: 'direct-bill',
+          delegatedAdmin: true,
+          at: app.clock.now().toISOString(),
+          reason: 'seed',
+        },
+      ),
+    })),
+  );
+  return ids;
+}
+
+async function pendingPartner(app: TestApp) {
+  const partner = await createPartnerWithProfile(app, { mpnVerified: false });
+  const submitted = await submitEnrollment(app, partner);
+  if (submitted.body.status !== 'pending-approval') throw new Error(submitted.text);
+  return partner;
+}
+
+async function pendingInvitation(
+  app: TestApp,
+  provider: Awaited<ReturnType<typeof createProvider>> | null = null,
+) {
+  provider ??= await createProvider(app);
+  const reseller = await activeReseller(app);
+  const invited = await inviteReseller(app, provider, reseller);
+  if (invited.status !== 201) throw new Error(invited.text);
+  return {
+    provider,
+    reseller,
+    token: tokenOf(invited.body.link as string),
+    invitationId: invited.body.invitationId as string,
+  };
+}
+
+/** The incentives invitation's link token, as emailed to an approved partner. */
+async function incentiveInvitationToken(app: TestApp, partnerId: string): Promise<string> {
+  await app.runTimer('sendIncentiveInvitations');
+  await app.runTimer('deliverEmails');
+  const link = (await app.mailbox())
+    .flatMap((email) => email.links)
+    .filter((candidate) => candidate.includes('/links/incentive-invitations/'))
+    .at(-1);
+  if (!link) throw new Error(`no incentives invitation for ${partnerId}`);
+  return tokenOf(link);
+}
+
+/**
+ * The budgets. Add a row for each new route (see the README, Performance): its function name,
+ * what it does, how to arrange it, and its exact round trips.
+ */
+const budgets: Budget[] = [
+  {
+    route: 'getMe',
+    does: 'reads the partner: one point read',
+    async arrange(app) {
+      const { partnerId } = await createPartner(app);
+      return {
+        method: 'GET',
+        path: '/api/me',
+        token: await globalAdminToken(app, partnerId),
+        status: 200,
+      };
+    },
+    expected: { pointReads: 1 },
+  },
+  {
+    route: 'putProfile',
+    does: 'confirms the profile: one read, one batch',
+    async arrange(app) {
+      const { partnerId, record } = await createPartner(app);
+      return {
+        method: 'PUT',
+        path: '/api/me/profile',
+        token: await globalAdminToken(app, partnerId),
+        body: profile(record),
+        status: 200,
+      };
+    },
+    expected: { pointReads: 1, batches: 1 },
+  },
+  {
+    route: 'submitEnrollment',
+    does: 'enrolls and is approved at once: one read, one batch',
+    async arrange(app) {
+      const partner = await createPartnerWithProfile(app, { mpnVerified: true });
+      return {
+        method: 'POST',
+        path: '/api/me/enrollment',
+        token: partner.adminToken,
+        body: enrollmentForm(partner.record),
+        status: 201,
+      };
+    },
+    expected: { pointReads: 1, batches: 1 },
+  },
+  {
+    route: 'submitEnrollment',
+    does: 'enrolls for review: one read, one batch',
+    async arrange(app) {
+      const partner = await createPartnerWithProfile(app, { mpnVerified: false });
+      return {
+        method: 'POST',
+        path: '/api/me/enrollment',
+        token: partner.adminToken,
+        body: enrollmentForm(partner.record),
+        status: 201,
+      };
+    },
+    expected: { pointReads: 1, batches: 1 },
+  },
+  {
+    route: 'decideEnrollment',
+    does: 'an operator approves: one read, one batch',
+    async arrange(app) {
+      const { partnerId } = await pendingPartner(app);
+      return {
+        method: 'POST',
+        path: `/api/operator/enrollments/${partnerId}/decision`,
+        token: await app.operatorToken(),
+        body: { decision: 'approve' },
+        status: 200,
+      };
+    },
+    expected: { pointReads: 1, batches: 1 },
+  },
+  {
+    route: 'acceptAgreement',
+    does: 'accepts the agreement: one read, one batch',
+    async arrange(app) {
+      const partner = await approvedPartner(app);
+      const { templateId, version } = await agreementOf(app, partner.adminToken);
+      return {
+        method: 'POST',
+        path: '/api/me/agreement/acceptance',
+        token: partner.adminToken,
+        body: { templateId, version },
+        status: 201,
+      };
+    },
+    expected: { pointReads: 1, batches: 1 },
+  },
+  {
+    route: 'getActivity',
+    does: "a page of the partner's events: one single-partition query",
+    async arrange(app) {
+      const partner = await createPartnerWithProfile(app);
+      return {
+        method: 'GET',
+        path: '/api/me/activity?pageSize=10',
+        token: partner.adminToken,
+        status: 200,
+      };
+    },
+    expected: { singlePartitionQueries: 1 },
+  },
+  {
+    route: 'listIndirectProviders',
+    does: 'the directory: the partner read (enrolled?), one single-partition query',
+    async arrange(app) {
+      await createProvider(app);
+      const partner = await approvedPartner(app);
+      return {
+        method: 'GET',
+        path: '/api/indirect-providers?region=US',
+        token: partner.adminToken,
+        status: 200,
+      };
+    },
+    expected: { pointReads: 1, singlePartitionQueries: 1 },
+  },
+  {
+    route: 'createResellerInvitation',
+    does: 'a provider invites: its record, the MPN directory entry, its partnerships, one batch',
+    async arrange(app) {
+      const provider = await createProvider(app);
+      const reseller = await activeReseller(app);
+      return {
+        method: 'POST',
+        path: '/api/me/reseller-invitations',
+        token: provider.adminToken,
+        body: { mpnId: reseller.record.mpnId, email: 'admin@reseller.example' },
+        status: 201,
+      };
+    },
+    // The third point read is the hourly counter of invitation emails, written in the batch.
+    expected: { pointReads: 3, singlePartitionQueries: 1, batches: 1 },
+  },
+  {
+    route: 'acceptPartnerInvitation',
+    does: 'accepts a partnership: two partitions, at most one read and one batch in each',
+    async arrange(app) {
+      const { reseller, token } = await pendingInvitation(app);
+      return {
+        method: 'POST',
+        path: `/api/partner-invitations/${token}/accept`,
+        token: reseller.adminToken,
+        status: 200,
+      };
+    },
+    // The provider's partition: the invitation read, then the batch that uses up the link with
+    // the provider's side. The reseller's: its record read (in parallel), then its side's batch.
+    expected: { pointReads: 2, batches: 2 },
+    perPartition: { reads: 1, batches: 1 },
+  },
+  {
+    route: 'listCustomers',
+    does: "a page of the partner's customers: one single-partition query",
+    async arrange(app) {
+      const partner = await createPartnerWithProfile(app);
+      await seedCustomers(app, partner.partnerId, 3);
+      return {
+        method: 'GET',
+        path: '/api/me/customers?pageSize=2',
+        token: partner.adminToken,
+        status: 200,
+      };
+    },
+    expected: { singlePartitionQueries: 1 },
+  },
+  {
+    route: 'listCustomers',
+    does: 'the next page, from its continuation token: again one single-partition query',
+    async arrange(app) {
+      const partner = await createPartnerWithProfile(app);
+      await seedCustomers(app, partner.partnerId, 3);
+      const first = await app.api('GET', '/api/me/customers?pageSize=2', {
+        token: partner.adminToken,
+      });
+      const next = encodeURIComponent(first.body.continuationToken as string);
+      return {
+        method: 'GET',
+        path: `/api/me/customers?pageSize=2&continuationToken=${next}`,
+        token: partner.adminToken,
+        status: 200,
+      };
+    },
+    expected: { singlePartitionQueries: 1 },
+  },
+  {
+    route: 'getCustomer',
+    does: "one customer: the partner's relationship, one point read",
+    async arrange(app) {
+      const partner = await createPartnerWithProfile(app);
+      const [customerId] = await seedCustomers(app, partner.partnerId, 1);
+      return {
+        method: 'GET',
+        path: `/api/me/customers/${customerId}`,
+        token: partner.adminToken,
+        status: 200,
+      };
+    },
+    expected: { pointReads: 1 },
+  },
+  {
+    route: 'createCustomerInvitation',
+    does: 'a reseller drafts a customer invitation: its record and its partnership read, one batch',
+    async arrange(app) {
+      const { provider, reseller } = await partnership(app);
+      return {
+        method: 'POST',
+        path: '/api/me/customer-invitations',
+        token: reseller.adminToken,
+        body: { providerId: provider.partnerId },
+        status: 201,
+      };
+    },
+    expected: { pointReads: 2, batches: 1 },
+  },
+  {
+    route: 'placeOrder',
+    does: 'an order: the relationship read, one batch in the customer partition',
+    async arrange(app) {
+      const partner = await createPartnerWithProfile(app);
+      const created = await app.api('POST', '/api/me/customers', {
+        token: partner.adminToken,
+        body: {
+          companyName: 'Budget Co',
+          domain: `budget-${newTenantId().slice(0, 8)}.onmicrosoft.com`,
+          country: 'US',
+          adminEmail: 'admin@budget.example',
+        },
+      });
+      return {
+        method: 'POST',
+        path: `/api/me/customers/${created.body.customerId as string}/orders`,
+        token: partner.adminToken,
+        body: { lineItems: [{ offerId: 'o', productType: 'license', quantity: 2 }] },
+        status: 201,
+      };
+    },
+    expected: { pointReads: 1, batches: 1 },
+    perPartition: { reads: 1, batches: 1 },
+  },
+  {
+    route: 'revokeResellerInvitation',
+    does: 'a provider revokes: the invitation found by its id, one batch',
+    async arrange(app) {
+      const { provider, invitationId } = await pendingInvitation(app);
+      return {
+        method: 'DELETE',
+        path: `/api/me/reseller-invitations/${invitationId}`,
+        token: provider.adminToken,
+        status: 200,
+      };
+    },
+    expected: { singlePartitionQueries: 1, batches: 1 },
+  },
+  {
+    route: 'getPartnerInvitation',
+    does: 'what a link shows: one point read (the token names its partition)',
+    async arrange(app) {
+      const { token } = await pendingInvitation(app);
+      return { method: 'GET', path: `/api/partner-invitations/${token}`, status: 200 };
+    },
+    expected: { pointReads: 1 },
+  },
+  {
+    route: 'enrollInIncentiveProgram',
+    does: 'enrolls in the direct bill incentives: one read, one batch',
+    async arrange(app) {
+      const partner = await createPartnerWithProfile(app);
+      return {
+        method: 'POST',
+        path: '/api/me/incentives/direct-bill/enrollment',
+        token: partner.adminToken,
+        status: 201,
+      };
+    },
+    expected: { pointReads: 1, batches: 1 },
+  },
+  {
+    route: 'enrollInIncentiveProgram',
+    does: 'enrolls in the indirect reseller incentives, using up the invitation found by its id',
+    async arrange(app) {
+      const partner = await approvedPartner(app);
+      await incentiveInvitationToken(app, partner.partnerId);
+      return {
+        method: 'POST',
+        path: '/api/me/incentives/indirect-reseller/enrollment',
+        token: partner.adminToken,
+        status: 201,
+      };
+    },
+    expected: { pointReads: 1, singlePartitionQueries: 1, batches: 1 },
+  },
+  {
+    route: 'putPartner',
+    does: 'an operator creates a master record: MPN ID check, partner read, batch, directory',
+    async arrange(app) {
+      return {
+        method: 'PUT',
+        path: `/api/operator/partners/${newTenantId()}`,
+        token: await app.operatorToken(),
+        body: masterRecord(),
+        status: 201,
+      };
+    },
+    // The directory partition: the provider listing (deleted: not a provider) and the MPN ID
+    // entry are written apart from the partner's batch, each idempotently, in parallel.
+    expected: { pointReads: 2, batches: 1, writes: 2 },
+  },
+  {
+    route: 'putPartner',
+    does: 'an operator updates a master record: the same, without reading the partner twice',
+    async arrange(app) {
+      const { partnerId, record } = await createPartner(app);
+      return {
+        method: 'PUT',
+        path: `/api/operator/partners/${partnerId}`,
+        token: await app.operatorToken(),
+        body: { ...record, companyName: 'Contoso Renamed' },
+        status: 200,
+      };
+    },
+    expected: { pointReads: 2, batches: 1, writes: 2 },
+  },
+  {
+    route: 'listEnrollmentQueue',
+    does: "the operators' review queue: one cross-partition query (allowed)",
+    async arrange(app) {
+      await pendingPartner(app);
+      return {
+        method: 'GET',
+        path: '/api/operator/enrollments?status=pending-approval',
+        token: await app.operatorToken(),
+        status: 200,
+      };
+    },
+    expected: { crossPartitionQueries: 1 },
+  },
+  {
+    route: 'escalatePendingEnrollments',
+    does: 'timer: one query for all, then one batch per escalation (the query read the partner)',
+    isolated: true,
+    async arrange(app) {
+      await pendingPartner(app);
+      app.clock.advance({ days: 7 });
+      return { timer: 'escalatePendingEnrollments' };
+    },
+    expected: { crossPartitionQueries: 1, batches: 1 },
+  },
+  {
+    route: 'sendIncentiveInvitations',
+    does: 'timer: one query for all, then one batch per partner invited',
+    isolated: true,
+    async arrange(app) {
+      await approvedPartner(app);
+      return { timer: 'sendIncentiveInvitations' };
+    },
+    expected: { crossPartitionQueries: 1, batches: 1 },
+  },
+  {
+    route: 'deliverEmails',
+    does: 'timer: a query per batch of due emails, then per email its claim and its outcome',
+    isolated: true,
+    async arrange(app) {
+      const partner = await pendingPartner(app);
+      await app.api('POST', `/api/operator/enrollments/${partner.partnerId}/decision`, {
+        token: await app.operatorToken(),
+        body: { decision: 'approve' },
+      });
+      return { timer: 'deliverEmails' };
+    },
+    // One approval email: the first query finds it, the second finds none left.
+    expected: { crossPartitionQueries: 2, writes: 2 },
+  },
+];
+
+const noTrips: RoundTrips = {
+  pointReads: 0,
+  singlePartitionQueries: 0,
+  crossPartitionQueries: 0,
+  batches: 0,
+  writes: 0,
+};
+
+async function measure(app: TestApp, act: Act): Promise<CosmosRequest[]> {
+  return app.cosmosRequests!.during(async () => {
+    if ('timer' in act) return app.runTimer(act.timer);
+    const response = await app.api(act.method, act.path, {
+      ...(act.token ? { token: act.token } : {}),
+      ...(act.body === undefined ? {} : { body: act.body }),
+    });
+    expect(response.status, response.text).toBe(act.status);
+  });
+}
+
+function describeRequests(requests: CosmosRequest[]): string {
+  return requests
+    .map((request) => `${request.kind} ${request.method} ${request.path} [${request.partitionKey}]`)
+    .join('\n');
+}
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp({ countCosmosRequests: true });
+});
+afterAll(() => app.close());
+
+describe('round-trip budgets', () => {
+  it('names only functions of the table', () => {
+    const names = new Set(functionTable.map((definition) => definition.name));
+    expect(budgets.map((budget) => budget.route).filter((route) => !names.has(route))).toEqual([]);
+  });
+
+  for (const budget of budgets) {
+    it(`${budget.route} ${budget.does}`, async () => {
+      const target = budget.isolated
+        ? await startTestApp({ countCosmosRequests: true, clock: new ManualClock() })
+        : app;
+      try {
+        const act = await budget.arrange(target);
+        const requests = await measure(target, act);
+        const { queryPlans, metadata: _metadata, ...counted } = roundTrips(requests);
+        expect(counted, describeRequests(requests)).toEqual({ ...noTrips, ...budget.expected });
+        expect(queryPlans).toBeLessThanOrEqual(
+          counted.singlePartitionQueries + counted.crossPartitionQueries,
+        );
+        if (budget.perPartition) {
+          for (const [partition, counts] of roundTripsByPartition(requests)) {
+            expect(counts.reads, partition).toBeLessThanOrEqual(budget.perPartition.reads);
+            expect(counts.batches, partition).toBeLessThanOrEqual(budget.perPartition.batches);
+          }
+        }
+      } finally {
+        if (budget.isolated) await target.close();
+      }
+    });
+  }
+});
+
+/** Routes that may query across partitions: the operators' review queue. Timers may too. */
+const crossPartitionAllowed = new Set(['listEnrollmentQueue']);
+
+describe('no route queries across partitions', () => {
+  it('holds for every HTTP route of the table, as provider, reseller and operator', async () => {
+    const { provider, reseller } = await partnership(app);
+    const pending = await pendingPartner(app);
+    const invitation = await pendingInvitation(app, provider);
+    const incentiveToken = await incentiveInvitationToken(app, reseller.partnerId);
+    const otherProvider = await createProvider(app, { companyName: 'Fabrikam Supply' });
+    const acceptable = await inviteReseller(app, otherProvider, reseller);
+    const samples: RequestSamples = {
+      params: {
+        partnerId: pending.partnerId,
+        invitationId: invitation.invitationId,
+        program: 'direct-bill',
+        providerId: provider.partnerId,
+        token: (route) =>
+          route.includes('incentive')
+            ? incentiveToken
+            : route.startsWith('partner-invitations/') && route.endsWith('/accept')
+              ? tokenOf(acceptable.body.link as string)
+              : invitation.token,
+      },
+      bodies: {
+        putPartner: masterRecord(),
+        putProfile: profile(reseller.record),
+        submitEnrollment: enrollmentForm(pending.record),
+        decideEnrollment: { decision: 'approve' },
+        acceptAgreement: await agreementOf(app, reseller.adminToken),
+        createResellerInvitation: { mpnId: pending.record.mpnId, email: 'admin@example.com' },
+        // Any other body comes from its schema; a customer invitation names a real provider.
+        createCustomerInvitation: { providerId: provider.partnerId },
+      },
+    };
+    const callers: Record<string, (string | undefined)[]> = {
+      anonymous: [undefined],
+      'signed-in': [
+        provider.adminToken,
+        reseller.adminToken,
+        await app.token({ tenant: reseller.partnerId, roles: ['AdminAgent'] }),
+      ],
+      operator: [await app.operatorToken()],
+    };
+
+    const violations: string[] = [];
+    const failures: string[] = [];
+    const crossing = new Set<string>();
+    for (const definition of httpFunctions()) {
+      for (const request of plausibleRequests(definition, samples)) {
+        for (const token of callers[definition.access.kind]!) {
+          let status = 0;
+          const requests = await app.cosmosRequests!.during(async () => {
+            ({ status } = await app.api(request.method, request.path, {
+              ...(token ? { token } : {}),
+              ...(request.body === undefined ? {} : { body: request.body }),
+            }));
+          });
+          const label = `${definition.name} ${request.method} ${request.path} → ${status}`;
+          if (status >= 500) failures.push(label);
+          if (roundTrips(requests).crossPartitionQueries === 0) continue;
+          crossing.add(definition.name);
+          if (!crossPartitionAllowed.has(definition.name)) violations.push(label);
+        }
+      }
+    }
+    expect(failures, 'plausible requests must not fail on our side').toEqual([]);
+    expect(violations).toEqual([]);
+    // The allow-list stays honest: what it allows does cross partitions.
+    expect([...crossing].sort()).toEqual([...crossPartitionAllowed].sort());
+  });
+});
