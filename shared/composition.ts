@@ -63,7 +63,7 @@ export async function createServices(
   options: CompositionOptions = {},
 ): Promise<Services> {
   const clock = options.clock ?? systemClock;
-  const client = options.cosmosClient ?? createCosmosClient(config.cosmos);
+  const client = options.cosmosClient ?? (await createCosmosClient(config.cosmos));
   const database = client.database(config.cosmos.database);
   const partners = database.container('partners');
   return {

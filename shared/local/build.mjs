@@ -23,6 +23,7 @@ const entryPoints = {
 const deployFolder = '.deploy';
 /** Packages the Functions bundle imports dynamically, each bundled into its own file. */
 const lazyChunks = {
+  '@azure/cosmos': 'functions/cosmos',
   '@azure/identity': 'functions/identity',
   '@azure/communication-email': 'functions/acs-email',
 };

@@ -55,7 +55,7 @@ export async function apiScenarios(
     INVITATION_RATE_LIMIT_PER_HOUR: '100000',
   };
   const config = loadConfig(env);
-  const client = createCosmosClient(config.cosmos);
+  const client = await createCosmosClient(config.cosmos);
   const partners = (await ensureDatabase(client, config.cosmos.database)).container('partners');
   let host: Child<{ url: string }> | undefined;
   try {

@@ -49,7 +49,7 @@ export async function benchDeliverEmails(options: {
       ? { EMAIL_DELIVERY_CONCURRENCY: process.env.EMAIL_DELIVERY_CONCURRENCY }
       : {}),
   });
-  const client = createCosmosClient(config.cosmos);
+  const client = await createCosmosClient(config.cosmos);
   try {
     const database = await ensureDatabase(client, config.cosmos.database);
     const now = new Date();

@@ -11,7 +11,7 @@ const root = path.resolve(__dirname, '../..');
 const run = promisify(execFile);
 
 /** What the Functions bundle loads on first use only (shared/local/build.mjs). */
-const lazyChunks = ['identity.js', 'acs-email.js'];
+const lazyChunks = ['cosmos.js', 'identity.js', 'acs-email.js'];
 
 /** The folder azd uploads: azure.yaml's `dist` for the api service. */
 function deployFolder(): string {
@@ -60,11 +60,11 @@ describe('the deployment package (npm run build, deployed by azd)', () => {
       process.execPath,
       [
         '-e',
-        'const i = require("./identity.js"); const a = require("./acs-email.js"); console.log(typeof i.DefaultAzureCredential, typeof a.EmailClient)',
+        'const c = require("./cosmos.js"); const i = require("./identity.js"); const a = require("./acs-email.js"); console.log(typeof c.CosmosClient, typeof i.DefaultAzureCredential, typeof a.EmailClient)',
       ],
       { cwd: directory, env: { PATH: process.env.PATH ?? '' } },
     );
-    expect(stdout.trim()).toBe('function function');
+    expect(stdout.trim()).toBe('function function function');
   });
 
   it('ships the project host.json unchanged', () => {

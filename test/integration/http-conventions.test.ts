@@ -152,9 +152,9 @@ describe('failures on our side', () => {
 
   it('answers 503 unavailable when Cosmos cannot be reached, and health says so', async () => {
     const deadEndpoint = `http://127.0.0.1:${await freePort()}`;
+    const client = await createCosmosClient({ endpoint: deadEndpoint, key: undefined });
     const offline = await startTestApp({
       decorate: (services) => {
-        const client = createCosmosClient({ endpoint: deadEndpoint, key: undefined });
         const container = client.database(services.config.cosmos.database).container('partners');
         return {
           ...services,

@@ -180,7 +180,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ...options.env,
   });
   const cosmosRequests = options.countCosmosRequests ? new CosmosRequestLog() : null;
-  const client = createCosmosClient(
+  const client = await createCosmosClient(
     config.cosmos,
     cosmosRequests ? { httpClient: cosmosRequests.httpClient } : {},
   );

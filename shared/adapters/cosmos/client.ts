@@ -1,4 +1,4 @@
-import { CosmosClient, type CosmosClientOptions } from '@azure/cosmos';
+import type { CosmosClient, CosmosClientOptions } from '@azure/cosmos';
 import type { TokenCredential } from '@azure/identity';
 import https from 'node:https';
 
@@ -37,11 +37,14 @@ export function managedIdentity(): TokenCredential {
 /**
  * Builds the process's one CosmosClient, with a bounded request timeout and
  * bounded retries on 429/503 so a dependency outage answers 503 quickly rather than hanging.
+ * The SDK is the largest part of the app: it is imported here, when the first invocation
+ * builds the services, so registering the functions at a cold start does not load it.
  */
-export function createCosmosClient(
+export async function createCosmosClient(
   connection: CosmosConnection,
   extra: Partial<CosmosClientOptions> = {},
-): CosmosClient {
+): Promise<CosmosClient> {
+  const { CosmosClient } = await import('@azure/cosmos');
   const local = isLocalEndpoint(connection.endpoint);
   // The SDK's own keep-alive agents serve http and real https; a local https emulator has a
   // self-signed certificate. (Passing an agent for http would make the SDK refuse http.)
