@@ -1,13 +1,12 @@
 import {
   acceptCustomerInvitation,
   createCustomerInvitation,
-  describeCustomerInvitation,
   markCustomerInvitationDone,
   sendCustomerInvitation,
-  usableCustomerInvitation,
 } from '../shared/app/customer-invitations';
 import type { CustomerInvitation } from '../shared/domain/customers';
-import { linkProblem } from '../shared/domain/link';
+import { findInvitation, usableInvitation } from '../shared/app/invitations';
+import { invitationStatus } from '../shared/domain/link';
 import { defineHttp } from '../shared/http/define';
 import { defineLinkLanding } from '../shared/http/link-landing';
 import { accepted, created, ok } from '../shared/http/responses';
@@ -115,16 +114,12 @@ export const getCustomerInvitation = defineHttp({
     ...errorResponses(400, 404),
   },
   async handle({ params, services }) {
-    const invitation = await describeCustomerInvitation(services, params.token);
-    const problem = linkProblem(invitation, services.clock.now());
-    const status =
-      problem === null
-        ? 'pending'
-        : problem.code === 'invitation-used'
-          ? 'accepted'
-          : problem.code === 'invitation-revoked'
-            ? 'revoked'
-            : 'expired';
+    const { value: invitation } = await findInvitation<CustomerInvitation>(
+      services,
+      params.token,
+      'customer-invitation',
+    );
+    const status = invitationStatus(invitation, services.clock.now());
     return ok({
       resellerName: invitation.reseller.companyName,
       providerName: invitation.provider.companyName,
@@ -179,7 +174,11 @@ export const customerInvitationLanding = defineLinkLanding({
   kind: 'customer-invitations',
   summary: 'Where a customer invitation link lands',
   async describe(services, token) {
-    const invitation = await usableCustomerInvitation(services, token);
+    const invitation = await usableInvitation<CustomerInvitation>(
+      services,
+      token,
+      'customer-invitation',
+    );
     const { reseller, provider } = invitation;
     return {
       title: `${reseller.companyName} invites you to work with it and ${provider.companyName}`,

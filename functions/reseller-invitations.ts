@@ -1,11 +1,10 @@
+import { findInvitation, usableInvitation } from '../shared/app/invitations';
+import { invitationStatus } from '../shared/domain/link';
 import type { ResellerInvitation } from '../shared/domain/providers';
 import {
   acceptResellerInvitation,
-  describeResellerInvitation,
-  invitationStatus,
   inviteReseller,
   revokeResellerInvitation,
-  usableResellerInvitation,
 } from '../shared/app/reseller-invitations';
 import type { Services } from '../shared/app/services';
 import { defineHttp } from '../shared/http/define';
@@ -111,7 +110,11 @@ export const getPartnerInvitation = defineHttp({
     ...errorResponses(400, 404),
   },
   async handle({ params, services }) {
-    const invitation = await describeResellerInvitation(services, params.token);
+    const { value: invitation } = await findInvitation<ResellerInvitation>(
+      services,
+      params.token,
+      'reseller-invitation',
+    );
     return ok({
       providerName: invitation.provider.companyName,
       status: invitationStatus(invitation, services.clock.now()),
@@ -151,7 +154,11 @@ export const partnerInvitationLanding = defineLinkLanding({
   kind: 'partner-invitations',
   summary: "Where a provider's invitation link lands",
   async describe(services, token) {
-    const invitation = await usableResellerInvitation(services, token);
+    const invitation = await usableInvitation<ResellerInvitation>(
+      services,
+      token,
+      'reseller-invitation',
+    );
     const provider = invitation.provider;
     return {
       title: `${provider.companyName} invites you to become its indirect reseller`,

@@ -266,23 +266,6 @@ export async function markCustomerInvitationDone(
   return done;
 }
 
-export async function describeCustomerInvitation(
-  services: Services,
-  token: string,
-): Promise<CustomerInvitation> {
-  return (await findInvitation<CustomerInvitation>(services, token, 'customer-invitation')).value;
-}
-
-export async function usableCustomerInvitation(
-  services: Services,
-  token: string,
-): Promise<CustomerInvitation> {
-  const invitation = await describeCustomerInvitation(services, token);
-  const problem = linkProblem(invitation, services.clock.now());
-  if (problem) throw problem;
-  return invitation;
-}
-
 /** The customer's record: found, or created from what its global admin gave. */
 async function customerRecord(
   services: Services,

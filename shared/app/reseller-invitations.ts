@@ -29,18 +29,6 @@ const frenchCountries = new Set(['FR', 'BE', 'LU', 'MC']);
 /** How often an invitation is counted again when concurrent ones moved the hourly counter. */
 const countAttempts = 10;
 
-export type InvitationStatus = 'pending' | 'accepted' | 'revoked' | 'expired';
-
-export function invitationStatus(invitation: ResellerInvitation, now: Date): InvitationStatus {
-  const problem = linkProblem(invitation, now);
-  if (!problem) return 'pending';
-  return problem.code === 'invitation-used'
-    ? 'accepted'
-    : problem.code === 'invitation-revoked'
-      ? 'revoked'
-      : 'expired';
-}
-
 /**
  * POST /api/me/reseller-invitations (domain.md section 6): the invitation, its email, its audit
  * event and the hourly count of invitation emails in one batch in the provider's partition. The
@@ -167,25 +155,6 @@ export async function revokeResellerInvitation(
       if (!(error instanceof WriteConflict && error.index === 0)) throw error;
     }
   }
-}
-
-/** GET /api/partner-invitations/{token}: what anyone holding the link may see. */
-export async function describeResellerInvitation(
-  services: Services,
-  token: string,
-): Promise<ResellerInvitation> {
-  return (await findInvitation<ResellerInvitation>(services, token, 'reseller-invitation')).value;
-}
-
-/** The invitation, as the landing page shows it: refused when it cannot be used any more. */
-export async function usableResellerInvitation(
-  services: Services,
-  token: string,
-): Promise<ResellerInvitation> {
-  const invitation = await describeResellerInvitation(services, token);
-  const problem = linkProblem(invitation, services.clock.now());
-  if (problem) throw problem;
-  return invitation;
 }
 
 function assertMayAccept(reseller: Partner, invitation: ResellerInvitation): void {

@@ -32,6 +32,16 @@ export function linkProblem(link: LinkState, now: Date): DomainError | null {
   return null;
 }
 
+/** How an invitation shows to whoever holds its link (GET /api/*-invitations/{token}). */
+export type InvitationStatus = 'pending' | 'accepted' | 'revoked' | 'expired';
+
+export function invitationStatus(link: LinkState, now: Date): InvitationStatus {
+  const problem = linkProblem(link, now);
+  if (!problem) return 'pending';
+  if (problem.code === 'invitation-used') return 'accepted';
+  return problem.code === 'invitation-revoked' ? 'revoked' : 'expired';
+}
+
 export function assertLinkUsable(link: LinkState, now: Date): void {
   const problem = linkProblem(link, now);
   if (problem) throw problem;
