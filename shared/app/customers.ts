@@ -1,4 +1,3 @@
-import { auditEvent } from '../domain/audit';
 import { allowedActions, assertAllowed, type CustomerAction } from '../domain/customer-policy';
 import {
   counterpartyOf,
@@ -12,14 +11,14 @@ import {
 import { assertMayAddDirectCustomers, isEnrolled } from '../domain/enrollment';
 import { DomainError, notFound, validationFailed } from '../domain/errors';
 import type { Partner } from '../domain/partner';
-import { actorOf, type Principal } from '../domain/principal';
+import type { Principal } from '../domain/principal';
 import {
   directoryPartition,
   isProvider,
   partnershipId,
   type Partnership,
 } from '../domain/providers';
-import { loadPartner } from './partners';
+import { createOnce, loadPartner } from './partners';
 import { WriteConflict, type Page, type PageRequest, type Versioned } from './ports';
 import type { Services } from './services';
 
@@ -135,33 +134,15 @@ async function createIfMissing(services: Services, customer: Customer): Promise<
 }
 
 /** Writes one partner's relationship and its audit event; writing it again leaves one. */
-export async function writeRelationship(
+export function writeRelationship(
   services: Services,
   principal: Principal,
   relationship: CustomerRelationship,
 ): Promise<void> {
-  try {
-    await services.partners.commit(relationship.partnerId, [
-      { op: 'create', document: relationship },
-      {
-        op: 'create',
-        document: auditEvent(
-          services.ids.newId(),
-          relationship.partnerId,
-          services.clock.now(),
-          actorOf(principal),
-          'customer-added',
-          {
-            to: relationship.relationship,
-            reason: `customer ${relationship.customerId} (${relationship.companyName})`,
-          },
-        ),
-      },
-    ]);
-  } catch (error) {
-    if (!(error instanceof WriteConflict && error.index === 0 && error.reason === 'exists'))
-      throw error;
-  }
+  return createOnce(services, principal, relationship, 'customer-added', {
+    to: relationship.relationship,
+    reason: `customer ${relationship.customerId} (${relationship.companyName})`,
+  });
 }
 
 /** Who may create a customer tenant, and as what (domain.md sections 4 and 7). */

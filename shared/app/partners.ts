@@ -207,3 +207,34 @@ export async function confirmProfile(
   });
   return partner;
 }
+
+/**
+ * Creates a document and its audit event in a partner's partition, once: when it exists
+ * already (a retry completing a multi-partition step), nothing is written. The document's
+ * create goes first, so a refusal writes nothing even on the embedded emulator.
+ */
+export async function createOnce(
+  services: Services,
+  principal: Principal,
+  document: PartnerDocument & { partnerId: string },
+  action: string,
+  change: { to?: string; reason: string },
+): Promise<void> {
+  const audit = auditEvent(
+    services.ids.newId(),
+    document.partnerId,
+    services.clock.now(),
+    actorOf(principal),
+    action,
+    change,
+  );
+  try {
+    await services.partners.commit(document.partnerId, [
+      { op: 'create', document },
+      { op: 'create', document: audit },
+    ]);
+  } catch (error) {
+    if (!(error instanceof WriteConflict && error.index === 0 && error.reason === 'exists'))
+      throw error;
+  }
+}

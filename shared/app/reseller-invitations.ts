@@ -16,7 +16,7 @@ import { mpnOwner } from './directory';
 import { partnerInvitationEmail } from './emails/partner-invitation-email';
 import { queue } from './outbox';
 import { findInvitation, openInvitation } from './invitations';
-import { loadPartner } from './partners';
+import { createOnce, loadPartner } from './partners';
 import { WriteConflict, type PartnerDocument, type Versioned } from './ports';
 import { countInvitationEmail } from './rate-limit';
 import type { Services } from './services';
@@ -174,33 +174,14 @@ function assertMayAccept(reseller: Partner, invitation: ResellerInvitation): voi
 }
 
 /** Writes the reseller's side of the partnership; writing it twice leaves one. */
-async function writeResellerSide(
+function writeResellerSide(
   services: Services,
   principal: Principal,
   side: Partnership,
 ): Promise<void> {
-  const now = services.clock.now();
-  try {
-    await services.partners.commit(side.partnerId, [
-      { op: 'create', document: side },
-      {
-        op: 'create',
-        document: auditEvent(
-          services.ids.newId(),
-          side.partnerId,
-          now,
-          actorOf(principal),
-          'provider-partnership-created',
-          {
-            reason: `with provider ${side.counterpartyId} (${side.counterpartyName})`,
-          },
-        ),
-      },
-    ]);
-  } catch (error) {
-    if (!(error instanceof WriteConflict && error.index === 0 && error.reason === 'exists'))
-      throw error;
-  }
+  return createOnce(services, principal, side, 'provider-partnership-created', {
+    reason: `with provider ${side.counterpartyId} (${side.counterpartyName})`,
+  });
 }
 
 /**
