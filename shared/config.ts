@@ -28,6 +28,8 @@ const settingsShape = z.object({
   COSMOS_ENDPOINT: z.url(),
   COSMOS_KEY: optionalString,
   COSMOS_DATABASE: z.string().min(1).default('partner-transition'),
+  COSMOS_HTTP_DEADLINE_MS: intSetting(8_000, 100, 120_000),
+  COSMOS_TIMER_DEADLINE_MS: intSetting(60_000, 100, 600_000),
 
   ACS_CONNECTION_STRING: optionalString,
   ACS_ENDPOINT: optionalUrl,
@@ -90,7 +92,13 @@ export interface Config {
     devKeyFile: string;
     operatorTenantId: string;
   };
-  cosmos: { endpoint: string; key: string | undefined; database: string };
+  cosmos: {
+    endpoint: string;
+    key: string | undefined;
+    database: string;
+    /** How long one Cosmos call may take, SDK retries included: HTTP routes, then timers. */
+    deadlineMs: { http: number; timer: number };
+  };
   email: {
     acsConnectionString: string | undefined;
     acsEndpoint: string | undefined;
@@ -156,6 +164,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       endpoint: s.COSMOS_ENDPOINT,
       key: s.COSMOS_KEY,
       database: s.COSMOS_DATABASE,
+      deadlineMs: { http: s.COSMOS_HTTP_DEADLINE_MS, timer: s.COSMOS_TIMER_DEADLINE_MS },
     },
     email: {
       acsConnectionString: s.ACS_CONNECTION_STRING,

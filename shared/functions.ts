@@ -1,6 +1,7 @@
 import type { InvocationContext, Timer } from '@azure/functions';
 import type { Services } from './app/services';
 import type { HttpFunctionDefinition } from './http/define';
+import { measured } from './adapters/invocation-log';
 import { redactSecrets } from './redact';
 
 export type TimerHandler = (
@@ -29,7 +30,9 @@ export function defineTimer(
     ...definition,
     async handler(timer, context, services) {
       try {
-        await definition.handler(timer, context, services);
+        await measured(context, services.config.cosmos.deadlineMs.timer, () =>
+          definition.handler(timer, context, services),
+        );
       } catch (error) {
         // The Functions host logs a failed timer's error as it is: only its redacted text leaves,
         // and no cause, which would carry the text unredacted.

@@ -44,6 +44,8 @@ type InvitationOutcome = 'queued' | 'missing-email' | 'nothing-due';
 export interface IncentiveInvitationReport {
   queued: number;
   missingEmail: number;
+  /** Partners still held for want of an MPN account email, after this run. */
+  held: number;
   overdue: number;
 }
 
@@ -60,9 +62,11 @@ export async function sendIncentiveInvitations(
   logger: Logger,
 ): Promise<IncentiveInvitationReport> {
   const now = services.clock.now();
-  const report: IncentiveInvitationReport = { queued: 0, missingEmail: 0, overdue: 0 };
+  const report: IncentiveInvitationReport = { queued: 0, missingEmail: 0, held: 0, overdue: 0 };
+  const seen = new Set<string>();
   for await (const candidate of services.partners.incentiveInvitationsDue(now)) {
     const partnerId = candidate.value.partnerId;
+    seen.add(partnerId);
     // The query read the partner: its etag guards the batch, so no second read is needed.
     const { partner, result: outcome } = await changePartner(
       services,
@@ -85,19 +89,33 @@ export async function sendIncentiveInvitations(
     if (outcome === 'missing-email') {
       report.missingEmail += 1;
       logger.error(
-        `incentives invitation for partner ${partnerId} cannot be sent: its master record has no MPN account email; it goes out on the first run after an operator fills it in`,
+        `incentives invitation for partner ${partnerId} cannot be sent: its master record has no MPN account email; it is held, and goes out on the first run after an operator fills it in`,
         { partnerId },
       );
     }
-    if (isInvitationOverdue(partner.value.incentives, approvedAt, now)) {
-      report.overdue += 1;
-      logger.error(
-        `incentives invitation for partner ${partnerId} is overdue: approved ${approvedAt}, not sent within 30 days`,
-        { partnerId, approvedAt },
-      );
-    }
+    reportOverdue(partner.value, now, report, logger);
+  }
+  // Held partners are out of the due index, but the 30-day alert goes on for them every run.
+  for await (const held of services.partners.incentiveInvitationsHeld(now)) {
+    report.held += 1;
+    if (!seen.has(held.value.partnerId)) reportOverdue(held.value, now, report, logger);
   }
   return report;
+}
+
+function reportOverdue(
+  partner: Partner,
+  now: Date,
+  report: IncentiveInvitationReport,
+  logger: Logger,
+): void {
+  const approvedAt = partner.enrollment.approvedAt;
+  if (!isInvitationOverdue(partner.incentives, approvedAt, now)) return;
+  report.overdue += 1;
+  logger.error(
+    `incentives invitation for partner ${partner.partnerId} is overdue: approved ${approvedAt}, not sent within 30 days`,
+    { partnerId: partner.partnerId, approvedAt },
+  );
 }
 
 /** Re-checks the version the batch is guarded by (the etag), then writes the invitation. */
@@ -109,7 +127,19 @@ function invite(services: Services, partner: Partner, now: Date): PartnerChange<
     return { partner: null, result: 'nothing-due' };
   }
   const to = partner.mpnAccountEmail;
-  if (!to) return { partner: null, result: 'missing-email' };
+  if (!to) {
+    // Out of the due index until an operator fills the email in (resumeHeldInvitation): a
+    // partner that cannot be invited must not stay first in line and starve the others.
+    return {
+      partner: {
+        ...partner,
+        incentiveInviteDueAt: null,
+        incentiveInviteHeldSince: now.toISOString(),
+        updatedAt: now.toISOString(),
+      },
+      result: 'missing-email',
+    };
+  }
 
   const opened = openInvitation(services, partner.partnerId, 'incentive-invitation', now);
   const invitation: InvitationDocument = {

@@ -7,6 +7,7 @@ import {
   type Partner,
   type PartnerProfile,
 } from '../domain/partner';
+import { resumeHeldInvitation } from '../domain/incentives';
 import { actorOf, type Actor, type Principal } from '../domain/principal';
 import { assertMpnAvailable, syncDirectory } from './directory';
 import { sameEtag } from './etag';
@@ -149,7 +150,10 @@ async function writeMasterRecord(
       sameMasterRecord(current.value, record)
         ? { partner: null, result: current.value.mpnId }
         : {
-            partner: { ...current.value, ...record, updatedAt: now.toISOString() },
+            partner: resumeHeldInvitation(
+              { ...current.value, ...record, updatedAt: now.toISOString() },
+              now,
+            ),
             also: [
               auditEvent(services.ids.newId(), partnerId, now, actor, 'master-record-updated'),
             ],

@@ -70,11 +70,15 @@ export class WriteConflict extends Error {
 
 /** A dependency (Cosmos, ACS) cannot be reached: the request changed nothing. */
 export class DependencyUnavailable extends Error {
+  /** When the dependency said how long to wait (Cosmos's x-ms-retry-after-ms), in ms. */
+  readonly retryAfterMs: number | undefined;
+
   constructor(
     readonly dependency: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterMs?: number | undefined },
   ) {
     super(`${dependency} is unavailable`, options);
+    this.retryAfterMs = options?.retryAfterMs;
     this.name = 'DependencyUnavailable';
   }
 }
@@ -136,6 +140,11 @@ export interface PartnerRepository {
    * first. Reads only those (an indexed due date), never every partner.
    */
   incentiveInvitationsDue(now: Date): AsyncIterable<Versioned<Partner>>;
+  /**
+   * Cross-partition (timer): partners whose invitation is held for want of an MPN account
+   * email (out of the due index, so they never hold up the others), oldest first.
+   */
+  incentiveInvitationsHeld(now: Date): AsyncIterable<Versioned<Partner>>;
 }
 
 export interface OutboxRepository {

@@ -66,6 +66,12 @@ export interface Partner extends MasterRecord {
    * partners due, never all of them.
    */
   incentiveInviteDueAt: string | null;
+  /**
+   * Set when the invitation fell due but could not be sent (no MPN account email): the partner
+   * leaves the due index, so it never holds up the others, until an operator fills the email
+   * in (then it is due again at once).
+   */
+  incentiveInviteHeldSince?: string | null;
   createdAt: string;
   updatedAt: string;
 }

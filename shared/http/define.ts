@@ -3,6 +3,7 @@ import * as z from 'zod';
 import type { Services } from '../app/services';
 import { DomainError, validationFailed, type FieldError } from '../domain/errors';
 import { hasAnyRole, isOperator, type PartnerRole, type Principal } from '../domain/principal';
+import { measured } from '../adapters/invocation-log';
 import { idempotent } from './idempotency';
 import { problem, problemFromError } from './problem';
 import { htmlSecurityHeaders, securityHeaders, type HttpResult } from './responses';
@@ -93,7 +94,11 @@ export function defineHttp<
   B extends Schema = undefined,
   A extends Access = Access,
 >(spec: HttpSpec<P, Q, B, A>): HttpFunctionDefinition {
-  const handler: HttpHandler = async (request, context, services) => {
+  const handler: HttpHandler = (request, context, services) =>
+    measured(context, services.config.cosmos.deadlineMs.http, () =>
+      handle(request, context, services),
+    );
+  const handle: HttpHandler = async (request, context, services) => {
     try {
       const principal = await authenticate(request, spec.access, services);
       const body = spec.body ? await readJsonBody(request) : undefined;

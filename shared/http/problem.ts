@@ -43,6 +43,11 @@ export function problem(
   };
 }
 
+/** Whole seconds, rounded up, from the dependency's own retry-after; 5 when it gave none. */
+function retryAfterSeconds(retryAfterMs: number | undefined): number {
+  return retryAfterMs === undefined ? 5 : Math.max(1, Math.ceil(retryAfterMs / 1000));
+}
+
 /**
  * The one place an error becomes an HTTP answer. A rule's error keeps its code; a dependency
  * that is down is 503 (a write to one partition is atomic, so it changed nothing; an operation
@@ -60,7 +65,7 @@ export function problemFromError(error: unknown, context: InvocationContext): Ht
       'unavailable',
       `A service we depend on (${error.dependency}) is unavailable. Try again shortly: the request either changed nothing, or repeating it completes it.`,
       undefined,
-      { 'Retry-After': '5' },
+      { 'Retry-After': String(retryAfterSeconds(error.retryAfterMs)) },
     );
   }
   if (error instanceof WriteConflict) {

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 
 const quadraticFrom =
   /\$c\.reduce\(\(\$, (\w+)\) => typeof \1 !== "undefined" \? \[\.\.\.\$, \{\s*\1: \1\s*\}\] : \$, \[\]\)/g;
@@ -50,40 +51,162 @@ function compileLinearQueries(): void {
   prototype[linear] = true;
 }
 
+/** A query's ORDER BY items, as Cosmos DB's query planner reports them. */
+interface OrderByItem {
+  expression: string;
+  order: 'Ascending' | 'Descending';
+}
+
+const planRequiringClause = /\b(TOP|DISTINCT|GROUP\s+BY|OFFSET|COUNT|SUM|MIN|MAX|AVG)\b/i;
+
 /**
- * The emulator has no query planner: it ran each query plan request as the query itself, so
- * every query was executed twice (the JS SDK asks for the plan of each new query, in parallel,
- * and uses it only when the service refuses to run the query without one, which the emulator
- * never does). Those requests are answered at once instead, with an empty result: the same
- * unusable plan as before, without the full scan.
+ * The ORDER BY items of a `SELECT * FROM c [WHERE ...] ORDER BY ...` query, the only shape of
+ * cross-partition query this stand-in plans; undefined when the query has no ORDER BY. Any
+ * other shape that Azure's gateway would refuse to run across partitions is refused here too
+ * (a thrown Error), so a new kind of query cannot pass locally and fail on Azure.
  */
-function answerQueryPlans(server: Server): void {
+export function orderByItems(query: string): OrderByItem[] | undefined {
+  const text = query.trim();
+  if (planRequiringClause.test(text)) {
+    throw new Error(`the embedded emulator cannot plan this cross-partition query: ${text}`);
+  }
+  const orderBy = /\sORDER\s+BY\s+(.+)$/is.exec(text);
+  if (!orderBy) return undefined;
+  if (!/^SELECT\s+\*\s+FROM\s+c\b/i.test(text)) {
+    throw new Error(`the embedded emulator plans only SELECT * cross-partition queries: ${text}`);
+  }
+  return orderBy[1]!.split(',').map((item) => {
+    const [expression, direction] = item.trim().split(/\s+/);
+    return {
+      expression: expression!,
+      order: direction?.toUpperCase() === 'DESC' ? 'Descending' : 'Ascending',
+    };
+  });
+}
+
+/**
+ * The plan Azure's gateway gives for a cross-partition ORDER BY query: the SDK then queries
+ * each partition key range with the rewritten query and merges the ranges' results itself,
+ * as it does on Azure (and, without `enableQueryControl`, returns no continuation token).
+ */
+export function queryPlan(query: string): object {
+  const items = orderByItems(query) ?? [];
+  const where = /\sWHERE\s+(.+?)\s+ORDER\s+BY\s/is.exec(query)?.[1];
+  const orderBy = /\sORDER\s+BY\s+(.+)$/is.exec(query.trim())?.[1] ?? '';
+  const rewrittenQuery =
+    items.length === 0
+      ? ''
+      : `SELECT c._rid, [${items.map((item) => `{"item": ${item.expression}}`).join(', ')}] AS orderByItems, c AS payload FROM c WHERE ${where === undefined ? '' : `(${where}) AND `}({documentdb-formattableorderbyquery-filter}) ORDER BY ${orderBy}`;
+  return {
+    partitionedQueryExecutionInfoVersion: 2,
+    queryInfo: {
+      distinctType: 'None',
+      top: null,
+      offset: null,
+      limit: null,
+      orderBy: items.map((item) => item.order),
+      orderByExpressions: items.map((item) => item.expression),
+      groupByExpressions: [],
+      groupByAliases: [],
+      aggregates: [],
+      groupByAliasToAggregateType: {},
+      rewrittenQuery,
+      hasSelectValue: false,
+      hasNonStreamingOrderBy: false,
+    },
+    queryRanges: [{ min: '', max: 'FF', isMinInclusive: true, isMaxInclusive: false }],
+  };
+}
+
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.once('error', reject);
+  });
+}
+
+function answer(response: ServerResponse, status: number, body: object): void {
+  response.writeHead(status, {
+    'content-type': 'application/json',
+    connection: 'keep-alive',
+    'x-ms-request-charge': '0',
+  });
+  response.end(JSON.stringify(body));
+}
+
+function isTrue(header: string | string[] | undefined): boolean {
+  return String(header).toLowerCase() === 'true';
+}
+
+/**
+ * The emulator has no query planner and runs every query itself, in any partition, with a
+ * continuation token. Azure's gateway does not: it refuses a cross-partition ORDER BY query
+ * (400 with the query plan) and the SDK takes its client-side path instead, which pages
+ * differently. This makes the stand-in do what Azure does: a query plan request gets a real
+ * plan, and a cross-partition query that needs one is refused as the gateway refuses it, so
+ * local tests run the SDK's Azure path.
+ */
+function planQueriesAsAzure(server: Server): void {
   const listeners = server.listeners('request') as ((
     request: IncomingMessage,
     response: ServerResponse,
   ) => void)[];
   server.removeAllListeners('request');
+  const pass = (request: IncomingMessage, response: ServerResponse): void => {
+    for (const listener of listeners) listener.call(server, request, response);
+  };
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-    if (String(request.headers['x-ms-cosmos-is-query-plan-request']).toLowerCase() !== 'true') {
-      for (const listener of listeners) listener.call(server, request, response);
+    const headers = request.headers;
+    const planRequest = isTrue(headers['x-ms-cosmos-is-query-plan-request']);
+    const crossPartitionQuery =
+      isTrue(headers['x-ms-documentdb-isquery']) &&
+      headers['x-ms-documentdb-partitionkey'] === undefined &&
+      headers['x-ms-documentdb-partitionkeyrangeid'] === undefined;
+    if (!planRequest && !crossPartitionQuery) {
+      pass(request, response);
       return;
     }
-    request.resume();
-    request.once('end', () => {
-      response.writeHead(200, {
-        'content-type': 'application/json',
-        connection: 'keep-alive',
-        'x-ms-request-charge': '0',
-      });
-      response.end(JSON.stringify({ Documents: [], _count: 0 }));
+    void readBody(request).then((body) => {
+      let query: string;
+      let plan: object;
+      let needsPlan: boolean;
+      try {
+        query = (JSON.parse(body) as { query: string }).query;
+        plan = queryPlan(query);
+        needsPlan = orderByItems(query) !== undefined;
+      } catch (error) {
+        answer(response, 400, { code: 'BadRequest', message: (error as Error).message });
+        return;
+      }
+      if (planRequest) {
+        answer(response, 200, plan);
+      } else if (needsPlan) {
+        answer(response, 400, {
+          code: 'BadRequest',
+          message:
+            'The provided cross partition query can not be directly served by the gateway. This is a first chance (internal) exception that all newer clients will know how to handle gracefully.',
+          additionalErrorInfo: JSON.stringify(plan),
+        });
+      } else {
+        // A filter-only query: the gateway runs it. The body was read: hand it on as it came.
+        const replay = Object.assign(Readable.from([Buffer.from(body)]), {
+          headers: request.headers,
+          method: request.method,
+          url: request.url,
+        }) as unknown as IncomingMessage;
+        pass(replay, response);
+      }
     });
   });
 }
 
 /**
- * The embedded Cosmos DB emulator (@vercel/cosmosdb-server over HTTP). Its gaps: a
- * transactional batch is applied operation by operation (only a refused first operation is
- * atomic), queries scan the whole container, TTL is not enforced, and data lives in memory.
+ * The embedded Cosmos DB emulator (@vercel/cosmosdb-server over HTTP), made to plan
+ * cross-partition queries as Azure does. Its other gaps (the README lists each with what covers
+ * it): a transactional batch is applied operation by operation (only a refused first operation
+ * is atomic), queries scan the whole container, TTL is not enforced, data lives in memory.
  */
 export async function startCosmosEmulator(
   port: number,
@@ -98,7 +221,7 @@ export async function startCosmosEmulator(
   // paid a new TCP connection; Cosmos DB itself keeps them open, as the SDK expects.
   compileLinearQueries();
   const server = createHttpServer({ keepAlive: true });
-  answerQueryPlans(server);
+  planQueriesAsAzure(server);
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,5 +1,7 @@
+import { CosmosClient, type Container } from '@azure/cosmos';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emulatorKey } from '../../shared/adapters/cosmos/client';
 import { linearFromClause, startCosmosEmulator } from '../../shared/local/embedded';
 
 let emulator: { endpoint: string; close(): Promise<void> };
@@ -38,7 +40,7 @@ describe('the embedded Cosmos DB emulator', () => {
     expect(code).not.toContain('[...$');
   });
 
-  it('answers a query plan request without running the query', async () => {
+  it('answers a query plan request with a plan, without running the query', async () => {
     // On a container that does not exist: running the query would answer 404.
     const response = await fetch(`${emulator.endpoint}/dbs/none/colls/none/docs`, {
       method: 'POST',
@@ -47,10 +49,86 @@ describe('the embedded Cosmos DB emulator', () => {
         'x-ms-documentdb-isquery': 'True',
         'x-ms-cosmos-is-query-plan-request': 'True',
       },
-      body: JSON.stringify({ query: 'SELECT * FROM c', parameters: [] }),
+      body: JSON.stringify({
+        query: "SELECT * FROM c WHERE c.type = 'x' ORDER BY c.type ASC, c.at DESC",
+        parameters: [],
+      }),
     });
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ Documents: [], _count: 0 });
+    const plan = (await response.json()) as {
+      queryInfo: { orderBy: string[]; orderByExpressions: string[]; rewrittenQuery: string };
+    };
+    expect(plan.queryInfo.orderBy).toEqual(['Ascending', 'Descending']);
+    expect(plan.queryInfo.orderByExpressions).toEqual(['c.type', 'c.at']);
+    expect(plan.queryInfo.rewrittenQuery).toContain('{documentdb-formattableorderbyquery-filter}');
+  });
+
+  describe('cross-partition ORDER BY, as Azure Cosmos DB pages it', () => {
+    let container: Container;
+    beforeAll(async () => {
+      const client = new CosmosClient({
+        endpoint: emulator.endpoint,
+        key: emulatorKey,
+        connectionPolicy: { enableEndpointDiscovery: false },
+      });
+      const { database } = await client.databases.createIfNotExists({ id: 'plans' });
+      ({ container } = await database.containers.createIfNotExists({
+        id: 'items',
+        partitionKey: { paths: ['/pk'] },
+        indexingPolicy: {
+          compositeIndexes: [
+            [
+              { path: '/type', order: 'ascending' },
+              { path: '/n', order: 'ascending' },
+            ],
+          ],
+        },
+      }));
+      for (let index = 0; index < 7; index += 1) {
+        await container.items.create({
+          id: `i${index}`,
+          pk: `p${index % 3}`,
+          type: 't',
+          n: 10 - index,
+        });
+      }
+    });
+    const ordered = "SELECT * FROM c WHERE c.type = 't' ORDER BY c.type ASC, c.n ASC";
+
+    it('merges the partitions in the SDK and gives no continuation token, as on Azure', async () => {
+      const page = await container.items.query(ordered, { maxItemCount: 2 }).fetchNext();
+      expect(page.resources.map((item: { n: number }) => item.n)).toEqual([4, 5]);
+      expect(page.hasMoreResults).toBe(true);
+      expect(page.continuationToken).toBeUndefined();
+    });
+
+    it('refuses a continuation token for it with a plain Error, as the SDK does on Azure', async () => {
+      const filtered = await container.items
+        .query("SELECT * FROM c WHERE c.type = 't'", { maxItemCount: 2 })
+        .fetchNext();
+      expect(filtered.continuationToken).toBeDefined();
+      await expect(
+        container.items
+          .query(ordered, { maxItemCount: 2, continuationToken: filtered.continuationToken })
+          .fetchNext(),
+      ).rejects.toThrow(/enableQueryControl/);
+    });
+
+    it('reads every document when one iterator is drained', async () => {
+      const seen: number[] = [];
+      const iterator = container.items.query(ordered, { maxItemCount: 2 });
+      while (iterator.hasMoreResults()) {
+        const page = await iterator.fetchNext();
+        seen.push(...(page.resources ?? []).map((item: { n: number }) => item.n));
+      }
+      expect(seen).toEqual([4, 5, 6, 7, 8, 9, 10]);
+    });
+
+    it('refuses a cross-partition query shape it cannot plan, rather than run it as Azure would not', async () => {
+      await expect(
+        container.items.query('SELECT TOP 1 * FROM c ORDER BY c.n').fetchNext(),
+      ).rejects.toMatchObject({ code: 400 });
+    });
   });
 
   it('keeps connections open between requests', async () => {

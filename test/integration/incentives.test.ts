@@ -195,6 +195,51 @@ describe('sendIncentiveInvitations', () => {
   });
 });
 
+describe('sendIncentiveInvitations at scale', () => {
+  it('invites every partner due in one run, past 100 and past partners it cannot invite, who are held and alerted on', async () => {
+    const big = await startTestApp({ clock: new ManualClock('2026-03-02T09:00:00.000Z') });
+    try {
+      // 110 partners due first (earliest approvals) but without an MPN account email, then 5
+      // that can be invited: the 5 must not wait behind the 110, and no page may be lost.
+      const inBatches = async <T>(count: number, make: () => Promise<T>): Promise<T[]> => {
+        const made: T[] = [];
+        while (made.length < count) {
+          made.push(...(await Promise.all(Array.from({ length: 10 }, make))));
+        }
+        return made.slice(0, count);
+      };
+      const held = await inBatches(110, () => approvedPartner(big, { mpnAccountEmail: null }));
+      big.clock.advance({ minutes: 5 });
+      const invitable = await inBatches(5, () => approvedPartner(big));
+      big.clock.advance({ minutes: 5 });
+      await run(big);
+      for (const partner of invitable) {
+        expect(await invitationEmails(partner.partnerId, big)).toHaveLength(1);
+      }
+      const missingEmailLines = () =>
+        big.logs.filter(
+          (entry) => entry.level === 'error' && entry.message.includes('no MPN account email'),
+        );
+      expect(missingEmailLines()).toHaveLength(110);
+      const [stored] = await big.documents(held[0]!.partnerId, 'partner');
+      expect(stored.incentiveInviteDueAt).toBeNull();
+      expect(stored.incentiveInviteHeldSince).toBe('2026-03-02T09:10:00.000Z');
+
+      // Held partners are not read again as due (no second missing-email line), but the
+      // 30-day alert still names each of them on every run.
+      big.clock.advance({ days: 30 });
+      await run(big);
+      expect(missingEmailLines()).toHaveLength(110);
+      const overdue = big.logs.filter(
+        (entry) => entry.level === 'error' && entry.message.includes('is overdue'),
+      );
+      expect(new Set(overdue.map((entry) => entry.message))).toHaveLength(110);
+    } finally {
+      await big.close();
+    }
+  });
+});
+
 describe('the due-partner query', () => {
   it('finds only the partners due now, not every partner', async () => {
     const delayed = await startTestApp({

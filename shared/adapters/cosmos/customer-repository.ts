@@ -7,7 +7,8 @@ import type {
   WriteOperation,
 } from '../../app/ports';
 import type { Customer, CustomerDocument } from '../../domain/customers';
-import { queryPage, readOne, writeInPartition } from './operations';
+import { queryPartitionPage, readOne, writeInPartition } from './operations';
+import { customerQueries } from './queries';
 
 /** The customers container: one partition per customer tenant (containers.json). */
 export class CosmosCustomerRepository implements CustomerRepository {
@@ -39,10 +40,9 @@ export class CosmosCustomerRepository implements CustomerRepository {
     partnerId: string | null,
     page: PageRequest,
   ): Promise<Page<Versioned<T>>> {
-    const visible = partnerId === null ? '' : ' AND ARRAY_CONTAINS(c.partners, @partnerId)';
-    const result = await queryPage<T>(
+    const result = await queryPartitionPage<T>(
       this.container,
-      `SELECT * FROM c WHERE c.customerId = @partitionKey AND c.type = @type${visible} ORDER BY c.createdAt DESC`,
+      partnerId === null ? customerQueries.documents : customerQueries.documentsVisibleTo,
       [
         { name: '@type', value: type },
         ...(partnerId === null ? [] : [{ name: '@partnerId', value: partnerId }]),

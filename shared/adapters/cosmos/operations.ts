@@ -1,4 +1,12 @@
-import type { Container, ItemDefinition, OperationInput, SqlParameter } from '@azure/cosmos';
+import type {
+  Container,
+  FeedResponse,
+  ItemDefinition,
+  OperationInput,
+  QueryIterator,
+  SqlParameter,
+} from '@azure/cosmos';
+import { addRequestCharge, callDeadlineMs } from '../../app/invocation';
 import {
   DependencyUnavailable,
   WriteConflict,
@@ -8,6 +16,7 @@ import {
   type WriteOperation,
 } from '../../app/ports';
 import { validationFailed } from '../../domain/errors';
+import type { DeclaredQuery } from './queries';
 
 interface CosmosLikeError {
   code?: number | string;
@@ -35,24 +44,73 @@ function statusOf(error: unknown): number | undefined {
   return undefined;
 }
 
+/**
+ * The SDK rethrows a failed batch request as a bare Error("Batch request error: <message>"),
+ * dropping its status; only its message says what happened. These are the messages of
+ * throttling, timeouts and lost connections (Cosmos DB's own texts and Node's): everything else
+ * (403 RBAC, 400, 413 too large) is a fault to fix, not to retry.
+ */
+const transientBatchMessage =
+  /request rate is large|too ?many ?requests|service ?unavailable|service is currently unavailable|request ?timeout|timed? ?out|timeout error|aborted|ECONNRESET|ECONNREFUSED|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EPIPE|socket hang up|other side closed/i;
+
 /** True when Cosmos could not be reached or stayed unavailable after the SDK's retries. */
 export function isUnavailable(error: unknown): boolean {
-  const e = error as CosmosLikeError & { cause?: unknown };
+  const e = error as CosmosLikeError & { cause?: unknown; message?: unknown };
   if (typeof e?.code === 'string' && networkErrorCodes.has(e.code)) return true;
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return true;
   const status = statusOf(error);
   if (status === 408 || status === 429 || status === 503 || status === 449) return true;
+  if (
+    status === undefined &&
+    typeof e?.message === 'string' &&
+    e.message.startsWith('Batch request error:')
+  ) {
+    return transientBatchMessage.test(e.message);
+  }
   if (e?.cause !== undefined && e.cause !== error) return isUnavailable(e.cause);
   return false;
 }
 
-/** Runs a Cosmos call; an unreachable account becomes DependencyUnavailable (503). */
-export async function cosmosCall<T>(call: () => Promise<T>): Promise<T> {
+/** Cosmos's own advice on when to retry (x-ms-retry-after-ms), when its error carries it. */
+function retryAfterMsOf(error: unknown): number | undefined {
+  const e = error as { retryAfterInMs?: unknown; headers?: Record<string, unknown> };
+  const value = e?.retryAfterInMs ?? e?.headers?.['x-ms-retry-after-ms'];
+  const ms = typeof value === 'string' ? Number(value) : value;
+  return typeof ms === 'number' && Number.isFinite(ms) && ms > 0 ? ms : undefined;
+}
+
+/**
+ * Runs a Cosmos call within the invocation's deadline: the SDK gets an abort signal (it stops
+ * retrying when it fires), and the caller is answered when it fires even if the SDK is still
+ * between two retries. An unreachable or throttled account becomes DependencyUnavailable (503).
+ */
+export async function cosmosCall<T>(call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const deadlineMs = callDeadlineMs();
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(
+        new DependencyUnavailable('cosmos', {
+          cause: new Error(`no answer within ${deadlineMs} ms`),
+        }),
+      );
+    }, deadlineMs);
+  });
   try {
-    return await call();
+    return await Promise.race([call(controller.signal), deadline]);
   } catch (error) {
-    if (isUnavailable(error)) throw new DependencyUnavailable('cosmos', { cause: error });
+    if (error instanceof DependencyUnavailable) throw error;
+    if (isUnavailable(error)) {
+      throw new DependencyUnavailable('cosmos', {
+        cause: error,
+        retryAfterMs: retryAfterMsOf(error),
+      });
+    }
     throw error;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -64,7 +122,7 @@ export async function cosmosCall<T>(call: () => Promise<T>): Promise<T> {
  */
 const readRetryDelaysMs = [50, 150];
 
-async function cosmosRead<T>(call: () => Promise<T>): Promise<T> {
+async function cosmosRead<T>(call: (signal: AbortSignal) => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt += 1) {
     try {
       return await cosmosCall(call);
@@ -120,31 +178,41 @@ async function writeOne<D extends ItemDefinition>(
   container: Container,
   partitionKey: string,
   operation: WriteOperation<D>,
+  abortSignal: AbortSignal,
 ): Promise<string | null> {
+  const charged = (response: { requestCharge: number; etag: string }): string => {
+    addRequestCharge(response.requestCharge);
+    return response.etag;
+  };
   switch (operation.op) {
     case 'create':
-      return (await container.items.create(operation.document)).etag;
+      return charged(await container.items.create(operation.document, { abortSignal }));
     case 'upsert':
-      return (await container.items.upsert(operation.document)).etag;
+      return charged(await container.items.upsert(operation.document, { abortSignal }));
     case 'replace':
-      return (
+      return charged(
         await container
           .item(String(operation.document.id), partitionKey)
           .replace(operation.document, {
+            abortSignal,
             accessCondition: { type: 'IfMatch', condition: operation.etag },
-          })
-      ).etag;
-    case 'delete':
-      await container
-        .item(operation.id, partitionKey)
-        .delete(
-          operation.etag === undefined
-            ? {}
-            : { accessCondition: { type: 'IfMatch', condition: operation.etag } },
-        );
+          }),
+      );
+    case 'delete': {
+      const response = await container.item(operation.id, partitionKey).delete({
+        abortSignal,
+        ...(operation.etag === undefined
+          ? {}
+          : { accessCondition: { type: 'IfMatch', condition: operation.etag } }),
+      });
+      addRequestCharge(response.requestCharge);
       return null;
+    }
   }
 }
+
+/** Cosmos DB refuses a transactional batch over 2 MB (413): checked before sending it. */
+export const maxBatchBytes = 2 * 1024 * 1024;
 
 /**
  * Writes the operations in one round trip: a single operation directly, several as one
@@ -162,28 +230,25 @@ export async function writeInPartition<D extends ItemDefinition>(
     throw new Error('a transactional batch holds at most 100 operations');
   if (operations.length === 1) {
     try {
-      return [await cosmosCall(() => writeOne(container, partitionKey, operations[0]!))];
+      return [
+        await cosmosCall((signal) => writeOne(container, partitionKey, operations[0]!, signal)),
+      ];
     } catch (error) {
       const conflict = conflictFor(statusOf(error), 0);
       if (conflict) throw conflict;
       throw error;
     }
   }
-  const response = await cosmosCall(() =>
-    container.items
-      .batch(
-        operations.map((operation) => toOperationInput(operation, partitionKey)),
-        partitionKey,
-      )
-      .catch((error: unknown) => {
-        // The SDK rethrows a failed batch request as a bare Error("Batch request error: ..."),
-        // dropping its status (429 after its retries, 503, no connection). The batch is
-        // transactional and was refused whole: nothing was written, so it is unavailability.
-        if (error instanceof Error && error.message.startsWith('Batch request error:'))
-          throw new DependencyUnavailable('cosmos', { cause: error });
-        throw error;
-      }),
+  const inputs = operations.map((operation) => toOperationInput(operation, partitionKey));
+  const bytes = Buffer.byteLength(JSON.stringify(inputs));
+  if (bytes > maxBatchBytes)
+    throw new Error(`a transactional batch of ${bytes} bytes is over Cosmos DB's 2 MB limit`);
+  // A failed batch request comes back as a bare Error (see transientBatchMessage): cosmosCall
+  // makes it 503 only when it was throttling, a timeout or a lost connection.
+  const response = await cosmosCall((abortSignal) =>
+    container.items.batch(inputs, partitionKey, { abortSignal }),
   );
+  addRequestCharge(Number(response.headers['x-ms-request-charge'] ?? 0));
   const results = response.result ?? [];
   const failedIndex = results.findIndex(
     (result) => result.statusCode >= 400 && result.statusCode !== 424,
@@ -209,9 +274,10 @@ export async function readOne<T>(
   id: string,
   partitionKey: string,
 ): Promise<Versioned<T> | null> {
-  const response = await cosmosRead(() =>
-    container.item(id, partitionKey).read<T & ItemDefinition>(),
+  const response = await cosmosRead((abortSignal) =>
+    container.item(id, partitionKey).read<T & ItemDefinition>({ abortSignal }),
   );
+  addRequestCharge(response.requestCharge);
   if (response.statusCode === 404 || response.resource === undefined) return null;
   return { value: stripSystemProperties(response.resource) as T, etag: response.etag };
 }
@@ -224,10 +290,17 @@ export function stripSystemProperties<T extends object>(document: T): T {
   return copy as T;
 }
 
+function versioned<T>(resource: T & { _etag: string }): Versioned<T> {
+  return { value: stripSystemProperties(resource) as T, etag: resource._etag };
+}
+
 /** Continuation tokens go to callers base64url-encoded: opaque and safe in a query string. */
 export function encodeContinuation(token: string | undefined): string | null {
   return token ? Buffer.from(token, 'utf8').toString('base64url') : null;
 }
+
+export const notOurToken = (): Error =>
+  validationFailed([{ path: 'continuationToken', message: 'is not a token we issued' }]);
 
 export function decodeContinuation(token: string | undefined): string | undefined {
   if (token === undefined) return undefined;
@@ -235,53 +308,134 @@ export function decodeContinuation(token: string | undefined): string | undefine
   try {
     JSON.parse(decoded);
   } catch {
-    throw validationFailed([{ path: 'continuationToken', message: 'is not a token we issued' }]);
+    throw notOurToken();
   }
   return decoded;
 }
 
+function partitionQuerySpec(
+  query: DeclaredQuery,
+  parameters: SqlParameter[],
+  partitionKey: string,
+): { query: string; parameters: SqlParameter[] } {
+  if (query.scope !== 'partition') {
+    throw new Error(`query ${query.name} is declared across partitions`);
+  }
+  return {
+    query: query.text,
+    parameters: [...parameters, { name: '@partitionKey', value: partitionKey }],
+  };
+}
+
 /**
- * One page of a query, in one partition when `partitionKey` is given, across all otherwise.
- * A single-partition query must also filter on `@partitionKey` in its text: the embedded
- * emulator ignores the partition option, and the filter keeps tenants apart on any engine.
+ * One page of a query in one logical partition, continuing from the caller's token. The query
+ * filters on `@partitionKey` in its text too (queries.ts checks it): the embedded emulator
+ * ignores the partition option, and the filter keeps tenants apart on any engine. Only a
+ * single-partition query takes a continuation token: across partitions, Azure's gateway leaves
+ * ORDER BY to the SDK, whose client-side merge issues none (see queryAcrossPartitions).
  */
-export async function queryPage<T>(
+export async function queryPartitionPage<T>(
   container: Container,
-  query: string,
+  query: DeclaredQuery,
   parameters: SqlParameter[],
   page: PageRequest,
-  partitionKey?: string,
+  partitionKey: string,
 ): Promise<Page<Versioned<T>>> {
-  if (partitionKey !== undefined) {
-    if (!query.includes('@partitionKey'))
-      throw new Error('a single-partition query must filter on @partitionKey');
-    parameters = [...parameters, { name: '@partitionKey', value: partitionKey }];
-  }
+  const spec = partitionQuerySpec(query, parameters, partitionKey);
   const continuationToken = decodeContinuation(page.continuationToken);
   try {
-    const response = await cosmosRead(() =>
+    const response = await cosmosRead((abortSignal) =>
       container.items
-        .query<T & { _etag: string }>(
-          { query, parameters },
-          {
-            maxItemCount: page.pageSize,
-            ...(continuationToken === undefined ? {} : { continuationToken }),
-            ...(partitionKey === undefined ? {} : { partitionKey }),
-          },
-        )
+        .query<T & { _etag: string }>(spec, {
+          abortSignal,
+          maxItemCount: page.pageSize,
+          partitionKey,
+          ...(continuationToken === undefined ? {} : { continuationToken }),
+        })
         .fetchNext(),
     );
+    addRequestCharge(response.requestCharge);
     return {
-      items: response.resources.map((resource) => ({
-        value: stripSystemProperties(resource) as T,
-        etag: resource._etag,
-      })),
+      items: (response.resources ?? []).map(versioned),
       continuationToken: encodeContinuation(response.continuationToken),
     };
   } catch (error) {
-    if (statusOf(error) === 400 && continuationToken !== undefined) {
-      throw validationFailed([{ path: 'continuationToken', message: 'is not a token we issued' }]);
-    }
+    if (statusOf(error) === 400 && continuationToken !== undefined) throw notOurToken();
     throw error;
+  }
+}
+
+/**
+ * One page of an iterator within the call deadline. The iterator's own abort signal (given
+ * when it was made) fires when the deadline passes, so the SDK stops too. A failed page is
+ * not read again: an iterator's position after a failure is the SDK's, not ours to trust.
+ */
+async function fetchNextOf<T>(
+  iterator: QueryIterator<T>,
+  controller: AbortController,
+): Promise<FeedResponse<T>> {
+  try {
+    const response = await cosmosCall(() => iterator.fetchNext());
+    addRequestCharge(response.requestCharge);
+    return response;
+  } catch (error) {
+    controller.abort();
+    throw error;
+  }
+}
+
+/**
+ * The first document a single-partition query finds. Cosmos may answer a page with no
+ * documents and a continuation (time, RU or size limits): it reads on until it finds one or
+ * the query is done.
+ */
+export async function findInPartition<T>(
+  container: Container,
+  query: DeclaredQuery,
+  parameters: SqlParameter[],
+  partitionKey: string,
+): Promise<Versioned<T> | null> {
+  const controller = new AbortController();
+  const iterator = container.items.query<T & { _etag: string }>(
+    partitionQuerySpec(query, parameters, partitionKey),
+    { maxItemCount: 1, partitionKey, abortSignal: controller.signal },
+  );
+  while (iterator.hasMoreResults()) {
+    const response = await fetchNextOf(iterator, controller);
+    // The SDK's client-side path answers a page with no documents with no array at all.
+    const first = response.resources?.[0];
+    if (first !== undefined) return versioned(first);
+  }
+  return null;
+}
+
+/**
+ * Every document a query finds across partitions, read through one SDK iterator drained here:
+ * on Azure a cross-partition ORDER BY is merged by the SDK from each partition and, without
+ * `enableQueryControl`, gives no continuation token, so none is asked for or handed on (this
+ * function takes none). A caller that has enough (a keyset page, a timer's batch) stops
+ * iterating, and the iterator is aborted.
+ */
+export async function* queryAcrossPartitions<T>(
+  container: Container,
+  query: DeclaredQuery,
+  parameters: SqlParameter[],
+  pageSize: number,
+): AsyncIterable<Versioned<T>> {
+  if (query.scope !== 'cross-partition') {
+    throw new Error(`query ${query.name} is declared for one partition`);
+  }
+  const controller = new AbortController();
+  const iterator = container.items.query<T & { _etag: string }>(
+    { query: query.text, parameters },
+    { maxItemCount: pageSize, abortSignal: controller.signal },
+  );
+  try {
+    while (iterator.hasMoreResults()) {
+      const response = await fetchNextOf(iterator, controller);
+      for (const resource of response.resources ?? []) yield versioned(resource);
+    }
+  } finally {
+    controller.abort();
   }
 }

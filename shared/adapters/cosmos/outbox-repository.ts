@@ -2,20 +2,25 @@ import type { Container } from '@azure/cosmos';
 import type { OutboxRepository, Versioned } from '../../app/ports';
 import type { OutboxEmail } from '../../domain/email';
 import { WriteConflict } from '../../app/ports';
-import { queryPage, writeInPartition } from './operations';
+import { queryAcrossPartitions, writeInPartition } from './operations';
+import { partnerQueries } from './queries';
 
 /** Outbox emails live in their partner's partition so they commit with the state change. */
 export class CosmosOutboxRepository implements OutboxRepository {
   constructor(private readonly container: Container) {}
 
   async due(now: Date, limit: number): Promise<Versioned<OutboxEmail>[]> {
-    const page = await queryPage<OutboxEmail>(
+    const due: Versioned<OutboxEmail>[] = [];
+    for await (const email of queryAcrossPartitions<OutboxEmail>(
       this.container,
-      "SELECT * FROM c WHERE c.type = 'email' AND c.dueAt <= @now ORDER BY c.dueAt ASC",
+      partnerQueries.outboxDue,
       [{ name: '@now', value: now.toISOString() }],
-      { pageSize: limit, continuationToken: undefined },
-    );
-    return page.items;
+      limit,
+    )) {
+      due.push(email);
+      if (due.length === limit) break;
+    }
+    return due;
   }
 
   async replaceIfUnchanged(email: OutboxEmail, etag: string): Promise<string | null> {

@@ -12,9 +12,46 @@ import type { CustomerRelationship } from '../../domain/customers';
 import type { InvitationDocument } from '../../domain/link';
 import { directoryPartition, type Partnership, type ProviderListing } from '../../domain/providers';
 import type { Partner } from '../../domain/partner';
-import { queryPage, readOne, writeInPartition } from './operations';
+import {
+  findInPartition,
+  notOurToken,
+  queryAcrossPartitions,
+  queryPartitionPage,
+  readOne,
+  writeInPartition,
+} from './operations';
+import { partnerQueries, providerListingsQuery, type DeclaredQuery } from './queries';
 
 type StoredPartner = Partner & { id: string; type: 'partner' };
+
+interface ReviewCursor {
+  submittedAt: string;
+  partnerId: string;
+}
+
+/** The review queue's cursor: where the last page ended, opaque to the caller. */
+function encodeReviewCursor(partner: Partner): string {
+  const cursor: ReviewCursor = {
+    submittedAt: partner.enrollment.submittedAt ?? '',
+    partnerId: partner.partnerId,
+  };
+  return Buffer.from(JSON.stringify({ after: cursor }), 'utf8').toString('base64url');
+}
+
+function decodeReviewCursor(token: string | undefined): ReviewCursor | null {
+  if (token === undefined) return null;
+  try {
+    const { after } = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as {
+      after?: Partial<ReviewCursor>;
+    };
+    if (typeof after?.submittedAt === 'string' && typeof after.partnerId === 'string') {
+      return { submittedAt: after.submittedAt, partnerId: after.partnerId };
+    }
+  } catch {
+    // not JSON: refused below
+  }
+  throw notOurToken();
+}
 
 export function partnerDocument(partner: Partner): StoredPartner {
   return { id: partner.partnerId, type: 'partner', ...partner };
@@ -74,9 +111,9 @@ export class CosmosPartnerRepository implements PartnerRepository {
   }
 
   async activity(partnerId: string, page: PageRequest): Promise<Page<AuditEvent>> {
-    const result = await queryPage<AuditEvent>(
+    const result = await queryPartitionPage<AuditEvent>(
       this.container,
-      "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'audit' ORDER BY c.id DESC",
+      partnerQueries.activity,
       [],
       page,
       partnerId,
@@ -87,67 +124,87 @@ export class CosmosPartnerRepository implements PartnerRepository {
     };
   }
 
+  /**
+   * The review queue, oldest submission first, keyset-paged: the cursor is the last partner's
+   * (submittedAt, partnerId), and each page reads a fresh cross-partition iterator from there.
+   * (On Azure the SDK merges a cross-partition ORDER BY itself and gives no continuation token.)
+   */
   async enrollmentsWithStatus(status: string, page: PageRequest): Promise<Page<Partner>> {
-    const result = await queryPage<StoredPartner>(
+    const after = decodeReviewCursor(page.continuationToken);
+    const found = queryAcrossPartitions<StoredPartner>(
       this.container,
-      "SELECT * FROM c WHERE c.type = 'partner' AND c.enrollment.status = @status ORDER BY c.enrollment.submittedAt ASC",
-      [{ name: '@status', value: status }],
-      page,
+      after ? partnerQueries.reviewQueueAfter : partnerQueries.reviewQueue,
+      [
+        { name: '@status', value: status },
+        ...(after
+          ? [
+              { name: '@afterAt', value: after.submittedAt },
+              { name: '@afterId', value: after.partnerId },
+            ]
+          : []),
+      ],
+      page.pageSize + 1,
     );
+    const items: Partner[] = [];
+    let more = false;
+    for await (const item of found) {
+      if (items.length === page.pageSize) {
+        more = true;
+        break;
+      }
+      items.push(toPartner(item.value));
+    }
+    const last = items.at(-1);
     return {
-      items: result.items.map((item) => toPartner(item.value)),
-      continuationToken: result.continuationToken,
+      items,
+      continuationToken: more && last ? encodeReviewCursor(last) : null,
     };
   }
 
   async *overduePendingEnrollments(cutoff: Date): AsyncIterable<Versioned<Partner>> {
-    yield* this.allPartners(
-      "SELECT * FROM c WHERE c.type = 'partner' AND c.enrollment.status = 'pending-approval' AND c.enrollment.escalatedAt = null AND c.enrollment.submittedAt <= @cutoff ORDER BY c.enrollment.submittedAt ASC",
-      [{ name: '@cutoff', value: cutoff.toISOString() }],
-    );
+    yield* this.allPartners(partnerQueries.overduePendingEnrollments, [
+      { name: '@cutoff', value: cutoff.toISOString() },
+    ]);
   }
 
   async *incentiveInvitationsDue(now: Date): AsyncIterable<Versioned<Partner>> {
-    // Served by the (type, incentiveInviteDueAt) composite index; a null due date never matches.
-    yield* this.allPartners(
-      "SELECT * FROM c WHERE c.type = 'partner' AND c.incentiveInviteDueAt <= @now ORDER BY c.incentiveInviteDueAt ASC",
-      [{ name: '@now', value: now.toISOString() }],
-    );
+    // A null due date never matches: a partner invited, or set aside, is out of this index.
+    yield* this.allPartners(partnerQueries.incentiveInvitationsDue, [
+      { name: '@now', value: now.toISOString() },
+    ]);
   }
 
-  /** Every partner a cross-partition query finds, page after page, with its etag. */
+  async *incentiveInvitationsHeld(now: Date): AsyncIterable<Versioned<Partner>> {
+    yield* this.allPartners(partnerQueries.incentiveInvitationsHeld, [
+      { name: '@now', value: now.toISOString() },
+    ]);
+  }
+
+  /** Every partner a cross-partition query finds, drained in this process, with its etag. */
   private async *allPartners(
-    query: string,
+    query: DeclaredQuery,
     parameters: { name: string; value: string }[],
   ): AsyncIterable<Versioned<Partner>> {
-    let continuationToken: string | undefined;
-    do {
-      const page = await queryPage<StoredPartner>(this.container, query, parameters, {
-        pageSize: 100,
-        continuationToken,
-      });
-      for (const item of page.items) yield { value: toPartner(item.value), etag: item.etag };
-      continuationToken = page.continuationToken ?? undefined;
-    } while (continuationToken);
+    for await (const item of queryAcrossPartitions<StoredPartner>(
+      this.container,
+      query,
+      parameters,
+      100,
+    )) {
+      yield { value: toPartner(item.value), etag: item.etag };
+    }
   }
 
   async providerListings(
     filter: { region?: string | undefined; service?: string | undefined },
     page: PageRequest,
   ): Promise<Page<ProviderListing>> {
-    const conditions = ['c.partnerId = @partitionKey', "c.type = 'provider-listing'"];
     const parameters = [];
-    if (filter.region) {
-      conditions.push('ARRAY_CONTAINS(c.regions, @region)');
-      parameters.push({ name: '@region', value: filter.region });
-    }
-    if (filter.service) {
-      conditions.push('ARRAY_CONTAINS(c.services, @service)');
-      parameters.push({ name: '@service', value: filter.service });
-    }
-    const result = await queryPage<ProviderListing>(
+    if (filter.region) parameters.push({ name: '@region', value: filter.region });
+    if (filter.service) parameters.push({ name: '@service', value: filter.service });
+    const result = await queryPartitionPage<ProviderListing>(
       this.container,
-      `SELECT * FROM c WHERE ${conditions.join(' AND ')} ORDER BY c.sortName ASC`,
+      providerListingsQuery({ region: Boolean(filter.region), service: Boolean(filter.service) }),
       parameters,
       page,
       directoryPartition,
@@ -163,9 +220,9 @@ export class CosmosPartnerRepository implements PartnerRepository {
     side: Partnership['side'],
     page: PageRequest,
   ): Promise<Page<Partnership>> {
-    const result = await queryPage<Partnership>(
+    const result = await queryPartitionPage<Partnership>(
       this.container,
-      "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'partnership' AND c.side = @side ORDER BY c.since DESC",
+      partnerQueries.partnerships,
       [{ name: '@side', value: side }],
       page,
       partnerId,
@@ -177,14 +234,13 @@ export class CosmosPartnerRepository implements PartnerRepository {
   }
 
   async partnershipWithMpn(providerId: string, mpnId: string): Promise<Partnership | null> {
-    const result = await queryPage<Partnership>(
+    const found = await findInPartition<Partnership>(
       this.container,
-      "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'partnership' AND c.side = 'provider' AND c.counterpartyMpnId = @mpnId",
+      partnerQueries.partnershipWithMpn,
       [{ name: '@mpnId', value: mpnId }],
-      { pageSize: 1 },
       providerId,
     );
-    return result.items[0]?.value ?? null;
+    return found?.value ?? null;
   }
 
   async invitationById<T extends InvitationDocument>(
@@ -192,17 +248,15 @@ export class CosmosPartnerRepository implements PartnerRepository {
     type: T['type'],
     invitationId: string,
   ): Promise<Versioned<T> | null> {
-    const result = await queryPage<T>(
+    return findInPartition<T>(
       this.container,
-      'SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = @type AND c.invitationId = @invitationId',
+      partnerQueries.invitationById,
       [
         { name: '@type', value: type },
         { name: '@invitationId', value: invitationId },
       ],
-      { pageSize: 1 },
       partnerId,
     );
-    return result.items[0] ?? null;
   }
 
   async invitations<T extends InvitationDocument>(
@@ -210,9 +264,9 @@ export class CosmosPartnerRepository implements PartnerRepository {
     type: T['type'],
     page: PageRequest,
   ): Promise<Page<T>> {
-    const result = await queryPage<T>(
+    const result = await queryPartitionPage<T>(
       this.container,
-      'SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = @type ORDER BY c.createdAt DESC',
+      partnerQueries.invitations,
       [{ name: '@type', value: type }],
       page,
       partnerId,
@@ -228,10 +282,11 @@ export class CosmosPartnerRepository implements PartnerRepository {
     relationship: string | undefined,
     page: PageRequest,
   ): Promise<Page<CustomerRelationship>> {
-    const filter = relationship === undefined ? '' : ' AND c.relationship = @relationship';
-    const result = await queryPage<CustomerRelationship>(
+    const result = await queryPartitionPage<CustomerRelationship>(
       this.container,
-      `SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'customer-relationship'${filter} ORDER BY c.sortName ASC, c.id ASC`,
+      relationship === undefined
+        ? partnerQueries.customerRelationships
+        : partnerQueries.customerRelationshipsOfKind,
       relationship === undefined ? [] : [{ name: '@relationship', value: relationship }],
       page,
       partnerId,

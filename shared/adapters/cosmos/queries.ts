@@ -1,0 +1,159 @@
+/**
+ * Every query the app sends to Cosmos DB, declared once: its container, whether it stays in one
+ * logical partition, and its text. `test/unit/query-indexes.test.ts` derives from each text the
+ * index it needs and checks containers.json against it, so a query that no index serves, or a
+ * composite index that no query uses, fails the build.
+ *
+ * How they are written, after Cosmos DB's indexing-policy rules ("Queries with a filter and
+ * ORDER BY"): a composite index serves a filter plus ORDER BY only when the equality-filtered
+ * properties come first in the ORDER BY, so each ORDER BY repeats them (`c.type ASC, ...`)
+ * before its sort properties, and containers.json holds that exact composite.
+ */
+export interface DeclaredQuery {
+  readonly name: string;
+  readonly container: 'partners' | 'customers';
+  /**
+   * `partition`: filters on `c.<partition key> = @partitionKey` and runs in that partition
+   * (pages with a continuation token). `cross-partition`: runs across partitions, drained by
+   * one SDK iterator; never handed a continuation token (Azure's SDK gives none for ORDER BY).
+   */
+  readonly scope: 'partition' | 'cross-partition';
+  readonly text: string;
+}
+
+const query = (
+  name: string,
+  container: DeclaredQuery['container'],
+  scope: DeclaredQuery['scope'],
+  text: string,
+): DeclaredQuery => ({ name, container, scope, text });
+
+const reviewQueueOrder =
+  'ORDER BY c.type ASC, c.enrollment.status ASC, c.enrollment.submittedAt ASC, c.partnerId ASC';
+
+/** The partners container (partition key /partnerId). */
+export const partnerQueries = {
+  activity: query(
+    'activity',
+    'partners',
+    'partition',
+    "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'audit' ORDER BY c.type ASC, c.id DESC",
+  ),
+  /** The operators' review queue, oldest submission first; keyset-paged by the app. */
+  reviewQueue: query(
+    'reviewQueue',
+    'partners',
+    'cross-partition',
+    `SELECT * FROM c WHERE c.type = 'partner' AND c.enrollment.status = @status ${reviewQueueOrder}`,
+  ),
+  reviewQueueAfter: query(
+    'reviewQueueAfter',
+    'partners',
+    'cross-partition',
+    `SELECT * FROM c WHERE c.type = 'partner' AND c.enrollment.status = @status AND (c.enrollment.submittedAt > @afterAt OR (c.enrollment.submittedAt = @afterAt AND c.partnerId > @afterId)) ${reviewQueueOrder}`,
+  ),
+  overduePendingEnrollments: query(
+    'overduePendingEnrollments',
+    'partners',
+    'cross-partition',
+    "SELECT * FROM c WHERE c.type = 'partner' AND c.enrollment.status = 'pending-approval' AND c.enrollment.escalatedAt = null AND c.enrollment.submittedAt <= @cutoff ORDER BY c.type ASC, c.enrollment.status ASC, c.enrollment.escalatedAt ASC, c.enrollment.submittedAt ASC",
+  ),
+  incentiveInvitationsDue: query(
+    'incentiveInvitationsDue',
+    'partners',
+    'cross-partition',
+    "SELECT * FROM c WHERE c.type = 'partner' AND c.incentiveInviteDueAt <= @now ORDER BY c.type ASC, c.incentiveInviteDueAt ASC",
+  ),
+  incentiveInvitationsHeld: query(
+    'incentiveInvitationsHeld',
+    'partners',
+    'cross-partition',
+    "SELECT * FROM c WHERE c.type = 'partner' AND c.incentiveInviteHeldSince <= @now ORDER BY c.type ASC, c.incentiveInviteHeldSince ASC",
+  ),
+  outboxDue: query(
+    'outboxDue',
+    'partners',
+    'cross-partition',
+    "SELECT * FROM c WHERE c.type = 'email' AND c.dueAt <= @now ORDER BY c.type ASC, c.dueAt ASC",
+  ),
+  partnerships: query(
+    'partnerships',
+    'partners',
+    'partition',
+    "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'partnership' AND c.side = @side ORDER BY c.type ASC, c.side ASC, c.since DESC",
+  ),
+  partnershipWithMpn: query(
+    'partnershipWithMpn',
+    'partners',
+    'partition',
+    "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'partnership' AND c.side = 'provider' AND c.counterpartyMpnId = @mpnId",
+  ),
+  invitationById: query(
+    'invitationById',
+    'partners',
+    'partition',
+    'SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = @type AND c.invitationId = @invitationId',
+  ),
+  invitations: query(
+    'invitations',
+    'partners',
+    'partition',
+    'SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = @type ORDER BY c.type ASC, c.createdAt DESC',
+  ),
+  customerRelationships: query(
+    'customerRelationships',
+    'partners',
+    'partition',
+    "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'customer-relationship' ORDER BY c.type ASC, c.sortName ASC, c.id ASC",
+  ),
+  customerRelationshipsOfKind: query(
+    'customerRelationshipsOfKind',
+    'partners',
+    'partition',
+    "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'customer-relationship' AND c.relationship = @relationship ORDER BY c.type ASC, c.relationship ASC, c.sortName ASC, c.id ASC",
+  ),
+} as const;
+
+/** The provider directory, filtered by region and service (each optional): four variants. */
+export function providerListingsQuery(filter: {
+  region: boolean;
+  service: boolean;
+}): DeclaredQuery {
+  return providerListingVariants[(filter.region ? 1 : 0) + (filter.service ? 2 : 0)]!;
+}
+
+const providerListingVariants = [0, 1, 2, 3].map((variant) => {
+  const region = (variant & 1) !== 0;
+  const service = (variant & 2) !== 0;
+  return query(
+    `providerListings${region ? 'ByRegion' : ''}${service ? 'ByService' : ''}`,
+    'partners',
+    'partition',
+    `SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'provider-listing'${
+      region ? ' AND ARRAY_CONTAINS(c.regions, @region)' : ''
+    }${service ? ' AND ARRAY_CONTAINS(c.services, @service)' : ''} ORDER BY c.type ASC, c.sortName ASC, c.id ASC`,
+  );
+});
+
+/** The customers container (partition key /customerId). */
+export const customerQueries = {
+  documents: query(
+    'customerDocuments',
+    'customers',
+    'partition',
+    'SELECT * FROM c WHERE c.customerId = @partitionKey AND c.type = @type ORDER BY c.type ASC, c.createdAt DESC',
+  ),
+  documentsVisibleTo: query(
+    'customerDocumentsVisibleTo',
+    'customers',
+    'partition',
+    'SELECT * FROM c WHERE c.customerId = @partitionKey AND c.type = @type AND ARRAY_CONTAINS(c.partners, @partnerId) ORDER BY c.type ASC, c.createdAt DESC',
+  ),
+} as const;
+
+/** Every declared query, for the index check. */
+export const declaredQueries: readonly DeclaredQuery[] = [
+  ...Object.values(partnerQueries),
+  ...providerListingVariants,
+  ...Object.values(customerQueries),
+];
