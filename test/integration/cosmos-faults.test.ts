@@ -130,6 +130,116 @@ describe('Cosmos unavailable (503)', () => {
   });
 });
 
+describe('a query page with no documents and a continuation', () => {
+  it('reads on to find the invitation to revoke, instead of answering 404', async () => {
+    const provider = await createProvider(app);
+    const invited = await app.api('POST', '/api/me/reseller-invitations', {
+      token: provider.adminToken,
+      body: { mpnId: '7654390', email: 'admin@reseller.example' },
+    });
+    expect(invited.status).toBe(201);
+    proxy.faults.push({ kind: 'query', status: 'empty-page', times: 1 });
+    const revoked = await app.api(
+      'DELETE',
+      `/api/me/reseller-invitations/${invited.body.invitationId}`,
+      { token: provider.adminToken },
+    );
+    expect(proxy.faults[0]!.times).toBe(0);
+    expect(revoked.status).toBe(200);
+    expect(revoked.body.status).toBe('revoked');
+  });
+});
+
+describe('Cosmos faults that are not outages', () => {
+  it('answers 500, not 503, when Cosmos refuses a batch for good (RBAC 403, 413, 400): retrying would not help', async () => {
+    for (const fault of [
+      { status: 403 as const, substatus: 5301 },
+      { status: 413 as const },
+      { status: 400 as const },
+    ]) {
+      proxy.faults.length = 0;
+      proxy.faults.push({ kind: 'write', times: Infinity, ...fault });
+      const partnerId = randomUUID();
+      const batch = await app.api('PUT', `/api/operator/partners/${partnerId}`, {
+        token: await app.operatorToken(),
+        body: masterRecord(),
+      });
+      expect({ fault: fault.status, status: batch.status, code: batch.body.code }).toEqual({
+        fault: fault.status,
+        status: 500,
+        code: 'internal-error',
+      });
+      expect(batch.headers.get('retry-after')).toBeNull();
+      proxy.faults.length = 0;
+      expect(await app.documents(partnerId)).toEqual([]);
+    }
+  });
+
+  it("answers Retry-After from Cosmos's own x-ms-retry-after-ms when throttling outlasts the SDK's retries", async () => {
+    const throttled = await startTestApp({
+      env: { COSMOS_ENDPOINT: proxy.url },
+      cosmosConnectionPolicy: {
+        retryOptions: {
+          maxRetryAttemptCount: 1,
+          fixedRetryIntervalInMilliseconds: 0,
+          maxWaitTimeInSeconds: 10,
+        },
+      },
+    });
+    try {
+      const { partnerId } = await createPartner(throttled);
+      const token = await throttled.token({ tenant: partnerId, roles: ['SalesAgent'] });
+      proxy.faults.push({ kind: 'read', status: 429, times: Infinity, retryAfterMs: 2_400 });
+      const response = await throttled.api('GET', '/api/me', { token });
+      expect(response.status).toBe(503);
+      expect(response.headers.get('retry-after')).toBe('3');
+    } finally {
+      proxy.faults.length = 0;
+      await throttled.close();
+    }
+  });
+});
+
+describe('deadlines, with endpoint discovery on as on Azure', () => {
+  // On Azure, endpoint discovery turns on the SDK's timeout-failover retries (up to 120 tries
+  // of 10 s each): without a deadline a stalled connection would hold a request for minutes.
+  let azureLike: TestApp;
+  beforeAll(async () => {
+    azureLike = await startTestApp({
+      env: {
+        COSMOS_ENDPOINT: proxy.url,
+        COSMOS_HTTP_DEADLINE_MS: '1500',
+        COSMOS_TIMER_DEADLINE_MS: '2000',
+      },
+      cosmosConnectionPolicy: { enableEndpointDiscovery: true },
+    });
+  });
+  afterAll(() => azureLike.close());
+
+  it('answers 503 unavailable within the deadline when Cosmos stops answering a read', async () => {
+    const { partnerId } = await createPartner(azureLike);
+    const token = await azureLike.token({ tenant: partnerId, roles: ['SalesAgent'] });
+    expect((await azureLike.api('GET', '/api/me', { token })).status).toBe(200);
+    proxy.faults.push({ kind: 'read', status: 'stall', times: Infinity });
+    const response = await azureLike.api('GET', '/api/me', { token });
+    expect(response.status).toBe(503);
+    expect(response.body.code).toBe('unavailable');
+  });
+
+  it('answers 503 within the deadline when a write stalls, and a timer run ends instead of hanging', async () => {
+    proxy.faults.push(
+      { kind: 'write', status: 'stall', times: Infinity },
+      { kind: 'query', status: 'stall', times: Infinity },
+    );
+    const response = await azureLike.api('PUT', `/api/operator/partners/${randomUUID()}`, {
+      token: await azureLike.operatorToken(),
+      body: masterRecord(),
+    });
+    expect(response.status).toBe(503);
+    await expect(azureLike.runTimer('deliverEmails')).rejects.toThrow(/unavailable/);
+  });
+});
+
 describe('a failure between the partitions of one operation', () => {
   // Accepting a partner invitation (provider, then reseller partition) is covered in
   // providers.test.ts; email delivery killed mid-way in email-delivery.test.ts.

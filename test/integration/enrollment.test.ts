@@ -217,6 +217,52 @@ describe('approval', () => {
     expect(twice.body.code).toBe('conflict');
   });
 
+  it('pages the review queue to its end, oldest first, with no gaps or duplicates across partitions', async () => {
+    // A database of its own, so that the queue holds exactly these partners.
+    const own = await startTestApp({ clock: new ManualClock('2026-03-02T09:00:00.000Z') });
+    try {
+      const submitted: string[] = [];
+      for (let index = 0; index < 7; index += 1) {
+        const partner = await createPartnerWithProfile(own, { mpnVerified: false });
+        expect((await submitEnrollment(own, partner)).status).toBe(201);
+        submitted.push(partner.partnerId);
+        // Two submissions in the same millisecond: the cursor breaks the tie by partner id.
+        if (index !== 3) own.clock.advance({ minutes: 1 });
+      }
+      const expected = [
+        ...submitted.slice(0, 3),
+        ...submitted.slice(3, 5).sort(),
+        ...submitted.slice(5),
+      ];
+      const operator = await own.operatorToken();
+      const seen: string[] = [];
+      let token: string | null = null;
+      let pages = 0;
+      do {
+        const query: string = `status=pending-approval&pageSize=3${token ? `&continuationToken=${token}` : ''}`;
+        const page = await own.api('GET', `/api/operator/enrollments?${query}`, {
+          token: operator,
+        });
+        expect(page.status).toBe(200);
+        seen.push(...page.body.items.map((item: { partnerId: string }) => item.partnerId));
+        token = page.body.continuationToken;
+        pages += 1;
+      } while (token !== null && pages < 10);
+      expect(seen).toEqual(expected);
+      expect(pages).toBe(3);
+
+      const forged = await own.api(
+        'GET',
+        `/api/operator/enrollments?status=pending-approval&continuationToken=${Buffer.from('{"after":1}').toString('base64url')}`,
+        { token: operator },
+      );
+      expect(forged.status).toBe(400);
+      expect(forged.body.code).toBe('validation-failed');
+    } finally {
+      await own.close();
+    }
+  });
+
   it('refuses a decision from a partner with 403', async () => {
     const partner = await createPartnerWithProfile(app, { mpnVerified: false });
     await submitEnrollment(app, partner);

@@ -1,3 +1,4 @@
+import type { CosmosClientOptions } from '@azure/cosmos';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -131,6 +132,8 @@ export interface TestAppOptions {
   decorate?: (services: Services) => Services;
   /** Records every request the app sends to Cosmos DB (round-trip budgets). */
   countCosmosRequests?: boolean;
+  /** Connection policy settings over the app's own (e.g. endpoint discovery on, as on Azure). */
+  cosmosConnectionPolicy?: CosmosClientOptions['connectionPolicy'];
 }
 
 export async function freePort(): Promise<number> {
@@ -180,10 +183,10 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ...options.env,
   });
   const cosmosRequests = options.countCosmosRequests ? new CosmosRequestLog() : null;
-  const client = await createCosmosClient(
-    config.cosmos,
-    cosmosRequests ? { httpClient: cosmosRequests.httpClient } : {},
-  );
+  const client = await createCosmosClient(config.cosmos, {
+    ...(cosmosRequests ? { httpClient: cosmosRequests.httpClient } : {}),
+    ...(options.cosmosConnectionPolicy ? { connectionPolicy: options.cosmosConnectionPolicy } : {}),
+  });
   await ensureDatabase(client, database);
   const built = await createServices(config, {
     clock,

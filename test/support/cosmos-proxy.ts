@@ -6,8 +6,15 @@ export type CosmosRequestKind = 'read' | 'query' | 'write' | 'metadata';
 
 export interface CosmosFault {
   kind: Exclude<CosmosRequestKind, 'metadata'>;
-  /** `reset`: the connection is dropped without an answer, as when Cosmos cannot be reached. */
-  status: 408 | 429 | 503 | 'reset';
+  /**
+   * `reset`: the connection is dropped without an answer, as when Cosmos cannot be reached;
+   * `stall`: the request is never answered (a blackholed connection, SNAT exhaustion);
+   * `empty-page`: a query page with no documents and a continuation, which Cosmos may answer
+   * when a page hits its time or RU limit (the continuation given makes the emulator start over).
+   */
+  status: 400 | 403 | 408 | 413 | 429 | 503 | 'reset' | 'stall' | 'empty-page';
+  /** Sent as x-ms-substatus, as Cosmos does (403 with 5301: the identity lacks an RBAC role). */
+  substatus?: number;
   /** How many matching requests to answer so; Infinity for an outage. */
   times: number;
   /** Sent as x-ms-retry-after-ms with a 429, as Cosmos does. */
@@ -23,9 +30,22 @@ export interface CosmosProxy {
   close(): Promise<void>;
 }
 
+/** Cosmos DB's own error texts, so the app sees what it would see from Azure. */
+const azureMessages: Record<number, string> = {
+  400: 'Message: {"Errors":["One of the specified inputs is invalid"]}',
+  403: 'Request blocked by Auth partner-transition : Request is blocked because principal [00000000-0000-0000-0000-000000000001] does not have required RBAC permissions to perform action [Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/executeQuery] on any scope.',
+  408: 'Request timed out. More info: https://aka.ms/cosmosdb-tsg-request-timeout',
+  413: 'Message: {"Errors":["Request size is too large"]}',
+  429: 'Message: {"Errors":["Request rate is large. More Request Units may be needed, so no changes were made. Please retry this request later. Learn more: http://aka.ms/cosmosdb-error-429"]}',
+  503: 'Service is currently unavailable. More info: https://aka.ms/cosmosdb-tsg-service-unavailable',
+};
+
 function kindOf(request: http.IncomingMessage): CosmosRequestKind {
   const path = request.url ?? '/';
   if (!/\/docs(\/|$|\?)/.test(path)) return 'metadata';
+  // The SDK asks for a query's plan apart from the query: a metadata round trip, not a query.
+  if (String(request.headers['x-ms-cosmos-is-query-plan-request']).toLowerCase() === 'true')
+    return 'metadata';
   if (request.headers['x-ms-documentdb-isquery'] !== undefined) return 'query';
   return request.method === 'GET' ? 'read' : 'write';
 }
@@ -38,6 +58,8 @@ function kindOf(request: http.IncomingMessage): CosmosRequestKind {
 export async function startCosmosProxy(target: string): Promise<CosmosProxy> {
   const upstream = new URL(target);
   const proxy: Omit<CosmosProxy, 'url' | 'close'> = { faults: [], seen: [] };
+  const stalled = new Set<http.ServerResponse>();
+  let url = '';
   const server = http.createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -62,19 +84,37 @@ export async function startCosmosProxy(target: string): Promise<CosmosProxy> {
           request.socket.destroy();
           return;
         }
+        if (fault.status === 'empty-page') {
+          record(200);
+          response.writeHead(200, {
+            'content-type': 'application/json',
+            'x-ms-continuation': 'from-the-start',
+            'x-ms-item-count': '0',
+            'x-ms-request-charge': '1',
+          });
+          response.end(JSON.stringify({ Documents: [], _count: 0 }));
+          return;
+        }
+        if (fault.status === 'stall') {
+          record(0);
+          stalled.add(response);
+          return;
+        }
         record(fault.status);
         response.writeHead(fault.status, {
           'content-type': 'application/json',
           'x-ms-activity-id': '00000000-0000-0000-0000-000000000000',
+          ...(fault.substatus === undefined ? {} : { 'x-ms-substatus': String(fault.substatus) }),
           ...(fault.status === 429
             ? { 'x-ms-retry-after-ms': String(fault.retryAfterMs ?? 10) }
             : {}),
         });
         response.end(
-          JSON.stringify({ code: String(fault.status), message: 'injected by the test proxy' }),
+          JSON.stringify({ code: String(fault.status), message: azureMessages[fault.status] }),
         );
         return;
       }
+      const accountRead = kind === 'metadata' && request.method === 'GET' && request.url === '/';
       const forwarded = http.request(
         {
           hostname: upstream.hostname,
@@ -85,8 +125,23 @@ export async function startCosmosProxy(target: string): Promise<CosmosProxy> {
         },
         (answer) => {
           record(answer.statusCode ?? 0);
-          response.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(response);
+          if (!accountRead) {
+            response.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(response);
+            return;
+          }
+          // The account names its regional endpoints; a real account names its own address.
+          // Naming the proxy keeps a client with endpoint discovery on talking to the proxy.
+          const body: Buffer[] = [];
+          answer.on('data', (chunk: Buffer) => body.push(chunk));
+          answer.on('end', () => {
+            const text = Buffer.concat(body)
+              .toString('utf8')
+              .replace(/"databaseAccountEndpoint":"[^"]*"/g, `"databaseAccountEndpoint":"${url}/"`);
+            const { 'content-length': _length, ...headers } = answer.headers;
+            response.writeHead(answer.statusCode ?? 502, headers);
+            response.end(text);
+          });
         },
       );
       forwarded.on('error', () => response.destroy());
@@ -94,10 +149,12 @@ export async function startCosmosProxy(target: string): Promise<CosmosProxy> {
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return Object.assign(proxy, {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url,
     close: () =>
       new Promise<void>((resolve) => {
+        for (const response of stalled) response.destroy();
         server.closeAllConnections();
         server.close(() => resolve());
       }),

@@ -71,7 +71,8 @@ describe('a failed timer', () => {
         throw new Error('cannot reach https://x.example;AccountKey=c2VjcmV0LWtleQ==');
       },
     });
-    const failure = timer.handler({} as never, {} as never, {} as never);
+    const services = { config: { cosmos: { deadlineMs: { timer: 1_000 } } } };
+    const failure = timer.handler({} as never, {} as never, services as never);
     await expect(failure).rejects.toThrow('AccountKey=[redacted]');
     await expect(failure).rejects.not.toThrow('c2VjcmV0LWtleQ');
   });

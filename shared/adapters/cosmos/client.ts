@@ -60,8 +60,11 @@ export async function createCosmosClient(
     endpoint: connection.endpoint,
     ...credentials,
     ...agent,
+    ...extra,
     connectionPolicy: {
-      // The emulators answer on one address only; a real account discovers its regions.
+      // The emulators answer on one address only; a real account discovers its regions. With
+      // discovery on, the SDK's retry loops can last minutes: each call has a deadline
+      // (operations.ts, cosmosCall) that answers 503 first.
       enableEndpointDiscovery: !local,
       requestTimeout: 10_000,
       retryOptions: {
@@ -69,7 +72,7 @@ export async function createCosmosClient(
         fixedRetryIntervalInMilliseconds: 0,
         maxWaitTimeInSeconds: 10,
       },
+      ...extra.connectionPolicy,
     },
-    ...extra,
   });
 }
