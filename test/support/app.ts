@@ -176,6 +176,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const config = loadConfig({
     AUTH_MODE: 'dev',
     COSMOS_ENDPOINT: inject('cosmosEndpoint'),
+    // npm run test:cosmos: a real account's or the official emulator's key, if one is given.
+    ...(process.env.COSMOS_KEY ? { COSMOS_KEY: process.env.COSMOS_KEY } : {}),
     COSMOS_DATABASE: database,
     DEV_KEY_FILE: devKeyFile,
     EMAIL_OUTBOX_DIR: outboxDir,

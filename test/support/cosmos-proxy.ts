@@ -1,4 +1,5 @@
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 /** What a request to Cosmos does to the data: read a document, query, or write. */
@@ -115,8 +116,12 @@ export async function startCosmosProxy(target: string): Promise<CosmosProxy> {
         return;
       }
       const accountRead = kind === 'metadata' && request.method === 'GET' && request.url === '/';
-      const forwarded = http.request(
+      // An https upstream (the official emulator, a real account) is forwarded over TLS; the
+      // emulators' certificates are self-signed.
+      const send = upstream.protocol === 'https:' ? https.request : http.request;
+      const forwarded = send(
         {
+          rejectUnauthorized: false,
           hostname: upstream.hostname,
           port: upstream.port,
           method: request.method,

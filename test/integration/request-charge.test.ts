@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../support/app';
+import { createPartner } from '../support/builders';
+import { roundTrips } from '../support/cosmos-requests';
+import { approvedPartner } from '../support/enrollment';
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp({ countCosmosRequests: true });
+});
+afterAll(() => app.close());
+
+/** The request units an invocation logged, read back from its log line. */
+function loggedCharge(functionName: string): number[] {
+  return app.logs
+    .filter(
+      (entry) =>
+        entry.functionName === functionName && entry.message.startsWith('cosmos request charge '),
+    )
+    .map(
+      (entry) =>
+        (
+          JSON.parse(entry.message.slice('cosmos request charge '.length)) as {
+            requestCharge: number;
+          }
+        ).requestCharge,
+    );
+}
+
+/** The embedded emulator charges 1 RU for every data request (a plan request costs none). */
+const chargedRequests = (requests: Parameters<typeof roundTrips>[0]): number => {
+  const { queryPlans: _plans, metadata: _metadata, ...data } = roundTrips(requests);
+  return Object.values(data).reduce((sum, count) => sum + count, 0);
+};
+
+describe("each invocation's request charge", () => {
+  it('logs the sum of x-ms-request-charge over the Cosmos calls of an HTTP request', async () => {
+    const { partnerId } = await createPartner(app);
+    const token = await app.token({ tenant: partnerId, roles: ['SalesAgent'] });
+    app.logs.length = 0;
+    const requests = await app.cosmosRequests!.during(() => app.api('GET', '/api/me', { token }));
+    expect(loggedCharge('getMe')).toEqual([chargedRequests(requests)]);
+    expect(chargedRequests(requests)).toBe(1);
+  });
+
+  it('logs it for a timer run too, reads, queries and batches together', async () => {
+    await approvedPartner(app);
+    app.logs.length = 0;
+    const requests = await app.cosmosRequests!.during(() =>
+      app.runTimer('sendIncentiveInvitations'),
+    );
+    const [charge] = loggedCharge('sendIncentiveInvitations');
+    expect(charge).toBe(chargedRequests(requests));
+    expect(charge).toBeGreaterThanOrEqual(3);
+  });
+
+  it('logs nothing for an invocation that made no Cosmos call', async () => {
+    app.logs.length = 0;
+    expect((await app.api('GET', '/api/openapi.json')).status).toBe(200);
+    expect(loggedCharge('openapi')).toEqual([]);
+    expect(app.logs.filter((entry) => entry.message.startsWith('cosmos request charge'))).toEqual(
+      [],
+    );
+  });
+});
