@@ -166,7 +166,8 @@ describe('a failure between the partitions of one operation', () => {
       // The rerun repaired the directory, and neither rerun wrote a change that was none.
       const directory = await app.documents('directory');
       expect(directory.filter((entry) => entry.providerId === partnerId)).toHaveLength(1);
-      expect(directory.filter((entry) => entry.ownerId === partnerId)).toHaveLength(1);
+      const mpnEntry = await app.pointRead(`mpn:${record.mpnId}`, `mpn-${record.mpnId}`);
+      expect(mpnEntry).toMatchObject({ ownerId: partnerId });
       const audit = await app.documents(partnerId, 'audit');
       expect(audit.map((event) => event.action)).toEqual(['partner-created']);
     } finally {
