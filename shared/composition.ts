@@ -71,7 +71,9 @@ export async function createServices(
     clock,
     ids: options.ids ?? randomIds,
     tokens: options.tokens ?? (await createTokenVerifier(config, clock)),
-    partners: new CosmosPartnerRepository(partners),
+    partners: new CosmosPartnerRepository(partners, {
+      auditTtlSeconds: config.audit.retentionDays * 24 * 60 * 60,
+    }),
     customers: new CosmosCustomerRepository(database.container('customers')),
     outbox: new CosmosOutboxRepository(partners),
     idempotency: new CosmosIdempotencyStore(database.container('idempotency')),

@@ -57,6 +57,7 @@ const settingsShape = z.object({
   LINK_TTL_DAYS: intSetting(30, 1, 365),
   INCENTIVE_INVITE_DELAY_DAYS: intSetting(0, 0, 29),
   INVITATION_RATE_LIMIT_PER_HOUR: intSetting(100, 1, 100_000),
+  AUDIT_RETENTION_DAYS: intSetting(730, 1, 3650),
 });
 
 /** Rules across settings, checked on the raw values so every problem is named at once. */
@@ -118,6 +119,8 @@ export interface Config {
   };
   incentives: { inviteDelayDays: number };
   limits: { invitationsPerHour: number };
+  /** Audit events expire this long after they are written (a Cosmos per-item ttl). */
+  audit: { retentionDays: number };
 }
 
 export class ConfigError extends Error {
@@ -184,6 +187,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     incentives: { inviteDelayDays: s.INCENTIVE_INVITE_DELAY_DAYS },
     limits: { invitationsPerHour: s.INVITATION_RATE_LIMIT_PER_HOUR },
+    audit: { retentionDays: s.AUDIT_RETENTION_DAYS },
   };
 }
 
