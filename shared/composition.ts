@@ -1,6 +1,7 @@
 import type { CosmosClient } from '@azure/cosmos';
 import { randomUUID } from 'node:crypto';
 import type { Clock, EmailSender, IdGenerator, TokenVerifier } from './app/ports';
+import { cachedCheck } from './app/health';
 import type { Services } from './app/services';
 import { createCosmosClient, managedIdentity } from './adapters/cosmos/client';
 import { CosmosCustomerRepository } from './adapters/cosmos/customer-repository';
@@ -78,14 +79,11 @@ export async function createServices(
     outbox: new CosmosOutboxRepository(partners),
     idempotency: new CosmosIdempotencyStore(database.container('idempotency')),
     emailSender: options.emailSender ?? createEmailSender(config, clock, options.announceEmail),
-    async pingCosmos() {
-      try {
-        await database.read();
-        return true;
-      } catch {
-        return false;
-      }
-    },
+    // At most one Cosmos request per period, however many anonymous health calls come.
+    pingCosmos: cachedCheck(async () => {
+      await database.read();
+      return true;
+    }, clock),
     checkResponses: options.checkResponses ?? false,
   };
 }

@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net';
 export type CosmosRequestKind = 'read' | 'query' | 'write' | 'metadata';
 
 export interface CosmosFault {
-  kind: Exclude<CosmosRequestKind, 'metadata'>;
+  /** `metadata`: account, database and container reads (the health check's database read). */
+  kind: CosmosRequestKind;
   /** `reset`: the connection is dropped without an answer, as when Cosmos cannot be reached. */
   status: 408 | 429 | 503 | 'reset';
   /** How many matching requests to answer so; Infinity for an outage. */
