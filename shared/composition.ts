@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock, EmailSender, IdGenerator, TokenVerifier } from './app/ports';
 import { cachedCheck } from './app/health';
 import type { Services } from './app/services';
-import { createCosmosClient, managedIdentity } from './adapters/cosmos/client';
+import { createCosmosClient, lazyAzureCredential } from './adapters/cosmos/client';
 import { CosmosCustomerRepository } from './adapters/cosmos/customer-repository';
 import { CosmosIdempotencyStore } from './adapters/cosmos/idempotency-store';
 import { CosmosOutboxRepository } from './adapters/cosmos/outbox-repository';
@@ -38,7 +38,8 @@ export function createEmailSender(
   if (acsConnectionString !== undefined)
     return new AcsEmailSender({ connectionString: acsConnectionString }, sender);
   if (acsEndpoint !== undefined) {
-    return new AcsEmailSender({ endpoint: acsEndpoint, credential: managedIdentity() }, sender);
+    const credential = lazyAzureCredential(config.identity);
+    return new AcsEmailSender({ endpoint: acsEndpoint, credential }, sender);
   }
   return new FileOutbox(outboxDir, sender, () => clock.now(), announce);
 }
@@ -64,7 +65,9 @@ export async function createServices(
   options: CompositionOptions = {},
 ): Promise<Services> {
   const clock = options.clock ?? systemClock;
-  const client = options.cosmosClient ?? (await createCosmosClient(config.cosmos));
+  const client =
+    options.cosmosClient ??
+    (await createCosmosClient({ ...config.cosmos, identity: config.identity }));
   const database = client.database(config.cosmos.database);
   const partners = database.container('partners');
   return {

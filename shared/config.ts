@@ -24,6 +24,10 @@ const settingsShape = z.object({
   DEV_KEY_FILE: z.string().default('.local/dev-signing-key.json'),
   OPERATOR_TENANT_ID: z.uuid().default('00000000-0000-0000-0000-0000000000ff'),
   WEBSITE_INSTANCE_ID: optionalString,
+  WEBSITE_SITE_NAME: optionalString,
+  WEBSITE_HOSTNAME: optionalString,
+  CONTAINER_NAME: optionalString,
+  AZURE_CLIENT_ID: optionalString.pipe(z.uuid().optional()),
 
   COSMOS_ENDPOINT: z.url(),
   COSMOS_KEY: optionalString,
@@ -60,6 +64,24 @@ const settingsShape = z.object({
   AUDIT_RETENTION_DAYS: intSetting(730, 1, 3650),
 });
 
+/**
+ * True when the process runs on an Azure App Service or Functions host, from what the platform
+ * sets: WEBSITE_SITE_NAME and WEBSITE_INSTANCE_ID, and on Flex Consumption also CONTAINER_NAME
+ * and WEBSITE_HOSTNAME. Core Tools (`func start`) sets WEBSITE_HOSTNAME to localhost:7071 on a
+ * developer's machine, so a local host name does not count.
+ */
+export function runsOnAzureHost(env: Record<string, string | undefined>): boolean {
+  const set = (name: string): boolean => (env[name]?.trim() ?? '') !== '';
+  const hostname = env.WEBSITE_HOSTNAME?.trim().split(':')[0]?.toLowerCase() ?? '';
+  const localHostname = ['', 'localhost', '127.0.0.1', '0.0.0.0', '[::1]'].includes(hostname);
+  return (
+    set('WEBSITE_SITE_NAME') ||
+    set('WEBSITE_INSTANCE_ID') ||
+    set('CONTAINER_NAME') ||
+    !localHostname
+  );
+}
+
 /** Rules across settings, checked on the raw values so every problem is named at once. */
 function crossSettingProblems(env: Record<string, string | undefined>): string[] {
   const mode = env.AUTH_MODE?.trim() || 'entra';
@@ -92,6 +114,12 @@ export interface Config {
     operatorTenantId: string;
   };
   cosmos: { endpoint: string; key: string | undefined; database: string };
+  /**
+   * How the app signs in to Azure resources (Cosmos DB, ACS) without a key: on an Azure host
+   * with its managed identity (a user-assigned one when clientId is set), elsewhere with a
+   * developer's own sign-in.
+   */
+  identity: AzureIdentity;
   email: {
     acsConnectionString: string | undefined;
     acsEndpoint: string | undefined;
@@ -121,6 +149,12 @@ export interface Config {
   limits: { invitationsPerHour: number };
   /** Audit events expire this long after they are written (a Cosmos per-item ttl). */
   audit: { retentionDays: number };
+}
+
+export interface AzureIdentity {
+  onAzureHost: boolean;
+  /** AZURE_CLIENT_ID: the client id of a user-assigned managed identity. */
+  clientId: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -160,6 +194,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       key: s.COSMOS_KEY,
       database: s.COSMOS_DATABASE,
     },
+    identity: { onAzureHost: runsOnAzureHost(env), clientId: s.AZURE_CLIENT_ID },
     email: {
       acsConnectionString: s.ACS_CONNECTION_STRING,
       acsEndpoint: s.ACS_ENDPOINT,
