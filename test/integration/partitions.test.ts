@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { containerDefinitions } from '../../shared/adapters/cosmos/schema';
 import { startTestApp, type TestApp } from '../support/app';
 import { createPartner, createPartnerWithProfile, uniqueMpnId } from '../support/builders';
 import { directCustomer, indirectCustomer, newCustomer, uniqueDomain } from '../support/customers';
@@ -73,5 +74,12 @@ describe('partitions', () => {
     expect(activity.status).toBe(200);
     expect(activity.body.items.length).toBe(events.length);
     for (const item of activity.body.items) expect(item).not.toHaveProperty('ttl');
+  });
+
+  it('lets audit events expire on Azure: the partners container turns per-item ttl on', () => {
+    // The embedded emulator ignores ttl; Azure honours an item's ttl only when the container has
+    // a defaultTtl (-1: none of its own). Bicep creates the container from this definition.
+    const partners = containerDefinitions.find((definition) => definition.id === 'partners');
+    expect(partners?.defaultTtl).toBe(-1);
   });
 });
