@@ -1,8 +1,9 @@
 import type { CosmosClient } from '@azure/cosmos';
 import { randomUUID } from 'node:crypto';
 import type { Clock, EmailSender, IdGenerator, TokenVerifier } from './app/ports';
+import { cachedCheck } from './app/health';
 import type { Services } from './app/services';
-import { createCosmosClient, managedIdentity } from './adapters/cosmos/client';
+import { createCosmosClient, lazyAzureCredential } from './adapters/cosmos/client';
 import { CosmosCustomerRepository } from './adapters/cosmos/customer-repository';
 import { CosmosIdempotencyStore } from './adapters/cosmos/idempotency-store';
 import { CosmosOutboxRepository } from './adapters/cosmos/outbox-repository';
@@ -37,7 +38,8 @@ export function createEmailSender(
   if (acsConnectionString !== undefined)
     return new AcsEmailSender({ connectionString: acsConnectionString }, sender);
   if (acsEndpoint !== undefined) {
-    return new AcsEmailSender({ endpoint: acsEndpoint, credential: managedIdentity() }, sender);
+    const credential = lazyAzureCredential(config.identity);
+    return new AcsEmailSender({ endpoint: acsEndpoint, credential }, sender);
   }
   return new FileOutbox(outboxDir, sender, () => clock.now(), announce);
 }
@@ -63,7 +65,9 @@ export async function createServices(
   options: CompositionOptions = {},
 ): Promise<Services> {
   const clock = options.clock ?? systemClock;
-  const client = options.cosmosClient ?? (await createCosmosClient(config.cosmos));
+  const client =
+    options.cosmosClient ??
+    (await createCosmosClient({ ...config.cosmos, identity: config.identity }));
   const database = client.database(config.cosmos.database);
   const partners = database.container('partners');
   return {
@@ -71,19 +75,18 @@ export async function createServices(
     clock,
     ids: options.ids ?? randomIds,
     tokens: options.tokens ?? (await createTokenVerifier(config, clock)),
-    partners: new CosmosPartnerRepository(partners),
+    partners: new CosmosPartnerRepository(partners, {
+      auditTtlSeconds: config.audit.retentionDays * 24 * 60 * 60,
+    }),
     customers: new CosmosCustomerRepository(database.container('customers')),
     outbox: new CosmosOutboxRepository(partners),
     idempotency: new CosmosIdempotencyStore(database.container('idempotency')),
     emailSender: options.emailSender ?? createEmailSender(config, clock, options.announceEmail),
-    async pingCosmos() {
-      try {
-        await database.read();
-        return true;
-      } catch {
-        return false;
-      }
-    },
+    // At most one Cosmos request per period, however many anonymous health calls come.
+    pingCosmos: cachedCheck(async () => {
+      await database.read();
+      return true;
+    }, clock),
     checkResponses: options.checkResponses ?? false,
   };
 }

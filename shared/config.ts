@@ -24,6 +24,10 @@ const settingsShape = z.object({
   DEV_KEY_FILE: z.string().default('.local/dev-signing-key.json'),
   OPERATOR_TENANT_ID: z.uuid().default('00000000-0000-0000-0000-0000000000ff'),
   WEBSITE_INSTANCE_ID: optionalString,
+  WEBSITE_SITE_NAME: optionalString,
+  WEBSITE_HOSTNAME: optionalString,
+  CONTAINER_NAME: optionalString,
+  AZURE_CLIENT_ID: optionalString.pipe(z.uuid().optional()),
 
   COSMOS_ENDPOINT: z.url(),
   COSMOS_KEY: optionalString,
@@ -59,7 +63,26 @@ const settingsShape = z.object({
   LINK_TTL_DAYS: intSetting(30, 1, 365),
   INCENTIVE_INVITE_DELAY_DAYS: intSetting(0, 0, 29),
   INVITATION_RATE_LIMIT_PER_HOUR: intSetting(100, 1, 100_000),
+  AUDIT_RETENTION_DAYS: intSetting(730, 1, 3650),
 });
+
+/**
+ * True when the process runs on an Azure App Service or Functions host, from what the platform
+ * sets: WEBSITE_SITE_NAME and WEBSITE_INSTANCE_ID, and on Flex Consumption also CONTAINER_NAME
+ * and WEBSITE_HOSTNAME. Core Tools (`func start`) sets WEBSITE_HOSTNAME to localhost:7071 on a
+ * developer's machine, so a local host name does not count.
+ */
+export function runsOnAzureHost(env: Record<string, string | undefined>): boolean {
+  const set = (name: string): boolean => (env[name]?.trim() ?? '') !== '';
+  const hostname = env.WEBSITE_HOSTNAME?.trim().split(':')[0]?.toLowerCase() ?? '';
+  const localHostname = ['', 'localhost', '127.0.0.1', '0.0.0.0', '[::1]'].includes(hostname);
+  return (
+    set('WEBSITE_SITE_NAME') ||
+    set('WEBSITE_INSTANCE_ID') ||
+    set('CONTAINER_NAME') ||
+    !localHostname
+  );
+}
 
 /** Rules across settings, checked on the raw values so every problem is named at once. */
 function crossSettingProblems(env: Record<string, string | undefined>): string[] {
@@ -99,6 +122,12 @@ export interface Config {
     /** How long one Cosmos call may take, SDK retries included: HTTP routes, then timers. */
     deadlineMs: { http: number; timer: number };
   };
+  /**
+   * How the app signs in to Azure resources (Cosmos DB, ACS) without a key: on an Azure host
+   * with its managed identity (a user-assigned one when clientId is set), elsewhere with a
+   * developer's own sign-in.
+   */
+  identity: AzureIdentity;
   email: {
     acsConnectionString: string | undefined;
     acsEndpoint: string | undefined;
@@ -126,6 +155,14 @@ export interface Config {
   };
   incentives: { inviteDelayDays: number };
   limits: { invitationsPerHour: number };
+  /** Audit events expire this long after they are written (a Cosmos per-item ttl). */
+  audit: { retentionDays: number };
+}
+
+export interface AzureIdentity {
+  onAzureHost: boolean;
+  /** AZURE_CLIENT_ID: the client id of a user-assigned managed identity. */
+  clientId: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -166,6 +203,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       database: s.COSMOS_DATABASE,
       deadlineMs: { http: s.COSMOS_HTTP_DEADLINE_MS, timer: s.COSMOS_TIMER_DEADLINE_MS },
     },
+    identity: { onAzureHost: runsOnAzureHost(env), clientId: s.AZURE_CLIENT_ID },
     email: {
       acsConnectionString: s.ACS_CONNECTION_STRING,
       acsEndpoint: s.ACS_ENDPOINT,
@@ -193,6 +231,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     incentives: { inviteDelayDays: s.INCENTIVE_INVITE_DELAY_DAYS },
     limits: { invitationsPerHour: s.INVITATION_RATE_LIMIT_PER_HOUR },
+    audit: { retentionDays: s.AUDIT_RETENTION_DAYS },
   };
 }
 

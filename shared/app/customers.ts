@@ -2,6 +2,7 @@ import { allowedActions, assertAllowed, type CustomerAction } from '../domain/cu
 import {
   counterpartyOf,
   customerDomainClaimId,
+  domainClaimPartition,
   relationshipFor,
   relationshipId,
   type Customer,
@@ -12,12 +13,7 @@ import { assertMayAddDirectCustomers, isEnrolled } from '../domain/enrollment';
 import { DomainError, notFound, validationFailed } from '../domain/errors';
 import type { Partner } from '../domain/partner';
 import type { Principal } from '../domain/principal';
-import {
-  directoryPartition,
-  isProvider,
-  partnershipId,
-  type Partnership,
-} from '../domain/providers';
+import { isProvider, partnershipId, type Partnership } from '../domain/providers';
 import { createOnce, loadPartner } from './partners';
 import { WriteConflict, type Page, type PageRequest, type Versioned } from './ports';
 import type { Services } from './services';
@@ -84,7 +80,7 @@ export async function listCustomers(
 }
 
 /**
- * Claims a customer domain in the directory partition. A claim left by a creation that did not
+ * Claims a customer domain, in the domain's own partition. A claim left by a creation that did not
  * finish, by the same partner, is taken up again with the same customer id, so a retry after a
  * crash completes the customer instead of refusing its own domain.
  */
@@ -95,8 +91,9 @@ async function claimDomain(
   claimedBy: string,
 ): Promise<DomainClaim> {
   const id = customerDomainClaimId(domain);
+  const partition = domainClaimPartition(domain);
   for (;;) {
-    const existing = await services.partners.getDocument<DomainClaim>(directoryPartition, id);
+    const existing = await services.partners.getDocument<DomainClaim>(partition, id);
     if (existing) {
       const claim = existing.value;
       const resumable =
@@ -110,14 +107,14 @@ async function claimDomain(
     const claim: DomainClaim = {
       type: 'domain-claim',
       id,
-      partnerId: directoryPartition,
+      partnerId: partition,
       domain,
       customerId,
       claimedBy,
       claimedAt: services.clock.now().toISOString(),
     };
     try {
-      await services.partners.commit(directoryPartition, [{ op: 'create', document: claim }]);
+      await services.partners.commit(partition, [{ op: 'create', document: claim }]);
       return claim;
     } catch (error) {
       if (!(error instanceof WriteConflict && error.reason === 'exists')) throw error;

@@ -3,75 +3,129 @@ import type { Partner } from '../domain/partner';
 import {
   directoryPartition,
   mpnIndexId,
+  mpnPartition,
   providerListing,
   providerListingId,
   type MpnIndexEntry,
 } from '../domain/providers';
-import { WriteConflict, type PartnerDocument, type WriteOperation } from './ports';
+import { WriteConflict, type Versioned } from './ports';
 import type { Services } from './services';
 
-/** Who holds an MPN ID, from the directory partition: one point read. */
+/**
+ * How old an MPN ID entry must be before another partner may take it over from a partner whose
+ * master record does not hold that ID (a PUT that crashed or was refused after claiming it). An
+ * operator PUT ends long before this (the HTTP limit is minutes), so a claim still in progress
+ * is never taken.
+ */
+export const staleMpnClaimMinutes = 60;
+
+/** Who holds an MPN ID, from the ID's own partition: one point read. */
 export async function mpnOwner(services: Services, mpnId: string): Promise<MpnIndexEntry | null> {
-  const found = await services.partners.getDocument<MpnIndexEntry>(
-    directoryPartition,
-    mpnIndexId(mpnId),
-  );
-  return found?.value ?? null;
+  return (await readMpnEntry(services, mpnId))?.value ?? null;
 }
 
-/** An MPN ID identifies one partner: recording it for a second one is a conflict. */
-export async function assertMpnAvailable(
+function readMpnEntry(services: Services, mpnId: string): Promise<Versioned<MpnIndexEntry> | null> {
+  return services.partners.getDocument<MpnIndexEntry>(mpnPartition(mpnId), mpnIndexId(mpnId));
+}
+
+const taken = (mpnId: string): DomainError =>
+  new DomainError('conflict', `MPN ID ${mpnId} is already recorded for another partner.`);
+
+/** An entry left by a partner whose master record never came to hold the ID, or let it go. */
+async function isAbandoned(services: Services, entry: MpnIndexEntry): Promise<boolean> {
+  const age = services.clock.now().getTime() - Date.parse(entry.claimedAt);
+  if (age < staleMpnClaimMinutes * 60_000) return false;
+  const owner = await services.partners.get(entry.ownerId);
+  return owner?.value.mpnId !== entry.mpnId;
+}
+
+/**
+ * Claims an MPN ID for a partner before its master record says so (domain.md: an MPN ID
+ * identifies one partner). The entry is created, never upserted: of two concurrent claims for
+ * different partners Cosmos lets one create succeed and refuses the other with 409, which
+ * answers `conflict`. The partner's own entry is taken up again (a rerun after a crash), with
+ * its country brought up to date. Returns whether this call created the entry, so a refused
+ * write of the master record can let it go again.
+ */
+export async function claimMpn(
   services: Services,
   partnerId: string,
-  mpnId: string | null,
-): Promise<void> {
-  if (mpnId === null) return;
-  const owner = await mpnOwner(services, mpnId);
-  if (owner && owner.ownerId !== partnerId) {
-    throw new DomainError('conflict', `MPN ID ${mpnId} is already recorded for another partner.`);
+  mpnId: string,
+  country: string,
+): Promise<{ created: boolean }> {
+  const partition = mpnPartition(mpnId);
+  const entry: MpnIndexEntry = {
+    type: 'mpn-index',
+    id: mpnIndexId(mpnId),
+    partnerId: partition,
+    mpnId,
+    ownerId: partnerId,
+    country,
+    claimedAt: services.clock.now().toISOString(),
+  };
+  for (let attempt = 1; attempt <= 3; attempt += 1) {
+    try {
+      await services.partners.commit(partition, [{ op: 'create', document: entry }]);
+      return { created: true };
+    } catch (error) {
+      if (!(error instanceof WriteConflict && error.reason === 'exists')) throw error;
+    }
+    const existing = await readMpnEntry(services, mpnId);
+    if (!existing) continue; // deleted in between: create again
+    const own = existing.value.ownerId === partnerId;
+    if (!own && !(await isAbandoned(services, existing.value))) throw taken(mpnId);
+    if (own && existing.value.country === country) return { created: false };
+    try {
+      // Guarded by the etag read: a concurrent claim or takeover makes this one start over.
+      const claimedAt = own ? existing.value.claimedAt : entry.claimedAt;
+      await services.partners.commit(partition, [
+        { op: 'replace', document: { ...entry, claimedAt }, etag: existing.etag },
+      ]);
+      return { created: !own };
+    } catch (error) {
+      if (!(error instanceof WriteConflict)) throw error;
+    }
   }
+  throw taken(mpnId);
 }
 
-async function tolerateMissing(write: Promise<unknown>): Promise<void> {
+/**
+ * Lets go of a partner's MPN ID entry: after its master record moved to another ID, or when the
+ * write that was to record it was refused. Only this partner's own entry is deleted, guarded by
+ * the etag it was read with; one already gone is fine.
+ */
+export async function releaseMpn(
+  services: Services,
+  partnerId: string,
+  mpnId: string,
+): Promise<void> {
+  const existing = await readMpnEntry(services, mpnId);
+  if (!existing || existing.value.ownerId !== partnerId) return;
   try {
-    await write;
+    await services.partners.commit(mpnPartition(mpnId), [
+      { op: 'delete', id: mpnIndexId(mpnId), etag: existing.etag },
+    ]);
   } catch (error) {
-    if (!(error instanceof WriteConflict && error.reason === 'missing')) throw error;
+    // Gone, or taken up again by a newer claim: either way not ours to delete.
+    if (!(error instanceof WriteConflict)) throw error;
   }
 }
 
 /**
- * Keeps the directory partition in step with a partner's master record: its provider listing
- * (domain.md section 5) and its MPN ID entry. Every write is an upsert or a delete, so running
- * it again after a crash repairs whatever the first run left undone.
+ * Keeps the provider directory in step with a partner's master record (domain.md section 5):
+ * an upsert or a delete, so running it again after a crash repairs what the first run left.
  */
-export async function syncDirectory(
-  services: Services,
-  partner: Partner,
-  previousMpnId: string | null,
-): Promise<void> {
+export async function syncProviderListing(services: Services, partner: Partner): Promise<void> {
   const listing = providerListing(partner);
-  const writes: Promise<unknown>[] = [];
-  const write = (operation: WriteOperation<PartnerDocument>): Promise<unknown> =>
-    services.partners.commit(directoryPartition, [operation]);
-  writes.push(
-    listing
-      ? write({ op: 'upsert', document: listing })
-      : tolerateMissing(write({ op: 'delete', id: providerListingId(partner.partnerId) })),
-  );
-  if (partner.mpnId !== null) {
-    const entry: MpnIndexEntry = {
-      type: 'mpn-index',
-      id: mpnIndexId(partner.mpnId),
-      partnerId: directoryPartition,
-      mpnId: partner.mpnId,
-      ownerId: partner.partnerId,
-      country: partner.country,
-    };
-    writes.push(write({ op: 'upsert', document: entry }));
+  if (listing) {
+    await services.partners.commit(directoryPartition, [{ op: 'upsert', document: listing }]);
+    return;
   }
-  if (previousMpnId !== null && previousMpnId !== partner.mpnId) {
-    writes.push(tolerateMissing(write({ op: 'delete', id: mpnIndexId(previousMpnId) })));
+  try {
+    await services.partners.commit(directoryPartition, [
+      { op: 'delete', id: providerListingId(partner.partnerId) },
+    ]);
+  } catch (error) {
+    if (!(error instanceof WriteConflict && error.reason === 'missing')) throw error;
   }
-  await Promise.all(writes);
 }

@@ -9,7 +9,7 @@ import {
 } from '../domain/partner';
 import { resumeHeldInvitation } from '../domain/incentives';
 import { actorOf, type Actor, type Principal } from '../domain/principal';
-import { assertMpnAvailable, syncDirectory } from './directory';
+import { claimMpn, releaseMpn, syncProviderListing } from './directory';
 import { sameEtag } from './etag';
 import { WriteConflict, type PartnerDocument, type Versioned, type WriteOperation } from './ports';
 import type { Services } from './services';
@@ -91,9 +91,11 @@ export async function changePartner<T>(
 }
 
 /**
- * PUT /api/operator/partners/{partnerId}: creates the master record or updates it, then brings
- * the directory (provider listing, MPN ID entry) in step. A repeated PUT repairs the directory
- * if a crash came between the two.
+ * PUT /api/operator/partners/{partnerId}: creates the master record or updates it. A new MPN
+ * ID is claimed first (a create-only entry: of two partners given the same ID at once, one
+ * wins and the other gets 409 with nothing written), then the record is written, then the
+ * provider listing is brought in step and the ID the record no longer holds is let go. A
+ * repeated PUT completes whatever a crash between these steps left.
  */
 export async function putMasterRecord(
   services: Services,
@@ -102,15 +104,39 @@ export async function putMasterRecord(
   record: MasterRecord,
   ifMatch: string | undefined,
 ): Promise<{ partner: Versioned<Partner>; created: boolean }> {
-  await assertMpnAvailable(services, partnerId, record.mpnId);
-  const written = await writeMasterRecord(
-    services,
-    actorOf(operator, 'operator'),
-    partnerId,
-    record,
-    ifMatch,
-  );
-  await syncDirectory(services, written.partner.value, written.previousMpnId);
+  const existing = await services.partners.get(partnerId);
+  // A stale If-Match is refused before anything is claimed.
+  if (ifMatch !== undefined && ifMatch !== '*') checkIfMatch(ifMatch, existing?.etag ?? '');
+  // The record already holding this ID (and country) means its entry is this partner's.
+  const { mpnId } = record;
+  const claim =
+    mpnId !== null && (existing?.value.mpnId !== mpnId || existing.value.country !== record.country)
+      ? await claimMpn(services, partnerId, mpnId, record.country)
+      : { created: false };
+  let written: Awaited<ReturnType<typeof writeMasterRecord>>;
+  try {
+    written = await writeMasterRecord(
+      services,
+      actorOf(operator, 'operator'),
+      partnerId,
+      record,
+      ifMatch,
+      existing,
+    );
+  } catch (error) {
+    // Refused (412 after concurrent changes): the ID this request claimed is let go again.
+    if (claim.created && mpnId !== null && error instanceof DomainError) {
+      await releaseMpn(services, partnerId, mpnId);
+    }
+    throw error;
+  }
+  const { previousMpnId } = written;
+  await Promise.all([
+    syncProviderListing(services, written.partner.value),
+    previousMpnId !== null && previousMpnId !== mpnId
+      ? releaseMpn(services, partnerId, previousMpnId)
+      : undefined,
+  ]);
   return { partner: written.partner, created: written.created };
 }
 
@@ -120,11 +146,10 @@ async function writeMasterRecord(
   partnerId: string,
   record: MasterRecord,
   ifMatch: string | undefined,
+  existing: Versioned<Partner> | null,
 ): Promise<{ partner: Versioned<Partner>; created: boolean; previousMpnId: string | null }> {
   const now = services.clock.now();
-  const existing = await services.partners.get(partnerId);
   if (!existing) {
-    if (ifMatch !== undefined && ifMatch !== '*') checkIfMatch(ifMatch, '');
     const partner = newPartner(partnerId, record, now);
     try {
       const etag = await services.partners.commit(partnerId, [

@@ -22,7 +22,7 @@ export interface Services {
   /** Answers to POST requests by Idempotency-Key, replayed on a retry. */
   idempotency: IdempotencyStore;
   emailSender: EmailSender;
-  /** True when Cosmos answers (GET /api/health). */
+  /** True when Cosmos answers (GET /api/health); cached for a while (app/health.ts). */
   pingCosmos(): Promise<boolean>;
   /** Tests check every JSON answer against its declared schema. */
   checkResponses: boolean;

@@ -53,12 +53,16 @@ export interface CustomerRelationship {
 
 export const relationshipId = (customerId: string): string => `customer-${customerId}`;
 export const customerDomainClaimId = (domain: string): string => `domain-${domain.toLowerCase()}`;
+export type DomainClaimPartition = `domain:${string}`;
+/** Each claim is a partition of its own: claims are never deleted (docs/capacity.md). */
+export const domainClaimPartition = (domain: string): DomainClaimPartition =>
+  `domain:${domain.toLowerCase()}`;
 
-/** Claims a domain for one customer, in the directory partition: a domain names one tenant. */
+/** Claims a domain for one customer, in the domain's own partition: a domain names one tenant. */
 export interface DomainClaim {
   type: 'domain-claim';
   id: string;
-  partnerId: 'directory';
+  partnerId: DomainClaimPartition;
   domain: string;
   customerId: string;
   claimedBy: string;

@@ -5,11 +5,15 @@ import type { Partner, ProviderService } from './partner';
 /**
  * Indirect providers and their resellers (domain.md sections 5 and 6).
  *
- * Documents that answer questions across tenants (the provider directory, which partner holds
- * an MPN ID) live in one shared partition, `directory`, so that each question is a
- * single-partition read rather than a query across every partner.
+ * The provider directory (one listing per provider: small) lives in one shared partition,
+ * `directory`, so that listing it is a single-partition query. Which partner holds an MPN ID is
+ * one entry per MPN ID, each in a partition of its own (`mpn:<id>`): a point read, a create
+ * that answers 409 when the ID is taken, and no partition that grows with the number of
+ * partners (docs/capacity.md).
  */
 export const directoryPartition = 'directory';
+export type MpnPartition = `mpn:${string}`;
+export const mpnPartition = (mpnId: string): MpnPartition => `mpn:${mpnId}`;
 
 export interface ProviderListing {
   type: 'provider-listing';
@@ -23,13 +27,15 @@ export interface ProviderListing {
   services: ProviderService[];
 }
 
+/** Holds an MPN ID for one partner: created once, never overwritten by another partner. */
 export interface MpnIndexEntry {
   type: 'mpn-index';
   id: string;
-  partnerId: typeof directoryPartition;
+  partnerId: MpnPartition;
   mpnId: string;
   ownerId: string;
   country: string;
+  claimedAt: string;
 }
 
 export const providerListingId = (providerId: string): string => `provider-${providerId}`;

@@ -42,7 +42,7 @@ async function startDependencies(
     console.log('storage: Azurite for AzureWebJobsStorage');
   }
   const config = loadConfig(env);
-  const client = await createCosmosClient(config.cosmos);
+  const client = await createCosmosClient({ ...config.cosmos, identity: config.identity });
   await ensureDatabase(client, config.cosmos.database);
   return { config, client };
 }

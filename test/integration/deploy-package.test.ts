@@ -60,11 +60,11 @@ describe('the deployment package (npm run build, deployed by azd)', () => {
       process.execPath,
       [
         '-e',
-        'const c = require("./cosmos.js"); const i = require("./identity.js"); const a = require("./acs-email.js"); console.log(typeof c.CosmosClient, typeof i.DefaultAzureCredential, typeof a.EmailClient)',
+        'const c = require("./cosmos.js"); const i = require("./identity.js"); const a = require("./acs-email.js"); console.log(typeof c.CosmosClient, typeof i.ManagedIdentityCredential, typeof i.DefaultAzureCredential, typeof a.EmailClient)',
       ],
       { cwd: directory, env: { PATH: process.env.PATH ?? '' } },
     );
-    expect(stdout.trim()).toBe('function function function');
+    expect(stdout.trim()).toBe('function function function function');
   });
 
   it('ships the project host.json unchanged', () => {

@@ -158,7 +158,7 @@ describe('failures on our side', () => {
         const container = client.database(services.config.cosmos.database).container('partners');
         return {
           ...services,
-          partners: new CosmosPartnerRepository(container),
+          partners: new CosmosPartnerRepository(container, { auditTtlSeconds: 3600 }),
           pingCosmos: async () => {
             try {
               await client.database(services.config.cosmos.database).read();

@@ -68,6 +68,8 @@ export interface TestApp {
   runTimer(name: string): Promise<void>;
   /** Every document of a partner's partition, as stored (for assertions on what was written). */
   documents<T = any>(partnerId: string, type?: string): Promise<T[]>;
+  /** One document of the partners container, by a point read with its partition key value. */
+  pointRead<T = any>(partitionKey: string, id: string): Promise<T | null>;
   /** Every stored document of every container, keyed by container (secrets, snapshots). */
   allDocuments(): Promise<Record<string, any[]>>;
   /** A query across all partitions of one container. */
@@ -289,6 +291,14 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       return resources;
     },
     query,
+    async pointRead(partitionKey, id) {
+      const { resource, statusCode } = await client
+        .database(database)
+        .container('partners')
+        .item(id, partitionKey)
+        .read();
+      return statusCode === 404 ? null : (resource ?? null);
+    },
     async allDocuments() {
       const entries = await Promise.all(
         containerDefinitions.map(

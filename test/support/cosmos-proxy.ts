@@ -6,7 +6,8 @@ import type { AddressInfo } from 'node:net';
 export type CosmosRequestKind = 'read' | 'query' | 'write' | 'metadata';
 
 export interface CosmosFault {
-  kind: Exclude<CosmosRequestKind, 'metadata'>;
+  /** `metadata`: account, database and container reads (the health check's database read). */
+  kind: CosmosRequestKind;
   /**
    * `reset`: the connection is dropped without an answer, as when Cosmos cannot be reached;
    * `stall`: the request is never answered (a blackholed connection, SNAT exhaustion);

@@ -13,6 +13,7 @@ describe('configuration', () => {
     expect(config.enrollment.escalationBusinessDays).toBe(3);
     expect(config.links.ttlDays).toBe(30);
     expect(config.incentives.inviteDelayDays).toBe(0);
+    expect(config.audit.retentionDays).toBe(730);
   });
 
   it('names every missing setting', () => {
@@ -37,6 +38,9 @@ describe('configuration', () => {
       /INCENTIVE_INVITE_DELAY_DAYS/,
     );
     expect(() => loadConfig({ ...minimal, PUBLIC_BASE_URL: 'ftp://x' })).toThrow(/PUBLIC_BASE_URL/);
+    expect(() => loadConfig({ ...minimal, AUDIT_RETENTION_DAYS: '0' })).toThrow(
+      /AUDIT_RETENTION_DAYS/,
+    );
   });
 
   it('refuses dev authentication when running in Azure', () => {

@@ -1,12 +1,17 @@
 import type { CosmosClient, CosmosClientOptions } from '@azure/cosmos';
 import type { TokenCredential } from '@azure/identity';
 import https from 'node:https';
+import type { AzureIdentity } from '../../config';
 
 export interface CosmosConnection {
   endpoint: string;
-  /** An account key; without one the app signs in with its managed identity (Entra ID). */
+  /** An account key; without one the app signs in with Entra ID (see `azureCredential`). */
   key: string | undefined;
+  /** Who signs in without a key; a developer's own sign-in when not given. */
+  identity?: AzureIdentity;
 }
+
+const developer: AzureIdentity = { onAzureHost: false, clientId: undefined };
 
 /** The well-known key of the Cosmos DB emulators; the embedded emulator accepts any key. */
 export const emulatorKey =
@@ -18,17 +23,30 @@ export function isLocalEndpoint(endpoint: string): boolean {
 }
 
 /**
- * The app's managed identity (Entra ID). @azure/identity, with MSAL, is a quarter of the
- * bundle and only Azure needs it: it is loaded at the first token request, not at every cold
- * start (a dynamic import, which esbuild keeps in the bundle but evaluates only then).
+ * The credential for where the app runs. On an Azure host, its managed identity and nothing
+ * else: DefaultAzureCredential would walk a chain of credentials first (environment, workload
+ * identity, then managed identity), costing probes at the first token and leaving it open which
+ * identity signs in. A user-assigned identity is named by its client id (AZURE_CLIENT_ID).
+ * Elsewhere a developer's own sign-in (Azure CLI, azd, VS Code...) through DefaultAzureCredential.
  */
-export function managedIdentity(): TokenCredential {
+export async function azureCredential(identity: AzureIdentity): Promise<TokenCredential> {
+  const { DefaultAzureCredential, ManagedIdentityCredential } = await import('@azure/identity');
+  if (!identity.onAzureHost) return new DefaultAzureCredential();
+  return identity.clientId === undefined
+    ? new ManagedIdentityCredential()
+    : new ManagedIdentityCredential({ clientId: identity.clientId });
+}
+
+/**
+ * `azureCredential`, built at the first token request. @azure/identity, with MSAL, is a quarter
+ * of the bundle and only Azure needs it: it is loaded then, not at every cold start (a dynamic
+ * import, which esbuild keeps in the bundle but evaluates only then).
+ */
+export function lazyAzureCredential(identity: AzureIdentity): TokenCredential {
   let credential: Promise<TokenCredential> | undefined;
   return {
     async getToken(scopes, options) {
-      credential ??= import('@azure/identity').then(
-        ({ DefaultAzureCredential }) => new DefaultAzureCredential(),
-      );
+      credential ??= azureCredential(identity);
       return (await credential).getToken(scopes, options);
     },
   };
@@ -55,7 +73,7 @@ export async function createCosmosClient(
   const credentials =
     connection.key !== undefined || local
       ? { key: connection.key ?? emulatorKey }
-      : { aadCredentials: managedIdentity() };
+      : { aadCredentials: lazyAzureCredential(connection.identity ?? developer) };
   return new CosmosClient({
     endpoint: connection.endpoint,
     ...credentials,

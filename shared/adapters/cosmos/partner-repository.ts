@@ -78,9 +78,20 @@ export function assertAuditAppendOnly(operations: WriteOperation<PartnerDocument
   }
 }
 
+export interface PartnerRepositoryOptions {
+  /**
+   * Each audit event is written with this Cosmos `ttl` (seconds), so a partner's partition does
+   * not grow for ever (AUDIT_RETENTION_DAYS; the container's defaultTtl of -1 lets items expire).
+   */
+  auditTtlSeconds: number;
+}
+
 /** The partners container: one partition per partner tenant (containers.json). */
 export class CosmosPartnerRepository implements PartnerRepository {
-  constructor(private readonly container: Container) {}
+  constructor(
+    private readonly container: Container,
+    private readonly options: PartnerRepositoryOptions,
+  ) {}
 
   async get(partnerId: string): Promise<Versioned<Partner> | null> {
     const found = await readOne<StoredPartner>(this.container, partnerId, partnerId);
@@ -103,11 +114,23 @@ export class CosmosPartnerRepository implements PartnerRepository {
     operations: WriteOperation<PartnerDocument>[],
   ): Promise<string | null> {
     assertAuditAppendOnly(operations);
-    const etags = await writeInPartition(this.container, partnerId, operations);
+    const etags = await writeInPartition(
+      this.container,
+      partnerId,
+      operations.map((operation) => this.withRetention(operation)),
+    );
     const partnerIndex = operations.findIndex(
       (operation) => operation.op !== 'delete' && operation.document.type === 'partner',
     );
     return partnerIndex >= 0 ? (etags[partnerIndex] ?? null) : null;
+  }
+
+  /** An audit event's create carries its ttl; nothing else does (assertAuditAppendOnly). */
+  private withRetention(
+    operation: WriteOperation<PartnerDocument>,
+  ): WriteOperation<PartnerDocument & { ttl?: number }> {
+    if (operation.op !== 'create' || operation.document.type !== 'audit') return operation;
+    return { ...operation, document: { ...operation.document, ttl: this.options.auditTtlSeconds } };
   }
 
   async activity(partnerId: string, page: PageRequest): Promise<Page<AuditEvent>> {

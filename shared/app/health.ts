@@ -1,0 +1,32 @@
+import type { Clock } from './ports';
+
+/**
+ * How long GET /api/health trusts its last look at a dependency. The route is anonymous: a
+ * flood of calls must not become a flood of Cosmos metadata requests (rate-limited apart from
+ * data requests). A failure is trusted for less time than a success, so that a recovery shows
+ * soon; either way, a change shows within one success period.
+ */
+export const healthCheckSeconds = { ok: 30, failed: 5 } as const;
+
+/**
+ * Wraps a dependency check so that it runs at most once per period, timed by the injected
+ * clock: calls within the period get the last answer, and calls while a check runs share it.
+ */
+export function cachedCheck(check: () => Promise<boolean>, clock: Clock): () => Promise<boolean> {
+  let last: { ok: boolean; until: number } | undefined;
+  let running: Promise<boolean> | undefined;
+  return () => {
+    if (last && clock.now().getTime() < last.until) return Promise.resolve(last.ok);
+    running ??= check()
+      .catch(() => false)
+      .then((ok) => {
+        const seconds = ok ? healthCheckSeconds.ok : healthCheckSeconds.failed;
+        last = { ok, until: clock.now().getTime() + seconds * 1000 };
+        return ok;
+      })
+      .finally(() => {
+        running = undefined;
+      });
+    return running;
+  };
+}

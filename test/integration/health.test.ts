@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { healthCheckSeconds } from '../../shared/app/health';
+import { startTestApp, type TestApp } from '../support/app';
+import { ManualClock } from '../support/clock';
+import { startCosmosProxy, type CosmosProxy } from '../support/cosmos-proxy';
+
+/**
+ * GET /api/health is anonymous: however many calls come, it asks Cosmos at most once per
+ * period (app/health.ts), timed by the app's clock. Requests are counted at the SDK's HTTP
+ * client, as the round-trip budgets count them.
+ */
+let proxy: CosmosProxy;
+let app: TestApp;
+beforeAll(async () => {
+  proxy = await startCosmosProxy(inject('cosmosEndpoint'));
+  app = await startTestApp({
+    clock: new ManualClock('2026-03-02T09:00:00.000Z'),
+    countCosmosRequests: true,
+    env: { COSMOS_ENDPOINT: proxy.url },
+  });
+});
+afterAll(async () => {
+  await app.close();
+  await proxy.close();
+});
+
+/** `count` health calls at once: their answers, and the Cosmos requests they made. */
+async function healthCalls(count: number) {
+  let answers: { status: number; cosmos: string }[] = [];
+  const requests = await app.cosmosRequests!.during(async () => {
+    const responses = await Promise.all(
+      Array.from({ length: count }, () => app.api('GET', '/api/health')),
+    );
+    answers = responses.map((response) => ({
+      status: response.status,
+      cosmos: response.body.checks.cosmos as string,
+    }));
+  });
+  return { answers, requests: requests.length };
+}
+
+describe('GET /api/health', () => {
+  it('asks Cosmos once for 50 calls in one period, and once more after it', async () => {
+    app.clock.advance({ seconds: healthCheckSeconds.ok }); // whatever came before has expired
+    const first = await healthCalls(50);
+    expect(first.requests).toBe(1);
+    expect(first.answers.every((answer) => answer.status === 200)).toBe(true);
+    app.clock.advance({ seconds: healthCheckSeconds.ok - 1 });
+    expect((await healthCalls(50)).requests).toBe(0);
+    app.clock.advance({ seconds: 1 });
+    const next = await healthCalls(50);
+    expect(next.requests).toBe(1);
+    expect(next.answers.every((answer) => answer.status === 200)).toBe(true);
+  });
+
+  it('shows Cosmos down within one period of an outage, and up again soon after it ends', async () => {
+    app.clock.advance({ seconds: healthCheckSeconds.ok });
+    expect((await healthCalls(1)).answers).toEqual([{ status: 200, cosmos: 'ok' }]);
+    proxy.faults.push({ kind: 'metadata', status: 503, times: Infinity });
+    try {
+      app.clock.advance({ seconds: healthCheckSeconds.ok });
+      const down = await healthCalls(50);
+      expect(down.answers).toEqual(Array(50).fill({ status: 503, cosmos: 'unavailable' }));
+      // A failure is trusted for a shorter period, still not asked again within it.
+      app.clock.advance({ seconds: healthCheckSeconds.failed - 1 });
+      const stillDown = await healthCalls(50);
+      expect(stillDown.requests).toBe(0);
+      expect(stillDown.answers[0]).toEqual({ status: 503, cosmos: 'unavailable' });
+    } finally {
+      proxy.faults.length = 0;
+    }
+    app.clock.advance({ seconds: 1 });
+    expect((await healthCalls(1)).answers).toEqual([{ status: 200, cosmos: 'ok' }]);
+  });
+});

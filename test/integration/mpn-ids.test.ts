@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DependencyUnavailable } from '../../shared/app/ports';
+import { staleMpnClaimMinutes } from '../../shared/app/directory';
+import { failingPartnerWrites, startSecondHost, startTestApp, type TestApp } from '../support/app';
+import { createPartner, masterRecord, uniqueMpnId } from '../support/builders';
+import { ManualClock } from '../support/clock';
+import { newTenantId } from '../support/ids';
+
+/**
+ * One MPN ID identifies one partner (domain.md): the ID is held by a create-only entry in a
+ * partition of its own, so concurrent master-record writes cannot both take it.
+ */
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp({ clock: new ManualClock('2026-03-02T09:00:00.000Z') });
+});
+afterAll(() => app.close());
+
+const entriesFor = (mpnId: string) =>
+  app.query('partners', `SELECT * FROM c WHERE c.type = 'mpn-index' AND c.mpnId = '${mpnId}'`);
+
+async function put(target: TestApp, partnerId: string, record: ReturnType<typeof masterRecord>) {
+  return target.api('PUT', `/api/operator/partners/${partnerId}`, {
+    token: await target.operatorToken(),
+    body: record,
+  });
+}
+
+describe('one MPN ID, one partner', () => {
+  it('gives an MPN ID to exactly one of 20 partners whose records are written at once; the others get 409 and nothing', async () => {
+    const mpnId = uniqueMpnId();
+    const partnerIds = Array.from({ length: 20 }, () => newTenantId());
+    const responses = await Promise.all(
+      partnerIds.map((partnerId) => put(app, partnerId, masterRecord({ mpnId }))),
+    );
+    const statuses = responses.map((response) => response.status);
+    expect(statuses.filter((status) => status === 201)).toHaveLength(1);
+    expect(statuses.filter((status) => status === 409)).toHaveLength(19);
+    for (const refused of responses.filter((response) => response.status === 409)) {
+      expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(refused.body.code).toBe('conflict');
+    }
+    const winner = partnerIds[statuses.indexOf(201)]!;
+    const entries = await entriesFor(mpnId);
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({ partnerId: `mpn:${mpnId}`, ownerId: winner });
+    // The refused partners were not written at all.
+    const records = await app.query(
+      'partners',
+      `SELECT c.partnerId FROM c WHERE c.type = 'partner' AND c.mpnId = '${mpnId}'`,
+    );
+    expect(records).toEqual([{ partnerId: winner }]);
+  });
+
+  it('moves a partner to a new MPN ID: the new entry is its own, the old one is free for another partner', async () => {
+    const { partnerId, record } = await createPartner(app);
+    const newMpnId = uniqueMpnId();
+    const moved = await put(app, partnerId, { ...record, mpnId: newMpnId });
+    expect(moved.status).toBe(200);
+    expect(await entriesFor(newMpnId)).toMatchObject([{ ownerId: partnerId }]);
+    expect(await entriesFor(record.mpnId!)).toEqual([]);
+    const other = newTenantId();
+    expect((await put(app, other, masterRecord({ mpnId: record.mpnId }))).status).toBe(201);
+    expect(await entriesFor(record.mpnId!)).toMatchObject([{ ownerId: other }]);
+  });
+
+  it('refuses a stale If-Match with 412 and leaves the MPN ID free', async () => {
+    const { partnerId, record } = await createPartner(app);
+    const mpnId = uniqueMpnId();
+    const stale = await app.api('PUT', `/api/operator/partners/${partnerId}`, {
+      token: await app.operatorToken(),
+      body: { ...record, mpnId },
+      headers: { 'if-match': '"stale-etag"' },
+    });
+    expect(stale.status).toBe(412);
+    expect(await entriesFor(mpnId)).toEqual([]);
+    expect((await put(app, newTenantId(), masterRecord({ mpnId }))).status).toBe(201);
+  });
+
+  it('keeps the MPN ID for a partner whose write crashed after the claim, and a rerun completes it once', async () => {
+    const partnerId = newTenantId();
+    const mpnId = uniqueMpnId();
+    let failures = 1;
+    const flaky = await startSecondHost(
+      app,
+      failingPartnerWrites((partition) =>
+        partition === partnerId && failures-- > 0 ? new DependencyUnavailable('cosmos') : null,
+      ),
+    );
+    try {
+      const record = masterRecord({ mpnId });
+      expect((await put(flaky, partnerId, record)).status).toBe(503);
+      expect(await entriesFor(mpnId)).toMatchObject([{ ownerId: partnerId }]);
+      // Meanwhile another partner cannot take it.
+      expect((await put(app, newTenantId(), masterRecord({ mpnId }))).status).toBe(409);
+      const rerun = await put(flaky, partnerId, record);
+      expect(rerun.status).toBe(201);
+      expect(await entriesFor(mpnId)).toMatchObject([{ ownerId: partnerId }]);
+      expect(await app.documents(partnerId, 'partner')).toHaveLength(1);
+    } finally {
+      await flaky.close({ keepDatabase: true });
+    }
+  });
+
+  it('lets another partner take an MPN ID left by a crashed write that nobody reran, once it is stale', async () => {
+    const abandoned = newTenantId();
+    const mpnId = uniqueMpnId();
+    const flaky = await startSecondHost(
+      app,
+      failingPartnerWrites((partition) =>
+        partition === abandoned ? new DependencyUnavailable('cosmos') : null,
+      ),
+    );
+    try {
+      expect((await put(flaky, abandoned, masterRecord({ mpnId }))).status).toBe(503);
+    } finally {
+      await flaky.close({ keepDatabase: true });
+    }
+    const other = newTenantId();
+    expect((await put(app, other, masterRecord({ mpnId }))).status).toBe(409);
+    app.clock.advance({ minutes: staleMpnClaimMinutes + 1 });
+    expect((await put(app, other, masterRecord({ mpnId }))).status).toBe(201);
+    expect(await entriesFor(mpnId)).toMatchObject([{ ownerId: other }]);
+  });
+});
