@@ -7,6 +7,7 @@ import { createCosmosClient, lazyAzureCredential } from './adapters/cosmos/clien
 import { CosmosCustomerRepository } from './adapters/cosmos/customer-repository';
 import { CosmosIdempotencyStore } from './adapters/cosmos/idempotency-store';
 import { CosmosOutboxRepository } from './adapters/cosmos/outbox-repository';
+import { cosmosCall } from './adapters/cosmos/operations';
 import { CosmosPartnerRepository } from './adapters/cosmos/partner-repository';
 import { AcsEmailSender } from './adapters/email/acs-sender';
 import { FileOutbox, type DeliveredEmailNotice } from './adapters/email/file-outbox';
@@ -84,7 +85,9 @@ export async function createServices(
     emailSender: options.emailSender ?? createEmailSender(config, clock, options.announceEmail),
     // At most one Cosmos request per period, however many anonymous health calls come.
     pingCosmos: cachedCheck(async () => {
-      await database.read();
+      // Within the request's deadline like every other Cosmos call: a stalled account shows
+      // as down, not as a health check that never answers.
+      await cosmosCall((abortSignal) => database.read({ abortSignal }));
       return true;
     }, clock),
     checkResponses: options.checkResponses ?? false,

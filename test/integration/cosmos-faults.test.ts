@@ -239,6 +239,13 @@ describe('deadlines, with endpoint discovery on as on Azure', () => {
     expect(response.status).toBe(503);
     await expect(azureLike.runTimer('deliverEmails')).rejects.toThrow(/unavailable/);
   });
+
+  it('reports Cosmos down on /api/health within the deadline when it stops answering', async () => {
+    proxy.faults.push({ kind: 'metadata', status: 'stall', times: Infinity });
+    const health = await azureLike.api('GET', '/api/health');
+    expect(health.status).toBe(503);
+    expect(health.body.checks.cosmos).not.toBe('ok');
+  });
 });
 
 describe('a failure between the partitions of one operation', () => {
