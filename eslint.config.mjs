@@ -11,6 +11,7 @@ export default tseslint.config(
       '.local/',
       'coverage/',
       'bench/results.json',
+      '.tools/',
     ],
   },
   js.configs.recommended,

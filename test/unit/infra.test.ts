@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { requiredSettingNames, settingNames } from '../../shared/config';
@@ -369,15 +370,40 @@ describe("the app identity's access", () => {
 });
 
 describe('npm run infra:build', () => {
-  it('says clearly that it cannot compile when neither the Bicep CLI nor the Azure CLI is installed', () => {
-    // Only node's own folder on PATH: no bicep, no az, whatever this machine has.
+  /** A PATH with node alone (no bicep, az or dotnet) and an empty tools folder. */
+  const nothingToCompileWith = (): Record<string, string> => {
+    const bin = mkdtempSync(path.join(tmpdir(), 'node-only-'));
+    symlinkSync(process.execPath, path.join(bin, 'node'));
+    return { PATH: bin, INFRA_TOOLS_DIR: mkdtempSync(path.join(tmpdir(), 'no-bicep-')) };
+  };
+
+  it('says plainly that infra/ was not compiled when no Bicep CLI, Azure CLI or .NET SDK is found', () => {
     const result = spawnSync(process.execPath, [path.join(infra, 'build.mjs')], {
       encoding: 'utf8',
-      env: { PATH: path.dirname(process.execPath) },
+      env: nothingToCompileWith(),
     });
     expect(result.status).toBe(0);
+    expect(result.stdout).toContain('infra:build: NOT COMPILED');
     expect(result.stdout).toContain(
       'neither the Bicep CLI (`bicep`) nor the Azure CLI (`az`) is on PATH',
     );
+  });
+
+  it('fails under CI when it cannot compile', () => {
+    const result = spawnSync(process.execPath, [path.join(infra, 'build.mjs')], {
+      encoding: 'utf8',
+      env: { ...nothingToCompileWith(), CI: 'true' },
+    });
+    expect(result.status).toBe(1);
+  });
+
+  it('runs in npm test and in CI', () => {
+    const scripts = (
+      JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+        scripts: Record<string, string>;
+      }
+    ).scripts;
+    expect(scripts['test']).toContain('npm run infra:build');
+    expect(readFileSync(path.join(root, '.ci/run'), 'utf8')).toMatch(/^npm test$/m);
   });
 });
