@@ -36,6 +36,9 @@ const settingsShape = z.object({
   EMAIL_MAX_ATTEMPTS: intSetting(6, 1, 20),
   EMAIL_RETRY_BASE_SECONDS: intSetting(30, 1, 3600),
   EMAIL_DELIVERY_CONCURRENCY: intSetting(16, 1, 64),
+  // The ACS quota of a custom domain (an Azure-managed one allows 5 and 10): raise both with it.
+  EMAIL_SENDS_PER_MINUTE: intSetting(30, 1, 100_000),
+  EMAIL_SENDS_PER_HOUR: intSetting(100, 1, 1_000_000),
 
   PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).default('http://localhost:7071'),
   PORTAL_BASE_URL: optionalUrl,
@@ -99,6 +102,9 @@ export interface Config {
     maxAttempts: number;
     retryBaseSeconds: number;
     deliveryConcurrency: number;
+    /** The platform-wide send budget (domain/send-budget.ts). */
+    sendsPerMinute: number;
+    sendsPerHour: number;
   };
   links: {
     publicBaseUrl: string;
@@ -165,6 +171,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxAttempts: s.EMAIL_MAX_ATTEMPTS,
       retryBaseSeconds: s.EMAIL_RETRY_BASE_SECONDS,
       deliveryConcurrency: s.EMAIL_DELIVERY_CONCURRENCY,
+      sendsPerMinute: s.EMAIL_SENDS_PER_MINUTE,
+      sendsPerHour: s.EMAIL_SENDS_PER_HOUR,
     },
     links: {
       publicBaseUrl: trimSlash(s.PUBLIC_BASE_URL),

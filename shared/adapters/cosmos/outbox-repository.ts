@@ -1,18 +1,22 @@
 import type { Container } from '@azure/cosmos';
-import type { OutboxRepository, Versioned } from '../../app/ports';
-import type { OutboxEmail } from '../../domain/email';
+import type { OutboxRepository, Versioned, WriteOperation } from '../../app/ports';
+import type { EmailLane, OutboxEmail } from '../../domain/email';
+import { sendBudgetPartition, type SendCounter } from '../../domain/send-budget';
 import { WriteConflict } from '../../app/ports';
-import { queryPage, writeInPartition } from './operations';
+import { queryPage, readOne, writeInPartition } from './operations';
 
 /** Outbox emails live in their partner's partition so they commit with the state change. */
 export class CosmosOutboxRepository implements OutboxRepository {
   constructor(private readonly container: Container) {}
 
-  async due(now: Date, limit: number): Promise<Versioned<OutboxEmail>[]> {
+  async due(now: Date, lane: EmailLane, limit: number): Promise<Versioned<OutboxEmail>[]> {
     const page = await queryPage<OutboxEmail>(
       this.container,
-      "SELECT * FROM c WHERE c.type = 'email' AND c.dueAt <= @now ORDER BY c.dueAt ASC",
-      [{ name: '@now', value: now.toISOString() }],
+      "SELECT * FROM c WHERE c.type = 'email' AND c.lane = @lane AND c.dueAt <= @now ORDER BY c.dueAt ASC",
+      [
+        { name: '@lane', value: lane },
+        { name: '@now', value: now.toISOString() },
+      ],
       { pageSize: limit, continuationToken: undefined },
     );
     return page.items;
@@ -26,6 +30,25 @@ export class CosmosOutboxRepository implements OutboxRepository {
       return newEtag ?? null;
     } catch (error) {
       if (error instanceof WriteConflict) return null;
+      throw error;
+    }
+  }
+
+  async sendCounters(ids: string[]): Promise<Map<string, Versioned<SendCounter>>> {
+    const found = await Promise.all(
+      ids.map((id) => readOne<SendCounter>(this.container, id, sendBudgetPartition)),
+    );
+    return new Map(
+      found.flatMap((counter) => (counter ? [[counter.value.id, counter] as const] : [])),
+    );
+  }
+
+  async writeSendCounters(operations: WriteOperation<SendCounter>[]): Promise<boolean> {
+    try {
+      await writeInPartition(this.container, sendBudgetPartition, operations);
+      return true;
+    } catch (error) {
+      if (error instanceof WriteConflict) return false;
       throw error;
     }
   }
