@@ -23,7 +23,12 @@ const settingsShape = z.object({
     .default('https://login.microsoftonline.com/{tenantid}/v2.0'),
   DEV_KEY_FILE: z.string().default('.local/dev-signing-key.json'),
   OPERATOR_TENANT_ID: z.uuid().default('00000000-0000-0000-0000-0000000000ff'),
+  // Set by the Functions platform on Azure hosts (see azureHostMarker), never by the app.
   WEBSITE_INSTANCE_ID: optionalString,
+  WEBSITE_SITE_NAME: optionalString,
+  WEBSITE_OWNER_NAME: optionalString,
+  WEBSITE_HOSTNAME: optionalString,
+  CONTAINER_NAME: optionalString,
 
   COSMOS_ENDPOINT: z.url(),
   COSMOS_KEY: optionalString,
@@ -62,14 +67,37 @@ const settingsShape = z.object({
   INVITATION_RATE_LIMIT_PER_HOUR: intSetting(100, 1, 100_000),
 });
 
+/**
+ * What the Functions platform sets on an Azure host: any one of them means the app runs in Azure.
+ * Flex Consumption leaves WEBSITE_INSTANCE_ID unset but sets the others; Core Tools (`func start`)
+ * sets WEBSITE_HOSTNAME too, to localhost:<port>, which does not count.
+ */
+export const azureHostMarkers = [
+  'WEBSITE_INSTANCE_ID',
+  'WEBSITE_SITE_NAME',
+  'WEBSITE_OWNER_NAME',
+  'WEBSITE_HOSTNAME',
+  'CONTAINER_NAME',
+] as const;
+
+const localHostName = /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/i;
+
+/** The first Azure host marker set in `env`, or undefined off Azure. */
+export function azureHostMarker(env: Record<string, string | undefined>): string | undefined {
+  return azureHostMarkers.find((name) => {
+    const value = env[name]?.trim();
+    if (!value) return false;
+    return name !== 'WEBSITE_HOSTNAME' || !localHostName.test(value);
+  });
+}
+
 /** Rules across settings, checked on the raw values so every problem is named at once. */
 function crossSettingProblems(env: Record<string, string | undefined>): string[] {
   const mode = env.AUTH_MODE?.trim() || 'entra';
   const problems: string[] = [];
-  if (mode === 'dev' && env.WEBSITE_INSTANCE_ID?.trim()) {
-    problems.push(
-      'AUTH_MODE: dev mode is refused when the app runs in Azure (WEBSITE_INSTANCE_ID is set)',
-    );
+  const marker = azureHostMarker(env);
+  if (mode === 'dev' && marker) {
+    problems.push(`AUTH_MODE: dev mode is refused when the app runs in Azure (${marker} is set)`);
   }
   if (mode === 'entra' && !env.AUTH_AUDIENCE?.trim()) {
     problems.push(

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, symlinkSync } from 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { requiredSettingNames, settingNames } from '../../shared/config';
+import { azureHostMarkers, requiredSettingNames, settingNames } from '../../shared/config';
 import {
   BicepFile,
   flatten,
@@ -249,7 +249,8 @@ describe('the Function App module (Flex Consumption)', () => {
     expect(settings.has('AzureWebJobsStorage__accountName')).toBe(true);
     for (const name of ['AzureWebJobsStorage', 'COSMOS_KEY', 'ACS_CONNECTION_STRING'])
       expect(settings.has(name), name).toBe(false);
-    expect(settings.has('WEBSITE_INSTANCE_ID'), 'Azure sets WEBSITE_INSTANCE_ID').toBe(false);
+    for (const name of azureHostMarkers)
+      expect(settings.has(name), `Azure sets ${name}, not the app`).toBe(false);
   });
 
   it('is a Linux app on the Flex Consumption plan, Node 22, with a system-assigned identity', () => {
