@@ -120,11 +120,16 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: functionApp
   name: 'appsettings'
   properties: {
-    // The Functions platform: identity-based host storage, telemetry, stack traces in TypeScript.
+    // The Functions platform: identity-based host storage and telemetry (Entra ID with the
+    // system-assigned identity: no ClientId), and the request body limit the app holds to
+    // (shared/http/define.ts maxBodyBytes), so the host refuses a larger body before buffering
+    // it. Source maps are enabled by the package's entry (shared/local/build.mjs), not by
+    // languageWorkers__node__arguments, which restarts the pre-warmed worker at each cold start.
     AzureWebJobsStorage__accountName: storageAccountName
     AzureWebJobsStorage__credential: 'managedidentity'
     APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
-    languageWorkers__node__arguments: '--enable-source-maps'
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
+    FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: '65536'
 
     // The app (shared/config.ts). Dev tokens are refused in Azure: entra mode, always.
     AUTH_MODE: 'entra'
