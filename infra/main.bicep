@@ -86,7 +86,19 @@ param emailCustomDomain string = ''
 @description('Set once the DNS records of emailCustomDomain are created and the domain verified: the app then sends from it.')
 param emailCustomDomainVerified bool = false
 
+@description('EMAIL_SENDS_PER_MINUTE: the send budget a minute; 0: the ACS quota of the domain sent from (5 Azure-managed, 30 custom). Raise it with the ACS quota.')
+@minValue(0)
+param emailSendsPerMinute int = 0
+
+@description('EMAIL_SENDS_PER_HOUR: the send budget an hour; 0: the ACS quota of the domain sent from (10 Azure-managed, 100 custom). Raise it with the ACS quota.')
+@minValue(0)
+param emailSendsPerHour int = 0
+
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+// The ACS quota (per subscription) of the domain the app sends from, until raised on request.
+var customDomainQuota = { perMinute: 30, perHour: 100 }
+var managedDomainQuota = { perMinute: 5, perHour: 10 }
+var emailQuota = !empty(emailCustomDomain) && emailCustomDomainVerified ? customDomainQuota : managedDomainQuota
 var tags = { 'azd-env-name': environmentName }
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
@@ -152,6 +164,8 @@ module functionApp './modules/function-app.bicep' = {
     cosmosDatabaseName: cosmos.outputs.databaseName
     communicationEndpoint: communication.outputs.endpoint
     emailSender: communication.outputs.senderAddress
+    emailSendsPerMinute: emailSendsPerMinute > 0 ? emailSendsPerMinute : emailQuota.perMinute
+    emailSendsPerHour: emailSendsPerHour > 0 ? emailSendsPerHour : emailQuota.perHour
     authAudience: authAudience
     operatorTenantId: operatorTenantId
     reviewersEmail: reviewersEmail

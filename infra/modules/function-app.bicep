@@ -32,6 +32,12 @@ param communicationEndpoint string
 @description('Sender address of every email.')
 param emailSender string
 
+@description('EMAIL_SENDS_PER_MINUTE: the platform-wide send budget, within the ACS quota.')
+param emailSendsPerMinute int
+
+@description('EMAIL_SENDS_PER_HOUR: the platform-wide send budget, within the ACS quota.')
+param emailSendsPerHour int
+
 @description('AUTH_AUDIENCE: the API application id URI or client id the access tokens carry as aud.')
 param authAudience string
 
@@ -139,6 +145,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     COSMOS_DATABASE: cosmosDatabaseName
     ACS_ENDPOINT: communicationEndpoint
     EMAIL_SENDER: emailSender
+    EMAIL_SENDS_PER_MINUTE: string(emailSendsPerMinute)
+    EMAIL_SENDS_PER_HOUR: string(emailSendsPerHour)
     PUBLIC_BASE_URL: 'https://${functionApp.properties.defaultHostName}'
     PORTAL_BASE_URL: portalBaseUrl
     REVIEWERS_EMAIL: reviewersEmail

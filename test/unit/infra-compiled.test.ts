@@ -233,3 +233,24 @@ describe('the azd preprovision hook', () => {
     }
   });
 });
+
+describe('the send budget in Azure', () => {
+  it('is the ACS quota of the domain sent from, unless raised: 5 and 10 on the Azure-managed domain, 30 and 100 on a custom one', () => {
+    const settings = appSettings();
+    expect(settings.EMAIL_SENDS_PER_MINUTE).toBe("[string(parameters('emailSendsPerMinute'))]");
+    expect(settings.EMAIL_SENDS_PER_HOUR).toBe("[string(parameters('emailSendsPerHour'))]");
+    expect(template.variables).toMatchObject({
+      customDomainQuota: { perMinute: 30, perHour: 100 },
+      managedDomainQuota: { perMinute: 5, perHour: 10 },
+    });
+    expect(template.variables?.emailQuota).toBe(
+      "[if(and(not(empty(parameters('emailCustomDomain'))), parameters('emailCustomDomainVerified')), variables('customDomainQuota'), variables('managedDomainQuota'))]",
+    );
+    const functionApp = (template.resources as ArmResource[]).find(
+      (resource) => resource.name === 'function-app',
+    )!;
+    expect(functionApp.properties.parameters.emailSendsPerMinute).toBe(
+      "[if(greater(parameters('emailSendsPerMinute'), 0), createObject('value', parameters('emailSendsPerMinute')), createObject('value', variables('emailQuota').perMinute))]",
+    );
+  });
+});
