@@ -7,7 +7,7 @@ import {
 } from '../domain/email';
 import { takingTurns } from '../domain/send-budget';
 import { SendThrottled, TransientSendError, type Logger, type Versioned } from './ports';
-import { returnSends, sendsAllowed, takeSends } from './send-budget';
+import { SendBudget } from './send-budget';
 import type { Services } from './services';
 
 export interface DeliveryReport {
@@ -78,19 +78,18 @@ export async function deliverEmails(
   };
   const started = Date.now();
   const seen = new Set<string>();
+  const budget = new SendBudget(services);
   let stop = false;
   for (const lane of emailLanes) {
     while (!stop && Date.now() - started < budgetMs) {
-      const allowed = await sendsAllowed(services);
-      const limit = Math.min(dueEmailsPerQuery, Math.max(1, allowed * emailsReadPerSend));
-      const due = (await services.outbox.due(services.clock.now(), lane, limit)).filter(
-        (email) => !seen.has(email.value.id),
-      );
+      const limit = Math.min(dueEmailsPerQuery, Math.max(1, budget.ceiling * emailsReadPerSend));
+      const page = await services.outbox.due(services.clock.now(), lane, limit);
+      const due = page.filter((email) => !seen.has(email.value.id));
       if (due.length === 0) break;
-      const grant = await takeSends(services, Math.min(allowed, due.length));
+      const granted = await budget.take(due.length);
       const batch = takingTurns(
         due.map((email) => ({ ...email, partnerId: email.value.partnerId })),
-        grant.granted,
+        granted,
       );
       if (batch.length < due.length) {
         report.outOfBudget = true;
@@ -105,7 +104,8 @@ export async function deliverEmails(
         if (outcome !== 'skipped') sends += 1;
         if (outcome === 'throttled') stop = true;
       });
-      await returnSends(services, grant, grant.granted - sends);
+      await budget.giveBack(granted - sends);
+      if (page.length < limit) break; // the lane has nothing more due
     }
   }
   if (report.outOfBudget) {

@@ -149,8 +149,8 @@ export interface OutboxRepository {
   replaceIfUnchanged(email: OutboxEmail, etag: string): Promise<string | null>;
   /** Point reads of the send budget's counters (domain/send-budget.ts); absent ones are left out. */
   sendCounters(ids: string[]): Promise<Map<string, Versioned<SendCounter>>>;
-  /** Writes the counters in one batch if none changed since read; false when one did. */
-  writeSendCounters(operations: WriteOperation<SendCounter>[]): Promise<boolean>;
+  /** Writes the counters in one batch if none changed since read: their new etags, or null. */
+  writeSendCounters(operations: WriteOperation<SendCounter>[]): Promise<string[] | null>;
 }
 
 export interface SendResult {

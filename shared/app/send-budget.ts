@@ -8,84 +8,94 @@ import {
 import type { Versioned, WriteOperation } from './ports';
 import type { Services } from './services';
 
-/** Sends taken from the budget, and the counters they were counted in (to give some back). */
-export interface SendGrant {
-  granted: number;
-  counterIds: string[];
-}
-
 /** Two hosts counting at the same instant: the loser reads again; past this, it waits a run. */
 const maxCountingTries = 10;
 
-async function read(
-  services: Services,
-): Promise<{ windows: SendWindow[]; found: Map<string, Versioned<SendCounter>> }> {
-  const { sendsPerMinute, sendsPerHour } = services.config.email;
-  const windows = sendWindows(services.clock.now(), {
-    perMinute: sendsPerMinute,
-    perHour: sendsPerHour,
-  });
-  return { windows, found: await services.outbox.sendCounters(windows.map((w) => w.id)) };
-}
-
-const countsOf = (found: Map<string, Versioned<SendCounter>>): Map<string, number> =>
-  new Map([...found].map(([id, counter]) => [id, counter.value.count]));
-
-/** How many sends the platform's budget still allows now (two point reads, no write). */
-export async function sendsAllowed(services: Services): Promise<number> {
-  const { windows, found } = await read(services);
-  return sendsLeft(windows, countsOf(found));
-}
-
 /**
- * Counts up to `wanted` sends against the minute's and the hour's counters, both written in one
- * batch with their etags, so that hosts running at once never grant more than the budget.
+ * One deliverEmails run's view of the platform-wide send budget (domain/send-budget.ts). Sends
+ * are counted before they are made, in the minute's and the hour's counters written in one
+ * batch with their etags, so hosts running at once never take more than the budget between
+ * them. The counters are read at the first take only, and read again only when another host
+ * wrote them meanwhile: a run costs two point reads and a batch per page of sends.
  */
-export async function takeSends(services: Services, wanted: number): Promise<SendGrant> {
-  for (let tries = 0; tries < maxCountingTries; tries += 1) {
-    const { windows, found } = await read(services);
-    const granted = Math.min(wanted, sendsLeft(windows, countsOf(found)));
-    const counterIds = windows.map((w) => w.id);
-    if (granted <= 0) return { granted: 0, counterIds };
-    const operations: WriteOperation<SendCounter>[] = windows.map((w) => {
-      const counter = found.get(w.id);
-      return counter
-        ? {
-            op: 'replace',
-            document: { ...counter.value, count: counter.value.count + granted },
-            etag: counter.etag,
-          }
-        : {
-            op: 'create',
-            document: {
-              type: 'send-counter',
-              id: w.id,
-              partnerId: sendBudgetPartition,
-              window: w.window,
-              count: granted,
-              ttl: w.ttl,
-            },
-          };
-    });
-    if (await services.outbox.writeSendCounters(operations)) return { granted, counterIds };
-  }
-  return { granted: 0, counterIds: [] };
-}
+export class SendBudget {
+  private windows: SendWindow[] = [];
+  private found = new Map<string, Versioned<SendCounter>>();
+  private read = false;
 
-/** Gives back sends counted but not made (another host claimed those emails first). */
-export async function returnSends(
-  services: Services,
-  grant: SendGrant,
-  unused: number,
-): Promise<void> {
-  if (unused <= 0) return;
-  for (let tries = 0; tries < maxCountingTries; tries += 1) {
-    const found = await services.outbox.sendCounters(grant.counterIds);
-    const operations: WriteOperation<SendCounter>[] = [...found.values()].map((counter) => ({
-      op: 'replace',
-      document: { ...counter.value, count: Math.max(0, counter.value.count - unused) },
-      etag: counter.etag,
-    }));
-    if (await services.outbox.writeSendCounters(operations)) return;
+  constructor(private readonly services: Services) {}
+
+  /** At most this many sends are left: exact once read, the minute's limit before. */
+  get ceiling(): number {
+    return this.read ? this.left() : this.services.config.email.sendsPerMinute;
+  }
+
+  /** Counts up to `wanted` sends; returns how many the budget allows (0: wait for the next run). */
+  async take(wanted: number): Promise<number> {
+    for (let tries = 0; tries < maxCountingTries; tries += 1) {
+      if (!this.read || this.windowsMoved()) await this.load();
+      const granted = Math.min(wanted, this.left());
+      if (granted <= 0) return 0;
+      if (await this.add(granted)) return granted;
+      await this.load(); // another host counted first
+    }
+    return 0;
+  }
+
+  /** Gives back sends counted but not made (another host claimed those emails first). */
+  async giveBack(unused: number): Promise<void> {
+    if (unused <= 0) return;
+    for (let tries = 0; tries < maxCountingTries; tries += 1) {
+      if (await this.add(-unused)) return;
+      await this.load();
+    }
+  }
+
+  private left(): number {
+    return sendsLeft(
+      this.windows,
+      new Map([...this.found].map(([id, counter]) => [id, counter.value.count])),
+    );
+  }
+
+  private windowsMoved(): boolean {
+    const now = sendWindows(this.services.clock.now(), this.limits());
+    return now.some((w, index) => w.id !== this.windows[index]?.id);
+  }
+
+  private limits(): { perMinute: number; perHour: number } {
+    const { sendsPerMinute, sendsPerHour } = this.services.config.email;
+    return { perMinute: sendsPerMinute, perHour: sendsPerHour };
+  }
+
+  private async load(): Promise<void> {
+    this.windows = sendWindows(this.services.clock.now(), this.limits());
+    this.found = await this.services.outbox.sendCounters(this.windows.map((w) => w.id));
+    this.read = true;
+  }
+
+  /** Adds `count` (negative: takes off) to both counters in one batch; false on a conflict. */
+  private async add(count: number): Promise<boolean> {
+    const documents: SendCounter[] = this.windows.map((w) => {
+      const counter = this.found.get(w.id)?.value;
+      return {
+        type: 'send-counter',
+        id: w.id,
+        partnerId: sendBudgetPartition,
+        window: w.window,
+        count: Math.max(0, (counter?.count ?? 0) + count),
+        ttl: w.ttl,
+      };
+    });
+    const operations: WriteOperation<SendCounter>[] = documents.map((document) => {
+      const counter = this.found.get(document.id);
+      return counter ? { op: 'replace', document, etag: counter.etag } : { op: 'create', document };
+    });
+    const etags = await this.services.outbox.writeSendCounters(operations);
+    if (etags === null) return false;
+    documents.forEach((document, index) =>
+      this.found.set(document.id, { value: document, etag: etags[index]! }),
+    );
+    return true;
   }
 }

@@ -43,12 +43,12 @@ export class CosmosOutboxRepository implements OutboxRepository {
     );
   }
 
-  async writeSendCounters(operations: WriteOperation<SendCounter>[]): Promise<boolean> {
+  async writeSendCounters(operations: WriteOperation<SendCounter>[]): Promise<string[] | null> {
     try {
-      await writeInPartition(this.container, sendBudgetPartition, operations);
-      return true;
+      const etags = await writeInPartition(this.container, sendBudgetPartition, operations);
+      return etags.map((etag) => etag ?? '');
     } catch (error) {
-      if (error instanceof WriteConflict) return false;
+      if (error instanceof WriteConflict) return null;
       throw error;
     }
   }
