@@ -252,6 +252,66 @@ describe('deliverEmails within the platform send budget (ACS quotas)', () => {
     }
   });
 
+  it('counts with etags: a host that read the budget before another spent it sends nothing more', async () => {
+    const clock = new ManualClock('2026-03-02T09:00:00Z');
+    const env = { EMAIL_SENDS_PER_MINUTE: '3', EMAIL_SENDS_PER_HOUR: '100' };
+    const first = await startTestApp({ clock, env });
+    // The second host reads the counters, then waits there until the first has spent them.
+    let budgetRead: () => void = () => undefined;
+    const secondHasRead = new Promise<void>((resolve) => (budgetRead = resolve));
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let paused = false;
+    const second = await startTestApp({
+      clock,
+      env: { ...env, COSMOS_DATABASE: first.config.cosmos.database },
+      decorate: (services) => ({
+        ...services,
+        outbox: override(services.outbox, {
+          async sendCounters(ids) {
+            const counters = await services.outbox.sendCounters(ids);
+            if (!paused) {
+              paused = true;
+              budgetRead();
+              await released;
+            }
+            return counters;
+          },
+        }),
+      }),
+    });
+    try {
+      // 09:00: three approvals go out and spend the minute; their incentives invitations wait.
+      const early = await Promise.all(
+        Array.from({ length: 3 }, () =>
+          approvedPartner(first, { mpnAccountEmail: 'mpn.owner@fabrikam.example' }),
+        ),
+      );
+      await first.runTimer('deliverEmails');
+      await first.runTimer('sendIncentiveInvitations');
+      // 09:01: the second host finds the three invitations due and reads the budget (all left)...
+      clock.advance({ minutes: 1 });
+      const secondRun = second.runTimer('deliverEmails');
+      await secondHasRead;
+      // ...while the first spends the minute on three new approvals.
+      await Promise.all(Array.from({ length: 3 }, () => approvedPartner(first)));
+      await first.runTimer('deliverEmails');
+      expect(await first.mailbox()).toHaveLength(6);
+      release();
+      await secondRun;
+      expect(await second.mailbox()).toHaveLength(0);
+      for (const partner of early) {
+        const emails = await first.documents(partner.partnerId, 'email');
+        const invitation = emails.find((email) => email.kind === 'incentive-invitation');
+        expect(invitation).toMatchObject({ status: 'pending', attempts: 0 });
+      }
+    } finally {
+      release();
+      await second.close({ keepDatabase: true });
+      await first.close();
+    }
+  });
+
   it('sends transactional emails (enrollment decisions, invitations) before bulk ones (incentives invitations, escalations)', async () => {
     const app = await startTestApp({
       clock: new ManualClock('2026-03-02T09:00:00Z'),
