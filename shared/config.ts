@@ -28,7 +28,6 @@ const settingsShape = z.object({
   WEBSITE_SITE_NAME: optionalString,
   WEBSITE_OWNER_NAME: optionalString,
   WEBSITE_HOSTNAME: optionalString,
-  CONTAINER_NAME: optionalString,
 
   COSMOS_ENDPOINT: z.url(),
   COSMOS_KEY: optionalString,
@@ -70,14 +69,14 @@ const settingsShape = z.object({
 /**
  * What the Functions platform sets on an Azure host: any one of them means the app runs in Azure.
  * Flex Consumption leaves WEBSITE_INSTANCE_ID unset but sets the others; Core Tools (`func start`)
- * sets WEBSITE_HOSTNAME too, to localhost:<port>, which does not count.
+ * sets WEBSITE_HOSTNAME too, to localhost:<port>, which does not count. CONTAINER_NAME, which
+ * Linux hosts in Azure also set, is not one: container runtimes and sandboxes set it anywhere.
  */
 export const azureHostMarkers = [
   'WEBSITE_INSTANCE_ID',
   'WEBSITE_SITE_NAME',
   'WEBSITE_OWNER_NAME',
   'WEBSITE_HOSTNAME',
-  'CONTAINER_NAME',
 ] as const;
 
 const localHostName = /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/i;

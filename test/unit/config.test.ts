@@ -52,11 +52,16 @@ describe('configuration', () => {
       'func-abc123.azurewebsites.net',
       'every Azure host, Flex Consumption included',
     ],
-    ['CONTAINER_NAME', 'func-abc123_0', 'Linux Consumption and Flex Consumption'],
   ])('refuses dev authentication in Azure when %s is set (%s; %s)', (name, value) => {
     expect(() => loadConfig({ ...minimal, AUTH_MODE: 'dev', [name]: value })).toThrow(
       new RegExp(`AUTH_MODE: dev mode is refused when the app runs in Azure \\(${name} is set\\)`),
     );
+  });
+
+  it('allows dev authentication in a container outside Azure (CONTAINER_NAME alone is no Azure host)', () => {
+    expect(
+      loadConfig({ ...minimal, AUTH_MODE: 'dev', CONTAINER_NAME: 'dev-sandbox-1' }).auth.mode,
+    ).toBe('dev');
   });
 
   it('allows dev authentication under Core Tools, whose WEBSITE_HOSTNAME is localhost', () => {
