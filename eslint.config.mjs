@@ -11,6 +11,7 @@ export default tseslint.config(
       '.local/',
       'coverage/',
       'bench/results.json',
+      '.tools/',
     ],
   },
   js.configs.recommended,
@@ -57,6 +58,13 @@ export default tseslint.config(
   },
   {
     files: ['**/*.mjs'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        fetch: 'readonly',
+        setTimeout: 'readonly',
+      },
+    },
   },
 );

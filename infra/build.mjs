@@ -1,14 +1,25 @@
-// npm run infra:build: compiles infra/main.bicep (and every module it uses) with the Bicep CLI,
-// or with `az bicep` when only the Azure CLI is installed, to catch what the text checks of
-// test/unit/infra.test.ts cannot (types, API versions, property names). Without either tool it
-// says so and exits 0: machines without the CLI still run `npm test`, which holds infra/ to the
-// code without compiling it.
+// npm run infra:build (part of `npm test`): lints and compiles infra/main.bicep, and every module
+// it uses, with the real Bicep CLI, and fails on any error or warning. The CLI used is the first
+// of: `bicep` on PATH, the Azure CLI's `az bicep`, or the pinned Bicep CLI restored from NuGet
+// (package Azure.Bicep.CommandLine.<rid>) with the .NET SDK into .tools/ (gitignored). Where
+// none of them can be had it says plainly that the templates were NOT compiled; under CI (CI set)
+// that is a failure.
+//
+// `node infra/build.mjs --cli` prints, as JSON, the command that runs the Bicep CLI here
+// ({ command, prefix }): the tests compile parameter files with it.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const main = path.join(path.dirname(fileURLToPath(import.meta.url)), 'main.bicep');
+/** The Bicep CLI release restored from NuGet; bump it here (and fix what its linter finds). */
+export const bicepVersion = '0.49.2';
+
+const infra = path.dirname(fileURLToPath(import.meta.url));
+const root = path.dirname(infra);
+const main = path.join(infra, 'main.bicep');
+// INFRA_TOOLS_DIR: another folder for the restored CLI (the tests use an empty one).
+const tools = process.env.INFRA_TOOLS_DIR ?? path.join(root, '.tools', 'bicep');
 const windows = process.platform === 'win32';
 
 /** The full path of a command on PATH, or undefined. */
@@ -23,26 +34,116 @@ function onPath(command) {
   return undefined;
 }
 
-const bicep = onPath('bicep');
-const az = bicep ? undefined : onPath('az');
-if (!bicep && !az) {
-  console.log(
-    'infra:build: skipped, neither the Bicep CLI (`bicep`) nor the Azure CLI (`az`) is on PATH.\n' +
-      'Install one (https://aka.ms/bicep-install) to compile infra/main.bicep; `npm test` still\n' +
-      'checks infra/ against the code (test/unit/infra.test.ts).',
-  );
-  process.exit(0);
+/** The NuGet runtime id of the Bicep CLI package for this machine, or undefined. */
+function runtimeId() {
+  const os = { linux: 'linux', darwin: 'osx', win32: 'win' }[process.platform];
+  const arch = { x64: 'x64', arm64: 'arm64' }[process.arch];
+  return os && arch ? `${os}-${arch}` : undefined;
 }
 
-const [command, args] = bicep
-  ? [bicep, ['build', main, '--stdout']]
-  : [az, ['bicep', 'build', '--file', main, '--stdout']];
-console.log(`infra:build: ${path.basename(command)} ${args.join(' ')}`);
-// --stdout: compile and validate without leaving a main.json behind.
-const result = spawnSync(command, args, {
-  stdio: ['ignore', 'ignore', 'inherit'],
-  shell: command.endsWith('.cmd'),
-});
-if (result.error) throw result.error;
-if (result.status === 0) console.log('infra:build: infra/main.bicep compiles');
-process.exit(result.status ?? 1);
+/**
+ * Restores Azure.Bicep.CommandLine.<rid> with `dotnet restore` of a tools-only project (a
+ * PackageDownload: nothing is built) into .tools/bicep/packages; returns the binary or a reason.
+ */
+function restoredBicep() {
+  const rid = runtimeId();
+  if (!rid) return { reason: `no Bicep CLI package for ${process.platform}-${process.arch}` };
+  const id = `Azure.Bicep.CommandLine.${rid}`;
+  const packages = path.join(tools, 'packages');
+  const binary = path.join(
+    packages,
+    id.toLowerCase(),
+    bicepVersion,
+    'tools',
+    windows ? 'bicep.exe' : 'bicep',
+  );
+  if (existsSync(binary)) return { binary };
+  const dotnet = onPath('dotnet');
+  if (!dotnet) return { reason: 'the .NET SDK (`dotnet`) is not on PATH either' };
+  mkdirSync(tools, { recursive: true });
+  const project = path.join(tools, 'bicep-cli.csproj');
+  writeFileSync(
+    project,
+    [
+      '<Project Sdk="Microsoft.NET.Sdk">',
+      '  <!-- Written by infra/build.mjs: downloads the Bicep CLI, builds nothing. -->',
+      '  <PropertyGroup><TargetFramework>netstandard2.0</TargetFramework></PropertyGroup>',
+      `  <ItemGroup><PackageDownload Include="${id}" Version="[${bicepVersion}]" /></ItemGroup>`,
+      '</Project>',
+      '',
+    ].join('\n'),
+  );
+  console.log(`infra:build: restoring ${id} ${bicepVersion} from NuGet with dotnet`);
+  const restore = spawnSync(dotnet, ['restore', project, '--packages', packages], {
+    encoding: 'utf8',
+    env: { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: '1', DOTNET_NOLOGO: '1' },
+  });
+  if (restore.status !== 0 || !existsSync(binary)) {
+    return {
+      reason: `dotnet restore of ${id} ${bicepVersion} failed:\n${restore.stdout}${restore.stderr}`,
+    };
+  }
+  if (!windows) chmodSync(binary, 0o755); // NuGet does not keep the executable bit
+  return { binary };
+}
+
+/** How to run the Bicep CLI here: `command ...prefix <verb> <file>`, or a reason there is none. */
+export function bicepCli() {
+  const bicep = onPath('bicep');
+  if (bicep) return { command: bicep, prefix: [], fileFlag: [] };
+  const az = onPath('az');
+  if (az) return { command: az, prefix: ['bicep'], fileFlag: ['--file'] };
+  const restored = restoredBicep();
+  if (restored.binary) return { command: restored.binary, prefix: [], fileFlag: [] };
+  return {
+    reason: `neither the Bicep CLI (\`bicep\`) nor the Azure CLI (\`az\`) is on PATH, and ${restored.reason}`,
+  };
+}
+
+/** Runs one Bicep verb on a file; returns its exit status and its diagnostics (stderr lines). */
+export function runBicep(cli, verb, file, extra = []) {
+  const result = spawnSync(cli.command, [...cli.prefix, verb, ...cli.fileFlag, file, ...extra], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    shell: cli.command.endsWith('.cmd'),
+  });
+  if (result.error) throw result.error;
+  const diagnostics = result.stderr
+    .split('\n')
+    .filter((line) => /: (Error|Warning|Info) [A-Za-z0-9-]+:/.test(line));
+  return { status: result.status ?? 1, stdout: result.stdout, stderr: result.stderr, diagnostics };
+}
+
+function build() {
+  const cli = bicepCli();
+  if (cli.reason) {
+    const message =
+      `infra:build: NOT COMPILED: ${cli.reason}.\n` +
+      'infra/ has not been compiled or linted on this machine. Install the .NET SDK (the Bicep\n' +
+      'CLI is then restored from NuGet), the Bicep CLI or the Azure CLI; `npm test` still holds\n' +
+      'infra/ to the code without compiling it.';
+    console.log(message);
+    process.exit(process.env.CI ? 1 : 0);
+  }
+  console.log(`infra:build: ${[path.basename(cli.command), ...cli.prefix].join(' ')} lint + build`);
+  const lint = runBicep(cli, 'lint', main);
+  // --stdout: compile without leaving a main.json behind.
+  const compiled = runBicep(cli, 'build', main, ['--stdout']);
+  const diagnostics = [...new Set([...lint.diagnostics, ...compiled.diagnostics])];
+  for (const line of diagnostics) console.error(line);
+  if (lint.status !== 0 || compiled.status !== 0 || diagnostics.length > 0) {
+    if (diagnostics.length === 0) console.error(lint.stderr, compiled.stderr);
+    console.error(`infra:build: failed with ${diagnostics.length} diagnostic(s)`);
+    process.exit(1);
+  }
+  console.log('infra:build: infra/main.bicep lints clean and compiles');
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  if (process.argv.includes('--cli')) {
+    const cli = bicepCli();
+    console.log(JSON.stringify(cli));
+    process.exit(cli.reason ? 1 : 0);
+  }
+  build();
+}

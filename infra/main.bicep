@@ -8,8 +8,43 @@ targetScope = 'subscription'
 @description('Name of the azd environment; names the resource group and seeds unique resource names.')
 param environmentName string
 
+// Regions where Flex Consumption runs (`az functionapp list-flexconsumption-locations`): a
+// region outside them would fail only when the plan is created, after everything else exists.
 @minLength(1)
-@description('Region of every resource; pick one where Flex Consumption is available.')
+@description('Region of every resource: one where Flex Consumption is available.')
+@allowed([
+  'australiaeast'
+  'australiasoutheast'
+  'brazilsouth'
+  'canadacentral'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'francecentral'
+  'germanywestcentral'
+  'italynorth'
+  'japaneast'
+  'koreacentral'
+  'northcentralus'
+  'northeurope'
+  'norwayeast'
+  'southafricanorth'
+  'southcentralus'
+  'southeastasia'
+  'southindia'
+  'spaincentral'
+  'swedencentral'
+  'uaenorth'
+  'uksouth'
+  'ukwest'
+  'westcentralus'
+  'westeurope'
+  'westus'
+  'westus2'
+  'westus3'
+])
 @metadata({ azd: { type: 'location' } })
 param location string
 
@@ -35,14 +70,35 @@ param portalBaseUrl string = ''
 @description('CORS_ORIGINS: comma-separated origins allowed to call the API from a browser.')
 param corsOrigins string = ''
 
-@description('0: serverless Cosmos DB (default). Otherwise autoscale maximum RU/s, at least 1000.')
+// In thousands: Cosmos DB refuses an autoscale maximum under 1000 RU/s or not a multiple of
+// 1000, so no other value can be written here.
+@description('0: serverless Cosmos DB (default). Otherwise the autoscale maximum in thousands of RU/s (4: 4000 RU/s, scaling between 400 and 4000).')
 @minValue(0)
-param cosmosAutoscaleMaxThroughput int = 0
+@maxValue(1000)
+param cosmosAutoscaleMaxThousandRUs int = 0
 
 @description('Where Communication Services stores email data at rest, e.g. Europe, United States.')
 param emailDataLocation string = 'Europe'
 
+@description('Your email domain (e.g. mail.contoso.com): a customer-managed domain, whose DNS records to create are output as EMAIL_DNS_RECORDS. Empty: the Azure-managed domain, for trials only (5 emails a minute, 10 an hour).')
+param emailCustomDomain string = ''
+
+@description('Set once the DNS records of emailCustomDomain are created and the domain verified: the app then sends from it.')
+param emailCustomDomainVerified bool = false
+
+@description('EMAIL_SENDS_PER_MINUTE: the send budget a minute; 0: the ACS quota of the domain sent from (5 Azure-managed, 30 custom). Raise it with the ACS quota.')
+@minValue(0)
+param emailSendsPerMinute int = 0
+
+@description('EMAIL_SENDS_PER_HOUR: the send budget an hour; 0: the ACS quota of the domain sent from (10 Azure-managed, 100 custom). Raise it with the ACS quota.')
+@minValue(0)
+param emailSendsPerHour int = 0
+
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+// The ACS quota (per subscription) of the domain the app sends from, until raised on request.
+var customDomainQuota = { perMinute: 30, perHour: 100 }
+var managedDomainQuota = { perMinute: 5, perHour: 10 }
+var emailQuota = !empty(emailCustomDomain) && emailCustomDomainVerified ? customDomainQuota : managedDomainQuota
 var tags = { 'azd-env-name': environmentName }
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
@@ -78,7 +134,7 @@ module cosmos './modules/cosmos.bicep' = {
     location: location
     tags: tags
     resourceToken: resourceToken
-    autoscaleMaxThroughput: cosmosAutoscaleMaxThroughput
+    autoscaleMaxThroughput: cosmosAutoscaleMaxThousandRUs * 1000
   }
 }
 
@@ -89,6 +145,8 @@ module communication './modules/communication.bicep' = {
     tags: tags
     resourceToken: resourceToken
     dataLocation: emailDataLocation
+    customDomain: emailCustomDomain
+    customDomainVerified: emailCustomDomainVerified
   }
 }
 
@@ -106,6 +164,8 @@ module functionApp './modules/function-app.bicep' = {
     cosmosDatabaseName: cosmos.outputs.databaseName
     communicationEndpoint: communication.outputs.endpoint
     emailSender: communication.outputs.senderAddress
+    emailSendsPerMinute: emailSendsPerMinute > 0 ? emailSendsPerMinute : emailQuota.perMinute
+    emailSendsPerHour: emailSendsPerHour > 0 ? emailSendsPerHour : emailQuota.perHour
     authAudience: authAudience
     operatorTenantId: operatorTenantId
     reviewersEmail: reviewersEmail
@@ -122,6 +182,7 @@ module access './modules/access.bicep' = {
     storageAccountName: storage.outputs.name
     cosmosAccountName: cosmos.outputs.accountName
     communicationServiceName: communication.outputs.communicationServiceName
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
   }
 }
 
@@ -133,3 +194,6 @@ output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
 output API_URL string = functionApp.outputs.url
 output COSMOS_ENDPOINT string = cosmos.outputs.endpoint
 output EMAIL_SENDER string = communication.outputs.senderAddress
+// With emailCustomDomain: the DNS records (Domain, SPF, DKIM, DKIM2) to create at your DNS host
+// before verifying the domain; `azd env get-value EMAIL_DNS_RECORDS` prints them.
+output EMAIL_DNS_RECORDS object = communication.outputs.dnsRecords

@@ -23,10 +23,11 @@ const settingsShape = z.object({
     .default('https://login.microsoftonline.com/{tenantid}/v2.0'),
   DEV_KEY_FILE: z.string().default('.local/dev-signing-key.json'),
   OPERATOR_TENANT_ID: z.uuid().default('00000000-0000-0000-0000-0000000000ff'),
+  // Set by the Functions platform on Azure hosts (see azureHostMarker), never by the app.
   WEBSITE_INSTANCE_ID: optionalString,
   WEBSITE_SITE_NAME: optionalString,
+  WEBSITE_OWNER_NAME: optionalString,
   WEBSITE_HOSTNAME: optionalString,
-  CONTAINER_NAME: optionalString,
   AZURE_CLIENT_ID: optionalString.pipe(z.uuid().optional()),
 
   COSMOS_ENDPOINT: z.url(),
@@ -42,6 +43,9 @@ const settingsShape = z.object({
   EMAIL_MAX_ATTEMPTS: intSetting(6, 1, 20),
   EMAIL_RETRY_BASE_SECONDS: intSetting(30, 1, 3600),
   EMAIL_DELIVERY_CONCURRENCY: intSetting(16, 1, 64),
+  // The ACS quota of a custom domain (an Azure-managed one allows 5 and 10): raise both with it.
+  EMAIL_SENDS_PER_MINUTE: intSetting(30, 1, 100_000),
+  EMAIL_SENDS_PER_HOUR: intSetting(100, 1, 1_000_000),
 
   PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).default('http://localhost:7071'),
   PORTAL_BASE_URL: optionalUrl,
@@ -67,31 +71,41 @@ const settingsShape = z.object({
 });
 
 /**
- * True when the process runs on an Azure App Service or Functions host, from what the platform
- * sets: WEBSITE_SITE_NAME and WEBSITE_INSTANCE_ID, and on Flex Consumption also CONTAINER_NAME
- * and WEBSITE_HOSTNAME. Core Tools (`func start`) sets WEBSITE_HOSTNAME to localhost:7071 on a
- * developer's machine, so a local host name does not count.
+ * What the Functions platform sets on an Azure host: any one of them means the app runs in Azure.
+ * Flex Consumption leaves WEBSITE_INSTANCE_ID unset but sets the others; Core Tools (`func start`)
+ * sets WEBSITE_HOSTNAME too, to localhost:<port>, which does not count. CONTAINER_NAME, which
+ * Linux hosts in Azure also set, is not one: container runtimes and sandboxes set it anywhere.
  */
+export const azureHostMarkers = [
+  'WEBSITE_INSTANCE_ID',
+  'WEBSITE_SITE_NAME',
+  'WEBSITE_OWNER_NAME',
+  'WEBSITE_HOSTNAME',
+] as const;
+
+const localHostName = /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/i;
+
+/** The first Azure host marker set in `env`, or undefined off Azure. */
+export function azureHostMarker(env: Record<string, string | undefined>): string | undefined {
+  return azureHostMarkers.find((name) => {
+    const value = env[name]?.trim();
+    if (!value) return false;
+    return name !== 'WEBSITE_HOSTNAME' || !localHostName.test(value);
+  });
+}
+
+/** True when the process runs on an Azure App Service or Functions host (azureHostMarker). */
 export function runsOnAzureHost(env: Record<string, string | undefined>): boolean {
-  const set = (name: string): boolean => (env[name]?.trim() ?? '') !== '';
-  const hostname = env.WEBSITE_HOSTNAME?.trim().split(':')[0]?.toLowerCase() ?? '';
-  const localHostname = ['', 'localhost', '127.0.0.1', '0.0.0.0', '[::1]'].includes(hostname);
-  return (
-    set('WEBSITE_SITE_NAME') ||
-    set('WEBSITE_INSTANCE_ID') ||
-    set('CONTAINER_NAME') ||
-    !localHostname
-  );
+  return azureHostMarker(env) !== undefined;
 }
 
 /** Rules across settings, checked on the raw values so every problem is named at once. */
 function crossSettingProblems(env: Record<string, string | undefined>): string[] {
   const mode = env.AUTH_MODE?.trim() || 'entra';
   const problems: string[] = [];
-  if (mode === 'dev' && env.WEBSITE_INSTANCE_ID?.trim()) {
-    problems.push(
-      'AUTH_MODE: dev mode is refused when the app runs in Azure (WEBSITE_INSTANCE_ID is set)',
-    );
+  const marker = azureHostMarker(env);
+  if (mode === 'dev' && marker) {
+    problems.push(`AUTH_MODE: dev mode is refused when the app runs in Azure (${marker} is set)`);
   }
   if (mode === 'entra' && !env.AUTH_AUDIENCE?.trim()) {
     problems.push(
@@ -136,6 +150,9 @@ export interface Config {
     maxAttempts: number;
     retryBaseSeconds: number;
     deliveryConcurrency: number;
+    /** The platform-wide send budget (domain/send-budget.ts). */
+    sendsPerMinute: number;
+    sendsPerHour: number;
   };
   links: {
     publicBaseUrl: string;
@@ -212,6 +229,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxAttempts: s.EMAIL_MAX_ATTEMPTS,
       retryBaseSeconds: s.EMAIL_RETRY_BASE_SECONDS,
       deliveryConcurrency: s.EMAIL_DELIVERY_CONCURRENCY,
+      sendsPerMinute: s.EMAIL_SENDS_PER_MINUTE,
+      sendsPerHour: s.EMAIL_SENDS_PER_HOUR,
     },
     links: {
       publicBaseUrl: trimSlash(s.PUBLIC_BASE_URL),

@@ -13,14 +13,15 @@ param cosmosAccountName string
 @description('Communication Service the app sends email through.')
 param communicationServiceName string
 
+@description('Application Insights component the host sends telemetry to, with Entra ID.')
+param applicationInsightsName string
+
 // Built-in Azure role definition ids.
-var storageRoles = {
-  // Deployment package and the host's blobs (timer schedules, locks).
-  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
-  // The host's queues and tables (timer and host bookkeeping).
-  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
-  storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
-}
+// Storage Blob Data Owner: the deployment package and the host's blobs (timer schedules and
+// singleton locks). The app has only HTTP and timer triggers: no queue or table access.
+var storageBlobDataOwner = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+// Monitoring Metrics Publisher: telemetry ingestion with Entra ID (local auth is off).
+var monitoringMetricsPublisher = '3913510d-42f4-4e42-8a64-420c390055eb'
 // Cosmos DB Built-in Data Contributor: a data-plane role of the account, not an Azure RBAC role.
 var cosmosDataContributor = '00000000-0000-0000-0000-000000000002'
 // Communication and Email Service Owner. Sending email with Entra ID is authorised by the
@@ -41,17 +42,29 @@ resource communicationService 'Microsoft.Communication/communicationServices@202
   name: communicationServiceName
 }
 
-resource storageAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
-  for role in items(storageRoles): {
-    name: guid(storage.id, principalId, role.value)
-    scope: storage
-    properties: {
-      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role.value)
-      principalId: principalId
-      principalType: 'ServicePrincipal'
-    }
+resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: applicationInsightsName
+}
+
+resource storageAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, principalId, storageBlobDataOwner)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataOwner)
+    principalId: principalId
+    principalType: 'ServicePrincipal'
   }
-]
+}
+
+resource telemetryAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(appInsights.id, principalId, monitoringMetricsPublisher)
+  scope: appInsights
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', monitoringMetricsPublisher)
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
+}
 
 resource cosmosAccess 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments@2024-11-15' = {
   parent: cosmos

@@ -1,6 +1,13 @@
-// Azure Communication Services for email: an Email Communication Service with an Azure-managed
-// domain (DoNotReply@<guid>.azurecomm.net, no DNS to set up), linked to a Communication Service
-// the app sends through with its managed identity (ACS_ENDPOINT, no connection string).
+// Azure Communication Services for email: an Email Communication Service with its sender domain,
+// linked to a Communication Service the app sends through with its managed identity
+// (ACS_ENDPOINT, no connection string).
+//
+// The domain is either the Azure-managed one (DoNotReply@<guid>.azurecomm.net, no DNS to set up,
+// for trials only: 5 emails a minute and 10 an hour per subscription, and often taken for spam),
+// or your own, customer-managed: created when customDomain is given, with the DNS records to
+// create as an output, and sent from once customDomainVerified says its verification is done
+// (ACS refuses to link a domain that is not verified). A custom domain starts at 30 emails a
+// minute and 100 an hour, raised on request (README, Azure limits).
 
 @description('Tags applied to every resource.')
 param tags object
@@ -11,6 +18,14 @@ param resourceToken string
 @description('Where email data is stored at rest, e.g. Europe, United States, UK, France, Germany.')
 param dataLocation string
 
+@description('Your email domain, e.g. mail.contoso.com; empty: the Azure-managed domain only.')
+param customDomain string = ''
+
+@description('True once customDomain is verified: the Communication Service then sends from it.')
+param customDomainVerified bool = false
+
+var useCustomDomain = !empty(customDomain) && customDomainVerified
+
 resource emailService 'Microsoft.Communication/emailServices@2023-04-01' = {
   name: 'email-${resourceToken}'
   location: 'global'
@@ -20,7 +35,8 @@ resource emailService 'Microsoft.Communication/emailServices@2023-04-01' = {
   }
 }
 
-resource managedDomain 'Microsoft.Communication/emailServices/domains@2023-04-01' = {
+// Until a custom domain is verified, the app sends from the Azure-managed one.
+resource managedDomain 'Microsoft.Communication/emailServices/domains@2023-04-01' = if (!useCustomDomain) {
   parent: emailService
   name: 'AzureManagedDomain'
   location: 'global'
@@ -31,17 +47,42 @@ resource managedDomain 'Microsoft.Communication/emailServices/domains@2023-04-01
   }
 }
 
+resource ownDomain 'Microsoft.Communication/emailServices/domains@2023-04-01' = if (!empty(customDomain)) {
+  parent: emailService
+  name: empty(customDomain) ? 'none' : customDomain
+  location: 'global'
+  tags: tags
+  properties: {
+    domainManagement: 'CustomerManaged'
+    userEngagementTracking: 'Disabled'
+  }
+}
+
+// The sender the app uses (EMAIL_SENDER): DoNotReply@<your domain>.
+resource ownSender 'Microsoft.Communication/emailServices/domains/senderUsernames@2023-04-01' = if (!empty(customDomain)) {
+  parent: ownDomain
+  name: 'donotreply'
+  properties: {
+    username: 'DoNotReply'
+    displayName: 'Partner transition'
+  }
+}
+
 resource communicationService 'Microsoft.Communication/communicationServices@2023-04-01' = {
   name: 'acs-${resourceToken}'
   location: 'global'
   tags: tags
   properties: {
     dataLocation: dataLocation
-    linkedDomains: [managedDomain.id]
+    linkedDomains: [useCustomDomain ? ownDomain.id : managedDomain.id]
   }
 }
 
 output communicationServiceName string = communicationService.name
 output endpoint string = 'https://${communicationService.properties.hostName}'
+var ownSenderAddress = '${ownSender!.properties.username}@${ownDomain!.properties.mailFromSenderDomain}'
 // Azure-managed domains come with the DoNotReply sender.
-output senderAddress string = 'DoNotReply@${managedDomain.properties.mailFromSenderDomain}'
+var managedSenderAddress = 'DoNotReply@${managedDomain!.properties.mailFromSenderDomain}'
+output senderAddress string = useCustomDomain ? ownSenderAddress : managedSenderAddress
+// The records to create at your DNS host (each: name, type, value, ttl), then verify the domain.
+output dnsRecords object = empty(customDomain) ? {} : ownDomain!.properties.verificationRecords

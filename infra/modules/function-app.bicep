@@ -32,6 +32,12 @@ param communicationEndpoint string
 @description('Sender address of every email.')
 param emailSender string
 
+@description('EMAIL_SENDS_PER_MINUTE: the platform-wide send budget, within the ACS quota.')
+param emailSendsPerMinute int
+
+@description('EMAIL_SENDS_PER_HOUR: the platform-wide send budget, within the ACS quota.')
+param emailSendsPerHour int
+
 @description('AUTH_AUDIENCE: the API application id URI or client id the access tokens carry as aud.')
 param authAudience string
 
@@ -120,11 +126,16 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: functionApp
   name: 'appsettings'
   properties: {
-    // The Functions platform: identity-based host storage, telemetry, stack traces in TypeScript.
+    // The Functions platform: identity-based host storage and telemetry (Entra ID with the
+    // system-assigned identity: no ClientId), and the request body limit the app holds to
+    // (shared/http/define.ts maxBodyBytes), so the host refuses a larger body before buffering
+    // it. Source maps are enabled by the package's entry (shared/local/build.mjs), not by
+    // languageWorkers__node__arguments, which restarts the pre-warmed worker at each cold start.
     AzureWebJobsStorage__accountName: storageAccountName
     AzureWebJobsStorage__credential: 'managedidentity'
     APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
-    languageWorkers__node__arguments: '--enable-source-maps'
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
+    FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: '65536'
 
     // The app (shared/config.ts). Dev tokens are refused in Azure: entra mode, always.
     AUTH_MODE: 'entra'
@@ -134,6 +145,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     COSMOS_DATABASE: cosmosDatabaseName
     ACS_ENDPOINT: communicationEndpoint
     EMAIL_SENDER: emailSender
+    EMAIL_SENDS_PER_MINUTE: string(emailSendsPerMinute)
+    EMAIL_SENDS_PER_HOUR: string(emailSendsPerHour)
     PUBLIC_BASE_URL: 'https://${functionApp.properties.defaultHostName}'
     PORTAL_BASE_URL: portalBaseUrl
     REVIEWERS_EMAIL: reviewersEmail

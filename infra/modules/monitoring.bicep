@@ -34,9 +34,12 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' = {
   properties: {
     Application_Type: 'web'
     WorkspaceResourceId: workspace.id
+    // Entra ID ingestion only: the instrumentation key in the connection string admits nothing.
+    DisableLocalAuth: true
   }
 }
 
 output applicationInsightsName string = appInsights.name
-// Not a secret: it names where telemetry goes (the Functions host reads it from app settings).
+// Not a secret, local auth being off: it names where telemetry goes; the host signs in with
+// its identity (APPLICATIONINSIGHTS_AUTHENTICATION_STRING) to send it.
 output applicationInsightsConnectionString string = appInsights.properties.ConnectionString

@@ -7,7 +7,9 @@ param location string
 @description('Tags applied to every resource.')
 param tags object
 
-@description('Suffix that makes resource names unique.')
+@description('Suffix that makes resource names unique (uniqueString: 13 lowercase letters and digits).')
+@minLength(13)
+@maxLength(13)
 param resourceToken string
 
 @description('Blob container holding the deployment package.')

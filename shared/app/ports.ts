@@ -1,5 +1,5 @@
 import type { AuditEvent } from '../domain/audit';
-import type { OutboxEmail, EmailMessage } from '../domain/email';
+import type { OutboxEmail, EmailLane, EmailMessage } from '../domain/email';
 import type {
   Customer,
   CustomerDocument,
@@ -12,6 +12,7 @@ import type { Partner } from '../domain/partner';
 import type { MpnIndexEntry, Partnership, ProviderListing } from '../domain/providers';
 import type { Principal } from '../domain/principal';
 import type { RateCounter } from '../domain/rate-limit';
+import type { SendCounter } from '../domain/send-budget';
 
 /** Time comes from here, never from `new Date()` in a rule: tests control it. */
 export interface Clock {
@@ -148,10 +149,17 @@ export interface PartnerRepository {
 }
 
 export interface OutboxRepository {
-  /** Cross-partition: emails waiting (or whose claim lapsed) and due at `now`, oldest first. */
-  due(now: Date, limit: number): Promise<Versioned<OutboxEmail>[]>;
+  /**
+   * Cross-partition: emails of one lane waiting (or whose claim lapsed) and due at `now`,
+   * oldest first.
+   */
+  due(now: Date, lane: EmailLane, limit: number): Promise<Versioned<OutboxEmail>[]>;
   /** Replaces the email if its etag is unchanged; returns the new etag or null if it changed. */
   replaceIfUnchanged(email: OutboxEmail, etag: string): Promise<string | null>;
+  /** Point reads of the send budget's counters (domain/send-budget.ts); absent ones are left out. */
+  sendCounters(ids: string[]): Promise<Map<string, Versioned<SendCounter>>>;
+  /** Writes the counters in one batch if none changed since read: their new etags, or null. */
+  writeSendCounters(operations: WriteOperation<SendCounter>[]): Promise<string[] | null>;
 }
 
 export interface SendResult {
@@ -167,6 +175,17 @@ export class TransientSendError extends Error {
   ) {
     super(message);
     this.name = 'TransientSendError';
+  }
+}
+
+/**
+ * The provider refused the send for its quota (ACS 429): nothing was sent, so it uses up no
+ * attempt; the email waits for the Retry-After.
+ */
+export class SendThrottled extends TransientSendError {
+  constructor(message: string, retryAfterSeconds?: number) {
+    super(message, retryAfterSeconds);
+    this.name = 'SendThrottled';
   }
 }
 

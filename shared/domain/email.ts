@@ -13,12 +13,27 @@ export interface EmailMessage {
 
 export type EmailStatus = 'pending' | 'sending' | 'sent' | 'failed';
 
+/**
+ * Which emails go first when the platform's send budget (ACS quota) is short: those a person is
+ * waiting for (enrollment decisions, invitations, transfers) before bulk ones.
+ */
+export type EmailLane = 'transactional' | 'bulk';
+
+/** In the order deliverEmails serves them. */
+export const emailLanes: readonly EmailLane[] = ['transactional', 'bulk'];
+
+/** Kinds nobody waits for at the moment they are queued; every other kind is transactional. */
+const bulkKinds: ReadonlySet<string> = new Set(['incentive-invitation', 'enrollment-escalated']);
+
+export const laneOf = (kind: string): EmailLane => (bulkKinds.has(kind) ? 'bulk' : 'transactional');
+
 export interface OutboxEmail extends EmailMessage {
   type: 'email';
   /** Also the ACS operation id: a retried send of the same email is not delivered twice. */
   id: string;
   partnerId: string;
   kind: string;
+  lane: EmailLane;
   status: EmailStatus;
   attempts: number;
   /**
@@ -45,6 +60,7 @@ export function queuedEmail(
     id,
     partnerId,
     kind,
+    lane: laneOf(kind),
     ...message,
     status: 'pending',
     attempts: 0,

@@ -4,9 +4,9 @@
 // The Functions bundle leaves what only Azure needs, and only after the first request (the
 // managed identity, ACS email: 40% of its code), to files of their own that its dynamic imports
 // load on first use, so no cold start parses them.
-// Then writes .deploy/, the package azd deploys (azure.yaml `dist`): the Functions bundle and
-// those files, their source maps, host.json and a package.json without dependencies or
-// scripts. Nothing else.
+// Then writes .deploy/, the package azd deploys (azure.yaml `dist`): the entry that turns source
+// maps on, the Functions bundle and those files, their source maps, host.json and a package.json
+// without dependencies or scripts. Nothing else.
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -73,12 +73,30 @@ await build({
 });
 await build({ ...options, entryPoints: localEntries });
 
+// The entry the Functions worker loads (package.json main): turns source maps on (stack traces
+// in TypeScript) before the bundle loads. `--enable-source-maps` in the app setting
+// languageWorkers__node__arguments would make the host discard its pre-warmed worker and start
+// a new one at every cold start; setSourceMapsEnabled applies to modules loaded after it.
+const workerEntry = 'dist/functions/main.js';
+writeFileSync(
+  workerEntry,
+  [
+    "'use strict';",
+    '// Written by shared/local/build.mjs: source maps on, then the bundle.',
+    'process.setSourceMapsEnabled(true);',
+    "module.exports = require('./index.js');",
+    '',
+  ].join('\n'),
+);
+
 const manifest = JSON.parse(readFileSync('package.json', 'utf8'));
+if (manifest.main !== workerEntry) throw new Error(`package.json main must be ${workerEntry}`);
 rmSync(deployFolder, { recursive: true, force: true });
 const chunks = Object.values(lazyChunks).map((chunk) => `dist/${chunk}.js`);
 for (const file of [
   manifest.main,
-  `${manifest.main}.map`,
+  'dist/functions/index.js',
+  'dist/functions/index.js.map',
   ...chunks.flatMap((chunk) => [chunk, `${chunk}.map`]),
   'host.json',
 ]) {

@@ -57,8 +57,10 @@ describe('the Azure host', () => {
     expect(runsOnAzureHost({})).toBe(false);
     expect(runsOnAzureHost({ WEBSITE_SITE_NAME: 'func-partner-transition' })).toBe(true);
     expect(runsOnAzureHost({ WEBSITE_INSTANCE_ID: 'a1b2c3' })).toBe(true);
-    expect(runsOnAzureHost({ CONTAINER_NAME: 'func-partner-transition-1' })).toBe(true);
+    expect(runsOnAzureHost({ WEBSITE_OWNER_NAME: 'subscription+rg-westeurope' })).toBe(true);
     expect(runsOnAzureHost({ WEBSITE_HOSTNAME: 'func-pt.azurewebsites.net' })).toBe(true);
+    // Container runtimes and sandboxes set CONTAINER_NAME anywhere: alone it is no Azure host.
+    expect(runsOnAzureHost({ CONTAINER_NAME: 'func-partner-transition-1' })).toBe(false);
   });
 
   it('is not Core Tools on a developer machine, which sets WEBSITE_HOSTNAME to localhost', () => {

@@ -36,16 +36,40 @@ const readJson = (file: string): Record<string, unknown> =>
 describe('the deployment package (npm run build, deployed by azd)', () => {
   const folder = deployFolder();
   const manifest = readJson(path.join(folder, 'package.json'));
+  /** The bundle the entry (package.json main) loads. */
+  const bundle = path.posix.join(path.posix.dirname(String(manifest.main)), 'index.js');
   const copies: string[] = [];
   afterAll(() => copies.forEach((copy) => rmSync(copy, { recursive: true, force: true })));
 
-  it('holds the bundle, its lazily loaded chunks, their source maps, host.json and package.json, and nothing else', () => {
-    const bundle = String(manifest.main);
+  it('holds its entry, the bundle, its lazily loaded chunks, their source maps, host.json and package.json, and nothing else', () => {
     const chunks = lazyChunks.map((chunk) => path.posix.join(path.posix.dirname(bundle), chunk));
     expect(filesUnder(folder)).toEqual(
-      [bundle, ...chunks, ...[bundle, ...chunks].map((file) => `${file}.map`)]
+      [
+        String(manifest.main),
+        bundle,
+        ...chunks,
+        ...[bundle, ...chunks].map((file) => `${file}.map`),
+      ]
         .concat('host.json', 'package.json')
         .sort(),
+    );
+  });
+
+  it('turns source maps on before the bundle loads, with no worker arguments (a pre-warmed worker is kept)', async () => {
+    const entry = path.join(folder, String(manifest.main));
+    const { stdout } = await run(
+      process.execPath,
+      [
+        '--require',
+        path.resolve(__dirname, '../support/functions-core-preload.cjs'),
+        '-e',
+        `const before = process.sourceMapsEnabled; require(${JSON.stringify(entry)}); console.log(before, process.sourceMapsEnabled)`,
+      ],
+      { env: { PATH: process.env.PATH ?? '', ...azureSettings } },
+    );
+    expect(stdout.split('\n')[0]).toBe('false true');
+    expect(readFileSync(entry, 'utf8').indexOf('setSourceMapsEnabled(true)')).toBeLessThan(
+      readFileSync(entry, 'utf8').indexOf("require('./index.js')"),
     );
   });
 
@@ -53,9 +77,9 @@ describe('the deployment package (npm run build, deployed by azd)', () => {
     const copy = mkdtempSync(path.join(tmpdir(), 'deploy-package-'));
     copies.push(copy);
     cpSync(folder, copy, { recursive: true });
-    const directory = path.join(copy, path.dirname(String(manifest.main)));
-    const bundle = readFileSync(path.join(copy, String(manifest.main)), 'utf8');
-    for (const chunk of lazyChunks) expect(bundle).toContain(`require("./${chunk}")`);
+    const directory = path.join(copy, path.dirname(bundle));
+    const code = readFileSync(path.join(copy, bundle), 'utf8');
+    for (const chunk of lazyChunks) expect(code).toContain(`require("./${chunk}")`);
     const { stdout } = await run(
       process.execPath,
       [

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AcsEmailSender } from '../../shared/adapters/email/acs-sender';
 import type { OutboxRepository } from '../../shared/app/ports';
-import { startTestApp, type TestApp } from '../support/app';
+import { override, startTestApp, type TestApp } from '../support/app';
 import { ManualClock } from '../support/clock';
 import { approvedPartner } from '../support/enrollment';
 import { startFakeAcs, type FakeAcs } from '../support/fake-acs';
@@ -63,15 +63,14 @@ describe('deliverEmails with the file outbox', () => {
       clock: new ManualClock('2026-03-02T09:00:00Z'),
       env: { EMAIL_MAX_ATTEMPTS: '3' },
       decorate: (services) => {
-        const outbox: OutboxRepository = {
-          due: (now, limit) => services.outbox.due(now, limit),
+        const outbox: OutboxRepository = override(services.outbox, {
           async replaceIfUnchanged(email, etag) {
             // Simulates the process dying after the send, before the outcome is written.
             if (email.status !== 'sending' && failNextOutcome?.(email.id))
               throw new Error('process killed');
             return services.outbox.replaceIfUnchanged(email, etag);
           },
-        };
+        });
         return { ...services, outbox };
       },
     });
@@ -169,6 +168,235 @@ describe('deliverEmails when sending keeps failing', () => {
       app.clock.advance({ days: 1 });
       await app.runTimer('deliverEmails');
       expect((await app.documents(partner.partnerId, 'email'))[0].attempts).toBe(3);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('deliverEmails within the platform send budget (ACS quotas)', () => {
+  const budget = { EMAIL_SENDS_PER_MINUTE: '2', EMAIL_SENDS_PER_HOUR: '5' };
+  const statuses = async (app: TestApp, partnerIds: string[]): Promise<string[]> =>
+    (
+      await Promise.all(partnerIds.map(async (id) => (await app.documents(id, 'email'))[0].status))
+    ).sort();
+
+  it('sends at most EMAIL_SENDS_PER_MINUTE a minute and EMAIL_SENDS_PER_HOUR an hour, carrying the rest to the next runs', async () => {
+    const app = await startTestApp({
+      clock: new ManualClock('2026-03-02T09:00:00Z'),
+      env: budget,
+    });
+    try {
+      const partners = await Promise.all(Array.from({ length: 6 }, () => approvedPartner(app)));
+      const ids = partners.map((partner) => partner.partnerId);
+      const delivered = async (): Promise<number> => (await app.mailbox()).length;
+
+      await app.runTimer('deliverEmails');
+      expect(await delivered()).toBe(2);
+      const waiting = (await Promise.all(ids.map((id) => app.documents(id, 'email'))))
+        .flat()
+        .filter((email) => email.status === 'pending');
+      expect(waiting).toHaveLength(4);
+      for (const email of waiting) expect(email).toMatchObject({ attempts: 0, lastError: null });
+      expect(app.logs.some((entry) => entry.message.includes('send budget is spent'))).toBe(true);
+
+      await app.runTimer('deliverEmails'); // the same minute: nothing more
+      expect(await delivered()).toBe(2);
+      app.clock.advance({ minutes: 1 });
+      await app.runTimer('deliverEmails');
+      expect(await delivered()).toBe(4);
+      app.clock.advance({ minutes: 1 });
+      await app.runTimer('deliverEmails');
+      expect(await delivered()).toBe(5); // the hour's 5 are spent
+      app.clock.advance({ minutes: 1 });
+      await app.runTimer('deliverEmails');
+      expect(await delivered()).toBe(5);
+
+      app.clock.set('2026-03-02T10:00:00Z');
+      await app.runTimer('deliverEmails');
+      expect(await delivered()).toBe(6);
+      expect(await statuses(app, ids)).toEqual(Array(6).fill('sent'));
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('holds two hosts running deliverEmails at the same time to one budget', async () => {
+    const clock = new ManualClock('2026-03-02T09:00:00Z');
+    const env = { EMAIL_SENDS_PER_MINUTE: '3', EMAIL_SENDS_PER_HOUR: '100' };
+    const first = await startTestApp({ clock, env });
+    const second = await startTestApp({
+      clock,
+      env: { ...env, COSMOS_DATABASE: first.config.cosmos.database },
+    });
+    try {
+      const partners = await Promise.all(Array.from({ length: 8 }, () => approvedPartner(first)));
+      await Promise.all([
+        first.runTimer('deliverEmails'),
+        second.runTimer('deliverEmails'),
+        first.runTimer('deliverEmails'),
+        second.runTimer('deliverEmails'),
+      ]);
+      const sent = [...(await first.mailbox()), ...(await second.mailbox())];
+      expect(sent).toHaveLength(3);
+      const ids = partners.map((partner) => partner.partnerId);
+      expect(await statuses(first, ids)).toEqual([
+        ...Array(5).fill('pending'),
+        'sent',
+        'sent',
+        'sent',
+      ]);
+    } finally {
+      await second.close({ keepDatabase: true });
+      await first.close();
+    }
+  });
+
+  it('counts with etags: a host that read the budget before another spent it sends nothing more', async () => {
+    const clock = new ManualClock('2026-03-02T09:00:00Z');
+    const env = { EMAIL_SENDS_PER_MINUTE: '3', EMAIL_SENDS_PER_HOUR: '100' };
+    const first = await startTestApp({ clock, env });
+    // The second host reads the counters, then waits there until the first has spent them.
+    let budgetRead: () => void = () => undefined;
+    const secondHasRead = new Promise<void>((resolve) => (budgetRead = resolve));
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let paused = false;
+    const second = await startTestApp({
+      clock,
+      env: { ...env, COSMOS_DATABASE: first.config.cosmos.database },
+      decorate: (services) => ({
+        ...services,
+        outbox: override(services.outbox, {
+          async sendCounters(ids) {
+            const counters = await services.outbox.sendCounters(ids);
+            if (!paused) {
+              paused = true;
+              budgetRead();
+              await released;
+            }
+            return counters;
+          },
+        }),
+      }),
+    });
+    try {
+      // 09:00: three approvals go out and spend the minute; their incentives invitations wait.
+      const early = await Promise.all(
+        Array.from({ length: 3 }, () =>
+          approvedPartner(first, { mpnAccountEmail: 'mpn.owner@fabrikam.example' }),
+        ),
+      );
+      await first.runTimer('deliverEmails');
+      await first.runTimer('sendIncentiveInvitations');
+      // 09:01: the second host finds the three invitations due and reads the budget (all left)...
+      clock.advance({ minutes: 1 });
+      const secondRun = second.runTimer('deliverEmails');
+      await secondHasRead;
+      // ...while the first spends the minute on three new approvals.
+      await Promise.all(Array.from({ length: 3 }, () => approvedPartner(first)));
+      await first.runTimer('deliverEmails');
+      expect(await first.mailbox()).toHaveLength(6);
+      release();
+      await secondRun;
+      expect(await second.mailbox()).toHaveLength(0);
+      for (const partner of early) {
+        const emails = await first.documents(partner.partnerId, 'email');
+        const invitation = emails.find((email) => email.kind === 'incentive-invitation');
+        expect(invitation).toMatchObject({ status: 'pending', attempts: 0 });
+      }
+    } finally {
+      release();
+      await second.close({ keepDatabase: true });
+      await first.close();
+    }
+  });
+
+  it('sends transactional emails (enrollment decisions, invitations) before bulk ones (incentives invitations, escalations)', async () => {
+    const app = await startTestApp({
+      clock: new ManualClock('2026-03-02T09:00:00Z'),
+      env: { EMAIL_SENDS_PER_MINUTE: '1', EMAIL_SENDS_PER_HOUR: '100' },
+    });
+    try {
+      const early = await approvedPartner(app, { mpnAccountEmail: 'mpn.owner@fabrikam.example' });
+      await app.runTimer('deliverEmails'); // its approval
+      await app.runTimer('sendIncentiveInvitations'); // queued at 09:00, bulk
+      app.clock.advance({ minutes: 1 });
+      const late = await approvedPartner(app); // its approval, queued at 09:01
+      const kindOf = async (partnerId: string, kind: string): Promise<any> =>
+        (await app.documents(partnerId, 'email')).find((email) => email.kind === kind);
+
+      await app.runTimer('deliverEmails');
+      expect((await kindOf(late.partnerId, 'enrollment-approved')).status).toBe('sent');
+      expect((await kindOf(early.partnerId, 'incentive-invitation')).status).toBe('pending');
+
+      app.clock.advance({ minutes: 1 });
+      await app.runTimer('deliverEmails');
+      expect((await kindOf(early.partnerId, 'incentive-invitation')).status).toBe('sent');
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('deliverEmails when ACS throttles (429)', () => {
+  let acs: FakeAcs;
+  beforeAll(async () => {
+    acs = await startFakeAcs();
+  });
+  afterAll(() => acs.close());
+  const appOn = (env: Record<string, string>): Promise<TestApp> =>
+    startTestApp({
+      clock: new ManualClock('2026-03-02T09:00:00Z'),
+      env,
+      emailSender: new AcsEmailSender(
+        { connectionString: acs.connectionString },
+        'DoNotReply@contoso.example',
+        5,
+      ),
+    });
+
+  it('uses up no attempt and keeps the email whole, link included, however long ACS throttles', async () => {
+    const app = await appOn({ EMAIL_MAX_ATTEMPTS: '2' });
+    try {
+      const partner = await approvedPartner(app);
+      const [queued] = await app.documents(partner.partnerId, 'email');
+      acs.script.push(
+        ...Array.from({ length: 5 }, () => ({ status: 429 as const, retryAfterSeconds: 60 })),
+      );
+      for (let run = 0; run < 5; run += 1) {
+        await app.runTimer('deliverEmails');
+        const [email] = await app.documents(partner.partnerId, 'email');
+        expect(email).toMatchObject({ status: 'pending', attempts: 0, text: queued.text });
+        expect(email.links).toEqual(queued.links);
+        app.clock.advance({ seconds: 60 });
+      }
+      await app.runTimer('deliverEmails');
+      const [sent] = await app.documents(partner.partnerId, 'email');
+      expect(sent).toMatchObject({ status: 'sent', attempts: 1 });
+      expect(acs.delivered.get(sent.id)?.plainText).toContain(queued.links[0]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('stops the run at the first 429: the other due emails are not sent into the throttled quota', async () => {
+    const app = await appOn({ EMAIL_DELIVERY_CONCURRENCY: '1' });
+    try {
+      const partners = await Promise.all(Array.from({ length: 3 }, () => approvedPartner(app)));
+      const before = acs.requests.filter((request) => request.path === '/emails:send').length;
+      acs.script.push({ status: 429, retryAfterSeconds: 60 });
+      await app.runTimer('deliverEmails');
+      const sends = acs.requests.filter((request) => request.path === '/emails:send');
+      expect(sends.length - before).toBe(1);
+      for (const partner of partners) {
+        const [email] = await app.documents(partner.partnerId, 'email');
+        expect(email).toMatchObject({ status: 'pending', attempts: 0 });
+      }
+      app.clock.advance({ seconds: 60 });
+      await app.runTimer('deliverEmails');
+      for (const partner of partners)
+        expect((await app.documents(partner.partnerId, 'email'))[0].status).toBe('sent');
     } finally {
       await app.close();
     }

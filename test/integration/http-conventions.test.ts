@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpFunctions } from '../../functions/table';
 import { createCosmosClient } from '../../shared/adapters/cosmos/client';
 import { CosmosPartnerRepository } from '../../shared/adapters/cosmos/partner-repository';
+import { HttpRequest, InvocationContext } from '@azure/functions';
 import { startTestApp, freePort, type TestApp } from '../support/app';
 import { createPartner, globalAdminToken, masterRecord, profile } from '../support/builders';
 
@@ -72,6 +73,41 @@ describe('request bodies', () => {
       body: { ...profile(record), companyName: 'x'.repeat(70 * 1024) },
     });
     expectProblem(response, 413, 'payload-too-large');
+  });
+
+  it('refuses a body its Content-Length declares over 64 KiB with 413, without reading it', async () => {
+    // The handler as the Functions worker calls it, with a request that records any read.
+    const definition = httpFunctions().find(
+      (candidate) => candidate.route === 'me/profile' && candidate.methods.includes('PUT'),
+    )!;
+    let read = false;
+    const watched = new HttpRequest({
+      method: 'PUT',
+      url: `${app.url}/api/me/profile`,
+      headers: {
+        authorization: `Bearer ${adminToken}`,
+        'content-type': 'application/json',
+        'content-length': String(10 * 1024 * 1024),
+      },
+      body: { string: JSON.stringify(profile(record)) },
+    });
+    for (const name of ['arrayBuffer', 'blob', 'formData', 'json', 'text'] as const) {
+      const original = watched[name].bind(watched);
+      Object.defineProperty(watched, name, {
+        value: (): Promise<unknown> => {
+          read = true;
+          return original();
+        },
+      });
+    }
+    const result = await definition.handler(
+      watched,
+      new InvocationContext({ functionName: definition.name }),
+      app.services,
+    );
+    expect(result.status).toBe(413);
+    expect(JSON.parse(String(result.body))).toMatchObject({ code: 'payload-too-large' });
+    expect(read).toBe(false);
   });
 
   it('answers a body that is not JSON with 415', async () => {

@@ -9,7 +9,8 @@ import { azureSettings, registrationsOf } from '../support/function-registration
 
 const run = promisify(execFile);
 const root = path.resolve(__dirname, '../..');
-const bundle = path.join(root, 'dist/functions/index.js');
+/** What the Functions worker loads: the entry that turns source maps on, then the bundle. */
+const bundle = path.join(root, 'dist/functions/main.js');
 const preload = path.join(root, 'test/support/functions-core-preload.cjs');
 
 describe('the Azure Functions entry point (npm run build)', () => {

@@ -490,7 +490,7 @@ const budgets: Budget[] = [
   },
   {
     route: 'deliverEmails',
-    does: 'timer: a query per batch of due emails, then per email its claim and its outcome',
+    does: 'timer: a query per lane of due emails, the send budget read once and counted in one batch, then per email its claim and its outcome',
     isolated: true,
     async arrange(app) {
       const partner = await pendingPartner(app);
@@ -500,8 +500,9 @@ const budgets: Budget[] = [
       });
       return { timer: 'deliverEmails' };
     },
-    // One approval email: the first query finds it, the second finds none left.
-    expected: { crossPartitionQueries: 2, writes: 2 },
+    // One approval email: the transactional lane's query finds it (fewer than a page: the lane
+    // is done), the bulk lane's finds none; the budget's two counters read, then both counted.
+    expected: { crossPartitionQueries: 2, pointReads: 2, batches: 1, writes: 2 },
   },
 ];
 

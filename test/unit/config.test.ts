@@ -43,10 +43,41 @@ describe('configuration', () => {
     );
   });
 
-  it('refuses dev authentication when running in Azure', () => {
-    expect(() => loadConfig({ ...minimal, AUTH_MODE: 'dev', WEBSITE_INSTANCE_ID: 'abc' })).toThrow(
-      /AUTH_MODE.*refused/,
+  it.each([
+    ['WEBSITE_INSTANCE_ID', '0123456789abcdef', 'App Service plans and Consumption'],
+    ['WEBSITE_SITE_NAME', 'func-abc123', 'every Azure host, Flex Consumption included'],
+    [
+      'WEBSITE_OWNER_NAME',
+      'sub+flex-99ddf98-webspace',
+      'every Azure host, Flex Consumption included',
+    ],
+    [
+      'WEBSITE_HOSTNAME',
+      'func-abc123.azurewebsites.net',
+      'every Azure host, Flex Consumption included',
+    ],
+  ])('refuses dev authentication in Azure when %s is set (%s; %s)', (name, value) => {
+    expect(() => loadConfig({ ...minimal, AUTH_MODE: 'dev', [name]: value })).toThrow(
+      new RegExp(`AUTH_MODE: dev mode is refused when the app runs in Azure \\(${name} is set\\)`),
     );
+  });
+
+  it('allows dev authentication in a container outside Azure (CONTAINER_NAME alone is no Azure host)', () => {
+    expect(
+      loadConfig({ ...minimal, AUTH_MODE: 'dev', CONTAINER_NAME: 'dev-sandbox-1' }).auth.mode,
+    ).toBe('dev');
+  });
+
+  it('allows dev authentication under Core Tools, whose WEBSITE_HOSTNAME is localhost', () => {
+    for (const host of ['localhost:7071', '127.0.0.1:7071'])
+      expect(loadConfig({ ...minimal, AUTH_MODE: 'dev', WEBSITE_HOSTNAME: host }).auth.mode).toBe(
+        'dev',
+      );
+  });
+
+  it('defaults the send budget to the ACS quota of a custom domain: 30 a minute, 100 an hour', () => {
+    const { sendsPerMinute, sendsPerHour } = loadConfig(minimal).email;
+    expect([sendsPerMinute, sendsPerHour]).toEqual([30, 100]);
   });
 
   it('lists the settings Azure must be given', () => {

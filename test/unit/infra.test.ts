@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { requiredSettingNames, settingNames } from '../../shared/config';
+import { azureHostMarkers, requiredSettingNames, settingNames } from '../../shared/config';
 import {
   BicepFile,
   flatten,
@@ -13,8 +14,8 @@ import {
   type Token,
 } from '../support/bicep';
 
-// infra/ held to the code without the Bicep CLI (which these machines cannot install):
-// `npm run infra:build` compiles it where the CLI exists.
+// infra/ held to the code by reading the Bicep text; infra-compiled.test.ts reads what the real
+// Bicep CLI compiles it to (npm run infra:build lints and compiles it first).
 const root = path.resolve(__dirname, '../..');
 const infra = path.join(root, 'infra');
 const main = new BicepFile(path.join(infra, 'main.bicep'));
@@ -233,7 +234,8 @@ describe('the Function App module (Flex Consumption)', () => {
     const known = new Set(settingNames());
     const platform = (name: string): boolean =>
       name === 'APPLICATIONINSIGHTS_CONNECTION_STRING' ||
-      name === 'languageWorkers__node__arguments' ||
+      name === 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING' ||
+      name === 'FUNCTIONS_REQUEST_BODY_SIZE_LIMIT' ||
       /^AzureWebJobsStorage__(accountName|credential|blobServiceUri|queueServiceUri|tableServiceUri)$/.test(
         name,
       );
@@ -248,7 +250,8 @@ describe('the Function App module (Flex Consumption)', () => {
     expect(settings.has('AzureWebJobsStorage__accountName')).toBe(true);
     for (const name of ['AzureWebJobsStorage', 'COSMOS_KEY', 'ACS_CONNECTION_STRING'])
       expect(settings.has(name), name).toBe(false);
-    expect(settings.has('WEBSITE_INSTANCE_ID'), 'Azure sets WEBSITE_INSTANCE_ID').toBe(false);
+    for (const name of azureHostMarkers)
+      expect(settings.has(name), `Azure sets ${name}, not the app`).toBe(false);
   });
 
   it('is a Linux app on the Flex Consumption plan, Node 22, with a system-assigned identity', () => {
@@ -340,7 +343,11 @@ describe('the Cosmos DB module', () => {
     const throughput = cosmos().parameters().get('autoscaleMaxThroughput');
     expect(text(throughput?.defaultValue), 'the module defaults to 0: serverless').toBe('0');
     const passed = text(passedTo('cosmos.bicep', 'autoscaleMaxThroughput'));
-    expect(text(main.parameters().get(passed)?.defaultValue), `main.bicep's ${passed}`).toBe('0');
+    expect(passed).toBe('cosmosAutoscaleMaxThousandRUs*1000');
+    expect(
+      text(main.parameters().get('cosmosAutoscaleMaxThousandRUs')?.defaultValue),
+      "main.bicep's cosmosAutoscaleMaxThousandRUs",
+    ).toBe('0');
   });
 });
 
@@ -354,8 +361,7 @@ describe("the app identity's access", () => {
 
   it.each([
     ['Storage Blob Data Owner', 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'],
-    ['Storage Queue Data Contributor', '974c5e8b-45b9-4653-ba55-5f855dd0fb88'],
-    ['Storage Table Data Contributor', '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'],
+    ['Monitoring Metrics Publisher', '3913510d-42f4-4e42-8a64-420c390055eb'],
     ['Cosmos DB Built-in Data Contributor', '00000000-0000-0000-0000-000000000002'],
     ['Communication and Email Service Owner', '09976791-48a7-449e-bb21-39d1a415f350'],
   ])('includes %s', (_role, id) => {
@@ -369,15 +375,40 @@ describe("the app identity's access", () => {
 });
 
 describe('npm run infra:build', () => {
-  it('says clearly that it cannot compile when neither the Bicep CLI nor the Azure CLI is installed', () => {
-    // Only node's own folder on PATH: no bicep, no az, whatever this machine has.
+  /** A PATH with node alone (no bicep, az or dotnet) and an empty tools folder. */
+  const nothingToCompileWith = (): Record<string, string> => {
+    const bin = mkdtempSync(path.join(tmpdir(), 'node-only-'));
+    symlinkSync(process.execPath, path.join(bin, 'node'));
+    return { PATH: bin, INFRA_TOOLS_DIR: mkdtempSync(path.join(tmpdir(), 'no-bicep-')) };
+  };
+
+  it('says plainly that infra/ was not compiled when no Bicep CLI, Azure CLI or .NET SDK is found', () => {
     const result = spawnSync(process.execPath, [path.join(infra, 'build.mjs')], {
       encoding: 'utf8',
-      env: { PATH: path.dirname(process.execPath) },
+      env: nothingToCompileWith(),
     });
     expect(result.status).toBe(0);
+    expect(result.stdout).toContain('infra:build: NOT COMPILED');
     expect(result.stdout).toContain(
       'neither the Bicep CLI (`bicep`) nor the Azure CLI (`az`) is on PATH',
     );
+  });
+
+  it('fails under CI when it cannot compile', () => {
+    const result = spawnSync(process.execPath, [path.join(infra, 'build.mjs')], {
+      encoding: 'utf8',
+      env: { ...nothingToCompileWith(), CI: 'true' },
+    });
+    expect(result.status).toBe(1);
+  });
+
+  it('runs in npm test and in CI', () => {
+    const scripts = (
+      JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+        scripts: Record<string, string>;
+      }
+    ).scripts;
+    expect(scripts['test']).toContain('npm run infra:build');
+    expect(readFileSync(path.join(root, '.ci/run'), 'utf8')).toMatch(/^npm test$/m);
   });
 });

@@ -1,20 +1,24 @@
 import type { Container } from '@azure/cosmos';
-import type { OutboxRepository, Versioned } from '../../app/ports';
-import type { OutboxEmail } from '../../domain/email';
+import type { OutboxRepository, Versioned, WriteOperation } from '../../app/ports';
+import type { EmailLane, OutboxEmail } from '../../domain/email';
+import { sendBudgetPartition, type SendCounter } from '../../domain/send-budget';
 import { WriteConflict } from '../../app/ports';
-import { queryAcrossPartitions, writeInPartition } from './operations';
+import { queryAcrossPartitions, readOne, writeInPartition } from './operations';
 import { partnerQueries } from './queries';
 
 /** Outbox emails live in their partner's partition so they commit with the state change. */
 export class CosmosOutboxRepository implements OutboxRepository {
   constructor(private readonly container: Container) {}
 
-  async due(now: Date, limit: number): Promise<Versioned<OutboxEmail>[]> {
+  async due(now: Date, lane: EmailLane, limit: number): Promise<Versioned<OutboxEmail>[]> {
     const due: Versioned<OutboxEmail>[] = [];
     for await (const email of queryAcrossPartitions<OutboxEmail>(
       this.container,
       partnerQueries.outboxDue,
-      [{ name: '@now', value: now.toISOString() }],
+      [
+        { name: '@lane', value: lane },
+        { name: '@now', value: now.toISOString() },
+      ],
       limit,
     )) {
       due.push(email);
@@ -29,6 +33,25 @@ export class CosmosOutboxRepository implements OutboxRepository {
         { op: 'replace', document: email, etag },
       ]);
       return newEtag ?? null;
+    } catch (error) {
+      if (error instanceof WriteConflict) return null;
+      throw error;
+    }
+  }
+
+  async sendCounters(ids: string[]): Promise<Map<string, Versioned<SendCounter>>> {
+    const found = await Promise.all(
+      ids.map((id) => readOne<SendCounter>(this.container, id, sendBudgetPartition)),
+    );
+    return new Map(
+      found.flatMap((counter) => (counter ? [[counter.value.id, counter] as const] : [])),
+    );
+  }
+
+  async writeSendCounters(operations: WriteOperation<SendCounter>[]): Promise<string[] | null> {
+    try {
+      const etags = await writeInPartition(this.container, sendBudgetPartition, operations);
+      return etags.map((etag) => etag ?? '');
     } catch (error) {
       if (error instanceof WriteConflict) return null;
       throw error;

@@ -74,7 +74,7 @@ export const partnerQueries = {
     'outboxDue',
     'partners',
     'cross-partition',
-    "SELECT * FROM c WHERE c.type = 'email' AND c.dueAt <= @now ORDER BY c.type ASC, c.dueAt ASC",
+    "SELECT * FROM c WHERE c.type = 'email' AND c.lane = @lane AND c.dueAt <= @now ORDER BY c.type ASC, c.lane ASC, c.dueAt ASC",
   ),
   partnerships: query(
     'partnerships',

@@ -1,6 +1,11 @@
 import type { EmailClient, EmailMessage as AcsMessage } from '@azure/communication-email';
 import type { TokenCredential } from '@azure/identity';
-import { TransientSendError, type EmailSender, type SendResult } from '../../app/ports';
+import {
+  SendThrottled,
+  TransientSendError,
+  type EmailSender,
+  type SendResult,
+} from '../../app/ports';
 import type { EmailMessage } from '../../domain/email';
 
 export type AcsConnection =
@@ -72,10 +77,12 @@ export class AcsEmailSender implements EmailSender {
         status === 429 ||
         (status !== undefined && status >= 500)
       ) {
-        const retryAfter = Number(e.response?.headers?.get('retry-after'));
+        const header = Number(e.response?.headers?.get('retry-after'));
+        const retryAfter = Number.isFinite(header) && header > 0 ? header : undefined;
+        if (status === 429) throw new SendThrottled('ACS throttled the send (429)', retryAfter);
         throw new TransientSendError(
           `ACS send failed${status ? ` with ${status}` : ''}`,
-          Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
+          retryAfter,
         );
       }
       throw error;

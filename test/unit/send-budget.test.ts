@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { laneOf } from '../../shared/domain/email';
+import { sendsLeft, sendWindows, takingTurns } from '../../shared/domain/send-budget';
+
+describe('the platform send budget', () => {
+  const limits = { perMinute: 30, perHour: 100 };
+  const at = new Date('2026-03-02T09:41:30Z');
+
+  it('counts a minute and an hour, in UTC', () => {
+    expect(sendWindows(at, limits).map((w) => [w.id, w.limit])).toEqual([
+      ['send-budget-minute-2026-03-02T09:41', 30],
+      ['send-budget-hour-2026-03-02T09', 100],
+    ]);
+  });
+
+  it('allows the least left in any window, and never less than nothing', () => {
+    const [minute, hour] = sendWindows(at, limits);
+    expect(sendsLeft(sendWindows(at, limits), new Map())).toBe(30);
+    expect(sendsLeft(sendWindows(at, limits), new Map([[hour!.id, 95]]))).toBe(5);
+    expect(sendsLeft(sendWindows(at, limits), new Map([[minute!.id, 31]]))).toBe(0);
+  });
+
+  it("lets partners take turns, so that one partner's backlog does not hold back the others", () => {
+    const due = [
+      ...Array.from({ length: 5 }, (_, n) => ({ partnerId: 'flooding', n })),
+      { partnerId: 'other', n: 5 },
+      { partnerId: 'third', n: 6 },
+    ];
+    expect(takingTurns(due, 4).map((email) => `${email.partnerId}${email.n}`)).toEqual([
+      'flooding0',
+      'other5',
+      'third6',
+      'flooding1',
+    ]);
+  });
+
+  it('puts incentives invitations and escalations in the bulk lane, every other email first', () => {
+    expect(laneOf('incentive-invitation')).toBe('bulk');
+    expect(laneOf('enrollment-escalated')).toBe('bulk');
+    for (const kind of [
+      'enrollment-approved',
+      'enrollment-rejected',
+      'partner-invitation',
+      'customer-invitation',
+    ])
+      expect(laneOf(kind), kind).toBe('transactional');
+  });
+});
