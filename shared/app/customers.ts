@@ -30,7 +30,7 @@ export interface NewCustomer {
 }
 
 /**
- * A partner's relationship with a customer, or 404 (domain.md, and api.md: never reveal that
+ * A partner's relationship with a customer, or 404 (docs/rules.md, and docs/api.md: never reveal that
  * another partner's customer exists). Every /api/me/customers/{customerId} route starts here.
  */
 export async function loadRelationship(
@@ -145,7 +145,7 @@ export function writeRelationship(
   });
 }
 
-/** Who may create a customer tenant, and as what (domain.md sections 4 and 7). */
+/** Who may create a customer tenant, and as what (docs/rules.md sections 4 and 7). */
 async function creationPlan(
   services: Services,
   partner: Partner,

@@ -42,7 +42,7 @@ async function tolerateMissing(write: Promise<unknown>): Promise<void> {
 
 /**
  * Keeps the directory partition in step with a partner's master record: its provider listing
- * (domain.md section 5) and its MPN ID entry. Every write is an upsert or a delete, so running
+ * (docs/rules.md section 5) and its MPN ID entry. Every write is an upsert or a delete, so running
  * it again after a crash repairs whatever the first run left undone.
  */
 export async function syncDirectory(

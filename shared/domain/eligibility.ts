@@ -1,7 +1,7 @@
 import { DomainError, validationFailed, type FieldError } from './errors';
 import type { Partner } from './partner';
 
-/** domain.md section 1: the profile must have been confirmed within the last 12 months. */
+/** docs/rules.md section 1: the profile must have been confirmed within the last 12 months. */
 export function profileStaleAfter(confirmedAt: Date): Date {
   const stale = new Date(confirmedAt);
   stale.setUTCMonth(stale.getUTCMonth() + 12);

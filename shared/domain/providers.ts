@@ -3,7 +3,7 @@ import type { InvitationDocument } from './link';
 import type { Partner, ProviderService } from './partner';
 
 /**
- * Indirect providers and their resellers (domain.md sections 5 and 6).
+ * Indirect providers and their resellers (docs/rules.md sections 5 and 6).
  *
  * Documents that answer questions across tenants (the provider directory, which partner holds
  * an MPN ID) live in one shared partition, `directory`, so that each question is a
@@ -60,7 +60,7 @@ export function assertProvider(partner: Partner): void {
   }
 }
 
-/** domain.md section 6: the reseller's country must be among the provider's regions. */
+/** docs/rules.md section 6: the reseller's country must be among the provider's regions. */
 export function assertSameRegion(
   providerRegions: readonly string[],
   resellerCountry: string,
