@@ -180,11 +180,8 @@ async function creationPlan(
       'An indirect reseller does not create customer tenants: its indirect provider creates them and names the reseller.',
     );
   }
-  if (indirectResellerId !== undefined) {
-    throw validationFailed([
-      { path: 'body.indirectResellerId', message: 'only an indirect provider names a reseller' },
-    ]);
-  }
+  // An enrolled reseller hears the rule first, whatever it sent: naming a reseller is not the
+  // mistake, creating the tenant is (docs/rules.md sections 4 and 7).
   if (isEnrolled(partner.enrollment)) {
     try {
       assertMayAddDirectCustomers(partner.enrollment);
@@ -197,6 +194,11 @@ async function creationPlan(
       }
       throw error;
     }
+  }
+  if (indirectResellerId !== undefined) {
+    throw validationFailed([
+      { path: 'body.indirectResellerId', message: 'only an indirect provider names a reseller' },
+    ]);
   }
   return { kind: 'direct' };
 }

@@ -4,6 +4,7 @@ import type { Services } from '../app/services';
 import { DomainError, validationFailed, type FieldError } from '../domain/errors';
 import { hasAnyRole, isOperator, type PartnerRole, type Principal } from '../domain/principal';
 import { idempotent } from './idempotency';
+import { plainMessage } from './messages';
 import { problem, problemFromError } from './problem';
 import { htmlSecurityHeaders, securityHeaders, type HttpResult } from './responses';
 
@@ -215,7 +216,7 @@ const tooLarge = (): DomainError =>
 
 function parse<S extends Schema>(schema: S, value: unknown, location: string): Infer<S> {
   if (schema === undefined) return undefined as Infer<S>;
-  const result = schema.safeParse(value);
+  const result = schema.safeParse(value, { error: plainMessage });
   if (result.success) return result.data as Infer<S>;
   throw validationFailed(zodErrors(result.error, location));
 }

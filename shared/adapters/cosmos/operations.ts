@@ -1,4 +1,5 @@
 import type { Container, ItemDefinition, OperationInput, SqlParameter } from '@azure/cosmos';
+import { createHash } from 'node:crypto';
 import {
   DependencyUnavailable,
   WriteConflict,
@@ -224,20 +225,41 @@ export function stripSystemProperties<T extends object>(document: T): T {
   return copy as T;
 }
 
-/** Continuation tokens go to callers base64url-encoded: opaque and safe in a query string. */
-export function encodeContinuation(token: string | undefined): string | null {
-  return token ? Buffer.from(token, 'utf8').toString('base64url') : null;
+const notIssued = (): Error =>
+  validationFailed([
+    { path: 'query.continuationToken', message: 'is not a token this list gave you' },
+  ]);
+
+/** Which list a token belongs to: the query, its parameters and its partition. */
+function listFingerprint(query: string, parameters: SqlParameter[], partitionKey?: string): string {
+  return createHash('sha256')
+    .update(JSON.stringify([query, parameters, partitionKey ?? null]))
+    .digest('base64url')
+    .slice(0, 16);
 }
 
-export function decodeContinuation(token: string | undefined): string | undefined {
+/**
+ * Continuation tokens go to callers base64url-encoded, opaque and safe in a query string, with
+ * the fingerprint of the list that issued them: a token of another list, or of no list at all,
+ * is refused here (400) whatever its shape, before it can reach Cosmos DB.
+ */
+export function encodeContinuation(token: string | undefined, list: string): string | null {
+  return token
+    ? Buffer.from(JSON.stringify({ l: list, t: token }), 'utf8').toString('base64url')
+    : null;
+}
+
+export function decodeContinuation(token: string | undefined, list: string): string | undefined {
   if (token === undefined) return undefined;
-  const decoded = Buffer.from(token, 'base64url').toString('utf8');
+  let envelope: unknown;
   try {
-    JSON.parse(decoded);
+    envelope = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
   } catch {
-    throw validationFailed([{ path: 'continuationToken', message: 'is not a token we issued' }]);
+    throw notIssued();
   }
-  return decoded;
+  const { l, t } = (envelope ?? {}) as { l?: unknown; t?: unknown };
+  if (l !== list || typeof t !== 'string' || t.length === 0) throw notIssued();
+  return t;
 }
 
 /**
@@ -257,7 +279,8 @@ export async function queryPage<T>(
       throw new Error('a single-partition query must filter on @partitionKey');
     parameters = [...parameters, { name: '@partitionKey', value: partitionKey }];
   }
-  const continuationToken = decodeContinuation(page.continuationToken);
+  const list = listFingerprint(query, parameters, partitionKey);
+  const continuationToken = decodeContinuation(page.continuationToken, list);
   try {
     const response = await cosmosRead(() =>
       container.items
@@ -276,12 +299,11 @@ export async function queryPage<T>(
         value: stripSystemProperties(resource) as T,
         etag: resource._etag,
       })),
-      continuationToken: encodeContinuation(response.continuationToken),
+      continuationToken: encodeContinuation(response.continuationToken, list),
     };
   } catch (error) {
-    if (statusOf(error) === 400 && continuationToken !== undefined) {
-      throw validationFailed([{ path: 'continuationToken', message: 'is not a token we issued' }]);
-    }
+    // A token of the right list that Cosmos DB no longer takes (expired, or forged).
+    if (continuationToken !== undefined && !isUnavailable(error)) throw notIssued();
     throw error;
   }
 }
