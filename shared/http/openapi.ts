@@ -85,7 +85,7 @@ export function buildOpenApi(functions: HttpFunctionDefinition[], serverUrl: str
         ...(spec.body
           ? {
               requestBody: {
-                required: true,
+                required: !spec.body.safeParse(undefined).success,
                 content: { 'application/json': { schema: jsonSchema(spec.body, 'input') } },
               },
             }
