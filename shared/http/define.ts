@@ -32,7 +32,7 @@ type PrincipalFor<A extends Access> = A extends { kind: 'anonymous' }
 export interface ResponseSpec {
   description: string;
   schema?: z.ZodType;
-  contentType?: 'application/json' | 'text/html';
+  contentType?: 'application/json' | 'text/html' | 'text/javascript' | 'text/css';
   headers?: Record<string, string>;
 }
 
@@ -250,6 +250,9 @@ function toResponse(result: HttpResult): HttpResponseInit {
       },
       body: result.html,
     };
+  }
+  if ('text' in result) {
+    return { status: result.status, headers: result.headers, body: result.text };
   }
   return { status: result.status, headers: { ...securityHeaders, ...result.headers } };
 }

@@ -45,7 +45,7 @@ export function buildOpenApi(functions: HttpFunctionDefinition[], serverUrl: str
           (Number(status) >= 400 ? 'application/problem+json' : 'application/json');
         responses[status] = {
           description: response.description,
-          ...(response.schema || contentType === 'text/html'
+          ...(response.schema || !contentType.endsWith('json')
             ? {
                 content: {
                   [contentType]: {

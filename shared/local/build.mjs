@@ -4,6 +4,8 @@
 // The Functions bundle leaves what only Azure needs, and only after the first request (the
 // managed identity, ACS email: 40% of its code), to files of their own that its dynamic imports
 // load on first use, so no cold start parses them.
+// The API reference page's files (Swagger UI's script and style sheet, with its licence) are
+// copied from swagger-ui-dist beside the Functions bundle, in docs-assets/.
 // Then writes .deploy/, the package azd deploys (azure.yaml `dist`): the Functions bundle and
 // those files, their source maps, host.json and a package.json without dependencies or
 // scripts. Nothing else.
@@ -74,12 +76,22 @@ await build({
 await build({ ...options, entryPoints: localEntries });
 
 const manifest = JSON.parse(readFileSync('package.json', 'utf8'));
+const swaggerUi = path.dirname(require.resolve('swagger-ui-dist/package.json'));
+const docsAssets = path.join(path.dirname(manifest.main), 'docs-assets');
+const referenceFiles = ['swagger-ui-bundle.js', 'swagger-ui.css', 'LICENSE', 'NOTICE'].map(
+  (name) => {
+    mkdirSync(docsAssets, { recursive: true });
+    copyFileSync(path.join(swaggerUi, name), path.join(docsAssets, name));
+    return path.join(docsAssets, name);
+  },
+);
 rmSync(deployFolder, { recursive: true, force: true });
 const chunks = Object.values(lazyChunks).map((chunk) => `dist/${chunk}.js`);
 for (const file of [
   manifest.main,
   `${manifest.main}.map`,
   ...chunks.flatMap((chunk) => [chunk, `${chunk}.map`]),
+  ...referenceFiles,
   'host.json',
 ]) {
   mkdirSync(path.dirname(path.join(deployFolder, file)), { recursive: true });
