@@ -35,7 +35,7 @@ export function profileProblems(partner: Partner, now: Date): FieldError[] {
     if (!value || value.trim() === '') problems.push({ path, message: 'is missing' });
   }
   if (!(partner.mpnId ?? profile.mpnId))
-    problems.push({ path: 'mpnId', message: 'the MPN ID is missing' });
+    problems.push({ path: 'profile.mpnId', message: 'is missing' });
   const staleAt = profileStaleAfter(new Date(profile.confirmedAt));
   if (now.getTime() > staleAt.getTime()) {
     problems.push({

@@ -51,7 +51,7 @@ describe('eligibility (docs/rules.md section 1)', () => {
     };
     expect(profileProblems(incomplete, now).map((problem) => problem.path)).toEqual([
       'profile.address.city',
-      'mpnId',
+      'profile.mpnId',
     ]);
   });
 
