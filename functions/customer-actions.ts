@@ -27,7 +27,7 @@ import {
 } from '../shared/http/schemas/customers';
 import { errorResponses } from './responses';
 
-/** domain.md section 9: every action here is decided by the one policy table. */
+/** docs/rules.md section 9: every action here is decided by the one policy table. */
 const toOrderView = (order: Order) => ({
   orderId: order.orderId,
   customerId: order.customerId,

@@ -30,7 +30,7 @@ const stateView = (invitation: CustomerInvitation) => ({
   expiresAt: invitation.expiresAt,
 });
 
-/** domain.md section 8: inviting customers to both the reseller and its provider. */
+/** docs/rules.md section 8: inviting customers to both the reseller and its provider. */
 export const createCustomerInvitationFunction = defineHttp({
   name: 'createCustomerInvitation',
   methods: ['POST'],

@@ -15,7 +15,7 @@ import {
 } from '../shared/http/schemas/customers';
 import { errorResponses } from './responses';
 
-/** domain.md sections 4, 7, 9: a partner's customers, direct and indirect, each marked. */
+/** docs/rules.md sections 4, 7, 9: a partner's customers, direct and indirect, each marked. */
 export const listCustomersFunction = defineHttp({
   name: 'listCustomers',
   methods: ['GET'],

@@ -23,7 +23,7 @@ import { partnerIdParams } from '../shared/http/schemas/partners';
 import { toActivityView, toEnrollmentView, toQueueItemView } from '../shared/http/views';
 import { errorResponses } from './responses';
 
-/** domain.md sections 1-3: enrollment, its review, the agreement; api.md routes. */
+/** docs/rules.md sections 1-3: enrollment, its review, the agreement; docs/api.md routes. */
 export const submitEnrollmentFunction = defineHttp({
   name: 'submitEnrollment',
   methods: ['POST'],

@@ -6,7 +6,7 @@ const healthView = z.object({
   checks: z.object({ cosmos: z.enum(['ok', 'unavailable']), email: z.string() }),
 });
 
-/** Liveness and Cosmos reachability, for probes and operators (api.md). */
+/** Liveness and Cosmos reachability, for probes and operators (docs/api.md). */
 export const health = defineHttp({
   name: 'health',
   methods: ['GET'],

@@ -15,7 +15,7 @@ import {
 import { toIncentiveView, toIncentiveViews } from '../shared/http/views';
 import { errorResponses } from './responses';
 
-/** domain.md section 10: two incentive programs, managed separately; api.md routes. */
+/** docs/rules.md section 10: two incentive programs, managed separately; docs/api.md routes. */
 export const getIncentives = defineHttp({
   name: 'getIncentives',
   methods: ['GET'],

@@ -25,7 +25,7 @@ const pages: Record<LandingPage, PageContent> = {
   },
 };
 
-/** Landing pages for links in emails that carry no token (api.md: every link works). */
+/** Landing pages for links in emails that carry no token (docs/api.md: every link works). */
 function landing(name: string, page: LandingPage): HttpFunctionDefinition {
   return defineHttp({
     name,

@@ -5,7 +5,7 @@ import { partnerView, profileBody } from '../shared/http/schemas/partners';
 import { toPartnerView } from '../shared/http/views';
 import { errorResponses } from './responses';
 
-/** The calling partner, identified by its token's tenant (api.md GET /api/me). */
+/** The calling partner, identified by its token's tenant (docs/api.md GET /api/me). */
 export const getMe = defineHttp({
   name: 'getMe',
   methods: ['GET'],

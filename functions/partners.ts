@@ -5,7 +5,7 @@ import { masterRecordBody, partnerIdParams, partnerView } from '../shared/http/s
 import { toPartnerView } from '../shared/http/views';
 import { errorResponses } from './responses';
 
-/** Operators keep each partner's master record (api.md). */
+/** Operators keep each partner's master record (docs/api.md). */
 export const putPartner = defineHttp({
   name: 'putPartner',
   methods: ['PUT'],

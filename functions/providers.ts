@@ -21,7 +21,7 @@ const toProviderView = (listing: ProviderListing) => ({
   services: listing.services,
 });
 
-/** domain.md section 5: the provider directory, for enrolled partners. */
+/** docs/rules.md section 5: the provider directory, for enrolled partners. */
 export const listIndirectProviders = defineHttp({
   name: 'listIndirectProviders',
   methods: ['GET'],

@@ -31,7 +31,7 @@ const toInvitationView = (services: Services, invitation: ResellerInvitation) =>
   expiresAt: invitation.expiresAt,
 });
 
-/** domain.md section 6: a provider invites a reseller by email link. */
+/** docs/rules.md section 6: a provider invites a reseller by email link. */
 export const createResellerInvitation = defineHttp({
   name: 'createResellerInvitation',
   methods: ['POST'],

@@ -30,6 +30,7 @@ import {
   sendCustomerInvitationFunction,
 } from './customer-invitations';
 import { createCustomerFunction, getCustomer, listCustomersFunction } from './customers';
+import { apiReference, apiReferenceAssetFunction } from './docs';
 import { health } from './health';
 import {
   enrollInIncentiveProgramFunction,
@@ -66,6 +67,8 @@ import {
 export const functionTable: readonly FunctionDefinition[] = [
   health,
   openApiFunction(httpFunctions),
+  apiReference,
+  apiReferenceAssetFunction,
   putPartner,
   getPartner,
   getMe,

@@ -4,7 +4,7 @@ import { sendIncentiveInvitations } from '../shared/app/incentives';
 import { loggerFor } from '../shared/adapters/logger';
 import { defineTimer } from '../shared/functions';
 
-/** api.md, Timer functions: named exactly so, NCRONTAB with seconds first. */
+/** docs/operations.md, Timers: named exactly so, NCRONTAB with seconds first. */
 export const deliverEmailsTimer = defineTimer({
   name: 'deliverEmails',
   schedule: '0 */1 * * * *',

@@ -26,7 +26,7 @@ import {
 } from './ports';
 import type { Services } from './services';
 
-/** Line items that need more than "place orders" (domain.md section 9). */
+/** Line items that need more than "place orders" (docs/rules.md section 9). */
 const extraActionFor: Partial<Record<LineItem['productType'], CustomerAction>> = {
   'azure-reservation': 'manage-azure-reservations',
   software: 'buy-software',

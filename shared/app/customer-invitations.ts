@@ -270,21 +270,21 @@ export async function markCustomerInvitationDone(
 async function customerRecord(
   services: Services,
   customerId: string,
-  details: NewCustomer | undefined,
+  details: Partial<NewCustomer> | undefined,
   resellerId: string,
 ): Promise<Customer> {
   const existing = await services.customers.get(customerId);
   if (existing) return existing.value;
-  if (!details) {
+  const missing = (['companyName', 'domain', 'country'] as const).filter(
+    (field) => !details?.[field],
+  );
+  if (!details?.companyName || !details.domain || !details.country) {
     throw validationFailed(
-      [
-        {
-          path: 'body',
-          message:
-            'companyName, domain and country are required for a tenant that is not a customer yet',
-        },
-      ],
-      'Tell us the organisation: companyName, domain and country.',
+      missing.map((field) => ({
+        path: `body.${field}`,
+        message: 'is required for a tenant that is not a customer yet',
+      })),
+      'This tenant is not a customer yet: tell us the organisation (companyName, domain and country).',
     );
   }
   await claimDomain(services, details.domain, customerId, resellerId);
@@ -314,7 +314,7 @@ export async function acceptCustomerInvitation(
   services: Services,
   principal: Principal,
   token: string,
-  details: NewCustomer | undefined,
+  details: Partial<NewCustomer> | undefined,
 ): Promise<{ customer: Customer; reseller: CustomerRelationship; provider: CustomerRelationship }> {
   const customerId = principal.tenantId;
   const [found, asPartner] = await Promise.all([

@@ -26,7 +26,7 @@ export interface NewCustomer {
 }
 
 /**
- * A partner's relationship with a customer, or 404 (domain.md, and api.md: never reveal that
+ * A partner's relationship with a customer, or 404 (docs/rules.md, and docs/api.md: never reveal that
  * another partner's customer exists). Every /api/me/customers/{customerId} route starts here.
  */
 export async function loadRelationship(
@@ -142,7 +142,7 @@ export function writeRelationship(
   });
 }
 
-/** Who may create a customer tenant, and as what (domain.md sections 4 and 7). */
+/** Who may create a customer tenant, and as what (docs/rules.md sections 4 and 7). */
 async function creationPlan(
   services: Services,
   partner: Partner,
@@ -177,11 +177,8 @@ async function creationPlan(
       'An indirect reseller does not create customer tenants: its indirect provider creates them and names the reseller.',
     );
   }
-  if (indirectResellerId !== undefined) {
-    throw validationFailed([
-      { path: 'body.indirectResellerId', message: 'only an indirect provider names a reseller' },
-    ]);
-  }
+  // An enrolled reseller hears the rule first, whatever it sent: naming a reseller is not the
+  // mistake, creating the tenant is (docs/rules.md sections 4 and 7).
   if (isEnrolled(partner.enrollment)) {
     try {
       assertMayAddDirectCustomers(partner.enrollment);
@@ -194,6 +191,11 @@ async function creationPlan(
       }
       throw error;
     }
+  }
+  if (indirectResellerId !== undefined) {
+    throw validationFailed([
+      { path: 'body.indirectResellerId', message: 'only an indirect provider names a reseller' },
+    ]);
   }
   return { kind: 'direct' };
 }

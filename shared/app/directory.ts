@@ -40,7 +40,7 @@ async function isAbandoned(services: Services, entry: MpnIndexEntry): Promise<bo
 }
 
 /**
- * Claims an MPN ID for a partner before its master record says so (domain.md: an MPN ID
+ * Claims an MPN ID for a partner before its master record says so (docs/rules.md: an MPN ID
  * identifies one partner). The entry is created, never upserted: of two concurrent claims for
  * different partners Cosmos lets one create succeed and refuses the other with 409, which
  * answers `conflict`. The partner's own entry is taken up again (a rerun after a crash), with
@@ -112,7 +112,7 @@ export async function releaseMpn(
 }
 
 /**
- * Keeps the provider directory in step with a partner's master record (domain.md section 5):
+ * Keeps the provider directory in step with a partner's master record (docs/rules.md section 5):
  * an upsert or a delete, so running it again after a crash repairs what the first run left.
  */
 export async function syncProviderListing(services: Services, partner: Partner): Promise<void> {

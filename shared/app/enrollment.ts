@@ -37,7 +37,7 @@ interface Step {
 
 /**
  * Moves the enrollment through the state machine and collects what must be written with it:
- * an audit event per transition and the email the transition causes (domain.md, Emails).
+ * an audit event per transition and the email the transition causes (docs/rules.md, Emails).
  */
 function step(
   services: Services,
@@ -90,7 +90,7 @@ function approvalEffects(services: Services, partner: Partner): Partner {
 }
 
 /**
- * POST /api/me/enrollment (domain.md section 2). One read and one batch: the partner's replace
+ * POST /api/me/enrollment (docs/rules.md section 2). One read and one batch: the partner's replace
  * guarded by its etag, its audit events and its email. Concurrent submissions race on the
  * etag; the losers re-read, find the enrollment pending and get 409.
  */
@@ -177,7 +177,7 @@ export async function decideEnrollment(
   return result;
 }
 
-/** GET /api/me/agreement: available from approval on (domain.md section 3). */
+/** GET /api/me/agreement: available from approval on (docs/rules.md section 3). */
 export async function readAgreement(
   services: Services,
   partnerId: string,
@@ -276,7 +276,7 @@ export async function acceptAgreement(
   return result;
 }
 
-/** DELETE /api/me/enrollment and any other way back: refused (domain.md section 3). */
+/** DELETE /api/me/enrollment and any other way back: refused (docs/rules.md section 3). */
 export async function withdrawEnrollment(services: Services, partnerId: string): Promise<never> {
   const { value: partner } = await loadPartner(services, partnerId);
   if (!isInProgressOrDone(partner.enrollment))

@@ -9,7 +9,7 @@ import type { Logger } from './ports';
 import type { Services } from './services';
 
 /**
- * The escalatePendingEnrollments timer (domain.md section 2): an enrollment still pending after
+ * The escalatePendingEnrollments timer (docs/rules.md section 2): an enrollment still pending after
  * the configured business days gets one email to the reviewers' mailbox. The flag and the email
  * are written in one batch guarded by the partner's etag, so however often or concurrently the
  * timer runs, each submission is escalated once.

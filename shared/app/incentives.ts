@@ -24,7 +24,7 @@ export const incentiveInvitationLinkKind = 'incentive-invitations';
 
 /**
  * Called with every approval, automatic or by a reviewer, in the approval's own batch: the
- * partner becomes due for the indirect reseller incentives invitation (domain.md section 10).
+ * partner becomes due for the indirect reseller incentives invitation (docs/rules.md section 10).
  */
 export function onEnrollmentApproved(services: Services, partner: Partner): Partner {
   const approvedAt = partner.enrollment.approvedAt;
@@ -50,7 +50,7 @@ export interface IncentiveInvitationReport {
 }
 
 /**
- * The sendIncentiveInvitations timer (domain.md section 10): queues the invitation of every
+ * The sendIncentiveInvitations timer (docs/rules.md section 10): queues the invitation of every
  * partner due. The partner's update, the invitation, its audit event and its email are one
  * batch guarded by the partner's etag, so however often or concurrently the timer runs, each
  * partner is invited once. A missing MPN account email and an invitation still not sent 30
@@ -180,7 +180,7 @@ export async function readIncentives(services: Services, partnerId: string): Pro
 
 /**
  * POST /api/me/incentives/{program}/enrollment: enrolls in one program, leaving the other as it
- * is (domain.md section 10). Enrolling in the indirect reseller incentives uses up the
+ * is (docs/rules.md section 10). Enrolling in the indirect reseller incentives uses up the
  * invitation's link, in the same batch. A repeat writes nothing and returns the first time.
  */
 export async function enrollInIncentiveProgram(

@@ -30,7 +30,7 @@ const frenchCountries = new Set(['FR', 'BE', 'LU', 'MC']);
 const countAttempts = 10;
 
 /**
- * POST /api/me/reseller-invitations (domain.md section 6): the invitation, its email, its audit
+ * POST /api/me/reseller-invitations (docs/rules.md section 6): the invitation, its email, its audit
  * event and the hourly count of invitation emails in one batch in the provider's partition. The
  * token leaves only in the answer and the email; what is stored is its hash.
  */

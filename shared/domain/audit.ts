@@ -1,6 +1,6 @@
 import type { Actor } from './principal';
 
-/** One line of a partner's activity log (api.md GET /api/me/activity). Append-only. */
+/** One line of a partner's activity log (docs/api.md GET /api/me/activity). Append-only. */
 export interface AuditEvent {
   type: 'audit';
   id: string;

@@ -1,5 +1,5 @@
 /**
- * Business days are Monday to Friday, counted in UTC (domain.md section 2). A moment on a
+ * Business days are Monday to Friday, counted in UTC (docs/rules.md section 2). A moment on a
  * weekend counts from the start of the next Monday.
  */
 const dayMs = 24 * 3600 * 1000;

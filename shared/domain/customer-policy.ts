@@ -1,7 +1,7 @@
 import { DomainError } from './errors';
 
 /**
- * domain.md section 9, as one table: which actions each relationship opens. Every customer
+ * docs/rules.md section 9, as one table: which actions each relationship opens. Every customer
  * answer's `allowedActions` and every customer action route read this table, nothing else.
  */
 export const relationships = ['direct-bill', 'indirect-reseller', 'indirect-provider'] as const;
@@ -18,7 +18,7 @@ export const customerActions = [
 ] as const;
 export type CustomerAction = (typeof customerActions)[number];
 
-/** The table's rows, in domain.md's words: create orders/add products, reservations, ... */
+/** The table's rows, in docs/rules.md's words: create orders/add products, reservations, ... */
 export const policyTable: Readonly<
   Record<CustomerAction, Readonly<Record<Relationship, boolean>>>
 > = {

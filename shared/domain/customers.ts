@@ -2,7 +2,7 @@ import type { Counterparty, Relationship } from './customer-policy';
 import type { InvitationDocument } from './link';
 
 /**
- * Customers (domain.md sections 4, 7, 8, 9). The customer's own data (its record, users,
+ * Customers (docs/rules.md sections 4, 7, 8, 9). The customer's own data (its record, users,
  * subscriptions, orders) lives in its partition of the customers container; each partner's view
  * of a customer, its relationship, lives in that partner's partition, so a partner's customer
  * list is one single-partition query.

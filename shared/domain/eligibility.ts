@@ -1,7 +1,7 @@
 import { DomainError, validationFailed, type FieldError } from './errors';
 import type { Partner } from './partner';
 
-/** domain.md section 1: the profile must have been confirmed within the last 12 months. */
+/** docs/rules.md section 1: the profile must have been confirmed within the last 12 months. */
 export function profileStaleAfter(confirmedAt: Date): Date {
   const stale = new Date(confirmedAt);
   stale.setUTCMonth(stale.getUTCMonth() + 12);
@@ -35,7 +35,7 @@ export function profileProblems(partner: Partner, now: Date): FieldError[] {
     if (!value || value.trim() === '') problems.push({ path, message: 'is missing' });
   }
   if (!(partner.mpnId ?? profile.mpnId))
-    problems.push({ path: 'mpnId', message: 'the MPN ID is missing' });
+    problems.push({ path: 'profile.mpnId', message: 'is missing' });
   const staleAt = profileStaleAfter(new Date(profile.confirmedAt));
   if (now.getTime() > staleAt.getTime()) {
     problems.push({

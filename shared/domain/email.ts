@@ -1,6 +1,6 @@
 /**
  * Emails leave through an outbox: a document written in the same transactional batch as the
- * state change that causes it, then delivered by the deliverEmails timer (domain.md, Emails).
+ * state change that causes it, then delivered by the deliverEmails timer (docs/rules.md, Emails).
  */
 export interface EmailMessage {
   to: string;

@@ -3,7 +3,7 @@ import { DomainError } from './errors';
 import type { Address, Contact } from './partner';
 
 /**
- * The indirect reseller enrollment state machine (domain.md sections 2-3). Every change of
+ * The indirect reseller enrollment state machine (docs/rules.md sections 2-3). Every change of
  * status goes through `transition`, which refuses anything this table does not allow: there
  * is no way back from approved or active (irreversible).
  */
@@ -32,7 +32,7 @@ export interface EnrollmentTransition {
   reason: string | null;
 }
 
-/** What the global admin submitted (domain.md section 2). */
+/** What the global admin submitted (docs/rules.md section 2). */
 export interface EnrollmentForm {
   reviewedDetails: { companyName: string; mpnId: string; address?: Address };
   primaryContact: Contact;
@@ -131,7 +131,7 @@ export function isInProgressOrDone(enrollment: Enrollment): boolean {
 }
 
 /**
- * domain.md section 4: from enrollment on, the partner cannot add new direct customers. The
+ * docs/rules.md section 4: from enrollment on, the partner cannot add new direct customers. The
  * customers module calls this; the rule lives here with the enrollment it depends on.
  */
 export function assertMayAddDirectCustomers(enrollment: Enrollment): void {

@@ -1,5 +1,5 @@
 /**
- * The stable error codes of api.md, each with its one HTTP status and title. Rules throw
+ * The stable error codes of docs/api.md, each with its one HTTP status and title. Rules throw
  * DomainError with a code; shared/http/problem.ts turns it into problem+json in one place.
  */
 export const problemCatalog = {

@@ -2,7 +2,7 @@ import type { Partner } from './partner';
 import { DomainError } from './errors';
 
 /**
- * The incentive programs (domain.md section 10): the indirect reseller incentives, to which a
+ * The incentive programs (docs/rules.md section 10): the indirect reseller incentives, to which a
  * partner is invited within 30 days of its enrollment's approval, and the direct-bill incentive
  * programs. The two are managed separately: enrolling in one changes nothing in the other.
  */
@@ -22,7 +22,7 @@ export interface IndirectResellerIncentives {
 
 /**
  * The direct-bill programs need no invitation: a direct-bill partner may enroll at once. Until
- * it does, its status reads `not-invited`, the one status api.md gives a program not enrolled
+ * it does, its status reads `not-invited`, the one status docs/api.md gives a program not enrolled
  * in ("invited" would claim an invitation that was never sent); whether enrolling is open is
  * told apart by `mayEnroll`, not by the status.
  */
@@ -54,7 +54,7 @@ export function noIncentives(): Incentives {
   };
 }
 
-/** domain.md section 10: the invitation goes out within 30 days of the approval. */
+/** docs/rules.md section 10: the invitation goes out within 30 days of the approval. */
 export const invitationWindowDays = 30;
 /** The latest day it may fall due, so that an hourly timer still sends it inside the window. */
 export const maxInvitationDelayDays = invitationWindowDays - 1;
@@ -67,7 +67,7 @@ export function invitationDueAt(approvedAt: Date, delayDays: number): string {
   return new Date(approvedAt.getTime() + days * dayMs).toISOString();
 }
 
-/** The moment an invitation not yet sent becomes an alert (domain.md section 10). */
+/** The moment an invitation not yet sent becomes an alert (docs/rules.md section 10). */
 export function invitationDeadline(approvedAt: Date): Date {
   return new Date(approvedAt.getTime() + invitationWindowDays * dayMs);
 }

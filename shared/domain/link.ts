@@ -1,7 +1,7 @@
 import { DomainError } from './errors';
 
 /**
- * Invitation links (domain.md section 6, decisions): single-use, expiring, revocable, and their
+ * Invitation links (docs/rules.md section 6, decisions): single-use, expiring, revocable, and their
  * secret never stored in clear. These rules are shared by every kind of invitation.
  */
 export type LinkStatus = 'active' | 'used' | 'revoked';

@@ -6,7 +6,7 @@ export const providerServices = ['training-support', 'marketing', 'credit-financ
 export type ProviderService = (typeof providerServices)[number];
 
 export interface IndirectProviderProgram {
-  /** ISO 3166-1 alpha-2 country codes the provider works in (domain.md section 6). */
+  /** ISO 3166-1 alpha-2 country codes the provider works in (docs/rules.md section 6). */
   regions: string[];
   services: ProviderService[];
 }
@@ -38,12 +38,12 @@ export interface PartnerProfile {
   address: Address;
   primaryContact: Contact;
   preferredLanguage?: Language;
-  /** When a global admin last confirmed the profile (domain.md section 1: within 12 months). */
+  /** When a global admin last confirmed the profile (docs/rules.md section 1: within 12 months). */
   confirmedAt: string;
   confirmedBy: string;
 }
 
-/** The master record an operator keeps (api.md PUT /api/operator/partners/{partnerId}). */
+/** The master record an operator keeps (docs/api.md PUT /api/operator/partners/{partnerId}). */
 export interface MasterRecord {
   companyName: string;
   /** The MPN ID (partner ID, 6-7 digits); null until the operator knows it. */
@@ -58,7 +58,7 @@ export interface Partner extends MasterRecord {
   partnerId: string;
   profile: PartnerProfile | null;
   enrollment: Enrollment;
-  /** The two incentive programs, each with its own status (domain.md section 10). */
+  /** The two incentive programs, each with its own status (docs/rules.md section 10). */
   incentives: Incentives;
   /**
    * When the indirect reseller incentives invitation falls due: set on approval, null once the
@@ -91,7 +91,7 @@ export function newPartner(partnerId: string, record: MasterRecord, now: Date): 
   };
 }
 
-/** Once the agreement is accepted the partner is an indirect reseller as well (domain.md 3). */
+/** Once the agreement is accepted the partner is an indirect reseller as well (docs/rules.md section 3). */
 export function partnerType(partner: Partner): PartnerType {
   const reseller = partner.enrollment.status === 'active';
   if (reseller) return partner.programs.directBill ? 'both' : 'indirect-reseller';
@@ -99,7 +99,7 @@ export function partnerType(partner: Partner): PartnerType {
   return 'direct-bill';
 }
 
-/** domain.md section 5: the "Indirect providers" navigation entry appears after enrollment. */
+/** docs/rules.md section 5: the "Indirect providers" navigation entry appears after enrollment. */
 export function navigation(partner: Partner): { indirectProviders: boolean } {
   return { indirectProviders: partner.enrollment.status === 'active' };
 }

@@ -1,4 +1,4 @@
-/** Who is calling, as read from a validated token (api.md, Identity). */
+/** Who is calling, as read from a validated token (docs/api.md, Identity). */
 export interface Principal {
   tenantId: string;
   userId: string;
@@ -13,7 +13,7 @@ export const globalAdminRoleTemplateId = '62e90394-69f5-4237-9190-012177145e10';
 
 export type PartnerRole = 'GlobalAdmin' | 'AdminAgent' | 'SalesAgent';
 
-/** domain.md, Actors: a global admin has the wids role or the GlobalAdmin app role. */
+/** docs/rules.md, Actors: a global admin has the wids role or the GlobalAdmin app role. */
 export function hasRole(principal: Principal, role: PartnerRole): boolean {
   return role === 'GlobalAdmin' ? principal.isGlobalAdmin : principal.roles.includes(role);
 }

@@ -3,7 +3,7 @@ import type { InvitationDocument } from './link';
 import type { Partner, ProviderService } from './partner';
 
 /**
- * Indirect providers and their resellers (domain.md sections 5 and 6).
+ * Indirect providers and their resellers (docs/rules.md sections 5 and 6).
  *
  * The provider directory (one listing per provider: small) lives in one shared partition,
  * `directory`, so that listing it is a single-partition query. Which partner holds an MPN ID is
@@ -66,7 +66,7 @@ export function assertProvider(partner: Partner): void {
   }
 }
 
-/** domain.md section 6: the reseller's country must be among the provider's regions. */
+/** docs/rules.md section 6: the reseller's country must be among the provider's regions. */
 export function assertSameRegion(
   providerRegions: readonly string[],
   resellerCountry: string,

@@ -5,6 +5,7 @@ import { DomainError, validationFailed, type FieldError } from '../domain/errors
 import { hasAnyRole, isOperator, type PartnerRole, type Principal } from '../domain/principal';
 import { measured } from '../adapters/invocation-log';
 import { idempotent } from './idempotency';
+import { plainMessage } from './messages';
 import { problem, problemFromError } from './problem';
 import { htmlSecurityHeaders, securityHeaders, type HttpResult } from './responses';
 
@@ -32,7 +33,7 @@ type PrincipalFor<A extends Access> = A extends { kind: 'anonymous' }
 export interface ResponseSpec {
   description: string;
   schema?: z.ZodType;
-  contentType?: 'application/json' | 'text/html';
+  contentType?: 'application/json' | 'text/html' | 'text/javascript' | 'text/css';
   headers?: Record<string, string>;
 }
 
@@ -220,7 +221,7 @@ const tooLarge = (): DomainError =>
 
 function parse<S extends Schema>(schema: S, value: unknown, location: string): Infer<S> {
   if (schema === undefined) return undefined as Infer<S>;
-  const result = schema.safeParse(value);
+  const result = schema.safeParse(value, { error: plainMessage });
   if (result.success) return result.data as Infer<S>;
   throw validationFailed(zodErrors(result.error, location));
 }
@@ -254,6 +255,9 @@ function toResponse(result: HttpResult): HttpResponseInit {
       },
       body: result.html,
     };
+  }
+  if ('text' in result) {
+    return { status: result.status, headers: result.headers, body: result.text };
   }
   return { status: result.status, headers: { ...securityHeaders, ...result.headers } };
 }

@@ -109,7 +109,7 @@ function replayOf(record: IdempotencyRecord, requestHash: string, key: Buffer): 
 const isFinal = (status: number): boolean => status < 500 && status !== 429;
 
 /**
- * Runs a POST once per idempotency key (api.md: idempotency-key-reused). The first request
+ * Runs a POST once per idempotency key (docs/api.md: idempotency-key-reused). The first request
  * claims the scope with a create, so of concurrent duplicates one runs and the others get 409
  * `conflict`; its answer is then stored, and a retry within 24 hours gets it again, marked
  * Idempotent-Replayed, without running anything. The same key with another request is 409

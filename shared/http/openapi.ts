@@ -45,7 +45,7 @@ export function buildOpenApi(functions: HttpFunctionDefinition[], serverUrl: str
           (Number(status) >= 400 ? 'application/problem+json' : 'application/json');
         responses[status] = {
           description: response.description,
-          ...(response.schema || contentType === 'text/html'
+          ...(response.schema || !contentType.endsWith('json')
             ? {
                 content: {
                   [contentType]: {
@@ -85,7 +85,7 @@ export function buildOpenApi(functions: HttpFunctionDefinition[], serverUrl: str
         ...(spec.body
           ? {
               requestBody: {
-                required: true,
+                required: !spec.body.safeParse(undefined).success,
                 content: { 'application/json': { schema: jsonSchema(spec.body, 'input') } },
               },
             }

@@ -16,6 +16,8 @@ export const htmlSecurityHeaders: Readonly<Record<string, string>> = {
 export type HttpResult =
   | { status: number; json: unknown; headers?: Record<string, string> }
   | { status: number; html: string; headers?: Record<string, string> }
+  /** Any other text (a script, a style sheet): its headers name its Content-Type. */
+  | { status: number; text: string; headers: Record<string, string> }
   | { status: number; headers?: Record<string, string> };
 
 export const ok = (json: unknown, headers?: Record<string, string>): HttpResult => ({

@@ -8,7 +8,7 @@ import type { activityItemView, enrollmentView, queueItemView } from './schemas/
 import type { incentiveView } from './schemas/incentives';
 import type { partnerView } from './schemas/partners';
 
-/** A partner as the API shows it (api.md GET /api/me). */
+/** A partner as the API shows it (docs/api.md GET /api/me). */
 export function toPartnerView({
   value: partner,
   etag,
@@ -79,7 +79,7 @@ export function toActivityView(event: AuditEvent): z.input<typeof activityItemVi
   };
 }
 
-/** api.md GET /api/me/incentives: both programs, each with its own status (domain.md 10). */
+/** docs/api.md GET /api/me/incentives: both programs, each with its own status (docs/rules.md section 10). */
 export function toIncentiveViews(partner: Partner): z.input<typeof incentiveView>[] {
   return incentivePrograms.map((program) => toIncentiveView(partner, program));
 }

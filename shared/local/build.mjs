@@ -5,8 +5,10 @@
 // managed identity, ACS email: 40% of its code), to files of their own that its dynamic imports
 // load on first use, so no cold start parses them.
 // Then writes .deploy/, the package azd deploys (azure.yaml `dist`): the entry that turns source
-// maps on, the Functions bundle and those files, their source maps, host.json and a package.json
-// without dependencies or scripts. Nothing else.
+// maps on, the Functions bundle and those files, their source maps, the API reference page's
+// files (Swagger UI's script and style sheet, with its licence, copied from swagger-ui-dist into
+// docs-assets/ beside the bundle), host.json and a package.json without dependencies or scripts.
+// Nothing else.
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -19,6 +21,7 @@ const entryPoints = {
   'local/start': 'shared/local/start.ts',
   'local/token': 'shared/local/token-cli.ts',
   'local/outbox': 'shared/local/outbox-cli.ts',
+  'local/demo': 'shared/local/demo-cli.ts',
 };
 const deployFolder = '.deploy';
 /** Packages the Functions bundle imports dynamically, each bundled into its own file. */
@@ -91,6 +94,15 @@ writeFileSync(
 
 const manifest = JSON.parse(readFileSync('package.json', 'utf8'));
 if (manifest.main !== workerEntry) throw new Error(`package.json main must be ${workerEntry}`);
+const swaggerUi = path.dirname(require.resolve('swagger-ui-dist/package.json'));
+const docsAssets = path.join(path.dirname(workerEntry), 'docs-assets');
+const referenceFiles = ['swagger-ui-bundle.js', 'swagger-ui.css', 'LICENSE', 'NOTICE'].map(
+  (name) => {
+    mkdirSync(docsAssets, { recursive: true });
+    copyFileSync(path.join(swaggerUi, name), path.join(docsAssets, name));
+    return path.join(docsAssets, name);
+  },
+);
 rmSync(deployFolder, { recursive: true, force: true });
 const chunks = Object.values(lazyChunks).map((chunk) => `dist/${chunk}.js`);
 for (const file of [
@@ -98,6 +110,7 @@ for (const file of [
   'dist/functions/index.js',
   'dist/functions/index.js.map',
   ...chunks.flatMap((chunk) => [chunk, `${chunk}.map`]),
+  ...referenceFiles,
   'host.json',
 ]) {
   mkdirSync(path.dirname(path.join(deployFolder, file)), { recursive: true });

@@ -1,8 +1,5 @@
 import { parseArgs } from 'node:util';
-import { randomUUID } from 'node:crypto';
-import { loadOrCreateDevKey, signDevToken } from '../adapters/identity/dev-keys';
-import { devAudience } from '../config';
-import { localDefaults } from './settings';
+import { mintDevToken } from './dev-token';
 
 const usage = `usage: npm run --silent token -- --tenant <tid> --roles GlobalAdmin[,AdminAgent] [--oid <id>] [--name <n>] [--email <e>] [--hours <h>]`;
 
@@ -28,30 +25,17 @@ async function main(): Promise<void> {
     console.error('--tenant must be a GUID');
     process.exit(2);
   }
-  const env = localDefaults(process.env);
-  const key = await loadOrCreateDevKey(env.DEV_KEY_FILE ?? '.local/dev-signing-key.json');
-  const roles = values.roles
-    .split(',')
-    .map((role) => role.trim())
-    .filter(Boolean);
-  const userId = values.oid ?? randomUUID();
-  const token = await signDevToken(
-    key,
-    {
-      tenantId: tenant,
-      roles,
-      userId,
-      name: values.name ?? 'Dev User',
-      email: values.email ?? `dev.user@${tenant.slice(0, 8)}.example`,
-    },
-    {
-      audience: env.AUTH_AUDIENCE ?? devAudience,
-      issuerTemplate:
-        env.AUTH_ISSUER_TEMPLATE ?? 'https://login.microsoftonline.com/{tenantid}/v2.0',
-      now: new Date(),
-      lifetimeSeconds: Math.round(Number(values.hours) * 3600),
-    },
-  );
+  const token = await mintDevToken({
+    tenant,
+    roles: values.roles
+      .split(',')
+      .map((role) => role.trim())
+      .filter(Boolean),
+    oid: values.oid,
+    name: values.name,
+    email: values.email,
+    hours: Number(values.hours),
+  });
   process.stdout.write(`${token}\n`);
 }
 

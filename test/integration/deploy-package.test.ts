@@ -12,6 +12,8 @@ const run = promisify(execFile);
 
 /** What the Functions bundle loads on first use only (shared/local/build.mjs). */
 const lazyChunks = ['cosmos.js', 'identity.js', 'acs-email.js'];
+/** Swagger UI's files for GET /api/docs, with its licence (shared/local/build.mjs). */
+const referenceFiles = ['swagger-ui-bundle.js', 'swagger-ui.css', 'LICENSE', 'NOTICE'];
 
 /** The folder azd uploads: azure.yaml's `dist` for the api service. */
 function deployFolder(): string {
@@ -41,8 +43,9 @@ describe('the deployment package (npm run build, deployed by azd)', () => {
   const copies: string[] = [];
   afterAll(() => copies.forEach((copy) => rmSync(copy, { recursive: true, force: true })));
 
-  it('holds its entry, the bundle, its lazily loaded chunks, their source maps, host.json and package.json, and nothing else', () => {
-    const chunks = lazyChunks.map((chunk) => path.posix.join(path.posix.dirname(bundle), chunk));
+  it('holds its entry, the bundle, its lazily loaded chunks, their source maps, the API reference page files, host.json and package.json, and nothing else', () => {
+    const beside = (file: string): string => path.posix.join(path.posix.dirname(bundle), file);
+    const chunks = lazyChunks.map(beside);
     expect(filesUnder(folder)).toEqual(
       [
         String(manifest.main),
@@ -50,6 +53,7 @@ describe('the deployment package (npm run build, deployed by azd)', () => {
         ...chunks,
         ...[bundle, ...chunks].map((file) => `${file}.map`),
       ]
+        .concat(referenceFiles.map((file) => beside(`docs-assets/${file}`)))
         .concat('host.json', 'package.json')
         .sort(),
     );
@@ -71,6 +75,16 @@ describe('the deployment package (npm run build, deployed by azd)', () => {
     expect(readFileSync(entry, 'utf8').indexOf('setSourceMapsEnabled(true)')).toBeLessThan(
       readFileSync(entry, 'utf8').indexOf("require('./index.js')"),
     );
+  });
+
+  it("ships Swagger UI's files for GET /api/docs as swagger-ui-dist has them", () => {
+    for (const file of ['swagger-ui-bundle.js', 'swagger-ui.css']) {
+      const shipped = readFileSync(
+        path.join(folder, path.dirname(String(manifest.main)), 'docs-assets', file),
+      );
+      const packaged = readFileSync(path.join(root, 'node_modules/swagger-ui-dist', file));
+      expect(shipped.equals(packaged), file).toBe(true);
+    }
   });
 
   it('loads the managed identity and ACS email from its chunks, on their own', async () => {

@@ -529,6 +529,6 @@ describe('activity', () => {
       token: partner.adminToken,
     });
     expect(response.status).toBe(400);
-    expect(response.body.errors[0].path).toBe('continuationToken');
+    expect(response.body.errors[0].path).toBe('query.continuationToken');
   });
 });

@@ -7,7 +7,7 @@ import { ManualClock } from '../support/clock';
 import { newTenantId } from '../support/ids';
 
 /**
- * One MPN ID identifies one partner (domain.md): the ID is held by a create-only entry in a
+ * One MPN ID identifies one partner (docs/rules.md): the ID is held by a create-only entry in a
  * partition of its own, so concurrent master-record writes cannot both take it.
  */
 let app: TestApp;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { allowedActions, assertAllowed, policyTable } from '../../shared/domain/customer-policy';
 
-describe('the action table (domain.md section 9)', () => {
-  it('is the table of domain.md, cell by cell', () => {
+describe('the action table (docs/rules.md section 9)', () => {
+  it('is the table of docs/rules.md, cell by cell', () => {
     // direct-bill customer | indirect-reseller customer (reseller's view) | indirect customer (provider's view)
     const domainTable = {
       'place-orders': [true, false, true],

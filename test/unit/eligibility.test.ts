@@ -36,7 +36,7 @@ function partner(overrides: Partial<Partner> = {}): Partner {
   };
 }
 
-describe('eligibility (domain.md section 1)', () => {
+describe('eligibility (docs/rules.md section 1)', () => {
   it('accepts a direct-bill partner with a complete profile confirmed within 12 months', () => {
     expect(profileProblems(partner(), now)).toEqual([]);
     expect(() => assertEligible(partner(), now)).not.toThrow();
@@ -51,7 +51,7 @@ describe('eligibility (domain.md section 1)', () => {
     };
     expect(profileProblems(incomplete, now).map((problem) => problem.path)).toEqual([
       'profile.address.city',
-      'mpnId',
+      'profile.mpnId',
     ]);
   });
 

@@ -15,7 +15,7 @@ const approvedAt = new Date('2026-03-02T09:00:00.000Z');
 const day = 24 * 3600 * 1000;
 const at = (days: number): Date => new Date(approvedAt.getTime() + days * day);
 
-describe('when the incentives invitation falls due (domain.md section 10)', () => {
+describe('when the incentives invitation falls due (docs/rules.md section 10)', () => {
   it('is the approval itself with no delay, and the delay in days after it otherwise', () => {
     expect(invitationDueAt(approvedAt, 0)).toBe('2026-03-02T09:00:00.000Z');
     expect(invitationDueAt(approvedAt, 5)).toBe('2026-03-07T09:00:00.000Z');

@@ -7,6 +7,7 @@ import type {
   SqlParameter,
 } from '@azure/cosmos';
 import { addRequestCharge, callDeadlineMs } from '../../app/invocation';
+import { createHash } from 'node:crypto';
 import {
   DependencyUnavailable,
   WriteConflict,
@@ -294,23 +295,42 @@ function versioned<T>(resource: T & { _etag: string }): Versioned<T> {
   return { value: stripSystemProperties(resource) as T, etag: resource._etag };
 }
 
-/** Continuation tokens go to callers base64url-encoded: opaque and safe in a query string. */
-export function encodeContinuation(token: string | undefined): string | null {
-  return token ? Buffer.from(token, 'utf8').toString('base64url') : null;
+/** A continuation token or list cursor this app did not issue for this list: 400. */
+export const notOurToken = (): Error =>
+  validationFailed([
+    { path: 'query.continuationToken', message: 'is not a token this list gave you' },
+  ]);
+
+/** Which list a token belongs to: the query, its parameters and its partition. */
+function listFingerprint(query: string, parameters: SqlParameter[], partitionKey: string): string {
+  return createHash('sha256')
+    .update(JSON.stringify([query, parameters, partitionKey]))
+    .digest('base64url')
+    .slice(0, 16);
 }
 
-export const notOurToken = (): Error =>
-  validationFailed([{ path: 'continuationToken', message: 'is not a token we issued' }]);
+/**
+ * Continuation tokens go to callers base64url-encoded, opaque and safe in a query string, with
+ * the fingerprint of the list that issued them: a token of another list, or of no list at all,
+ * is refused here (400) whatever its shape, before it can reach Cosmos DB.
+ */
+export function encodeContinuation(token: string | undefined, list: string): string | null {
+  return token
+    ? Buffer.from(JSON.stringify({ l: list, t: token }), 'utf8').toString('base64url')
+    : null;
+}
 
-export function decodeContinuation(token: string | undefined): string | undefined {
+export function decodeContinuation(token: string | undefined, list: string): string | undefined {
   if (token === undefined) return undefined;
-  const decoded = Buffer.from(token, 'base64url').toString('utf8');
+  let envelope: unknown;
   try {
-    JSON.parse(decoded);
+    envelope = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
   } catch {
     throw notOurToken();
   }
-  return decoded;
+  const { l, t } = (envelope ?? {}) as { l?: unknown; t?: unknown };
+  if (l !== list || typeof t !== 'string' || t.length === 0) throw notOurToken();
+  return t;
 }
 
 function partitionQuerySpec(
@@ -342,7 +362,8 @@ export async function queryPartitionPage<T>(
   partitionKey: string,
 ): Promise<Page<Versioned<T>>> {
   const spec = partitionQuerySpec(query, parameters, partitionKey);
-  const continuationToken = decodeContinuation(page.continuationToken);
+  const list = listFingerprint(spec.query, spec.parameters, partitionKey);
+  const continuationToken = decodeContinuation(page.continuationToken, list);
   try {
     const response = await cosmosRead((abortSignal) =>
       container.items
@@ -357,10 +378,11 @@ export async function queryPartitionPage<T>(
     addRequestCharge(response.requestCharge);
     return {
       items: (response.resources ?? []).map(versioned),
-      continuationToken: encodeContinuation(response.continuationToken),
+      continuationToken: encodeContinuation(response.continuationToken, list),
     };
   } catch (error) {
-    if (statusOf(error) === 400 && continuationToken !== undefined) throw notOurToken();
+    // A token of the right list that Cosmos DB no longer takes (expired, or forged).
+    if (continuationToken !== undefined && !isUnavailable(error)) throw notOurToken();
     throw error;
   }
 }

@@ -10,7 +10,7 @@ interface Recipient {
   firstName: string;
 }
 
-/** domain.md, Emails: enrollment approved, to the form's primary contact. */
+/** docs/rules.md, Emails: enrollment approved, to the form's primary contact. */
 export function enrollmentApprovedEmail(
   partner: Partner,
   to: Recipient,
@@ -40,7 +40,7 @@ export function enrollmentApprovedEmail(
   });
 }
 
-/** domain.md, Emails: enrollment rejected, with the reviewers' reason. */
+/** docs/rules.md, Emails: enrollment rejected, with the reviewers' reason. */
 export function enrollmentRejectedEmail(
   partner: Partner,
   to: Recipient,
@@ -73,7 +73,7 @@ export function enrollmentRejectedEmail(
   });
 }
 
-/** domain.md, Emails: enrollment escalated, to the reviewers' mailbox (in English). */
+/** docs/rules.md, Emails: enrollment escalated, to the reviewers' mailbox (in English). */
 export function enrollmentEscalatedEmail(
   partner: Partner,
   to: string,

@@ -6,7 +6,7 @@ const signature = { en: 'The Partner Center team', fr: "L'équipe Partner Center
 const closing = { en: 'Kind regards,', fr: 'Cordialement,' };
 
 /**
- * domain.md section 10 and Emails: the indirect reseller incentives invitation, to the email of
+ * docs/rules.md section 10 and Emails: the indirect reseller incentives invitation, to the email of
  * the MPN account associated with the partner's tenant (not the enrollment's primary contact,
  * so there is no first name to greet).
  */

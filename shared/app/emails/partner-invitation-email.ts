@@ -16,7 +16,7 @@ const serviceNames: Record<Language, Record<string, string>> = {
   },
 };
 
-/** domain.md section 6: the provider's invitation, an email with a personalised link. */
+/** docs/rules.md section 6: the provider's invitation, an email with a personalised link. */
 export function partnerInvitationEmail(
   provider: ProviderSnapshot,
   to: string,

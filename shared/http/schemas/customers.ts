@@ -74,8 +74,16 @@ export const publicCustomerInvitationView = z.object({
   expiresAt: z.string(),
 });
 
+/**
+ * An existing customer tenant accepts with no body or `{}`; a tenant that is not a customer yet
+ * describes itself (docs/rules.md section 8), each missing field reported by its own path.
+ */
 export const acceptCustomerInvitationBody = z
-  .object({ companyName: text(), domain: domainName, country: countryCode })
+  .object({
+    companyName: text().optional(),
+    domain: domainName.optional(),
+    country: countryCode.optional(),
+  })
   .optional();
 
 export const acceptedCustomerView = z.object({

@@ -4,7 +4,7 @@ import { isoTimestamp } from './common';
 
 export const incentiveProgramParams = z.object({ program: z.enum(incentivePrograms) });
 
-/** One program as api.md GET /api/me/incentives lists it, plus whether enrolling is open. */
+/** One program as docs/api.md GET /api/me/incentives lists it, plus whether enrolling is open. */
 export const incentiveView = z.object({
   program: z.enum(incentivePrograms),
   status: z.enum(incentiveStatuses),

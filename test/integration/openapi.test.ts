@@ -1,0 +1,49 @@
+import { validate } from '@readme/openapi-parser';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { httpFunctions } from '../../functions/table';
+import { startTestApp, type TestApp } from '../support/app';
+
+let app: TestApp;
+let document: any;
+
+beforeAll(async () => {
+  app = await startTestApp();
+  document = (await app.api('GET', '/api/openapi.json')).body;
+});
+afterAll(async () => {
+  await app?.close();
+});
+
+describe('GET /api/openapi.json, checked by an OpenAPI 3.1 validator (@readme/openapi-parser)', () => {
+  it('is a valid OpenAPI 3.1 document', async () => {
+    expect(document.openapi).toBe('3.1.0');
+    const result = await validate(structuredClone(document));
+    expect(result.valid ? [] : result.errors).toEqual([]);
+    expect(result.specification).toBe('OpenAPI');
+    expect(result.warnings).toEqual([]);
+  });
+
+  it('is refused by the same validator when broken, so the check above means something', async () => {
+    const broken = structuredClone(document);
+    broken.paths['/api/me'].get.responses['200'] = { content: {} };
+    const result = await validate(broken);
+    expect(result.valid).toBe(false);
+  });
+
+  it('has every route of the function table, each method an operation with a unique id', () => {
+    const ids = new Set<string>();
+    for (const { route, methods } of httpFunctions())
+      for (const method of methods) {
+        const operation = document.paths[`/api/${route}`]?.[method.toLowerCase()];
+        expect(operation, `${method} /api/${route}`).toBeDefined();
+        expect(ids.has(operation.operationId), operation.operationId).toBe(false);
+        ids.add(operation.operationId);
+      }
+  });
+
+  it('marks a body optional where the route accepts none', () => {
+    const accept = document.paths['/api/customer-invitations/{token}/accept'].post;
+    expect(accept.requestBody.required).toBe(false);
+    expect(document.paths['/api/me/enrollment'].post.requestBody.required).toBe(true);
+  });
+});
