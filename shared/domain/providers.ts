@@ -123,7 +123,13 @@ export interface Partnership {
   counterpartyServices: ProviderService[];
   invitationId: string;
   since: string;
+  /** domain.md 8b: a provider may end it; both sides keep it, `ended` (absent: active). */
+  status?: 'active' | 'ended';
+  endedAt?: string | null;
 }
+
+export const isActivePartnership = (partnership: Partnership): boolean =>
+  (partnership.status ?? 'active') === 'active';
 
 export const partnershipId = (counterpartyId: string): string => `partnership-${counterpartyId}`;
 
@@ -147,6 +153,8 @@ export function partnershipSides(
       counterpartyServices: [],
       invitationId,
       since,
+      status: 'active',
+      endedAt: null,
     },
     resellerSide: {
       type: 'partnership',
@@ -161,6 +169,8 @@ export function partnershipSides(
       counterpartyServices: provider.services,
       invitationId,
       since,
+      status: 'active',
+      endedAt: null,
     },
   };
 }
