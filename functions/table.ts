@@ -36,11 +36,17 @@ import {
   getIncentives,
   incentiveInvitationLanding,
 } from './incentives';
-import { enrollmentLanding, enrollmentReviewLanding } from './landing';
+import {
+  enrollmentLanding,
+  enrollmentReviewLanding,
+  partnershipsLanding,
+  transfersLanding,
+} from './landing';
 import { getMe, putProfile } from './me';
 import { openApiFunction } from './openapi';
 import { getPartner, putPartner } from './partners';
 import {
+  endPartnershipFunction,
   listIndirectProviders,
   listMyIndirectProviders,
   listMyIndirectResellers,
@@ -56,8 +62,19 @@ import {
 import {
   deliverEmailsTimer,
   escalatePendingEnrollmentsTimer,
+  expireTransfersTimer,
   sendIncentiveInvitationsTimer,
 } from './timers';
+import {
+  acceptTransferFunction,
+  createTransferFunction,
+  extendRelationshipFunction,
+  getTransferFunction,
+  listTransfersFunction,
+  rejectTransferFunction,
+  transferEligibilityFunction,
+  withdrawTransferFunction,
+} from './transfers';
 
 /**
  * The function table: every function of the app, declared once. functions/index.ts registers
@@ -81,6 +98,7 @@ export const functionTable: readonly FunctionDefinition[] = [
   listIndirectProviders,
   listMyIndirectProviders,
   listMyIndirectResellers,
+  endPartnershipFunction,
   createResellerInvitation,
   listResellerInvitations,
   revokeResellerInvitationFunction,
@@ -105,14 +123,25 @@ export const functionTable: readonly FunctionDefinition[] = [
   deleteUserFunction,
   assignLicense,
   removeLicense,
+  extendRelationshipFunction,
+  transferEligibilityFunction,
+  createTransferFunction,
+  listTransfersFunction,
+  getTransferFunction,
+  acceptTransferFunction,
+  rejectTransferFunction,
+  withdrawTransferFunction,
   enrollmentLanding,
   enrollmentReviewLanding,
+  transfersLanding,
+  partnershipsLanding,
   getIncentives,
   enrollInIncentiveProgramFunction,
   incentiveInvitationLanding,
   deliverEmailsTimer,
   escalatePendingEnrollmentsTimer,
   sendIncentiveInvitationsTimer,
+  expireTransfersTimer,
 ];
 
 export function httpFunctions(): HttpFunctionDefinition[] {

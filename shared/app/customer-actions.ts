@@ -101,7 +101,12 @@ export async function placeOrder(
 }
 
 function authorizeActionOn(relationship: CustomerRelationship, action: CustomerAction): void {
-  assertAllowed(relationship.relationship, action, counterpartyOf(relationship));
+  assertAllowed(
+    relationship.relationship,
+    action,
+    counterpartyOf(relationship),
+    relationship.retainsDirectBill ?? false,
+  );
 }
 
 export async function orderHistory(

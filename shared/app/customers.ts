@@ -14,6 +14,7 @@ import type { Partner } from '../domain/partner';
 import type { Principal } from '../domain/principal';
 import {
   directoryPartition,
+  isActivePartnership,
   isProvider,
   partnershipId,
   type Partnership,
@@ -54,7 +55,12 @@ export async function authorizeAction(
   action: CustomerAction,
 ): Promise<CustomerRelationship> {
   const { value: relationship } = await loadRelationship(services, partnerId, customerId);
-  assertAllowed(relationship.relationship, action, counterpartyOf(relationship));
+  assertAllowed(
+    relationship.relationship,
+    action,
+    counterpartyOf(relationship),
+    relationship.retainsDirectBill ?? false,
+  );
   return relationship;
 }
 
@@ -70,7 +76,11 @@ export function customerView(relationship: CustomerRelationship) {
     ...(relationship.indirectReseller ? { indirectReseller: relationship.indirectReseller } : {}),
     delegatedAdmin: relationship.delegatedAdmin,
     since: relationship.since,
-    allowedActions: allowedActions(relationship.relationship),
+    allowedActions: allowedActions(
+      relationship.relationship,
+      relationship.retainsDirectBill ?? false,
+    ),
+    retainsDirectBill: relationship.retainsDirectBill ?? false,
   };
 }
 
@@ -164,7 +174,12 @@ async function creationPlan(
       partner.partnerId,
       partnershipId(indirectResellerId),
     );
-    if (!found || found.value.type !== 'partnership' || found.value.side !== 'provider') {
+    if (
+      !found ||
+      found.value.type !== 'partnership' ||
+      found.value.side !== 'provider' ||
+      !isActivePartnership(found.value)
+    ) {
       throw validationFailed([
         {
           path: 'body.indirectResellerId',

@@ -37,6 +37,7 @@ describe('customer tenants created by a provider', () => {
         indirectProvider: { partnerId: provider.partnerId, companyName: 'Adatum Distribution' },
         delegatedAdmin: true,
         since: '2026-03-02T09:00:00.000Z',
+        retainsDirectBill: false,
         allowedActions: ['manage-users-and-licenses', 'manage-subscription-renewal'],
       },
     ]);

@@ -38,6 +38,8 @@ export const customerView = z.object({
   indirectReseller: counterparty.optional(),
   delegatedAdmin: z.boolean(),
   since: z.string(),
+  /** domain.md 8b: the reseller still bills some direct-bill subscriptions of this customer. */
+  retainsDirectBill: z.boolean(),
   allowedActions: z.array(z.enum(customerActions)),
 });
 
@@ -130,6 +132,11 @@ export const subscriptionView = z.object({
   assignedLicenses: z.number(),
   autoRenew: z.boolean(),
   billedBy: z.string(),
+  status: z.enum(['active', 'suspended']),
+  baseSubscriptionId: z.string().nullable(),
+  partnerOfRecord: z.string().optional(),
+  transferredFrom: z.object({ transferId: z.string(), subscriptionId: z.string() }).optional(),
+  successor: z.object({ transferId: z.string(), subscriptionId: z.string() }).optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
   etag: z.string(),
