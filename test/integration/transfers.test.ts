@@ -147,7 +147,7 @@ describe('transfer eligibility', () => {
   it('lists every subscription of the customer, eligible or not, with the reason', async () => {
     const world = await extendedCustomer(app);
     const addOn = await seedAddOn(app, world, world.subscriptions.e3);
-    const orphan = await seedAddOn(app, world, world.subscriptions.azure);
+    const orphan = await seedAddOn(app, world, world.subscriptions.azure!);
     const response = await app.api(
       'GET',
       `/api/me/customers/${world.customerId}/transfers/eligibility?providerId=${world.provider.partnerId}`,
@@ -167,7 +167,7 @@ describe('transfer eligibility', () => {
       ]),
     );
     expect(reasons).toEqual({
-      [world.subscriptions.azure]: 'not-a-license-subscription',
+      [world.subscriptions.azure!]: 'not-a-license-subscription',
       [orphan]: 'add-on-base-not-moved',
     });
 
@@ -231,7 +231,7 @@ describe('transfer requests', () => {
   it('refuse ineligible subscriptions with 400 transfer-not-eligible, naming each', async () => {
     const world = await extendedCustomer(app);
     const addOn = await seedAddOn(app, world, world.subscriptions.e3);
-    const response = await requestTransfer(app, world, [world.subscriptions.azure, addOn]);
+    const response = await requestTransfer(app, world, [world.subscriptions.azure!, addOn]);
     expect(response.status).toBe(400);
     expect(response.body.code).toBe('transfer-not-eligible');
     expect(response.body.errors).toEqual([

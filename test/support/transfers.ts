@@ -20,7 +20,7 @@ async function expectStatus(response: ApiResponse, status: number, what: string)
  */
 export async function resellerWithDirectCustomer(
   app: TestApp,
-  options: { provider?: Provider; companyName?: string } = {},
+  options: { provider?: Provider; companyName?: string; azurePlan?: boolean } = {},
 ) {
   const reseller = await createPartnerWithProfile(app, {
     mpnVerified: true,
@@ -42,7 +42,9 @@ export async function resellerWithDirectCustomer(
         lineItems: [
           { offerId: 'office-e3', productType: 'license', quantity: 10 },
           { offerId: 'teams-phone', productType: 'license', quantity: 4 },
-          { offerId: 'azure-plan', productType: 'azure-plan', quantity: 1 },
+          ...(options.azurePlan === false
+            ? []
+            : [{ offerId: 'azure-plan', productType: 'azure-plan', quantity: 1 }]),
         ],
       },
     }),
@@ -51,7 +53,7 @@ export async function resellerWithDirectCustomer(
   );
   const [e3, phone, azure] = (order.body.lineItems as { subscriptionId: string }[]).map(
     (item) => item.subscriptionId,
-  ) as [string, string, string];
+  ) as [string, string, string | undefined];
   await expectStatus(await submitEnrollment(app, reseller), 201, 'enrollment');
   const agreement = await app.api('GET', '/api/me/agreement', { token: reseller.adminToken });
   await expectStatus(
@@ -114,8 +116,11 @@ export function requestTransfer(
 }
 
 /** A pending transfer of the E3 subscription (with an add-on when asked). */
-export async function pendingTransfer(app: TestApp, options: { addOn?: boolean } = {}) {
-  const world = await extendedCustomer(app);
+export async function pendingTransfer(
+  app: TestApp,
+  options: { addOn?: boolean; azurePlan?: boolean } = {},
+) {
+  const world = await extendedCustomer(app, { azurePlan: options.azurePlan ?? true });
   const addOnId = options.addOn ? await seedAddOn(app, world, world.subscriptions.e3) : null;
   const created = await expectStatus(
     await requestTransfer(app, world, [world.subscriptions.e3]),
