@@ -148,7 +148,7 @@ export function writeRelationship(
   services: Services,
   principal: Principal,
   relationship: CustomerRelationship,
-): Promise<void> {
+): Promise<boolean> {
   return createOnce(services, principal, relationship, 'customer-added', {
     to: relationship.relationship,
     reason: `customer ${relationship.customerId} (${relationship.companyName})`,

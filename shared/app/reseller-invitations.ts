@@ -184,10 +184,10 @@ async function writeResellerSide(
   principal: Principal,
   side: Partnership,
 ): Promise<void> {
-  await createOnce(services, principal, side, 'provider-partnership-created', {
+  const created = await createOnce(services, principal, side, 'provider-partnership-created', {
     reason: `with provider ${side.counterpartyId} (${side.counterpartyName})`,
   });
-  await restartIfEnded(services, principal, side, 'provider-partnership-created');
+  if (!created) await restartIfEnded(services, principal, side, 'provider-partnership-created');
 }
 
 /** Replaces an ended side of a partnership by the new one (with its audit event), once. */
