@@ -220,6 +220,28 @@ describe('transfer requests', () => {
     expect(await actionsOf(world.provider.partnerId)).toContain('transfer-requested');
   });
 
+  it('reach both partners by email, each with a link that works', async () => {
+    const isolated = await startTestApp({ clock: new ManualClock('2026-03-02T09:00:00.000Z') });
+    try {
+      await pendingTransfer(isolated);
+      await isolated.runTimer('deliverEmails');
+      const emails = (await isolated.mailbox()).filter((email) =>
+        email.subject.startsWith('Subscription transfer requested'),
+      );
+      expect(emails).toHaveLength(2);
+      for (const email of emails) {
+        expect(email.subject).toBe(
+          'Subscription transfer requested: Wingtip Toys (Fourth Coffee IT → Adatum Distribution)',
+        );
+        expect(email.links).toEqual([`${isolated.url}/api/links/transfers`]);
+        const page = await fetch(email.links[0]!);
+        expect(page.status).toBe(200);
+      }
+    } finally {
+      await isolated.close();
+    }
+  });
+
   it('need the provider to have a relationship with the customer: 403 relationship-required', async () => {
     const world = await resellerWithDirectCustomer(app);
     const response = await requestTransfer(app, world, [world.subscriptions.e3]);
