@@ -26,7 +26,6 @@ import { newTenantId } from '../support/ids';
 import { createProvider, inviteReseller, partnership, tokenOf } from '../support/providers';
 import { plausibleRequests, type RequestSamples } from '../support/route-requests';
 import {
-  extend,
   extendedCustomer,
   pendingTransfer,
   resellerWithDirectCustomer,
