@@ -359,10 +359,22 @@ export async function expireTransfers(
       logger.info('expireTransfers: decided meanwhile', { transferId: value.transferId });
     }
   }
+  // One transfer that cannot be finished must not hold up the others: it is logged, the run
+  // goes on, and the run fails at the end so the host reports it.
+  const failed: string[] = [];
   for await (const { value } of services.partners.transfersToPropagate(now)) {
-    await propagate(services, systemActor, value);
-    completed += 1;
+    try {
+      await propagate(services, systemActor, value);
+      completed += 1;
+    } catch (error) {
+      failed.push(value.transferId);
+      logger.error('expireTransfers: could not finish a transfer step', {
+        transferId: value.transferId,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
   }
+  if (failed.length > 0) throw new Error(`expireTransfers: ${failed.length} transfers unfinished`);
   return { expired, completed };
 }
 

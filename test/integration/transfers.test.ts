@@ -382,6 +382,25 @@ describe('transfer requests', () => {
 });
 
 describe('the expireTransfers timer', () => {
+  it('is not needed to refuse a request past its 30 days: accepting it expires it and answers 409', async () => {
+    const isolated = await startTestApp({ clock: new ManualClock('2026-03-02T09:00:00.000Z') });
+    try {
+      const world = await pendingTransfer(isolated);
+      isolated.clock.advance({ days: 30 });
+      const late = await isolated.api('POST', `/api/me/transfers/${world.transferId}/accept`, {
+        token: world.provider.adminToken,
+      });
+      expect(late.status).toBe(409);
+      expect(late.body.detail).toContain('expired');
+      const seen = await isolated.api('GET', `/api/me/transfers/${world.transferId}`, {
+        token: world.reseller.adminToken,
+      });
+      expect(seen.body.status).toBe('expired');
+    } finally {
+      await isolated.close();
+    }
+  });
+
   it('expires a request pending for 30 days, on both sides, telling both partners', async () => {
     const isolated = await startTestApp({ clock: new ManualClock('2026-03-02T09:00:00.000Z') });
     try {
