@@ -227,6 +227,58 @@ describe('completing a transfer', () => {
   }
 });
 
+describe('deciding under races and crashes', () => {
+  it('lets exactly one of concurrent accepts and withdrawals win, and completes nothing twice', async () => {
+    const world = await pendingTransfer(app, { addOn: true });
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, (_, index) =>
+        index % 2 === 0
+          ? accept(world)
+          : app.api('POST', `/api/me/transfers/${world.transferId}/withdraw`, {
+              token: world.reseller.adminToken,
+            }),
+      ),
+    );
+    const statuses = responses.map((response) => response.status);
+    expect(statuses.every((status) => status === 200 || status === 409)).toBe(true);
+    const winners = new Set(
+      responses
+        .filter((response) => response.status === 200)
+        .map((response) => response.body.status),
+    );
+    expect(winners.size).toBe(1);
+    if (winners.has('completed')) expectCompletedOnce(world, await completionOf(world));
+    else expect((await completionOf(world)).successors).toEqual([]);
+  });
+
+  it('finishes a request whose provider copy a crash left unwritten, with the timer', async () => {
+    const world = await pendingTransfer(app);
+    const dying = await startSecondHost(app, dyingAtWrite(2));
+    try {
+      const crashed = await dying.api('POST', `/api/me/customers/${world.customerId}/transfers`, {
+        token: await dying.token({ tenant: world.reseller.partnerId, roles: ['GlobalAdmin'] }),
+        body: {
+          providerId: world.provider.partnerId,
+          lineItems: [{ subscriptionId: world.subscriptions.phone }],
+        },
+      });
+      expect(crashed.status).toBe(500);
+    } finally {
+      await dying.close({ keepDatabase: true });
+    }
+    const incoming = () =>
+      app.api('GET', '/api/me/transfers?direction=incoming&status=pending', {
+        token: world.provider.adminToken,
+      });
+    expect((await incoming()).body.items).toHaveLength(1);
+    app.clock.advance({ minutes: 5 });
+    await app.runTimer('expireTransfers');
+    expect((await incoming()).body.items).toHaveLength(2);
+    await app.runTimer('expireTransfers');
+    expect(await app.documents(world.provider.partnerId, 'transfer')).toHaveLength(2);
+  });
+});
+
 describe('what each side may do afterwards', () => {
   it('lets the reseller keep order history, renewal and billing while it bills direct-bill subscriptions; new orders go through the provider', async () => {
     const world = await pendingTransfer(app);
