@@ -100,6 +100,16 @@ export async function placeOrder(
   return order;
 }
 
+/** A subscription a transfer suspended is kept for history only (domain.md 8b). */
+function assertNotMoved(subscription: Subscription): void {
+  if (subscription.status === 'suspended') {
+    throw new DomainError(
+      'conflict',
+      `This subscription was transferred${subscription.successor ? ` (now ${subscription.successor.subscriptionId})` : ''} and is suspended: change its successor instead.`,
+    );
+  }
+}
+
 function authorizeActionOn(relationship: CustomerRelationship, action: CustomerAction): void {
   assertAllowed(
     relationship.relationship,
@@ -177,6 +187,7 @@ export async function changeSubscription(
   if (change.quantity !== undefined) authorizeActionOn(relationship, 'place-orders');
   const found = await visibleSubscription(services, principal.tenantId, customerId, subscriptionId);
   checkIfMatch(ifMatch, found.etag);
+  assertNotMoved(found.value);
   if (change.quantity !== undefined && change.quantity < found.value.assignedLicenses) {
     throw new DomainError(
       'conflict',
@@ -339,6 +350,7 @@ export async function changeLicense(
   const has = user.value.licenses.includes(subscriptionId);
   if (assign && has) return user.value;
   if (!assign && !has) throw notFound('That license assignment');
+  if (assign) assertNotMoved(subscription.value);
   if (assign && subscription.value.productType !== 'license') {
     throw new DomainError(
       'conflict',

@@ -157,6 +157,13 @@ describe('completing a transfer', () => {
       status: 'suspended',
       successor: { transferId: world.transferId, subscriptionId: line.newSubscriptionId },
     });
+    const onSuspended = await app.api(
+      'PATCH',
+      `/api/me/customers/${world.customerId}/subscriptions/${world.subscriptions.e3}`,
+      { token: world.reseller.adminToken, body: { autoRenew: true } },
+    );
+    expect(onSuspended.status).toBe(409);
+    expect(onSuspended.body.detail).toContain(line.newSubscriptionId);
     // Accepting again answers the same, writing nothing.
     const again = await accept(world);
     expect(again.status).toBe(200);
