@@ -169,6 +169,8 @@ export interface LineItem {
   offerId: string;
   productType: ProductType;
   quantity: number;
+  /** An add-on names its base subscription (a license subscription of the same partner). */
+  baseSubscriptionId?: string | undefined;
 }
 
 export interface Order {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app';
 import { createPartnerWithProfile } from '../support/builders';
 import { ManualClock } from '../support/clock';
-import { indirectCustomer, newCustomer } from '../support/customers';
+import { directCustomer, indirectCustomer, newCustomer } from '../support/customers';
 import { createProvider } from '../support/providers';
 import {
   extend,
@@ -140,6 +140,49 @@ describe('relationship extension', () => {
     const world = await resellerWithDirectCustomer(app);
     const sales = await app.token({ tenant: world.reseller.partnerId, roles: ['SalesAgent'] });
     expect((await extend(app, world, sales)).status).toBe(403);
+  });
+});
+
+describe('add-on orders', () => {
+  it('name an active license subscription the partner bills as their base, else 400', async () => {
+    const world = await resellerWithDirectCustomer(app, { addOn: true });
+    expect(world.addOn).toEqual(expect.any(String));
+    const subscriptions = await app.api(
+      'GET',
+      `/api/me/customers/${world.customerId}/subscriptions`,
+      {
+        token: world.reseller.adminToken,
+      },
+    );
+    expect(
+      subscriptions.body.items.find(
+        (item: { subscriptionId: string }) => item.subscriptionId === world.addOn,
+      ),
+    ).toMatchObject({ baseSubscriptionId: world.subscriptions.e3, offerId: 'audio-conferencing' });
+    const extended = await extend(app, world);
+    expect(extended.status).toBe(201);
+    const { partner, customerId } = await directCustomer(app);
+    const order = (lineItems: unknown[]) =>
+      app.api('POST', `/api/me/customers/${customerId}/orders`, {
+        token: partner.adminToken,
+        body: { lineItems },
+      });
+    const azure = await order([{ offerId: 'azure', productType: 'azure-plan', quantity: 1 }]);
+    const onAzure = await order([
+      {
+        offerId: 'x',
+        productType: 'license',
+        quantity: 1,
+        baseSubscriptionId: azure.body.lineItems[0].subscriptionId,
+      },
+    ]);
+    expect(onAzure.status).toBe(400);
+    expect(onAzure.body.errors).toEqual([
+      {
+        path: 'body.lineItems.0.baseSubscriptionId',
+        message: 'is not an active license subscription you bill',
+      },
+    ]);
   });
 });
 

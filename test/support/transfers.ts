@@ -20,7 +20,7 @@ async function expectStatus(response: ApiResponse, status: number, what: string)
  */
 export async function resellerWithDirectCustomer(
   app: TestApp,
-  options: { provider?: Provider; companyName?: string; azurePlan?: boolean } = {},
+  options: { provider?: Provider; companyName?: string; azurePlan?: boolean; addOn?: boolean } = {},
 ) {
   const reseller = await createPartnerWithProfile(app, {
     mpnVerified: true,
@@ -54,6 +54,27 @@ export async function resellerWithDirectCustomer(
   const [e3, phone, azure] = (order.body.lineItems as { subscriptionId: string }[]).map(
     (item) => item.subscriptionId,
   ) as [string, string, string | undefined];
+  const addOn = options.addOn
+    ? ((
+        await expectStatus(
+          await app.api('POST', `/api/me/customers/${customerId}/orders`, {
+            token: reseller.adminToken,
+            body: {
+              lineItems: [
+                {
+                  offerId: 'audio-conferencing',
+                  productType: 'license',
+                  quantity: 3,
+                  baseSubscriptionId: e3,
+                },
+              ],
+            },
+          }),
+          201,
+          'add-on order',
+        )
+      ).body.lineItems[0].subscriptionId as string)
+    : null;
   await expectStatus(await submitEnrollment(app, reseller), 201, 'enrollment');
   const agreement = await app.api('GET', '/api/me/agreement', { token: reseller.adminToken });
   await expectStatus(
@@ -73,7 +94,7 @@ export async function resellerWithDirectCustomer(
     200,
     'partnership',
   );
-  return { reseller, provider, customerId, subscriptions: { e3, phone, azure } };
+  return { reseller, provider, customerId, subscriptions: { e3, phone, azure }, addOn };
 }
 
 export type TransferWorld = Awaited<ReturnType<typeof resellerWithDirectCustomer>>;
@@ -120,8 +141,11 @@ export async function pendingTransfer(
   app: TestApp,
   options: { addOn?: boolean; azurePlan?: boolean } = {},
 ) {
-  const world = await extendedCustomer(app, { azurePlan: options.azurePlan ?? true });
-  const addOnId = options.addOn ? await seedAddOn(app, world, world.subscriptions.e3) : null;
+  const world = await extendedCustomer(app, {
+    azurePlan: options.azurePlan ?? true,
+    addOn: options.addOn ?? false,
+  });
+  const addOnId = world.addOn;
   const created = await expectStatus(
     await requestTransfer(app, world, [world.subscriptions.e3]),
     201,
@@ -131,8 +155,8 @@ export async function pendingTransfer(
 }
 
 /**
- * An add-on of a base subscription, billed by the reseller. Orders have no add-on line yet, so
- * it is written as the customers domain stores it.
+ * An add-on of a base subscription, billed by the reseller, written as the customers domain
+ * stores it: orders refuse an add-on of a base that cannot move, which eligibility must report.
  */
 export async function seedAddOn(app: TestApp, world: TransferWorld, baseId: string) {
   const subscriptionId = newTenantId();

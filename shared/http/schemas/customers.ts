@@ -99,6 +99,8 @@ export const orderBody = z.object({
         offerId: text(100),
         productType: z.enum(productTypes),
         quantity: z.number().int().min(1).max(100_000),
+        /** An add-on: the license subscription it extends; it moves with it (domain.md 8b). */
+        baseSubscriptionId: guid.optional(),
       }),
     )
     .min(1)
@@ -116,6 +118,7 @@ export const orderView = z.object({
       productType: z.enum(productTypes),
       quantity: z.number(),
       subscriptionId: z.string(),
+      baseSubscriptionId: z.string().optional(),
     }),
   ),
   createdAt: z.string(),
