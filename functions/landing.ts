@@ -23,6 +23,20 @@ const pages: Record<LandingPage, PageContent> = {
       'Sign in to the operators’ console to approve or reject it from the review queue.',
     ],
   },
+  transfers: {
+    title: 'Subscription transfers',
+    paragraphs: [
+      'This link comes from an email about a subscription transfer between an indirect reseller and its indirect provider.',
+      'Sign in to Partner Center to see the transfer: a provider accepts or rejects a pending request, a reseller may withdraw it while it is pending.',
+    ],
+  },
+  partnerships: {
+    title: 'Your indirect providers',
+    paragraphs: [
+      'This link comes from an email about a partnership with an indirect provider.',
+      'Sign in to Partner Center and open Indirect providers to see your partnerships, active and ended.',
+    ],
+  },
 };
 
 /** Landing pages for links in emails that carry no token (docs/api.md: every link works). */
@@ -49,3 +63,5 @@ function landing(name: string, page: LandingPage): HttpFunctionDefinition {
 
 export const enrollmentLanding = landing('enrollmentLanding', 'enrollment');
 export const enrollmentReviewLanding = landing('enrollmentReviewLanding', 'enrollment-review');
+export const transfersLanding = landing('transfersLanding', 'transfers');
+export const partnershipsLanding = landing('partnershipsLanding', 'partnerships');

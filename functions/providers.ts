@@ -2,15 +2,19 @@ import { DomainError } from '../shared/domain/errors';
 import { isEnrolled } from '../shared/domain/enrollment';
 import type { Partnership, ProviderListing } from '../shared/domain/providers';
 import { loadPartner } from '../shared/app/partners';
+import { endPartnership } from '../shared/app/partnerships';
 import { listPartnerships } from '../shared/app/reseller-invitations';
 import { defineHttp } from '../shared/http/define';
 import { ok } from '../shared/http/responses';
-import { pageOf, pageQuery } from '../shared/http/schemas/common';
+import { pageOf } from '../shared/http/schemas/common';
 import {
   directoryQuery,
+  endedPartnershipView,
+  partnershipsQuery,
   partnershipProviderView,
   partnershipResellerView,
   providerView,
+  resellerIdParams,
 } from '../shared/http/schemas/providers';
 import { errorResponses } from './responses';
 
@@ -51,12 +55,18 @@ export const listIndirectProviders = defineHttp({
   },
 });
 
-const toPartnerProvider = (partnership: Partnership) => ({
+const partnershipState = (partnership: Partnership) => ({
+  since: partnership.since,
+  status: partnership.status ?? 'active',
+  ...(partnership.endedAt ? { endedAt: partnership.endedAt } : {}),
+});
+
+export const toPartnerProvider = (partnership: Partnership) => ({
   partnerId: partnership.counterpartyId,
   companyName: partnership.counterpartyName,
   regions: partnership.counterpartyRegions,
   services: partnership.counterpartyServices,
-  since: partnership.since,
+  ...partnershipState(partnership),
 });
 
 const toPartnerReseller = (partnership: Partnership) => ({
@@ -64,7 +74,7 @@ const toPartnerReseller = (partnership: Partnership) => ({
   companyName: partnership.counterpartyName,
   mpnId: partnership.counterpartyMpnId,
   country: partnership.counterpartyCountry,
-  since: partnership.since,
+  ...partnershipState(partnership),
 });
 
 export const listMyIndirectProviders = defineHttp({
@@ -74,13 +84,19 @@ export const listMyIndirectProviders = defineHttp({
   summary: 'The providers this reseller is in partnership with',
   tags: ['providers'],
   access: { kind: 'signed-in' },
-  query: pageQuery,
+  query: partnershipsQuery,
   responses: {
     200: { description: 'A page of providers', schema: pageOf(partnershipProviderView) },
     ...errorResponses(400, 401),
   },
   async handle({ principal, query, services }) {
-    const page = await listPartnerships(services, principal.tenantId, 'reseller', query);
+    const page = await listPartnerships(
+      services,
+      principal.tenantId,
+      'reseller',
+      query,
+      query.status,
+    );
     return ok({
       items: page.items.map(toPartnerProvider),
       continuationToken: page.continuationToken,
@@ -95,16 +111,50 @@ export const listMyIndirectResellers = defineHttp({
   summary: 'The resellers in partnership with this provider',
   tags: ['providers'],
   access: { kind: 'signed-in' },
-  query: pageQuery,
+  query: partnershipsQuery,
   responses: {
     200: { description: 'A page of resellers', schema: pageOf(partnershipResellerView) },
     ...errorResponses(400, 401),
   },
   async handle({ principal, query, services }) {
-    const page = await listPartnerships(services, principal.tenantId, 'provider', query);
+    const page = await listPartnerships(
+      services,
+      principal.tenantId,
+      'provider',
+      query,
+      query.status,
+    );
     return ok({
       items: page.items.map(toPartnerReseller),
       continuationToken: page.continuationToken,
+    });
+  },
+});
+
+export const endPartnershipFunction = defineHttp({
+  name: 'endPartnership',
+  methods: ['DELETE'],
+  route: 'me/indirect-resellers/{resellerId}',
+  summary:
+    'The provider ends a partnership: both sides keep it as ended, customers stay, pending transfers are cancelled',
+  tags: ['providers'],
+  access: { kind: 'signed-in', roles: ['GlobalAdmin', 'AdminAgent'] },
+  params: resellerIdParams,
+  responses: {
+    200: { description: 'The ended partnership', schema: endedPartnershipView },
+    ...errorResponses(400, 401, 403, 404, 409),
+  },
+  async handle({ principal, params, services }) {
+    const { partnership, cancelledTransfers } = await endPartnership(
+      services,
+      principal,
+      params.resellerId,
+    );
+    return ok({
+      resellerId: partnership.counterpartyId,
+      status: 'ended' as const,
+      endedAt: partnership.endedAt ?? '',
+      cancelledTransfers,
     });
   },
 });

@@ -20,6 +20,7 @@ import {
   resellerInvitationView,
   tokenParams,
 } from '../shared/http/schemas/providers';
+import { toPartnerProvider } from './providers';
 import { errorResponses } from './responses';
 
 const toInvitationView = (services: Services, invitation: ResellerInvitation) => ({
@@ -137,15 +138,7 @@ export const acceptPartnerInvitation = defineHttp({
   },
   async handle({ principal, params, services }) {
     const side = await acceptResellerInvitation(services, principal, params.token);
-    return ok({
-      provider: {
-        partnerId: side.counterpartyId,
-        companyName: side.counterpartyName,
-        regions: side.counterpartyRegions,
-        services: side.counterpartyServices,
-        since: side.since,
-      },
-    });
+    return ok({ provider: toPartnerProvider(side) });
   },
 });
 

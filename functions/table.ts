@@ -37,11 +37,17 @@ import {
   getIncentives,
   incentiveInvitationLanding,
 } from './incentives';
-import { enrollmentLanding, enrollmentReviewLanding } from './landing';
+import {
+  enrollmentLanding,
+  enrollmentReviewLanding,
+  partnershipsLanding,
+  transfersLanding,
+} from './landing';
 import { getMe, putProfile } from './me';
 import { openApiFunction } from './openapi';
 import { getPartner, putPartner } from './partners';
 import {
+  endPartnershipFunction,
   listIndirectProviders,
   listMyIndirectProviders,
   listMyIndirectResellers,
@@ -57,8 +63,19 @@ import {
 import {
   deliverEmailsTimer,
   escalatePendingEnrollmentsTimer,
+  expireTransfersTimer,
   sendIncentiveInvitationsTimer,
 } from './timers';
+import {
+  acceptTransferFunction,
+  createTransferFunction,
+  extendRelationshipFunction,
+  getTransferFunction,
+  listTransfersFunction,
+  rejectTransferFunction,
+  transferEligibilityFunction,
+  withdrawTransferFunction,
+} from './transfers';
 
 /**
  * The function table: every function of the app, declared once. functions/index.ts registers
@@ -84,6 +101,7 @@ export const functionTable: readonly FunctionDefinition[] = [
   listIndirectProviders,
   listMyIndirectProviders,
   listMyIndirectResellers,
+  endPartnershipFunction,
   createResellerInvitation,
   listResellerInvitations,
   revokeResellerInvitationFunction,
@@ -108,14 +126,25 @@ export const functionTable: readonly FunctionDefinition[] = [
   deleteUserFunction,
   assignLicense,
   removeLicense,
+  extendRelationshipFunction,
+  transferEligibilityFunction,
+  createTransferFunction,
+  listTransfersFunction,
+  getTransferFunction,
+  acceptTransferFunction,
+  rejectTransferFunction,
+  withdrawTransferFunction,
   enrollmentLanding,
   enrollmentReviewLanding,
+  transfersLanding,
+  partnershipsLanding,
   getIncentives,
   enrollInIncentiveProgramFunction,
   incentiveInvitationLanding,
   deliverEmailsTimer,
   escalatePendingEnrollmentsTimer,
   sendIncentiveInvitationsTimer,
+  expireTransfersTimer,
 ];
 
 export function httpFunctions(): HttpFunctionDefinition[] {

@@ -1,6 +1,7 @@
 import { deliverEmails } from '../shared/app/deliver-emails';
 import { escalatePendingEnrollments } from '../shared/app/escalation';
 import { sendIncentiveInvitations } from '../shared/app/incentives';
+import { expireTransfers } from '../shared/app/transfers';
 import { loggerFor } from '../shared/adapters/logger';
 import { defineTimer } from '../shared/functions';
 
@@ -35,5 +36,16 @@ export const sendIncentiveInvitationsTimer = defineTimer({
   async handler(_timer, context, services) {
     const report = await sendIncentiveInvitations(services, loggerFor(context));
     context.log(`sendIncentiveInvitations: ${JSON.stringify(report)}`);
+  },
+});
+
+export const expireTransfersTimer = defineTimer({
+  name: 'expireTransfers',
+  schedule: '0 0 * * * *',
+  description:
+    'Expires transfer requests pending for 30 days, telling both partners; completes any transfer step a crash interrupted',
+  async handler(_timer, context, services) {
+    const report = await expireTransfers(services, loggerFor(context));
+    context.log(`expireTransfers: ${JSON.stringify(report)}`);
   },
 });

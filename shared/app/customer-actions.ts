@@ -13,7 +13,7 @@ import {
   type Subscription,
   type UserNameClaim,
 } from '../domain/customers';
-import { DomainError, notFound } from '../domain/errors';
+import { DomainError, notFound, validationFailed } from '../domain/errors';
 import type { Principal } from '../domain/principal';
 import { authorizeAction, loadRelationship } from './customers';
 import { checkIfMatch } from './partners';
@@ -57,6 +57,7 @@ export async function placeOrder(
     if (extra) authorizeActionOn(relationship, extra);
   }
   authorizeActionOn(relationship, 'place-orders');
+  await assertBasesOf(services, relationship.partnerId, customerId, lineItems);
   const now = services.clock.now().toISOString();
   const id = services.ids.newId();
   const partners = visibleTo(relationship);
@@ -75,6 +76,7 @@ export async function placeOrder(
       autoRenew: true,
       billedBy: relationship.partnerId,
       partners,
+      ...(item.baseSubscriptionId ? { baseSubscriptionId: item.baseSubscriptionId } : {}),
       createdAt: now,
       updatedAt: now,
     };
@@ -100,8 +102,58 @@ export async function placeOrder(
   return order;
 }
 
+/** A subscription a transfer suspended is kept for history only (docs/rules.md section 8b). */
+function assertNotMoved(subscription: Subscription): void {
+  if (subscription.status === 'suspended') {
+    throw new DomainError(
+      'conflict',
+      `This subscription was transferred${subscription.successor ? ` (now ${subscription.successor.subscriptionId})` : ''} and is suspended: change its successor instead.`,
+    );
+  }
+}
+
+/**
+ * An add-on's base must be an active license subscription this partner bills, and the add-on a
+ * license too: it then moves with its base in a transfer (docs/rules.md section 8b).
+ */
+async function assertBasesOf(
+  services: Services,
+  partnerId: string,
+  customerId: string,
+  lineItems: LineItem[],
+): Promise<void> {
+  const errors: { path: string; message: string }[] = [];
+  await Promise.all(
+    lineItems.map(async (item, index) => {
+      if (!item.baseSubscriptionId) return;
+      const path = `body.lineItems.${index}.baseSubscriptionId`;
+      const base = await services.customers.getDocument<Subscription>(
+        customerId,
+        subscriptionDocumentId(item.baseSubscriptionId),
+      );
+      if (item.productType !== 'license') {
+        errors.push({ path, message: 'only a license subscription can be an add-on' });
+      } else if (
+        !base ||
+        base.value.type !== 'subscription' ||
+        base.value.billedBy !== partnerId ||
+        base.value.productType !== 'license' ||
+        base.value.status === 'suspended'
+      ) {
+        errors.push({ path, message: 'is not an active license subscription you bill' });
+      }
+    }),
+  );
+  if (errors.length > 0) throw validationFailed(errors);
+}
+
 function authorizeActionOn(relationship: CustomerRelationship, action: CustomerAction): void {
-  assertAllowed(relationship.relationship, action, counterpartyOf(relationship));
+  assertAllowed(
+    relationship.relationship,
+    action,
+    counterpartyOf(relationship),
+    relationship.retainsDirectBill ?? false,
+  );
 }
 
 export async function orderHistory(
@@ -172,6 +224,7 @@ export async function changeSubscription(
   if (change.quantity !== undefined) authorizeActionOn(relationship, 'place-orders');
   const found = await visibleSubscription(services, principal.tenantId, customerId, subscriptionId);
   checkIfMatch(ifMatch, found.etag);
+  assertNotMoved(found.value);
   if (change.quantity !== undefined && change.quantity < found.value.assignedLicenses) {
     throw new DomainError(
       'conflict',
@@ -334,6 +387,7 @@ export async function changeLicense(
   const has = user.value.licenses.includes(subscriptionId);
   if (assign && has) return user.value;
   if (!assign && !has) throw notFound('That license assignment');
+  if (assign) assertNotMoved(subscription.value);
   if (assign && subscription.value.productType !== 'license') {
     throw new DomainError(
       'conflict',

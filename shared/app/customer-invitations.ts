@@ -11,7 +11,7 @@ import { DomainError, notFound, validationFailed } from '../domain/errors';
 import { linkProblem } from '../domain/link';
 import { preferredLanguage, type Language } from '../domain/partner';
 import { actorOf, type Principal } from '../domain/principal';
-import { partnershipId, type Partnership } from '../domain/providers';
+import { isActivePartnership, partnershipId, type Partnership } from '../domain/providers';
 import { escapeHtml } from '../html';
 import { claimDomain, createIfMissing, writeRelationship, type NewCustomer } from './customers';
 import { findInvitation, openInvitation } from './invitations';
@@ -83,7 +83,8 @@ export async function createCustomerInvitation(
   if (
     !partnership ||
     partnership.value.type !== 'partnership' ||
-    partnership.value.side !== 'reseller'
+    partnership.value.side !== 'reseller' ||
+    !isActivePartnership(partnership.value)
   ) {
     throw validationFailed([
       { path: 'body.providerId', message: 'is not one of your indirect providers' },

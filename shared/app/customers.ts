@@ -13,7 +13,12 @@ import { assertMayAddDirectCustomers, isEnrolled } from '../domain/enrollment';
 import { DomainError, notFound, validationFailed } from '../domain/errors';
 import type { Partner } from '../domain/partner';
 import type { Principal } from '../domain/principal';
-import { isProvider, partnershipId, type Partnership } from '../domain/providers';
+import {
+  isActivePartnership,
+  isProvider,
+  partnershipId,
+  type Partnership,
+} from '../domain/providers';
 import { createOnce, loadPartner } from './partners';
 import { WriteConflict, type Page, type PageRequest, type Versioned } from './ports';
 import type { Services } from './services';
@@ -50,7 +55,12 @@ export async function authorizeAction(
   action: CustomerAction,
 ): Promise<CustomerRelationship> {
   const { value: relationship } = await loadRelationship(services, partnerId, customerId);
-  assertAllowed(relationship.relationship, action, counterpartyOf(relationship));
+  assertAllowed(
+    relationship.relationship,
+    action,
+    counterpartyOf(relationship),
+    relationship.retainsDirectBill ?? false,
+  );
   return relationship;
 }
 
@@ -66,7 +76,11 @@ export function customerView(relationship: CustomerRelationship) {
     ...(relationship.indirectReseller ? { indirectReseller: relationship.indirectReseller } : {}),
     delegatedAdmin: relationship.delegatedAdmin,
     since: relationship.since,
-    allowedActions: allowedActions(relationship.relationship),
+    allowedActions: allowedActions(
+      relationship.relationship,
+      relationship.retainsDirectBill ?? false,
+    ),
+    retainsDirectBill: relationship.retainsDirectBill ?? false,
   };
 }
 
@@ -135,7 +149,7 @@ export function writeRelationship(
   services: Services,
   principal: Principal,
   relationship: CustomerRelationship,
-): Promise<void> {
+): Promise<boolean> {
   return createOnce(services, principal, relationship, 'customer-added', {
     to: relationship.relationship,
     reason: `customer ${relationship.customerId} (${relationship.companyName})`,
@@ -161,7 +175,12 @@ async function creationPlan(
       partner.partnerId,
       partnershipId(indirectResellerId),
     );
-    if (!found || found.value.type !== 'partnership' || found.value.side !== 'provider') {
+    if (
+      !found ||
+      found.value.type !== 'partnership' ||
+      found.value.side !== 'provider' ||
+      !isActivePartnership(found.value)
+    ) {
       throw validationFailed([
         {
           path: 'body.indirectResellerId',

@@ -1,7 +1,7 @@
 import type { Config } from '../config';
 
 /** Pages a person reaches from an email without a token in the link. */
-export type LandingPage = 'enrollment' | 'enrollment-review';
+export type LandingPage = 'enrollment' | 'enrollment-review' | 'transfers' | 'partnerships';
 
 /** Every link in an email starts with PUBLIC_BASE_URL and lands on one of our /api/links routes. */
 export function landingLink(config: Config, page: LandingPage): string {
@@ -12,4 +12,6 @@ export function landingLink(config: Config, page: LandingPage): string {
 export const portalPaths: Record<LandingPage, string> = {
   enrollment: '/enrollment',
   'enrollment-review': '/operator/enrollments',
+  transfers: '/transfers',
+  partnerships: '/indirect-providers',
 };

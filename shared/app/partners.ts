@@ -239,7 +239,7 @@ export async function confirmProfile(
 
 /**
  * Creates a document and its audit event in a partner's partition, once: when it exists
- * already (a retry completing a multi-partition step), nothing is written. The document's
+ * already (a retry completing a multi-partition step), nothing is written (false). The document's
  * create goes first, so a refusal writes nothing even on the embedded emulator.
  */
 export async function createOnce(
@@ -248,7 +248,7 @@ export async function createOnce(
   document: PartnerDocument & { partnerId: string },
   action: string,
   change: { to?: string; reason: string },
-): Promise<void> {
+): Promise<boolean> {
   const audit = auditEvent(
     services.ids.newId(),
     document.partnerId,
@@ -262,8 +262,10 @@ export async function createOnce(
       { op: 'create', document },
       { op: 'create', document: audit },
     ]);
+    return true;
   } catch (error) {
     if (!(error instanceof WriteConflict && error.index === 0 && error.reason === 'exists'))
       throw error;
+    return false;
   }
 }

@@ -13,6 +13,7 @@ import type { MpnIndexEntry, Partnership, ProviderListing } from '../domain/prov
 import type { Principal } from '../domain/principal';
 import type { RateCounter } from '../domain/rate-limit';
 import type { SendCounter } from '../domain/send-budget';
+import type { Transfer, TransferGuard } from '../domain/transfers';
 
 /** Time comes from here, never from `new Date()` in a rule: tests control it. */
 export interface Clock {
@@ -46,7 +47,9 @@ export type PartnerDocument =
   | CustomerRelationship
   | DomainClaim
   | CustomerInvitation
-  | RateCounter;
+  | RateCounter
+  | Transfer
+  | TransferGuard;
 
 /**
  * One write in a partition batch. `create` fails if the id exists; `replace` needs the etag
@@ -115,6 +118,26 @@ export interface PartnerRepository {
     side: Partnership['side'],
     page: PageRequest,
   ): Promise<Page<Partnership>>;
+  /** The partnerships of a partner in which it has the given side and status. */
+  partnershipsWithStatus(
+    partnerId: string,
+    side: Partnership['side'],
+    status: 'active' | 'ended',
+    page: PageRequest,
+  ): Promise<Page<Partnership>>;
+  /** A partner's copies of transfers on one side, newest first, optionally of one status. */
+  transfers(
+    partnerId: string,
+    side: Transfer['side'],
+    status: Transfer['status'] | undefined,
+    page: PageRequest,
+  ): Promise<Page<Transfer>>;
+  /** A provider's pending transfers with one reseller (ending their partnership). */
+  pendingTransfersWith(providerId: string, resellerId: string): Promise<Transfer[]>;
+  /** Cross-partition (timer): reseller copies pending and past their expiry at `now`. */
+  transfersToExpire(now: Date): AsyncIterable<Versioned<Transfer>>;
+  /** Cross-partition (timer): reseller copies whose last change has yet to reach every side. */
+  transfersToPropagate(now: Date): AsyncIterable<Versioned<Transfer>>;
   /** The partnership of a provider with the reseller holding this MPN ID, if any. */
   partnershipWithMpn(providerId: string, mpnId: string): Promise<Partnership | null>;
   /** An invitation found by its public id in the inviting partner's partition. */

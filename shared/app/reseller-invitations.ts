@@ -7,6 +7,8 @@ import { actorOf, type Principal } from '../domain/principal';
 import {
   assertProvider,
   assertSameRegion,
+  isActivePartnership,
+  partnershipId,
   partnershipSides,
   providerSnapshot,
   type Partnership,
@@ -48,7 +50,7 @@ export async function inviteReseller(
     mpnOwner(services, input.mpnId),
     services.partners.partnershipWithMpn(provider.partnerId, input.mpnId),
   ]);
-  if (existing) {
+  if (existing && isActivePartnership(existing)) {
     throw new DomainError(
       'conflict',
       `The reseller with MPN ID ${input.mpnId} is already in partnership with you.`,
@@ -173,15 +175,49 @@ function assertMayAccept(reseller: Partner, invitation: ResellerInvitation): voi
   assertSameRegion(invitation.provider.regions, reseller.country);
 }
 
-/** Writes the reseller's side of the partnership; writing it twice leaves one. */
-function writeResellerSide(
+/**
+ * Writes the reseller's side of the partnership; writing it twice leaves one. A side that ended
+ * (docs/rules.md section 8b) is started again by the new invitation, its earlier dates kept in the audit trail.
+ */
+async function writeResellerSide(
   services: Services,
   principal: Principal,
   side: Partnership,
 ): Promise<void> {
-  return createOnce(services, principal, side, 'provider-partnership-created', {
+  const created = await createOnce(services, principal, side, 'provider-partnership-created', {
     reason: `with provider ${side.counterpartyId} (${side.counterpartyName})`,
   });
+  if (!created) await restartIfEnded(services, principal, side, 'provider-partnership-created');
+}
+
+/** Replaces an ended side of a partnership by the new one (with its audit event), once. */
+async function restartIfEnded(
+  services: Services,
+  principal: Principal,
+  side: Partnership,
+  action: string,
+): Promise<boolean> {
+  const found = await services.partners.getDocument<Partnership>(side.partnerId, side.id);
+  if (!found || isActivePartnership(found.value)) return false;
+  try {
+    await services.partners.commit(side.partnerId, [
+      { op: 'replace', document: side, etag: found.etag },
+      {
+        op: 'create',
+        document: auditEvent(
+          services.ids.newId(),
+          side.partnerId,
+          services.clock.now(),
+          actorOf(principal),
+          action,
+          { reason: `again with ${side.counterpartyId} (${side.counterpartyName})` },
+        ),
+      },
+    ]);
+  } catch (error) {
+    if (!(error instanceof WriteConflict && error.index === 0)) throw error;
+  }
+  return true;
 }
 
 /**
@@ -258,6 +294,14 @@ export async function acceptResellerInvitation(
     ]);
   } catch (error) {
     if (!(error instanceof WriteConflict)) throw error;
+    // A partnership that ended may start again: the new side replaces the ended one.
+    if (
+      error.index === 0 &&
+      (await restartWithInvitation(services, principal, providerSide, used, found.etag))
+    ) {
+      await writeResellerSide(services, principal, resellerSide);
+      return resellerSide;
+    }
     // Another request consumed or revoked the link first, or the two are partners already.
     const latest = await findInvitation<ResellerInvitation>(services, token, 'reseller-invitation');
     const latestProblem = linkProblem(latest.value, now);
@@ -277,13 +321,54 @@ export async function acceptResellerInvitation(
   return resellerSide;
 }
 
+/** The provider's side restarted over an ended one, in one batch with the link's use. */
+async function restartWithInvitation(
+  services: Services,
+  principal: Principal,
+  providerSide: Partnership,
+  used: ResellerInvitation,
+  invitationEtag: string,
+): Promise<boolean> {
+  const found = await services.partners.getDocument<Partnership>(
+    providerSide.partnerId,
+    partnershipId(providerSide.counterpartyId),
+  );
+  if (!found || isActivePartnership(found.value)) return false;
+  try {
+    await services.partners.commit(providerSide.partnerId, [
+      { op: 'replace', document: providerSide, etag: found.etag },
+      { op: 'replace', document: used, etag: invitationEtag },
+      {
+        op: 'create',
+        document: auditEvent(
+          services.ids.newId(),
+          providerSide.partnerId,
+          services.clock.now(),
+          actorOf(principal),
+          'reseller-partnership-created',
+          {
+            reason: `again with reseller ${providerSide.counterpartyId} by invitation ${used.invitationId}`,
+          },
+        ),
+      },
+    ]);
+    return true;
+  } catch (error) {
+    if (error instanceof WriteConflict) return false;
+    throw error;
+  }
+}
+
 export async function listPartnerships(
   services: Services,
   partnerId: string,
   side: Partnership['side'],
   page: { pageSize: number; continuationToken?: string | undefined },
+  status?: 'active' | 'ended',
 ): Promise<{ items: Partnership[]; continuationToken: string | null }> {
-  return services.partners.partnerships(partnerId, side, page);
+  return status === undefined
+    ? services.partners.partnerships(partnerId, side, page)
+    : services.partners.partnershipsWithStatus(partnerId, side, status, page);
 }
 
 export type { Versioned };

@@ -57,12 +57,34 @@ const actionNames: Record<CustomerAction, string> = {
   'manage-subscription-renewal': 'manage subscription renewal',
 };
 
-export function allowedActions(relationship: Relationship): CustomerAction[] {
-  return customerActions.filter((action) => policyTable[action][relationship]);
+/**
+ * docs/rules.md section 8b: while a reseller still bills some of the customer's direct-bill subscriptions,
+ * it keeps these actions for those subscriptions; new orders go through the provider.
+ */
+export const retainedForDirectBill: readonly CustomerAction[] = [
+  'view-order-history',
+  'bill-customer',
+  'manage-subscription-renewal',
+];
+
+export function allowedActions(
+  relationship: Relationship,
+  retainsDirectBill = false,
+): CustomerAction[] {
+  return customerActions.filter((action) => isAllowed(relationship, action, retainsDirectBill));
 }
 
-export function isAllowed(relationship: Relationship, action: CustomerAction): boolean {
-  return policyTable[action][relationship];
+export function isAllowed(
+  relationship: Relationship,
+  action: CustomerAction,
+  retainsDirectBill = false,
+): boolean {
+  return (
+    policyTable[action][relationship] ||
+    (retainsDirectBill &&
+      relationship === 'indirect-reseller' &&
+      retainedForDirectBill.includes(action))
+  );
 }
 
 /** The other party of an indirect relationship, named in a refusal. */
@@ -76,9 +98,13 @@ export function assertAllowed(
   relationship: Relationship,
   action: CustomerAction,
   counterparty: Counterparty | null,
+  retainsDirectBill = false,
 ): void {
-  if (isAllowed(relationship, action)) return;
+  if (isAllowed(relationship, action, retainsDirectBill)) return;
   const what = actionNames[action];
+  const kept = retainsDirectBill
+    ? ' You keep order history, renewal and billing for your remaining direct-bill subscriptions of this customer; new orders go through the indirect provider.'
+    : '';
   const other: Relationship | null =
     relationship === 'indirect-reseller'
       ? 'indirect-provider'
@@ -89,5 +115,5 @@ export function assertAllowed(
   const detail = otherCan
     ? `Only the ${other === 'indirect-provider' ? 'indirect provider' : 'indirect reseller'}${counterparty ? ` (${counterparty.companyName})` : ''} can ${what} for this customer.`
     : `For a customer served through an indirect provider, nobody can ${what}; only a direct-bill partner can, for its own direct customers.`;
-  throw new DomainError('action-not-allowed', detail);
+  throw new DomainError('action-not-allowed', `${detail}${kept}`);
 }

@@ -47,6 +47,12 @@ export interface CustomerRelationship {
   indirectReseller: Counterparty | null;
   /** The reseller of record holds delegated admin rights (section 8). */
   delegatedAdmin: boolean;
+  /**
+   * A reseller whose direct-bill customer moved towards a provider keeps, while it still bills
+   * some of the customer's subscriptions, order history, renewal and billing for those
+   * (docs/rules.md section 8b). Cleared when its last direct-bill subscription is transferred.
+   */
+  retainsDirectBill?: boolean;
   since: string;
   history: RelationshipChange[];
 }
@@ -116,6 +122,7 @@ export function movedToIndirect(
     relationship: 'indirect-reseller',
     indirectProvider: provider,
     delegatedAdmin: true,
+    retainsDirectBill: existing.relationship === 'direct-bill',
     history: [
       ...existing.history,
       {
@@ -123,6 +130,32 @@ export function movedToIndirect(
         from: existing.relationship,
         to: 'indirect-reseller',
         reason: `accepted an invitation with ${provider.companyName}`,
+      },
+    ],
+  };
+}
+
+/**
+ * docs/rules.md section 8b, relationship extension: the reseller's direct-bill customer is extended to one
+ * of its providers; the reseller keeps its direct-bill subscriptions (and its rights on them).
+ */
+export function extendedToProvider(
+  existing: CustomerRelationship,
+  provider: Counterparty,
+  at: string,
+): CustomerRelationship {
+  return {
+    ...existing,
+    relationship: 'indirect-reseller',
+    indirectProvider: provider,
+    retainsDirectBill: true,
+    history: [
+      ...existing.history,
+      {
+        at,
+        from: existing.relationship,
+        to: 'indirect-reseller',
+        reason: `relationship extended to ${provider.companyName}`,
       },
     ],
   };
@@ -140,6 +173,8 @@ export interface LineItem {
   offerId: string;
   productType: ProductType;
   quantity: number;
+  /** An add-on names its base subscription (a license subscription of the same partner). */
+  baseSubscriptionId?: string | undefined;
 }
 
 export interface Order {
@@ -169,6 +204,16 @@ export interface Subscription {
   autoRenew: boolean;
   billedBy: string;
   partners: string[];
+  /** Absent on subscriptions written before transfers existed: active. */
+  status?: 'active' | 'suspended';
+  /** An add-on names its base subscription; it moves with it (docs/rules.md section 8b). */
+  baseSubscriptionId?: string | null;
+  /** For a transferred subscription: the reseller, partner of record while the provider bills. */
+  partnerOfRecord?: string;
+  /** Set on a subscription a transfer created. */
+  transferredFrom?: { transferId: string; subscriptionId: string };
+  /** Set on a subscription suspended by a transfer: where it went. */
+  successor?: { transferId: string; subscriptionId: string };
   createdAt: string;
   updatedAt: string;
 }

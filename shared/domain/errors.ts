@@ -17,6 +17,15 @@ export const problemCatalog = {
   'action-not-allowed': { status: 403, title: 'This action is not open for this customer' },
   'wrong-tenant': { status: 403, title: 'This link was sent to another tenant' },
   'region-mismatch': { status: 403, title: 'Provider and reseller work in different regions' },
+  'relationship-required': {
+    status: 403,
+    title: 'The provider has no relationship with this customer yet',
+  },
+  'transfer-not-eligible': { status: 400, title: 'Some subscriptions cannot be transferred' },
+  'transfer-in-progress': {
+    status: 409,
+    title: 'A subscription is already in an open transfer',
+  },
   'not-found': { status: 404, title: 'Not found' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
   conflict: { status: 409, title: 'Conflict' },

@@ -129,7 +129,13 @@ export interface Partnership {
   counterpartyServices: ProviderService[];
   invitationId: string;
   since: string;
+  /** docs/rules.md section 8b: a provider may end it; both sides keep it, `ended` (absent: active). */
+  status?: 'active' | 'ended';
+  endedAt?: string | null;
 }
+
+export const isActivePartnership = (partnership: Partnership): boolean =>
+  (partnership.status ?? 'active') === 'active';
 
 export const partnershipId = (counterpartyId: string): string => `partnership-${counterpartyId}`;
 
@@ -153,6 +159,8 @@ export function partnershipSides(
       counterpartyServices: [],
       invitationId,
       since,
+      status: 'active',
+      endedAt: null,
     },
     resellerSide: {
       type: 'partnership',
@@ -167,6 +175,8 @@ export function partnershipSides(
       counterpartyServices: provider.services,
       invitationId,
       since,
+      status: 'active',
+      endedAt: null,
     },
   };
 }

@@ -122,7 +122,7 @@ describe('the authorization matrix: every route x every identity', () => {
   it.each(rows)(
     '$name answers each identity as its access says',
     async ({ definition, method }) => {
-      const path = pathFor(definition, (name) => fixture.paramValue(definition, name));
+      const path = `${pathFor(definition, (name) => fixture.paramValue(definition, name))}${fixture.query(definition)}`;
       const body = method === 'GET' || method === 'DELETE' ? undefined : fixture.body(definition);
       const failures: string[] = [];
       for (const who of identities) {

@@ -37,6 +37,7 @@ describe('customer tenants created by a provider', () => {
         indirectProvider: { partnerId: provider.partnerId, companyName: 'Adatum Distribution' },
         delegatedAdmin: true,
         since: '2026-03-02T09:00:00.000Z',
+        retainsDirectBill: false,
         allowedActions: ['manage-users-and-licenses', 'manage-subscription-renewal'],
       },
     ]);
@@ -410,7 +411,11 @@ describe('isolation', () => {
         for (const method of definition.methods) {
           const body =
             method === 'POST' || method === 'PATCH' ? bodyFor(definition.route) : undefined;
-          const response = await app.api(method, `/api/${path}`, { token, body });
+          // A route whose query names a provider gets one, so the rule answers, not validation.
+          const query = definition.spec.query?.safeParse({}).success
+            ? ''
+            : `?providerId=${crypto.randomUUID()}`;
+          const response = await app.api(method, `/api/${path}${query}`, { token, body });
           const allowedStatuses =
             definition.access.kind === 'signed-in' &&
             definition.access.roles &&
@@ -433,6 +438,13 @@ function bodyFor(route: string): unknown {
     return { lineItems: [{ offerId: 'o', productType: 'license', quantity: 1 }] };
   if (route.endsWith('/users')) return { displayName: 'x', userPrincipalName: 'x@y.example' };
   if (route.includes('/subscriptions/')) return { autoRenew: false };
+  if (route.endsWith('/relationship-extension'))
+    return { providerId: crypto.randomUUID(), customerConsentAttested: true };
+  if (route.endsWith('/transfers'))
+    return {
+      providerId: crypto.randomUUID(),
+      lineItems: [{ subscriptionId: crypto.randomUUID() }],
+    };
   return {};
 }
 

@@ -263,6 +263,7 @@ describe('accepting an invitation', () => {
       regions: ['US'],
       services: ['marketing'],
       since: '2026-03-02T10:00:00.000Z',
+      status: 'active',
     });
 
     const providers = await app.api('GET', '/api/me/indirect-providers', {
@@ -279,6 +280,7 @@ describe('accepting an invitation', () => {
         mpnId: reseller.record.mpnId,
         country: 'US',
         since: '2026-03-02T10:00:00.000Z',
+        status: 'active',
       },
     ]);
     expect((await app.api('GET', `/api/partner-invitations/${token}`)).body.status).toBe(

@@ -25,6 +25,11 @@ import {
 import { newTenantId } from '../support/ids';
 import { createProvider, inviteReseller, partnership, tokenOf } from '../support/providers';
 import { plausibleRequests, type RequestSamples } from '../support/route-requests';
+import {
+  extendedCustomer,
+  pendingTransfer,
+  resellerWithDirectCustomer,
+} from '../support/transfers';
 
 /**
  * Round-trip budgets (issue 8): how many requests each route sends to Cosmos DB, counted at
@@ -503,6 +508,166 @@ const budgets: Budget[] = [
     // One approval email: the transactional lane's query finds it (fewer than a page: the lane
     // is done), the bulk lane's finds none; the budget's two counters read, then both counted.
     expected: { crossPartitionQueries: 2, pointReads: 2, batches: 1, writes: 2 },
+  },
+  {
+    route: 'extendRelationship',
+    does: 'extends a customer: relationship, partner, partnership reads, then one batch per side',
+    async arrange(app) {
+      const world = await resellerWithDirectCustomer(app);
+      return {
+        method: 'POST',
+        path: `/api/me/customers/${world.customerId}/relationship-extension`,
+        token: world.reseller.adminToken,
+        body: { providerId: world.provider.partnerId, customerConsentAttested: true },
+        status: 201,
+      };
+    },
+    expected: { pointReads: 3, batches: 2 },
+  },
+  {
+    route: 'transferEligibility',
+    does: "eligibility: the relationship, partnership and guard reads, the customer's subscriptions",
+    async arrange(app) {
+      const world = await extendedCustomer(app);
+      return {
+        method: 'GET',
+        path: `/api/me/customers/${world.customerId}/transfers/eligibility?providerId=${world.provider.partnerId}`,
+        token: world.reseller.adminToken,
+        status: 200,
+      };
+    },
+    expected: { pointReads: 3, singlePartitionQueries: 1 },
+  },
+  {
+    route: 'createTransfer',
+    does: "a request: seven reads in parallel, the guarded batch, the provider's copy, the settlement",
+    async arrange(app) {
+      const world = await extendedCustomer(app);
+      return {
+        method: 'POST',
+        path: `/api/me/customers/${world.customerId}/transfers`,
+        token: world.reseller.adminToken,
+        body: {
+          providerId: world.provider.partnerId,
+          lineItems: [{ subscriptionId: world.subscriptions.e3 }],
+        },
+        status: 201,
+      };
+    },
+    // The settlement of a pending request is one replace (the marker removed): a single write.
+    expected: { pointReads: 8, singlePartitionQueries: 1, batches: 2, writes: 1 },
+  },
+  {
+    route: 'listTransfers',
+    does: "a page of the partner's transfers: one single-partition query",
+    async arrange(app) {
+      const world = await pendingTransfer(app);
+      return {
+        method: 'GET',
+        path: '/api/me/transfers?direction=incoming&status=pending',
+        token: world.provider.adminToken,
+        status: 200,
+      };
+    },
+    expected: { singlePartitionQueries: 1 },
+  },
+  {
+    route: 'getTransfer',
+    does: "one transfer: the caller's own copy, one point read",
+    async arrange(app) {
+      const world = await pendingTransfer(app);
+      return {
+        method: 'GET',
+        path: `/api/me/transfers/${world.transferId}`,
+        token: world.provider.adminToken,
+        status: 200,
+      };
+    },
+    expected: { pointReads: 1 },
+  },
+  {
+    route: 'acceptTransfer',
+    does: 'completes: decision, provider copy, customer batch, settlement (four batches)',
+    async arrange(app) {
+      const world = await pendingTransfer(app);
+      return {
+        method: 'POST',
+        path: `/api/me/transfers/${world.transferId}/accept`,
+        token: world.provider.adminToken,
+        status: 200,
+      };
+    },
+    expected: { pointReads: 12, singlePartitionQueries: 1, batches: 4 },
+  },
+  {
+    route: 'rejectTransfer',
+    does: 'rejects: decision, provider copy, settlement freeing the guard',
+    async arrange(app) {
+      const world = await pendingTransfer(app);
+      return {
+        method: 'POST',
+        path: `/api/me/transfers/${world.transferId}/reject`,
+        token: world.provider.adminToken,
+        body: { reason: 'not now' },
+        status: 200,
+      };
+    },
+    expected: { pointReads: 7, batches: 3 },
+  },
+  {
+    route: 'withdrawTransfer',
+    does: 'withdraws: decision, provider copy, settlement freeing the guard',
+    async arrange(app) {
+      const world = await pendingTransfer(app);
+      return {
+        method: 'POST',
+        path: `/api/me/transfers/${world.transferId}/withdraw`,
+        token: world.reseller.adminToken,
+        status: 200,
+      };
+    },
+    expected: { pointReads: 7, batches: 3 },
+  },
+  {
+    route: 'endPartnership',
+    does: 'ends a partnership with no pending transfer: both sides, one query for transfers',
+    async arrange(app) {
+      const { provider, reseller } = await partnership(app);
+      return {
+        method: 'DELETE',
+        path: `/api/me/indirect-resellers/${reseller.partnerId}`,
+        token: provider.adminToken,
+        status: 200,
+      };
+    },
+    expected: { pointReads: 4, singlePartitionQueries: 1, batches: 2 },
+  },
+  {
+    route: 'transfersLanding',
+    does: 'the landing page of transfer emails: no Cosmos request',
+    async arrange() {
+      return { method: 'GET', path: '/api/links/transfers', status: 200 };
+    },
+    expected: {},
+  },
+  {
+    route: 'partnershipsLanding',
+    does: 'the landing page of partnership emails: no Cosmos request',
+    async arrange() {
+      return { method: 'GET', path: '/api/links/partnerships', status: 200 };
+    },
+    expected: {},
+  },
+  {
+    route: 'expireTransfers',
+    does: 'timer: one query for expired requests, one for unfinished steps, then each expiry',
+    isolated: true,
+    async arrange(app) {
+      await pendingTransfer(app);
+      app.clock.advance({ days: 30 });
+      return { timer: 'expireTransfers' };
+    },
+    expected: { crossPartitionQueries: 2, pointReads: 6, batches: 3 },
   },
 ];
 

@@ -13,7 +13,9 @@ import type { HttpFunctionDefinition } from '../../shared/http/define';
 import type { TestApp } from './app';
 import { createPartnerWithProfile, masterRecord, profile, uniqueMpnId } from './builders';
 import { enrollmentForm, submitEnrollment } from './enrollment';
-import { tokenOf } from './providers';
+import { inviteReseller, tokenOf } from './providers';
+import { activeReseller } from './enrollment';
+import { extend, requestTransfer, resellerWithDirectCustomer } from './transfers';
 import { jsonSchemaOf, validSample, type JsonSchema } from './arbitraries';
 
 /**
@@ -42,6 +44,8 @@ export const tenantResourceParams = new Set([
   'subscriptionId',
   'userId',
   'orderId',
+  'transferId',
+  'resellerId',
 ]);
 
 export interface AttackFixture {
@@ -54,6 +58,8 @@ export interface AttackFixture {
   paramValue(definition: HttpFunctionDefinition, name: string): string;
   /** A valid body for the route: A's own data where a random one would change A, else generated. */
   body(definition: HttpFunctionDefinition): unknown;
+  /** The query a route requires (`?providerId=...`), else empty. */
+  query(definition: HttpFunctionDefinition): string;
 }
 
 /** Tenant A and everything its routes can name, built through the API where a route exists. */
@@ -75,6 +81,23 @@ export async function buildAttackFixture(app: TestApp): Promise<AttackFixture> {
   };
   const [revocable, acceptable] = [await invite(), await invite()];
   const b = await createPartnerWithProfile(app, { companyName: 'Other Tenant Ltd' });
+
+  // A as a provider: a reseller's transfer request it received, and another reseller to part with.
+  const providerA = { partnerId: a.partnerId, record: a.record, adminToken: a.adminToken };
+  const transferWorld = await resellerWithDirectCustomer(app, { provider: providerA });
+  if ((await extend(app, transferWorld)).status !== 201) throw new Error('fixture: extension');
+  const transfer = await requestTransfer(app, transferWorld, [transferWorld.subscriptions.e3]);
+  if (transfer.status !== 201) throw new Error(`fixture: transfer ${transfer.text}`);
+  const partingReseller = await activeReseller(app);
+  const parting = await inviteReseller(app, providerA, partingReseller);
+  const parted = await app.api(
+    'POST',
+    `/api/partner-invitations/${tokenOf(parting.body.link)}/accept`,
+    {
+      token: partingReseller.adminToken,
+    },
+  );
+  if (parted.status !== 200) throw new Error(`fixture: partnership ${parted.text}`);
 
   // Customer routes arrive in another branch: A's customer, its subscription and its user are
   // written here as the customers domain stores them, so those routes get real ids of A.
@@ -171,6 +194,8 @@ export async function buildAttackFixture(app: TestApp): Promise<AttackFixture> {
     customerId,
     subscriptionId,
     userId,
+    transferId: transfer.body.transferId as string,
+    resellerId: partingReseller.partnerId,
   };
   const agreement = app.config.enrollment.agreement;
   // Bodies for routes where any valid body would rewrite A, or could not succeed for A.
@@ -200,6 +225,16 @@ export async function buildAttackFixture(app: TestApp): Promise<AttackFixture> {
       throw new Error(
         `${definition.route} has a path parameter {${name}} the attack fixture does not know: give tenant A such a resource in test/support/attack.ts`,
       );
+    },
+    query(definition) {
+      const schema = definition.spec.query;
+      if (!schema || schema.safeParse({}).success) return '';
+      const sample = validSample(schema, `query ${definition.route}`) as Record<string, unknown>;
+      const pairs = Object.entries(sample).map(([key, value]): [string, string] => [
+        key,
+        String(value),
+      ]);
+      return `?${new URLSearchParams(pairs).toString()}`;
     },
     body(definition) {
       const key = `${definition.methods[0]} ${definition.route}`;

@@ -12,6 +12,7 @@ import type { CustomerRelationship } from '../../domain/customers';
 import type { InvitationDocument } from '../../domain/link';
 import { directoryPartition, type Partnership, type ProviderListing } from '../../domain/providers';
 import type { Partner } from '../../domain/partner';
+import type { Transfer } from '../../domain/transfers';
 import {
   findInPartition,
   notOurToken,
@@ -254,6 +255,85 @@ export class CosmosPartnerRepository implements PartnerRepository {
       items: result.items.map((item) => item.value),
       continuationToken: result.continuationToken,
     };
+  }
+
+  async partnershipsWithStatus(
+    partnerId: string,
+    side: Partnership['side'],
+    status: 'active' | 'ended',
+    page: PageRequest,
+  ): Promise<Page<Partnership>> {
+    const result = await queryPartitionPage<Partnership>(
+      this.container,
+      partnerQueries.partnershipsWithStatus,
+      [
+        { name: '@side', value: side },
+        { name: '@status', value: status },
+      ],
+      page,
+      partnerId,
+    );
+    return {
+      items: result.items.map((item) => item.value),
+      continuationToken: result.continuationToken,
+    };
+  }
+
+  async transfers(
+    partnerId: string,
+    side: Transfer['side'],
+    status: Transfer['status'] | undefined,
+    page: PageRequest,
+  ): Promise<Page<Transfer>> {
+    const result = await queryPartitionPage<Transfer>(
+      this.container,
+      status === undefined ? partnerQueries.transfers : partnerQueries.transfersWithStatus,
+      [
+        { name: '@side', value: side },
+        ...(status === undefined ? [] : [{ name: '@status', value: status }]),
+      ],
+      page,
+      partnerId,
+    );
+    return {
+      items: result.items.map((item) => item.value),
+      continuationToken: result.continuationToken,
+    };
+  }
+
+  async pendingTransfersWith(providerId: string, resellerId: string): Promise<Transfer[]> {
+    const transfers: Transfer[] = [];
+    let continuationToken: string | undefined;
+    do {
+      const page = await queryPartitionPage<Transfer>(
+        this.container,
+        partnerQueries.pendingTransfersWith,
+        [{ name: '@counterpartyId', value: resellerId }],
+        { pageSize: 100, continuationToken },
+        providerId,
+      );
+      transfers.push(...page.items.map((item) => item.value));
+      continuationToken = page.continuationToken ?? undefined;
+    } while (continuationToken !== undefined);
+    return transfers;
+  }
+
+  async *transfersToExpire(now: Date): AsyncIterable<Versioned<Transfer>> {
+    yield* queryAcrossPartitions<Transfer>(
+      this.container,
+      partnerQueries.transfersToExpire,
+      [{ name: '@now', value: now.toISOString() }],
+      100,
+    );
+  }
+
+  async *transfersToPropagate(now: Date): AsyncIterable<Versioned<Transfer>> {
+    yield* queryAcrossPartitions<Transfer>(
+      this.container,
+      partnerQueries.transfersToPropagate,
+      [{ name: '@now', value: now.toISOString() }],
+      100,
+    );
   }
 
   async partnershipWithMpn(providerId: string, mpnId: string): Promise<Partnership | null> {

@@ -82,6 +82,44 @@ export const partnerQueries = {
     'partition',
     "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'partnership' AND c.side = @side ORDER BY c.type ASC, c.side ASC, c.since DESC",
   ),
+  partnershipsWithStatus: query(
+    'partnershipsWithStatus',
+    'partners',
+    'partition',
+    "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'partnership' AND c.side = @side AND c.status = @status ORDER BY c.type ASC, c.side ASC, c.status ASC, c.since DESC",
+  ),
+  transfers: query(
+    'transfers',
+    'partners',
+    'partition',
+    "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'transfer' AND c.side = @side ORDER BY c.type ASC, c.side ASC, c.createdAt DESC",
+  ),
+  transfersWithStatus: query(
+    'transfersWithStatus',
+    'partners',
+    'partition',
+    "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'transfer' AND c.side = @side AND c.status = @status ORDER BY c.type ASC, c.side ASC, c.status ASC, c.createdAt DESC",
+  ),
+  pendingTransfersWith: query(
+    'pendingTransfersWith',
+    'partners',
+    'partition',
+    "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'transfer' AND c.side = 'provider' AND c.status = 'pending' AND c.counterpartyId = @counterpartyId",
+  ),
+  /** Timer: open requests past 30 days, reseller copies only (they decide). */
+  transfersToExpire: query(
+    'transfersToExpire',
+    'partners',
+    'cross-partition',
+    "SELECT * FROM c WHERE c.type = 'transfer' AND c.side = 'reseller' AND c.status = 'pending' AND c.expiresAt <= @now ORDER BY c.type ASC, c.side ASC, c.status ASC, c.expiresAt ASC",
+  ),
+  /** Timer: changes a crash left half-written; the field exists only until every side agrees. */
+  transfersToPropagate: query(
+    'transfersToPropagate',
+    'partners',
+    'cross-partition',
+    "SELECT * FROM c WHERE c.type = 'transfer' AND c.propagateAfter <= @now ORDER BY c.type ASC, c.propagateAfter ASC",
+  ),
   partnershipWithMpn: query(
     'partnershipWithMpn',
     'partners',

@@ -38,6 +38,8 @@ export const customerView = z.object({
   indirectReseller: counterparty.optional(),
   delegatedAdmin: z.boolean(),
   since: z.string(),
+  /** docs/rules.md section 8b: the reseller still bills some direct-bill subscriptions of this customer. */
+  retainsDirectBill: z.boolean(),
   allowedActions: z.array(z.enum(customerActions)),
 });
 
@@ -105,6 +107,8 @@ export const orderBody = z.object({
         offerId: text(100),
         productType: z.enum(productTypes),
         quantity: z.number().int().min(1).max(100_000),
+        /** An add-on: the license subscription it extends; it moves with it (docs/rules.md section 8b). */
+        baseSubscriptionId: guid.optional(),
       }),
     )
     .min(1)
@@ -122,6 +126,7 @@ export const orderView = z.object({
       productType: z.enum(productTypes),
       quantity: z.number(),
       subscriptionId: z.string(),
+      baseSubscriptionId: z.string().optional(),
     }),
   ),
   createdAt: z.string(),
@@ -138,6 +143,11 @@ export const subscriptionView = z.object({
   assignedLicenses: z.number(),
   autoRenew: z.boolean(),
   billedBy: z.string(),
+  status: z.enum(['active', 'suspended']),
+  baseSubscriptionId: z.string().nullable(),
+  partnerOfRecord: z.string().optional(),
+  transferredFrom: z.object({ transferId: z.string(), subscriptionId: z.string() }).optional(),
+  successor: z.object({ transferId: z.string(), subscriptionId: z.string() }).optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
   etag: z.string(),

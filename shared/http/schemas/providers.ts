@@ -14,14 +14,34 @@ export const providerView = z.object({
   services: z.array(z.enum(providerServices)),
 });
 
-export const partnershipProviderView = providerView.extend({ since: z.string() });
+const partnershipState = {
+  since: z.string(),
+  /** docs/rules.md section 8b: an ended partnership stays in both lists. */
+  status: z.enum(['active', 'ended']),
+  endedAt: z.string().optional(),
+};
+
+export const partnershipProviderView = providerView.extend(partnershipState);
 
 export const partnershipResellerView = z.object({
   partnerId: z.string(),
   companyName: z.string(),
   mpnId: z.string().nullable(),
   country: z.string(),
-  since: z.string(),
+  ...partnershipState,
+});
+
+export const partnershipsQuery = pageQuery.extend({
+  status: z.enum(['active', 'ended']).optional(),
+});
+
+export const resellerIdParams = z.object({ resellerId: guid });
+
+export const endedPartnershipView = z.object({
+  resellerId: z.string(),
+  status: z.literal('ended'),
+  endedAt: z.string(),
+  cancelledTransfers: z.array(z.string()),
 });
 
 export const resellerInvitationBody = z.object({ mpnId, email });

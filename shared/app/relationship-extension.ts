@@ -1,0 +1,151 @@
+import {
+  extendedToProvider,
+  relationshipFor,
+  type CustomerRelationship,
+} from '../domain/customers';
+import { DomainError, validationFailed } from '../domain/errors';
+import { actorOf, type Principal } from '../domain/principal';
+import {
+  assertSameRegion,
+  isActivePartnership,
+  partnershipId,
+  type Partnership,
+} from '../domain/providers';
+import { auditEvent } from '../domain/audit';
+import { loadRelationship } from './customers';
+import { createOnce, loadPartner } from './partners';
+import { WriteConflict } from './ports';
+import type { Services } from './services';
+
+export interface ExtensionInput {
+  providerId: string;
+  /** Who at the customer agreed, when the reseller records it (else: the attesting user). */
+  consentGivenBy?: string | undefined;
+  consentGivenAt?: string | undefined;
+}
+
+/** The provider's side: the reseller's indirect customer, without delegated admin. */
+function providerSide(
+  reseller: CustomerRelationship,
+  resellerName: string,
+  providerId: string,
+  at: string,
+): CustomerRelationship {
+  return relationshipFor(providerId, reseller, 'indirect-provider', {
+    acquiredAs: 'indirect-provider',
+    indirectReseller: { partnerId: reseller.partnerId, companyName: resellerName },
+    delegatedAdmin: false,
+    at,
+    reason: 'relationship extended by the reseller',
+  });
+}
+
+/**
+ * POST /api/me/customers/{customerId}/relationship-extension (docs/rules.md section 8b): an active reseller
+ * extends its direct-bill customer to one of its providers, attesting the customer's consent
+ * (kept in the audit trail). The reseller's side is written first (its relationship moves
+ * towards the provider, keeping its direct-bill rights); the provider's follows, idempotently:
+ * a retry after a crash between the two writes it before answering 409.
+ */
+export async function extendRelationship(
+  services: Services,
+  principal: Principal,
+  customerId: string,
+  input: ExtensionInput,
+): Promise<{ reseller: CustomerRelationship; provider: CustomerRelationship }> {
+  const resellerId = principal.tenantId;
+  const existing = await loadRelationship(services, resellerId, customerId);
+  const [{ value: partner }, partnership] = await Promise.all([
+    loadPartner(services, resellerId),
+    services.partners.getDocument<Partnership>(resellerId, partnershipId(input.providerId)),
+  ]);
+  const relationship = existing.value;
+  if (partner.enrollment.status !== 'active') {
+    throw new DomainError(
+      'action-not-allowed',
+      'Only an enrolled, active indirect reseller extends a customer to a provider: complete the enrollment and accept the indirect reseller agreement first.',
+    );
+  }
+  if (relationship.acquiredAs !== 'direct-bill') {
+    throw new DomainError(
+      'action-not-allowed',
+      `${relationship.companyName} is an indirect customer (it came through ${relationship.indirectProvider?.companyName ?? 'an indirect provider'}), not one of your direct-bill customers: there is nothing to extend.`,
+    );
+  }
+  if (
+    !partnership ||
+    partnership.value.type !== 'partnership' ||
+    partnership.value.side !== 'reseller' ||
+    !isActivePartnership(partnership.value)
+  ) {
+    throw validationFailed([
+      { path: 'body.providerId', message: 'is not one of your indirect providers' },
+    ]);
+  }
+  assertSameRegion(partnership.value.counterpartyRegions, partner.country);
+  const provider = { partnerId: input.providerId, companyName: partnership.value.counterpartyName };
+  if (relationship.relationship !== 'direct-bill') {
+    if (relationship.indirectProvider?.partnerId === input.providerId) {
+      await writeProviderSide(
+        services,
+        principal,
+        relationship,
+        partner.companyName,
+        input.providerId,
+      );
+    }
+    throw new DomainError(
+      'conflict',
+      `${relationship.companyName} is already extended to ${relationship.indirectProvider?.companyName ?? 'a provider'}.`,
+    );
+  }
+  const now = services.clock.now();
+  const extended = extendedToProvider(relationship, provider, now.toISOString());
+  const consent = `consent attested by ${principal.name} (${principal.userId}); given by ${input.consentGivenBy ?? 'the customer'} on ${input.consentGivenAt ?? now.toISOString()}`;
+  try {
+    await services.partners.commit(resellerId, [
+      { op: 'replace', document: extended, etag: existing.etag },
+      {
+        op: 'create',
+        document: auditEvent(
+          services.ids.newId(),
+          resellerId,
+          now,
+          actorOf(principal),
+          'relationship-extended',
+          {
+            from: 'direct-bill',
+            to: 'indirect-reseller',
+            reason: `customer ${customerId} (${relationship.companyName}) extended to ${provider.companyName}, bill-to details shared; ${consent}`,
+          },
+        ),
+      },
+    ]);
+  } catch (error) {
+    if (!(error instanceof WriteConflict && error.index === 0)) throw error;
+    throw new DomainError('conflict', 'The customer changed meanwhile; read it and try again.');
+  }
+  const written = await writeProviderSide(
+    services,
+    principal,
+    extended,
+    partner.companyName,
+    input.providerId,
+  );
+  return { reseller: extended, provider: written };
+}
+
+async function writeProviderSide(
+  services: Services,
+  principal: Principal,
+  reseller: CustomerRelationship,
+  resellerName: string,
+  providerId: string,
+): Promise<CustomerRelationship> {
+  const side = providerSide(reseller, resellerName, providerId, services.clock.now().toISOString());
+  await createOnce(services, principal, side, 'customer-relationship-extended', {
+    to: 'indirect-provider',
+    reason: `customer ${side.customerId} (${side.companyName}) of reseller ${reseller.partnerId}: bill-to details shared, no delegated admin`,
+  });
+  return side;
+}

@@ -1,0 +1,342 @@
+import { auditEvent } from '../domain/audit';
+import {
+  relationshipId,
+  subscriptionDocumentId,
+  type CustomerDocument,
+  type CustomerRelationship,
+  type Subscription,
+} from '../domain/customers';
+import { DomainError, notFound } from '../domain/errors';
+import { preferredLanguage, type Partner } from '../domain/partner';
+import type { Actor } from '../domain/principal';
+import {
+  assertTransition,
+  isActive,
+  movedSubscriptions,
+  propagationGraceSeconds,
+  transferDocumentId,
+  transferGuardId,
+  transferredSubscriptions,
+  type Transfer,
+  type TransferGuard,
+  type TransferStatus,
+} from '../domain/transfers';
+import { transferEmail } from './emails/transfer-emails';
+import { landingLink } from './links';
+import { queue } from './outbox';
+import { WriteConflict, type PartnerDocument, type Versioned, type WriteOperation } from './ports';
+import type { Services } from './services';
+
+/**
+ * The steps every transfer change goes through (docs/rules.md section 8b). A change is decided in one batch
+ * in the reseller's partition (its copy, its audit event, both partners' emails), then
+ * `propagate` brings the provider's copy, the customer's subscriptions and the reseller's guard
+ * in step, each write keyed by ids so that running it again writes nothing twice. Until the
+ * last step the reseller's copy keeps `propagateAfter`: the next accept or the expireTransfers
+ * timer runs `propagate` again after a crash.
+ */
+const attempts = 5;
+
+export const auditActions: Record<TransferStatus, string> = {
+  pending: 'transfer-requested',
+  completed: 'transfer-completed',
+  rejected: 'transfer-rejected',
+  withdrawn: 'transfer-withdrawn',
+  expired: 'transfer-expired',
+  cancelled: 'transfer-cancelled',
+};
+
+export const isOpen = (transfer: Transfer): boolean => transfer.status === 'pending';
+
+const propagateAfter = (now: Date): string =>
+  new Date(now.getTime() + propagationGraceSeconds * 1000).toISOString();
+
+/** Where a partner's emails go: its primary contact, else its MPN account address. */
+function contactOf(partner: Partner | null): string | null {
+  return partner?.profile?.primaryContact.email ?? partner?.mpnAccountEmail ?? null;
+}
+
+/** The step's email to each partner that has an address, queued in the reseller's partition. */
+export function stepEmails(
+  services: Services,
+  transfer: Transfer,
+  partners: readonly (Partner | null)[],
+): PartnerDocument[] {
+  const link = landingLink(services.config, 'transfers');
+  return partners.flatMap((partner) => {
+    const to = contactOf(partner);
+    if (!partner || !to) return [];
+    return [
+      queue(
+        services,
+        transfer.reseller.partnerId,
+        auditActions[transfer.status],
+        transferEmail(transfer, to, preferredLanguage(partner), link),
+      ),
+    ];
+  });
+}
+
+export function stepAudit(
+  services: Services,
+  partnerId: string,
+  actor: Actor,
+  transfer: Transfer,
+  at: Date,
+): PartnerDocument {
+  const counterparty =
+    partnerId === transfer.reseller.partnerId ? transfer.provider : transfer.reseller;
+  return auditEvent(services.ids.newId(), partnerId, at, actor, auditActions[transfer.status], {
+    to: transfer.status,
+    reason: `transfer ${transfer.transferId} of ${transfer.customerName}'s subscriptions with ${counterparty.companyName}${transfer.reason ? `: ${transfer.reason}` : ''}`,
+  });
+}
+
+/** The provider's copy of the reseller's. */
+export function providerCopyOf(transfer: Transfer): Transfer {
+  const { propagateAfter: _pending, ...copy } = transfer;
+  return {
+    ...copy,
+    partnerId: transfer.provider.partnerId,
+    side: 'provider',
+    counterpartyId: transfer.reseller.partnerId,
+  };
+}
+
+export async function loadResellerCopy(
+  services: Services,
+  resellerId: string,
+  transferId: string,
+): Promise<Versioned<Transfer>> {
+  const found = await services.partners.getDocument<Transfer>(
+    resellerId,
+    transferDocumentId(transferId),
+  );
+  if (!found || found.value.type !== 'transfer' || found.value.side !== 'reseller') {
+    throw notFound('The transfer');
+  }
+  return found;
+}
+
+/**
+ * Moves a pending transfer to `to`: decided by an etag-guarded replace of the reseller's copy
+ * (of two concurrent decisions one wins), then propagated. Deciding what it already is answers
+ * it as it is (a retry), after finishing what a crash may have left.
+ */
+export async function closeTransfer(
+  services: Services,
+  actor: Actor,
+  resellerId: string,
+  transferId: string,
+  to: TransferStatus,
+  reason: string | null,
+): Promise<Transfer> {
+  for (let attempt = 1; attempt <= attempts; attempt += 1) {
+    const found = await loadResellerCopy(services, resellerId, transferId);
+    const current = found.value;
+    if (current.status === to) return propagate(services, actor, current);
+    assertTransition(current.status, to);
+    const now = services.clock.now();
+    const closed: Transfer = {
+      ...current,
+      status: to,
+      reason,
+      closedAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+      propagateAfter: propagateAfter(now),
+    };
+    const partners = await Promise.all([
+      services.partners.get(current.reseller.partnerId),
+      services.partners.get(current.provider.partnerId),
+    ]);
+    try {
+      await services.partners.commit(resellerId, [
+        { op: 'replace', document: closed, etag: found.etag },
+        { op: 'create', document: stepAudit(services, resellerId, actor, closed, now) },
+        ...stepEmails(
+          services,
+          closed,
+          partners.map((partner) => partner?.value ?? null),
+        ).map((document) => ({ op: 'create' as const, document })),
+      ]);
+      return await propagate(services, actor, closed);
+    } catch (error) {
+      if (!(error instanceof WriteConflict && error.index === 0)) throw error;
+    }
+  }
+  throw new DomainError('conflict', 'The transfer changed while it was being decided; try again.');
+}
+
+/** Brings every other partition in step with the reseller's copy; idempotent. */
+export async function propagate(
+  services: Services,
+  actor: Actor,
+  transfer: Transfer,
+): Promise<Transfer> {
+  await writeProviderCopy(services, actor, transfer);
+  if (transfer.status === 'completed') await moveSubscriptions(services, transfer);
+  return settleResellerSide(services, actor, transfer);
+}
+
+async function writeProviderCopy(
+  services: Services,
+  actor: Actor,
+  transfer: Transfer,
+): Promise<void> {
+  const providerId = transfer.provider.partnerId;
+  const copy = providerCopyOf(transfer);
+  const found = await services.partners.getDocument<Transfer>(providerId, copy.id);
+  if (found && found.value.status === copy.status) return;
+  const audit = stepAudit(services, providerId, actor, transfer, services.clock.now());
+  try {
+    await services.partners.commit(providerId, [
+      found
+        ? { op: 'replace', document: copy, etag: found.etag }
+        : { op: 'create', document: copy },
+      { op: 'create', document: audit },
+    ]);
+  } catch (error) {
+    // Another run wrote it first: it writes the same copy.
+    if (!(error instanceof WriteConflict && error.index === 0)) throw error;
+  }
+}
+
+/**
+ * Completion on the customer's side: each moved subscription suspended with a pointer to its
+ * successor, each successor created under the id chosen when the transfer was requested. One
+ * batch in the customer's partition; a rerun skips what is done.
+ */
+async function moveSubscriptions(services: Services, transfer: Transfer): Promise<void> {
+  const customerId = transfer.customerId;
+  const moved = movedSubscriptions(transfer);
+  for (let attempt = 1; attempt <= attempts; attempt += 1) {
+    const found = await Promise.all(
+      moved.flatMap((item) => [
+        services.customers.getDocument<Subscription>(
+          customerId,
+          subscriptionDocumentId(item.subscriptionId),
+        ),
+        services.customers.getDocument<Subscription>(
+          customerId,
+          subscriptionDocumentId(item.newSubscriptionId),
+        ),
+      ]),
+    );
+    const at = services.clock.now().toISOString();
+    const operations: WriteOperation<CustomerDocument>[] = [];
+    let index = 0;
+    for (const line of transfer.lineItems) {
+      for (const item of [line, ...line.addOns]) {
+        const original = found[index];
+        const successorExists = found[index + 1] !== null;
+        index += 2;
+        if (!original) continue;
+        const baseNewId = item === line ? null : line.newSubscriptionId;
+        const { suspended, successor } = transferredSubscriptions(
+          transfer,
+          item,
+          original.value,
+          baseNewId,
+          at,
+        );
+        if (!successorExists) operations.push({ op: 'create', document: successor });
+        if (isActive(original.value)) {
+          operations.push({ op: 'replace', document: suspended, etag: original.etag });
+        }
+      }
+    }
+    if (operations.length === 0) return;
+    try {
+      await services.customers.commit(customerId, operations);
+      return;
+    } catch (error) {
+      // A seat change or another run meanwhile: read again (seat changes are not carried).
+      if (!(error instanceof WriteConflict)) throw error;
+    }
+  }
+  throw new DomainError('conflict', 'The subscriptions changed while moving; try again.');
+}
+
+/** Does the reseller still bill any active subscription of this customer? */
+async function stillBillsDirectly(services: Services, transfer: Transfer): Promise<boolean> {
+  let continuationToken: string | undefined;
+  do {
+    const page = await services.customers.listFor<Subscription>(
+      transfer.customerId,
+      'subscription',
+      transfer.reseller.partnerId,
+      { pageSize: 100, continuationToken },
+    );
+    if (
+      page.items.some(
+        ({ value }) => value.billedBy === transfer.reseller.partnerId && isActive(value),
+      )
+    ) {
+      return true;
+    }
+    continuationToken = page.continuationToken ?? undefined;
+  } while (continuationToken !== undefined);
+  return false;
+}
+
+/**
+ * The reseller's last step, one batch: the guard freed for a closed transfer, the customer's
+ * "keeps direct-bill rights" flag cleared once nothing is billed directly any more, and the
+ * marker removed from its copy (last: a batch refused part-way on the emulator leaves it set).
+ */
+async function settleResellerSide(
+  services: Services,
+  actor: Actor,
+  transfer: Transfer,
+): Promise<Transfer> {
+  const resellerId = transfer.reseller.partnerId;
+  for (let attempt = 1; attempt <= attempts; attempt += 1) {
+    const found = await loadResellerCopy(services, resellerId, transfer.transferId);
+    const current = found.value;
+    if (current.propagateAfter === undefined) return current;
+    if (current.status !== transfer.status) return propagate(services, actor, current);
+    const closed = !isOpen(current);
+    const completed = current.status === 'completed';
+    const [guard, relationship, billsDirectly] = await Promise.all([
+      closed
+        ? services.partners.getDocument<TransferGuard>(
+            resellerId,
+            transferGuardId(current.customerId),
+          )
+        : null,
+      completed
+        ? services.partners.getDocument<CustomerRelationship>(
+            resellerId,
+            relationshipId(current.customerId),
+          )
+        : null,
+      completed ? stillBillsDirectly(services, current) : true,
+    ]);
+    const operations: WriteOperation<PartnerDocument>[] = [];
+    if (guard && Object.values(guard.value.open).includes(current.transferId)) {
+      const open = Object.fromEntries(
+        Object.entries(guard.value.open).filter(([, id]) => id !== current.transferId),
+      );
+      operations.push({ op: 'replace', document: { ...guard.value, open }, etag: guard.etag });
+    }
+    if (relationship?.value.retainsDirectBill && !billsDirectly) {
+      operations.push({
+        op: 'replace',
+        document: { ...relationship.value, retainsDirectBill: false },
+        etag: relationship.etag,
+      });
+    }
+    const { propagateAfter: _done, ...settled } = current;
+    operations.push({ op: 'replace', document: settled, etag: found.etag });
+    try {
+      await services.partners.commit(resellerId, operations);
+      return settled;
+    } catch (error) {
+      if (!(error instanceof WriteConflict)) throw error;
+    }
+  }
+  throw new DomainError(
+    'conflict',
+    'The transfer changed while it was being completed; try again.',
+  );
+}

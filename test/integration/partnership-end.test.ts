@@ -1,0 +1,145 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../support/app';
+import { ManualClock } from '../support/clock';
+import { createProvider, inviteReseller, tokenOf } from '../support/providers';
+import { pendingTransfer } from '../support/transfers';
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp({ clock: new ManualClock('2026-03-02T09:00:00.000Z') });
+});
+afterAll(() => app.close());
+
+type World = Awaited<ReturnType<typeof pendingTransfer>>;
+
+const end = (world: World, token = world.provider.adminToken) =>
+  app.api('DELETE', `/api/me/indirect-resellers/${world.reseller.partnerId}`, { token });
+
+describe('ending a partnership', () => {
+  it('ends it on both sides, each list keeping it as ended, ?status=active showing only active ones', async () => {
+    const world = await pendingTransfer(app);
+    app.clock.advance({ days: 1 });
+    const ended = await end(world);
+    expect(ended.status).toBe(200);
+    expect(ended.body).toEqual({
+      resellerId: world.reseller.partnerId,
+      status: 'ended',
+      endedAt: '2026-03-03T09:00:00.000Z',
+      cancelledTransfers: [world.transferId],
+    });
+    const resellers = await app.api('GET', '/api/me/indirect-resellers', {
+      token: world.provider.adminToken,
+    });
+    expect(resellers.body.items).toEqual([
+      expect.objectContaining({
+        partnerId: world.reseller.partnerId,
+        status: 'ended',
+        endedAt: '2026-03-03T09:00:00.000Z',
+      }),
+    ]);
+    const providers = await app.api('GET', '/api/me/indirect-providers', {
+      token: world.reseller.adminToken,
+    });
+    expect(providers.body.items).toEqual([
+      expect.objectContaining({ partnerId: world.provider.partnerId, status: 'ended' }),
+    ]);
+    for (const [path, token] of [
+      ['/api/me/indirect-resellers?status=active', world.provider.adminToken],
+      ['/api/me/indirect-providers?status=active', world.reseller.adminToken],
+    ] as const) {
+      expect((await app.api('GET', path, { token })).body.items).toEqual([]);
+    }
+    const endedOnly = await app.api('GET', '/api/me/indirect-providers?status=ended', {
+      token: world.reseller.adminToken,
+    });
+    expect(endedOnly.body.items).toHaveLength(1);
+  });
+
+  it('cancels the pending transfers between the two, leaves customers where they are, and emails the reseller', async () => {
+    const world = await pendingTransfer(app);
+    await end(world);
+    for (const token of [world.reseller.adminToken, world.provider.adminToken]) {
+      const transfer = await app.api('GET', `/api/me/transfers/${world.transferId}`, { token });
+      expect(transfer.body).toMatchObject({ status: 'cancelled', reason: 'the partnership ended' });
+    }
+    const customer = await app.api('GET', `/api/me/customers/${world.customerId}`, {
+      token: world.provider.adminToken,
+    });
+    expect(customer.status).toBe(200);
+    expect(customer.body.relationship).toBe('indirect-provider');
+    const resellerView = await app.api('GET', `/api/me/customers/${world.customerId}`, {
+      token: world.reseller.adminToken,
+    });
+    expect(resellerView.body.relationship).toBe('indirect-reseller');
+    const emails = await app.documents(world.provider.partnerId, 'email');
+    expect(
+      emails
+        .filter((email: { kind: string }) => email.kind === 'partnership-ended')
+        .map((email: { to: string; subject: string }) => [email.to, email.subject]),
+    ).toEqual([
+      [
+        'pat.lee@contoso.example',
+        'Adatum Distribution ended its partnership with Fourth Coffee IT',
+      ],
+    ]);
+    const cancelled = (await app.documents(world.reseller.partnerId, 'email')).filter(
+      (email: { kind: string }) => email.kind === 'transfer-cancelled',
+    );
+    expect(cancelled).toHaveLength(2);
+    // No new transfer once the partnership ended.
+    const again = await app.api('POST', `/api/me/customers/${world.customerId}/transfers`, {
+      token: world.reseller.adminToken,
+      body: {
+        providerId: world.provider.partnerId,
+        lineItems: [{ subscriptionId: world.subscriptions.e3 }],
+      },
+    });
+    expect(again.status).toBe(400);
+  });
+
+  it('answers the same when ended again, and writes nothing twice', async () => {
+    const world = await pendingTransfer(app);
+    const first = await end(world);
+    const second = await end(world);
+    expect(second.status).toBe(200);
+    expect(second.body.endedAt).toBe(first.body.endedAt);
+    const audits = async (partnerId: string, action: string) =>
+      (await app.documents(partnerId, 'audit')).filter(
+        (event: { action: string }) => event.action === action,
+      ).length;
+    expect(await audits(world.provider.partnerId, 'reseller-partnership-ended')).toBe(1);
+    expect(await audits(world.reseller.partnerId, 'provider-partnership-ended')).toBe(1);
+  });
+
+  it('lets a later invitation start a new partnership', async () => {
+    const world = await pendingTransfer(app);
+    await end(world);
+    app.clock.advance({ days: 3 });
+    const invited = await inviteReseller(app, world.provider, world.reseller);
+    expect(invited.status).toBe(201);
+    const accepted = await app.api(
+      'POST',
+      `/api/partner-invitations/${tokenOf(invited.body.link)}/accept`,
+      { token: world.reseller.adminToken },
+    );
+    expect(accepted.status).toBe(200);
+    expect(accepted.body.provider).toMatchObject({ status: 'active' });
+    for (const [path, token] of [
+      ['/api/me/indirect-resellers?status=active', world.provider.adminToken],
+      ['/api/me/indirect-providers?status=active', world.reseller.adminToken],
+    ] as const) {
+      expect((await app.api('GET', path, { token })).body.items).toHaveLength(1);
+    }
+  });
+
+  it('is for the provider GlobalAdmin or AdminAgent only; another provider gets 404', async () => {
+    const world = await pendingTransfer(app);
+    const sales = await app.token({ tenant: world.provider.partnerId, roles: ['SalesAgent'] });
+    expect((await end(world, sales)).status).toBe(403);
+    const other = await createProvider(app, { companyName: 'Other Supply' });
+    expect((await end(world, other.adminToken)).status).toBe(404);
+    expect((await end(world, world.reseller.adminToken)).status).toBe(404);
+    const agent = await app.token({ tenant: world.provider.partnerId, roles: ['AdminAgent'] });
+    expect((await end(world, agent)).status).toBe(200);
+  });
+});

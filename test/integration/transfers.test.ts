@@ -1,0 +1,483 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../support/app';
+import { createPartnerWithProfile } from '../support/builders';
+import { ManualClock } from '../support/clock';
+import { directCustomer, indirectCustomer, newCustomer } from '../support/customers';
+import { createProvider } from '../support/providers';
+import {
+  extend,
+  extendedCustomer,
+  pendingTransfer,
+  requestTransfer,
+  resellerWithDirectCustomer,
+  seedAddOn,
+} from '../support/transfers';
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp({ clock: new ManualClock('2026-03-02T09:00:00.000Z') });
+});
+afterAll(() => app.close());
+
+const emailsOf = async (partnerId: string) =>
+  (await app.documents(partnerId, 'email')).map((email: { kind: string; to: string }) => ({
+    kind: email.kind,
+    to: email.to,
+  }));
+
+const actionsOf = async (partnerId: string) =>
+  (await app.documents(partnerId, 'audit')).map((event: { action: string }) => event.action);
+
+describe('relationship extension', () => {
+  it("extends a direct-bill customer: the provider sees the reseller's indirect customer, without delegated admin", async () => {
+    const world = await resellerWithDirectCustomer(app);
+    const response = await extend(app, world);
+    expect(response.status).toBe(201);
+    expect(response.body).toMatchObject({
+      customerId: world.customerId,
+      companyName: 'Wingtip Toys',
+      country: 'US',
+      relationship: 'indirect-provider',
+      indirectReseller: { partnerId: world.reseller.partnerId, companyName: 'Fourth Coffee IT' },
+      delegatedAdmin: false,
+      allowedActions: ['place-orders', 'view-order-history', 'bill-customer'],
+    });
+    const providerList = await app.api('GET', '/api/me/customers', {
+      token: world.provider.adminToken,
+    });
+    expect(providerList.body.items).toEqual([response.body]);
+    const seenByReseller = await app.api('GET', `/api/me/customers/${world.customerId}`, {
+      token: world.reseller.adminToken,
+    });
+    expect(seenByReseller.body).toMatchObject({
+      relationship: 'indirect-reseller',
+      acquiredAs: 'direct-bill',
+      indirectProvider: { partnerId: world.provider.partnerId },
+      delegatedAdmin: true,
+      retainsDirectBill: true,
+    });
+  });
+
+  it("keeps who attested the customer's consent, and when, in the reseller's audit trail", async () => {
+    const world = await extendedCustomer(app);
+    const activity = await app.api('GET', '/api/me/activity', {
+      token: world.reseller.adminToken,
+    });
+    const extended = activity.body.items.find(
+      (event: { action: string }) => event.action === 'relationship-extended',
+    );
+    expect(extended.reason).toContain('Dana Buyer (dana@wingtiptoys.example)');
+    expect(extended.reason).toContain('2026-03-01T15:00:00.000Z');
+    expect(extended.reason).toContain('Gina Admin');
+    expect(await actionsOf(world.provider.partnerId)).toContain('customer-relationship-extended');
+  });
+
+  it('answers 409 when the customer is already extended', async () => {
+    const world = await extendedCustomer(app);
+    const again = await extend(app, world);
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe('conflict');
+    expect(await app.documents(world.provider.partnerId, 'customer-relationship')).toHaveLength(1);
+  });
+
+  it('refuses an indirect customer with 403 action-not-allowed', async () => {
+    const { reseller, provider, customerId } = await indirectCustomer(app);
+    const response = await app.api(
+      'POST',
+      `/api/me/customers/${customerId}/relationship-extension`,
+      {
+        token: reseller.adminToken,
+        body: { providerId: provider.partnerId, customerConsentAttested: true },
+      },
+    );
+    expect(response.status).toBe(403);
+    expect(response.body.code).toBe('action-not-allowed');
+    expect(response.body.detail).toContain('indirect customer');
+  });
+
+  it('refuses a partner that is not an enrolled, active reseller with 403 action-not-allowed', async () => {
+    const partner = await createPartnerWithProfile(app);
+    const provider = await createProvider(app);
+    const customer = await app.api('POST', '/api/me/customers', {
+      token: partner.adminToken,
+      body: newCustomer(),
+    });
+    const response = await app.api(
+      'POST',
+      `/api/me/customers/${customer.body.customerId}/relationship-extension`,
+      {
+        token: partner.adminToken,
+        body: { providerId: provider.partnerId, customerConsentAttested: true },
+      },
+    );
+    expect(response.status).toBe(403);
+    expect(response.body.code).toBe('action-not-allowed');
+    expect(response.body.detail).toMatch(/enrolled, active indirect reseller/);
+  });
+
+  it('refuses a provider without partnership, or consent not attested, with 400', async () => {
+    const world = await resellerWithDirectCustomer(app);
+    const stranger = await createProvider(app, { companyName: 'Stranger Supply' });
+    const path = `/api/me/customers/${world.customerId}/relationship-extension`;
+    const noPartnership = await app.api('POST', path, {
+      token: world.reseller.adminToken,
+      body: { providerId: stranger.partnerId, customerConsentAttested: true },
+    });
+    expect(noPartnership.status).toBe(400);
+    expect(noPartnership.body.code).toBe('validation-failed');
+    expect(noPartnership.body.errors).toEqual([
+      { path: 'body.providerId', message: 'is not one of your indirect providers' },
+    ]);
+    const noConsent = await app.api('POST', path, {
+      token: world.reseller.adminToken,
+      body: { providerId: world.provider.partnerId, customerConsentAttested: false },
+    });
+    expect(noConsent.status).toBe(400);
+    expect(noConsent.body.errors[0].path).toBe('body.customerConsentAttested');
+  });
+
+  it('is refused to a SalesAgent', async () => {
+    const world = await resellerWithDirectCustomer(app);
+    const sales = await app.token({ tenant: world.reseller.partnerId, roles: ['SalesAgent'] });
+    expect((await extend(app, world, sales)).status).toBe(403);
+  });
+});
+
+describe('add-on orders', () => {
+  it('name an active license subscription the partner bills as their base, else 400', async () => {
+    const world = await resellerWithDirectCustomer(app, { addOn: true });
+    expect(world.addOn).toEqual(expect.any(String));
+    const subscriptions = await app.api(
+      'GET',
+      `/api/me/customers/${world.customerId}/subscriptions`,
+      {
+        token: world.reseller.adminToken,
+      },
+    );
+    expect(
+      subscriptions.body.items.find(
+        (item: { subscriptionId: string }) => item.subscriptionId === world.addOn,
+      ),
+    ).toMatchObject({ baseSubscriptionId: world.subscriptions.e3, offerId: 'audio-conferencing' });
+    const extended = await extend(app, world);
+    expect(extended.status).toBe(201);
+    const { partner, customerId } = await directCustomer(app);
+    const order = (lineItems: unknown[]) =>
+      app.api('POST', `/api/me/customers/${customerId}/orders`, {
+        token: partner.adminToken,
+        body: { lineItems },
+      });
+    const azure = await order([{ offerId: 'azure', productType: 'azure-plan', quantity: 1 }]);
+    const onAzure = await order([
+      {
+        offerId: 'x',
+        productType: 'license',
+        quantity: 1,
+        baseSubscriptionId: azure.body.lineItems[0].subscriptionId,
+      },
+    ]);
+    expect(onAzure.status).toBe(400);
+    expect(onAzure.body.errors).toEqual([
+      {
+        path: 'body.lineItems.0.baseSubscriptionId',
+        message: 'is not an active license subscription you bill',
+      },
+    ]);
+  });
+});
+
+describe('transfer eligibility', () => {
+  it('lists every subscription of the customer, eligible or not, with the reason', async () => {
+    const world = await extendedCustomer(app);
+    const addOn = await seedAddOn(app, world, world.subscriptions.e3);
+    const orphan = await seedAddOn(app, world, world.subscriptions.azure!);
+    const response = await app.api(
+      'GET',
+      `/api/me/customers/${world.customerId}/transfers/eligibility?providerId=${world.provider.partnerId}`,
+      { token: world.reseller.adminToken },
+    );
+    expect(response.status).toBe(200);
+    const eligible = response.body.eligible.map(
+      (item: { subscriptionId: string }) => item.subscriptionId,
+    );
+    expect(eligible.sort()).toEqual(
+      [world.subscriptions.e3, world.subscriptions.phone, addOn].sort(),
+    );
+    const reasons = Object.fromEntries(
+      response.body.ineligible.map((item: { subscriptionId: string; reason: string }) => [
+        item.subscriptionId,
+        item.reason,
+      ]),
+    );
+    expect(reasons).toEqual({
+      [world.subscriptions.azure!]: 'not-a-license-subscription',
+      [orphan]: 'add-on-base-not-moved',
+    });
+
+    await requestTransfer(app, world, [world.subscriptions.phone]);
+    const after = await app.api(
+      'GET',
+      `/api/me/customers/${world.customerId}/transfers/eligibility?providerId=${world.provider.partnerId}`,
+      { token: world.reseller.adminToken },
+    );
+    expect(after.body.ineligible).toContainEqual({
+      subscriptionId: world.subscriptions.phone,
+      offerId: 'teams-phone',
+      reason: 'in-open-transfer',
+    });
+  });
+});
+
+describe('transfer requests', () => {
+  it('are created pending with their line items and add-ons, emailed to both partners, audited on both sides', async () => {
+    const world = await pendingTransfer(app, { addOn: true });
+    expect(world.created.body).toEqual({
+      transferId: world.transferId,
+      status: 'pending',
+      customerId: world.customerId,
+      customerName: 'Wingtip Toys',
+      resellerId: world.reseller.partnerId,
+      resellerName: 'Fourth Coffee IT',
+      providerId: world.provider.partnerId,
+      providerName: 'Adatum Distribution',
+      lineItems: [
+        {
+          subscriptionId: world.subscriptions.e3,
+          offerId: 'office-e3',
+          quantity: 10,
+          addOns: [{ subscriptionId: world.addOnId, offerId: 'audio-conferencing', quantity: 3 }],
+        },
+      ],
+      createdAt: '2026-03-02T09:00:00.000Z',
+      expiresAt: '2026-04-01T09:00:00.000Z',
+      closedAt: null,
+      reason: null,
+    });
+    expect(await emailsOf(world.reseller.partnerId)).toEqual(
+      expect.arrayContaining([
+        { kind: 'transfer-requested', to: 'pat.lee@contoso.example' },
+        { kind: 'transfer-requested', to: 'mpn-account@contoso.example' },
+      ]),
+    );
+    expect(await actionsOf(world.reseller.partnerId)).toContain('transfer-requested');
+    expect(await actionsOf(world.provider.partnerId)).toContain('transfer-requested');
+  });
+
+  it('reach both partners by email, each with a link that works', async () => {
+    const isolated = await startTestApp({ clock: new ManualClock('2026-03-02T09:00:00.000Z') });
+    try {
+      await pendingTransfer(isolated);
+      await isolated.runTimer('deliverEmails');
+      const emails = (await isolated.mailbox()).filter((email) =>
+        email.subject.startsWith('Subscription transfer requested'),
+      );
+      expect(emails).toHaveLength(2);
+      for (const email of emails) {
+        expect(email.subject).toBe(
+          'Subscription transfer requested: Wingtip Toys (Fourth Coffee IT → Adatum Distribution)',
+        );
+        expect(email.links).toEqual([`${isolated.url}/api/links/transfers`]);
+        const page = await fetch(email.links[0]!);
+        expect(page.status).toBe(200);
+      }
+    } finally {
+      await isolated.close();
+    }
+  });
+
+  it('need the provider to have a relationship with the customer: 403 relationship-required', async () => {
+    const world = await resellerWithDirectCustomer(app);
+    const response = await requestTransfer(app, world, [world.subscriptions.e3]);
+    expect(response.status).toBe(403);
+    expect(response.body.code).toBe('relationship-required');
+    expect(response.body.detail).toContain('relationship-extension');
+  });
+
+  it('refuse ineligible subscriptions with 400 transfer-not-eligible, naming each', async () => {
+    const world = await extendedCustomer(app);
+    const addOn = await seedAddOn(app, world, world.subscriptions.e3);
+    const response = await requestTransfer(app, world, [world.subscriptions.azure!, addOn]);
+    expect(response.status).toBe(400);
+    expect(response.body.code).toBe('transfer-not-eligible');
+    expect(response.body.errors).toEqual([
+      { path: 'body.lineItems.0.subscriptionId', message: expect.stringMatching(/not a license/) },
+      { path: 'body.lineItems.1.subscriptionId', message: expect.stringMatching(/add-on/) },
+    ]);
+  });
+
+  it('refuse a subscription already in an open transfer with 409 transfer-in-progress', async () => {
+    const world = await pendingTransfer(app);
+    const again = await requestTransfer(app, world, [world.subscriptions.e3]);
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe('transfer-in-progress');
+  });
+
+  it('leave exactly one transfer to 20 concurrent requests for one subscription', async () => {
+    const world = await extendedCustomer(app);
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () => requestTransfer(app, world, [world.subscriptions.e3])),
+    );
+    const statuses = responses.map((response) => response.status).sort();
+    expect(statuses.filter((status) => status === 201)).toHaveLength(1);
+    expect(
+      responses.filter((response) => response.status !== 201).map((response) => response.body.code),
+    ).toEqual(Array.from({ length: 19 }, () => 'transfer-in-progress'));
+    expect(await app.documents(world.reseller.partnerId, 'transfer')).toHaveLength(1);
+    expect(await app.documents(world.provider.partnerId, 'transfer')).toHaveLength(1);
+  });
+
+  it('are listed in both directions, newest first, and read by either side', async () => {
+    const world = await pendingTransfer(app);
+    const outgoing = await app.api('GET', '/api/me/transfers?direction=outgoing', {
+      token: world.reseller.adminToken,
+    });
+    expect(outgoing.body.items.map((item: { transferId: string }) => item.transferId)).toEqual([
+      world.transferId,
+    ]);
+    const incoming = await app.api('GET', '/api/me/transfers?direction=incoming&status=pending', {
+      token: world.provider.adminToken,
+    });
+    expect(incoming.body.items).toEqual(outgoing.body.items);
+    const none = await app.api('GET', '/api/me/transfers?direction=incoming&status=completed', {
+      token: world.provider.adminToken,
+    });
+    expect(none.body.items).toEqual([]);
+    for (const token of [world.reseller.adminToken, world.provider.adminToken]) {
+      const one = await app.api('GET', `/api/me/transfers/${world.transferId}`, { token });
+      expect(one.body).toEqual(world.created.body);
+    }
+  });
+
+  it('are reached by nobody else: a third partner gets 404 on every transfer route', async () => {
+    const world = await pendingTransfer(app);
+    const third = await createProvider(app, { companyName: 'Third Party Supply' });
+    const token = third.adminToken;
+    const answers = [
+      await app.api('GET', `/api/me/transfers/${world.transferId}`, { token }),
+      await app.api('POST', `/api/me/transfers/${world.transferId}/accept`, { token }),
+      await app.api('POST', `/api/me/transfers/${world.transferId}/reject`, {
+        token,
+        body: { reason: 'no' },
+      }),
+      await app.api('POST', `/api/me/transfers/${world.transferId}/withdraw`, { token }),
+      await requestTransfer(app, world, [world.subscriptions.phone], token),
+      await app.api(
+        'GET',
+        `/api/me/customers/${world.customerId}/transfers/eligibility?providerId=${world.provider.partnerId}`,
+        { token },
+      ),
+      await extend(app, world, token),
+    ];
+    expect(answers.map((answer) => answer.status)).toEqual([404, 404, 404, 404, 404, 404, 404]);
+    const list = await app.api('GET', '/api/me/transfers?direction=incoming', { token });
+    expect(list.body.items).toEqual([]);
+  });
+
+  it('are rejected by the provider with a reason, which both sides see', async () => {
+    const world = await pendingTransfer(app);
+    const sales = await app.token({ tenant: world.provider.partnerId, roles: ['SalesAgent'] });
+    const rejected = await app.api('POST', `/api/me/transfers/${world.transferId}/reject`, {
+      token: sales,
+      body: { reason: 'No credit line for this customer yet' },
+    });
+    expect(rejected.status).toBe(200);
+    expect(rejected.body).toMatchObject({
+      status: 'rejected',
+      reason: 'No credit line for this customer yet',
+    });
+    const seen = await app.api('GET', `/api/me/transfers/${world.transferId}`, {
+      token: world.reseller.adminToken,
+    });
+    expect(seen.body.status).toBe('rejected');
+    expect(await actionsOf(world.provider.partnerId)).toContain('transfer-rejected');
+    expect(await actionsOf(world.reseller.partnerId)).toContain('transfer-rejected');
+    // The subscription is free again.
+    expect((await requestTransfer(app, world, [world.subscriptions.e3])).status).toBe(201);
+  });
+
+  it('are withdrawn by the reseller while pending, after which the provider cannot accept (409)', async () => {
+    const world = await pendingTransfer(app);
+    const byProvider = await app.api('POST', `/api/me/transfers/${world.transferId}/withdraw`, {
+      token: world.provider.adminToken,
+    });
+    expect(byProvider.status).toBe(403);
+    const withdrawn = await app.api('POST', `/api/me/transfers/${world.transferId}/withdraw`, {
+      token: world.reseller.adminToken,
+    });
+    expect(withdrawn.status).toBe(200);
+    expect(withdrawn.body.status).toBe('withdrawn');
+    const accept = await app.api('POST', `/api/me/transfers/${world.transferId}/accept`, {
+      token: world.provider.adminToken,
+    });
+    expect(accept.status).toBe(409);
+    expect(await emailsOf(world.reseller.partnerId)).toEqual(
+      expect.arrayContaining([{ kind: 'transfer-withdrawn', to: 'pat.lee@contoso.example' }]),
+    );
+  });
+
+  it('cannot be accepted by the reseller itself (403)', async () => {
+    const world = await pendingTransfer(app);
+    const response = await app.api('POST', `/api/me/transfers/${world.transferId}/accept`, {
+      token: world.reseller.adminToken,
+    });
+    expect(response.status).toBe(403);
+  });
+});
+
+describe('the expireTransfers timer', () => {
+  it('is not needed to refuse a request past its 30 days: accepting it expires it and answers 409', async () => {
+    const isolated = await startTestApp({ clock: new ManualClock('2026-03-02T09:00:00.000Z') });
+    try {
+      const world = await pendingTransfer(isolated);
+      isolated.clock.advance({ days: 30 });
+      const late = await isolated.api('POST', `/api/me/transfers/${world.transferId}/accept`, {
+        token: world.provider.adminToken,
+      });
+      expect(late.status).toBe(409);
+      expect(late.body.detail).toContain('expired');
+      const seen = await isolated.api('GET', `/api/me/transfers/${world.transferId}`, {
+        token: world.reseller.adminToken,
+      });
+      expect(seen.body.status).toBe('expired');
+    } finally {
+      await isolated.close();
+    }
+  });
+
+  it('expires a request pending for 30 days, on both sides, telling both partners', async () => {
+    const isolated = await startTestApp({ clock: new ManualClock('2026-03-02T09:00:00.000Z') });
+    try {
+      const world = await pendingTransfer(isolated);
+      isolated.clock.advance({ days: 29 });
+      await isolated.runTimer('expireTransfers');
+      const early = await isolated.api('GET', `/api/me/transfers/${world.transferId}`, {
+        token: world.provider.adminToken,
+      });
+      expect(early.body.status).toBe('pending');
+      isolated.clock.advance({ days: 1 });
+      await isolated.runTimer('expireTransfers');
+      for (const token of [world.reseller.adminToken, world.provider.adminToken]) {
+        const seen = await isolated.api('GET', `/api/me/transfers/${world.transferId}`, { token });
+        expect(seen.body).toMatchObject({
+          status: 'expired',
+          closedAt: '2026-04-01T09:00:00.000Z',
+        });
+      }
+      const emails = (await isolated.documents(world.reseller.partnerId, 'email')).filter(
+        (email: { kind: string }) => email.kind === 'transfer-expired',
+      );
+      expect(emails.map((email: { to: string }) => email.to).sort()).toEqual([
+        'mpn-account@contoso.example',
+        'pat.lee@contoso.example',
+      ]);
+      await isolated.runTimer('expireTransfers');
+      expect(
+        (await isolated.documents(world.reseller.partnerId, 'audit')).filter(
+          (event: { action: string }) => event.action === 'transfer-expired',
+        ),
+      ).toHaveLength(1);
+    } finally {
+      await isolated.close();
+    }
+  });
+});

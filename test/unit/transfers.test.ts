@@ -1,0 +1,158 @@
+import { describe, expect, it } from 'vitest';
+import { transferEmail } from '../../shared/app/emails/transfer-emails';
+import { allowedActions, assertAllowed } from '../../shared/domain/customer-policy';
+import type { Subscription } from '../../shared/domain/customers';
+import {
+  assertTransition,
+  eligibility,
+  transferLines,
+  transferStatuses,
+  transferTransitions,
+  type Transfer,
+} from '../../shared/domain/transfers';
+
+const reseller = 'reseller-1';
+
+function subscription(id: string, overrides: Partial<Subscription> = {}): Subscription {
+  return {
+    type: 'subscription',
+    id: `subscription-${id}`,
+    customerId: 'customer-1',
+    subscriptionId: id,
+    orderId: 'order-1',
+    offerId: `offer-${id}`,
+    productType: 'license',
+    quantity: 5,
+    assignedLicenses: 0,
+    autoRenew: true,
+    billedBy: reseller,
+    partners: [reseller],
+    createdAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:00:00.000Z',
+    ...overrides,
+  };
+}
+
+describe('the transfer state machine', () => {
+  it('moves only a pending transfer, and only to an end', () => {
+    for (const from of transferStatuses) {
+      for (const to of transferStatuses) {
+        const allowed = from === 'pending' && to !== 'pending';
+        expect(transferTransitions[from].includes(to), `${from} → ${to}`).toBe(allowed);
+        if (!allowed) expect(() => assertTransition(from, to)).toThrow(/no longer become/);
+      }
+    }
+  });
+});
+
+describe('transfer eligibility', () => {
+  const subscriptions = [
+    subscription('base'),
+    subscription('addon', { baseSubscriptionId: 'base' }),
+    subscription('azure', { productType: 'azure-plan' }),
+    subscription('suspended', { status: 'suspended' }),
+    subscription('provider', { billedBy: 'provider-1' }),
+    subscription('busy'),
+    subscription('orphan', { baseSubscriptionId: 'azure' }),
+  ];
+  const open = { busy: 'transfer-0' };
+
+  it('gives every subscription a verdict, with the reason when it cannot move', () => {
+    const result = eligibility(subscriptions, reseller, open);
+    expect(result.eligible.map((item) => item.subscriptionId)).toEqual(['base', 'addon']);
+    expect(
+      Object.fromEntries(
+        result.ineligible.map((item) => [item.subscription.subscriptionId, item.reason]),
+      ),
+    ).toEqual({
+      azure: 'not-a-license-subscription',
+      suspended: 'not-active',
+      provider: 'not-direct-bill',
+      busy: 'in-open-transfer',
+      orphan: 'add-on-base-not-moved',
+    });
+  });
+
+  it('moves add-ons with their base, and refuses an add-on asked for without it', () => {
+    let next = 0;
+    const lines = transferLines(['base'], subscriptions, reseller, open, () => `new-${++next}`);
+    expect(lines).toEqual([
+      {
+        subscriptionId: 'base',
+        offerId: 'offer-base',
+        quantity: 5,
+        newSubscriptionId: 'new-1',
+        addOns: [
+          {
+            subscriptionId: 'addon',
+            offerId: 'offer-addon',
+            quantity: 5,
+            newSubscriptionId: 'new-2',
+          },
+        ],
+      },
+    ]);
+    expect(() => transferLines(['addon'], subscriptions, reseller, open, () => 'x')).toThrow(
+      expect.objectContaining({ code: 'transfer-not-eligible' }),
+    );
+    expect(() => transferLines(['busy'], subscriptions, reseller, open, () => 'x')).toThrow(
+      expect.objectContaining({ code: 'transfer-in-progress' }),
+    );
+  });
+});
+
+describe('what a reseller keeps after moving a customer towards its provider', () => {
+  it('keeps order history, billing and renewal while it bills direct-bill subscriptions, never new orders', () => {
+    expect(allowedActions('indirect-reseller', true)).toEqual([
+      'view-order-history',
+      'bill-customer',
+      'manage-users-and-licenses',
+      'manage-subscription-renewal',
+    ]);
+    expect(allowedActions('indirect-reseller', false)).toEqual([
+      'manage-users-and-licenses',
+      'manage-subscription-renewal',
+    ]);
+    expect(() =>
+      assertAllowed(
+        'indirect-reseller',
+        'place-orders',
+        { partnerId: 'p', companyName: 'Adatum' },
+        true,
+      ),
+    ).toThrow(/Only the indirect provider \(Adatum\).*You keep order history, renewal and billing/);
+  });
+});
+
+describe('transfer emails', () => {
+  const transfer: Transfer = {
+    type: 'transfer',
+    id: 'transfer-t1',
+    partnerId: reseller,
+    side: 'reseller',
+    transferId: 't1',
+    customerId: 'customer-1',
+    customerName: 'Wingtip Toys',
+    reseller: { partnerId: reseller, companyName: 'Contoso' },
+    provider: { partnerId: 'provider-1', companyName: 'Adatum' },
+    counterpartyId: 'provider-1',
+    status: 'rejected',
+    lineItems: [],
+    createdAt: '2026-03-02T09:00:00.000Z',
+    expiresAt: '2026-04-01T09:00:00.000Z',
+    updatedAt: '2026-03-03T09:00:00.000Z',
+    closedAt: '2026-03-03T09:00:00.000Z',
+    reason: 'pas maintenant',
+  };
+
+  it('speak French or English, name both partners, give the reason and a working link', () => {
+    const link = 'https://example.test/api/links/transfers';
+    const fr = transferEmail(transfer, 'pat@contoso.example', 'fr', link);
+    expect(fr.subject).toBe("Transfert d'abonnements refusé : Wingtip Toys (Contoso → Adatum)");
+    expect(fr.text).toContain('Motif : pas maintenant');
+    expect(fr.html).toContain('lang="fr"');
+    const en = transferEmail(transfer, 'pat@contoso.example', 'en', link);
+    expect(en.subject).toBe('Subscription transfer rejected: Wingtip Toys (Contoso → Adatum)');
+    expect(en.links).toEqual([link]);
+  });
+});
