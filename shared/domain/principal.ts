@@ -22,11 +22,20 @@ export function hasAnyRole(principal: Principal, roles: readonly PartnerRole[]):
   return roles.some((role) => hasRole(principal, role));
 }
 
-/** Operators: the configured operator tenant with the Operator (or EnrollmentReviewer) role. */
-export function isOperator(principal: Principal, operatorTenantId: string): boolean {
+/**
+ * Operator staff roles (domain.md, Actors): `Operator` keeps the master records and does
+ * everything an operator may; `EnrollmentReviewer` only reads the review queue and decides.
+ */
+export type OperatorRole = 'Operator' | 'EnrollmentReviewer';
+
+/** The configured operator tenant holding one of the roles the route names. */
+export function isOperator(
+  principal: Principal,
+  operatorTenantId: string,
+  roles: readonly OperatorRole[],
+): boolean {
   return (
-    principal.tenantId === operatorTenantId &&
-    (principal.roles.includes('Operator') || principal.roles.includes('EnrollmentReviewer'))
+    principal.tenantId === operatorTenantId && roles.some((role) => principal.roles.includes(role))
   );
 }
 

@@ -2,7 +2,13 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import * as z from 'zod';
 import type { Services } from '../app/services';
 import { DomainError, validationFailed, type FieldError } from '../domain/errors';
-import { hasAnyRole, isOperator, type PartnerRole, type Principal } from '../domain/principal';
+import {
+  hasAnyRole,
+  isOperator,
+  type OperatorRole,
+  type PartnerRole,
+  type Principal,
+} from '../domain/principal';
 import { measured } from '../adapters/invocation-log';
 import { idempotent } from './idempotency';
 import { problem, problemFromError } from './problem';
@@ -14,12 +20,19 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
  * Who may call a route, checked before any input is read:
  * - anonymous: anyone (health, documentation, links in emails);
  * - signed-in: a valid token of any tenant, holding one of `roles` when given;
- * - operator: the operator tenant with the Operator role.
+ * - operator: the operator tenant holding one of `roles` (each operator route names them:
+ *   a reviewer only reads the queue and decides enrollments).
  */
 export type Access =
   | { kind: 'anonymous' }
   | { kind: 'signed-in'; roles?: readonly PartnerRole[] }
-  | { kind: 'operator' };
+  | { kind: 'operator'; roles: readonly [OperatorRole, ...OperatorRole[]] };
+
+/** The review queue and its decisions. */
+export const enrollmentReviewers = {
+  kind: 'operator',
+  roles: ['Operator', 'EnrollmentReviewer'],
+} as const satisfies Access;
 
 export const maxBodyBytes = 64 * 1024;
 
@@ -177,8 +190,11 @@ async function authenticate(
     return services.tokens.verify(match[1]!).catch(() => null);
   }
   const principal = await services.tokens.verify(match[1]!);
-  if (access.kind === 'operator' && !isOperator(principal, services.config.auth.operatorTenantId)) {
-    throw new DomainError('forbidden', 'Only operators may do this.');
+  if (
+    access.kind === 'operator' &&
+    !isOperator(principal, services.config.auth.operatorTenantId, access.roles)
+  ) {
+    throw new DomainError('forbidden', `Only an ${access.roles.join(' or an ')} may do this.`);
   }
   if (access.kind === 'signed-in' && access.roles && !hasAnyRole(principal, access.roles)) {
     const names = access.roles.map((role) =>

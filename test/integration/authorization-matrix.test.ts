@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpFunctions } from '../../functions/table';
 import type { HttpFunctionDefinition } from '../../shared/http/define';
-import { hasAnyRole, type PartnerRole } from '../../shared/domain/principal';
+import {
+  hasAnyRole,
+  isOperator,
+  type PartnerRole,
+  type Principal,
+} from '../../shared/domain/principal';
 import { startTestApp, type ApiResponse, type TestApp } from '../support/app';
 import {
   buildAttackFixture,
@@ -18,7 +23,8 @@ import { ManualClock } from '../support/clock';
  * the route's `access`:
  * - anonymous: nobody is refused (never 401 or 403);
  * - no valid token (none, expired, another audience): 401 on every other route;
- * - operator: only the Operator gets through, anyone else with a valid token 403;
+ * - operator: only the operator tenant holding one of the roles the route names gets through
+ *   (an EnrollmentReviewer only on the review queue and its decisions), anyone else 403;
  * - signed-in with roles: a token without one of them 403 (the customer's admin holds
  *   GlobalAdmin of its own tenant, so it gets through the guard: the data rules below hold it);
  * - past the guard, who may succeed (2xx/3xx):
@@ -32,7 +38,11 @@ import { ManualClock } from '../support/clock';
 type Success = 'may' | 'never' | '403 or 404' | 'empty page at most';
 
 const partnerIdentities = new Set<Identity>(['SalesAgent', 'AdminAgent', 'GlobalAdmin']);
-const noPartnerRecord = new Set<Identity>(['Operator', 'customer-tenant admin']);
+const noPartnerRecord = new Set<Identity>([
+  'Operator',
+  'EnrollmentReviewer',
+  'customer-tenant admin',
+]);
 
 const otherSignedInRoutes: Record<string, (identity: Identity) => Success> = {
   // The provider directory: any enrolled partner; a tenant without a partner record never.
@@ -59,8 +69,11 @@ const rolesOf: Record<Identity, string[]> = {
   AdminAgent: ['AdminAgent'],
   GlobalAdmin: ['GlobalAdmin'],
   Operator: ['Operator'],
+  EnrollmentReviewer: ['EnrollmentReviewer'],
   'customer-tenant admin': ['GlobalAdmin'],
 };
+
+const operatorIdentities = new Set<Identity>(['Operator', 'EnrollmentReviewer']);
 
 type Expected = { refused: 401 | 403 } | { success: Success };
 
@@ -71,15 +84,20 @@ function expected(definition: HttpFunctionDefinition, method: string, who: Ident
   const { access, route } = definition;
   if (access.kind === 'anonymous') return { success: 'may' };
   if (invalidTokens.has(who)) return { refused: 401 };
-  if (access.kind === 'operator') return who === 'Operator' ? { success: 'may' } : { refused: 403 };
-  const principal = {
-    tenantId: '',
+  const operatorTenant = 'operator-tenant';
+  const principal: Principal = {
+    tenantId: operatorIdentities.has(who) ? operatorTenant : 'tenant-a',
     userId: '',
     name: '',
     email: null,
     roles: rolesOf[who],
     isGlobalAdmin: rolesOf[who].includes('GlobalAdmin'),
   };
+  if (access.kind === 'operator') {
+    return isOperator(principal, operatorTenant, access.roles)
+      ? { success: 'may' }
+      : { refused: 403 };
+  }
   if (access.roles && !hasAnyRole(principal, access.roles as PartnerRole[]))
     return { refused: 403 };
   if (route === 'me' || route.startsWith('me/')) {

@@ -30,6 +30,7 @@ export const identities = [
   'AdminAgent',
   'GlobalAdmin',
   'Operator',
+  'EnrollmentReviewer',
   'customer-tenant admin',
 ] as const;
 export type Identity = (typeof identities)[number];
@@ -161,6 +162,11 @@ export async function buildAttackFixture(app: TestApp): Promise<AttackFixture> {
     AdminAgent: await app.token({ tenant: a.partnerId, roles: ['AdminAgent'] }),
     GlobalAdmin: a.adminToken,
     Operator: await app.operatorToken(),
+    EnrollmentReviewer: await app.token({
+      tenant: app.config.auth.operatorTenantId,
+      roles: ['EnrollmentReviewer'],
+      name: 'Rene Reviewer',
+    }),
     'customer-tenant admin': await app.token({ tenant: customerId, roles: ['GlobalAdmin'] }),
   };
 
