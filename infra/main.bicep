@@ -17,7 +17,7 @@ param location string
 param resourceGroupName string = ''
 
 @minLength(1)
-@description('AUTH_AUDIENCE: application id URI or client id of the API app registration (the tokens\' aud).')
+@description('AUTH_AUDIENCE: client id (GUID) of the API app registration (the aud of v2 access tokens).')
 param authAudience string
 
 @minLength(36)

@@ -50,6 +50,9 @@ export async function createTokenVerifier(config: Config, clock: Clock): Promise
   return new JwtVerifier(keys, {
     audience: config.auth.audience,
     issuerTemplate: config.auth.issuerTemplate,
+    ...(config.auth.appIdUri ? { appIdUri: config.auth.appIdUri } : {}),
+    scope: config.auth.scope,
+    globalAdminAppRole: config.auth.globalAdminAppRole,
     now: () => clock.now(),
   });
 }

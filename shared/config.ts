@@ -13,6 +13,9 @@ const optionalUrl = optionalString.pipe(z.url({ protocol: /^https?$/ }).optional
 const intSetting = (defaultValue: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(defaultValue);
 
+/** The delegated scope user tokens must carry (AUTH_SCOPE), and dev tokens carry. */
+export const devScope = 'access_as_user';
+
 const settingsShape = z.object({
   AUTH_MODE: z.enum(['entra', 'dev']).default('entra'),
   AUTH_AUDIENCE: optionalString,
@@ -21,6 +24,15 @@ const settingsShape = z.object({
     .string()
     .includes('{tenantid}')
     .default('https://login.microsoftonline.com/{tenantid}/v2.0'),
+  AUTH_APP_ID_URI: optionalString,
+  AUTH_SCOPE: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/)
+    .default(devScope),
+  AUTH_GLOBAL_ADMIN_APP_ROLE: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true'),
   DEV_KEY_FILE: z.string().default('.local/dev-signing-key.json'),
   OPERATOR_TENANT_ID: z.uuid().default('00000000-0000-0000-0000-0000000000ff'),
   WEBSITE_INSTANCE_ID: optionalString,
@@ -70,9 +82,14 @@ function crossSettingProblems(env: Record<string, string | undefined>): string[]
       'AUTH_MODE: dev mode is refused when the app runs in Azure (WEBSITE_INSTANCE_ID is set)',
     );
   }
-  if (mode === 'entra' && !env.AUTH_AUDIENCE?.trim()) {
+  const audience = env.AUTH_AUDIENCE?.trim();
+  if (mode === 'entra' && !audience) {
     problems.push(
-      'AUTH_AUDIENCE: is required when AUTH_MODE is entra (the API application id URI or client id)',
+      'AUTH_AUDIENCE: is required when AUTH_MODE is entra (the client id of the API app registration)',
+    );
+  } else if (mode === 'entra' && !z.uuid().safeParse(audience).success) {
+    problems.push(
+      'AUTH_AUDIENCE: must be the client id (a GUID) of the API app registration, the aud of v2 access tokens; put an application id URI in AUTH_APP_ID_URI to accept v1 tokens',
     );
   }
   return problems;
@@ -89,6 +106,10 @@ export interface Config {
     audience: string;
     jwksUri: string;
     issuerTemplate: string;
+    /** v1 tokens' aud, when v1 tokens are accepted. */
+    appIdUri: string | undefined;
+    scope: string;
+    globalAdminAppRole: boolean;
     devKeyFile: string;
     operatorTenantId: string;
   };
@@ -157,6 +178,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       audience: s.AUTH_AUDIENCE ?? devAudience,
       jwksUri: s.AUTH_JWKS_URI,
       issuerTemplate: s.AUTH_ISSUER_TEMPLATE,
+      appIdUri: s.AUTH_APP_ID_URI,
+      scope: s.AUTH_SCOPE,
+      globalAdminAppRole: s.AUTH_GLOBAL_ADMIN_APP_ROLE,
       devKeyFile: s.DEV_KEY_FILE,
       operatorTenantId: s.OPERATOR_TENANT_ID.toLowerCase(),
     },

@@ -32,7 +32,7 @@ param communicationEndpoint string
 @description('Sender address of every email.')
 param emailSender string
 
-@description('AUTH_AUDIENCE: the API application id URI or client id the access tokens carry as aud.')
+@description('AUTH_AUDIENCE: the client id (GUID) of the API app registration, the aud of v2 access tokens.')
 param authAudience string
 
 @description('OPERATOR_TENANT_ID: the operators\' Entra tenant.')

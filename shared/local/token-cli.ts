@@ -1,10 +1,12 @@
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
-import { loadOrCreateDevKey, signDevToken } from '../adapters/identity/dev-keys';
+import { devRoleClaims, loadOrCreateDevKey, signDevToken } from '../adapters/identity/dev-keys';
 import { devAudience } from '../config';
 import { localDefaults } from './settings';
 
-const usage = `usage: npm run --silent token -- --tenant <tid> --roles GlobalAdmin[,AdminAgent] [--oid <id>] [--name <n>] [--email <e>] [--hours <h>]`;
+const usage = `usage: npm run --silent token -- --tenant <tid> --roles GlobalAdmin[,AdminAgent] [--oid <id>] [--name <n>] [--email <e>] [--app] [--hours <h>]
+  GlobalAdmin becomes the Global Administrator directory role (wids), the other roles app roles;
+  --app mints an app-only token (idtyp: app, no user) for automation.`;
 
 /** `npm run --silent token`: prints one development access token on stdout, alone. */
 async function main(): Promise<void> {
@@ -16,6 +18,7 @@ async function main(): Promise<void> {
       name: { type: 'string' },
       email: { type: 'string' },
       hours: { type: 'string', default: '8' },
+      app: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -30,7 +33,7 @@ async function main(): Promise<void> {
   }
   const env = localDefaults(process.env);
   const key = await loadOrCreateDevKey(env.DEV_KEY_FILE ?? '.local/dev-signing-key.json');
-  const roles = values.roles
+  const names = values.roles
     .split(',')
     .map((role) => role.trim())
     .filter(Boolean);
@@ -39,9 +42,10 @@ async function main(): Promise<void> {
     key,
     {
       tenantId: tenant,
-      roles,
+      ...devRoleClaims(names),
+      app: values.app,
       userId,
-      name: values.name ?? 'Dev User',
+      name: values.name ?? (values.app ? 'Dev Automation' : 'Dev User'),
       email: values.email ?? `dev.user@${tenant.slice(0, 8)}.example`,
     },
     {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { signDevToken, type DevKey } from '../../shared/adapters/identity/dev-keys';
+import { devRoleClaims, signDevToken, type DevKey } from '../../shared/adapters/identity/dev-keys';
 import { devAudience } from '../../shared/config';
 
 export const operatorTenantId = '00000000-0000-0000-0000-0000000000ff';
@@ -14,7 +14,7 @@ export function tokenSigner(
       key,
       {
         tenantId,
-        roles,
+        ...devRoleClaims(roles),
         userId: randomUUID(),
         name: 'Bench User',
         email: 'bench.user@partner.example',

@@ -37,7 +37,13 @@ import { ManualClock } from '../support/clock';
  */
 type Success = 'may' | 'never' | '403 or 404' | 'empty page at most';
 
-const partnerIdentities = new Set<Identity>(['SalesAgent', 'AdminAgent', 'GlobalAdmin']);
+const partnerIdentities = new Set<Identity>([
+  'SalesAgent',
+  'AdminAgent',
+  'GlobalAdmin',
+  'self-assigned GlobalAdmin app role',
+  'app-only token',
+]);
 const noPartnerRecord = new Set<Identity>([
   'Operator',
   'EnrollmentReviewer',
@@ -54,23 +60,43 @@ const otherSignedInRoutes: Record<string, (identity: Identity) => Success> = {
     identity === 'customer-tenant admin' ? 'may' : 'never',
 };
 
+/** Not an access token for this API as Entra issues it (api.md, Identity): 401 everywhere. */
 const invalidTokens = new Set<Identity>([
   'no token',
   'expired token',
   'token for another audience',
+  'ID token',
+  'personal account',
+  'token without scope or role',
 ]);
 
-const rolesOf: Record<Identity, string[]> = {
-  'no token': [],
-  'expired token': [],
-  'token for another audience': [],
-  'partner of another tenant': ['GlobalAdmin', 'AdminAgent', 'SalesAgent'],
-  SalesAgent: ['SalesAgent'],
-  AdminAgent: ['AdminAgent'],
-  GlobalAdmin: ['GlobalAdmin'],
-  Operator: ['Operator'],
-  EnrollmentReviewer: ['EnrollmentReviewer'],
-  'customer-tenant admin': ['GlobalAdmin'],
+/**
+ * What each valid identity's token says, as the verifier reads it: app roles, whether it is a
+ * global admin (the directory role in `wids`; never an app role nor an application), its kind.
+ */
+type Claimed = Pick<Principal, 'kind' | 'roles' | 'isGlobalAdmin'>;
+const user = (roles: string[], isGlobalAdmin = false): Claimed => ({
+  kind: 'user',
+  roles,
+  isGlobalAdmin,
+});
+const none = user([]);
+const claimsOf: Record<Identity, Claimed> = {
+  'no token': none,
+  'expired token': none,
+  'token for another audience': none,
+  'ID token': none,
+  'personal account': none,
+  'token without scope or role': none,
+  'partner of another tenant': user(['AdminAgent', 'SalesAgent'], true),
+  SalesAgent: user(['SalesAgent']),
+  AdminAgent: user(['AdminAgent']),
+  GlobalAdmin: user([], true),
+  'self-assigned GlobalAdmin app role': user(['GlobalAdmin']),
+  'app-only token': { kind: 'app', roles: ['AdminAgent'], isGlobalAdmin: false },
+  Operator: user(['Operator']),
+  EnrollmentReviewer: user(['EnrollmentReviewer']),
+  'customer-tenant admin': user([], true),
 };
 
 const operatorIdentities = new Set<Identity>(['Operator', 'EnrollmentReviewer']);
@@ -86,12 +112,11 @@ function expected(definition: HttpFunctionDefinition, method: string, who: Ident
   if (invalidTokens.has(who)) return { refused: 401 };
   const operatorTenant = 'operator-tenant';
   const principal: Principal = {
+    ...claimsOf[who],
     tenantId: operatorIdentities.has(who) ? operatorTenant : 'tenant-a',
     userId: '',
     name: '',
     email: null,
-    roles: rolesOf[who],
-    isGlobalAdmin: rolesOf[who].includes('GlobalAdmin'),
   };
   if (access.kind === 'operator') {
     return isOperator(principal, operatorTenant, access.roles)

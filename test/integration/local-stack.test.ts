@@ -70,6 +70,23 @@ describe('npm start (the local stack)', () => {
       });
       expect(put.status).toBe(201);
       const admin = await token('--tenant', partnerId, '--roles', 'GlobalAdmin');
+      const claims = (jwt: string): Record<string, unknown> =>
+        JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8'));
+      // GlobalAdmin is the directory role, as Entra issues it; not an app role.
+      expect(claims(admin)).toMatchObject({
+        wids: ['62e90394-69f5-4237-9190-012177145e10'],
+        scp: 'access_as_user',
+      });
+      expect(claims(admin).roles).toBeUndefined();
+      const automation = await token('--tenant', partnerId, '--roles', 'AdminAgent', '--app');
+      expect(claims(automation)).toMatchObject({ idtyp: 'app', roles: ['AdminAgent'] });
+      expect(claims(automation).scp).toBeUndefined();
+      const asApp = await fetch(`${base}/api/me/enrollment`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${automation}`, 'content-type': 'application/json' },
+        body: '{}',
+      });
+      expect(asApp.status).toBe(403);
       const me = await fetch(`${base}/api/me`, { headers: { authorization: `Bearer ${admin}` } });
       expect(me.status).toBe(200);
       expect(await me.json()).toMatchObject({

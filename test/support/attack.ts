@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
-import { signDevToken } from '../../shared/adapters/identity/dev-keys';
+import { devRoleClaims, signDevToken } from '../../shared/adapters/identity/dev-keys';
 import {
   relationshipFor,
   subscriptionDocumentId,
@@ -9,6 +9,7 @@ import {
   type CustomerUser,
   type Subscription,
 } from '../../shared/domain/customers';
+import { personalAccountsTenantId } from '../../shared/domain/principal';
 import type { HttpFunctionDefinition } from '../../shared/http/define';
 import type { TestApp } from './app';
 import { createPartnerWithProfile, masterRecord, profile, uniqueMpnId } from './builders';
@@ -29,6 +30,11 @@ export const identities = [
   'SalesAgent',
   'AdminAgent',
   'GlobalAdmin',
+  'self-assigned GlobalAdmin app role',
+  'app-only token',
+  'ID token',
+  'personal account',
+  'token without scope or role',
   'Operator',
   'EnrollmentReviewer',
   'customer-tenant admin',
@@ -140,7 +146,13 @@ export async function buildAttackFixture(app: TestApp): Promise<AttackFixture> {
   const sign = (tenant: string, roles: string[], options: { audience?: string; ago?: number }) =>
     signDevToken(
       app.devKey,
-      { tenantId: tenant, roles, userId: randomUUID(), name: 'Attacker', email: 'x@y.example' },
+      {
+        tenantId: tenant,
+        ...devRoleClaims(roles),
+        userId: randomUUID(),
+        name: 'Attacker',
+        email: 'x@y.example',
+      },
       {
         audience: options.audience ?? app.config.auth.audience,
         issuerTemplate: app.config.auth.issuerTemplate,
@@ -161,6 +173,25 @@ export async function buildAttackFixture(app: TestApp): Promise<AttackFixture> {
     SalesAgent: await app.token({ tenant: a.partnerId, roles: ['SalesAgent'] }),
     AdminAgent: await app.token({ tenant: a.partnerId, roles: ['AdminAgent'] }),
     GlobalAdmin: a.adminToken,
+    // A user or application administrator of A who assigned themselves the app role.
+    'self-assigned GlobalAdmin app role': await app.token({
+      tenant: a.partnerId,
+      appRoles: ['GlobalAdmin'],
+    }),
+    // Automation of A granted the AdminAgent application permission.
+    'app-only token': await app.token({ tenant: a.partnerId, app: true, roles: ['AdminAgent'] }),
+    // The portal's ID token of A's global admin: no scope, a nonce.
+    'ID token': await app.token({
+      tenant: a.partnerId,
+      roles: ['GlobalAdmin'],
+      scopes: [],
+      extra: { nonce: 'n-0S6_WzA2Mj' },
+    }),
+    'personal account': await app.token({
+      tenant: personalAccountsTenantId,
+      roles: ['GlobalAdmin'],
+    }),
+    'token without scope or role': await app.token({ tenant: a.partnerId, scopes: [] }),
     Operator: await app.operatorToken(),
     EnrollmentReviewer: await app.token({
       tenant: app.config.auth.operatorTenantId,
