@@ -54,13 +54,14 @@ export const listResellerInvitations = defineHttp({
   name: 'listResellerInvitations',
   methods: ['GET'],
   route: 'me/reseller-invitations',
-  summary: "The provider's invitations, newest first",
+  summary: "The provider's invitations, newest first (who may invite may read them)",
   tags: ['providers'],
-  access: { kind: 'signed-in' },
+  // The invitees' email addresses: the roles that write invitations, not any user of the tenant.
+  access: { kind: 'signed-in', roles: ['GlobalAdmin', 'AdminAgent'] },
   query: pageQuery,
   responses: {
     200: { description: 'A page of invitations', schema: pageOf(resellerInvitationView) },
-    ...errorResponses(400, 401),
+    ...errorResponses(400, 401, 403),
   },
   async handle({ principal, query, services }) {
     const page = await services.partners.invitations<ResellerInvitation>(

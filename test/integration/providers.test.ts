@@ -234,6 +234,23 @@ describe('reseller invitations', () => {
   });
 });
 
+describe("reading a provider's invitations", () => {
+  it('takes the roles that invite: a SalesAgent does not see the invitees', async () => {
+    const provider = await createProvider(app, { companyName: 'Readers Distribution' });
+    const reseller = await activeReseller(app);
+    expect((await inviteReseller(app, provider, reseller, 'invitee@hidden.example')).status).toBe(
+      201,
+    );
+    const sales = await app.token({ tenant: provider.partnerId, roles: ['SalesAgent'] });
+    const refused = await app.api('GET', '/api/me/reseller-invitations', { token: sales });
+    expect(refused.status).toBe(403);
+    expect(refused.text).not.toContain('invitee@hidden.example');
+    const agent = await app.token({ tenant: provider.partnerId, roles: ['AdminAgent'] });
+    const list = await app.api('GET', '/api/me/reseller-invitations', { token: agent });
+    expect(list.body.items).toEqual([expect.objectContaining({ email: 'invitee@hidden.example' })]);
+  });
+});
+
 describe('accepting an invitation', () => {
   it('creates the partnership on both sides and consumes the link', async () => {
     const provider = await createProvider(app, {
