@@ -188,7 +188,27 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     const admin = /^\/admin\/functions\/([^/]+)\/?$/.exec(url.pathname);
     if (admin) {
       await readBody(message);
-      const definition = timers.get(decodeURIComponent(admin[1]!).toLowerCase());
+      // No key guards it locally, so nothing a web page can reach: a browser always sends
+      // Origin on a cross-site POST (even no-cors), and DNS rebinding shows in Host.
+      if (origin !== undefined) {
+        return writeResponse(
+          response,
+          problem('forbidden', 'Timers are run from the command line, not from a web page.'),
+        );
+      }
+      if (!localHostHeader(message.headers.host)) {
+        return writeResponse(
+          response,
+          problem('forbidden', 'Timers run only for Host localhost or 127.0.0.1.'),
+        );
+      }
+      let name: string;
+      try {
+        name = decodeURIComponent(admin[1]!).toLowerCase();
+      } catch {
+        return send(problem('not-found', 'No such timer function.'));
+      }
+      const definition = timers.get(name);
       if (method !== 'POST') return send(problem('method-not-allowed', 'Use POST.'));
       if (!definition) return send(problem('not-found', 'No such timer function.'));
       // Like the Functions host: accepted at once, run in the background.
@@ -287,4 +307,11 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** `localhost` or `127.0.0.1`, with any port: what the developer's own tools send. */
+export function localHostHeader(host: string | undefined): boolean {
+  if (host === undefined) return false;
+  const match = /^(localhost|127\.0\.0\.1)(?::\d{1,5})?$/i.exec(host.trim());
+  return match !== null;
 }
