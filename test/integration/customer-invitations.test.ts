@@ -79,6 +79,79 @@ describe('sending it', () => {
     expect(sent.html).toContain(`<a href="${invitation.link}">`);
   });
 
+  it('is not a mail relay: only the invitation link becomes a link, under a fixed footer naming both partners', async () => {
+    const pair = await partnership(app);
+    const invitation = await draft(pair);
+    const body = [
+      'Urgent: verify your account at https://phish.example/login?next=x and <a href="https://evil.example">here</a>.',
+      `Accept here: ${invitation.link}.`,
+      `(${invitation.link})`,
+      `<${invitation.link}>, or [${invitation.link}]!`,
+    ].join('\n');
+    const response = await app.api(
+      'POST',
+      `/api/me/customer-invitations/${invitation.invitationId}/send`,
+      {
+        token: pair.reseller.adminToken,
+        body: { to: 'it@wingtiptoys.example', subject: 'Invitation', body },
+      },
+    );
+    expect(response.status).toBe(202);
+    await app.runTimer('deliverEmails');
+    const [email] = (await app.mailbox()).filter((mail) => mail.to === 'it@wingtiptoys.example');
+    expect(email).toBeDefined();
+    const anchors = [...email!.html.matchAll(/<a\b[^>]*href="([^"]*)"/g)].map((match) => match[1]);
+    expect(anchors).toEqual([invitation.link, invitation.link, invitation.link, invitation.link]);
+    expect(email!.html).not.toMatch(/<a href="https:\/\/(phish|evil)/);
+    expect(email!.html).toContain('https://phish.example/login?next=x');
+    expect(email!.html).toContain('&lt;a href=&quot;https://evil.example&quot;&gt;');
+    const reseller = (await app.api('GET', '/api/me', { token: pair.reseller.adminToken })).body;
+    for (const part of [email!.text, email!.html]) {
+      expect(part).toContain(
+        `sent by ${reseller.companyName}, an indirect reseller of Adatum Distribution`,
+      );
+    }
+    expect(email!.from).toContain(reseller.companyName);
+    expect(email!.from).toContain('Adatum Distribution');
+    expect(email!.replyTo).toBe(reseller.profile.primaryContact.email);
+  });
+
+  it('sends to one recipient only', async () => {
+    const pair = await partnership(app);
+    const invitation = await draft(pair);
+    for (const to of ['a@x.example, b@y.example', 'a@x.example;b@y.example', ['a@x.example']]) {
+      const response = await app.api(
+        'POST',
+        `/api/me/customer-invitations/${invitation.invitationId}/send`,
+        {
+          token: pair.reseller.adminToken,
+          body: { to, subject: 'S', body: invitation.draft.body },
+        },
+      );
+      expect(response.status).toBe(400);
+      expect(response.body.code).toBe('validation-failed');
+    }
+  });
+
+  it('sends one invitation at most three times; a refused send does not count', async () => {
+    const pair = await partnership(app);
+    const invitation = await draft(pair);
+    const send = (body: string) =>
+      app.api('POST', `/api/me/customer-invitations/${invitation.invitationId}/send`, {
+        token: pair.reseller.adminToken,
+        body: { to: 'it@wingtiptoys.example', subject: 'Invitation', body },
+      });
+    expect((await send('no link here')).status).toBe(400);
+    for (let sendNumber = 1; sendNumber <= 3; sendNumber += 1) {
+      expect((await send(invitation.draft.body)).status).toBe(202);
+    }
+    const fourth = await send(invitation.draft.body);
+    expect(fourth.status).toBe(429);
+    expect(fourth.body.code).toBe('rate-limited');
+    const emails = await app.documents(pair.reseller.partnerId, 'email');
+    expect(emails.filter((email) => email.kind === 'customer-invitation')).toHaveLength(3);
+  });
+
   it('refuses with link-missing a body that lost the link or altered it', async () => {
     const pair = await partnership(app);
     const invitation = await draft(pair);
