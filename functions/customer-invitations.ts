@@ -108,6 +108,7 @@ export const getCustomerInvitation = defineHttp({
   summary: 'What the holder of a customer invitation link may see',
   tags: ['customers'],
   access: { kind: 'anonymous' },
+  rateLimit: 'link-lookup',
   params: tokenParams,
   responses: {
     200: { description: 'The invitation', schema: publicCustomerInvitationView },

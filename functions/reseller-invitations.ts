@@ -105,6 +105,7 @@ export const getPartnerInvitation = defineHttp({
   summary: 'What the holder of an invitation link may see',
   tags: ['providers'],
   access: { kind: 'anonymous' },
+  rateLimit: 'link-lookup',
   params: tokenParams,
   responses: {
     200: { description: 'The invitation', schema: publicInvitationView },

@@ -11,6 +11,7 @@ import { AcsEmailSender } from './adapters/email/acs-sender';
 import { FileOutbox, type DeliveredEmailNotice } from './adapters/email/file-outbox';
 import { loadOrCreateDevKey } from './adapters/identity/dev-keys';
 import { devKeys, JwtVerifier, remoteKeys } from './adapters/identity/jwt-verifier';
+import { createRequestLimits } from './app/request-limits';
 import type { Config } from './config';
 
 export const systemClock: Clock = { now: () => new Date() };
@@ -79,6 +80,7 @@ export async function createServices(
     outbox: new CosmosOutboxRepository(partners),
     idempotency: new CosmosIdempotencyStore(database.container('idempotency')),
     emailSender: options.emailSender ?? createEmailSender(config, clock, options.announceEmail),
+    limits: createRequestLimits(config.limits.requests, clock),
     async pingCosmos() {
       try {
         await database.read();

@@ -71,6 +71,10 @@ const settingsShape = z.object({
   LINK_TTL_DAYS: intSetting(30, 1, 365),
   INCENTIVE_INVITE_DELAY_DAYS: intSetting(0, 0, 29),
   INVITATION_RATE_LIMIT_PER_HOUR: intSetting(100, 1, 100_000),
+  RATE_LIMIT_TENANT_PER_MINUTE: intSetting(300, 1, 10_000_000),
+  RATE_LIMIT_TENANT_BURST: intSetting(100, 1, 10_000_000),
+  RATE_LIMIT_LINK_LOOKUPS_PER_MINUTE: intSetting(10, 1, 10_000_000),
+  RATE_LIMIT_LINK_LOOKUPS_BURST: intSetting(20, 1, 10_000_000),
 });
 
 /** Rules across settings, checked on the raw values so every problem is named at once. */
@@ -146,7 +150,14 @@ export interface Config {
     };
   };
   incentives: { inviteDelayDays: number };
-  limits: { invitationsPerHour: number };
+  limits: {
+    invitationsPerHour: number;
+    /** Token buckets: per tenant for signed-in requests, per client for link lookups. */
+    requests: {
+      tenant: { burst: number; perMinute: number };
+      linkLookups: { burst: number; perMinute: number };
+    };
+  };
 }
 
 export class ConfigError extends Error {
@@ -216,7 +227,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       },
     },
     incentives: { inviteDelayDays: s.INCENTIVE_INVITE_DELAY_DAYS },
-    limits: { invitationsPerHour: s.INVITATION_RATE_LIMIT_PER_HOUR },
+    limits: {
+      invitationsPerHour: s.INVITATION_RATE_LIMIT_PER_HOUR,
+      requests: {
+        tenant: { burst: s.RATE_LIMIT_TENANT_BURST, perMinute: s.RATE_LIMIT_TENANT_PER_MINUTE },
+        linkLookups: {
+          burst: s.RATE_LIMIT_LINK_LOOKUPS_BURST,
+          perMinute: s.RATE_LIMIT_LINK_LOOKUPS_PER_MINUTE,
+        },
+      },
+    },
   };
 }
 

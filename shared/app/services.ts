@@ -9,6 +9,7 @@ import type {
   PartnerRepository,
   TokenVerifier,
 } from './ports';
+import type { RequestLimits } from './request-limits';
 
 /** Everything a handler or use case may use, built once per process by the composition root. */
 export interface Services {
@@ -22,6 +23,8 @@ export interface Services {
   /** Answers to POST requests by Idempotency-Key, replayed on a retry. */
   idempotency: IdempotencyStore;
   emailSender: EmailSender;
+  /** Per-tenant and per-client request rate limits (token buckets in this process). */
+  limits: RequestLimits;
   /** True when Cosmos answers (GET /api/health). */
   pingCosmos(): Promise<boolean>;
   /** Tests check every JSON answer against its declared schema. */

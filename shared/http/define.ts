@@ -10,6 +10,7 @@ import {
   type Principal,
 } from '../domain/principal';
 import { measured } from '../adapters/invocation-log';
+import { clientAddress, takeToken } from '../app/request-limits';
 import { idempotent } from './idempotency';
 import { problem, problemFromError } from './problem';
 import { htmlSecurityHeaders, securityHeaders, type HttpResult } from './responses';
@@ -79,6 +80,11 @@ export interface HttpSpec<P extends Schema, Q extends Schema, B extends Schema, 
   body?: B;
   /** Documents that the route honours If-Match (412 when stale). */
   ifMatch?: boolean;
+  /**
+   * Anonymous lookups of an invitation link: limited per client address, so links cannot be
+   * guessed at scale. (Every signed-in route is limited per tenant.)
+   */
+  rateLimit?: 'link-lookup';
   responses: Readonly<Record<number, ResponseSpec>>;
   handle(input: HandlerInput<P, Q, B, A>): Promise<HttpResult>;
 }
@@ -114,6 +120,7 @@ export function defineHttp<
   const handle: HttpHandler = async (request, context, services) => {
     try {
       const principal = await authenticate(request, spec.access, services);
+      limit(request, spec, principal, services);
       const body = spec.body ? await readJsonBody(request) : undefined;
       const input = {
         params: parse(spec.params, request.params, 'params'),
@@ -203,6 +210,22 @@ async function authenticate(
     throw new DomainError('forbidden', `Only ${names.join(' or ')} of the tenant may do this.`);
   }
   return principal;
+}
+
+/** The request rate limits (429 `rate-limited` with Retry-After), before any input is read. */
+function limit(
+  request: HttpRequest,
+  spec: { access: Access; rateLimit?: 'link-lookup' },
+  principal: Principal | null,
+  services: Services,
+): void {
+  if (spec.access.kind !== 'anonymous' && principal) {
+    takeToken(services.limits.tenants, principal.tenantId, 'for this tenant');
+  }
+  if (spec.rateLimit === 'link-lookup') {
+    const client = clientAddress(request.headers.get('x-forwarded-for'));
+    takeToken(services.limits.linkLookups, client, 'looking up invitation links');
+  }
 }
 
 const jsonContentType = /^application\/(?:[\w.+-]+\+)?json\s*(?:;.*)?$/i;

@@ -74,6 +74,7 @@ export function defineLinkLanding(spec: LinkLandingSpec): HttpFunctionDefinition
     summary: spec.summary,
     tags: ['links'],
     access: { kind: 'anonymous' },
+    rateLimit: 'link-lookup',
     params: z.object({ token: z.string() }),
     responses: {
       200: {

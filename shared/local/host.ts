@@ -85,6 +85,16 @@ function requestHeaders(message: IncomingMessage): Record<string, string> {
   return headers;
 }
 
+/** Like the Azure front end: the peer's address appended to X-Forwarded-For. */
+function withClientAddress(
+  headers: Record<string, string>,
+  address: string | undefined,
+): Record<string, string> {
+  if (!address) return headers;
+  const forwarded = headers['x-forwarded-for'];
+  return { ...headers, 'x-forwarded-for': forwarded ? `${forwarded}, ${address}` : address };
+}
+
 /** Reads at most one byte more than the limit, so an oversized body is seen as such. */
 async function readBody(message: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -246,7 +256,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     const request = new HttpRequest({
       method,
       url: url.toString(),
-      headers: requestHeaders(message),
+      headers: withClientAddress(requestHeaders(message), message.socket.remoteAddress),
       params,
       ...(body && body.length > 0 ? { body: { bytes: body } } : {}),
     });

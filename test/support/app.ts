@@ -191,6 +191,10 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     DEV_KEY_FILE: devKeyFile,
     EMAIL_OUTBOX_DIR: outboxDir,
     PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+    // The ManualClock does not refill buckets by itself: tests of other things are not
+    // limited; rate-limit.test.ts sets small limits.
+    RATE_LIMIT_TENANT_BURST: '10000000',
+    RATE_LIMIT_LINK_LOOKUPS_BURST: '10000000',
     ...options.env,
   });
   const cosmosRequests = options.countCosmosRequests ? new CosmosRequestLog() : null;
