@@ -26,7 +26,7 @@ import {
   createCustomerInvitationFunction,
   customerInvitationDone,
   customerInvitationLanding,
-  getCustomerInvitation,
+  lookupCustomerInvitation,
   sendCustomerInvitationFunction,
 } from './customer-invitations';
 import { createCustomerFunction, getCustomer, listCustomersFunction } from './customers';
@@ -35,7 +35,9 @@ import {
   enrollInIncentiveProgramFunction,
   getIncentives,
   incentiveInvitationLanding,
+  lookupIncentiveInvitation,
 } from './incentives';
+import { linkPageScriptFunction } from '../shared/http/link-landing';
 import { enrollmentLanding, enrollmentReviewLanding } from './landing';
 import { getMe, putProfile } from './me';
 import { openApiFunction } from './openapi';
@@ -48,7 +50,7 @@ import {
 import {
   acceptPartnerInvitation,
   createResellerInvitation,
-  getPartnerInvitation,
+  lookupPartnerInvitation,
   listResellerInvitations,
   partnerInvitationLanding,
   revokeResellerInvitationFunction,
@@ -84,7 +86,7 @@ export const functionTable: readonly FunctionDefinition[] = [
   createResellerInvitation,
   listResellerInvitations,
   revokeResellerInvitationFunction,
-  getPartnerInvitation,
+  lookupPartnerInvitation,
   acceptPartnerInvitation,
   partnerInvitationLanding,
   listCustomersFunction,
@@ -93,7 +95,7 @@ export const functionTable: readonly FunctionDefinition[] = [
   createCustomerInvitationFunction,
   sendCustomerInvitationFunction,
   customerInvitationDone,
-  getCustomerInvitation,
+  lookupCustomerInvitation,
   acceptCustomerInvitationFunction,
   customerInvitationLanding,
   placeOrderFunction,
@@ -110,6 +112,8 @@ export const functionTable: readonly FunctionDefinition[] = [
   getIncentives,
   enrollInIncentiveProgramFunction,
   incentiveInvitationLanding,
+  lookupIncentiveInvitation,
+  linkPageScriptFunction,
   deliverEmailsTimer,
   escalatePendingEnrollmentsTimer,
   sendIncentiveInvitationsTimer,

@@ -24,7 +24,7 @@ import { WriteConflict, type PartnerDocument, type Versioned, type WriteOperatio
 import type { Services } from './services';
 
 export const customerInvitationLink = (services: Services, token: string): string =>
-  `${services.config.links.publicBaseUrl}/api/links/customer-invitations/${token}`;
+  `${services.config.links.publicBaseUrl}/api/links/customer-invitations#${token}`;
 
 export interface Draft {
   subject: string;
@@ -99,6 +99,7 @@ export async function createCustomerInvitation(
     handedOver: 'not-yet',
     sentTo: null,
     acceptedBy: null,
+    language: preferredLanguage(reseller),
   };
   await services.partners.commit(reseller.partnerId, [
     { op: 'create', document: invitation },

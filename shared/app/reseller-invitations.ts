@@ -22,7 +22,7 @@ import { countInvitationEmail } from './rate-limit';
 import type { Services } from './services';
 
 export const partnerInvitationLink = (services: Services, token: string): string =>
-  `${services.config.links.publicBaseUrl}/api/links/partner-invitations/${token}`;
+  `${services.config.links.publicBaseUrl}/api/links/partner-invitations#${token}`;
 
 const frenchCountries = new Set(['FR', 'BE', 'LU', 'MC']);
 
@@ -72,6 +72,7 @@ export async function inviteReseller(
       ? 'fr'
       : 'en'
     : preferredLanguage(provider);
+  invitation.language = language;
   const email = partnerInvitationEmail(snapshot, input.email, language, link, invitation.expiresAt);
   const documents: PartnerDocument[] = [
     invitation,

@@ -294,6 +294,13 @@ function toResponse(result: HttpResult): HttpResponseInit {
       body: result.html,
     };
   }
+  if ('text' in result) {
+    return {
+      status: result.status,
+      headers: { ...securityHeaders, ...result.headers },
+      body: result.text,
+    };
+  }
   return { status: result.status, headers: { ...securityHeaders, ...result.headers } };
 }
 

@@ -16,6 +16,7 @@ export const htmlSecurityHeaders: Readonly<Record<string, string>> = {
 export type HttpResult =
   | { status: number; json: unknown; headers?: Record<string, string> }
   | { status: number; html: string; headers?: Record<string, string> }
+  | { status: number; text: string; headers: Record<string, string> }
   | { status: number; headers?: Record<string, string> };
 
 export const ok = (json: unknown, headers?: Record<string, string>): HttpResult => ({
@@ -39,7 +40,11 @@ export const redirect = (location: string): HttpResult => ({
   headers: { Location: location },
 });
 
-export const htmlPage = (status: number, html: string): HttpResult => ({ status, html });
+export const htmlPage = (
+  status: number,
+  html: string,
+  headers?: Record<string, string>,
+): HttpResult => ({ status, html, ...(headers ? { headers } : {}) });
 
 /** Cosmos etags may or may not carry quotes; an HTTP ETag header always does. */
 export function etagHeader(etag: string): string {

@@ -181,6 +181,8 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
 
   const handle = async (message: IncomingMessage, response: ServerResponse): Promise<void> => {
     const url = new URL(message.url ?? '/', `http://${message.headers.host ?? 'localhost'}`);
+    // Read now: once an oversized body is refused the socket may be gone.
+    const peer = message.socket?.remoteAddress;
     const method = (message.method ?? 'GET').toUpperCase();
     const origin = message.headers.origin;
     const allowedOrigins = services.config.corsOrigins;
@@ -256,7 +258,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     const request = new HttpRequest({
       method,
       url: url.toString(),
-      headers: withClientAddress(requestHeaders(message), message.socket.remoteAddress),
+      headers: withClientAddress(requestHeaders(message), peer),
       params,
       ...(body && body.length > 0 ? { body: { bytes: body } } : {}),
     });

@@ -155,7 +155,7 @@ export async function arrangeWorld(
   await expectStatus(
     'partnership acceptance',
     200,
-    api('POST', `/api/partner-invitations/${token}/accept`, resellerToken),
+    api('POST', '/api/partner-invitations/accept', resellerToken, { token }),
   );
   return {
     provider: { ...provider, adminToken: providerToken },

@@ -54,9 +54,9 @@ const otherSignedInRoutes: Record<string, (identity: Identity) => Success> = {
   // The provider directory: any enrolled partner; a tenant without a partner record never.
   'GET indirect-providers': (identity) => (noPartnerRecord.has(identity) ? 'never' : 'may'),
   // Only the tenant holding the invited MPN ID, which none of these identities is.
-  'POST partner-invitations/{token}/accept': () => 'never',
+  'POST partner-invitations/accept': () => 'never',
   // Only a customer tenant's global admin; a partner tenant is refused (wrong-tenant).
-  'POST customer-invitations/{token}/accept': (identity) =>
+  'POST customer-invitations/accept': (identity) =>
     identity === 'customer-tenant admin' ? 'may' : 'never',
 };
 

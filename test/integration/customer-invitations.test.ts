@@ -32,7 +32,7 @@ describe('the customer invitation draft', () => {
     const pair = await partnership(app);
     const invitation = await draft(pair);
     expect(invitation.link).toMatch(
-      /\/api\/links\/customer-invitations\/[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/,
+      /\/api\/links\/customer-invitations#[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/,
     );
     expect(invitation.draft.subject).toContain('Adatum Distribution');
     expect(invitation.draft.body).toContain(invitation.link);
@@ -93,12 +93,14 @@ describe('sending it', () => {
       `/api/me/customer-invitations/${invitation.invitationId}/send`,
       {
         token: pair.reseller.adminToken,
-        body: { to: 'it@wingtiptoys.example', subject: 'Invitation', body },
+        body: { to: 'relay-check@wingtiptoys.example', subject: 'Invitation', body },
       },
     );
     expect(response.status).toBe(202);
     await app.runTimer('deliverEmails');
-    const [email] = (await app.mailbox()).filter((mail) => mail.to === 'it@wingtiptoys.example');
+    const [email] = (await app.mailbox()).filter(
+      (mail) => mail.to === 'relay-check@wingtiptoys.example',
+    );
     expect(email).toBeDefined();
     const anchors = [...email!.html.matchAll(/<a\b[^>]*href="([^"]*)"/g)].map((match) => match[1]);
     expect(anchors).toEqual([invitation.link, invitation.link, invitation.link, invitation.link]);
@@ -209,18 +211,21 @@ describe('a customer accepting', () => {
     const token = tokenOf(invitation.link);
     const customerId = crypto.randomUUID();
 
-    const info = await app.api('GET', `/api/customer-invitations/${token}`);
+    const info = await app.api('POST', '/api/customer-invitations/lookup', {
+      body: { token: token },
+    });
     expect(info.body).toMatchObject({ providerName: 'Adatum Distribution', status: 'pending' });
 
-    const missing = await app.api('POST', `/api/customer-invitations/${token}/accept`, {
+    const missing = await app.api('POST', '/api/customer-invitations/accept', {
+      body: { token: token },
       token: await customerAdmin(customerId),
     });
     expect(missing.status).toBe(400);
 
     const domain = uniqueDomain('tailspin');
-    const accepted = await app.api('POST', `/api/customer-invitations/${token}/accept`, {
+    const accepted = await app.api('POST', '/api/customer-invitations/accept', {
       token: await customerAdmin(customerId),
-      body: { companyName: 'Tailspin Toys', domain, country: 'US' },
+      body: { token: token, companyName: 'Tailspin Toys', domain, country: 'US' },
     });
     expect(accepted.status).toBe(200);
     expect(accepted.body).toMatchObject({
@@ -247,9 +252,10 @@ describe('a customer accepting', () => {
       relationship: 'indirect-provider',
       allowedActions: ['place-orders', 'view-order-history', 'bill-customer'],
     });
-    expect((await app.api('GET', `/api/customer-invitations/${token}`)).body.status).toBe(
-      'accepted',
-    );
+    expect(
+      (await app.api('POST', '/api/customer-invitations/lookup', { body: { token: token } })).body
+        .status,
+    ).toBe('accepted');
   });
 
   it('refuses a non-admin of the customer, a partner tenant, and a second customer', async () => {
@@ -259,26 +265,30 @@ describe('a customer accepting', () => {
     const body = { companyName: 'Fabrikam', domain: uniqueDomain('fabrikam'), country: 'US' };
     const user = await app.token({ tenant: crypto.randomUUID(), roles: ['SalesAgent'] });
     expect(
-      (await app.api('POST', `/api/customer-invitations/${token}/accept`, { token: user, body }))
-        .status,
+      (
+        await app.api('POST', '/api/customer-invitations/accept', {
+          token: user,
+          body: { token: token, ...body },
+        })
+      ).status,
     ).toBe(403);
-    const partnerTenant = await app.api('POST', `/api/customer-invitations/${token}/accept`, {
+    const partnerTenant = await app.api('POST', '/api/customer-invitations/accept', {
       token: pair.provider.adminToken,
-      body,
+      body: { token: token, ...body },
     });
     expect(partnerTenant.status).toBe(403);
     expect(partnerTenant.body.code).toBe('wrong-tenant');
     expect(
       (
-        await app.api('POST', `/api/customer-invitations/${token}/accept`, {
+        await app.api('POST', '/api/customer-invitations/accept', {
           token: await customerAdmin(crypto.randomUUID()),
-          body,
+          body: { token: token, ...body },
         })
       ).status,
     ).toBe(200);
-    const second = await app.api('POST', `/api/customer-invitations/${token}/accept`, {
+    const second = await app.api('POST', '/api/customer-invitations/accept', {
       token: await customerAdmin(crypto.randomUUID()),
-      body: { ...body, domain: uniqueDomain('other') },
+      body: { token: token, ...body, domain: uniqueDomain('other') },
     });
     expect(second.status).toBe(410);
     expect(second.body.code).toBe('invitation-used');
@@ -329,13 +339,10 @@ describe('a customer accepting', () => {
     ]);
     const invitation = await draft(pair);
     app.clock.advance({ days: 1 });
-    const accepted = await app.api(
-      'POST',
-      `/api/customer-invitations/${tokenOf(invitation.link)}/accept`,
-      {
-        token: await customerAdmin(customerId),
-      },
-    );
+    const accepted = await app.api('POST', '/api/customer-invitations/accept', {
+      body: { token: tokenOf(invitation.link) },
+      token: await customerAdmin(customerId),
+    });
     expect(accepted.status).toBe(200);
     const view = await app.api('GET', `/api/me/customers/${customerId}`, {
       token: pair.reseller.adminToken,
@@ -377,9 +384,9 @@ describe('a customer accepting', () => {
       }),
     });
     try {
-      const first = await crashing.api('POST', `/api/customer-invitations/${token}/accept`, {
+      const first = await crashing.api('POST', '/api/customer-invitations/accept', {
         token: await crashing.token({ tenant: customerId, roles: ['GlobalAdmin'] }),
-        body,
+        body: { token: token, ...body },
       });
       expect(first.status).toBe(500);
     } finally {
@@ -389,9 +396,9 @@ describe('a customer accepting', () => {
     expect(await app.documents(pair.provider.partnerId, 'customer-relationship')).toHaveLength(0);
 
     for (let attempt = 0; attempt < 2; attempt += 1) {
-      const retry = await app.api('POST', `/api/customer-invitations/${token}/accept`, {
+      const retry = await app.api('POST', '/api/customer-invitations/accept', {
         token: await customerAdmin(customerId),
-        body,
+        body: { token: token, ...body },
       });
       expect(retry.status).toBe(200);
     }
@@ -408,26 +415,28 @@ describe('a customer accepting', () => {
   it('lands on a page naming the reseller and the provider', async () => {
     const pair = await partnership(app);
     const invitation = await draft(pair);
+    // The server sees the page without its token; the page's script looks the token up.
     const response = await fetch(invitation.link);
     expect(response.status).toBe(200);
-    const html = await response.text();
-    expect(html).toContain('Adatum Distribution');
-    expect(html).toContain('resellers of record');
-    const unknown = await fetch(`${app.url}/api/links/customer-invitations/nope`);
+    expect(response.url).not.toContain('#');
+    const lookup = await app.api('POST', '/api/customer-invitations/lookup', {
+      body: { token: tokenOf(invitation.link) },
+    });
+    expect(lookup.body).toMatchObject({ providerName: 'Adatum Distribution', status: 'pending' });
+    expect(lookup.body.page.paragraphs.join(' ')).toContain('resellers of record');
+    const unknown = await app.api('POST', '/api/customer-invitations/lookup', {
+      body: { token: 'nope' },
+    });
     expect(unknown.status).toBe(404);
   });
 
   it('customer creation body is validated like any other', async () => {
     const pair = await partnership(app);
     const invitation = await draft(pair);
-    const response = await app.api(
-      'POST',
-      `/api/customer-invitations/${tokenOf(invitation.link)}/accept`,
-      {
-        token: await customerAdmin(crypto.randomUUID()),
-        body: { ...newCustomer(), domain: 'not a domain' },
-      },
-    );
+    const response = await app.api('POST', '/api/customer-invitations/accept', {
+      token: await customerAdmin(crypto.randomUUID()),
+      body: { token: tokenOf(invitation.link), ...newCustomer(), domain: 'not a domain' },
+    });
     expect(response.status).toBe(400);
     expect(response.body.errors[0].path).toBe('body.domain');
   });

@@ -116,7 +116,7 @@ async function incentiveInvitationToken(app: TestApp, partnerId: string): Promis
   await app.runTimer('deliverEmails');
   const link = (await app.mailbox())
     .flatMap((email) => email.links)
-    .filter((candidate) => candidate.includes('/links/incentive-invitations/'))
+    .filter((candidate) => candidate.includes('/links/incentive-invitations#'))
     .at(-1);
   if (!link) throw new Error(`no incentives invitation for ${partnerId}`);
   return tokenOf(link);
@@ -270,7 +270,8 @@ const budgets: Budget[] = [
       const { reseller, token } = await pendingInvitation(app);
       return {
         method: 'POST',
-        path: `/api/partner-invitations/${token}/accept`,
+        path: '/api/partner-invitations/accept',
+        body: { token },
         token: reseller.adminToken,
         status: 200,
       };
@@ -384,11 +385,16 @@ const budgets: Budget[] = [
     expected: { singlePartitionQueries: 1, batches: 1 },
   },
   {
-    route: 'getPartnerInvitation',
+    route: 'lookupPartnerInvitation',
     does: 'what a link shows: one point read (the token names its partition)',
     async arrange(app) {
       const { token } = await pendingInvitation(app);
-      return { method: 'GET', path: `/api/partner-invitations/${token}`, status: 200 };
+      return {
+        method: 'POST',
+        path: '/api/partner-invitations/lookup',
+        body: { token },
+        status: 200,
+      };
     },
     expected: { pointReads: 1 },
   },
@@ -600,6 +606,11 @@ describe('no route queries across partitions', () => {
         createResellerInvitation: { mpnId: pending.record.mpnId, email: 'admin@example.com' },
         // Any other body comes from its schema; a customer invitation names a real provider.
         createCustomerInvitation: { providerId: provider.partnerId },
+        // Link secrets travel in bodies (api.md): real tokens, so lookups and accepts read.
+        lookupPartnerInvitation: { token: invitation.token },
+        acceptPartnerInvitation: { token: tokenOf(acceptable.body.link as string) },
+        lookupIncentiveInvitation: { token: incentiveToken },
+        lookupCustomerInvitation: { token: invitation.token },
       },
     };
     const callers: Record<string, (string | undefined)[]> = {

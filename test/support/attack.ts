@@ -221,6 +221,9 @@ export async function buildAttackFixture(app: TestApp): Promise<AttackFixture> {
     }),
     'POST operator/enrollments/{partnerId}/decision': () => ({ decision: 'approve' }),
     'POST me/reseller-invitations': () => ({ mpnId: uniqueMpnId(), email: 'r@fixture.example' }),
+    // Link secrets travel in bodies: A's acceptable invitation, so a guard refusal is visible.
+    'POST partner-invitations/accept': () => ({ token: tokenOf(acceptable.link) }),
+    'POST partner-invitations/lookup': () => ({ token: tokenOf(acceptable.link) }),
   };
 
   return {

@@ -72,11 +72,26 @@ export const publicCustomerInvitationView = z.object({
   providerName: z.string(),
   status: z.enum(['pending', 'accepted', 'revoked', 'expired']),
   expiresAt: z.string(),
+  language: z.enum(['en', 'fr']),
 });
 
+/** The token, and the tenant's description only when it is new: all three or none. */
 export const acceptCustomerInvitationBody = z
-  .object({ companyName: text(), domain: domainName, country: countryCode })
-  .optional();
+  .object({
+    token: z.string().min(1).max(512),
+    companyName: text().optional(),
+    domain: domainName.optional(),
+    country: countryCode.optional(),
+  })
+  .refine(
+    (body) =>
+      [body.companyName, body.domain, body.country].every((value) => value === undefined) ||
+      [body.companyName, body.domain, body.country].every((value) => value !== undefined),
+    {
+      message: 'give companyName, domain and country together, or none of them',
+      path: ['companyName'],
+    },
+  );
 
 export const acceptedCustomerView = z.object({
   customerId: z.string(),

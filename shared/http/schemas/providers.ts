@@ -47,6 +47,7 @@ export const publicInvitationView = z.object({
   providerName: z.string(),
   status: resellerInvitationStatus,
   expiresAt: z.string(),
+  language: z.enum(['en', 'fr']),
 });
 
 export const acceptedPartnershipView = z.object({ provider: partnershipProviderView });
