@@ -42,6 +42,11 @@ param cosmosAutoscaleMaxThroughput int = 0
 @description('Where Communication Services stores email data at rest, e.g. Europe, United States.')
 param emailDataLocation string = 'Europe'
 
+@description('IDEMPOTENCY_SECRET: a random secret of at least 32 characters, kept in Key Vault (azd env set IDEMPOTENCY_SECRET "$(openssl rand -base64 32)").')
+@secure()
+@minLength(32)
+param idempotencySecret string
+
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
 
@@ -92,6 +97,17 @@ module communication './modules/communication.bicep' = {
   }
 }
 
+module keyVault './modules/key-vault.bicep' = {
+  name: 'key-vault'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    resourceToken: resourceToken
+    idempotencySecret: idempotencySecret
+  }
+}
+
 module functionApp './modules/function-app.bicep' = {
   name: 'function-app'
   scope: rg
@@ -111,6 +127,7 @@ module functionApp './modules/function-app.bicep' = {
     reviewersEmail: reviewersEmail
     portalBaseUrl: portalBaseUrl
     corsOrigins: corsOrigins
+    idempotencySecretUri: keyVault.outputs.idempotencySecretUri
   }
 }
 
@@ -122,6 +139,7 @@ module access './modules/access.bicep' = {
     storageAccountName: storage.outputs.name
     cosmosAccountName: cosmos.outputs.accountName
     communicationServiceName: communication.outputs.communicationServiceName
+    keyVaultName: keyVault.outputs.name
   }
 }
 

@@ -9,7 +9,7 @@ import { CosmosOutboxRepository } from './adapters/cosmos/outbox-repository';
 import { CosmosPartnerRepository } from './adapters/cosmos/partner-repository';
 import { AcsEmailSender } from './adapters/email/acs-sender';
 import { FileOutbox, type DeliveredEmailNotice } from './adapters/email/file-outbox';
-import { loadOrCreateDevKey } from './adapters/identity/dev-keys';
+import { loadOrCreateDevKey, loadOrCreateSecret } from './adapters/identity/dev-keys';
 import { devKeys, JwtVerifier, remoteKeys } from './adapters/identity/jwt-verifier';
 import { createRequestLimits } from './app/request-limits';
 import type { Config } from './config';
@@ -81,6 +81,11 @@ export async function createServices(
     idempotency: new CosmosIdempotencyStore(database.container('idempotency')),
     emailSender: options.emailSender ?? createEmailSender(config, clock, options.announceEmail),
     limits: createRequestLimits(config.limits.requests, clock),
+    secrets: {
+      idempotency: config.idempotency.secret
+        ? Buffer.from(config.idempotency.secret, 'utf8')
+        : await loadOrCreateSecret(config.idempotency.secretFile),
+    },
     async pingCosmos() {
       try {
         await database.read();

@@ -34,6 +34,8 @@ const settingsShape = z.object({
     .default('false')
     .transform((value) => value === 'true'),
   DEV_KEY_FILE: z.string().default('.local/dev-signing-key.json'),
+  IDEMPOTENCY_SECRET: optionalString.pipe(z.string().min(32).optional()),
+  IDEMPOTENCY_SECRET_FILE: z.string().default('.local/idempotency-secret'),
   OPERATOR_TENANT_ID: z.uuid().default('00000000-0000-0000-0000-0000000000ff'),
   WEBSITE_INSTANCE_ID: optionalString,
 
@@ -96,6 +98,11 @@ function crossSettingProblems(env: Record<string, string | undefined>): string[]
       'AUTH_AUDIENCE: must be the client id (a GUID) of the API app registration, the aud of v2 access tokens; put an application id URI in AUTH_APP_ID_URI to accept v1 tokens',
     );
   }
+  if (mode === 'entra' && !env.IDEMPOTENCY_SECRET?.trim()) {
+    problems.push(
+      'IDEMPOTENCY_SECRET: is required when AUTH_MODE is entra (a Key Vault reference to a random secret of at least 32 characters)',
+    );
+  }
   return problems;
 }
 
@@ -116,6 +123,11 @@ export interface Config {
     globalAdminAppRole: boolean;
     devKeyFile: string;
     operatorTenantId: string;
+  };
+  idempotency: {
+    /** The server secret; unset in dev mode, where `secretFile` holds a generated one. */
+    secret: string | undefined;
+    secretFile: string;
   };
   cosmos: {
     endpoint: string;
@@ -195,6 +207,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       devKeyFile: s.DEV_KEY_FILE,
       operatorTenantId: s.OPERATOR_TENANT_ID.toLowerCase(),
     },
+    idempotency: { secret: s.IDEMPOTENCY_SECRET, secretFile: s.IDEMPOTENCY_SECRET_FILE },
     cosmos: {
       endpoint: s.COSMOS_ENDPOINT,
       key: s.COSMOS_KEY,
@@ -246,13 +259,13 @@ export function settingNames(): string[] {
 }
 
 /**
- * Settings without a default: the Function App must be given each (AUTH_AUDIENCE because
- * Azure always runs in entra mode). infra tests hold Bicep to this list.
+ * Settings without a default: the Function App must be given each (AUTH_AUDIENCE and
+ * IDEMPOTENCY_SECRET because Azure always runs in entra mode). infra tests hold Bicep to this list.
  */
 export function requiredSettingNames(): string[] {
   const shape = settingsShape.shape as Record<string, z.ZodType>;
   const withoutDefault = Object.keys(shape).filter(
     (name) => !shape[name]!.safeParse(undefined).success,
   );
-  return [...withoutDefault, 'AUTH_AUDIENCE'];
+  return [...withoutDefault, 'AUTH_AUDIENCE', 'IDEMPOTENCY_SECRET'];
 }

@@ -47,6 +47,9 @@ param portalBaseUrl string = ''
 @description('CORS_ORIGINS: comma-separated origins allowed to call the API from a browser.')
 param corsOrigins string = ''
 
+@description('IDEMPOTENCY_SECRET: the Key Vault secret URI, given to the app as a Key Vault reference.')
+param idempotencySecretUri string
+
 @description('Most instances the app scales out to.')
 @minValue(40)
 @maxValue(1000)
@@ -138,6 +141,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     PORTAL_BASE_URL: portalBaseUrl
     REVIEWERS_EMAIL: reviewersEmail
     CORS_ORIGINS: corsOrigins
+    // Resolved by the platform with the app's identity; the value never sits in the settings.
+    IDEMPOTENCY_SECRET: '@Microsoft.KeyVault(SecretUri=${idempotencySecretUri})'
   }
 }
 

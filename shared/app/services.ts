@@ -23,6 +23,8 @@ export interface Services {
   /** Answers to POST requests by Idempotency-Key, replayed on a retry. */
   idempotency: IdempotencyStore;
   emailSender: EmailSender;
+  /** Server-held secrets: the one idempotent answers are sealed with (IDEMPOTENCY_SECRET). */
+  secrets: { idempotency: Buffer };
   /** Per-tenant and per-client request rate limits (token buckets in this process). */
   limits: RequestLimits;
   /** True when Cosmos answers (GET /api/health). */

@@ -165,6 +165,7 @@ describe('Entra mode with a remote key set', () => {
       env: {
         AUTH_MODE: 'entra',
         AUTH_AUDIENCE: apiClientId,
+        IDEMPOTENCY_SECRET: 'entra-test-idempotency-secret-of-32-chars-or-more',
         AUTH_JWKS_URI: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/keys`,
       },
     });

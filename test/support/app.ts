@@ -189,6 +189,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ...(process.env.COSMOS_KEY ? { COSMOS_KEY: process.env.COSMOS_KEY } : {}),
     COSMOS_DATABASE: database,
     DEV_KEY_FILE: devKeyFile,
+    IDEMPOTENCY_SECRET_FILE: path.join(path.dirname(devKeyFile), 'idempotency-secret'),
     EMAIL_OUTBOX_DIR: outboxDir,
     PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
     // The ManualClock does not refill buckets by itself: tests of other things are not

@@ -4,6 +4,7 @@ import { ConfigError, loadConfig, requiredSettingNames } from '../../shared/conf
 const minimal = {
   COSMOS_ENDPOINT: 'https://account.documents.azure.com:443/',
   AUTH_AUDIENCE: '5b1e9f3a-2c4d-4e6f-8a0b-1c2d3e4f5a6b',
+  IDEMPOTENCY_SECRET: 'x'.repeat(43),
 };
 
 describe('configuration', () => {
@@ -62,6 +63,10 @@ describe('configuration', () => {
   });
 
   it('lists the settings Azure must be given', () => {
-    expect(requiredSettingNames().sort()).toEqual(['AUTH_AUDIENCE', 'COSMOS_ENDPOINT']);
+    expect(requiredSettingNames().sort()).toEqual([
+      'AUTH_AUDIENCE',
+      'COSMOS_ENDPOINT',
+      'IDEMPOTENCY_SECRET',
+    ]);
   });
 });

@@ -188,6 +188,8 @@ describe('infra/main.bicep and its modules', () => {
       'Microsoft.Communication/emailServices/domains',
       'Microsoft.Communication/communicationServices',
       'Microsoft.Authorization/roleAssignments',
+      'Microsoft.KeyVault/vaults',
+      'Microsoft.KeyVault/vaults/secrets',
     ])
       expect(types, type).toContain(type);
   });
@@ -249,6 +251,12 @@ describe('the Function App module (Flex Consumption)', () => {
     for (const name of ['AzureWebJobsStorage', 'COSMOS_KEY', 'ACS_CONNECTION_STRING'])
       expect(settings.has(name), name).toBe(false);
     expect(settings.has('WEBSITE_INSTANCE_ID'), 'Azure sets WEBSITE_INSTANCE_ID').toBe(false);
+  });
+
+  it('gives the idempotency secret as a Key Vault reference, never its value', () => {
+    const reference = text(appSettings().get('IDEMPOTENCY_SECRET'));
+    expect(reference).toContain('@Microsoft.KeyVault(SecretUri=');
+    expect(reference).toContain('idempotencySecretUri');
   });
 
   it('is a Linux app on the Flex Consumption plan, Node 22, with a system-assigned identity', () => {
@@ -358,6 +366,7 @@ describe("the app identity's access", () => {
     ['Storage Table Data Contributor', '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'],
     ['Cosmos DB Built-in Data Contributor', '00000000-0000-0000-0000-000000000002'],
     ['Communication and Email Service Owner', '09976791-48a7-449e-bb21-39d1a415f350'],
+    ['Key Vault Secrets User', '4633458b-17de-408a-b874-0445c86b69e6'],
   ])('includes %s', (_role, id) => {
     expect(literals()).toContain(id);
   });

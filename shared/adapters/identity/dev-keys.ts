@@ -1,4 +1,5 @@
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { devScope } from '../../config';
@@ -106,4 +107,25 @@ export async function signDevToken(
     .setNotBefore(Math.floor((options.notBefore ?? options.now).getTime() / 1000))
     .setExpirationTime(issuedAt + (options.lifetimeSeconds ?? 3600))
     .sign(privateKey);
+}
+
+/**
+ * The server secret idempotent answers are sealed with, when no IDEMPOTENCY_SECRET is set (dev
+ * mode only): generated once per checkout in .local/ (never committed), like the signing key.
+ */
+export async function loadOrCreateSecret(file: string): Promise<Buffer> {
+  try {
+    return Buffer.from((await readFile(file, 'utf8')).trim(), 'base64url');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  await mkdir(path.dirname(file), { recursive: true });
+  const secret = randomBytes(32);
+  try {
+    await writeFile(file, secret.toString('base64url'), { flag: 'wx', mode: 0o600 });
+    return secret;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return Buffer.from((await readFile(file, 'utf8')).trim(), 'base64url');
+  }
 }
