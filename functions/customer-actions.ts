@@ -157,9 +157,10 @@ export const listUsersFunction = defineHttp({
   name: 'listUsers',
   methods: ['GET'],
   route: 'me/customers/{customerId}/users',
-  summary: "The customer's users",
+  summary: "The customer's users (users managers only, as for adding and removing them)",
   tags: ['customer actions'],
-  access: { kind: 'signed-in' },
+  // docs/api.md: users routes are for users managers; reads need the roles of the writes.
+  access: { kind: 'signed-in', roles: ['GlobalAdmin', 'AdminAgent'] },
   params: customerIdParams,
   query: pageQuery,
   responses: { 200: { description: 'A page of users', schema: pageOf(userView) }, ...refused },

@@ -5,10 +5,13 @@ import {
   sendCustomerInvitation,
 } from '../shared/app/customer-invitations';
 import type { CustomerInvitation } from '../shared/domain/customers';
-import { findInvitation, usableInvitation } from '../shared/app/invitations';
-import { invitationStatus } from '../shared/domain/link';
+import { findInvitation } from '../shared/app/invitations';
 import { defineHttp } from '../shared/http/define';
-import { defineLinkLanding } from '../shared/http/link-landing';
+import { defineLinkLanding, defineLinkLookup, lookupAnswer } from '../shared/http/link-landing';
+import type { PageContent } from '../shared/http/pages';
+import { readableDate } from '../shared/http/dates';
+import type { Language } from '../shared/domain/partner';
+import type { Services } from '../shared/app/services';
 import { accepted, created, ok } from '../shared/http/responses';
 import {
   acceptCustomerInvitationBody,
@@ -20,7 +23,6 @@ import {
   publicCustomerInvitationView,
   sendCustomerInvitationBody,
 } from '../shared/http/schemas/customers';
-import { tokenParams } from '../shared/http/schemas/providers';
 import { errorResponses } from './responses';
 
 const stateView = (invitation: CustomerInvitation) => ({
@@ -101,54 +103,52 @@ export const customerInvitationDone = defineHttp({
   },
 });
 
-export const getCustomerInvitation = defineHttp({
-  name: 'getCustomerInvitation',
-  methods: ['GET'],
-  route: 'customer-invitations/{token}',
-  summary: 'What the holder of a customer invitation link may see',
+export const lookupCustomerInvitation = defineLinkLookup({
+  name: 'lookupCustomerInvitation',
+  kind: 'customer-invitations',
+  summary: 'What the holder of a customer invitation link may see (the token in the body)',
   tags: ['customers'],
-  access: { kind: 'anonymous' },
-  params: tokenParams,
-  responses: {
-    200: { description: 'The invitation', schema: publicCustomerInvitationView },
-    ...errorResponses(400, 404),
-  },
-  async handle({ params, services }) {
+  view: publicCustomerInvitationView,
+  errors: errorResponses(400, 404, 413, 415, 429),
+  async lookup(services, token) {
     const { value: invitation } = await findInvitation<CustomerInvitation>(
       services,
-      params.token,
+      token,
       'customer-invitation',
     );
-    const status = invitationStatus(invitation, services.clock.now());
-    return ok({
+    const language = invitation.language ?? 'en';
+    return {
       resellerName: invitation.reseller.companyName,
       providerName: invitation.provider.companyName,
-      status,
-      expiresAt: invitation.expiresAt,
-    });
+      ...lookupAnswer(services, invitation, language, () =>
+        customerInvitationPage(services, invitation, language),
+      ),
+    };
   },
 });
 
 export const acceptCustomerInvitationFunction = defineHttp({
   name: 'acceptCustomerInvitation',
   methods: ['POST'],
-  route: 'customer-invitations/{token}/accept',
+  route: 'customer-invitations/accept',
   summary:
     "Accept as the customer tenant's global admin: the reseller and its provider become resellers of record",
   tags: ['customers'],
   access: { kind: 'signed-in', roles: ['GlobalAdmin'] },
-  params: tokenParams,
   body: acceptCustomerInvitationBody,
   responses: {
     200: { description: 'Accepted', schema: acceptedCustomerView },
     ...errorResponses(400, 401, 403, 404, 409, 410, 413, 415),
   },
-  async handle({ principal, params, body, services }) {
+  async handle({ principal, body, services }) {
+    // An existing customer gives the token alone; a new one its details, each missing one
+    // named by its own path (customerRecord).
+    const { token, ...details } = body;
     const { customer, reseller, provider } = await acceptCustomerInvitation(
       services,
       principal,
-      params.token,
-      body,
+      token,
+      details,
     );
     return ok({
       customerId: customer.customerId,
@@ -172,29 +172,65 @@ export const acceptCustomerInvitationFunction = defineHttp({
 export const customerInvitationLanding = defineLinkLanding({
   name: 'customerInvitationLanding',
   kind: 'customer-invitations',
-  summary: 'Where a customer invitation link lands',
-  async describe(services, token) {
-    const invitation = await usableInvitation<CustomerInvitation>(
-      services,
-      token,
-      'customer-invitation',
-    );
-    const { reseller, provider } = invitation;
+  summary: 'Where a customer invitation link lands (the token after #)',
+});
+
+function customerInvitationPage(
+  services: Services,
+  invitation: CustomerInvitation,
+  language: Language,
+): PageContent {
+  const { reseller, provider } = invitation;
+  const expires = readableDate(invitation.expiresAt, language);
+  const portal = services.config.links.portalBaseUrl;
+  if (language === 'fr') {
     return {
-      title: `${reseller.companyName} invites you to work with it and ${provider.companyName}`,
+      title: `${reseller.companyName} vous invite à travailler avec lui et ${provider.companyName}`,
       paragraphs: [
-        `Accepting makes ${reseller.companyName} and ${provider.companyName} your resellers of record: ${reseller.companyName} receives delegated admin rights to manage your subscriptions, licenses and users, and ${provider.companyName} can place orders for you and bill you.`,
+        `En acceptant, ${reseller.companyName} et ${provider.companyName} deviennent vos revendeurs attitrés : ${reseller.companyName} reçoit des droits d'administration délégués pour gérer vos abonnements, licences et utilisateurs, et ${provider.companyName} peut passer vos commandes et vous facturer.`,
+        `Ce lien est valable jusqu'au ${expires}.`,
       ],
       facts: [
-        ['Reseller', reseller.companyName],
-        ['Indirect provider', provider.companyName],
-        ['Expires', invitation.expiresAt],
+        ['Revendeur', reseller.companyName],
+        ['Fournisseur indirect', provider.companyName],
+        ['Expire le', expires],
       ],
       steps: [
-        'Sign in as a global admin of your organisation.',
-        'Open this invitation there and select Accept. If your organisation is new, give its name, domain and country.',
-        'The link works once.',
+        portal
+          ? `Connectez-vous à ${portal} en tant qu'administrateur général de votre organisation.`
+          : "Connectez-vous en tant qu'administrateur général de votre organisation.",
+        'Ouvrez-y cette invitation et sélectionnez Accepter. Si votre organisation est nouvelle, indiquez son nom, son domaine et son pays.',
+        "Le lien ne fonctionne qu'une fois.",
+        ...(portal
+          ? []
+          : [
+              `Aucun portail n'est configuré pour cette plateforme : demandez à ${reseller.companyName} comment accepter, en lui transmettant ce lien complet.`,
+            ]),
       ],
     };
-  },
-});
+  }
+  return {
+    title: `${reseller.companyName} invites you to work with it and ${provider.companyName}`,
+    paragraphs: [
+      `Accepting makes ${reseller.companyName} and ${provider.companyName} your resellers of record: ${reseller.companyName} receives delegated admin rights to manage your subscriptions, licenses and users, and ${provider.companyName} can place orders for you and bill you.`,
+      `This link works until ${expires}.`,
+    ],
+    facts: [
+      ['Reseller', reseller.companyName],
+      ['Indirect provider', provider.companyName],
+      ['Expires', expires],
+    ],
+    steps: [
+      portal
+        ? `Sign in to ${portal} as a global admin of your organisation.`
+        : 'Sign in as a global admin of your organisation.',
+      'Open this invitation there and select Accept. If your organisation is new, give its name, domain and country.',
+      'The link works once.',
+      ...(portal
+        ? []
+        : [
+            `No portal is configured for this platform: ask ${reseller.companyName} how to accept, and send them this whole link.`,
+          ]),
+    ],
+  };
+}

@@ -143,7 +143,7 @@ export const listEnrollmentQueue = defineHttp({
   route: 'operator/enrollments',
   summary: 'The review queue, oldest submission first',
   tags: ['operator'],
-  access: { kind: 'operator' },
+  access: { kind: 'operator', roles: ['Operator', 'EnrollmentReviewer'] },
   query: queueQuery,
   responses: {
     200: { description: 'A page of enrollments', schema: pageOf(queueItemView) },
@@ -164,7 +164,7 @@ export const decideEnrollmentFunction = defineHttp({
   route: 'operator/enrollments/{partnerId}/decision',
   summary: 'Approve or reject a pending enrollment (a reason is required to reject)',
   tags: ['operator'],
-  access: { kind: 'operator' },
+  access: { kind: 'operator', roles: ['Operator', 'EnrollmentReviewer'] },
   params: partnerIdParams,
   body: decisionBody,
   responses: {

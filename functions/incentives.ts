@@ -5,7 +5,12 @@ import {
   readIncentives,
 } from '../shared/app/incentives';
 import { defineHttp } from '../shared/http/define';
-import { defineLinkLanding } from '../shared/http/link-landing';
+import * as z from 'zod';
+import type { Services } from '../shared/app/services';
+import type { Language } from '../shared/domain/partner';
+import { readableDate } from '../shared/http/dates';
+import { defineLinkLanding, defineLinkLookup, lookupAnswer } from '../shared/http/link-landing';
+import type { PageContent } from '../shared/http/pages';
 import { created, ok } from '../shared/http/responses';
 import {
   incentiveProgramParams,
@@ -60,27 +65,93 @@ export const enrollInIncentiveProgramFunction = defineHttp({
 export const incentiveInvitationLanding = defineLinkLanding({
   name: 'incentiveInvitationLanding',
   kind: incentiveInvitationLinkKind,
-  summary: 'Where the link of the incentives invitation email lands',
-  async describe(services, token) {
-    const invitation = await readIncentiveInvitation(services, token);
+  summary: 'Where the link of the incentives invitation email lands (the token after #)',
+});
+
+export const lookupIncentiveInvitation = defineLinkLookup({
+  name: 'lookupIncentiveInvitation',
+  kind: incentiveInvitationLinkKind,
+  summary: 'What the holder of an incentives invitation link may see (the token in the body)',
+  tags: ['incentives'],
+  view: z.object({
+    companyName: z.string(),
+    status: z.enum(['pending', 'accepted', 'revoked', 'expired']),
+    expiresAt: z.string(),
+    language: z.enum(['en', 'fr']),
+  }),
+  errors: errorResponses(400, 404, 413, 415, 429),
+  async lookup(services, token) {
+    const details = await readIncentiveInvitation(services, token);
+    const language = details.invitation.language ?? 'en';
     return {
-      title: 'Your invitation to the indirect reseller incentives',
-      paragraphs: [
-        `${invitation.companyName} is enrolled as an indirect reseller and is invited to enroll in the indirect reseller incentives program.`,
-        'This invitation was sent to the email address of the MPN account associated with your tenant. The direct-bill incentive programs are managed separately: enrolling in one changes nothing in the other.',
-        `This link works until ${invitation.expiresAt}.`,
-      ],
-      facts: [
-        ['Partner', invitation.companyName],
-        ['MPN ID', invitation.mpnId ?? 'not recorded'],
-        ['Invited on', invitation.invitedAt],
-        ['Link valid until', invitation.expiresAt],
-      ],
-      steps: [
-        'Sign in to Partner Center as a global admin of your organisation.',
-        'Open Incentives, then Indirect reseller incentives, and select Enroll (the portal calls POST /api/me/incentives/indirect-reseller/enrollment).',
-        'The program then shows as enrolled; your direct-bill incentive programs stay as they are.',
-      ],
+      companyName: details.companyName,
+      ...lookupAnswer(services, details.invitation, language, () =>
+        incentivePage(services, details, language),
+      ),
     };
   },
 });
+
+function incentivePage(
+  services: Services,
+  invitation: { companyName: string; mpnId: string | null; invitedAt: string; expiresAt: string },
+  language: Language,
+): PageContent {
+  const expires = readableDate(invitation.expiresAt, language);
+  const invited = readableDate(invitation.invitedAt, language);
+  const portal = services.config.links.portalBaseUrl;
+  if (language === 'fr') {
+    return {
+      title: 'Votre invitation aux incitations pour revendeurs indirects',
+      paragraphs: [
+        `${invitation.companyName} est inscrit comme revendeur indirect et est invité à s'inscrire au programme d'incitations pour revendeurs indirects.`,
+        "Cette invitation a été envoyée à l'adresse e-mail du compte MPN associé à votre locataire. Les programmes d'incitations de facturation directe sont gérés séparément : s'inscrire à l'un ne change rien à l'autre.",
+        `Ce lien est valable jusqu'au ${expires}.`,
+      ],
+      facts: [
+        ['Partenaire', invitation.companyName],
+        ['ID MPN', invitation.mpnId ?? 'non enregistré'],
+        ['Invité le', invited],
+        ["Lien valable jusqu'au", expires],
+      ],
+      steps: [
+        portal
+          ? `Connectez-vous à ${portal} en tant qu'administrateur général de votre organisation.`
+          : "Connectez-vous à l'Espace partenaires en tant qu'administrateur général de votre organisation.",
+        'Ouvrez Incitations, puis Incitations pour revendeurs indirects, et sélectionnez Inscrire.',
+        "Le programme apparaît alors comme inscrit ; vos programmes d'incitations de facturation directe restent tels quels.",
+        ...(portal
+          ? []
+          : [
+              "Aucun portail n'est configuré pour cette plateforme : votre portail partenaire appelle POST /api/me/incentives/indirect-reseller/enrollment ; transmettez ce lien à l'équipe qui l'exploite.",
+            ]),
+      ],
+    };
+  }
+  return {
+    title: 'Your invitation to the indirect reseller incentives',
+    paragraphs: [
+      `${invitation.companyName} is enrolled as an indirect reseller and is invited to enroll in the indirect reseller incentives program.`,
+      'This invitation was sent to the email address of the MPN account associated with your tenant. The direct-bill incentive programs are managed separately: enrolling in one changes nothing in the other.',
+      `This link works until ${expires}.`,
+    ],
+    facts: [
+      ['Partner', invitation.companyName],
+      ['MPN ID', invitation.mpnId ?? 'not recorded'],
+      ['Invited on', invited],
+      ['Link valid until', expires],
+    ],
+    steps: [
+      portal
+        ? `Sign in to ${portal} as a global admin of your organisation.`
+        : 'Sign in to Partner Center as a global admin of your organisation.',
+      'Open Incentives, then Indirect reseller incentives, and select Enroll.',
+      'The program then shows as enrolled; your direct-bill incentive programs stay as they are.',
+      ...(portal
+        ? []
+        : [
+            'No portal is configured for this platform: your partner portal calls POST /api/me/incentives/indirect-reseller/enrollment; send this link to the team that runs it.',
+          ]),
+    ],
+  };
+}

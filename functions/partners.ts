@@ -12,7 +12,7 @@ export const putPartner = defineHttp({
   route: 'operator/partners/{partnerId}',
   summary: "Create or update a partner's master record",
   tags: ['operator'],
-  access: { kind: 'operator' },
+  access: { kind: 'operator', roles: ['Operator'] },
   params: partnerIdParams,
   body: masterRecordBody,
   ifMatch: true,
@@ -35,7 +35,7 @@ export const getPartner = defineHttp({
   route: 'operator/partners/{partnerId}',
   summary: "Read a partner's master record",
   tags: ['operator'],
-  access: { kind: 'operator' },
+  access: { kind: 'operator', roles: ['Operator'] },
   params: partnerIdParams,
   responses: {
     200: { description: 'The partner', schema: partnerView },

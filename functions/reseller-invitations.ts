@@ -1,4 +1,4 @@
-import { findInvitation, usableInvitation } from '../shared/app/invitations';
+import { findInvitation } from '../shared/app/invitations';
 import { invitationStatus } from '../shared/domain/link';
 import type { ResellerInvitation } from '../shared/domain/providers';
 import {
@@ -8,7 +8,15 @@ import {
 } from '../shared/app/reseller-invitations';
 import type { Services } from '../shared/app/services';
 import { defineHttp } from '../shared/http/define';
-import { defineLinkLanding } from '../shared/http/link-landing';
+import {
+  defineLinkLanding,
+  defineLinkLookup,
+  linkTokenBody,
+  lookupAnswer,
+} from '../shared/http/link-landing';
+import type { PageContent } from '../shared/http/pages';
+import { readableDate } from '../shared/http/dates';
+import type { Language } from '../shared/domain/partner';
 import { created, ok } from '../shared/http/responses';
 import { pageOf, pageQuery } from '../shared/http/schemas/common';
 import {
@@ -18,7 +26,6 @@ import {
   publicInvitationView,
   resellerInvitationBody,
   resellerInvitationView,
-  tokenParams,
 } from '../shared/http/schemas/providers';
 import { toPartnerProvider } from './providers';
 import { errorResponses } from './responses';
@@ -55,13 +62,14 @@ export const listResellerInvitations = defineHttp({
   name: 'listResellerInvitations',
   methods: ['GET'],
   route: 'me/reseller-invitations',
-  summary: "The provider's invitations, newest first",
+  summary: "The provider's invitations, newest first (who may invite may read them)",
   tags: ['providers'],
-  access: { kind: 'signed-in' },
+  // The invitees' email addresses: the roles that write invitations, not any user of the tenant.
+  access: { kind: 'signed-in', roles: ['GlobalAdmin', 'AdminAgent'] },
   query: pageQuery,
   responses: {
     200: { description: 'A page of invitations', schema: pageOf(resellerInvitationView) },
-    ...errorResponses(400, 401),
+    ...errorResponses(400, 401, 403),
   },
   async handle({ principal, query, services }) {
     const page = await services.partners.invitations<ResellerInvitation>(
@@ -98,46 +106,44 @@ export const revokeResellerInvitationFunction = defineHttp({
   },
 });
 
-export const getPartnerInvitation = defineHttp({
-  name: 'getPartnerInvitation',
-  methods: ['GET'],
-  route: 'partner-invitations/{token}',
-  summary: 'What the holder of an invitation link may see',
+export const lookupPartnerInvitation = defineLinkLookup({
+  name: 'lookupPartnerInvitation',
+  kind: 'partner-invitations',
+  summary: 'What the holder of an invitation link may see (the token in the body, never a URL)',
   tags: ['providers'],
-  access: { kind: 'anonymous' },
-  params: tokenParams,
-  responses: {
-    200: { description: 'The invitation', schema: publicInvitationView },
-    ...errorResponses(400, 404),
-  },
-  async handle({ params, services }) {
+  view: publicInvitationView,
+  errors: errorResponses(400, 404, 413, 415, 429),
+  async lookup(services, token) {
     const { value: invitation } = await findInvitation<ResellerInvitation>(
       services,
-      params.token,
+      token,
       'reseller-invitation',
     );
-    return ok({
+    const language = invitation.language ?? 'en';
+    return {
       providerName: invitation.provider.companyName,
-      status: invitationStatus(invitation, services.clock.now()),
-      expiresAt: invitation.expiresAt,
-    });
+      ...lookupAnswer(services, invitation, language, () =>
+        partnerInvitationPage(services, invitation, language),
+      ),
+    };
   },
 });
 
 export const acceptPartnerInvitation = defineHttp({
   name: 'acceptPartnerInvitation',
   methods: ['POST'],
-  route: 'partner-invitations/{token}/accept',
-  summary: "Accept a provider's invitation (global admin of the invited reseller)",
+  route: 'partner-invitations/accept',
+  summary:
+    "Accept a provider's invitation (global admin of the invited reseller); the token in the body",
   tags: ['providers'],
   access: { kind: 'signed-in', roles: ['GlobalAdmin'] },
-  params: tokenParams,
+  body: linkTokenBody,
   responses: {
     200: { description: 'The partnership', schema: acceptedPartnershipView },
-    ...errorResponses(400, 401, 403, 404, 409, 410),
+    ...errorResponses(400, 401, 403, 404, 409, 410, 413, 415),
   },
-  async handle({ principal, params, services }) {
-    const side = await acceptResellerInvitation(services, principal, params.token);
+  async handle({ principal, body, services }) {
+    const side = await acceptResellerInvitation(services, principal, body.token);
     return ok({ provider: toPartnerProvider(side) });
   },
 });
@@ -145,31 +151,69 @@ export const acceptPartnerInvitation = defineHttp({
 export const partnerInvitationLanding = defineLinkLanding({
   name: 'partnerInvitationLanding',
   kind: 'partner-invitations',
-  summary: "Where a provider's invitation link lands",
-  async describe(services, token) {
-    const invitation = await usableInvitation<ResellerInvitation>(
-      services,
-      token,
-      'reseller-invitation',
-    );
-    const provider = invitation.provider;
+  summary: "Where a provider's invitation link lands (the token after #)",
+});
+
+function partnerInvitationPage(
+  services: Services,
+  invitation: ResellerInvitation,
+  language: Language,
+): PageContent {
+  const provider = invitation.provider;
+  const expires = readableDate(invitation.expiresAt, language);
+  const portal = services.config.links.portalBaseUrl;
+  if (language === 'fr') {
     return {
-      title: `${provider.companyName} invites you to become its indirect reseller`,
+      title: `${provider.companyName} vous invite à devenir son revendeur indirect`,
       paragraphs: [
-        `${provider.companyName} is an indirect provider. Accepting makes it one of your indirect providers, and you one of its indirect resellers: it can then supply you, create customer tenants for you, and order for your customers.`,
+        `${provider.companyName} est un fournisseur indirect. En acceptant, il devient l'un de vos fournisseurs indirects, et vous l'un de ses revendeurs indirects : il peut alors vous approvisionner, créer des locataires clients pour vous et passer les commandes de vos clients.`,
+        `Ce lien est valable jusqu'au ${expires}.`,
       ],
       facts: [
-        ['Inviting provider', provider.companyName],
-        ['Regions', provider.regions.join(', ')],
-        ['Services', provider.services.join(', ') || 'none listed'],
-        ['Invitation for MPN ID', invitation.mpnId],
-        ['Expires', invitation.expiresAt],
+        ['Fournisseur qui invite', provider.companyName],
+        ['Régions', provider.regions.join(', ')],
+        ['Services', provider.services.join(', ') || 'aucun indiqué'],
+        ["Invitation pour l'ID MPN", invitation.mpnId],
+        ['Expire le', expires],
       ],
       steps: [
-        'Sign in to Partner Center as a global admin of the invited organisation (the one holding this MPN ID).',
-        'Your organisation must be enrolled as an indirect reseller.',
-        'Open this invitation there and select Accept. The link works once.',
+        portal
+          ? `Connectez-vous à ${portal} en tant qu'administrateur général de l'organisation invitée (celle qui détient cet ID MPN).`
+          : "Connectez-vous à l'Espace partenaires en tant qu'administrateur général de l'organisation invitée (celle qui détient cet ID MPN).",
+        'Votre organisation doit être inscrite comme revendeur indirect.',
+        "Ouvrez-y cette invitation et sélectionnez Accepter. Le lien ne fonctionne qu'une fois.",
+        ...(portal
+          ? []
+          : [
+              "Aucun portail n'est configuré pour cette plateforme : transmettez ce lien, complet, à l'administrateur qui gère vos partenariats, ou demandez au fournisseur comment l'accepter.",
+            ]),
       ],
     };
-  },
-});
+  }
+  return {
+    title: `${provider.companyName} invites you to become its indirect reseller`,
+    paragraphs: [
+      `${provider.companyName} is an indirect provider. Accepting makes it one of your indirect providers, and you one of its indirect resellers: it can then supply you, create customer tenants for you, and order for your customers.`,
+      `This link works until ${expires}.`,
+    ],
+    facts: [
+      ['Inviting provider', provider.companyName],
+      ['Regions', provider.regions.join(', ')],
+      ['Services', provider.services.join(', ') || 'none listed'],
+      ['Invitation for MPN ID', invitation.mpnId],
+      ['Expires', expires],
+    ],
+    steps: [
+      portal
+        ? `Sign in to ${portal} as a global admin of the invited organisation (the one holding this MPN ID).`
+        : 'Sign in to Partner Center as a global admin of the invited organisation (the one holding this MPN ID).',
+      'Your organisation must be enrolled as an indirect reseller.',
+      'Open this invitation there and select Accept. The link works once.',
+      ...(portal
+        ? []
+        : [
+            'No portal is configured for this platform: forward this whole link to the admin who manages your partnerships, or ask the provider how to accept it.',
+          ]),
+    ],
+  };
+}

@@ -26,7 +26,7 @@ import {
   createCustomerInvitationFunction,
   customerInvitationDone,
   customerInvitationLanding,
-  getCustomerInvitation,
+  lookupCustomerInvitation,
   sendCustomerInvitationFunction,
 } from './customer-invitations';
 import { createCustomerFunction, getCustomer, listCustomersFunction } from './customers';
@@ -36,7 +36,9 @@ import {
   enrollInIncentiveProgramFunction,
   getIncentives,
   incentiveInvitationLanding,
+  lookupIncentiveInvitation,
 } from './incentives';
+import { linkPageScriptFunction } from '../shared/http/link-landing';
 import {
   enrollmentLanding,
   enrollmentReviewLanding,
@@ -55,7 +57,7 @@ import {
 import {
   acceptPartnerInvitation,
   createResellerInvitation,
-  getPartnerInvitation,
+  lookupPartnerInvitation,
   listResellerInvitations,
   partnerInvitationLanding,
   revokeResellerInvitationFunction,
@@ -105,7 +107,7 @@ export const functionTable: readonly FunctionDefinition[] = [
   createResellerInvitation,
   listResellerInvitations,
   revokeResellerInvitationFunction,
-  getPartnerInvitation,
+  lookupPartnerInvitation,
   acceptPartnerInvitation,
   partnerInvitationLanding,
   listCustomersFunction,
@@ -114,7 +116,7 @@ export const functionTable: readonly FunctionDefinition[] = [
   createCustomerInvitationFunction,
   sendCustomerInvitationFunction,
   customerInvitationDone,
-  getCustomerInvitation,
+  lookupCustomerInvitation,
   acceptCustomerInvitationFunction,
   customerInvitationLanding,
   placeOrderFunction,
@@ -141,6 +143,8 @@ export const functionTable: readonly FunctionDefinition[] = [
   getIncentives,
   enrollInIncentiveProgramFunction,
   incentiveInvitationLanding,
+  lookupIncentiveInvitation,
+  linkPageScriptFunction,
   deliverEmailsTimer,
   escalatePendingEnrollmentsTimer,
   sendIncentiveInvitationsTimer,

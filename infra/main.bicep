@@ -52,7 +52,7 @@ param location string
 param resourceGroupName string = ''
 
 @minLength(1)
-@description('AUTH_AUDIENCE: application id URI or client id of the API app registration (the tokens\' aud).')
+@description('AUTH_AUDIENCE: client id (GUID) of the API app registration (the aud of v2 access tokens).')
 param authAudience string
 
 @minLength(36)
@@ -93,6 +93,11 @@ param emailSendsPerMinute int = 0
 @description('EMAIL_SENDS_PER_HOUR: the send budget an hour; 0: the ACS quota of the domain sent from (10 Azure-managed, 100 custom). Raise it with the ACS quota.')
 @minValue(0)
 param emailSendsPerHour int = 0
+
+@description('IDEMPOTENCY_SECRET: a random secret of at least 32 characters, kept in Key Vault (azd env set IDEMPOTENCY_SECRET "$(openssl rand -base64 32)").')
+@secure()
+@minLength(32)
+param idempotencySecret string
 
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 // The ACS quota (per subscription) of the domain the app sends from, until raised on request.
@@ -150,6 +155,17 @@ module communication './modules/communication.bicep' = {
   }
 }
 
+module keyVault './modules/key-vault.bicep' = {
+  name: 'key-vault'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    resourceToken: resourceToken
+    idempotencySecret: idempotencySecret
+  }
+}
+
 module functionApp './modules/function-app.bicep' = {
   name: 'function-app'
   scope: rg
@@ -171,6 +187,7 @@ module functionApp './modules/function-app.bicep' = {
     reviewersEmail: reviewersEmail
     portalBaseUrl: portalBaseUrl
     corsOrigins: corsOrigins
+    idempotencySecretUri: keyVault.outputs.idempotencySecretUri
   }
 }
 
@@ -183,6 +200,7 @@ module access './modules/access.bicep' = {
     cosmosAccountName: cosmos.outputs.accountName
     communicationServiceName: communication.outputs.communicationServiceName
     applicationInsightsName: monitoring.outputs.applicationInsightsName
+    keyVaultName: keyVault.outputs.name
   }
 }
 

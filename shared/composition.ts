@@ -11,8 +11,9 @@ import { cosmosCall } from './adapters/cosmos/operations';
 import { CosmosPartnerRepository } from './adapters/cosmos/partner-repository';
 import { AcsEmailSender } from './adapters/email/acs-sender';
 import { FileOutbox, type DeliveredEmailNotice } from './adapters/email/file-outbox';
-import { loadOrCreateDevKey } from './adapters/identity/dev-keys';
+import { loadOrCreateDevKey, loadOrCreateSecret } from './adapters/identity/dev-keys';
 import { devKeys, JwtVerifier, remoteKeys } from './adapters/identity/jwt-verifier';
+import { createRequestLimits } from './app/request-limits';
 import type { Config } from './config';
 
 export const systemClock: Clock = { now: () => new Date() };
@@ -53,6 +54,9 @@ export async function createTokenVerifier(config: Config, clock: Clock): Promise
   return new JwtVerifier(keys, {
     audience: config.auth.audience,
     issuerTemplate: config.auth.issuerTemplate,
+    ...(config.auth.appIdUri ? { appIdUri: config.auth.appIdUri } : {}),
+    scope: config.auth.scope,
+    globalAdminAppRole: config.auth.globalAdminAppRole,
     now: () => clock.now(),
   });
 }
@@ -83,6 +87,12 @@ export async function createServices(
     outbox: new CosmosOutboxRepository(partners),
     idempotency: new CosmosIdempotencyStore(database.container('idempotency')),
     emailSender: options.emailSender ?? createEmailSender(config, clock, options.announceEmail),
+    limits: createRequestLimits(config.limits.requests, clock),
+    secrets: {
+      idempotency: config.idempotency.secret
+        ? Buffer.from(config.idempotency.secret, 'utf8')
+        : await loadOrCreateSecret(config.idempotency.secretFile),
+    },
     // At most one Cosmos request per period, however many anonymous health calls come.
     pingCosmos: cachedCheck(async () => {
       // Within the request's deadline like every other Cosmos call: a stalled account shows

@@ -13,6 +13,9 @@ const optionalUrl = optionalString.pipe(z.url({ protocol: /^https?$/ }).optional
 const intSetting = (defaultValue: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(defaultValue);
 
+/** The delegated scope user tokens must carry (AUTH_SCOPE), and dev tokens carry. */
+export const devScope = 'access_as_user';
+
 const settingsShape = z.object({
   AUTH_MODE: z.enum(['entra', 'dev']).default('entra'),
   AUTH_AUDIENCE: optionalString,
@@ -21,7 +24,18 @@ const settingsShape = z.object({
     .string()
     .includes('{tenantid}')
     .default('https://login.microsoftonline.com/{tenantid}/v2.0'),
+  AUTH_APP_ID_URI: optionalString,
+  AUTH_SCOPE: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/)
+    .default(devScope),
+  AUTH_GLOBAL_ADMIN_APP_ROLE: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true'),
   DEV_KEY_FILE: z.string().default('.local/dev-signing-key.json'),
+  IDEMPOTENCY_SECRET: optionalString.pipe(z.string().min(32).optional()),
+  IDEMPOTENCY_SECRET_FILE: z.string().default('.local/idempotency-secret'),
   OPERATOR_TENANT_ID: z.uuid().default('00000000-0000-0000-0000-0000000000ff'),
   // Set by the Functions platform on Azure hosts (see azureHostMarker), never by the app.
   WEBSITE_INSTANCE_ID: optionalString,
@@ -68,6 +82,10 @@ const settingsShape = z.object({
   INCENTIVE_INVITE_DELAY_DAYS: intSetting(0, 0, 29),
   INVITATION_RATE_LIMIT_PER_HOUR: intSetting(100, 1, 100_000),
   AUDIT_RETENTION_DAYS: intSetting(730, 1, 3650),
+  RATE_LIMIT_TENANT_PER_MINUTE: intSetting(300, 1, 10_000_000),
+  RATE_LIMIT_TENANT_BURST: intSetting(100, 1, 10_000_000),
+  RATE_LIMIT_LINK_LOOKUPS_PER_MINUTE: intSetting(10, 1, 10_000_000),
+  RATE_LIMIT_LINK_LOOKUPS_BURST: intSetting(20, 1, 10_000_000),
 });
 
 /**
@@ -107,9 +125,19 @@ function crossSettingProblems(env: Record<string, string | undefined>): string[]
   if (mode === 'dev' && marker) {
     problems.push(`AUTH_MODE: dev mode is refused when the app runs in Azure (${marker} is set)`);
   }
-  if (mode === 'entra' && !env.AUTH_AUDIENCE?.trim()) {
+  const audience = env.AUTH_AUDIENCE?.trim();
+  if (mode === 'entra' && !audience) {
     problems.push(
-      'AUTH_AUDIENCE: is required when AUTH_MODE is entra (the API application id URI or client id)',
+      'AUTH_AUDIENCE: is required when AUTH_MODE is entra (the client id of the API app registration)',
+    );
+  } else if (mode === 'entra' && !z.uuid().safeParse(audience).success) {
+    problems.push(
+      'AUTH_AUDIENCE: must be the client id (a GUID) of the API app registration, the aud of v2 access tokens; put an application id URI in AUTH_APP_ID_URI to accept v1 tokens',
+    );
+  }
+  if (mode === 'entra' && !env.IDEMPOTENCY_SECRET?.trim()) {
+    problems.push(
+      'IDEMPOTENCY_SECRET: is required when AUTH_MODE is entra (a Key Vault reference to a random secret of at least 32 characters)',
     );
   }
   return problems;
@@ -126,8 +154,17 @@ export interface Config {
     audience: string;
     jwksUri: string;
     issuerTemplate: string;
+    /** v1 tokens' aud, when v1 tokens are accepted. */
+    appIdUri: string | undefined;
+    scope: string;
+    globalAdminAppRole: boolean;
     devKeyFile: string;
     operatorTenantId: string;
+  };
+  idempotency: {
+    /** The server secret; unset in dev mode, where `secretFile` holds a generated one. */
+    secret: string | undefined;
+    secretFile: string;
   };
   cosmos: {
     endpoint: string;
@@ -171,7 +208,14 @@ export interface Config {
     };
   };
   incentives: { inviteDelayDays: number };
-  limits: { invitationsPerHour: number };
+  limits: {
+    invitationsPerHour: number;
+    /** Token buckets: per tenant for signed-in requests, per client for link lookups. */
+    requests: {
+      tenant: { burst: number; perMinute: number };
+      linkLookups: { burst: number; perMinute: number };
+    };
+  };
   /** Audit events expire this long after they are written (a Cosmos per-item ttl). */
   audit: { retentionDays: number };
 }
@@ -211,9 +255,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       audience: s.AUTH_AUDIENCE ?? devAudience,
       jwksUri: s.AUTH_JWKS_URI,
       issuerTemplate: s.AUTH_ISSUER_TEMPLATE,
+      appIdUri: s.AUTH_APP_ID_URI,
+      scope: s.AUTH_SCOPE,
+      globalAdminAppRole: s.AUTH_GLOBAL_ADMIN_APP_ROLE,
       devKeyFile: s.DEV_KEY_FILE,
       operatorTenantId: s.OPERATOR_TENANT_ID.toLowerCase(),
     },
+    idempotency: { secret: s.IDEMPOTENCY_SECRET, secretFile: s.IDEMPOTENCY_SECRET_FILE },
     cosmos: {
       endpoint: s.COSMOS_ENDPOINT,
       key: s.COSMOS_KEY,
@@ -249,7 +297,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       },
     },
     incentives: { inviteDelayDays: s.INCENTIVE_INVITE_DELAY_DAYS },
-    limits: { invitationsPerHour: s.INVITATION_RATE_LIMIT_PER_HOUR },
+    limits: {
+      invitationsPerHour: s.INVITATION_RATE_LIMIT_PER_HOUR,
+      requests: {
+        tenant: { burst: s.RATE_LIMIT_TENANT_BURST, perMinute: s.RATE_LIMIT_TENANT_PER_MINUTE },
+        linkLookups: {
+          burst: s.RATE_LIMIT_LINK_LOOKUPS_BURST,
+          perMinute: s.RATE_LIMIT_LINK_LOOKUPS_PER_MINUTE,
+        },
+      },
+    },
     audit: { retentionDays: s.AUDIT_RETENTION_DAYS },
   };
 }
@@ -260,13 +317,13 @@ export function settingNames(): string[] {
 }
 
 /**
- * Settings without a default: the Function App must be given each (AUTH_AUDIENCE because
- * Azure always runs in entra mode). infra tests hold Bicep to this list.
+ * Settings without a default: the Function App must be given each (AUTH_AUDIENCE and
+ * IDEMPOTENCY_SECRET because Azure always runs in entra mode). infra tests hold Bicep to this list.
  */
 export function requiredSettingNames(): string[] {
   const shape = settingsShape.shape as Record<string, z.ZodType>;
   const withoutDefault = Object.keys(shape).filter(
     (name) => !shape[name]!.safeParse(undefined).success,
   );
-  return [...withoutDefault, 'AUTH_AUDIENCE'];
+  return [...withoutDefault, 'AUTH_AUDIENCE', 'IDEMPOTENCY_SECRET'];
 }

@@ -11,6 +11,7 @@ const resourceProviders = [
   'Microsoft.Communication',
   'Microsoft.DocumentDB',
   'Microsoft.Insights',
+  'Microsoft.KeyVault',
   'Microsoft.OperationalInsights',
   'Microsoft.Storage',
   'Microsoft.Web',

@@ -16,6 +16,9 @@ param communicationServiceName string
 @description('Application Insights component the host sends telemetry to, with Entra ID.')
 param applicationInsightsName string
 
+@description('Key Vault holding the idempotency secret.')
+param keyVaultName string
+
 // Built-in Azure role definition ids.
 // Storage Blob Data Owner: the deployment package and the host's blobs (timer schedules and
 // singleton locks). The app has only HTTP and timer triggers: no queue or table access.
@@ -29,6 +32,9 @@ var cosmosDataContributor = '00000000-0000-0000-0000-000000000002'
 // Communication Service; no narrower built-in role grants them, and Contributor would be far
 // broader. A custom role holding only those actions is the least-privilege alternative.
 var communicationEmailServiceOwner = '09976791-48a7-449e-bb21-39d1a415f350'
+
+// Key Vault Secrets User: read secret values, on the app's one vault.
+var keyVaultSecretsUser = '4633458b-17de-408a-b874-0445c86b69e6'
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
@@ -81,6 +87,20 @@ resource emailAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: communicationService
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', communicationEmailServiceOwner)
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+  name: keyVaultName
+}
+
+resource secretsAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(vault.id, principalId, keyVaultSecretsUser)
+  scope: vault
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultSecretsUser)
     principalId: principalId
     principalType: 'ServicePrincipal'
   }

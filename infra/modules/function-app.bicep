@@ -38,7 +38,7 @@ param emailSendsPerMinute int
 @description('EMAIL_SENDS_PER_HOUR: the platform-wide send budget, within the ACS quota.')
 param emailSendsPerHour int
 
-@description('AUTH_AUDIENCE: the API application id URI or client id the access tokens carry as aud.')
+@description('AUTH_AUDIENCE: the client id (GUID) of the API app registration, the aud of v2 access tokens.')
 param authAudience string
 
 @description('OPERATOR_TENANT_ID: the operators\' Entra tenant.')
@@ -52,6 +52,9 @@ param portalBaseUrl string = ''
 
 @description('CORS_ORIGINS: comma-separated origins allowed to call the API from a browser.')
 param corsOrigins string = ''
+
+@description('IDEMPOTENCY_SECRET: the Key Vault secret URI, given to the app as a Key Vault reference.')
+param idempotencySecretUri string
 
 @description('Most instances the app scales out to.')
 @minValue(40)
@@ -151,6 +154,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     PORTAL_BASE_URL: portalBaseUrl
     REVIEWERS_EMAIL: reviewersEmail
     CORS_ORIGINS: corsOrigins
+    // Resolved by the platform with the app's identity; the value never sits in the settings.
+    IDEMPOTENCY_SECRET: '@Microsoft.KeyVault(SecretUri=${idempotencySecretUri})'
   }
 }
 

@@ -1,5 +1,6 @@
 import { auditEvent } from '../domain/audit';
 import {
+  maxCustomerInvitationSends,
   movedToIndirect,
   relationshipFor,
   relationshipId,
@@ -23,7 +24,7 @@ import { WriteConflict, type PartnerDocument, type Versioned, type WriteOperatio
 import type { Services } from './services';
 
 export const customerInvitationLink = (services: Services, token: string): string =>
-  `${services.config.links.publicBaseUrl}/api/links/customer-invitations/${token}`;
+  `${services.config.links.publicBaseUrl}/api/links/customer-invitations#${token}`;
 
 export interface Draft {
   subject: string;
@@ -99,6 +100,7 @@ export async function createCustomerInvitation(
     handedOver: 'not-yet',
     sentTo: null,
     acceptedBy: null,
+    language: preferredLanguage(reseller),
   };
   await services.partners.commit(reseller.partnerId, [
     { op: 'create', document: invitation },
@@ -141,35 +143,85 @@ async function ownInvitation(
   return found;
 }
 
+/**
+ * Where the invitation's own link stands in the text, exactly: its prefix, then a whole token
+ * (not followed by another token character, so a link followed by punctuation or inside
+ * brackets is found and ends where the token ends), whose secret is this invitation's.
+ */
+export function invitationLinkSpans(
+  services: Services,
+  text: string,
+  invitation: CustomerInvitation,
+): { start: number; end: number }[] {
+  const prefix = customerInvitationLink(services, '');
+  const escaped = prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const pattern = new RegExp(
+    `${escaped}([A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])`,
+    'g',
+  );
+  const spans: { start: number; end: number }[] = [];
+  for (const match of text.matchAll(pattern)) {
+    const parsed = parseLinkToken(match[1]!);
+    if (
+      parsed &&
+      parsed.partitionKey === invitation.partnerId &&
+      parsed.documentId === invitation.id
+    ) {
+      spans.push({ start: match.index, end: match.index + match[0].length });
+    }
+  }
+  return spans;
+}
+
 /** True when the text holds the invitation's own link, exactly (section 8: the link must stay). */
 export function containsLink(
   services: Services,
   text: string,
   invitation: CustomerInvitation,
 ): boolean {
-  const prefix = `${services.config.links.publicBaseUrl}/api/links/customer-invitations/`;
-  const escaped = prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  for (const match of text.matchAll(new RegExp(`${escaped}([A-Za-z0-9_.-]+)`, 'g'))) {
-    const parsed = parseLinkToken(match[1]!);
-    if (
-      parsed &&
-      parsed.partitionKey === invitation.partnerId &&
-      parsed.documentId === invitation.id
-    )
-      return true;
-  }
-  return false;
+  return invitationLinkSpans(services, text, invitation).length > 0;
 }
 
-function htmlOf(body: string): string {
-  const linkified = escapeHtml(body).replace(
-    /https?:\/\/[^\s<]+/g,
-    (url) => `<a href="${url}">${url}</a>`,
-  );
-  return `<!doctype html>\n<html><head><meta charset="utf-8"></head><body style="font-family:Segoe UI,Helvetica,Arial,sans-serif;line-height:1.5">${linkified
-    .split('\n')
-    .map((line) => `<p>${line}</p>`)
-    .join('')}</body></html>`;
+/**
+ * The HTML part of the reseller's plain text: everything escaped, and only the invitation
+ * link made a link (its href exactly the link); any other URL stays text.
+ */
+export function customerInvitationHtml(
+  text: string,
+  spans: readonly { start: number; end: number }[],
+  footer: string,
+): string {
+  let html = '';
+  let at = 0;
+  for (const { start, end } of spans) {
+    const link = escapeHtml(text.slice(start, end));
+    html += `${escapeHtml(text.slice(at, start))}<a href="${link}">${link}</a>`;
+    at = end;
+  }
+  html += escapeHtml(text.slice(at));
+  const paragraphs = (value: string): string =>
+    value
+      .split('\n')
+      .map((line) => `<p>${line}</p>`)
+      .join('');
+  return `<!doctype html>\n<html><head><meta charset="utf-8"></head><body style="font-family:Segoe UI,Helvetica,Arial,sans-serif;line-height:1.5">${paragraphs(html)}<hr><div style="color:#555;font-size:90%">${paragraphs(escapeHtml(footer))}</div></body></html>`;
+}
+
+/** The fixed footer: who sent it and why the recipient got it, whatever the editable part says. */
+export function customerInvitationFooter(
+  language: Language,
+  reseller: string,
+  provider: string,
+): string {
+  return language === 'fr'
+    ? [
+        `Cet e-mail vous est envoyé par ${reseller}, revendeur indirect de ${provider}, via la plateforme de transition des partenaires CSP de Microsoft.`,
+        `Vous le recevez parce que ${reseller} a saisi votre adresse pour vous inviter. Le texte ci-dessus est le sien ; le seul lien de la plateforme est le lien d'invitation. Pour répondre, répondez à cet e-mail : votre réponse va à ${reseller}.`,
+      ].join('\n')
+    : [
+        `This email is sent by ${reseller}, an indirect reseller of ${provider}, through the Microsoft CSP partner transition platform.`,
+        `You receive it because ${reseller} entered your address to invite you. The text above is theirs; the only platform link is the invitation link. To answer, reply to this email: your reply goes to ${reseller}.`,
+      ].join('\n');
 }
 
 /**
@@ -182,19 +234,45 @@ export async function sendCustomerInvitation(
   invitationId: string,
   email: { to: string; subject: string; body: string },
 ): Promise<CustomerInvitation> {
-  const found = await ownInvitation(services, principal.tenantId, invitationId);
+  const [found, { value: reseller }] = await Promise.all([
+    ownInvitation(services, principal.tenantId, invitationId),
+    loadPartner(services, principal.tenantId),
+  ]);
   const now = services.clock.now();
   const problem = linkProblem(found.value, now);
   if (problem) throw problem;
-  if (!containsLink(services, email.body, found.value)) {
+  const spans = invitationLinkSpans(services, email.body, found.value);
+  if (spans.length === 0) {
     throw new DomainError(
       'link-missing',
       'The email body must contain the invitation link exactly as drafted; put it back and send again.',
       [{ path: 'body.body', message: 'does not contain the invitation link' }],
     );
   }
-  const link = [...email.body.matchAll(/https?:\/\/[^\s<>"')]+/g)].map((match) => match[0]);
-  const sent: CustomerInvitation = { ...found.value, handedOver: 'sent', sentTo: email.to };
+  const sends = found.value.sends ?? (found.value.handedOver === 'sent' ? 1 : 0);
+  if (sends >= maxCustomerInvitationSends) {
+    throw new DomainError(
+      'rate-limited',
+      `An invitation is sent at most ${maxCustomerInvitationSends} times; create a new invitation, or copy it and send it yourself.`,
+    );
+  }
+  const links = spans.map(({ start, end }) => email.body.slice(start, end));
+  const names = {
+    reseller: found.value.reseller.companyName,
+    provider: found.value.provider.companyName,
+  };
+  const footer = customerInvitationFooter(
+    preferredLanguage(reseller),
+    names.reseller,
+    names.provider,
+  );
+  const replyTo = reseller.profile?.primaryContact.email;
+  const sent: CustomerInvitation = {
+    ...found.value,
+    handedOver: 'sent',
+    sentTo: email.to,
+    sends: sends + 1,
+  };
   const operations: WriteOperation<PartnerDocument>[] = [
     { op: 'replace', document: sent, etag: found.etag },
     {
@@ -202,9 +280,11 @@ export async function sendCustomerInvitation(
       document: queue(services, principal.tenantId, 'customer-invitation', {
         to: email.to,
         subject: email.subject,
-        text: email.body,
-        html: htmlOf(email.body),
-        links: [...new Set(link)],
+        text: `${email.body}\n\n________\n${footer}`,
+        html: customerInvitationHtml(email.body, spans, footer),
+        links: [...new Set(links)],
+        fromName: `${names.reseller} (${names.provider})`,
+        ...(replyTo ? { replyTo } : {}),
       }),
     },
     {

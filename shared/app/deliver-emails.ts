@@ -145,6 +145,8 @@ async function deliverOne(
         text: email.text,
         html: email.html,
         links: email.links,
+        ...(email.fromName ? { fromName: email.fromName } : {}),
+        ...(email.replyTo ? { replyTo: email.replyTo } : {}),
       },
       email.id,
     );

@@ -9,7 +9,7 @@ import {
   markInvited,
   type IncentiveProgram,
 } from '../domain/incentives';
-import { assertLinkUsable, unknownLink, type InvitationDocument } from '../domain/link';
+import { unknownLink, type InvitationDocument } from '../domain/link';
 import { preferredLanguage, type Partner } from '../domain/partner';
 import { actorOf, systemActor, type Principal } from '../domain/principal';
 import { incentiveInvitationEmail } from './emails/incentive-emails';
@@ -144,8 +144,9 @@ function invite(services: Services, partner: Partner, now: Date): PartnerChange<
   const opened = openInvitation(services, partner.partnerId, 'incentive-invitation', now);
   const invitation: InvitationDocument = {
     ...opened.document,
+    language: preferredLanguage(partner),
   };
-  const link = `${services.config.links.publicBaseUrl}/api/links/${incentiveInvitationLinkKind}/${opened.token}`;
+  const link = `${services.config.links.publicBaseUrl}/api/links/${incentiveInvitationLinkKind}#${opened.token}`;
   const email = incentiveInvitationEmail(
     partner,
     to,
@@ -256,18 +257,18 @@ export interface IncentiveInvitationDetails {
 }
 
 /**
- * GET /api/links/incentive-invitations/{token}: what the link's page shows. An unknown,
- * expired, used or revoked link throws its error, which the landing turns into its page.
+ * POST /api/incentive-invitations/lookup: the invitation behind a link, whatever its state
+ * (the page says when it is expired, used or revoked); an unknown link throws not-found.
  */
 export async function readIncentiveInvitation(
   services: Services,
   token: string,
-): Promise<IncentiveInvitationDetails> {
+): Promise<IncentiveInvitationDetails & { invitation: InvitationDocument }> {
   const { value: invitation } = await findInvitation(services, token, 'incentive-invitation');
-  assertLinkUsable(invitation, services.clock.now());
   const partner = await services.partners.get(invitation.partnerId);
   if (!partner) throw unknownLink();
   return {
+    invitation,
     companyName: partner.value.companyName,
     mpnId: partner.value.mpnId,
     invitedAt: invitation.createdAt,

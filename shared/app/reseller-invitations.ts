@@ -24,7 +24,7 @@ import { countInvitationEmail } from './rate-limit';
 import type { Services } from './services';
 
 export const partnerInvitationLink = (services: Services, token: string): string =>
-  `${services.config.links.publicBaseUrl}/api/links/partner-invitations/${token}`;
+  `${services.config.links.publicBaseUrl}/api/links/partner-invitations#${token}`;
 
 const frenchCountries = new Set(['FR', 'BE', 'LU', 'MC']);
 
@@ -57,7 +57,7 @@ export async function inviteReseller(
     );
   }
   // A reseller we know is checked now; one not yet onboarded is checked when it accepts.
-  if (reseller) assertSameRegion(snapshot.regions, reseller.country);
+  if (reseller) assertSameRegion(snapshot.regions, reseller.country, false);
 
   const now = services.clock.now();
   const opened = openInvitation(services, provider.partnerId, 'reseller-invitation', now);
@@ -74,6 +74,7 @@ export async function inviteReseller(
       ? 'fr'
       : 'en'
     : preferredLanguage(provider);
+  invitation.language = language;
   const email = partnerInvitationEmail(snapshot, input.email, language, link, invitation.expiresAt);
   const documents: PartnerDocument[] = [
     invitation,

@@ -9,6 +9,7 @@ import type {
   PartnerRepository,
   TokenVerifier,
 } from './ports';
+import type { RequestLimits } from './request-limits';
 
 /** Everything a handler or use case may use, built once per process by the composition root. */
 export interface Services {
@@ -22,6 +23,10 @@ export interface Services {
   /** Answers to POST requests by Idempotency-Key, replayed on a retry. */
   idempotency: IdempotencyStore;
   emailSender: EmailSender;
+  /** Server-held secrets: the one idempotent answers are sealed with (IDEMPOTENCY_SECRET). */
+  secrets: { idempotency: Buffer };
+  /** Per-tenant and per-client request rate limits (token buckets in this process). */
+  limits: RequestLimits;
   /** True when Cosmos answers (GET /api/health); cached for a while (app/health.ts). */
   pingCosmos(): Promise<boolean>;
   /** Tests check every JSON answer against its declared schema. */

@@ -250,7 +250,12 @@ export interface CustomerInvitation extends InvitationDocument {
   provider: Counterparty;
   handedOver: 'not-yet' | 'sent' | 'by-hand';
   sentTo: string | null;
+  /** How many times the system sent it (docs/rules.md section 8: at most three; absent before any). */
+  sends?: number;
   acceptedBy: string | null;
 }
+
+/** docs/rules.md section 8: the system sends one invitation at most this many times. */
+export const maxCustomerInvitationSends = 3;
 
 export type CustomerDocument = Customer | Order | Subscription | CustomerUser | UserNameClaim;

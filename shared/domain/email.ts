@@ -9,6 +9,10 @@ export interface EmailMessage {
   html: string;
   /** Every link in the email, so the local outbox can print them and tests can follow them. */
   links: string[];
+  /** The From display name (the address stays the platform's sender). */
+  fromName?: string;
+  /** Where replies go (a partner's own contact, never the platform's no-reply sender). */
+  replyTo?: string;
 }
 
 export type EmailStatus = 'pending' | 'sending' | 'sent' | 'failed';

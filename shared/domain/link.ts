@@ -70,4 +70,6 @@ export interface InvitationDocument extends LinkState {
   createdAt: string;
   usedAt: string | null;
   revokedAt: string | null;
+  /** The language of its email and link page (absent on invitations from before it was kept). */
+  language?: 'en' | 'fr';
 }

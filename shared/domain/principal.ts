@@ -1,5 +1,7 @@
-/** Who is calling, as read from a validated token (docs/api.md, Identity). */
+/** Who is calling, as read from a validated token (docs/docs/api.md, Identity). */
 export interface Principal {
+  /** A signed-in user, or an application acting for itself (app-only token, `idtyp: app`). */
+  kind: 'user' | 'app';
   tenantId: string;
   userId: string;
   name: string;
@@ -11,9 +13,15 @@ export interface Principal {
 /** The Global Administrator directory role template id, as found in the `wids` claim. */
 export const globalAdminRoleTemplateId = '62e90394-69f5-4237-9190-012177145e10';
 
+/** The tenant every personal Microsoft account (MSA) signs in through: never a partner. */
+export const personalAccountsTenantId = '9188040d-6c67-4c5b-b112-36a304b66dad';
+
 export type PartnerRole = 'GlobalAdmin' | 'AdminAgent' | 'SalesAgent';
 
-/** docs/rules.md, Actors: a global admin has the wids role or the GlobalAdmin app role. */
+/**
+ * docs/rules.md, Actors: a global admin holds the directory role (`wids`); the verifier decides
+ * `isGlobalAdmin` (the GlobalAdmin app role counts only where the deployment opts in).
+ */
 export function hasRole(principal: Principal, role: PartnerRole): boolean {
   return role === 'GlobalAdmin' ? principal.isGlobalAdmin : principal.roles.includes(role);
 }
@@ -22,11 +30,20 @@ export function hasAnyRole(principal: Principal, roles: readonly PartnerRole[]):
   return roles.some((role) => hasRole(principal, role));
 }
 
-/** Operators: the configured operator tenant with the Operator (or EnrollmentReviewer) role. */
-export function isOperator(principal: Principal, operatorTenantId: string): boolean {
+/**
+ * Operator staff roles (docs/rules.md, Actors): `Operator` keeps the master records and does
+ * everything an operator may; `EnrollmentReviewer` only reads the review queue and decides.
+ */
+export type OperatorRole = 'Operator' | 'EnrollmentReviewer';
+
+/** The configured operator tenant holding one of the roles the route names. */
+export function isOperator(
+  principal: Principal,
+  operatorTenantId: string,
+  roles: readonly OperatorRole[],
+): boolean {
   return (
-    principal.tenantId === operatorTenantId &&
-    (principal.roles.includes('Operator') || principal.roles.includes('EnrollmentReviewer'))
+    principal.tenantId === operatorTenantId && roles.some((role) => principal.roles.includes(role))
   );
 }
 

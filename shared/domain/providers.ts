@@ -70,11 +70,15 @@ export function assertProvider(partner: Partner): void {
 export function assertSameRegion(
   providerRegions: readonly string[],
   resellerCountry: string,
+  /** False when the caller is the provider: it must not learn where an MPN ID is based. */
+  nameCountry = true,
 ): void {
   if (!providerRegions.includes(resellerCountry.toUpperCase())) {
     throw new DomainError(
       'region-mismatch',
-      `The provider works in ${providerRegions.join(', ')}; a reseller based in ${resellerCountry.toUpperCase()} is outside its regions.`,
+      nameCountry
+        ? `The provider works in ${providerRegions.join(', ')}; a reseller based in ${resellerCountry.toUpperCase()} is outside its regions.`
+        : `The reseller with this MPN ID is not based in one of your regions (${providerRegions.join(', ')}).`,
     );
   }
 }

@@ -2,8 +2,15 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import * as z from 'zod';
 import type { Services } from '../app/services';
 import { DomainError, validationFailed, type FieldError } from '../domain/errors';
-import { hasAnyRole, isOperator, type PartnerRole, type Principal } from '../domain/principal';
+import {
+  hasAnyRole,
+  isOperator,
+  type OperatorRole,
+  type PartnerRole,
+  type Principal,
+} from '../domain/principal';
 import { measured } from '../adapters/invocation-log';
+import { clientAddress, takeToken } from '../app/request-limits';
 import { idempotent } from './idempotency';
 import { plainMessage } from './messages';
 import { problem, problemFromError } from './problem';
@@ -15,12 +22,19 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
  * Who may call a route, checked before any input is read:
  * - anonymous: anyone (health, documentation, links in emails);
  * - signed-in: a valid token of any tenant, holding one of `roles` when given;
- * - operator: the operator tenant with the Operator role.
+ * - operator: the operator tenant holding one of `roles` (each operator route names them:
+ *   a reviewer only reads the queue and decides enrollments).
  */
 export type Access =
   | { kind: 'anonymous' }
   | { kind: 'signed-in'; roles?: readonly PartnerRole[] }
-  | { kind: 'operator' };
+  | { kind: 'operator'; roles: readonly [OperatorRole, ...OperatorRole[]] };
+
+/** The review queue and its decisions. */
+export const enrollmentReviewers = {
+  kind: 'operator',
+  roles: ['Operator', 'EnrollmentReviewer'],
+} as const satisfies Access;
 
 export const maxBodyBytes = 64 * 1024;
 
@@ -67,6 +81,11 @@ export interface HttpSpec<P extends Schema, Q extends Schema, B extends Schema, 
   body?: B;
   /** Documents that the route honours If-Match (412 when stale). */
   ifMatch?: boolean;
+  /**
+   * Anonymous lookups of an invitation link: limited per client address, so links cannot be
+   * guessed at scale. (Every signed-in route is limited per tenant.)
+   */
+  rateLimit?: 'link-lookup';
   responses: Readonly<Record<number, ResponseSpec>>;
   handle(input: HandlerInput<P, Q, B, A>): Promise<HttpResult>;
 }
@@ -102,6 +121,7 @@ export function defineHttp<
   const handle: HttpHandler = async (request, context, services) => {
     try {
       const principal = await authenticate(request, spec.access, services);
+      limit(request, spec, principal, services);
       const body = spec.body ? await readJsonBody(request) : undefined;
       const input = {
         params: parse(spec.params, request.params, 'params'),
@@ -178,8 +198,11 @@ async function authenticate(
     return services.tokens.verify(match[1]!).catch(() => null);
   }
   const principal = await services.tokens.verify(match[1]!);
-  if (access.kind === 'operator' && !isOperator(principal, services.config.auth.operatorTenantId)) {
-    throw new DomainError('forbidden', 'Only operators may do this.');
+  if (
+    access.kind === 'operator' &&
+    !isOperator(principal, services.config.auth.operatorTenantId, access.roles)
+  ) {
+    throw new DomainError('forbidden', `Only an ${access.roles.join(' or an ')} may do this.`);
   }
   if (access.kind === 'signed-in' && access.roles && !hasAnyRole(principal, access.roles)) {
     const names = access.roles.map((role) =>
@@ -188,6 +211,22 @@ async function authenticate(
     throw new DomainError('forbidden', `Only ${names.join(' or ')} of the tenant may do this.`);
   }
   return principal;
+}
+
+/** The request rate limits (429 `rate-limited` with Retry-After), before any input is read. */
+function limit(
+  request: HttpRequest,
+  spec: { access: Access; rateLimit?: 'link-lookup' },
+  principal: Principal | null,
+  services: Services,
+): void {
+  if (spec.access.kind !== 'anonymous' && principal) {
+    takeToken(services.limits.tenants, principal.tenantId, 'for this tenant');
+  }
+  if (spec.rateLimit === 'link-lookup') {
+    const client = clientAddress(request.headers.get('x-forwarded-for'));
+    takeToken(services.limits.linkLookups, client, 'looking up invitation links');
+  }
 }
 
 const jsonContentType = /^application\/(?:[\w.+-]+\+)?json\s*(?:;.*)?$/i;
@@ -257,7 +296,11 @@ function toResponse(result: HttpResult): HttpResponseInit {
     };
   }
   if ('text' in result) {
-    return { status: result.status, headers: result.headers, body: result.text };
+    return {
+      status: result.status,
+      headers: { ...securityHeaders, ...result.headers },
+      body: result.text,
+    };
   }
   return { status: result.status, headers: { ...securityHeaders, ...result.headers } };
 }

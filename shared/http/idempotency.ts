@@ -1,5 +1,12 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  hkdfSync,
+  randomBytes,
+} from 'node:crypto';
 import type { IdempotencyRecord } from '../app/ports';
 import type { Services } from '../app/services';
 import { DomainError, validationFailed } from '../domain/errors';
@@ -53,8 +60,10 @@ interface StoredAnswer {
 
 /**
  * Answers may hold secrets (an invitation's link), so they are stored sealed with AES-256-GCM
- * under a key derived from the Idempotency-Key, which only the caller holds: the database keeps
- * neither the key (the scope is its hash) nor anything readable without it.
+ * under a key derived from the Idempotency-Key, which only the caller holds, AND the server's
+ * idempotency secret (Key Vault in Azure), which a reader of the database does not: a guessable
+ * key (`1`, `retry-1`) opens nothing, and the scope is an HMAC under that secret, so candidate
+ * keys cannot be tested against it offline either.
  */
 function seal(answer: StoredAnswer, key: Buffer): string {
   const iv = randomBytes(12);
@@ -69,6 +78,34 @@ function open(sealed: string, key: Buffer): StoredAnswer {
   decipher.setAuthTag(bytes.subarray(12, 28));
   const text = Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]);
   return JSON.parse(text.toString('utf8')) as StoredAnswer;
+}
+
+/** The record's id and the key its answer is sealed under: the server secret and the client's key. */
+export function idempotencyKeys(
+  serverSecret: Buffer,
+  clientKey: string,
+  tenant: string,
+  method: string,
+  route: string,
+): { scope: string; sealingKey: Buffer } {
+  const scope = createHmac('sha256', serverSecret)
+    .update(JSON.stringify(['idempotency-scope', tenant, method, route, clientKey]))
+    .digest('hex');
+  const sealingKey = Buffer.from(
+    hkdfSync(
+      'sha256',
+      Buffer.concat([serverSecret, Buffer.from(clientKey, 'utf8')]),
+      'partner-transition/idempotency',
+      JSON.stringify([tenant, method, route, clientKey.length]),
+      32,
+    ),
+  );
+  return { scope, sealingKey };
+}
+
+/** Opens a stored answer with a sealing key (tests: what a database reader could try). */
+export function openStoredAnswer(sealed: string, key: Buffer): unknown {
+  return open(sealed, key);
 }
 
 export interface IdempotentCall {
@@ -125,15 +162,12 @@ export async function idempotent(
   const { services } = call;
   const method = call.request.method.toUpperCase();
   const tenant = call.tenantId ?? 'anonymous';
-  const scope = sha256(JSON.stringify(['idempotency-scope', tenant, method, call.route, key]));
-  const sealingKey = Buffer.from(
-    hkdfSync(
-      'sha256',
-      key,
-      'partner-transition/idempotency',
-      JSON.stringify([tenant, method, call.route]),
-      32,
-    ),
+  const { scope, sealingKey } = idempotencyKeys(
+    services.secrets.idempotency,
+    key,
+    tenant,
+    method,
+    call.route,
   );
   const requestHash = sha256(canonical([method, call.route, call.input]));
   const now = services.clock.now();

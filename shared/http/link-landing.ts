@@ -1,34 +1,34 @@
 import * as z from 'zod';
 import type { Services } from '../app/services';
-import { DomainError } from '../domain/errors';
-import { defineHttp, type HttpFunctionDefinition } from './define';
-import { renderPage, type PageContent } from './pages';
-import { htmlPage, redirect } from './responses';
+import { invitationStatus, type InvitationStatus, type LinkState } from '../domain/link';
+import type { Language } from '../domain/partner';
+import { defineHttp, type HttpFunctionDefinition, type ResponseSpec } from './define';
+import type { PageContent } from './pages';
+import { htmlPage, ok } from './responses';
 
-export interface LinkLandingSpec {
-  name: string;
-  /** The link kind as it appears in the URL: /api/links/{kind}/{token}. */
-  kind: string;
-  summary: string;
-  /** The page for a usable link; throws the link's DomainError when it is not usable. */
-  describe(services: Services, token: string): Promise<PageContent>;
-}
+/**
+ * Invitation links carry their secret after `#` (docs/api.md): the part after `#` never reaches a
+ * server, so no request log, telemetry, proxy or Referer keeps it. The emailed link opens a
+ * static page whose same-origin script reads the fragment and POSTs it in a body to the
+ * kind's `lookup` route, then shows what it answers (or forwards to the portal, the token
+ * still after `#`).
+ */
+export const linkToken = z.string().min(1).max(512);
+export const linkTokenBody = z.object({ token: linkToken });
 
-const badLinkPages: Partial<Record<DomainError['code'], { status: number; page: PageContent }>> = {
-  'not-found': {
-    status: 404,
-    page: {
-      title: 'This link is not valid',
-      tone: 'error',
-      paragraphs: [
-        'We could not find an invitation for this link. It may have been cut when it was copied from the email.',
-        'Open the link again from the email, or ask the person who invited you to send a new invitation.',
-      ],
-    },
-  },
-  'invitation-expired': {
-    status: 410,
-    page: {
+/** The page content for a lookup answer: the invitation, or why it cannot be used. */
+export const pageContentView = z.object({
+  title: z.string(),
+  paragraphs: z.array(z.string()),
+  facts: z.array(z.tuple([z.string(), z.string()])).optional(),
+  steps: z.array(z.string()).optional(),
+  tone: z.enum(['info', 'error']).optional(),
+  language: z.enum(['en', 'fr']).optional(),
+});
+
+const statusPages: Record<Language, Record<Exclude<InvitationStatus, 'pending'>, PageContent>> = {
+  en: {
+    expired: {
       title: 'This invitation has expired',
       tone: 'error',
       paragraphs: [
@@ -36,10 +36,7 @@ const badLinkPages: Partial<Record<DomainError['code'], { status: number; page: 
         'Ask the person who invited you to send a new invitation.',
       ],
     },
-  },
-  'invitation-used': {
-    status: 410,
-    page: {
+    accepted: {
       title: 'This invitation has already been used',
       tone: 'error',
       paragraphs: [
@@ -47,10 +44,7 @@ const badLinkPages: Partial<Record<DomainError['code'], { status: number; page: 
         'If your organisation accepted it, there is nothing more to do: sign in to see the result. Otherwise, ask for a new invitation.',
       ],
     },
-  },
-  'invitation-revoked': {
-    status: 410,
-    page: {
+    revoked: {
       title: 'This invitation was withdrawn',
       tone: 'error',
       paragraphs: [
@@ -59,44 +53,239 @@ const badLinkPages: Partial<Record<DomainError['code'], { status: number; page: 
       ],
     },
   },
+  fr: {
+    expired: {
+      title: 'Cette invitation a expiré',
+      tone: 'error',
+      paragraphs: [
+        "Les liens d'invitation sont valables pour une durée limitée, et celui-ci a expiré.",
+        'Demandez à la personne qui vous a invité de vous envoyer une nouvelle invitation.',
+      ],
+    },
+    accepted: {
+      title: 'Cette invitation a déjà été utilisée',
+      tone: 'error',
+      paragraphs: [
+        "Un lien d'invitation ne peut être accepté qu'une fois, et celui-ci l'a déjà été.",
+        "Si votre organisation l'a accepté, il n'y a rien de plus à faire : connectez-vous pour voir le résultat. Sinon, demandez une nouvelle invitation.",
+      ],
+    },
+    revoked: {
+      title: 'Cette invitation a été retirée',
+      tone: 'error',
+      paragraphs: [
+        "La personne qui a envoyé cette invitation l'a retirée.",
+        'Contactez-la si vous attendiez une invitation.',
+      ],
+    },
+  },
+};
+
+/** What the landing page shows when the lookup finds nothing (404): the same for any reason. */
+export const unknownLinkPage: PageContent = {
+  title: 'This link is not valid',
+  tone: 'error',
+  paragraphs: [
+    'We could not find an invitation for this link. It may have been cut when it was copied from the email.',
+    'Open the link again from the email, or ask the person who invited you to send a new invitation.',
+  ],
 };
 
 /**
- * GET /api/links/{kind}/{token}: where a link in an email lands. With PORTAL_BASE_URL it
- * redirects to the portal's page for the same token; otherwise it shows a small page, or a
- * clear page saying why the link cannot be used (unknown 404; expired, used, revoked 410).
+ * The lookup answer's `status`, `expiresAt`, `language` and `page`: the invitation's page
+ * while it is pending, else the page saying why it cannot be used, in its language.
  */
-export function defineLinkLanding(spec: LinkLandingSpec): HttpFunctionDefinition {
+export function lookupAnswer(
+  services: Services,
+  invitation: LinkState,
+  language: Language,
+  describe: () => PageContent,
+): { status: InvitationStatus; expiresAt: string; language: Language; page: PageContent } {
+  const status = invitationStatus(invitation, services.clock.now());
+  const page = status === 'pending' ? describe() : statusPages[language][status];
+  return { status, expiresAt: invitation.expiresAt, language, page: { ...page, language } };
+}
+
+export interface LinkLookupSpec<V extends z.ZodObject> {
+  name: string;
+  /** e.g. partner-invitations: the route is POST /api/{kind}/lookup. */
+  kind: string;
+  summary: string;
+  tags: readonly string[];
+  view: V;
+  /** Its problem answers (400, 404, 413, 415, 429), for the OpenAPI entry. */
+  errors: Record<number, ResponseSpec>;
+  lookup(services: Services, token: string): Promise<z.input<V>>;
+}
+
+/** POST /api/{kind}/lookup `{ token }`: anyone with the link, limited per client address. */
+export function defineLinkLookup<V extends z.ZodObject>(
+  spec: LinkLookupSpec<V>,
+): HttpFunctionDefinition {
   return defineHttp({
     name: spec.name,
-    methods: ['GET'],
-    route: `links/${spec.kind}/{token}`,
+    methods: ['POST'],
+    route: `${spec.kind}/lookup`,
     summary: spec.summary,
-    tags: ['links'],
+    tags: spec.tags,
     access: { kind: 'anonymous' },
-    params: z.object({ token: z.string() }),
+    rateLimit: 'link-lookup',
+    body: linkTokenBody,
     responses: {
       200: {
-        description: 'A page about the invitation and how to accept it',
-        contentType: 'text/html',
+        description: 'The invitation, with the page the link shows',
+        schema: spec.view.extend({ page: pageContentView }),
       },
-      302: { description: 'Redirect to the portal (PORTAL_BASE_URL)' },
-      404: { description: 'A page saying the link is unknown', contentType: 'text/html' },
-      410: {
-        description: 'A page saying the link expired, was used or was withdrawn',
-        contentType: 'text/html',
-      },
+      ...spec.errors,
     },
-    async handle({ params, services }) {
-      const portal = services.config.links.portalBaseUrl;
-      if (portal) return redirect(`${portal}/${spec.kind}/${encodeURIComponent(params.token)}`);
-      try {
-        return htmlPage(200, renderPage(await spec.describe(services, params.token)));
-      } catch (error) {
-        const bad = error instanceof DomainError ? badLinkPages[error.code] : undefined;
-        if (!bad) throw error;
-        return htmlPage(bad.status, renderPage(bad.page));
-      }
+    async handle({ body, services }) {
+      return ok(await spec.lookup(services, body.token));
     },
   });
 }
+
+/** The same-origin script of every link page (CSP `script-src 'self'`). */
+export const linkPageScriptPath = 'links/link-page.js';
+
+/**
+ * GET /api/links/{kind}: the page an emailed link opens. It carries no secret and reads none:
+ * its script does (see link-page.js). With PORTAL_BASE_URL the script forwards there.
+ */
+export function defineLinkLanding(spec: {
+  name: string;
+  kind: string;
+  summary: string;
+}): HttpFunctionDefinition {
+  return defineHttp({
+    name: spec.name,
+    methods: ['GET'],
+    route: `links/${spec.kind}`,
+    summary: spec.summary,
+    tags: ['links'],
+    access: { kind: 'anonymous' },
+    responses: {
+      200: {
+        description: 'A page whose script looks the invitation up (token after #) and shows it',
+        contentType: 'text/html',
+      },
+    },
+    async handle({ services }) {
+      return htmlPage(200, linkPageShell(services, spec.kind), linkPageHeaders);
+    },
+  });
+}
+
+/** The strict CSP of the HTML pages, plus the page's own script and its calls home. */
+export const linkPageHeaders: Record<string, string> = {
+  'Content-Security-Policy':
+    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'Referrer-Policy': 'no-referrer',
+  'Cache-Control': 'no-store',
+};
+
+function attribute(value: string): string {
+  return value
+    .replace(/&/g, '&amp;')
+    .replace(/"/g, '&quot;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
+}
+
+function linkPageShell(services: Services, kind: string): string {
+  const portal = services.config.links.portalBaseUrl;
+  const unknown = JSON.stringify(unknownLinkPage);
+  return [
+    '<!doctype html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    '<meta name="referrer" content="no-referrer">',
+    '<title>Your invitation</title>',
+    '<style>body{font-family:"Segoe UI",Helvetica,Arial,sans-serif;margin:0;color:#1b1b1b;background:#f5f5f5}main{max-width:40rem;margin:3rem auto;background:#fff;padding:2rem;border-top:4px solid #0f6cbd;border-radius:4px}main.error{border-top-color:#a4262c}h1{font-size:1.5rem;margin-top:0}dt{font-weight:600}dd{margin:0 0 .75rem 0}</style>',
+    `<script src="/api/${linkPageScriptPath}" defer></script>`,
+    '</head>',
+    '<body>',
+    `<main data-kind="${attribute(kind)}"${portal ? ` data-portal="${attribute(portal)}"` : ''} data-unknown="${attribute(unknown)}">`,
+    '<h1>Your invitation</h1>',
+    '<p>Looking the invitation up…</p>',
+    '<noscript><p>This page needs JavaScript to read the invitation from its link.</p></noscript>',
+    '</main>',
+    '</body>',
+    '</html>',
+  ].join('\n');
+}
+
+/**
+ * The link page's script: reads the token after `#`, drops it from the address bar, and
+ * either forwards to the portal with the token still after `#`, or POSTs it to the lookup
+ * route and builds the page with textContent only (no HTML from the answer is ever parsed).
+ */
+export const linkPageScript = `(() => {
+  'use strict';
+  const main = document.querySelector('main');
+  const kind = main.dataset.kind;
+  const token = decodeURIComponent(location.hash.replace(/^#/, ''));
+  history.replaceState(null, '', location.pathname);
+  if (main.dataset.portal) {
+    location.replace(main.dataset.portal + '/' + kind + '#' + encodeURIComponent(token));
+    return;
+  }
+  const element = (name, text) => {
+    const node = document.createElement(name);
+    if (text !== undefined) node.textContent = text;
+    return node;
+  };
+  const show = (page) => {
+    document.documentElement.lang = page.language || 'en';
+    document.title = page.title;
+    main.className = page.tone === 'error' ? 'error' : '';
+    main.replaceChildren(element('h1', page.title));
+    for (const paragraph of page.paragraphs) main.append(element('p', paragraph));
+    if (page.facts && page.facts.length > 0) {
+      const list = element('dl');
+      for (const [label, value] of page.facts) list.append(element('dt', label), element('dd', value));
+      main.append(list);
+    }
+    if (page.steps && page.steps.length > 0) {
+      const steps = element('ol');
+      for (const step of page.steps) steps.append(element('li', step));
+      main.append(steps);
+    }
+    main.dataset.ready = 'true';
+  };
+  const unknown = JSON.parse(main.dataset.unknown);
+  if (!token) return show(unknown);
+  fetch('/api/' + kind + '/lookup', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token }),
+    referrerPolicy: 'no-referrer',
+    credentials: 'omit',
+    cache: 'no-store',
+  })
+    .then((response) => (response.ok ? response.json() : Promise.reject(response.status)))
+    .then((answer) => show(answer.page))
+    .catch(() => show(unknown));
+})();
+`;
+
+export const linkPageScriptFunction = defineHttp({
+  name: 'linkPageScript',
+  methods: ['GET'],
+  route: linkPageScriptPath,
+  summary: 'The script of the invitation link pages (reads the token after #, looks it up)',
+  tags: ['links'],
+  access: { kind: 'anonymous' },
+  responses: { 200: { description: 'JavaScript' } },
+  async handle() {
+    return {
+      status: 200,
+      headers: {
+        'Content-Type': 'text/javascript; charset=utf-8',
+        'Cache-Control': 'public, max-age=300',
+      },
+      text: linkPageScript,
+    };
+  },
+});

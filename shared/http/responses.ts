@@ -41,7 +41,11 @@ export const redirect = (location: string): HttpResult => ({
   headers: { Location: location },
 });
 
-export const htmlPage = (status: number, html: string): HttpResult => ({ status, html });
+export const htmlPage = (
+  status: number,
+  html: string,
+  headers?: Record<string, string>,
+): HttpResult => ({ status, html, ...(headers ? { headers } : {}) });
 
 /** Cosmos etags may or may not carry quotes; an HTTP ETag header always does. */
 export function etagHeader(etag: string): string {

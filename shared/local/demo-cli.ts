@@ -194,7 +194,8 @@ async function main(): Promise<void> {
     [201],
     { mpnId: partnerMpnId, email: 'gina@contoso.example' },
   );
-  const invitationToken = String(invitation.link).split('/').at(-1)!;
+  // The link's secret is after '#': it never reaches a server; API calls carry it in a body.
+  const invitationToken = String(invitation.link).split('#').at(-1)!;
   // Send the emails now rather than within the minute: they land in .local/outbox/.
   await call(base, 'sending the emails', 'POST', '/admin/functions/deliverEmails', null, [202], {});
 
@@ -226,9 +227,9 @@ async function main(): Promise<void> {
     `curl -s $API/me/customers/${customers[0]!.customerId}/subscriptions -H "Authorization: Bearer $ADMIN"`,
     'curl -s "$API/indirect-providers?region=FR" -H "Authorization: Bearer $ADMIN"',
     'curl -s $API/me/reseller-invitations -H "Authorization: Bearer $PROVIDER_ADMIN"',
-    'curl -s $API/partner-invitations/$INVITATION',
+    'curl -s -X POST $API/partner-invitations/lookup -H "Content-Type: application/json" -d "{\\"token\\":\\"$INVITATION\\"}"',
     '# accept the pending invitation: Contoso and Adatum become partners',
-    'curl -s -X POST $API/partner-invitations/$INVITATION/accept -H "Authorization: Bearer $ADMIN"',
+    'curl -s -X POST $API/partner-invitations/accept -H "Authorization: Bearer $ADMIN" -H "Content-Type: application/json" -d "{\\"token\\":\\"$INVITATION\\"}"',
     'curl -s $API/me/indirect-providers -H "Authorization: Bearer $ADMIN"',
     '',
     'Links to open in a browser',

@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { loadOrCreateDevKey, signDevToken } from '../adapters/identity/dev-keys';
+import { devRoleClaims, loadOrCreateDevKey, signDevToken } from '../adapters/identity/dev-keys';
 import { devAudience } from '../config';
 import { localDefaults } from './settings';
 
 export interface DevTokenRequest {
   tenant: string;
+  /** `GlobalAdmin` becomes the directory role in `wids`; the others go to `roles`. */
   roles: string[];
+  /** An app-only token (`idtyp: app`, no user), for automation. */
+  app?: boolean | undefined;
   oid?: string | undefined;
   name?: string | undefined;
   email?: string | undefined;
@@ -24,9 +27,10 @@ export async function mintDevToken(request: DevTokenRequest): Promise<string> {
     key,
     {
       tenantId: tenant,
-      roles: request.roles,
+      ...devRoleClaims(request.roles),
+      app: request.app ?? false,
       userId: request.oid ?? randomUUID(),
-      name: request.name ?? 'Dev User',
+      name: request.name ?? (request.app ? 'Dev Automation' : 'Dev User'),
       email: request.email ?? `dev.user@${tenant.slice(0, 8)}.example`,
     },
     {

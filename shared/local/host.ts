@@ -85,6 +85,16 @@ function requestHeaders(message: IncomingMessage): Record<string, string> {
   return headers;
 }
 
+/** Like the Azure front end: the peer's address appended to X-Forwarded-For. */
+function withClientAddress(
+  headers: Record<string, string>,
+  address: string | undefined,
+): Record<string, string> {
+  if (!address) return headers;
+  const forwarded = headers['x-forwarded-for'];
+  return { ...headers, 'x-forwarded-for': forwarded ? `${forwarded}, ${address}` : address };
+}
+
 /** Reads at most one byte more than the limit, so an oversized body is seen as such. */
 async function readBody(message: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -171,6 +181,8 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
 
   const handle = async (message: IncomingMessage, response: ServerResponse): Promise<void> => {
     const url = new URL(message.url ?? '/', `http://${message.headers.host ?? 'localhost'}`);
+    // Read now: once an oversized body is refused the socket may be gone.
+    const peer = message.socket?.remoteAddress;
     const method = (message.method ?? 'GET').toUpperCase();
     const origin = message.headers.origin;
     const allowedOrigins = services.config.corsOrigins;
@@ -188,7 +200,27 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     const admin = /^\/admin\/functions\/([^/]+)\/?$/.exec(url.pathname);
     if (admin) {
       await readBody(message);
-      const definition = timers.get(decodeURIComponent(admin[1]!).toLowerCase());
+      // No key guards it locally, so nothing a web page can reach: a browser always sends
+      // Origin on a cross-site POST (even no-cors), and DNS rebinding shows in Host.
+      if (origin !== undefined) {
+        return writeResponse(
+          response,
+          problem('forbidden', 'Timers are run from the command line, not from a web page.'),
+        );
+      }
+      if (!localHostHeader(message.headers.host)) {
+        return writeResponse(
+          response,
+          problem('forbidden', 'Timers run only for Host localhost or 127.0.0.1.'),
+        );
+      }
+      let name: string;
+      try {
+        name = decodeURIComponent(admin[1]!).toLowerCase();
+      } catch {
+        return send(problem('not-found', 'No such timer function.'));
+      }
+      const definition = timers.get(name);
       if (method !== 'POST') return send(problem('method-not-allowed', 'Use POST.'));
       if (!definition) return send(problem('not-found', 'No such timer function.'));
       // Like the Functions host: accepted at once, run in the background.
@@ -226,7 +258,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     const request = new HttpRequest({
       method,
       url: url.toString(),
-      headers: requestHeaders(message),
+      headers: withClientAddress(requestHeaders(message), peer),
       params,
       ...(body && body.length > 0 ? { body: { bytes: body } } : {}),
     });
@@ -287,4 +319,11 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** `localhost` or `127.0.0.1`, with any port: what the developer's own tools send. */
+export function localHostHeader(host: string | undefined): boolean {
+  if (host === undefined) return false;
+  const match = /^(localhost|127\.0\.0\.1)(?::\d{1,5})?$/i.exec(host.trim());
+  return match !== null;
 }

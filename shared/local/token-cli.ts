@@ -1,7 +1,9 @@
 import { parseArgs } from 'node:util';
 import { mintDevToken } from './dev-token';
 
-const usage = `usage: npm run --silent token -- --tenant <tid> --roles GlobalAdmin[,AdminAgent] [--oid <id>] [--name <n>] [--email <e>] [--hours <h>]`;
+const usage = `usage: npm run --silent token -- --tenant <tid> --roles GlobalAdmin[,AdminAgent] [--oid <id>] [--name <n>] [--email <e>] [--app] [--hours <h>]
+  GlobalAdmin becomes the Global Administrator directory role (wids), the other roles app roles;
+  --app mints an app-only token (idtyp: app, no user) for automation.`;
 
 /** `npm run --silent token`: prints one development access token on stdout, alone. */
 async function main(): Promise<void> {
@@ -13,6 +15,7 @@ async function main(): Promise<void> {
       name: { type: 'string' },
       email: { type: 'string' },
       hours: { type: 'string', default: '8' },
+      app: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -31,6 +34,7 @@ async function main(): Promise<void> {
       .split(',')
       .map((role) => role.trim())
       .filter(Boolean),
+    app: values.app,
     oid: values.oid,
     name: values.name,
     email: values.email,

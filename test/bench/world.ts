@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { signDevToken, type DevKey } from '../../shared/adapters/identity/dev-keys';
+import { devRoleClaims, signDevToken, type DevKey } from '../../shared/adapters/identity/dev-keys';
 import { devAudience } from '../../shared/config';
 
 export const operatorTenantId = '00000000-0000-0000-0000-0000000000ff';
@@ -14,7 +14,7 @@ export function tokenSigner(
       key,
       {
         tenantId,
-        roles,
+        ...devRoleClaims(roles),
         userId: randomUUID(),
         name: 'Bench User',
         email: 'bench.user@partner.example',
@@ -155,7 +155,7 @@ export async function arrangeWorld(
   await expectStatus(
     'partnership acceptance',
     200,
-    api('POST', `/api/partner-invitations/${token}/accept`, resellerToken),
+    api('POST', '/api/partner-invitations/accept', resellerToken, { token }),
   );
   return {
     provider: { ...provider, adminToken: providerToken },

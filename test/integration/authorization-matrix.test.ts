@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpFunctions } from '../../functions/table';
 import type { HttpFunctionDefinition } from '../../shared/http/define';
-import { hasAnyRole, type PartnerRole } from '../../shared/domain/principal';
+import {
+  hasAnyRole,
+  isOperator,
+  type PartnerRole,
+  type Principal,
+} from '../../shared/domain/principal';
 import { startTestApp, type ApiResponse, type TestApp } from '../support/app';
 import {
   buildAttackFixture,
@@ -18,7 +23,8 @@ import { ManualClock } from '../support/clock';
  * the route's `access`:
  * - anonymous: nobody is refused (never 401 or 403);
  * - no valid token (none, expired, another audience): 401 on every other route;
- * - operator: only the Operator gets through, anyone else with a valid token 403;
+ * - operator: only the operator tenant holding one of the roles the route names gets through
+ *   (an EnrollmentReviewer only on the review queue and its decisions), anyone else 403;
  * - signed-in with roles: a token without one of them 403 (the customer's admin holds
  *   GlobalAdmin of its own tenant, so it gets through the guard: the data rules below hold it);
  * - past the guard, who may succeed (2xx/3xx):
@@ -31,36 +37,69 @@ import { ManualClock } from '../support/clock';
  */
 type Success = 'may' | 'never' | '403 or 404' | 'empty page at most';
 
-const partnerIdentities = new Set<Identity>(['SalesAgent', 'AdminAgent', 'GlobalAdmin']);
-const noPartnerRecord = new Set<Identity>(['Operator', 'customer-tenant admin']);
+const partnerIdentities = new Set<Identity>([
+  'SalesAgent',
+  'AdminAgent',
+  'GlobalAdmin',
+  'self-assigned GlobalAdmin app role',
+  'app-only token',
+]);
+const noPartnerRecord = new Set<Identity>([
+  'Operator',
+  'EnrollmentReviewer',
+  'customer-tenant admin',
+]);
 
 const otherSignedInRoutes: Record<string, (identity: Identity) => Success> = {
   // The provider directory: any enrolled partner; a tenant without a partner record never.
   'GET indirect-providers': (identity) => (noPartnerRecord.has(identity) ? 'never' : 'may'),
   // Only the tenant holding the invited MPN ID, which none of these identities is.
-  'POST partner-invitations/{token}/accept': () => 'never',
+  'POST partner-invitations/accept': () => 'never',
   // Only a customer tenant's global admin; a partner tenant is refused (wrong-tenant).
-  'POST customer-invitations/{token}/accept': (identity) =>
+  'POST customer-invitations/accept': (identity) =>
     identity === 'customer-tenant admin' ? 'may' : 'never',
 };
 
+/** Not an access token for this API as Entra issues it (docs/api.md, Identity): 401 everywhere. */
 const invalidTokens = new Set<Identity>([
   'no token',
   'expired token',
   'token for another audience',
+  'ID token',
+  'personal account',
+  'token without scope or role',
 ]);
 
-const rolesOf: Record<Identity, string[]> = {
-  'no token': [],
-  'expired token': [],
-  'token for another audience': [],
-  'partner of another tenant': ['GlobalAdmin', 'AdminAgent', 'SalesAgent'],
-  SalesAgent: ['SalesAgent'],
-  AdminAgent: ['AdminAgent'],
-  GlobalAdmin: ['GlobalAdmin'],
-  Operator: ['Operator'],
-  'customer-tenant admin': ['GlobalAdmin'],
+/**
+ * What each valid identity's token says, as the verifier reads it: app roles, whether it is a
+ * global admin (the directory role in `wids`; never an app role nor an application), its kind.
+ */
+type Claimed = Pick<Principal, 'kind' | 'roles' | 'isGlobalAdmin'>;
+const user = (roles: string[], isGlobalAdmin = false): Claimed => ({
+  kind: 'user',
+  roles,
+  isGlobalAdmin,
+});
+const none = user([]);
+const claimsOf: Record<Identity, Claimed> = {
+  'no token': none,
+  'expired token': none,
+  'token for another audience': none,
+  'ID token': none,
+  'personal account': none,
+  'token without scope or role': none,
+  'partner of another tenant': user(['AdminAgent', 'SalesAgent'], true),
+  SalesAgent: user(['SalesAgent']),
+  AdminAgent: user(['AdminAgent']),
+  GlobalAdmin: user([], true),
+  'self-assigned GlobalAdmin app role': user(['GlobalAdmin']),
+  'app-only token': { kind: 'app', roles: ['AdminAgent'], isGlobalAdmin: false },
+  Operator: user(['Operator']),
+  EnrollmentReviewer: user(['EnrollmentReviewer']),
+  'customer-tenant admin': user([], true),
 };
+
+const operatorIdentities = new Set<Identity>(['Operator', 'EnrollmentReviewer']);
 
 type Expected = { refused: 401 | 403 } | { success: Success };
 
@@ -71,15 +110,19 @@ function expected(definition: HttpFunctionDefinition, method: string, who: Ident
   const { access, route } = definition;
   if (access.kind === 'anonymous') return { success: 'may' };
   if (invalidTokens.has(who)) return { refused: 401 };
-  if (access.kind === 'operator') return who === 'Operator' ? { success: 'may' } : { refused: 403 };
-  const principal = {
-    tenantId: '',
+  const operatorTenant = 'operator-tenant';
+  const principal: Principal = {
+    ...claimsOf[who],
+    tenantId: operatorIdentities.has(who) ? operatorTenant : 'tenant-a',
     userId: '',
     name: '',
     email: null,
-    roles: rolesOf[who],
-    isGlobalAdmin: rolesOf[who].includes('GlobalAdmin'),
   };
+  if (access.kind === 'operator') {
+    return isOperator(principal, operatorTenant, access.roles)
+      ? { success: 'may' }
+      : { refused: 403 };
+  }
   if (access.roles && !hasAnyRole(principal, access.roles as PartnerRole[]))
     return { refused: 403 };
   if (route === 'me' || route.startsWith('me/')) {

@@ -13,7 +13,8 @@ import { ConfigError, loadConfig, runsOnAzureHost } from '../../shared/config';
  */
 const minimal = {
   COSMOS_ENDPOINT: 'https://account.documents.azure.com:443/',
-  AUTH_AUDIENCE: 'api://partner-transition',
+  AUTH_AUDIENCE: '5b1e9f3a-2c4d-4e6f-8a0b-1c2d3e4f5a6b',
+  IDEMPOTENCY_SECRET: 'x'.repeat(43),
 };
 const userAssigned = '6f1c1d2e-3b4a-4c5d-8e9f-0a1b2c3d4e5f';
 

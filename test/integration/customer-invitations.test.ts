@@ -32,7 +32,7 @@ describe('the customer invitation draft', () => {
     const pair = await partnership(app);
     const invitation = await draft(pair);
     expect(invitation.link).toMatch(
-      /\/api\/links\/customer-invitations\/[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/,
+      /\/api\/links\/customer-invitations#[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/,
     );
     expect(invitation.draft.subject).toContain('Adatum Distribution');
     expect(invitation.draft.body).toContain(invitation.link);
@@ -77,6 +77,81 @@ describe('sending it', () => {
       links: [invitation.link],
     });
     expect(sent.html).toContain(`<a href="${invitation.link}">`);
+  });
+
+  it('is not a mail relay: only the invitation link becomes a link, under a fixed footer naming both partners', async () => {
+    const pair = await partnership(app);
+    const invitation = await draft(pair);
+    const body = [
+      'Urgent: verify your account at https://phish.example/login?next=x and <a href="https://evil.example">here</a>.',
+      `Accept here: ${invitation.link}.`,
+      `(${invitation.link})`,
+      `<${invitation.link}>, or [${invitation.link}]!`,
+    ].join('\n');
+    const response = await app.api(
+      'POST',
+      `/api/me/customer-invitations/${invitation.invitationId}/send`,
+      {
+        token: pair.reseller.adminToken,
+        body: { to: 'relay-check@wingtiptoys.example', subject: 'Invitation', body },
+      },
+    );
+    expect(response.status).toBe(202);
+    await app.runTimer('deliverEmails');
+    const [email] = (await app.mailbox()).filter(
+      (mail) => mail.to === 'relay-check@wingtiptoys.example',
+    );
+    expect(email).toBeDefined();
+    const anchors = [...email!.html.matchAll(/<a\b[^>]*href="([^"]*)"/g)].map((match) => match[1]);
+    expect(anchors).toEqual([invitation.link, invitation.link, invitation.link, invitation.link]);
+    expect(email!.html).not.toMatch(/<a href="https:\/\/(phish|evil)/);
+    expect(email!.html).toContain('https://phish.example/login?next=x');
+    expect(email!.html).toContain('&lt;a href=&quot;https://evil.example&quot;&gt;');
+    const reseller = (await app.api('GET', '/api/me', { token: pair.reseller.adminToken })).body;
+    for (const part of [email!.text, email!.html]) {
+      expect(part).toContain(
+        `sent by ${reseller.companyName}, an indirect reseller of Adatum Distribution`,
+      );
+    }
+    expect(email!.from).toContain(reseller.companyName);
+    expect(email!.from).toContain('Adatum Distribution');
+    expect(email!.replyTo).toBe(reseller.profile.primaryContact.email);
+  });
+
+  it('sends to one recipient only', async () => {
+    const pair = await partnership(app);
+    const invitation = await draft(pair);
+    for (const to of ['a@x.example, b@y.example', 'a@x.example;b@y.example', ['a@x.example']]) {
+      const response = await app.api(
+        'POST',
+        `/api/me/customer-invitations/${invitation.invitationId}/send`,
+        {
+          token: pair.reseller.adminToken,
+          body: { to, subject: 'S', body: invitation.draft.body },
+        },
+      );
+      expect(response.status).toBe(400);
+      expect(response.body.code).toBe('validation-failed');
+    }
+  });
+
+  it('sends one invitation at most three times; a refused send does not count', async () => {
+    const pair = await partnership(app);
+    const invitation = await draft(pair);
+    const send = (body: string) =>
+      app.api('POST', `/api/me/customer-invitations/${invitation.invitationId}/send`, {
+        token: pair.reseller.adminToken,
+        body: { to: 'it@wingtiptoys.example', subject: 'Invitation', body },
+      });
+    expect((await send('no link here')).status).toBe(400);
+    for (let sendNumber = 1; sendNumber <= 3; sendNumber += 1) {
+      expect((await send(invitation.draft.body)).status).toBe(202);
+    }
+    const fourth = await send(invitation.draft.body);
+    expect(fourth.status).toBe(429);
+    expect(fourth.body.code).toBe('rate-limited');
+    const emails = await app.documents(pair.reseller.partnerId, 'email');
+    expect(emails.filter((email) => email.kind === 'customer-invitation')).toHaveLength(3);
   });
 
   it('refuses with link-missing a body that lost the link or altered it', async () => {
@@ -136,18 +211,21 @@ describe('a customer accepting', () => {
     const token = tokenOf(invitation.link);
     const customerId = crypto.randomUUID();
 
-    const info = await app.api('GET', `/api/customer-invitations/${token}`);
+    const info = await app.api('POST', '/api/customer-invitations/lookup', {
+      body: { token: token },
+    });
     expect(info.body).toMatchObject({ providerName: 'Adatum Distribution', status: 'pending' });
 
-    const missing = await app.api('POST', `/api/customer-invitations/${token}/accept`, {
+    const missing = await app.api('POST', '/api/customer-invitations/accept', {
+      body: { token: token },
       token: await customerAdmin(customerId),
     });
     expect(missing.status).toBe(400);
 
     const domain = uniqueDomain('tailspin');
-    const accepted = await app.api('POST', `/api/customer-invitations/${token}/accept`, {
+    const accepted = await app.api('POST', '/api/customer-invitations/accept', {
       token: await customerAdmin(customerId),
-      body: { companyName: 'Tailspin Toys', domain, country: 'US' },
+      body: { token: token, companyName: 'Tailspin Toys', domain, country: 'US' },
     });
     expect(accepted.status).toBe(200);
     expect(accepted.body).toMatchObject({
@@ -174,9 +252,10 @@ describe('a customer accepting', () => {
       relationship: 'indirect-provider',
       allowedActions: ['place-orders', 'view-order-history', 'bill-customer'],
     });
-    expect((await app.api('GET', `/api/customer-invitations/${token}`)).body.status).toBe(
-      'accepted',
-    );
+    expect(
+      (await app.api('POST', '/api/customer-invitations/lookup', { body: { token: token } })).body
+        .status,
+    ).toBe('accepted');
   });
 
   it('refuses a non-admin of the customer, a partner tenant, and a second customer', async () => {
@@ -186,26 +265,30 @@ describe('a customer accepting', () => {
     const body = { companyName: 'Fabrikam', domain: uniqueDomain('fabrikam'), country: 'US' };
     const user = await app.token({ tenant: crypto.randomUUID(), roles: ['SalesAgent'] });
     expect(
-      (await app.api('POST', `/api/customer-invitations/${token}/accept`, { token: user, body }))
-        .status,
+      (
+        await app.api('POST', '/api/customer-invitations/accept', {
+          token: user,
+          body: { token: token, ...body },
+        })
+      ).status,
     ).toBe(403);
-    const partnerTenant = await app.api('POST', `/api/customer-invitations/${token}/accept`, {
+    const partnerTenant = await app.api('POST', '/api/customer-invitations/accept', {
       token: pair.provider.adminToken,
-      body,
+      body: { token: token, ...body },
     });
     expect(partnerTenant.status).toBe(403);
     expect(partnerTenant.body.code).toBe('wrong-tenant');
     expect(
       (
-        await app.api('POST', `/api/customer-invitations/${token}/accept`, {
+        await app.api('POST', '/api/customer-invitations/accept', {
           token: await customerAdmin(crypto.randomUUID()),
-          body,
+          body: { token: token, ...body },
         })
       ).status,
     ).toBe(200);
-    const second = await app.api('POST', `/api/customer-invitations/${token}/accept`, {
+    const second = await app.api('POST', '/api/customer-invitations/accept', {
       token: await customerAdmin(crypto.randomUUID()),
-      body: { ...body, domain: uniqueDomain('other') },
+      body: { token: token, ...body, domain: uniqueDomain('other') },
     });
     expect(second.status).toBe(410);
     expect(second.body.code).toBe('invitation-used');
@@ -256,13 +339,10 @@ describe('a customer accepting', () => {
     ]);
     const invitation = await draft(pair);
     app.clock.advance({ days: 1 });
-    const accepted = await app.api(
-      'POST',
-      `/api/customer-invitations/${tokenOf(invitation.link)}/accept`,
-      {
-        token: await customerAdmin(customerId),
-      },
-    );
+    const accepted = await app.api('POST', '/api/customer-invitations/accept', {
+      body: { token: tokenOf(invitation.link) },
+      token: await customerAdmin(customerId),
+    });
     expect(accepted.status).toBe(200);
     const view = await app.api('GET', `/api/me/customers/${customerId}`, {
       token: pair.reseller.adminToken,
@@ -304,9 +384,9 @@ describe('a customer accepting', () => {
       }),
     });
     try {
-      const first = await crashing.api('POST', `/api/customer-invitations/${token}/accept`, {
+      const first = await crashing.api('POST', '/api/customer-invitations/accept', {
         token: await crashing.token({ tenant: customerId, roles: ['GlobalAdmin'] }),
-        body,
+        body: { token: token, ...body },
       });
       expect(first.status).toBe(500);
     } finally {
@@ -316,9 +396,9 @@ describe('a customer accepting', () => {
     expect(await app.documents(pair.provider.partnerId, 'customer-relationship')).toHaveLength(0);
 
     for (let attempt = 0; attempt < 2; attempt += 1) {
-      const retry = await app.api('POST', `/api/customer-invitations/${token}/accept`, {
+      const retry = await app.api('POST', '/api/customer-invitations/accept', {
         token: await customerAdmin(customerId),
-        body,
+        body: { token: token, ...body },
       });
       expect(retry.status).toBe(200);
     }
@@ -335,26 +415,28 @@ describe('a customer accepting', () => {
   it('lands on a page naming the reseller and the provider', async () => {
     const pair = await partnership(app);
     const invitation = await draft(pair);
+    // The server sees the page without its token; the page's script looks the token up.
     const response = await fetch(invitation.link);
     expect(response.status).toBe(200);
-    const html = await response.text();
-    expect(html).toContain('Adatum Distribution');
-    expect(html).toContain('resellers of record');
-    const unknown = await fetch(`${app.url}/api/links/customer-invitations/nope`);
+    expect(response.url).not.toContain('#');
+    const lookup = await app.api('POST', '/api/customer-invitations/lookup', {
+      body: { token: tokenOf(invitation.link) },
+    });
+    expect(lookup.body).toMatchObject({ providerName: 'Adatum Distribution', status: 'pending' });
+    expect(lookup.body.page.paragraphs.join(' ')).toContain('resellers of record');
+    const unknown = await app.api('POST', '/api/customer-invitations/lookup', {
+      body: { token: 'nope' },
+    });
     expect(unknown.status).toBe(404);
   });
 
   it('customer creation body is validated like any other', async () => {
     const pair = await partnership(app);
     const invitation = await draft(pair);
-    const response = await app.api(
-      'POST',
-      `/api/customer-invitations/${tokenOf(invitation.link)}/accept`,
-      {
-        token: await customerAdmin(crypto.randomUUID()),
-        body: { ...newCustomer(), domain: 'not a domain' },
-      },
-    );
+    const response = await app.api('POST', '/api/customer-invitations/accept', {
+      token: await customerAdmin(crypto.randomUUID()),
+      body: { token: tokenOf(invitation.link), ...newCustomer(), domain: 'not a domain' },
+    });
     expect(response.status).toBe(400);
     expect(response.body.errors[0].path).toBe('body.domain');
   });

@@ -278,6 +278,24 @@ describe('actions per relationship: every cell of the table through the HTTP rou
 });
 
 describe('users, licenses and subscriptions', () => {
+  it("lets only users managers read a customer's users, as only they add and remove them", async () => {
+    const { partner, customerId } = await directCustomer(app);
+    const created = await app.api('POST', `/api/me/customers/${customerId}/users`, {
+      token: partner.adminToken,
+      body: { displayName: 'Hidden', userPrincipalName: 'hidden@wingtip.example' },
+    });
+    expect(created.status).toBe(201);
+    const path = `/api/me/customers/${customerId}/users`;
+    for (const roles of [['SalesAgent'], []]) {
+      const token = await app.token({ tenant: partner.partnerId, roles });
+      const read = await app.api('GET', path, { token });
+      expect(read.status).toBe(403);
+      expect(read.text).not.toContain('hidden@wingtip.example');
+    }
+    const agent = await app.token({ tenant: partner.partnerId, roles: ['AdminAgent'] });
+    expect((await app.api('GET', path, { token: agent })).body.items).toHaveLength(1);
+  });
+
   it('assigns a license only from a subscription with a free seat, and frees it with the user', async () => {
     const { partner, customerId } = await directCustomer(app);
     const token = partner.adminToken;

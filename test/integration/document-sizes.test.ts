@@ -64,7 +64,9 @@ async function typicalWorld(): Promise<void> {
     },
   );
   if (sent.status >= 300) throw new Error(sent.text);
-  await app.api('GET', `/api/customer-invitations/${tokenOf(invitation.body.link as string)}`);
+  await app.api('POST', '/api/customer-invitations/lookup', {
+    body: { token: tokenOf(invitation.body.link as string) },
+  });
 }
 
 /** Each kind's largest stored document, keyed `container/type`, added to `sizes`. */

@@ -1,4 +1,5 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, hkdfSync, randomUUID } from 'node:crypto';
+import { idempotencyKeys, openStoredAnswer } from '../../shared/http/idempotency';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DependencyUnavailable } from '../../shared/app/ports';
 import {
@@ -296,6 +297,44 @@ describe('Idempotency-Key on POST', () => {
     expect(stored).not.toContain(secret);
     expect(stored).not.toContain(key);
     expect(stored).not.toContain(created.body.invitationId);
+  });
+
+  it('seals with the server secret too: a guessed Idempotency-Key opens nothing', async () => {
+    const provider = await createProvider(app);
+    const key = 'retry-1'; // the kind of key a careless client sends
+    const created = await invite(provider, invitationBody(), { 'Idempotency-Key': key });
+    expect(created.status).toBe(201);
+    const method = 'POST';
+    const route = 'me/reseller-invitations';
+    // What a reader of the database can compute from the key alone (the old derivation).
+    const guessedScope = createHash('sha256')
+      .update(JSON.stringify(['idempotency-scope', provider.partnerId, method, route, key]))
+      .digest('hex');
+    const guessedKey = Buffer.from(
+      hkdfSync(
+        'sha256',
+        key,
+        'partner-transition/idempotency',
+        JSON.stringify([provider.partnerId, method, route]),
+        32,
+      ),
+    );
+    const records = (await app.allDocuments()).idempotency!;
+    expect(records.some((record) => record.scope === guessedScope)).toBe(false);
+    const real = idempotencyKeys(
+      app.services.secrets.idempotency,
+      key,
+      provider.partnerId,
+      method,
+      route,
+    );
+    const record = records.find((candidate) => candidate.scope === real.scope)!;
+    expect(record).toBeDefined();
+    expect(() => openStoredAnswer(record.response, guessedKey)).toThrow();
+    // Without the server secret, the client's key alone does not open it.
+    const withoutSecret = idempotencyKeys(Buffer.alloc(32), key, provider.partnerId, method, route);
+    expect(() => openStoredAnswer(record.response, withoutSecret.sealingKey)).toThrow();
+    expect(openStoredAnswer(record.response, real.sealingKey)).toMatchObject({ status: 201 });
   });
 
   it('is documented on every POST of the OpenAPI document, and on nothing else', async () => {

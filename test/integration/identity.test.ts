@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { JwtVerifier, remoteKeys } from '../../shared/adapters/identity/jwt-verifier';
+import { globalAdminRoleTemplateId } from '../../shared/domain/principal';
 import { startTestApp, type TestApp } from '../support/app';
 import { createPartner } from '../support/builders';
 import { ManualClock } from '../support/clock';
@@ -11,6 +12,8 @@ type SigningKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 
 let app: TestApp;
 let partnerId: string;
+/** AUTH_AUDIENCE in Entra mode: the API's client id, the aud of v2 access tokens. */
+const apiClientId = '5b1e9f3a-2c4d-4e6f-8a0b-1c2d3e4f5a6b';
 
 beforeAll(async () => {
   app = await startTestApp({ clock: new ManualClock('2026-06-01T12:00:00.000Z') });
@@ -27,7 +30,8 @@ function claims(overrides: Record<string, unknown> = {}) {
     tid: partnerId,
     oid: 'user-1',
     name: 'Gina',
-    roles: ['GlobalAdmin'],
+    scp: 'access_as_user',
+    wids: [globalAdminRoleTemplateId],
     iss: `https://login.microsoftonline.com/${partnerId}/v2.0`,
     aud: app.config.auth.audience,
     iat: now,
@@ -87,9 +91,7 @@ describe('bearer token validation', () => {
   it('refuses a token whose signature was tampered with', async () => {
     const token = await signWithDevKey(claims());
     const [header, , signature] = token.split('.');
-    await expect401(
-      `${header}.${base64url(claims({ roles: ['GlobalAdmin', 'Operator'] }))}.${signature}`,
-    );
+    await expect401(`${header}.${base64url(claims({ roles: ['Operator'] }))}.${signature}`);
   });
 
   it('refuses a token for another audience', async () => {
@@ -162,7 +164,8 @@ describe('Entra mode with a remote key set', () => {
       clock,
       env: {
         AUTH_MODE: 'entra',
-        AUTH_AUDIENCE: 'api://partner-transition',
+        AUTH_AUDIENCE: apiClientId,
+        IDEMPOTENCY_SECRET: 'entra-test-idempotency-secret-of-32-chars-or-more',
         AUTH_JWKS_URI: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/keys`,
       },
     });
@@ -173,11 +176,12 @@ describe('Entra mode with a remote key set', () => {
         tid: tenant,
         oid: 'u',
         name: 'Gina',
-        roles: ['GlobalAdmin'],
+        scp: 'access_as_user',
+        wids: [globalAdminRoleTemplateId],
       })
         .setProtectedHeader({ alg: 'RS256', kid: 'entra-key-1' })
         .setIssuer(`https://login.microsoftonline.com/${tenant}/v2.0`)
-        .setAudience('api://partner-transition')
+        .setAudience(apiClientId)
         .setIssuedAt(now)
         .setExpirationTime(now + 600)
         .sign(privateKey);
@@ -220,17 +224,18 @@ describe('an unknown kid', () => {
       const verifier = new JwtVerifier(
         remoteKeys(`http://127.0.0.1:${(jwks.address() as AddressInfo).port}/keys`),
         {
-          audience: 'api://partner-transition',
+          audience: apiClientId,
+          scope: 'access_as_user',
           issuerTemplate: 'https://login.microsoftonline.com/{tenantid}/v2.0',
           now: () => new Date(),
         },
       );
       const signedBy = async (key: typeof current): Promise<string> => {
         const now = Math.floor(Date.now() / 1000);
-        return new SignJWT({ tid: tenant, oid: 'u', roles: [] })
+        return new SignJWT({ tid: tenant, oid: 'u', scp: 'access_as_user' })
           .setProtectedHeader({ alg: 'RS256', kid: key.kid })
           .setIssuer(`https://login.microsoftonline.com/${tenant}/v2.0`)
-          .setAudience('api://partner-transition')
+          .setAudience(apiClientId)
           .setIssuedAt(now)
           .setExpirationTime(now + 600)
           .sign(key.privateKey);
@@ -289,11 +294,12 @@ async function createPartnerAs(
     tid: operatorTenant,
     oid: 'op',
     name: 'Op',
+    scp: 'access_as_user',
     roles: ['Operator'],
   })
     .setProtectedHeader({ alg: 'RS256', kid: 'entra-key-1' })
     .setIssuer(`https://login.microsoftonline.com/${operatorTenant}/v2.0`)
-    .setAudience('api://partner-transition')
+    .setAudience(apiClientId)
     .setIssuedAt(now)
     .setExpirationTime(now + 600)
     .sign(privateKey);

@@ -1,3 +1,4 @@
+import { tokenOf } from '../support/providers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { incentivesView, incentiveView } from '../../shared/http/schemas/incentives';
 import { startTestApp, type TestApp } from '../support/app';
@@ -66,7 +67,7 @@ describe('sendIncentiveInvitations', () => {
     expect(emails[0].html).toContain('Northwind Incentives');
     expect(emails[0].links).toEqual([
       expect.stringMatching(
-        new RegExp(`^${app.url}/api/links/incentive-invitations/[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$`),
+        new RegExp(`^${app.url}/api/links/incentive-invitations#[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$`),
       ),
     ]);
     expect(emails[0].text).toContain(emails[0].links[0]);
@@ -276,25 +277,26 @@ describe('the invitation link', () => {
     await approvedPartner(app, { companyName: 'Tailspin Link Test' });
     await run();
     const link = await deliveredLink('Tailspin Link Test');
-    expect(link.startsWith(`${app.url}/api/links/incentive-invitations/`)).toBe(true);
+    expect(link.startsWith(`${app.url}/api/links/incentive-invitations#`)).toBe(true);
 
     const page = await fetch(link);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
-    const html = await page.text();
-    expect(html).toContain('Tailspin Link Test');
-    expect(html).toContain('/api/me/incentives/indirect-reseller/enrollment');
-    expect(html).toContain('2026-05-10T09:00:00.000Z'); // the link's expiry, 30 days on
+    const lookup = (token: string) =>
+      app.api('POST', '/api/incentive-invitations/lookup', { body: { token } });
+    const found = (await lookup(tokenOf(link))).body;
+    const text = JSON.stringify(found.page);
+    expect(text).toContain('Tailspin Link Test');
+    expect(text).toContain('/api/me/incentives/indirect-reseller/enrollment');
+    expect(text).toContain('10 May 2026, 09:00 UTC'); // the link's expiry, 30 days on
 
-    const bad = await fetch(`${link.slice(0, -4)}AAAA`);
+    const bad = await lookup(`${tokenOf(link).slice(0, -4)}AAAA`);
     expect(bad.status).toBe(404);
-    expect(bad.headers.get('content-type')).toContain('text/html');
-    expect(await bad.text()).toContain('This link is not valid');
 
     app.clock.set('2026-05-10T09:00:00.000Z');
-    const expired = await fetch(link);
-    expect(expired.status).toBe(410);
-    expect(await expired.text()).toContain('expired');
+    const expired = (await lookup(tokenOf(link))).body;
+    expect(expired.status).toBe('expired');
+    expect(expired.page.title).toBe('This invitation has expired');
   });
 
   it('is stored only as its hash and never logged', async () => {
@@ -404,7 +406,10 @@ describe('GET /api/me/incentives and POST /api/me/incentives/{program}/enrollmen
     expect(await incentives(token)).toEqual([first.body, direct.body]);
     const [invitation] = await app.documents(partner.partnerId, 'incentive-invitation');
     expect(invitation).toMatchObject({ status: 'used', usedAt: '2026-06-02T09:03:00.000Z' });
-    expect((await fetch(link)).status).toBe(410);
+    const used = await app.api('POST', '/api/incentive-invitations/lookup', {
+      body: { token: tokenOf(link) },
+    });
+    expect(used.body.status).toBe('accepted');
     const audit = await app.documents(partner.partnerId, 'audit');
     expect(
       audit.filter((event) => event.action === 'incentives-enrolled').map((event) => event.reason),

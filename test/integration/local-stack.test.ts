@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -70,6 +71,23 @@ describe('npm start (the local stack)', () => {
       });
       expect(put.status).toBe(201);
       const admin = await token('--tenant', partnerId, '--roles', 'GlobalAdmin');
+      const claims = (jwt: string): Record<string, unknown> =>
+        JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8'));
+      // GlobalAdmin is the directory role, as Entra issues it; not an app role.
+      expect(claims(admin)).toMatchObject({
+        wids: ['62e90394-69f5-4237-9190-012177145e10'],
+        scp: 'access_as_user',
+      });
+      expect(claims(admin).roles).toBeUndefined();
+      const automation = await token('--tenant', partnerId, '--roles', 'AdminAgent', '--app');
+      expect(claims(automation)).toMatchObject({ idtyp: 'app', roles: ['AdminAgent'] });
+      expect(claims(automation).scp).toBeUndefined();
+      const asApp = await fetch(`${base}/api/me/enrollment`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${automation}`, 'content-type': 'application/json' },
+        body: '{}',
+      });
+      expect(asApp.status).toBe(403);
       const me = await fetch(`${base}/api/me`, { headers: { authorization: `Bearer ${admin}` } });
       expect(me.status).toBe(200);
       expect(await me.json()).toMatchObject({
@@ -178,6 +196,33 @@ describe('the local host', () => {
     } finally {
       await host.close();
     }
+  });
+
+  it('refuses /admin/functions/* to a web page (any Origin) and to a Host other than localhost', async () => {
+    const post = (headers: Record<string, string>, name = 'recordRun') =>
+      new Promise<number>((resolve, reject) => {
+        const request = httpRequest(
+          `${app.url}/admin/functions/${name}`,
+          { method: 'POST', headers: { 'content-type': 'text/plain', ...headers } },
+          (response) => {
+            response.resume();
+            resolve(response.statusCode!);
+          },
+        );
+        request.on('error', reject);
+        request.end('{}');
+      });
+    const before = runs.length;
+    const port = new URL(app.url).port;
+    expect(await post({ origin: 'https://evil.example' })).toBe(403);
+    expect(await post({ origin: 'null' })).toBe(403);
+    expect(await post({ origin: app.url })).toBe(403);
+    expect(await post({ host: `rebound.evil.example:${port}` })).toBe(403);
+    expect(await post({ host: `localhost.evil.example` })).toBe(403);
+    expect(await post({ host: `localhost:${port}` }, '%E0%A4%A')).toBe(404);
+    expect(await post({ host: `localhost:${port}` })).toBe(202);
+    expect(await post({ host: `127.0.0.1:${port}` })).toBe(202);
+    await expect.poll(() => runs.length).toBe(before + 2);
   });
 
   it('answers an unknown function name with 404', async () => {

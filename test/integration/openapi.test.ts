@@ -1,6 +1,10 @@
 import { validate } from '@readme/openapi-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as z from 'zod';
 import { httpFunctions } from '../../functions/table';
+import { ok } from '../../shared/http/responses';
+import { defineHttp } from '../../shared/http/define';
+import { buildOpenApi } from '../../shared/http/openapi';
 import { startTestApp, type TestApp } from '../support/app';
 
 let app: TestApp;
@@ -41,9 +45,22 @@ describe('GET /api/openapi.json, checked by an OpenAPI 3.1 validator (@readme/op
       }
   });
 
-  it('marks a body optional where the route accepts none', () => {
-    const accept = document.paths['/api/customer-invitations/{token}/accept'].post;
-    expect(accept.requestBody.required).toBe(false);
+  it('marks a body optional only where the route accepts none', () => {
+    const optionalBody = defineHttp({
+      name: 'optionalBody',
+      methods: ['POST'],
+      route: 'optional-body',
+      summary: 'A route whose body may be left out',
+      tags: ['meta'],
+      access: { kind: 'anonymous' },
+      body: z.object({ note: z.string().optional() }).optional(),
+      responses: { 200: { description: 'OK', schema: z.object({}) } },
+      handle: async () => ok({}),
+    });
+    const built = buildOpenApi([optionalBody], 'http://127.0.0.1') as any;
+    expect(built.paths['/api/optional-body'].post.requestBody.required).toBe(false);
+    // The link's token travels in the body: accepting needs one.
+    expect(document.paths['/api/customer-invitations/accept'].post.requestBody.required).toBe(true);
     expect(document.paths['/api/me/enrollment'].post.requestBody.required).toBe(true);
   });
 });

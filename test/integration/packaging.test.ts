@@ -49,7 +49,11 @@ describe('the Azure Functions entry point (npm run build)', () => {
       ['--require', preload, '-e', `require(${JSON.stringify(bundle)})`],
       {
         cwd: root,
-        env: { PATH: process.env.PATH ?? '', AUTH_AUDIENCE: 'api://x' },
+        env: {
+          PATH: process.env.PATH ?? '',
+          AUTH_AUDIENCE: '5b1e9f3a-2c4d-4e6f-8a0b-1c2d3e4f5a6b',
+          IDEMPOTENCY_SECRET: 'packaging-test-secret-of-at-least-32-characters',
+        },
       },
     ).catch((error: { code: number; stderr: string }) => error);
     expect((failure as { code: number }).code).not.toBe(0);
@@ -86,7 +90,10 @@ describe('npm run --silent token', () => {
     expect(decodeProtectedHeader(lines[0]!).alg).toBe('RS256');
     expect(decodeJwt(lines[0]!)).toMatchObject({
       tid: tenant,
-      roles: ['GlobalAdmin', 'AdminAgent'],
+      // GlobalAdmin is the directory role, as Entra issues it (docs/api.md, Identity).
+      roles: ['AdminAgent'],
+      wids: ['62e90394-69f5-4237-9190-012177145e10'],
+      scp: 'access_as_user',
       name: 'Gina',
       preferred_username: 'gina@contoso.example',
       iss: `https://login.microsoftonline.com/${tenant}/v2.0`,

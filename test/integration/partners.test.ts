@@ -73,6 +73,31 @@ describe('operator master records', () => {
     expect(response.status).toBe(403);
   });
 
+  it('refuses an EnrollmentReviewer on master records, which only the Operator keeps', async () => {
+    const { partnerId } = await createPartner(app, { companyName: 'Kept As Is' });
+    const reviewer = await app.token({ tenant: operatorTenantId, roles: ['EnrollmentReviewer'] });
+    const write = await app.api('PUT', `/api/operator/partners/${partnerId}`, {
+      token: reviewer,
+      body: masterRecord({ companyName: 'Rewritten', mpnVerified: true }),
+    });
+    expect(write.status).toBe(403);
+    expect(write.body).toMatchObject({
+      code: 'forbidden',
+      detail: 'Only an Operator may do this.',
+    });
+    expect(
+      (await app.api('GET', `/api/operator/partners/${partnerId}`, { token: reviewer })).status,
+    ).toBe(403);
+    const read = await app.api('GET', `/api/operator/partners/${partnerId}`, {
+      token: await app.operatorToken(),
+    });
+    expect(read.body.companyName).toBe('Kept As Is');
+    const queue = await app.api('GET', '/api/operator/enrollments?status=pending-approval', {
+      token: reviewer,
+    });
+    expect(queue.status).toBe(200);
+  });
+
   it('answers a stale If-Match with 412 and changes nothing', async () => {
     const { partnerId } = await createPartner(app, { companyName: 'Before' });
     const token = await app.operatorToken();

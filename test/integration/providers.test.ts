@@ -147,7 +147,7 @@ describe('reseller invitations', () => {
     });
     expect(response.body.link).toMatch(
       new RegExp(
-        `^${app.url}/api/links/partner-invitations/[A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{43}$`,
+        `^${app.url}/api/links/partner-invitations#[A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{43}$`,
       ),
     );
 
@@ -199,7 +199,8 @@ describe('reseller invitations', () => {
     const provider = await createProvider(app);
     const reseller = await activeReseller(app);
     const invited = await inviteReseller(app, provider, reseller);
-    await app.api('POST', `/api/partner-invitations/${tokenOf(invited.body.link)}/accept`, {
+    await app.api('POST', '/api/partner-invitations/accept', {
+      body: { token: tokenOf(invited.body.link) },
       token: reseller.adminToken,
     });
     const again = await inviteReseller(app, provider, reseller);
@@ -234,6 +235,23 @@ describe('reseller invitations', () => {
   });
 });
 
+describe("reading a provider's invitations", () => {
+  it('takes the roles that invite: a SalesAgent does not see the invitees', async () => {
+    const provider = await createProvider(app, { companyName: 'Readers Distribution' });
+    const reseller = await activeReseller(app);
+    expect((await inviteReseller(app, provider, reseller, 'invitee@hidden.example')).status).toBe(
+      201,
+    );
+    const sales = await app.token({ tenant: provider.partnerId, roles: ['SalesAgent'] });
+    const refused = await app.api('GET', '/api/me/reseller-invitations', { token: sales });
+    expect(refused.status).toBe(403);
+    expect(refused.text).not.toContain('invitee@hidden.example');
+    const agent = await app.token({ tenant: provider.partnerId, roles: ['AdminAgent'] });
+    const list = await app.api('GET', '/api/me/reseller-invitations', { token: agent });
+    expect(list.body.items).toEqual([expect.objectContaining({ email: 'invitee@hidden.example' })]);
+  });
+});
+
 describe('accepting an invitation', () => {
   it('creates the partnership on both sides and consumes the link', async () => {
     const provider = await createProvider(app, {
@@ -245,15 +263,19 @@ describe('accepting an invitation', () => {
     const invited = await inviteReseller(app, provider, reseller);
     const token = tokenOf(invited.body.link);
 
-    const info = await app.api('GET', `/api/partner-invitations/${token}`);
-    expect(info.body).toEqual({
+    const info = await app.api('POST', '/api/partner-invitations/lookup', {
+      body: { token: token },
+    });
+    expect(info.body).toMatchObject({
       providerName: 'Adatum Distribution',
       status: 'pending',
       expiresAt: invited.body.expiresAt,
+      language: 'en',
     });
 
     app.clock.advance({ hours: 1 });
-    const accepted = await app.api('POST', `/api/partner-invitations/${token}/accept`, {
+    const accepted = await app.api('POST', '/api/partner-invitations/accept', {
+      body: { token: token },
       token: reseller.adminToken,
     });
     expect(accepted.status).toBe(200);
@@ -283,10 +305,12 @@ describe('accepting an invitation', () => {
         status: 'active',
       },
     ]);
-    expect((await app.api('GET', `/api/partner-invitations/${token}`)).body.status).toBe(
-      'accepted',
-    );
-    const again = await app.api('POST', `/api/partner-invitations/${token}/accept`, {
+    expect(
+      (await app.api('POST', '/api/partner-invitations/lookup', { body: { token: token } })).body
+        .status,
+    ).toBe('accepted');
+    const again = await app.api('POST', '/api/partner-invitations/accept', {
+      body: { token: token },
       token: reseller.adminToken,
     });
     expect(again.status).toBe(410);
@@ -298,17 +322,18 @@ describe('accepting an invitation', () => {
     const invitedReseller = await activeReseller(app);
     const otherReseller = await activeReseller(app);
     const invited = await inviteReseller(app, provider, invitedReseller);
-    const response = await app.api(
-      'POST',
-      `/api/partner-invitations/${tokenOf(invited.body.link)}/accept`,
-      {
-        token: otherReseller.adminToken,
-      },
-    );
+    const response = await app.api('POST', '/api/partner-invitations/accept', {
+      body: { token: tokenOf(invited.body.link) },
+      token: otherReseller.adminToken,
+    });
     expect(response.status).toBe(403);
     expect(response.body.code).toBe('wrong-tenant');
     expect(
-      (await app.api('GET', `/api/partner-invitations/${tokenOf(invited.body.link)}`)).body.status,
+      (
+        await app.api('POST', '/api/partner-invitations/lookup', {
+          body: { token: tokenOf(invited.body.link) },
+        })
+      ).body.status,
     ).toBe('pending');
   });
 
@@ -317,11 +342,10 @@ describe('accepting an invitation', () => {
     const reseller = await activeReseller(app);
     const invited = await inviteReseller(app, provider, reseller);
     const stranger = await app.token({ tenant: crypto.randomUUID(), roles: ['GlobalAdmin'] });
-    const response = await app.api(
-      'POST',
-      `/api/partner-invitations/${tokenOf(invited.body.link)}/accept`,
-      { token: stranger },
-    );
+    const response = await app.api('POST', '/api/partner-invitations/accept', {
+      body: { token: tokenOf(invited.body.link) },
+      token: stranger,
+    });
     expect(response.status).toBe(403);
     expect(response.body.code).toBe('wrong-tenant');
   });
@@ -331,11 +355,10 @@ describe('accepting an invitation', () => {
     const reseller = await activeReseller(app);
     const invited = await inviteReseller(app, provider, reseller);
     const agent = await app.token({ tenant: reseller.partnerId, roles: ['AdminAgent'] });
-    const response = await app.api(
-      'POST',
-      `/api/partner-invitations/${tokenOf(invited.body.link)}/accept`,
-      { token: agent },
-    );
+    const response = await app.api('POST', '/api/partner-invitations/accept', {
+      body: { token: tokenOf(invited.body.link) },
+      token: agent,
+    });
     expect(response.status).toBe(403);
   });
 
@@ -349,11 +372,10 @@ describe('accepting an invitation', () => {
     });
     expect(invited.status).toBe(201);
     const reseller = await activeReseller(app, { country: 'FR', mpnId });
-    const response = await app.api(
-      'POST',
-      `/api/partner-invitations/${tokenOf(invited.body.link)}/accept`,
-      { token: reseller.adminToken },
-    );
+    const response = await app.api('POST', '/api/partner-invitations/accept', {
+      body: { token: tokenOf(invited.body.link) },
+      token: reseller.adminToken,
+    });
     expect(response.status).toBe(403);
     expect(response.body.code).toBe('region-mismatch');
   });
@@ -362,13 +384,10 @@ describe('accepting an invitation', () => {
     const provider = await createProvider(app);
     const notEnrolled = await createPartnerWithProfile(app);
     const invited = await inviteReseller(app, provider, notEnrolled);
-    const response = await app.api(
-      'POST',
-      `/api/partner-invitations/${tokenOf(invited.body.link)}/accept`,
-      {
-        token: notEnrolled.adminToken,
-      },
-    );
+    const response = await app.api('POST', '/api/partner-invitations/accept', {
+      body: { token: tokenOf(invited.body.link) },
+      token: notEnrolled.adminToken,
+    });
     expect(response.status).toBe(403);
   });
 
@@ -377,13 +396,10 @@ describe('accepting an invitation', () => {
     const reseller = await activeReseller(app);
     const invited = await inviteReseller(app, provider, reseller);
     app.clock.advance({ days: 30 });
-    const response = await app.api(
-      'POST',
-      `/api/partner-invitations/${tokenOf(invited.body.link)}/accept`,
-      {
-        token: await globalAdminToken(app, reseller.partnerId),
-      },
-    );
+    const response = await app.api('POST', '/api/partner-invitations/accept', {
+      body: { token: tokenOf(invited.body.link) },
+      token: await globalAdminToken(app, reseller.partnerId),
+    });
     expect(response.status).toBe(410);
     expect(response.body.code).toBe('invitation-expired');
   });
@@ -395,11 +411,10 @@ describe('accepting an invitation', () => {
     await app.api('DELETE', `/api/me/reseller-invitations/${invited.body.invitationId}`, {
       token: provider.adminToken,
     });
-    const response = await app.api(
-      'POST',
-      `/api/partner-invitations/${tokenOf(invited.body.link)}/accept`,
-      { token: reseller.adminToken },
-    );
+    const response = await app.api('POST', '/api/partner-invitations/accept', {
+      body: { token: tokenOf(invited.body.link) },
+      token: reseller.adminToken,
+    });
     expect(response.status).toBe(410);
     expect(response.body.code).toBe('invitation-revoked');
   });
@@ -411,7 +426,8 @@ describe('accepting an invitation', () => {
       'AAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
       '..%2F..%2Fetc',
     ]) {
-      const response = await app.api('POST', `/api/partner-invitations/${token}/accept`, {
+      const response = await app.api('POST', '/api/partner-invitations/accept', {
+        body: { token: token },
         token: reseller.adminToken,
       });
       expect(response.status).toBe(404);
@@ -426,7 +442,10 @@ describe('accepting an invitation', () => {
     const token = tokenOf(invited.body.link);
     const responses = await Promise.all(
       Array.from({ length: 50 }, () =>
-        app.api('POST', `/api/partner-invitations/${token}/accept`, { token: reseller.adminToken }),
+        app.api('POST', '/api/partner-invitations/accept', {
+          body: { token: token },
+          token: reseller.adminToken,
+        }),
       ),
     );
     const statuses = responses.map((response) => response.status);
@@ -453,7 +472,8 @@ describe('accepting an invitation', () => {
       ),
     );
     try {
-      const first = await crashing.api('POST', `/api/partner-invitations/${token}/accept`, {
+      const first = await crashing.api('POST', '/api/partner-invitations/accept', {
+        body: { token: token },
         token: await crashing.token({ tenant: reseller.partnerId, roles: ['GlobalAdmin'] }),
       });
       expect(first.status).toBe(500);
@@ -463,12 +483,14 @@ describe('accepting an invitation', () => {
     expect(await app.documents(provider.partnerId, 'partnership')).toHaveLength(1);
     expect(await app.documents(reseller.partnerId, 'partnership')).toHaveLength(0);
 
-    const retry = await app.api('POST', `/api/partner-invitations/${token}/accept`, {
+    const retry = await app.api('POST', '/api/partner-invitations/accept', {
+      body: { token: token },
       token: reseller.adminToken,
     });
     expect(retry.status).toBe(410);
     expect(await app.documents(reseller.partnerId, 'partnership')).toHaveLength(1);
-    const again = await app.api('POST', `/api/partner-invitations/${token}/accept`, {
+    const again = await app.api('POST', '/api/partner-invitations/accept', {
+      body: { token: token },
       token: reseller.adminToken,
     });
     expect(again.status).toBe(410);
@@ -490,7 +512,8 @@ describe('the token', () => {
     const token = tokenOf(invited.body.link);
     const secret = token.split('.')[1]!;
     await app.api('GET', `/api/links/partner-invitations/${token}`);
-    await app.api('POST', `/api/partner-invitations/${token}/accept`, {
+    await app.api('POST', '/api/partner-invitations/accept', {
+      body: { token: token },
       token: reseller.adminToken,
     });
     await app.runTimer('deliverEmails');

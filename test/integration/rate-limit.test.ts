@@ -128,3 +128,58 @@ describe('the same limit on customer invitation emails', () => {
     expect(emails.filter((email) => email.kind === 'customer-invitation')).toHaveLength(3);
   });
 });
+
+describe('the request rate limits (token buckets, RATE_LIMIT_*)', () => {
+  let limited: TestApp;
+  beforeAll(async () => {
+    limited = await startTestApp({
+      clock: new ManualClock('2026-03-02T09:00:00.000Z'),
+      env: {
+        RATE_LIMIT_TENANT_BURST: '3',
+        RATE_LIMIT_TENANT_PER_MINUTE: '60',
+        RATE_LIMIT_LINK_LOOKUPS_BURST: '2',
+        RATE_LIMIT_LINK_LOOKUPS_PER_MINUTE: '6',
+      },
+    });
+  });
+  afterAll(() => limited.close());
+
+  it('answers a tenant past its burst with 429 rate-limited and Retry-After, other tenants unaffected', async () => {
+    const tenant = randomUUID();
+    const token = await limited.token({ tenant, roles: ['GlobalAdmin'] });
+    // Any signed-in answer counts, even a 404 for a tenant without a partner record.
+    for (let request = 0; request < 3; request += 1) {
+      expect((await limited.api('GET', '/api/me', { token })).status).toBe(404);
+    }
+    const refused = await limited.api('GET', '/api/me', { token });
+    expect(refused.status).toBe(429);
+    expect(refused.body.code).toBe('rate-limited');
+    expect(refused.headers.get('retry-after')).toBe('1');
+    // Another user of the same tenant shares its bucket; another tenant has its own.
+    const colleague = await limited.token({ tenant, roles: ['AdminAgent'] });
+    expect((await limited.api('GET', '/api/me', { token: colleague })).status).toBe(429);
+    const other = await limited.token({ tenant: randomUUID(), roles: ['GlobalAdmin'] });
+    expect((await limited.api('GET', '/api/me', { token: other })).status).toBe(404);
+    limited.clock.advance({ seconds: 1 });
+    expect((await limited.api('GET', '/api/me', { token })).status).toBe(404);
+    expect((await limited.api('GET', '/api/me', { token })).status).toBe(429);
+  });
+
+  it('limits anonymous link lookups per client, whatever X-Forwarded-For the client claims', async () => {
+    const guess = (headers: Record<string, string> = {}) =>
+      limited.api('POST', '/api/partner-invitations/lookup', {
+        body: { token: `${randomUUID().replace(/-/g, '').slice(0, 22)}.${'A'.repeat(43)}` },
+        headers,
+      });
+    expect((await guess()).status).toBe(404);
+    expect((await guess()).status).toBe(404);
+    const refused = await guess();
+    expect(refused.status).toBe(429);
+    expect(refused.body.code).toBe('rate-limited');
+    expect(refused.headers.get('retry-after')).toBe('10');
+    const spoofed = await guess({ 'x-forwarded-for': '203.0.113.7' });
+    expect(spoofed.status).toBe(429);
+    limited.clock.advance({ seconds: 10 });
+    expect((await guess()).status).toBe(404);
+  });
+});

@@ -121,7 +121,7 @@ async function incentiveInvitationToken(app: TestApp, partnerId: string): Promis
   await app.runTimer('deliverEmails');
   const link = (await app.mailbox())
     .flatMap((email) => email.links)
-    .filter((candidate) => candidate.includes('/links/incentive-invitations/'))
+    .filter((candidate) => candidate.includes('/links/incentive-invitations#'))
     .at(-1);
   if (!link) throw new Error(`no incentives invitation for ${partnerId}`);
   return tokenOf(link);
@@ -275,7 +275,8 @@ const budgets: Budget[] = [
       const { reseller, token } = await pendingInvitation(app);
       return {
         method: 'POST',
-        path: `/api/partner-invitations/${token}/accept`,
+        path: '/api/partner-invitations/accept',
+        body: { token },
         token: reseller.adminToken,
         status: 200,
       };
@@ -389,11 +390,16 @@ const budgets: Budget[] = [
     expected: { singlePartitionQueries: 1, batches: 1 },
   },
   {
-    route: 'getPartnerInvitation',
+    route: 'lookupPartnerInvitation',
     does: 'what a link shows: one point read (the token names its partition)',
     async arrange(app) {
       const { token } = await pendingInvitation(app);
-      return { method: 'GET', path: `/api/partner-invitations/${token}`, status: 200 };
+      return {
+        method: 'POST',
+        path: '/api/partner-invitations/lookup',
+        body: { token },
+        status: 200,
+      };
     },
     expected: { pointReads: 1 },
   },
@@ -767,6 +773,11 @@ describe('no route queries across partitions', () => {
         createResellerInvitation: { mpnId: pending.record.mpnId, email: 'admin@example.com' },
         // Any other body comes from its schema; a customer invitation names a real provider.
         createCustomerInvitation: { providerId: provider.partnerId },
+        // Link secrets travel in bodies (docs/api.md): real tokens, so lookups and accepts read.
+        lookupPartnerInvitation: { token: invitation.token },
+        acceptPartnerInvitation: { token: tokenOf(acceptable.body.link as string) },
+        lookupIncentiveInvitation: { token: incentiveToken },
+        lookupCustomerInvitation: { token: invitation.token },
       },
     };
     const callers: Record<string, (string | undefined)[]> = {

@@ -69,7 +69,7 @@ const idempotencyKeys: string[] = [];
 const linkSecrets = new Set<string>();
 const rememberLinks = (text: string): void => {
   for (const match of text.matchAll(
-    /\/api\/links\/[a-z-]+\/([A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43})/g,
+    /\/api\/links\/[a-z-]+#([A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43})/g,
   ))
     linkSecrets.add(match[1]!.split('.')[1]!);
 };
@@ -103,9 +103,12 @@ async function realisticFlow(): Promise<void> {
   });
 
   const token = tokenOf(invited.body.link);
-  expect((await app.api('GET', `/api/partner-invitations/${token}`)).status).toBe(200);
-  expect((await app.api('GET', `/api/links/partner-invitations/${token}`)).status).toBe(200);
-  const accepted = await app.api('POST', `/api/partner-invitations/${token}/accept`, {
+  expect(
+    (await app.api('POST', '/api/partner-invitations/lookup', { body: { token: token } })).status,
+  ).toBe(200);
+  expect((await app.api('GET', '/api/links/partner-invitations')).status).toBe(200);
+  const accepted = await app.api('POST', '/api/partner-invitations/accept', {
+    body: { token: token },
     token: reseller.adminToken,
   });
   expect(accepted.status).toBe(200);

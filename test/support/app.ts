@@ -16,6 +16,7 @@ import { createCosmosClient } from '../../shared/adapters/cosmos/client';
 import { containerDefinitions, ensureDatabase } from '../../shared/adapters/cosmos/schema';
 import { parseEml, linksIn, type ParsedEml } from '../../shared/adapters/email/mime';
 import {
+  devRoleClaims,
   loadOrCreateDevKey,
   signDevToken,
   type DevKey,
@@ -45,11 +46,19 @@ export interface RequestOptions {
 
 export interface TokenOptions {
   tenant: string;
+  /** As `npm run token -- --roles`: GlobalAdmin is the directory role (wids), others app roles. */
   roles?: string[];
+  /** App roles exactly as given, GlobalAdmin included (a self-assigned app role). */
+  appRoles?: string[];
   oid?: string;
   name?: string;
   email?: string;
   wids?: string[];
+  /** An app-only token (`--app`). */
+  app?: boolean;
+  scopes?: string[];
+  extra?: Record<string, unknown>;
+  audience?: string;
 }
 
 export interface TestApp {
@@ -182,12 +191,17 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ...(process.env.COSMOS_KEY ? { COSMOS_KEY: process.env.COSMOS_KEY } : {}),
     COSMOS_DATABASE: database,
     DEV_KEY_FILE: devKeyFile,
+    IDEMPOTENCY_SECRET_FILE: path.join(path.dirname(devKeyFile), 'idempotency-secret'),
     EMAIL_OUTBOX_DIR: outboxDir,
     PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
     // Tests of other rules send more than an ACS quota within one test hour; the send budget's
     // own tests (email-delivery.test.ts) set the limits they hold the app to.
     EMAIL_SENDS_PER_MINUTE: '100000',
     EMAIL_SENDS_PER_HOUR: '1000000',
+    // The ManualClock does not refill buckets by itself: tests of other things are not
+    // limited; rate-limit.test.ts sets small limits.
+    RATE_LIMIT_TENANT_BURST: '10000000',
+    RATE_LIMIT_LINK_LOOKUPS_BURST: '10000000',
     ...options.env,
   });
   const cosmosRequests = options.countCosmosRequests ? new CosmosRequestLog() : null;
@@ -213,25 +227,30 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     log: (entry) => logs.push(entry),
   });
 
-  const token = (claims: TokenOptions): Promise<string> =>
-    signDevToken(
+  const token = (claims: TokenOptions): Promise<string> => {
+    const named = devRoleClaims(claims.roles ?? []);
+    return signDevToken(
       devKey,
       {
         tenantId: claims.tenant,
-        roles: claims.roles ?? [],
+        roles: [...named.roles, ...(claims.appRoles ?? [])],
+        wids: [...named.wids, ...(claims.wids ?? [])],
         userId: claims.oid ?? newTenantId(),
         name: claims.name ?? 'Test User',
         email: claims.email ?? 'test.user@example.com',
-        ...(claims.wids ? { wids: claims.wids } : {}),
+        ...(claims.app ? { app: true } : {}),
+        scopes: claims.scopes ?? [config.auth.scope],
+        ...(claims.extra ? { extra: claims.extra } : {}),
       },
       {
-        audience: config.auth.audience ?? devAudience,
+        audience: claims.audience ?? config.auth.audience ?? devAudience,
         issuerTemplate: config.auth.issuerTemplate,
         now: clock.now(),
         // Tests move the clock by days and months; their tokens outlive that.
         lifetimeSeconds: 2 * 365 * 24 * 3600,
       },
     );
+  };
 
   const query = async <T = any>(container: string, text: string): Promise<T[]> => {
     const { resources } = await client

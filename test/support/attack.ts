@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
-import { signDevToken } from '../../shared/adapters/identity/dev-keys';
+import { devRoleClaims, signDevToken } from '../../shared/adapters/identity/dev-keys';
 import {
   relationshipFor,
   subscriptionDocumentId,
@@ -9,6 +9,7 @@ import {
   type CustomerUser,
   type Subscription,
 } from '../../shared/domain/customers';
+import { personalAccountsTenantId } from '../../shared/domain/principal';
 import type { HttpFunctionDefinition } from '../../shared/http/define';
 import type { TestApp } from './app';
 import { createPartnerWithProfile, masterRecord, profile, uniqueMpnId } from './builders';
@@ -31,7 +32,13 @@ export const identities = [
   'SalesAgent',
   'AdminAgent',
   'GlobalAdmin',
+  'self-assigned GlobalAdmin app role',
+  'app-only token',
+  'ID token',
+  'personal account',
+  'token without scope or role',
   'Operator',
+  'EnrollmentReviewer',
   'customer-tenant admin',
 ] as const;
 export type Identity = (typeof identities)[number];
@@ -90,13 +97,10 @@ export async function buildAttackFixture(app: TestApp): Promise<AttackFixture> {
   if (transfer.status !== 201) throw new Error(`fixture: transfer ${transfer.text}`);
   const partingReseller = await activeReseller(app);
   const parting = await inviteReseller(app, providerA, partingReseller);
-  const parted = await app.api(
-    'POST',
-    `/api/partner-invitations/${tokenOf(parting.body.link)}/accept`,
-    {
-      token: partingReseller.adminToken,
-    },
-  );
+  const parted = await app.api('POST', '/api/partner-invitations/accept', {
+    token: partingReseller.adminToken,
+    body: { token: tokenOf(parting.body.link) },
+  });
   if (parted.status !== 200) throw new Error(`fixture: partnership ${parted.text}`);
 
   // Customer routes arrive in another branch: A's customer, its subscription and its user are
@@ -162,7 +166,13 @@ export async function buildAttackFixture(app: TestApp): Promise<AttackFixture> {
   const sign = (tenant: string, roles: string[], options: { audience?: string; ago?: number }) =>
     signDevToken(
       app.devKey,
-      { tenantId: tenant, roles, userId: randomUUID(), name: 'Attacker', email: 'x@y.example' },
+      {
+        tenantId: tenant,
+        ...devRoleClaims(roles),
+        userId: randomUUID(),
+        name: 'Attacker',
+        email: 'x@y.example',
+      },
       {
         audience: options.audience ?? app.config.auth.audience,
         issuerTemplate: app.config.auth.issuerTemplate,
@@ -183,7 +193,31 @@ export async function buildAttackFixture(app: TestApp): Promise<AttackFixture> {
     SalesAgent: await app.token({ tenant: a.partnerId, roles: ['SalesAgent'] }),
     AdminAgent: await app.token({ tenant: a.partnerId, roles: ['AdminAgent'] }),
     GlobalAdmin: a.adminToken,
+    // A user or application administrator of A who assigned themselves the app role.
+    'self-assigned GlobalAdmin app role': await app.token({
+      tenant: a.partnerId,
+      appRoles: ['GlobalAdmin'],
+    }),
+    // Automation of A granted the AdminAgent application permission.
+    'app-only token': await app.token({ tenant: a.partnerId, app: true, roles: ['AdminAgent'] }),
+    // The portal's ID token of A's global admin: no scope, a nonce.
+    'ID token': await app.token({
+      tenant: a.partnerId,
+      roles: ['GlobalAdmin'],
+      scopes: [],
+      extra: { nonce: 'n-0S6_WzA2Mj' },
+    }),
+    'personal account': await app.token({
+      tenant: personalAccountsTenantId,
+      roles: ['GlobalAdmin'],
+    }),
+    'token without scope or role': await app.token({ tenant: a.partnerId, scopes: [] }),
     Operator: await app.operatorToken(),
+    EnrollmentReviewer: await app.token({
+      tenant: app.config.auth.operatorTenantId,
+      roles: ['EnrollmentReviewer'],
+      name: 'Rene Reviewer',
+    }),
     'customer-tenant admin': await app.token({ tenant: customerId, roles: ['GlobalAdmin'] }),
   };
 
@@ -209,6 +243,9 @@ export async function buildAttackFixture(app: TestApp): Promise<AttackFixture> {
     }),
     'POST operator/enrollments/{partnerId}/decision': () => ({ decision: 'approve' }),
     'POST me/reseller-invitations': () => ({ mpnId: uniqueMpnId(), email: 'r@fixture.example' }),
+    // Link secrets travel in bodies: A's acceptable invitation, so a guard refusal is visible.
+    'POST partner-invitations/accept': () => ({ token: tokenOf(acceptable.link) }),
+    'POST partner-invitations/lookup': () => ({ token: tokenOf(acceptable.link) }),
   };
 
   return {

@@ -35,5 +35,6 @@ export async function registrationsOf(
 /** The settings the app cannot start without in Azure (entra mode). */
 export const azureSettings = {
   COSMOS_ENDPOINT: 'https://account.documents.azure.com:443/',
-  AUTH_AUDIENCE: 'api://partner-transition',
+  AUTH_AUDIENCE: '5b1e9f3a-2c4d-4e6f-8a0b-1c2d3e4f5a6b',
+  IDEMPOTENCY_SECRET: 'the-key-vault-resolved-secret-of-32-characters-or-more',
 };

@@ -37,7 +37,8 @@ export async function inviteReseller(
   });
 }
 
-export const tokenOf = (link: string): string => link.split('/').at(-1)!;
+/** The secret of an invitation link: what follows `#` (it never reaches a server). */
+export const tokenOf = (link: string): string => link.split('#').at(-1)!;
 
 /** A provider and an active reseller in partnership through an accepted invitation. */
 export async function partnership(app: TestApp, options: { country?: string } = {}) {
@@ -45,13 +46,10 @@ export async function partnership(app: TestApp, options: { country?: string } = 
   const reseller = await activeReseller(app, { country: options.country ?? 'US' });
   const invited = await inviteReseller(app, provider, reseller);
   if (invited.status !== 201) throw new Error(`invite failed: ${invited.text}`);
-  const accepted = await app.api(
-    'POST',
-    `/api/partner-invitations/${tokenOf(invited.body.link)}/accept`,
-    {
-      token: reseller.adminToken,
-    },
-  );
+  const accepted = await app.api('POST', '/api/partner-invitations/accept', {
+    body: { token: tokenOf(invited.body.link) },
+    token: reseller.adminToken,
+  });
   if (accepted.status !== 200) throw new Error(`accept failed: ${accepted.text}`);
   return { provider, reseller };
 }

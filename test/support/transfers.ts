@@ -88,8 +88,9 @@ export async function resellerWithDirectCustomer(
   const provider = options.provider ?? (await createProvider(app));
   const invited = await expectStatus(await inviteReseller(app, provider, reseller), 201, 'invite');
   await expectStatus(
-    await app.api('POST', `/api/partner-invitations/${tokenOf(invited.body.link)}/accept`, {
+    await app.api('POST', '/api/partner-invitations/accept', {
       token: reseller.adminToken,
+      body: { token: tokenOf(invited.body.link) },
     }),
     200,
     'partnership',

@@ -3,7 +3,8 @@ import { ConfigError, loadConfig, requiredSettingNames } from '../../shared/conf
 
 const minimal = {
   COSMOS_ENDPOINT: 'https://account.documents.azure.com:443/',
-  AUTH_AUDIENCE: 'api://partner-transition',
+  AUTH_AUDIENCE: '5b1e9f3a-2c4d-4e6f-8a0b-1c2d3e4f5a6b',
+  IDEMPOTENCY_SECRET: 'x'.repeat(43),
 };
 
 describe('configuration', () => {
@@ -28,6 +29,22 @@ describe('configuration', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect(error.message).toContain('COSMOS_ENDPOINT');
     expect(error.message).toContain('AUTH_AUDIENCE');
+  });
+
+  it('wants the client id as AUTH_AUDIENCE in Entra mode, since v2 tokens carry it as aud', () => {
+    expect(() => loadConfig({ ...minimal, AUTH_AUDIENCE: 'api://partner-transition' })).toThrow(
+      /AUTH_AUDIENCE: must be the client id.*AUTH_APP_ID_URI/,
+    );
+    const both = loadConfig({ ...minimal, AUTH_APP_ID_URI: 'api://partner-transition' });
+    expect(both.auth).toMatchObject({
+      audience: minimal.AUTH_AUDIENCE,
+      appIdUri: 'api://partner-transition',
+      scope: 'access_as_user',
+      globalAdminAppRole: false,
+    });
+    expect(
+      loadConfig({ ...minimal, AUTH_GLOBAL_ADMIN_APP_ROLE: 'true' }).auth.globalAdminAppRole,
+    ).toBe(true);
   });
 
   it('names a bad value', () => {
@@ -81,6 +98,10 @@ describe('configuration', () => {
   });
 
   it('lists the settings Azure must be given', () => {
-    expect(requiredSettingNames().sort()).toEqual(['AUTH_AUDIENCE', 'COSMOS_ENDPOINT']);
+    expect(requiredSettingNames().sort()).toEqual([
+      'AUTH_AUDIENCE',
+      'COSMOS_ENDPOINT',
+      'IDEMPOTENCY_SECRET',
+    ]);
   });
 });

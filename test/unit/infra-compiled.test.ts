@@ -92,7 +92,8 @@ describe('parameters Azure would refuse at deploy time', () => {
   let accepted: BicepResult;
   const required = [
     "param environmentName = 'test'",
-    "param authAudience = 'api://partner-transition'",
+    "param authAudience = '5b1e9f3a-2c4d-4e6f-8a0b-1c2d3e4f5a6b'",
+    "param idempotencySecret = 'a-test-secret-of-at-least-thirty-two-chars'",
     "param operatorTenantId = '00000000-0000-0000-0000-0000000000ff'",
     "param reviewersEmail = 'reviewers@contoso.example'",
   ];
@@ -147,12 +148,13 @@ describe('the Function App settings', () => {
 });
 
 describe("the app identity's roles", () => {
-  it('are only those the app uses: blobs, telemetry and email (no queue or table data)', () => {
+  it('are only those the app uses: blobs, telemetry, email and its one secret (no queue or table data)', () => {
     const roles = roleAssignments().map(roleIdOf).join('\n');
     expect(roles).toContain('b7e6dc6d-f1e8-4753-8033-0f276bb0955b'); // Storage Blob Data Owner
     expect(roles).toContain('3913510d-42f4-4e42-8a64-420c390055eb'); // Monitoring Metrics Publisher
     expect(roles).toContain('09976791-48a7-449e-bb21-39d1a415f350'); // Communication and Email Service Owner
-    expect(roleAssignments()).toHaveLength(3);
+    expect(roles).toContain('4633458b-17de-408a-b874-0445c86b69e6'); // Key Vault Secrets User
+    expect(roleAssignments()).toHaveLength(4);
     // Anywhere: a role id kept in a variable for later would show up here too.
     const everything = JSON.stringify(template);
     expect(everything).not.toContain('974c5e8b-45b9-4653-ba55-5f855dd0fb88'); // Storage Queue Data Contributor

@@ -189,6 +189,8 @@ describe('infra/main.bicep and its modules', () => {
       'Microsoft.Communication/emailServices/domains',
       'Microsoft.Communication/communicationServices',
       'Microsoft.Authorization/roleAssignments',
+      'Microsoft.KeyVault/vaults',
+      'Microsoft.KeyVault/vaults/secrets',
     ])
       expect(types, type).toContain(type);
   });
@@ -252,6 +254,12 @@ describe('the Function App module (Flex Consumption)', () => {
       expect(settings.has(name), name).toBe(false);
     for (const name of azureHostMarkers)
       expect(settings.has(name), `Azure sets ${name}, not the app`).toBe(false);
+  });
+
+  it('gives the idempotency secret as a Key Vault reference, never its value', () => {
+    const reference = text(appSettings().get('IDEMPOTENCY_SECRET'));
+    expect(reference).toContain('@Microsoft.KeyVault(SecretUri=');
+    expect(reference).toContain('idempotencySecretUri');
   });
 
   it('is a Linux app on the Flex Consumption plan, Node 22, with a system-assigned identity', () => {
@@ -364,6 +372,7 @@ describe("the app identity's access", () => {
     ['Monitoring Metrics Publisher', '3913510d-42f4-4e42-8a64-420c390055eb'],
     ['Cosmos DB Built-in Data Contributor', '00000000-0000-0000-0000-000000000002'],
     ['Communication and Email Service Owner', '09976791-48a7-449e-bb21-39d1a415f350'],
+    ['Key Vault Secrets User', '4633458b-17de-408a-b874-0445c86b69e6'],
   ])('includes %s', (_role, id) => {
     expect(literals()).toContain(id);
   });

@@ -57,3 +57,30 @@ describe('RFC 5322 messages', () => {
     expect(eml.split('\r\n\r\n')[0]).not.toMatch(/^Bcc:/m);
   });
 });
+
+describe('the From display name and Reply-To', () => {
+  it('cannot break out of their header, ASCII or not', () => {
+    const eml = toEml(
+      {
+        to: 'a@b.example',
+        subject: 'S',
+        text: 't',
+        html: 'h',
+        links: [],
+        fromName: 'Evil "Co"\r\nBcc: victim@x.example',
+        replyTo: 'pat@contoso.example>\r\nBcc: v@x.example',
+      },
+      { from: 'noreply@x.example', messageId: 'id-3', date: new Date('2026-01-01T00:00:00Z') },
+    );
+    const head = eml.split('\r\n\r\n')[0]!;
+    expect(head).not.toMatch(/^Bcc:/m);
+    expect(parseEml(eml).from).toBe('"Evil Co Bcc: victim@x.example" <noreply@x.example>');
+    const french = parseEml(
+      toEml(
+        { to: 'a@b.example', subject: 'S', text: 't', html: 'h', links: [], fromName: 'Café SA' },
+        { from: 'noreply@x.example', messageId: 'id-4', date: new Date() },
+      ),
+    );
+    expect(french.from).toBe('Café SA <noreply@x.example>');
+  });
+});

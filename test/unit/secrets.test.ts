@@ -2,8 +2,35 @@ import { describe, expect, it } from 'vitest';
 import { auditEvent, isAuditEventId } from '../../shared/domain/audit';
 import { systemActor } from '../../shared/domain/principal';
 import { defineTimer } from '../../shared/functions';
-import { redactSecrets } from '../../shared/redact';
+import { redactFields, redactSecrets } from '../../shared/redact';
 import { issueLinkToken } from '../../shared/app/link-tokens';
+
+describe('structural redaction', () => {
+  it('replaces the known secret fields of log properties, whatever their value looks like', () => {
+    const redacted = JSON.stringify(
+      redactFields({
+        emailId: 'e-1',
+        token: 'anything-at-all',
+        nested: [{ link: 'https://x/api/links/a#b', Authorization: 'Bearer x' }],
+        'Idempotency-Key': 'retry-1',
+      }),
+    );
+    for (const secret of ['anything-at-all', 'https://x/api/links', 'Bearer x', 'retry-1'])
+      expect(redacted).not.toContain(secret);
+    expect(redacted).toContain('"emailId":"e-1"');
+  });
+
+  it('finds a link token whose partition part starts with a dash (no word boundary)', () => {
+    const misses = Array.from(
+      { length: 400 },
+      (_, index) =>
+        issueLinkToken(
+          `f${((index % 4) + 8).toString(16)}000000-0000-4000-8000-00000000000${index % 10}`,
+        ).token,
+    ).filter((token) => redactSecrets(`link ${token}.`).includes(token.split('.')[1]!));
+    expect(misses).toEqual([]);
+  });
+});
 
 describe('redactSecrets', () => {
   it('removes keys, tokens and link secrets from a log line, keeping the rest', () => {

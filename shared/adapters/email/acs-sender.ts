@@ -54,6 +54,9 @@ export class AcsEmailSender implements EmailSender {
     const acsMessage: AcsMessage = {
       senderAddress: this.senderAddress,
       recipients: { to: [{ address: message.to }] },
+      // ACS takes the From display name from the sender username resource, not per message:
+      // the partner is named by the text's fixed footer and reached through Reply-To.
+      ...(message.replyTo ? { replyTo: [{ address: message.replyTo }] } : {}),
       content: { subject: message.subject, plainText: message.text, html: message.html },
     };
     const client = await (this.client ??= this.connect().catch((error: unknown) => {

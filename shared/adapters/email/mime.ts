@@ -60,6 +60,16 @@ export function decodeHeader(value: string): string {
   );
 }
 
+/** `Display Name <address>`: a quoted ASCII name or an encoded word, never a header break. */
+export function mailbox(address: string, displayName?: string): string {
+  const clean = address.replace(/[\r\n<>]/g, '');
+  if (!displayName) return clean;
+  const name = displayName.replace(/[\r\n]+/g, ' ');
+  return /^[\x20-\x7e]*$/.test(name)
+    ? `"${name.replace(/["\\]/g, '')}" <${clean}>`
+    : `${encodeHeader(name)} <${clean}>`;
+}
+
 /** An RFC 5322 message with a plain-text and an HTML alternative. */
 export function toEml(
   message: EmailMessage,
@@ -67,7 +77,8 @@ export function toEml(
 ): string {
   const boundary = `=_alt_${options.messageId.replace(/[^A-Za-z0-9]/g, '')}`;
   const headers = [
-    `From: ${options.from}`,
+    `From: ${mailbox(options.from, message.fromName)}`,
+    ...(message.replyTo ? [`Reply-To: ${mailbox(message.replyTo)}`] : []),
     `To: ${message.to.replace(/[\r\n]/g, '')}`,
     `Subject: ${encodeHeader(message.subject)}`,
     `Date: ${options.date.toUTCString()}`,
@@ -95,6 +106,7 @@ export function toEml(
 
 export interface ParsedEml {
   from: string;
+  replyTo: string;
   to: string;
   subject: string;
   date: string;
@@ -116,6 +128,7 @@ export function parseEml(eml: string): ParsedEml {
   };
   return {
     from: header('From'),
+    replyTo: header('Reply-To'),
     to: header('To'),
     subject: header('Subject'),
     date: header('Date'),

@@ -8,17 +8,31 @@ import {
 } from 'jose';
 import { DependencyUnavailable, type TokenVerifier } from '../../app/ports';
 import { DomainError } from '../../domain/errors';
-import { globalAdminRoleTemplateId, type Principal } from '../../domain/principal';
+import {
+  globalAdminRoleTemplateId,
+  personalAccountsTenantId,
+  type Principal,
+} from '../../domain/principal';
 import type { DevKey } from './dev-keys';
 
 const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface VerifierOptions {
+  /** v2 access tokens: `aud` is the API's client id. */
   audience: string;
   /** e.g. https://login.microsoftonline.com/{tenantid}/v2.0: multi-tenant, checked against tid. */
   issuerTemplate: string;
+  /** v1 access tokens, accepted only when set: `aud` is the API's application id URI. */
+  appIdUri?: string;
+  /** The delegated scope a user token must carry in `scp` (e.g. access_as_user). */
+  scope: string;
+  /** Whether the app role `GlobalAdmin` also makes a (user) global admin: off unless opted in. */
+  globalAdminAppRole?: boolean;
   now: () => Date;
 }
+
+/** The issuer of v1 access tokens (`ver` 1.0). */
+export const v1IssuerTemplate = 'https://sts.windows.net/{tenantid}/';
 
 /** Seconds of clock skew allowed on exp and nbf, by jose and by the cache alike. */
 const clockToleranceSeconds = 60;
@@ -74,7 +88,9 @@ export class JwtVerifier implements TokenVerifier {
     try {
       ({ payload } = await jwtVerify(token, this.keys, {
         algorithms: ['RS256'],
-        audience: this.options.audience,
+        audience: this.options.appIdUri
+          ? [this.options.audience, this.options.appIdUri]
+          : this.options.audience,
         currentDate: now,
         clockTolerance: clockToleranceSeconds,
         requiredClaims: ['tid', 'oid', 'iss', 'exp'],
@@ -84,12 +100,37 @@ export class JwtVerifier implements TokenVerifier {
     }
     const tenantId = typeof payload.tid === 'string' ? payload.tid.toLowerCase() : '';
     if (!guid.test(tenantId)) throw unauthenticated('The token has no valid tenant id (tid).');
-    if (payload.iss !== this.options.issuerTemplate.replace('{tenantid}', tenantId)) {
-      throw unauthenticated('The token was not issued for its own tenant.');
+    if (tenantId === personalAccountsTenantId) {
+      throw unauthenticated(
+        'Personal Microsoft accounts cannot use this API: sign in with a work account.',
+      );
     }
-    const principal = principalFrom(payload, tenantId);
+    this.checkVersion(payload, tenantId);
+    const principal = principalFrom(payload, tenantId, this.options);
     this.remember(token, principal, payload, now.getTime());
     return principal;
+  }
+
+  /**
+   * v2 tokens carry the client id as `aud` and the v2 issuer; v1 tokens (only when an
+   * application id URI is configured) carry that URI and the sts.windows.net issuer.
+   */
+  private checkVersion(payload: JWTPayload, tenantId: string): void {
+    const version = payload.ver ?? '2.0';
+    const audience = Array.isArray(payload.aud) ? null : payload.aud;
+    const expected =
+      version === '2.0'
+        ? { audience: this.options.audience, issuer: this.options.issuerTemplate }
+        : version === '1.0' && this.options.appIdUri
+          ? { audience: this.options.appIdUri, issuer: v1IssuerTemplate }
+          : null;
+    if (!expected)
+      throw unauthenticated(`Access tokens of version ${String(version)} are not accepted.`);
+    if (audience !== expected.audience)
+      throw unauthenticated("The token's aud claim is not accepted.");
+    if (payload.iss !== expected.issuer.replace('{tenantid}', tenantId)) {
+      throw unauthenticated('The token was not issued for its own tenant.');
+    }
   }
 
   /** Only good tokens are kept; the oldest goes first when the cache is full. */
@@ -132,21 +173,57 @@ function stringList(value: unknown): string[] {
     : [];
 }
 
-function principalFrom(payload: JWTPayload, tenantId: string): Principal {
+/**
+ * Who the token speaks for (docs/api.md, Identity). Only access tokens for this API: an ID token
+ * (it carries a nonce or hashes of a code or token, never a scope) is refused, and so is a
+ * token with neither `scp` nor `roles`. A user token needs the API's delegated scope; an
+ * app-only token (`idtyp: app`) acts only through its `roles`, never as a global admin.
+ */
+function principalFrom(
+  payload: JWTPayload,
+  tenantId: string,
+  options: Pick<VerifierOptions, 'scope' | 'globalAdminAppRole'>,
+): Principal {
+  if (
+    payload.nonce !== undefined ||
+    payload.at_hash !== undefined ||
+    payload.c_hash !== undefined
+  ) {
+    throw unauthenticated('ID tokens are not accepted: send an access token for this API.');
+  }
   const roles = stringList(payload.roles);
+  const scopes = (stringClaim(payload, 'scp') ?? '').split(' ').filter(Boolean);
+  if (scopes.length === 0 && roles.length === 0) {
+    throw unauthenticated(
+      'The token carries neither a scope (scp) nor a role: it is not an access token for this API.',
+    );
+  }
+  const app = payload.idtyp === 'app';
+  if (app && scopes.length > 0) throw unauthenticated('An app-only token cannot carry a scope.');
+  if (!app && !scopes.includes(options.scope)) {
+    throw unauthenticated(`A user token must carry the scope ${options.scope} of this API.`);
+  }
   const wids = stringList(payload.wids);
-  const email =
-    stringClaim(payload, 'preferred_username') ??
-    stringClaim(payload, 'email') ??
-    stringClaim(payload, 'upn');
+  const email = app
+    ? null
+    : (stringClaim(payload, 'preferred_username') ??
+      stringClaim(payload, 'email') ??
+      stringClaim(payload, 'upn'));
+  const appName = stringClaim(payload, 'azp') ?? stringClaim(payload, 'appid');
   // Frozen: the same principal answers every request that presents the token.
   return Object.freeze({
+    kind: app ? 'app' : 'user',
     tenantId,
     userId: String(payload.oid),
-    name: stringClaim(payload, 'name') ?? email ?? String(payload.oid),
+    name: app
+      ? `application ${appName ?? String(payload.oid)}`
+      : (stringClaim(payload, 'name') ?? email ?? String(payload.oid)),
     email,
     roles: Object.freeze(roles) as string[],
-    isGlobalAdmin: wids.includes(globalAdminRoleTemplateId) || roles.includes('GlobalAdmin'),
+    isGlobalAdmin:
+      !app &&
+      (wids.includes(globalAdminRoleTemplateId) ||
+        (options.globalAdminAppRole === true && roles.includes('GlobalAdmin'))),
   });
 }
 

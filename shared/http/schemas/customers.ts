@@ -74,19 +74,20 @@ export const publicCustomerInvitationView = z.object({
   providerName: z.string(),
   status: z.enum(['pending', 'accepted', 'revoked', 'expired']),
   expiresAt: z.string(),
+  language: z.enum(['en', 'fr']),
 });
 
 /**
- * An existing customer tenant accepts with no body or `{}`; a tenant that is not a customer yet
- * describes itself (docs/rules.md section 8), each missing field reported by its own path.
+ * The link's token, and nothing else for an existing customer tenant; a tenant that is not a
+ * customer yet describes itself (docs/rules.md section 8), each missing field reported by its
+ * own path.
  */
-export const acceptCustomerInvitationBody = z
-  .object({
-    companyName: text().optional(),
-    domain: domainName.optional(),
-    country: countryCode.optional(),
-  })
-  .optional();
+export const acceptCustomerInvitationBody = z.object({
+  token: z.string().min(1).max(512),
+  companyName: text().optional(),
+  domain: domainName.optional(),
+  country: countryCode.optional(),
+});
 
 export const acceptedCustomerView = z.object({
   customerId: z.string(),

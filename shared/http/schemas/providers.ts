@@ -67,6 +67,7 @@ export const publicInvitationView = z.object({
   providerName: z.string(),
   status: resellerInvitationStatus,
   expiresAt: z.string(),
+  language: z.enum(['en', 'fr']),
 });
 
 export const acceptedPartnershipView = z.object({ provider: partnershipProviderView });

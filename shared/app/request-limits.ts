@@ -1,0 +1,88 @@
+import { DomainError } from '../domain/errors';
+import type { Clock } from './ports';
+
+export interface BucketSettings {
+  /** Requests allowed at once (the bucket's size). */
+  burst: number;
+  /** Tokens added back per minute. */
+  perMinute: number;
+}
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+/** Keys kept at most; the least recently used goes first (a flood of new keys stays bounded). */
+const bucketLimit = 50_000;
+
+/**
+ * Token buckets by key, in this process. Chosen over a Cosmos counter (as the hourly
+ * invitation counter is): a shared bucket would cost a read and an etag write on every
+ * request, and a tenant's requests would conflict on its one document exactly when it floods.
+ * These limits shed floods, they are not a business quota, so each instance keeping its own
+ * is enough: the platform-wide ceiling is the limit times the instances running.
+ */
+export class TokenBuckets {
+  private readonly buckets = new Map<string, Bucket>();
+
+  constructor(
+    private readonly settings: BucketSettings,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Takes one token for the key: null when granted, else the seconds until one is back. */
+  take(key: string): number | null {
+    const now = this.clock.now().getTime();
+    const { burst, perMinute } = this.settings;
+    const found = this.buckets.get(key);
+    const elapsed = found ? Math.max(0, now - found.at) : 0;
+    const tokens = found ? Math.min(burst, found.tokens + (elapsed * perMinute) / 60_000) : burst;
+    this.buckets.delete(key);
+    if (this.buckets.size >= bucketLimit) this.buckets.delete(this.buckets.keys().next().value!);
+    if (tokens < 1) {
+      this.buckets.set(key, { tokens, at: now });
+      return Math.max(1, Math.ceil(((1 - tokens) * 60) / perMinute));
+    }
+    this.buckets.set(key, { tokens: tokens - 1, at: now });
+    return null;
+  }
+}
+
+export interface RequestLimits {
+  /** Every signed-in request, by tenant. */
+  tenants: TokenBuckets;
+  /** Anonymous lookups of invitation links, by client address. */
+  linkLookups: TokenBuckets;
+}
+
+export function createRequestLimits(
+  settings: { tenant: BucketSettings; linkLookups: BucketSettings },
+  clock: Clock,
+): RequestLimits {
+  return {
+    tenants: new TokenBuckets(settings.tenant, clock),
+    linkLookups: new TokenBuckets(settings.linkLookups, clock),
+  };
+}
+
+/** 429 `rate-limited` with Retry-After when the key's bucket is empty. */
+export function takeToken(buckets: TokenBuckets, key: string, what: string): void {
+  const retryAfter = buckets.take(key);
+  if (retryAfter === null) return;
+  throw new DomainError(
+    'rate-limited',
+    `Too many requests ${what}; try again in ${retryAfter} seconds.`,
+    undefined,
+    { 'Retry-After': String(retryAfter) },
+  );
+}
+
+/**
+ * The client's address as the platform saw it: the last X-Forwarded-For entry (the one the
+ * Azure front end, or the local host, appended; entries before it are the client's own say).
+ */
+export function clientAddress(forwardedFor: string | null): string {
+  const last = forwardedFor?.split(',').at(-1)?.trim();
+  return last && last.length <= 64 ? last : 'unknown';
+}
