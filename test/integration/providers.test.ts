@@ -458,7 +458,8 @@ describe('accepting an invitation', () => {
       partners: override(services.partners, {
         commit: async (partnerId, operations) => {
           const consumesLink = operations.some(
-            (operation) => (operation.document as { type?: string }).type === 'reseller-invitation',
+            (operation) =>
+              'document' in operation && operation.document.type === 'reseller-invitation',
           );
           if (consumesLink && !revoke) {
             revoke = app.api('DELETE', `/api/me/reseller-invitations/${invitationId}`, {
