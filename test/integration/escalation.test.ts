@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../support/app';
+import { startSecondHost, startTestApp, type TestApp } from '../support/app';
 import { createPartnerWithProfile } from '../support/builders';
 import { ManualClock } from '../support/clock';
 import { submitEnrollment } from '../support/enrollment';
@@ -57,6 +57,30 @@ describe('escalatePendingEnrollments', () => {
 
     const enrollment = await app.api('GET', '/api/me/enrollment', { token: partner.adminToken });
     expect(enrollment.body.escalatedAt).toBe('2026-03-11T19:00:00.000Z');
+  });
+
+  it('escalates each submission once when two hosts start their first runs together', async () => {
+    app.clock.set('2026-05-04T09:00:00Z'); // a Monday
+    const partners = await Promise.all(
+      Array.from({ length: 5 }, () => createPartnerWithProfile(app, { mpnVerified: false })),
+    );
+    for (const partner of partners) await submitEnrollment(app, partner);
+    app.clock.set('2026-05-08T09:00:00Z'); // Friday: past three business days, none escalated yet
+    const second = await startSecondHost(app, (services) => services);
+    try {
+      await Promise.all([
+        app.runTimer('escalatePendingEnrollments'),
+        second.runTimer('escalatePendingEnrollments'),
+        app.runTimer('escalatePendingEnrollments'),
+      ]);
+    } finally {
+      await second.close();
+    }
+    for (const partner of partners) {
+      expect(await escalationsFor(partner.partnerId)).toHaveLength(1);
+      const audit = await app.documents(partner.partnerId, 'audit');
+      expect(audit.filter((event) => event.action === 'enrollment-escalated')).toHaveLength(1);
+    }
   });
 
   it('does not escalate an enrollment decided in time', async () => {
