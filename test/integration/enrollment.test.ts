@@ -102,9 +102,13 @@ describe('eligibility on POST /api/me/enrollment', () => {
 
   it('changes nothing when it refuses', async () => {
     const partner = await createPartnerWithProfile(app, { programs: { directBill: false } });
-    await submitEnrollment(app, partner);
+    const before = await app.documents(partner.partnerId);
+    const refused = await submitEnrollment(app, partner);
+    expect(refused.status).toBe(403);
     const enrollment = await app.api('GET', '/api/me/enrollment', { token: partner.adminToken });
     expect(enrollment.body).toMatchObject({ status: 'not-enrolled', history: [] });
+    // No audit event, no email, no other write in the partner's partition.
+    expect(await app.documents(partner.partnerId)).toEqual(before);
   });
 });
 

@@ -90,6 +90,7 @@ function brokenBy(request: FuzzRequest, response: ApiResponse): string | null {
   const type = response.headers.get('content-type') ?? '';
   if (status >= 500) return `answered ${status}: ${response.text.slice(0, 300)}`;
   if (response.headers.get('x-content-type-options') !== 'nosniff') return 'no nosniff';
+  if (response.headers.get('cache-control') !== 'no-store') return 'no Cache-Control: no-store';
   if (/\n\s+at /.test(response.text)) return 'a stack trace in the answer';
   if (status >= 300 && status < 400) {
     return status === 302 && isLink(request.path) ? null : `answered ${status}`;
