@@ -56,6 +56,51 @@ describe('deliverEmails through Azure Communication Services', () => {
   });
 });
 
+describe('deliverEmails when the process dies between sending and recording it (ACS)', () => {
+  it("sends again with the same Operation-Id, so ACS's idempotency delivers it once", async () => {
+    const acs = await startFakeAcs();
+    let killAfterSending: string | null = null;
+    const app = await startTestApp({
+      clock: new ManualClock('2026-03-02T09:00:00Z'),
+      emailSender: new AcsEmailSender(
+        { connectionString: acs.connectionString },
+        'DoNotReply@contoso.example',
+        5,
+      ),
+      decorate: (services) => ({
+        ...services,
+        outbox: override(services.outbox, {
+          async replaceIfUnchanged(email, etag) {
+            if (email.status !== 'sending' && email.id === killAfterSending)
+              throw new Error('process killed');
+            return services.outbox.replaceIfUnchanged(email, etag);
+          },
+        }),
+      }),
+    });
+    try {
+      const partner = await approvedPartner(app);
+      const [queued] = await app.documents(partner.partnerId, 'email');
+      killAfterSending = queued.id;
+      await expect(app.runTimer('deliverEmails')).rejects.toThrow('process killed');
+      killAfterSending = null;
+      app.clock.advance({ minutes: 6 }); // the claim's lease lapses
+      await app.runTimer('deliverEmails');
+
+      const sends = acs.requests.filter(
+        (request) => request.method === 'POST' && request.path === '/emails:send',
+      );
+      expect(sends.map((send) => send.operationId)).toEqual([queued.id, queued.id]);
+      expect([...acs.delivered.keys()]).toEqual([queued.id]);
+      const [done] = await app.documents(partner.partnerId, 'email');
+      expect(done).toMatchObject({ status: 'sent', attempts: 2 });
+    } finally {
+      await app.close();
+      await acs.close();
+    }
+  });
+});
+
 describe('deliverEmails with the file outbox', () => {
   let app: TestApp;
   let failNextOutcome: ((id: string) => boolean) | null = null;
@@ -82,7 +127,7 @@ describe('deliverEmails with the file outbox', () => {
     failNextOutcome = null;
   });
 
-  it('loses nothing and delivers once when the process dies between sending and recording it', async () => {
+  it('loses nothing when the process dies between sending and recording it: sent again after the lease, one file', async () => {
     const partner = await approvedPartner(app);
     const [queued] = await app.documents(partner.partnerId, 'email');
     failNextOutcome = (id) => id === queued.id;
