@@ -11,6 +11,8 @@ export default tseslint.config(
       '.local/',
       'coverage/',
       'bench/results.json',
+      '.stryker-tmp/',
+      'reports/',
     ],
   },
   js.configs.recommended,
