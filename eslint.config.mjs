@@ -11,7 +11,7 @@ export default tseslint.config(
       '.local/',
       'coverage/',
       'bench/results.json',
-      '.stryker-tmp/',
+      '.stryker-tmp*/',
       'reports/',
     ],
   },

@@ -37,7 +37,14 @@ import { plausibleRequests, type RequestSamples } from '../support/route-request
 
 /** What a row does: an HTTP request through the local host, or a timer run. */
 type Act =
-  | { method: string; path: string; token?: string; body?: unknown; status: number }
+  | {
+      method: string;
+      path: string;
+      token?: string;
+      body?: unknown;
+      headers?: Record<string, string>;
+      status: number;
+    }
   | { timer: string };
 
 interface Budget {
@@ -263,6 +270,23 @@ const budgets: Budget[] = [
     },
     // The third point read is the hourly counter of invitation emails, written in the batch.
     expected: { pointReads: 3, singlePartitionQueries: 1, batches: 1 },
+  },
+  {
+    route: 'createResellerInvitation',
+    does: 'with an Idempotency-Key: the same, plus the key read, its claim and its stored answer',
+    async arrange(app) {
+      const provider = await createProvider(app);
+      const reseller = await activeReseller(app);
+      return {
+        method: 'POST',
+        path: '/api/me/reseller-invitations',
+        token: provider.adminToken,
+        body: { mpnId: reseller.record.mpnId, email: 'admin@reseller.example' },
+        headers: { 'Idempotency-Key': crypto.randomUUID() },
+        status: 201,
+      };
+    },
+    expected: { pointReads: 4, singlePartitionQueries: 1, batches: 1, writes: 2 },
   },
   {
     route: 'acceptPartnerInvitation',
@@ -519,6 +543,7 @@ async function measure(app: TestApp, act: Act): Promise<CosmosRequest[]> {
     const response = await app.api(act.method, act.path, {
       ...(act.token ? { token: act.token } : {}),
       ...(act.body === undefined ? {} : { body: act.body }),
+      ...(act.headers ? { headers: act.headers } : {}),
     });
     expect(response.status, response.text).toBe(act.status);
   });
