@@ -33,5 +33,7 @@ const config = {
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
   thresholds: { high: 80, low: 60, break: 60 },
   tempDirName: '.stryker-tmp',
+  // Not copied into the sandbox: build output, and other runs' sandboxes and reports.
+  ignorePatterns: ['.stryker-tmp*', 'reports', 'dist', 'dist-tsc', '.deploy', '.local'],
 };
 export default config;
