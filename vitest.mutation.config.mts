@@ -9,11 +9,7 @@ export default mergeConfig(
   base,
   defineConfig({
     test: {
-      // MUTATION_TESTS=unit: the unit tests alone, a quick lower bound for shared/domain.
-      include:
-        process.env.MUTATION_TESTS === 'unit'
-          ? ['test/unit/**/*.test.ts']
-          : ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
+      include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
       exclude: [
         'test/integration/deploy-package.test.ts',
         'test/integration/packaging.test.ts',
