@@ -31,7 +31,8 @@ const config = {
   reporters: ['clear-text', 'progress', 'html', 'json'],
   htmlReporter: { fileName: 'reports/mutation/mutation.html' },
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
-  thresholds: { high: 80, low: 60, break: 60 },
+  // break: the score measured on this branch (docs/testing.md); raise it as the score rises.
+  thresholds: { high: 80, low: 70, break: 70 },
   tempDirName: '.stryker-tmp',
   // Not copied into the sandbox: build output, and other runs' sandboxes and reports.
   ignorePatterns: ['.stryker-tmp*', 'reports', 'dist', 'dist-tsc', '.deploy', '.local'],

@@ -81,6 +81,13 @@ describe('link tokens', () => {
     expect(sameTokenHash(issued.tokenHash, parseLinkToken(issued.token)!.tokenHash)).toBe(true);
     expect(sameTokenHash(issued.tokenHash, issueLinkToken(tenant).tokenHash)).toBe(false);
     expect(sameTokenHash(issued.tokenHash, '')).toBe(false);
+    expect(sameTokenHash('', '')).toBe(false);
+  });
+
+  it('are issued only for a tenant id, a GUID and nothing around it', () => {
+    expect(() => issueLinkToken('not-a-guid')).toThrow(/tenant id/);
+    expect(() => issueLinkToken(`x${tenant}`)).toThrow(/tenant id/);
+    expect(() => issueLinkToken(`${tenant}x`)).toThrow(/tenant id/);
   });
 });
 
