@@ -12,6 +12,8 @@ export default tseslint.config(
       'coverage/',
       'bench/results.json',
       '.tools/',
+      '.stryker-tmp*/',
+      'reports/',
     ],
   },
   js.configs.recommended,

@@ -111,6 +111,62 @@ describe('Cosmos unavailable (503)', () => {
     expect(await app.documents(provider.partnerId, 'reseller-invitation')).toHaveLength(1);
   });
 
+  it('answers 503 when the business batch itself keeps failing, leaves the partition as it was, and the keyed retry creates it once', async () => {
+    const provider = await createProvider(app);
+    const key = randomUUID();
+    const send = () =>
+      app.api('POST', '/api/me/reseller-invitations', {
+        token: provider.adminToken,
+        body: { mpnId: '7654323', email: 'admin@reseller.example' },
+        headers: { 'Idempotency-Key': key },
+      });
+    const before = await app.documents(provider.partnerId);
+    // The idempotency claim goes through; the faults land on the partner partition's batch.
+    proxy.faults.push({ kind: 'write', status: 503, times: Infinity, path: /\/colls\/partners\// });
+    proxy.seen.length = 0;
+    const failed = await send();
+    expect(failed.status).toBe(503);
+    expect(failed.body.code).toBe('unavailable');
+    const writes = attemptsOf('write');
+    expect(writes.some((request) => /\/colls\/idempotency\//.test(request.path))).toBe(true);
+    const batches = writes.filter((request) => /\/colls\/partners\//.test(request.path));
+    expect(batches.length).toBeGreaterThan(0);
+    expect(batches.every((request) => request.status === 503)).toBe(true);
+    proxy.faults.length = 0;
+    expect(await app.documents(provider.partnerId)).toEqual(before);
+
+    const retried = await send();
+    expect(retried.status).toBe(201);
+    expect(await app.documents(provider.partnerId, 'reseller-invitation')).toHaveLength(1);
+    const emails = await app.documents(provider.partnerId, 'email');
+    expect(emails.filter((email) => email.kind === 'partner-invitation')).toHaveLength(1);
+  });
+
+  it('answers 503 when the business batch itself is refused with 503, and the keyed retry creates the invitation once', async () => {
+    const provider = await createProvider(app);
+    const key = randomUUID();
+    const send = () =>
+      app.api('POST', '/api/me/reseller-invitations', {
+        token: provider.adminToken,
+        body: { mpnId: '7654324', email: 'admin@reseller.example' },
+        headers: { 'Idempotency-Key': key },
+      });
+    // Only the partner partition's batch fails: the idempotency claim (its own container) holds.
+    proxy.faults.push({ kind: 'write', status: 503, times: 1, path: /\/colls\/partners\// });
+    proxy.seen.length = 0;
+    const failed = await send();
+    expect(failed.status).toBe(503);
+    const batches = attemptsOf('write').filter((request) =>
+      /\/colls\/partners\//.test(request.path),
+    );
+    expect(batches.map((request) => request.status)).toEqual([503]);
+    expect(await app.documents(provider.partnerId, 'reseller-invitation')).toHaveLength(0);
+    const retried = await send();
+    expect(retried.status).toBe(201);
+    expect((await send()).headers.get('idempotent-replayed')).toBe('true');
+    expect(await app.documents(provider.partnerId, 'reseller-invitation')).toHaveLength(1);
+  });
+
   it('answers 503, not 500, when the connection drops during a write, batch or single', async () => {
     const provider = await createProvider(app);
     proxy.faults.push({ kind: 'write', status: 'reset', times: Infinity });

@@ -294,6 +294,35 @@ describe('a customer accepting', () => {
     expect(second.body.code).toBe('invitation-used');
   });
 
+  it('is accepted by exactly one of ten customers accepting one link at once; the rest get 410 invitation-used', async () => {
+    const pair = await partnership(app);
+    const token = tokenOf((await draft(pair)).link);
+    const customers = Array.from({ length: 10 }, () => crypto.randomUUID());
+    const answers = await Promise.all(
+      customers.map(async (customerId, index) =>
+        app.api('POST', '/api/customer-invitations/accept', {
+          token: await customerAdmin(customerId),
+          body: {
+            token,
+            companyName: `Racer ${index}`,
+            domain: uniqueDomain('racer'),
+            country: 'US',
+          },
+        }),
+      ),
+    );
+    const statuses = answers.map((answer) => answer.status);
+    expect(statuses.filter((status) => status === 200)).toHaveLength(1);
+    expect(statuses.filter((status) => status === 410)).toHaveLength(9);
+    for (const answer of answers.filter((answer) => answer.status === 410))
+      expect(answer.body.code).toBe('invitation-used');
+    const winner = answers.find((answer) => answer.status === 200)!.body.customerId;
+    const resellerSide = await app.documents(pair.reseller.partnerId, 'customer-relationship');
+    const providerSide = await app.documents(pair.provider.partnerId, 'customer-relationship');
+    expect(resellerSide.map((relationship) => relationship.customerId)).toEqual([winner]);
+    expect(providerSide.map((relationship) => relationship.customerId)).toEqual([winner]);
+  });
+
   it('moves an existing direct customer of the reseller towards the provider, keeping its history', async () => {
     const pair = await partnership(app);
     // The reseller's own direct customer, from before it enrolled, accepts an invitation.

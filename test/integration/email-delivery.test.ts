@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AcsEmailSender } from '../../shared/adapters/email/acs-sender';
 import type { OutboxRepository } from '../../shared/app/ports';
-import { override, startTestApp, type TestApp } from '../support/app';
+import type { Services } from '../../shared/app/services';
+import { override, startSecondHost, startTestApp, type TestApp } from '../support/app';
 import { ManualClock } from '../support/clock';
 import { approvedPartner } from '../support/enrollment';
 import { startFakeAcs, type FakeAcs } from '../support/fake-acs';
@@ -55,6 +56,51 @@ describe('deliverEmails through Azure Communication Services', () => {
   });
 });
 
+describe('deliverEmails when the process dies between sending and recording it (ACS)', () => {
+  it("sends again with the same Operation-Id, so ACS's idempotency delivers it once", async () => {
+    const acs = await startFakeAcs();
+    let killAfterSending: string | null = null;
+    const app = await startTestApp({
+      clock: new ManualClock('2026-03-02T09:00:00Z'),
+      emailSender: new AcsEmailSender(
+        { connectionString: acs.connectionString },
+        'DoNotReply@contoso.example',
+        5,
+      ),
+      decorate: (services) => ({
+        ...services,
+        outbox: override(services.outbox, {
+          async replaceIfUnchanged(email, etag) {
+            if (email.status !== 'sending' && email.id === killAfterSending)
+              throw new Error('process killed');
+            return services.outbox.replaceIfUnchanged(email, etag);
+          },
+        }),
+      }),
+    });
+    try {
+      const partner = await approvedPartner(app);
+      const [queued] = await app.documents(partner.partnerId, 'email');
+      killAfterSending = queued.id;
+      await expect(app.runTimer('deliverEmails')).rejects.toThrow('process killed');
+      killAfterSending = null;
+      app.clock.advance({ minutes: 6 }); // the claim's lease lapses
+      await app.runTimer('deliverEmails');
+
+      const sends = acs.requests.filter(
+        (request) => request.method === 'POST' && request.path === '/emails:send',
+      );
+      expect(sends.map((send) => send.operationId)).toEqual([queued.id, queued.id]);
+      expect([...acs.delivered.keys()]).toEqual([queued.id]);
+      const [done] = await app.documents(partner.partnerId, 'email');
+      expect(done).toMatchObject({ status: 'sent', attempts: 2 });
+    } finally {
+      await app.close();
+      await acs.close();
+    }
+  });
+});
+
 describe('deliverEmails with the file outbox', () => {
   let app: TestApp;
   let failNextOutcome: ((id: string) => boolean) | null = null;
@@ -80,7 +126,7 @@ describe('deliverEmails with the file outbox', () => {
     failNextOutcome = null;
   });
 
-  it('loses nothing and delivers once when the process dies between sending and recording it', async () => {
+  it('loses nothing when the process dies between sending and recording it: sent again after the lease, one file', async () => {
     const partner = await approvedPartner(app);
     const [queued] = await app.documents(partner.partnerId, 'email');
     failNextOutcome = (id) => id === queued.id;
@@ -101,19 +147,56 @@ describe('deliverEmails with the file outbox', () => {
     const files = (await app.mailbox()).filter((email) => email.file.includes(queued.id));
     expect(files).toHaveLength(1);
   });
+});
 
-  it('sends each email once when two hosts run the timer at the same time', async () => {
-    const partners = await Promise.all(Array.from({ length: 10 }, () => approvedPartner(app)));
-    const before = (await app.mailbox()).length;
-    await Promise.all([
-      app.runTimer('deliverEmails'),
-      app.runTimer('deliverEmails'),
-      app.runTimer('deliverEmails'),
-    ]);
-    expect((await app.mailbox()).length - before).toBe(10);
-    for (const partner of partners) {
-      const [email] = await app.documents(partner.partnerId, 'email');
-      expect(email).toMatchObject({ status: 'sent', attempts: 1 });
+describe('deliverEmails on two hosts', () => {
+  it('calls the sender once per email when two hosts run the timer at the same time', async () => {
+    // Every send() of either host is counted before it reaches the file outbox (which would
+    // hide a repeated send: it skips a file that exists).
+    const sends: string[] = [];
+    const foundByRun: number[] = [];
+    const counting = (services: Services): Services => ({
+      ...services,
+      emailSender: override(services.emailSender, {
+        send: async (message, operationId) => {
+          sends.push(operationId);
+          return services.emailSender.send(message, operationId);
+        },
+      }),
+      outbox: override(services.outbox, {
+        due: async (now, lane, limit) => {
+          const due = await services.outbox.due(now, lane, limit);
+          foundByRun.push(due.length);
+          return due;
+        },
+      }),
+    });
+    const first = await startTestApp({
+      clock: new ManualClock('2026-03-02T09:00:00Z'),
+      decorate: counting,
+    });
+    const second = await startSecondHost(first, counting);
+    try {
+      const partners = await Promise.all(Array.from({ length: 10 }, () => approvedPartner(first)));
+      const ids = await Promise.all(
+        partners.map(async (partner) => (await first.documents(partner.partnerId, 'email'))[0].id),
+      );
+      await Promise.all([
+        first.runTimer('deliverEmails'),
+        second.runTimer('deliverEmails'),
+        first.runTimer('deliverEmails'),
+        second.runTimer('deliverEmails'),
+      ]);
+      // The runs overlapped: more than one of them found the ten emails due.
+      expect(foundByRun.filter((count) => count === 10).length).toBeGreaterThan(1);
+      expect(sends.sort()).toEqual([...ids].sort());
+      for (const partner of partners) {
+        const [email] = await first.documents(partner.partnerId, 'email');
+        expect(email).toMatchObject({ status: 'sent', attempts: 1 });
+      }
+    } finally {
+      await second.close();
+      await first.close();
     }
   });
 });

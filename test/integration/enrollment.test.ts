@@ -102,9 +102,13 @@ describe('eligibility on POST /api/me/enrollment', () => {
 
   it('changes nothing when it refuses', async () => {
     const partner = await createPartnerWithProfile(app, { programs: { directBill: false } });
-    await submitEnrollment(app, partner);
+    const before = await app.documents(partner.partnerId);
+    const refused = await submitEnrollment(app, partner);
+    expect(refused.status).toBe(403);
     const enrollment = await app.api('GET', '/api/me/enrollment', { token: partner.adminToken });
     expect(enrollment.body).toMatchObject({ status: 'not-enrolled', history: [] });
+    // No audit event, no email, no other write in the partner's partition.
+    expect(await app.documents(partner.partnerId)).toEqual(before);
   });
 });
 
@@ -432,6 +436,114 @@ describe('the agreement', () => {
     expect(again.status).toBe(200);
     expect(again.body.acceptance).toEqual(accepted.body.acceptance);
   });
+});
+
+/**
+ * docs/rules.md's state machine, copied here as a literal table (not read from the code): for each
+ * status and each HTTP action, the status after it, and whether the API answers 2xx.
+ */
+type Status = 'not-enrolled' | 'pending-approval' | 'approved' | 'active' | 'rejected';
+type Action = 'submit' | 'approve' | 'reject' | 'accept agreement' | 'withdraw';
+const stateMachine: Record<Status, Record<Action, [after: Status, answered: '2xx' | '4xx']>> = {
+  'not-enrolled': {
+    submit: ['pending-approval', '2xx'],
+    approve: ['not-enrolled', '4xx'],
+    reject: ['not-enrolled', '4xx'],
+    'accept agreement': ['not-enrolled', '4xx'],
+    withdraw: ['not-enrolled', '4xx'],
+  },
+  'pending-approval': {
+    submit: ['pending-approval', '4xx'],
+    approve: ['approved', '2xx'],
+    reject: ['rejected', '2xx'],
+    'accept agreement': ['pending-approval', '4xx'],
+    withdraw: ['pending-approval', '4xx'],
+  },
+  approved: {
+    submit: ['approved', '4xx'],
+    approve: ['approved', '4xx'],
+    reject: ['approved', '4xx'],
+    'accept agreement': ['active', '2xx'],
+    withdraw: ['approved', '4xx'],
+  },
+  active: {
+    submit: ['active', '4xx'],
+    approve: ['active', '4xx'],
+    reject: ['active', '4xx'],
+    // Accepting again answers the first acceptance (idempotent), and changes nothing.
+    'accept agreement': ['active', '2xx'],
+    withdraw: ['active', '4xx'],
+  },
+  rejected: {
+    submit: ['pending-approval', '2xx'],
+    approve: ['rejected', '4xx'],
+    reject: ['rejected', '4xx'],
+    'accept agreement': ['rejected', '4xx'],
+    withdraw: ['rejected', '4xx'],
+  },
+};
+
+type Partner = Awaited<ReturnType<typeof createPartnerWithProfile>>;
+
+async function act(partner: Partner, action: Action): Promise<number> {
+  const decide = async (decision: 'approve' | 'reject') =>
+    app.api('POST', `/api/operator/enrollments/${partner.partnerId}/decision`, {
+      token: await app.operatorToken(),
+      body: decision === 'approve' ? { decision } : { decision, reason: 'Incomplete address' },
+    });
+  switch (action) {
+    case 'submit':
+      return (await submitEnrollment(app, partner)).status;
+    case 'approve':
+      return (await decide('approve')).status;
+    case 'reject':
+      return (await decide('reject')).status;
+    case 'accept agreement':
+      return (
+        await app.api('POST', '/api/me/agreement/acceptance', {
+          token: partner.adminToken,
+          body: { templateId: 'indirect-reseller-agreement', version: '2026-01' },
+        })
+      ).status;
+    case 'withdraw':
+      return (await app.api('DELETE', '/api/me/enrollment', { token: partner.adminToken })).status;
+  }
+}
+
+/** A partner brought to `status` through the API (its MPN ID unverified: a reviewer decides). */
+async function partnerIn(status: Status): Promise<Partner> {
+  const partner = await createPartnerWithProfile(app, { mpnVerified: false });
+  const path: Record<Status, Action[]> = {
+    'not-enrolled': [],
+    'pending-approval': ['submit'],
+    approved: ['submit', 'approve'],
+    active: ['submit', 'approve', 'accept agreement'],
+    rejected: ['submit', 'reject'],
+  };
+  for (const step of path[status]) {
+    const answered = await act(partner, step);
+    if (answered >= 300) throw new Error(`could not ${step} on the way to ${status}: ${answered}`);
+  }
+  return partner;
+}
+
+describe('the state machine over HTTP (docs/rules.md, copied as a literal table)', () => {
+  for (const [from, actions] of Object.entries(stateMachine) as [
+    Status,
+    (typeof stateMachine)[Status],
+  ][]) {
+    it(`from ${from}: each action leads where the table says, and nowhere else`, async () => {
+      const outcomes: Record<string, [Status, '2xx' | '4xx']> = {};
+      for (const action of Object.keys(actions) as Action[]) {
+        const partner = await partnerIn(from);
+        const answered = await act(partner, action);
+        const view = await app.api('GET', '/api/me/enrollment', { token: partner.adminToken });
+        outcomes[action] = [view.body.status, answered < 300 ? '2xx' : '4xx'];
+        expect(answered, `${from} → ${action}`).toBeLessThan(500);
+      }
+      expect(outcomes).toEqual(actions);
+    });
+  }
 });
 
 describe('irreversibility', () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../support/app';
+import { override, startSecondHost, startTestApp, type TestApp } from '../support/app';
 import { createPartnerWithProfile } from '../support/builders';
 import { ManualClock } from '../support/clock';
 import { submitEnrollment } from '../support/enrollment';
@@ -57,6 +57,65 @@ describe('escalatePendingEnrollments', () => {
 
     const enrollment = await app.api('GET', '/api/me/enrollment', { token: partner.adminToken });
     expect(enrollment.body.escalatedAt).toBe('2026-03-11T19:00:00.000Z');
+  });
+
+  it('escalates each submission once when two hosts start their first runs together', async () => {
+    app.clock.set('2026-05-04T09:00:00Z'); // a Monday
+    const partners = await Promise.all(
+      Array.from({ length: 5 }, () => createPartnerWithProfile(app, { mpnVerified: false })),
+    );
+    for (const partner of partners) await submitEnrollment(app, partner);
+    app.clock.set('2026-05-08T09:00:00Z'); // Friday: past three business days, none escalated yet
+    const second = await startSecondHost(app, (services) => services);
+    try {
+      await Promise.all([
+        app.runTimer('escalatePendingEnrollments'),
+        second.runTimer('escalatePendingEnrollments'),
+        app.runTimer('escalatePendingEnrollments'),
+      ]);
+    } finally {
+      await second.close();
+    }
+    for (const partner of partners) {
+      expect(await escalationsFor(partner.partnerId)).toHaveLength(1);
+      const audit = await app.documents(partner.partnerId, 'audit');
+      expect(audit.filter((event) => event.action === 'enrollment-escalated')).toHaveLength(1);
+    }
+  });
+
+  it('does not escalate an enrollment approved between the query that found it and the write', async () => {
+    app.clock.set('2026-06-01T09:00:00Z'); // a Monday
+    const partner = await createPartnerWithProfile(app, { mpnVerified: false });
+    await submitEnrollment(app, partner);
+    app.clock.set('2026-06-05T09:00:00Z'); // Friday: past three business days
+    // A second host whose query hands over the pending enrollment it read, then an operator
+    // approves it before the escalation's guarded write.
+    const racing = await startSecondHost(app, (services) => ({
+      ...services,
+      partners: override(services.partners, {
+        async *overduePendingEnrollments(cutoff) {
+          for await (const found of services.partners.overduePendingEnrollments(cutoff)) {
+            if (found.value.partnerId === partner.partnerId) {
+              const decided = await app.api(
+                'POST',
+                `/api/operator/enrollments/${partner.partnerId}/decision`,
+                { token: await app.operatorToken(), body: { decision: 'approve' } },
+              );
+              expect(decided.status).toBe(200);
+            }
+            yield found;
+          }
+        },
+      }),
+    }));
+    try {
+      await racing.runTimer('escalatePendingEnrollments');
+    } finally {
+      await racing.close();
+    }
+    expect(await escalationsFor(partner.partnerId)).toHaveLength(0);
+    const enrollment = await app.api('GET', '/api/me/enrollment', { token: partner.adminToken });
+    expect(enrollment.body).toMatchObject({ status: 'approved', escalatedAt: null });
   });
 
   it('does not escalate an enrollment decided in time', async () => {

@@ -83,6 +83,8 @@ function changes(before: Map<string, string>, after: Map<string, string>): strin
 }
 
 const isLink = (path: string): boolean => path.startsWith('/api/links/');
+const isStaticFile = (path: string): boolean =>
+  path.startsWith('/api/docs/assets/') || path.startsWith('/api/links/link-page.js');
 
 /** The property every answer holds; null when it does, else why not. */
 function brokenBy(request: FuzzRequest, response: ApiResponse): string | null {
@@ -90,6 +92,10 @@ function brokenBy(request: FuzzRequest, response: ApiResponse): string | null {
   const type = response.headers.get('content-type') ?? '';
   if (status >= 500) return `answered ${status}: ${response.text.slice(0, 300)}`;
   if (response.headers.get('x-content-type-options') !== 'nosniff') return 'no nosniff';
+  // Static files the app serves (the API reference's and the link pages' scripts) may be cached;
+  // every other answer, holding data, may not.
+  if (response.headers.get('cache-control') !== 'no-store' && !isStaticFile(request.path))
+    return 'no Cache-Control: no-store';
   if (/\n\s+at /.test(response.text)) return 'a stack trace in the answer';
   if (status >= 300 && status < 400) {
     return status === 302 && isLink(request.path) ? null : `answered ${status}`;

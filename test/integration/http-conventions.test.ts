@@ -145,7 +145,7 @@ describe('routes', () => {
     expect(response.headers.get('allow')).toBe('GET');
   });
 
-  it('sends no-sniff and no-store on every answer', async () => {
+  it('sends no-sniff and no-store (on every answer: checked by the fuzz test)', async () => {
     const response = await app.api('GET', '/api/me', { token: adminToken });
     expect(response.headers.get('x-content-type-options')).toBe('nosniff');
     expect(response.headers.get('cache-control')).toBe('no-store');

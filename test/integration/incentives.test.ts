@@ -111,6 +111,30 @@ describe('sendIncentiveInvitations', () => {
     }
   });
 
+  it('sends it on day 29 with the longest delay the settings accept, inside the 30-day window, and refuses a longer one at start-up', async () => {
+    await expect(startTestApp({ env: { INCENTIVE_INVITE_DELAY_DAYS: '30' } })).rejects.toThrow(
+      /INCENTIVE_INVITE_DELAY_DAYS/,
+    );
+    const latest = await startTestApp({
+      clock: new ManualClock('2026-03-02T09:00:00.000Z'),
+      env: { INCENTIVE_INVITE_DELAY_DAYS: '29' },
+    });
+    try {
+      const partner = await approvedPartner(latest);
+      latest.clock.set('2026-03-31T08:59:59.000Z');
+      await run(latest);
+      expect(await invitationEmails(partner.partnerId, latest)).toHaveLength(0);
+      latest.clock.set('2026-03-31T09:00:00.000Z'); // day 29
+      await run(latest);
+      const emails = await invitationEmails(partner.partnerId, latest);
+      expect(emails).toHaveLength(1);
+      expect(emails[0].createdAt).toBe('2026-03-31T09:00:00.000Z');
+      expect(logLinesAbout(partner.partnerId, 'error', latest)).toEqual([]);
+    } finally {
+      await latest.close();
+    }
+  });
+
   it('makes a partner approved by a reviewer due as well', async () => {
     app.clock.set('2026-03-03T09:00:00.000Z');
     const partner = await createPartnerWithProfile(app, { mpnVerified: false });

@@ -10,13 +10,15 @@ import { defineTimer } from '../../shared/functions';
 import { functionTable } from '../../functions/table';
 import { startLocalHost } from '../../shared/local/host';
 import { freePort, startTestApp, type TestApp } from '../support/app';
+import { profile } from '../support/builders';
+import { enrollmentForm } from '../support/enrollment';
 import { newTenantId } from '../support/ids';
 
 const run = promisify(execFile);
 const root = path.resolve(__dirname, '../..');
 
 describe('npm start (the local stack)', () => {
-  it('answers health with cosmos ok, then GET /api/me for a partner an operator created', async () => {
+  it('answers health with cosmos ok, GET /api/me for a partner an operator created, and prints the links of each email it sends', async () => {
     const workdir = await mkdtemp(path.join(os.tmpdir(), 'pt-start-'));
     const port = await freePort();
     const env = {
@@ -66,6 +68,7 @@ describe('npm start (the local stack)', () => {
           companyName: 'Contoso',
           mpnId: '1234567',
           country: 'US',
+          mpnVerified: true,
           programs: { directBill: true },
         }),
       });
@@ -95,6 +98,28 @@ describe('npm start (the local stack)', () => {
         companyName: 'Contoso',
         partnerType: 'direct-bill',
       });
+
+      // An enrollment approved at once queues an email; the deliverEmails timer, run now, sends
+      // it to the .eml outbox and prints its links.
+      const send = (method: string, route: string, body: unknown) =>
+        fetch(`${base}/api/${route}`, {
+          method,
+          headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      const record = { companyName: 'Contoso', mpnId: '1234567' };
+      expect((await send('PUT', 'me/profile', profile(record))).status).toBe(200);
+      expect((await send('POST', 'me/enrollment', enrollmentForm(record))).status).toBe(201);
+      const timer = await fetch(`${base}/admin/functions/deliverEmails`, {
+        method: 'POST',
+        body: '{}',
+      });
+      expect(timer.status).toBe(202);
+      const printed = /^ {2}link: (http:\/\/\S+)$/m;
+      for (let waited = 0; waited < 30_000 && !printed.test(output); waited += 250)
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      expect(output).toMatch(/email to pat\.lee@contoso\.example: /);
+      expect(printed.exec(output)?.[1]).toContain(`http://localhost:7071/api/links/`);
     } finally {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');

@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { failingPartnerWrites, startSecondHost, startTestApp, type TestApp } from '../support/app';
+import {
+  failingPartnerWrites,
+  override,
+  startSecondHost,
+  startTestApp,
+  type ApiResponse,
+  type TestApp,
+} from '../support/app';
 import {
   createPartnerWithProfile,
   globalAdminToken,
@@ -458,6 +465,85 @@ describe('accepting an invitation', () => {
     ).toBe(true);
     expect(await app.documents(provider.partnerId, 'partnership')).toHaveLength(1);
     expect(await app.documents(reseller.partnerId, 'partnership')).toHaveLength(1);
+  });
+
+  it('does not let an accept overwrite a revoke that landed between its read and its write', async () => {
+    const provider = await createProvider(app);
+    const reseller = await activeReseller(app);
+    const invited = await inviteReseller(app, provider, reseller);
+    const invitationId = invited.body.invitationId;
+    let revoke: Promise<ApiResponse> | undefined;
+    // A second host accepts; just before its batch, the provider revokes through the first host.
+    const accepting = await startSecondHost(app, (services) => ({
+      ...services,
+      partners: override(services.partners, {
+        commit: async (partnerId, operations) => {
+          const consumesLink = operations.some(
+            (operation) =>
+              'document' in operation && operation.document.type === 'reseller-invitation',
+          );
+          if (consumesLink && !revoke) {
+            revoke = app.api('DELETE', `/api/me/reseller-invitations/${invitationId}`, {
+              token: provider.adminToken,
+            });
+            expect((await revoke).status).toBe(200);
+          }
+          return services.partners.commit(partnerId, operations);
+        },
+      }),
+    }));
+    try {
+      const accept = await accepting.api('POST', '/api/partner-invitations/accept', {
+        token: reseller.adminToken,
+        body: { token: tokenOf(invited.body.link) },
+      });
+      expect(revoke).toBeDefined();
+      expect(accept.status).toBe(410);
+      expect(accept.body.code).toBe('invitation-revoked');
+    } finally {
+      await accepting.close();
+    }
+    const list = await app.api('GET', '/api/me/reseller-invitations', {
+      token: provider.adminToken,
+    });
+    expect(list.body.items).toEqual([expect.objectContaining({ invitationId, status: 'revoked' })]);
+    // The provider's side is not asserted: the embedded emulator keeps a batch's first
+    // operation when a later one fails (Cosmos DB rolls it back).
+    expect(await app.documents(reseller.partnerId, 'partnership')).toHaveLength(0);
+  });
+
+  it('ends a revoke and an accept fired together either revoked or used, never both', async () => {
+    for (let round = 0; round < 8; round += 1) {
+      const provider = await createProvider(app);
+      const reseller = await activeReseller(app);
+      const invited = await inviteReseller(app, provider, reseller);
+      const invitationId = invited.body.invitationId;
+      const [revoke, accept] = await Promise.all([
+        app.api('DELETE', `/api/me/reseller-invitations/${invitationId}`, {
+          token: provider.adminToken,
+        }),
+        app.api('POST', '/api/partner-invitations/accept', {
+          token: reseller.adminToken,
+          body: { token: tokenOf(invited.body.link) },
+        }),
+      ]);
+      const list = await app.api('GET', '/api/me/reseller-invitations', {
+        token: provider.adminToken,
+      });
+      const [link] = list.body.items;
+      const resellerSide = await app.documents(reseller.partnerId, 'partnership');
+      if (revoke.status === 200) {
+        expect(accept.status).toBe(410);
+        expect(accept.body.code).toBe('invitation-revoked');
+        expect(link.status).toBe('revoked');
+        expect(resellerSide).toHaveLength(0);
+      } else {
+        expect(revoke.status).toBe(409);
+        expect(accept.status).toBe(200);
+        expect(link.status).toBe('accepted');
+        expect(resellerSide).toHaveLength(1);
+      }
+    }
   });
 
   it("completes the reseller's side when a retry follows a crash between the two writes", async () => {

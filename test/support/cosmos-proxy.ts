@@ -21,6 +21,8 @@ export interface CosmosFault {
   times: number;
   /** Sent as x-ms-retry-after-ms with a 429, as Cosmos does. */
   retryAfterMs?: number;
+  /** Only requests whose path matches, e.g. /\/colls\/partners\// for one container. */
+  path?: RegExp;
 }
 
 export interface CosmosProxy {
@@ -77,7 +79,10 @@ export async function startCosmosProxy(target: string): Promise<CosmosProxy> {
           });
       };
       const fault = proxy.faults.find(
-        (candidate) => candidate.kind === kind && candidate.times > 0,
+        (candidate) =>
+          candidate.kind === kind &&
+          candidate.times > 0 &&
+          (candidate.path === undefined || candidate.path.test(request.url ?? '/')),
       );
       if (fault) {
         fault.times -= 1;

@@ -282,6 +282,28 @@ describe('the Function App module (Flex Consumption)', () => {
     ).toBe("'SystemAssignedIdentity'");
   });
 
+  it('lets only the CORS_ORIGINS origins call the API on Azure: split, trimmed, no empty one, no wildcard, no credentials', () => {
+    const functionApp = moduleFile('function-app.bicep');
+    expect(siteValue('properties', 'siteConfig', 'cors', 'allowedOrigins')).toBe('allowedOrigins');
+    expect(siteValue('properties', 'siteConfig', 'cors', 'supportCredentials')).toBe('false');
+    const [origins] = functionApp
+      .declarations('var')
+      .filter((statement) => statement.name === 'allowedOrigins');
+    expect(text(origins && functionApp.valueOf(origins))).toBe(
+      "filter(map(split(corsOrigins,','),origin=>trim(origin)),origin=>!empty(origin))",
+    );
+    expect(text(passedTo('function-app.bicep', 'corsOrigins'))).toBe('corsOrigins');
+    const parameters = JSON.parse(
+      readFileSync(path.join(root, 'infra', 'main.parameters.json'), 'utf8'),
+    ) as { parameters: Record<string, { value: unknown }> };
+    expect(parameters.parameters.corsOrigins).toEqual({ value: '${CORS_ORIGINS}' });
+    for (const file of everyFile())
+      expect(
+        file.tokens.filter((token) => token.kind === 'string' && token.text.includes('*')),
+        relative(file.path),
+      ).toEqual([]);
+  });
+
   it('is the app azd deploys the api service of azure.yaml to', () => {
     expect(siteValue('tags')).toContain("'azd-service-name':'api'");
     expect(readFileSync(path.join(root, 'azure.yaml'), 'utf8')).toMatch(/^services:\n {2}api:$/m);

@@ -42,11 +42,52 @@ describe('link tokens', () => {
     expect(parseLinkToken(`${issueLinkToken(tenant).token}x`)).toBeNull();
   });
 
+  it('treat a near miss of a real token as unknown: a length off by one, a foreign character, no dot', () => {
+    const nearMisses = fc
+      .tuple(
+        fc.integer({ min: 0, max: 5 }),
+        fc.integer({ min: 0, max: 200 }),
+        fc.constantFrom(...'+/=~ %é'),
+      )
+      .map(([kind, at, foreign]) => {
+        const token = issueLinkToken(tenant).token;
+        const [id, secret] = token.split('.') as [string, string];
+        switch (kind) {
+          case 0:
+            return `${id.slice(1)}.${secret}`;
+          case 1:
+            return `${id}.${secret.slice(1)}`;
+          case 2:
+            return `${id}x.${secret}`;
+          case 3:
+            return `${id}${secret}`;
+          case 4: {
+            const index = at % token.length;
+            return token.slice(0, index) + foreign + token.slice(index + 1);
+          }
+          default:
+            return `${token}.${secret}`;
+        }
+      });
+    fc.assert(
+      fc.property(nearMisses, (text) => {
+        expect(parseLinkToken(text)).toBeNull();
+      }),
+    );
+  });
+
   it('compare hashes in constant time and only equal ones match', () => {
     const issued = issueLinkToken(tenant);
     expect(sameTokenHash(issued.tokenHash, parseLinkToken(issued.token)!.tokenHash)).toBe(true);
     expect(sameTokenHash(issued.tokenHash, issueLinkToken(tenant).tokenHash)).toBe(false);
     expect(sameTokenHash(issued.tokenHash, '')).toBe(false);
+    expect(sameTokenHash('', '')).toBe(false);
+  });
+
+  it('are issued only for a tenant id, a GUID and nothing around it', () => {
+    expect(() => issueLinkToken('not-a-guid')).toThrow(/tenant id/);
+    expect(() => issueLinkToken(`x${tenant}`)).toThrow(/tenant id/);
+    expect(() => issueLinkToken(`${tenant}x`)).toThrow(/tenant id/);
   });
 });
 
