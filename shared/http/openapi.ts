@@ -63,6 +63,13 @@ export function buildOpenApi(functions: HttpFunctionDefinition[], serverUrl: str
           'idempotency-key-reused: the idempotency key was used for another request',
         );
       }
+      // Every signed-in request counts against its tenant's bucket, and each anonymous link
+      // lookup against its client's (shared/app/request-limits.ts): either may answer 429.
+      if (spec.access.kind !== 'anonymous' || spec.rateLimit === 'link-lookup') {
+        responses['429'] ??= problemResponse(
+          'rate-limited: too many requests; Retry-After says when to try again',
+        );
+      }
       responses['500'] ??= problemResponse('Unexpected error; carries the invocation id');
       responses['503'] ??= problemResponse('A dependency is unavailable; nothing changed');
       paths[path][method.toLowerCase()] = {

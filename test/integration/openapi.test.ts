@@ -34,6 +34,18 @@ describe('GET /api/openapi.json, checked by an OpenAPI 3.1 validator (@readme/op
     expect(result.valid).toBe(false);
   });
 
+  it('lists 429 rate-limited on every signed-in route and every link lookup', () => {
+    for (const { route, methods, access, spec } of httpFunctions())
+      for (const method of methods) {
+        const limited = access.kind !== 'anonymous' || spec.rateLimit === 'link-lookup';
+        const operation = document.paths[`/api/${route}`][method.toLowerCase()];
+        expect(
+          { route: `${method} ${route}`, listed: '429' in operation.responses },
+          'the rate limits answer 429',
+        ).toEqual({ route: `${method} ${route}`, listed: limited });
+      }
+  });
+
   it('has every route of the function table, each method an operation with a unique id', () => {
     const ids = new Set<string>();
     for (const { route, methods } of httpFunctions())
