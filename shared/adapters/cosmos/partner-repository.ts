@@ -54,6 +54,11 @@ function decodeReviewCursor(token: string | undefined): ReviewCursor | null {
   throw notOurToken();
 }
 
+/** A page of documents without their etags, as the lists answer them. */
+function valuesOf<T>(page: Page<Versioned<T>>): Page<T> {
+  return { items: page.items.map((item) => item.value), continuationToken: page.continuationToken };
+}
+
 export function partnerDocument(partner: Partner): StoredPartner {
   return { id: partner.partnerId, type: 'partner', ...partner };
 }
@@ -135,17 +140,15 @@ export class CosmosPartnerRepository implements PartnerRepository {
   }
 
   async activity(partnerId: string, page: PageRequest): Promise<Page<AuditEvent>> {
-    const result = await queryPartitionPage<AuditEvent>(
-      this.container,
-      partnerQueries.activity,
-      [],
-      page,
-      partnerId,
+    return valuesOf(
+      await queryPartitionPage<AuditEvent>(
+        this.container,
+        partnerQueries.activity,
+        [],
+        page,
+        partnerId,
+      ),
     );
-    return {
-      items: result.items.map((item) => item.value),
-      continuationToken: result.continuationToken,
-    };
   }
 
   /**
@@ -226,17 +229,15 @@ export class CosmosPartnerRepository implements PartnerRepository {
     const parameters = [];
     if (filter.region) parameters.push({ name: '@region', value: filter.region });
     if (filter.service) parameters.push({ name: '@service', value: filter.service });
-    const result = await queryPartitionPage<ProviderListing>(
-      this.container,
-      providerListingsQuery({ region: Boolean(filter.region), service: Boolean(filter.service) }),
-      parameters,
-      page,
-      directoryPartition,
+    return valuesOf(
+      await queryPartitionPage<ProviderListing>(
+        this.container,
+        providerListingsQuery({ region: Boolean(filter.region), service: Boolean(filter.service) }),
+        parameters,
+        page,
+        directoryPartition,
+      ),
     );
-    return {
-      items: result.items.map((item) => item.value),
-      continuationToken: result.continuationToken,
-    };
   }
 
   async partnerships(
@@ -244,17 +245,15 @@ export class CosmosPartnerRepository implements PartnerRepository {
     side: Partnership['side'],
     page: PageRequest,
   ): Promise<Page<Partnership>> {
-    const result = await queryPartitionPage<Partnership>(
-      this.container,
-      partnerQueries.partnerships,
-      [{ name: '@side', value: side }],
-      page,
-      partnerId,
+    return valuesOf(
+      await queryPartitionPage<Partnership>(
+        this.container,
+        partnerQueries.partnerships,
+        [{ name: '@side', value: side }],
+        page,
+        partnerId,
+      ),
     );
-    return {
-      items: result.items.map((item) => item.value),
-      continuationToken: result.continuationToken,
-    };
   }
 
   async partnershipsWithStatus(
@@ -263,20 +262,18 @@ export class CosmosPartnerRepository implements PartnerRepository {
     status: 'active' | 'ended',
     page: PageRequest,
   ): Promise<Page<Partnership>> {
-    const result = await queryPartitionPage<Partnership>(
-      this.container,
-      partnerQueries.partnershipsWithStatus,
-      [
-        { name: '@side', value: side },
-        { name: '@status', value: status },
-      ],
-      page,
-      partnerId,
+    return valuesOf(
+      await queryPartitionPage<Partnership>(
+        this.container,
+        partnerQueries.partnershipsWithStatus,
+        [
+          { name: '@side', value: side },
+          { name: '@status', value: status },
+        ],
+        page,
+        partnerId,
+      ),
     );
-    return {
-      items: result.items.map((item) => item.value),
-      continuationToken: result.continuationToken,
-    };
   }
 
   async transfers(
@@ -285,20 +282,18 @@ export class CosmosPartnerRepository implements PartnerRepository {
     status: Transfer['status'] | undefined,
     page: PageRequest,
   ): Promise<Page<Transfer>> {
-    const result = await queryPartitionPage<Transfer>(
-      this.container,
-      status === undefined ? partnerQueries.transfers : partnerQueries.transfersWithStatus,
-      [
-        { name: '@side', value: side },
-        ...(status === undefined ? [] : [{ name: '@status', value: status }]),
-      ],
-      page,
-      partnerId,
+    return valuesOf(
+      await queryPartitionPage<Transfer>(
+        this.container,
+        status === undefined ? partnerQueries.transfers : partnerQueries.transfersWithStatus,
+        [
+          { name: '@side', value: side },
+          ...(status === undefined ? [] : [{ name: '@status', value: status }]),
+        ],
+        page,
+        partnerId,
+      ),
     );
-    return {
-      items: result.items.map((item) => item.value),
-      continuationToken: result.continuationToken,
-    };
   }
 
   async pendingTransfersWith(providerId: string, resellerId: string): Promise<Transfer[]> {
@@ -367,17 +362,15 @@ export class CosmosPartnerRepository implements PartnerRepository {
     type: T['type'],
     page: PageRequest,
   ): Promise<Page<T>> {
-    const result = await queryPartitionPage<T>(
-      this.container,
-      partnerQueries.invitations,
-      [{ name: '@type', value: type }],
-      page,
-      partnerId,
+    return valuesOf(
+      await queryPartitionPage<T>(
+        this.container,
+        partnerQueries.invitations,
+        [{ name: '@type', value: type }],
+        page,
+        partnerId,
+      ),
     );
-    return {
-      items: result.items.map((item) => item.value),
-      continuationToken: result.continuationToken,
-    };
   }
 
   async customerRelationships(
@@ -385,18 +378,16 @@ export class CosmosPartnerRepository implements PartnerRepository {
     relationship: string | undefined,
     page: PageRequest,
   ): Promise<Page<CustomerRelationship>> {
-    const result = await queryPartitionPage<CustomerRelationship>(
-      this.container,
-      relationship === undefined
-        ? partnerQueries.customerRelationships
-        : partnerQueries.customerRelationshipsOfKind,
-      relationship === undefined ? [] : [{ name: '@relationship', value: relationship }],
-      page,
-      partnerId,
+    return valuesOf(
+      await queryPartitionPage<CustomerRelationship>(
+        this.container,
+        relationship === undefined
+          ? partnerQueries.customerRelationships
+          : partnerQueries.customerRelationshipsOfKind,
+        relationship === undefined ? [] : [{ name: '@relationship', value: relationship }],
+        page,
+        partnerId,
+      ),
     );
-    return {
-      items: result.items.map((item) => item.value),
-      continuationToken: result.continuationToken,
-    };
   }
 }
