@@ -51,8 +51,10 @@ export async function apiScenarios(
     COSMOS_DATABASE: 'bench-api',
     DEV_KEY_FILE: options.devKeyFile,
     EMAIL_OUTBOX_DIR: path.join(options.workDir, 'outbox'),
-    // The bench measures throughput, not the abuse limit on invitations.
+    // The bench measures throughput, not the abuse limits on invitations and requests.
     INVITATION_RATE_LIMIT_PER_HOUR: '100000',
+    RATE_LIMIT_TENANT_PER_MINUTE: '10000000',
+    RATE_LIMIT_TENANT_BURST: '10000000',
   };
   const config = loadConfig(env);
   const client = await createCosmosClient(config.cosmos);

@@ -108,7 +108,8 @@ async function main(): Promise<void> {
     if (wanted('coldStart')) {
       log(`cold start: ${args['cold-start-runs']} runs each of the bundle and the tsc output`);
       coldStart = await measureColdStart({
-        bundle: path.resolve('dist/functions/index.js'),
+        // The entry the Functions worker loads (package.json main): source maps on, then the bundle.
+        bundle: path.resolve('dist/functions/main.js'),
         unbundled: path.resolve('dist-tsc/functions/index.js'),
         preload: path.resolve('test/support/functions-core-preload.cjs'),
         runs: Number(args['cold-start-runs']),

@@ -56,7 +56,9 @@ async function sample(entry: string | null, preload: string): Promise<Sample> {
       env: {
         PATH: process.env.PATH ?? '',
         COSMOS_ENDPOINT: 'https://account.documents.azure.com:443/',
-        AUTH_AUDIENCE: 'api://partner-transition',
+        // Entra mode, as on Azure: the API's client id and the idempotency secret it requires.
+        AUTH_AUDIENCE: '5b1e9f3a-2c4d-4e6f-8a0b-1c2d3e4f5a6b',
+        IDEMPOTENCY_SECRET: 'bench-secret-of-at-least-thirty-two-characters',
       },
       maxBuffer: 16 * 1024 * 1024,
     },
