@@ -1,3 +1,4 @@
+import { assertProviderOf } from './provider-partnership';
 import { auditEvent } from '../domain/audit';
 import {
   maxCustomerInvitationSends,
@@ -12,7 +13,7 @@ import { DomainError, notFound, validationFailed } from '../domain/errors';
 import { linkProblem } from '../domain/link';
 import { preferredLanguage, type Language } from '../domain/partner';
 import { actorOf, type Principal } from '../domain/principal';
-import { isActivePartnership, partnershipId, type Partnership } from '../domain/providers';
+import { partnershipId, type Partnership } from '../domain/providers';
 import { escapeHtml } from '../html';
 import { claimDomain, createIfMissing, writeRelationship, type NewCustomer } from './customers';
 import { findInvitation, openInvitation } from './invitations';
@@ -81,16 +82,7 @@ export async function createCustomerInvitation(
     loadPartner(services, principal.tenantId),
     services.partners.getDocument<Partnership>(principal.tenantId, partnershipId(providerId)),
   ]);
-  if (
-    !partnership ||
-    partnership.value.type !== 'partnership' ||
-    partnership.value.side !== 'reseller' ||
-    !isActivePartnership(partnership.value)
-  ) {
-    throw validationFailed([
-      { path: 'body.providerId', message: 'is not one of your indirect providers' },
-    ]);
-  }
+  assertProviderOf(partnership);
   const now = services.clock.now();
   const opened = openInvitation(services, reseller.partnerId, 'customer-invitation', now);
   const invitation: CustomerInvitation = {

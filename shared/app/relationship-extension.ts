@@ -1,16 +1,12 @@
+import { assertProviderOf } from './provider-partnership';
 import {
   extendedToProvider,
   relationshipFor,
   type CustomerRelationship,
 } from '../domain/customers';
-import { DomainError, validationFailed } from '../domain/errors';
+import { DomainError } from '../domain/errors';
 import { actorOf, type Principal } from '../domain/principal';
-import {
-  assertSameRegion,
-  isActivePartnership,
-  partnershipId,
-  type Partnership,
-} from '../domain/providers';
+import { assertSameRegion, partnershipId, type Partnership } from '../domain/providers';
 import { auditEvent } from '../domain/audit';
 import { loadRelationship } from './customers';
 import { createOnce, loadPartner } from './partners';
@@ -72,16 +68,7 @@ export async function extendRelationship(
       `${relationship.companyName} is an indirect customer (it came through ${relationship.indirectProvider?.companyName ?? 'an indirect provider'}), not one of your direct-bill customers: there is nothing to extend.`,
     );
   }
-  if (
-    !partnership ||
-    partnership.value.type !== 'partnership' ||
-    partnership.value.side !== 'reseller' ||
-    !isActivePartnership(partnership.value)
-  ) {
-    throw validationFailed([
-      { path: 'body.providerId', message: 'is not one of your indirect providers' },
-    ]);
-  }
+  assertProviderOf(partnership);
   assertSameRegion(partnership.value.counterpartyRegions, partner.country);
   const provider = { partnerId: input.providerId, companyName: partnership.value.counterpartyName };
   if (relationship.relationship !== 'direct-bill') {

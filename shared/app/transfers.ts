@@ -1,3 +1,4 @@
+import { assertProviderOf } from './provider-partnership';
 import { relationshipId, type CustomerRelationship, type Subscription } from '../domain/customers';
 import { DomainError, notFound, validationFailed } from '../domain/errors';
 import { actorOf, systemActor, type Principal } from '../domain/principal';
@@ -15,7 +16,7 @@ import {
 } from '../domain/transfers';
 import { loadRelationship } from './customers';
 import { loadPartner } from './partners';
-import { WriteConflict, type Logger, type Page, type PageRequest, type Versioned } from './ports';
+import { WriteConflict, type Logger, type Page, type PageRequest } from './ports';
 import type { Services } from './services';
 import {
   closeTransfer,
@@ -50,21 +51,6 @@ async function subscriptionsOf(
     continuationToken = page.continuationToken ?? undefined;
   } while (continuationToken !== undefined);
   return all;
-}
-
-/** The reseller's active partnership with the provider, or 400 naming the field. */
-function assertProviderOf(
-  found: Versioned<Partnership> | null,
-  path: string,
-): asserts found is Versioned<Partnership> {
-  if (
-    !found ||
-    found.value.type !== 'partnership' ||
-    found.value.side !== 'reseller' ||
-    !isActivePartnership(found.value)
-  ) {
-    throw validationFailed([{ path, message: 'is not one of your indirect providers' }]);
-  }
 }
 
 /** GET .../transfers/eligibility: every subscription, eligible or not, with the reason. */
@@ -108,7 +94,7 @@ export async function createTransfer(
     ),
     subscriptionsOf(services, customerId, resellerId),
   ]);
-  assertProviderOf(partnership, 'body.providerId');
+  assertProviderOf(partnership);
   if (
     !providerRelationship ||
     providerRelationship.value.type !== 'customer-relationship' ||
