@@ -107,6 +107,25 @@ export function relationshipFor(
   };
 }
 
+/** The reseller's side becoming the provider's indirect reseller; the history says why. */
+function becameIndirectReseller(
+  existing: CustomerRelationship,
+  provider: Counterparty,
+  at: string,
+  reason: string,
+): CustomerRelationship {
+  return {
+    ...existing,
+    relationship: 'indirect-reseller',
+    indirectProvider: provider,
+    retainsDirectBill: existing.relationship === 'direct-bill',
+    history: [
+      ...existing.history,
+      { at, from: existing.relationship, to: 'indirect-reseller', reason },
+    ],
+  };
+}
+
 /**
  * section 8: an existing direct customer of the reseller accepting an invitation moves towards
  * the provider: the reseller becomes its indirect reseller; how it was acquired and the history
@@ -118,20 +137,13 @@ export function movedToIndirect(
   at: string,
 ): CustomerRelationship {
   return {
-    ...existing,
-    relationship: 'indirect-reseller',
-    indirectProvider: provider,
+    ...becameIndirectReseller(
+      existing,
+      provider,
+      at,
+      `accepted an invitation with ${provider.companyName}`,
+    ),
     delegatedAdmin: true,
-    retainsDirectBill: existing.relationship === 'direct-bill',
-    history: [
-      ...existing.history,
-      {
-        at,
-        from: existing.relationship,
-        to: 'indirect-reseller',
-        reason: `accepted an invitation with ${provider.companyName}`,
-      },
-    ],
   };
 }
 
@@ -144,21 +156,12 @@ export function extendedToProvider(
   provider: Counterparty,
   at: string,
 ): CustomerRelationship {
-  return {
-    ...existing,
-    relationship: 'indirect-reseller',
-    indirectProvider: provider,
-    retainsDirectBill: true,
-    history: [
-      ...existing.history,
-      {
-        at,
-        from: existing.relationship,
-        to: 'indirect-reseller',
-        reason: `relationship extended to ${provider.companyName}`,
-      },
-    ],
-  };
+  return becameIndirectReseller(
+    existing,
+    provider,
+    at,
+    `relationship extended to ${provider.companyName}`,
+  );
 }
 
 /** The counterparty a refusal should name for this relationship. */
