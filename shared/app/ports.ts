@@ -1,4 +1,6 @@
 import type { AuditEvent } from '../domain/audit';
+import type { EventDocument, EventSequence, RelayedEventDocument } from '../domain/events';
+import type { EventDelivery, WebhookEndpoint } from '../domain/webhooks';
 import type { OutboxEmail, EmailLane, EmailMessage } from '../domain/email';
 import type {
   Customer,
@@ -49,7 +51,11 @@ export type PartnerDocument =
   | CustomerInvitation
   | RateCounter
   | Transfer
-  | TransferGuard;
+  | TransferGuard
+  | EventDocument
+  | EventSequence
+  | WebhookEndpoint
+  | EventDelivery;
 
 /**
  * One write in a partition batch. `create` fails if the id exists; `replace` needs the etag
@@ -275,7 +281,7 @@ export interface CustomerRepository {
   /** One transactional batch in the customer's partition; the first operation is the guard. */
   commit(
     customerId: string,
-    operations: WriteOperation<CustomerDocument>[],
+    operations: WriteOperation<CustomerDocument | RelayedEventDocument>[],
   ): Promise<(string | null)[]>;
   /** Documents of a type in the customer's partition that this partner may see, newest first. */
   listFor<T extends CustomerDocument>(

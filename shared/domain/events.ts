@@ -1,0 +1,205 @@
+import * as z from 'zod';
+
+/**
+ * Events for portals and automation (docs/rules.md section 11). An event document is written in
+ * the same transactional batch as the change it reports, in the partition of the partner it is
+ * for, so an event exists if and only if its change was written. It is then *published*: given
+ * the next number of its partner's feed (the pull feed reads in that order, so a reader never
+ * skips an event written late) and fanned out to the partner's webhook endpoints.
+ */
+
+const customerRef = { customerId: z.string(), companyName: z.string() };
+const pair = { providerId: z.string(), resellerId: z.string() };
+const transferData = z.object({
+  transferId: z.string(),
+  customerId: z.string(),
+  ...pair,
+  status: z.enum(['pending', 'completed', 'rejected', 'withdrawn', 'expired', 'cancelled']),
+  subscriptionIds: z.array(z.string()),
+  reason: z.string().nullable(),
+});
+
+/** Each event type and the schema of its `data` (OpenAPI `webhooks` is generated from these). */
+export const eventDataSchemas = {
+  'enrollment.submitted': z.object({
+    status: z.enum(['pending-approval', 'approved']),
+    submittedAt: z.string(),
+  }),
+  'enrollment.approved': z.object({ approvedAt: z.string(), automatic: z.boolean() }),
+  'enrollment.rejected': z.object({ rejectedAt: z.string(), reason: z.string() }),
+  'enrollment.escalated': z.object({ submittedAt: z.string(), escalatedAt: z.string() }),
+  'agreement.accepted': z.object({
+    templateId: z.string(),
+    version: z.string(),
+    acceptedAt: z.string(),
+  }),
+  'partnership.invited': z.object({
+    invitationId: z.string(),
+    resellerMpnId: z.string(),
+    expiresAt: z.string(),
+  }),
+  'partnership.accepted': z.object({ ...pair, invitationId: z.string() }),
+  'partnership.revoked': z.object({ invitationId: z.string(), resellerMpnId: z.string() }),
+  'partnership.ended': z.object({ ...pair, endedAt: z.string() }),
+  'customer.created': z.object({
+    ...customerRef,
+    relationship: z.enum(['direct-bill', 'indirect-reseller', 'indirect-provider']),
+  }),
+  'customer-invitation.accepted': z.object({
+    invitationId: z.string(),
+    ...customerRef,
+    ...pair,
+  }),
+  'relationship.extended': z.object({ ...customerRef, ...pair }),
+  'transfer.created': transferData,
+  'transfer.accepted': transferData,
+  'transfer.rejected': transferData,
+  'transfer.withdrawn': transferData,
+  'transfer.expired': transferData,
+  'transfer.cancelled': transferData,
+  'transfer.completed': transferData,
+  'order.placed': z.object({
+    customerId: z.string(),
+    orderId: z.string(),
+    placedBy: z.string(),
+    lineItems: z.array(
+      z.object({
+        offerId: z.string(),
+        productType: z.string(),
+        quantity: z.number().int(),
+        subscriptionId: z.string(),
+      }),
+    ),
+  }),
+  'subscription.updated': z.object({
+    customerId: z.string(),
+    subscriptionId: z.string(),
+    autoRenew: z.boolean(),
+    quantity: z.number().int(),
+  }),
+  'incentives.invited': z.object({ program: z.literal('indirect-reseller'), invitedAt: z.string() }),
+  'incentives.enrolled': z.object({
+    program: z.enum(['indirect-reseller', 'direct-bill']),
+    enrolledAt: z.string(),
+  }),
+  'webhook.test': z.object({ webhookId: z.string() }),
+} as const;
+
+export type EventType = keyof typeof eventDataSchemas;
+export type EventData<T extends EventType> = z.infer<(typeof eventDataSchemas)[T]>;
+export const eventTypes = Object.keys(eventDataSchemas) as EventType[];
+
+/** What operators' subscriptions receive of every partner (docs/rules.md section 11). */
+export function isOperatorEvent(type: EventType, data: unknown): boolean {
+  if (type === 'enrollment.escalated') return true;
+  return (
+    type === 'enrollment.submitted' &&
+    (data as EventData<'enrollment.submitted'>).status === 'pending-approval'
+  );
+}
+
+/** The partition holding operators' webhook endpoints and the events they receive. */
+export const operatorEventsPartition = 'platform-operators';
+
+/** The payload a subscriber receives, and what the pull feed lists. */
+export interface PublicEvent {
+  id: string;
+  type: EventType;
+  occurredAt: string;
+  partnerId: string;
+  data: unknown;
+}
+
+export interface EventDocument {
+  type: 'event';
+  /** The event id (`evt_...`): the `webhook-id` header, the same on every retry. */
+  id: string;
+  /** The partition: the partner the event is for (or the operators' partition). */
+  partnerId: string;
+  /** The partner whose change it reports (differs only in the operators' partition). */
+  subjectId: string;
+  eventType: EventType;
+  occurredAt: string;
+  data: unknown;
+  /** Its place in the partition's feed, given when published; absent until then. */
+  sequence?: number;
+  /** Present until published: when the publisher should take it (an indexed due date). */
+  publishDueAt?: string;
+  /** Other partitions that receive a copy (same id) before it is published here. */
+  copyTo?: string[];
+}
+
+/**
+ * A change that lives outside the partners container (an order, a subscription) writes its event
+ * in its own partition; the publisher copies it to each partner in `copyTo` and deletes it.
+ */
+export interface RelayedEventDocument extends Omit<EventDocument, 'partnerId' | 'sequence'> {
+  customerId: string;
+  copyTo: string[];
+}
+
+/** Keeps the next feed number of one partition; replaced with its etag by each publication. */
+export interface EventSequence {
+  type: 'event-sequence';
+  id: 'event-sequence';
+  partnerId: string;
+  next: number;
+}
+
+export const eventSequenceId = 'event-sequence';
+
+export function newEventId(unique: string): string {
+  return `evt_${unique.replace(/-/g, '')}`;
+}
+
+/** A new, unpublished event for a partner, written with the change it reports. */
+export function eventFor<T extends EventType>(
+  unique: string,
+  partnerId: string,
+  eventType: T,
+  data: EventData<T>,
+  at: Date,
+  options: { copyTo?: string[]; subjectId?: string } = {},
+): EventDocument {
+  return {
+    type: 'event',
+    id: newEventId(unique),
+    partnerId,
+    subjectId: options.subjectId ?? partnerId,
+    eventType,
+    occurredAt: at.toISOString(),
+    data: eventDataSchemas[eventType].parse(data),
+    publishDueAt: at.toISOString(),
+    ...(options.copyTo && options.copyTo.length > 0 ? { copyTo: options.copyTo } : {}),
+  };
+}
+
+/**
+ * A customer-partition change's event (written in the customer's batch), copied to each partner
+ * named; `subjectId` is the partner whose action it reports.
+ */
+export function relayedEventFor<T extends EventType>(
+  unique: string,
+  customerId: string,
+  subjectId: string,
+  partnerIds: string[],
+  eventType: T,
+  data: EventData<T>,
+  at: Date,
+): RelayedEventDocument {
+  const { partnerId: _p, sequence: _s, ...event } = eventFor(unique, subjectId, eventType, data, at);
+  return { ...event, customerId, subjectId, copyTo: partnerIds };
+}
+
+export function publicEvent(event: EventDocument): PublicEvent {
+  return {
+    id: event.id,
+    type: event.eventType,
+    occurredAt: event.occurredAt,
+    partnerId: event.subjectId,
+    data: event.data,
+  };
+}
+
+/** Events whose publication is due at `now`, for one run of the publisher. */
+export const publishBatchLimit = 40;

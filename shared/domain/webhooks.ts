@@ -1,0 +1,105 @@
+import type { EventType } from './events';
+
+/**
+ * Webhook endpoints and their deliveries (docs/rules.md section 11, docs/api.md Events). Both
+ * live in the partition of the partner that owns the endpoint (or the operators' partition), so
+ * publishing an event writes its deliveries in the same batch.
+ */
+export interface WebhookSecret {
+  /** The secret sealed with the server key (AES-256-GCM): a database reader cannot sign. */
+  sealed: string;
+  createdAt: string;
+  /** After a rotation the previous secret still signs until then (24 hours). */
+  expiresAt: string | null;
+}
+
+export type WebhookStatus = 'active' | 'disabled';
+
+export interface WebhookEndpoint {
+  type: 'webhook';
+  id: string;
+  partnerId: string;
+  webhookId: string;
+  url: string;
+  /** Event types, or `['*']` for all. */
+  events: string[];
+  description: string | null;
+  status: WebhookStatus;
+  /** Why it was disabled: by its owner, a `410 Gone`, or three days of failures. */
+  disabledReason: string | null;
+  secrets: WebhookSecret[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type DeliveryStatus = 'pending' | 'sending' | 'delivered' | 'failed';
+
+export interface DeliveryAttempt {
+  attempt: number;
+  at: string;
+  outcome: 'delivered' | 'failed' | 'gone' | 'refused' | 'endpoint-disabled';
+  responseStatus: number | null;
+  durationMs: number | null;
+  /** A short excerpt of the answer or the error, never the whole body. */
+  detail: string | null;
+}
+
+export interface EventDelivery {
+  type: 'delivery';
+  id: string;
+  partnerId: string;
+  webhookId: string;
+  eventId: string;
+  eventType: EventType;
+  /** The JSON body sent (the public event), kept so a delivery needs no second read. */
+  body: string;
+  status: DeliveryStatus;
+  attempts: number;
+  /** When the next attempt is due (for `sending`: when its claim lapses); absent once settled. */
+  dueAt?: string;
+  /** Retries stop three days after this (docs/api.md Events). */
+  firstAttemptAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+  /** The last attempts, newest last (at most `keptAttempts`). */
+  history: DeliveryAttempt[];
+  /** Seconds to keep a settled delivery (Cosmos TTL); unset while it waits. */
+  ttl?: number;
+}
+
+export const webhookDocumentId = (webhookId: string): string => `webhook-${webhookId}`;
+export const deliveryDocumentId = (webhookId: string, eventId: string): string =>
+  `delivery-${webhookId}-${eventId}`;
+
+/** At most this many endpoints per partner. */
+export const maxWebhooksPerPartner = 10;
+export const keptAttempts = 10;
+/** A delivery is retried for three days, then fails for good and disables its endpoint. */
+export const retryWindowSeconds = 3 * 24 * 3600;
+/** The old secret signs for 24 hours after a rotation. */
+export const rotationOverlapSeconds = 24 * 3600;
+/** How long a claimed delivery stays claimed (a sender that died leaves it after this). */
+export const deliveryLeaseSeconds = 60;
+/** Settled deliveries are kept 30 days. */
+export const settledDeliveryTtlSeconds = 30 * 24 * 3600;
+
+export function subscribesTo(endpoint: WebhookEndpoint, type: EventType): boolean {
+  if (type === 'webhook.test') return false;
+  return endpoint.events.includes('*') || endpoint.events.includes(type);
+}
+
+/**
+ * Exponential backoff with jitter: 30 s, 1 min, 2 min ... capped at 6 hours, each between half
+ * and all of that (`random` in [0, 1)), so endpoints that failed together do not retry together.
+ */
+export function deliveryRetryDelaySeconds(attempts: number, random: number): number {
+  const ceiling = Math.min(30 * 2 ** Math.max(0, attempts - 1), 6 * 3600);
+  return Math.round(ceiling / 2 + (ceiling / 2) * random);
+}
+
+/** The secrets that still sign at `now`: the current one first. */
+export function signingSecrets(endpoint: WebhookEndpoint, now: Date): WebhookSecret[] {
+  return endpoint.secrets.filter(
+    (secret) => secret.expiresAt === null || Date.parse(secret.expiresAt) > now.getTime(),
+  );
+}
