@@ -37,6 +37,13 @@ const pages: Record<LandingPage, PageContent> = {
       'Sign in to Partner Center and open Indirect providers to see your partnerships, active and ended.',
     ],
   },
+  webhooks: {
+    title: 'Your webhook endpoints',
+    paragraphs: [
+      'This link comes from an email saying that one of your webhook endpoints was disabled: it answered 410 Gone, or failed for three days.',
+      'Fix the endpoint, then enable it again (PATCH /api/me/webhooks/{webhookId} with status "active"); events it missed can be sent again from its deliveries (POST .../deliveries/{eventId}/redeliver), and the pull feed GET /api/me/events still holds them all.',
+    ],
+  },
 };
 
 /** Landing pages for links in emails that carry no token (docs/api.md: every link works). */
@@ -65,3 +72,4 @@ export const enrollmentLanding = landing('enrollmentLanding', 'enrollment');
 export const enrollmentReviewLanding = landing('enrollmentReviewLanding', 'enrollment-review');
 export const transfersLanding = landing('transfersLanding', 'transfers');
 export const partnershipsLanding = landing('partnershipsLanding', 'partnerships');
+export const webhooksLanding = landing('webhooksLanding', 'webhooks');

@@ -191,6 +191,53 @@ export interface OutboxRepository {
   writeSendCounters(operations: WriteOperation<SendCounter>[]): Promise<string[] | null>;
 }
 
+export interface EventRepository {
+  /** A partition's events written and not yet published, oldest first. */
+  toPublish(partnerId: string, now: Date, limit: number): Promise<Versioned<EventDocument>[]>;
+  /** Cross-partition (timer): partitions holding events to publish. */
+  partitionsToPublish(now: Date, limit: number): Promise<string[]>;
+  /** Cross-partition (timer): events of customer-partition changes waiting to be copied. */
+  relayed(now: Date, limit: number): Promise<Versioned<RelayedEventDocument>[]>;
+  /** Removes a relayed event once copied (a concurrent removal is not an error). */
+  removeRelayed(event: Versioned<RelayedEventDocument>): Promise<void>;
+  /** The pull feed: published events numbered after `after`, in feed order. */
+  feed(partnerId: string, after: number, limit: number): Promise<EventDocument[]>;
+  /** A partner's webhook endpoints (at most ten), newest first. */
+  webhooks(partnerId: string): Promise<Versioned<WebhookEndpoint>[]>;
+  /** One endpoint's deliveries, newest first. */
+  deliveries(partnerId: string, webhookId: string, page: PageRequest): Promise<Page<EventDelivery>>;
+  /** Replaces a delivery if its etag is unchanged: its new etag, or null if it changed. */
+  replaceDelivery(delivery: EventDelivery, etag: string): Promise<string | null>;
+  /** Cross-partition (timer): deliveries waiting, or whose claim lapsed, due at `now`. */
+  deliveriesDue(now: Date, limit: number): Promise<Versioned<EventDelivery>[]>;
+}
+
+/** What became of one webhook request (docs/api.md Events). */
+export interface WebhookDeliveryResult {
+  outcome: 'delivered' | 'failed' | 'gone' | 'refused';
+  status?: number;
+  durationMs: number;
+  excerpt?: string;
+  error?: string;
+}
+
+/** Calls partners' webhook endpoints, safely (docs/security.md). */
+export interface WebhookTransport {
+  /** Why the app may not call this URL (plain words), or null when it may. */
+  refusal(url: string): Promise<string | null>;
+  /** Signs and sends one event; never throws. */
+  deliver(request: {
+    url: string;
+    secrets: string[];
+    eventId: string;
+    timestamp: Date;
+    body: string;
+  }): Promise<WebhookDeliveryResult>;
+  newSecret(): string;
+  seal(secret: string): string;
+  open(sealed: string): string;
+}
+
 export interface SendResult {
   /** The provider's message or operation id. */
   messageId: string;

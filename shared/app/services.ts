@@ -3,11 +3,13 @@ import type {
   Clock,
   CustomerRepository,
   EmailSender,
+  EventRepository,
   IdempotencyStore,
   IdGenerator,
   OutboxRepository,
   PartnerRepository,
   TokenVerifier,
+  WebhookTransport,
 } from './ports';
 import type { RequestLimits } from './request-limits';
 
@@ -20,6 +22,8 @@ export interface Services {
   partners: PartnerRepository;
   customers: CustomerRepository;
   outbox: OutboxRepository;
+  events: EventRepository;
+  webhooks: WebhookTransport;
   /** Answers to POST requests by Idempotency-Key, replayed on a retry. */
   idempotency: IdempotencyStore;
   emailSender: EmailSender;

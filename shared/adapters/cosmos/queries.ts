@@ -150,6 +150,46 @@ export const partnerQueries = {
     'partition',
     "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'customer-relationship' AND c.relationship = @relationship ORDER BY c.type ASC, c.relationship ASC, c.sortName ASC, c.id ASC",
   ),
+  /** Events written with their change and not yet published (numbered and fanned out). */
+  eventsToPublish: query(
+    'eventsToPublish',
+    'partners',
+    'partition',
+    "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'event' AND c.publishDueAt <= @now ORDER BY c.type ASC, c.publishDueAt ASC",
+  ),
+  /** Timer: every partition holding events to publish (a crash, or no prompt publication). */
+  partitionsToPublish: query(
+    'partitionsToPublish',
+    'partners',
+    'cross-partition',
+    "SELECT * FROM c WHERE c.type = 'event' AND c.publishDueAt <= @now ORDER BY c.type ASC, c.publishDueAt ASC",
+  ),
+  /** The pull feed: published events after a feed number, in feed order. */
+  eventFeed: query(
+    'eventFeed',
+    'partners',
+    'partition',
+    "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'event' AND c.sequence > @after ORDER BY c.type ASC, c.sequence ASC",
+  ),
+  webhooks: query(
+    'webhooks',
+    'partners',
+    'partition',
+    "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'webhook' ORDER BY c.type ASC, c.createdAt DESC",
+  ),
+  deliveries: query(
+    'deliveries',
+    'partners',
+    'partition',
+    "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'delivery' AND c.webhookId = @webhookId ORDER BY c.type ASC, c.webhookId ASC, c.createdAt DESC",
+  ),
+  /** Timer: deliveries waiting (or whose claim lapsed) and due at `now`, oldest first. */
+  deliveriesDue: query(
+    'deliveriesDue',
+    'partners',
+    'cross-partition',
+    "SELECT * FROM c WHERE c.type = 'delivery' AND c.dueAt <= @now ORDER BY c.type ASC, c.dueAt ASC",
+  ),
 } as const;
 
 /** The provider directory, filtered by region and service (each optional): four variants. */
@@ -186,6 +226,13 @@ export const customerQueries = {
     'customers',
     'partition',
     'SELECT * FROM c WHERE c.customerId = @partitionKey AND c.type = @type AND ARRAY_CONTAINS(c.partners, @partnerId) ORDER BY c.type ASC, c.createdAt DESC',
+  ),
+  /** Timer: events of customer-partition changes, to copy to their partners. */
+  eventsToRelay: query(
+    'eventsToRelay',
+    'customers',
+    'cross-partition',
+    "SELECT * FROM c WHERE c.type = 'event' AND c.publishDueAt <= @now ORDER BY c.type ASC, c.publishDueAt ASC",
   ),
 } as const;
 

@@ -1,0 +1,330 @@
+import { operatorEventsPartition } from '../domain/events';
+import { preferredLanguage } from '../domain/partner';
+import {
+  deliveryLeaseSeconds,
+  deliveryRetryDelaySeconds,
+  keptAttempts,
+  retryWindowSeconds,
+  settledDeliveryTtlSeconds,
+  signingSecrets,
+  webhookDocumentId,
+  type DeliveryAttempt,
+  type EventDelivery,
+  type WebhookEndpoint,
+} from '../domain/webhooks';
+import { webhookDisabledEmail } from './emails/webhook-emails';
+import { publishPartition, relayCustomerEvents } from './events';
+import { landingLink } from './links';
+import { queue } from './outbox';
+import {
+  WriteConflict,
+  type Logger,
+  type PartnerDocument,
+  type Versioned,
+  type WebhookDeliveryResult,
+  type WriteOperation,
+} from './ports';
+import type { Services } from './services';
+
+export interface EventDeliveryReport {
+  relayed: number;
+  published: number;
+  delivered: number;
+  retried: number;
+  failed: number;
+  /** Claimed by another host first. */
+  skipped: number;
+  /** Endpoints disabled by this run (410 Gone, or three days of failures). */
+  disabled: number;
+}
+
+/** Deliveries read per run, endpoints served at once, and deliveries per endpoint per run. */
+const deliveriesPerRun = 500;
+const endpointsAtOnce = 16;
+const deliveriesPerEndpointPerRun = 25;
+const partitionsPerRun = 200;
+
+const addSeconds = (date: Date, seconds: number): string =>
+  new Date(date.getTime() + seconds * 1000).toISOString();
+
+async function eachBounded<T>(items: T[], limit: number, work: (item: T) => Promise<void>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const item = items[next]!;
+        next += 1;
+        await work(item);
+      }
+    }),
+  );
+}
+
+/**
+ * The deliverEvents timer (docs/api.md Timer functions): copies relayed events, publishes every
+ * partition with events waiting, then sends the deliveries that are due. Each delivery is claimed
+ * with its etag first (two hosts never send the same attempt), sent signed, and settled: a 2xx
+ * delivers it; a `410 Gone`, or failures for three days, fail it for good and disable its
+ * endpoint, emailing the owner; anything else retries with backoff and jitter. Endpoints are
+ * served side by side and each takes only its share per run, so a slow one delays nobody else.
+ */
+export async function deliverEvents(
+  services: Services,
+  logger: Logger,
+): Promise<EventDeliveryReport> {
+  const report: EventDeliveryReport = {
+    relayed: 0,
+    published: 0,
+    delivered: 0,
+    retried: 0,
+    failed: 0,
+    skipped: 0,
+    disabled: 0,
+  };
+  const relayedTo = await relayCustomerEvents(services, deliveriesPerRun);
+  report.relayed = relayedTo.length;
+  const partitions = new Set([
+    ...relayedTo,
+    ...(await services.events.partitionsToPublish(services.clock.now(), partitionsPerRun)),
+  ]);
+  await eachBounded([...partitions], 4, async (partnerId) => {
+    report.published += await publishPartition(services, partnerId);
+  });
+  await sendDue(services, logger, report);
+  return report;
+}
+
+/** Sends the deliveries due now, endpoint by endpoint. */
+export async function sendDue(
+  services: Services,
+  logger: Logger,
+  report: EventDeliveryReport,
+): Promise<void> {
+  const due = await services.events.deliveriesDue(services.clock.now(), deliveriesPerRun);
+  const byEndpoint = new Map<string, Versioned<EventDelivery>[]>();
+  for (const delivery of due) {
+    const key = `${delivery.value.partnerId}/${delivery.value.webhookId}`;
+    const list = byEndpoint.get(key) ?? [];
+    if (list.length < deliveriesPerEndpointPerRun) list.push(delivery);
+    byEndpoint.set(key, list);
+  }
+  await eachBounded([...byEndpoint.values()], endpointsAtOnce, async (deliveries) => {
+    const first = deliveries[0]!.value;
+    let endpoint = await services.partners.getDocument<WebhookEndpoint>(
+      first.partnerId,
+      webhookDocumentId(first.webhookId),
+    );
+    for (const delivery of deliveries) {
+      const outcome = await attempt(services, logger, endpoint, delivery);
+      report[outcome.counted] += 1;
+      if (outcome.disabled) {
+        report.disabled += 1;
+        endpoint = null;
+      }
+    }
+  });
+}
+
+interface AttemptOutcome {
+  counted: 'delivered' | 'retried' | 'failed' | 'skipped';
+  disabled: boolean;
+}
+
+async function attempt(
+  services: Services,
+  logger: Logger,
+  endpoint: Versioned<WebhookEndpoint> | null,
+  found: Versioned<EventDelivery>,
+): Promise<AttemptOutcome> {
+  const now = services.clock.now();
+  const delivery = found.value;
+  if (!endpoint || endpoint.value.status !== 'active') {
+    // Deleted or disabled: nothing is sent; the owner may redeliver once it is enabled again.
+    await settle(services, found, now, 'failed', {
+      attempt: delivery.attempts,
+      at: now.toISOString(),
+      outcome: 'endpoint-disabled',
+      responseStatus: null,
+      durationMs: null,
+      detail: endpoint ? 'the endpoint is disabled' : 'the endpoint was deleted',
+    });
+    return { counted: 'failed', disabled: false };
+  }
+  const claimed: EventDelivery = {
+    ...delivery,
+    status: 'sending',
+    attempts: delivery.attempts + 1,
+    dueAt: addSeconds(now, deliveryLeaseSeconds),
+    firstAttemptAt: delivery.firstAttemptAt ?? now.toISOString(),
+    updatedAt: now.toISOString(),
+  };
+  // Another host claimed it first: it sends this attempt, not us.
+  const claimEtag = await services.events.replaceDelivery(claimed, found.etag);
+  if (claimEtag === null) return { counted: 'skipped', disabled: false };
+  const result = await send(services, endpoint.value, claimed, now);
+  const record: DeliveryAttempt = {
+    attempt: claimed.attempts,
+    at: now.toISOString(),
+    outcome: result.outcome,
+    responseStatus: result.status ?? null,
+    durationMs: result.durationMs,
+    detail: result.excerpt ?? result.error ?? null,
+  };
+  const current = { value: claimed, etag: claimEtag };
+  if (result.outcome === 'delivered') {
+    await settle(services, current, now, 'delivered', record);
+    return { counted: 'delivered', disabled: false };
+  }
+  const windowEnded =
+    Date.parse(claimed.firstAttemptAt!) + retryWindowSeconds * 1000 <= now.getTime();
+  if (result.outcome === 'gone' || windowEnded) {
+    const reason =
+      result.outcome === 'gone'
+        ? 'it answered 410 Gone'
+        : 'every delivery to it failed for three days';
+    const disabled = await disable(services, endpoint, current, now, record, reason);
+    logger.error('webhook endpoint disabled', {
+      partnerId: delivery.partnerId,
+      webhookId: delivery.webhookId,
+      eventId: delivery.eventId,
+      reason,
+    });
+    return { counted: 'failed', disabled };
+  }
+  const delay = deliveryRetryDelaySeconds(claimed.attempts, Math.random());
+  await write(services, current, {
+    ...claimed,
+    status: 'pending',
+    dueAt: addSeconds(now, delay),
+    history: kept([...claimed.history, record]),
+  });
+  logger.warn('webhook delivery failed; retrying', {
+    partnerId: delivery.partnerId,
+    webhookId: delivery.webhookId,
+    eventId: delivery.eventId,
+    attempt: claimed.attempts,
+    responseStatus: result.status ?? null,
+    retryInSeconds: delay,
+  });
+  return { counted: 'retried', disabled: false };
+}
+
+function send(
+  services: Services,
+  endpoint: WebhookEndpoint,
+  delivery: EventDelivery,
+  now: Date,
+): Promise<WebhookDeliveryResult> {
+  return services.webhooks.deliver({
+    url: endpoint.url,
+    secrets: signingSecrets(endpoint, now).map((secret) => services.webhooks.open(secret.sealed)),
+    eventId: delivery.eventId,
+    timestamp: now,
+    body: delivery.body,
+  });
+}
+
+const kept = (history: DeliveryAttempt[]): DeliveryAttempt[] => history.slice(-keptAttempts);
+
+function settled(
+  delivery: EventDelivery,
+  now: Date,
+  status: 'delivered' | 'failed',
+  record: DeliveryAttempt,
+): EventDelivery {
+  const { dueAt: _due, ...rest } = delivery;
+  return {
+    ...rest,
+    status,
+    updatedAt: now.toISOString(),
+    history: kept([...delivery.history, record]),
+    ttl: settledDeliveryTtlSeconds,
+  };
+}
+
+async function settle(
+  services: Services,
+  found: Versioned<EventDelivery>,
+  now: Date,
+  status: 'delivered' | 'failed',
+  record: DeliveryAttempt,
+): Promise<void> {
+  await write(services, found, settled(found.value, now, status, record));
+}
+
+/** Writes a delivery's new state; another run that changed it meanwhile has the last word. */
+async function write(
+  services: Services,
+  found: Versioned<EventDelivery>,
+  delivery: EventDelivery,
+): Promise<void> {
+  await services.events.replaceDelivery(delivery, found.etag);
+}
+
+/**
+ * Fails the delivery for good and disables its endpoint, with the email to its owner, in one
+ * batch: the endpoint is disabled once, and its owner told once.
+ */
+async function disable(
+  services: Services,
+  endpoint: Versioned<WebhookEndpoint>,
+  delivery: Versioned<EventDelivery>,
+  now: Date,
+  record: DeliveryAttempt,
+  reason: string,
+): Promise<boolean> {
+  const partitionId = endpoint.value.partnerId;
+  const writes: WriteOperation<PartnerDocument>[] = [
+    {
+      op: 'replace',
+      document: {
+        ...endpoint.value,
+        status: 'disabled',
+        disabledReason: reason,
+        updatedAt: now.toISOString(),
+      },
+      etag: endpoint.etag,
+    },
+    {
+      op: 'replace',
+      document: settled(delivery.value, now, 'failed', record),
+      etag: delivery.etag,
+    },
+  ];
+  const email = await disabledEmail(services, endpoint.value, reason);
+  if (email) writes.push({ op: 'create', document: email });
+  try {
+    await services.partners.commit(partitionId, writes);
+    return true;
+  } catch (error) {
+    if (!(error instanceof WriteConflict)) throw error;
+    // The endpoint changed meanwhile (its owner edited it): settle the delivery alone.
+    await settle(services, delivery, now, 'failed', record);
+    return false;
+  }
+}
+
+async function disabledEmail(
+  services: Services,
+  endpoint: WebhookEndpoint,
+  reason: string,
+): Promise<PartnerDocument | null> {
+  const link = landingLink(services.config, 'webhooks');
+  if (endpoint.partnerId === operatorEventsPartition) {
+    return queue(
+      services,
+      endpoint.partnerId,
+      'webhook-disabled',
+      webhookDisabledEmail(endpoint.url, reason, services.config.enrollment.reviewersEmail, 'en', link),
+    );
+  }
+  const partner = (await services.partners.get(endpoint.partnerId))?.value ?? null;
+  const to = partner?.profile?.primaryContact.email ?? partner?.mpnAccountEmail ?? null;
+  if (!partner || !to) return null;
+  return queue(
+    services,
+    endpoint.partnerId,
+    'webhook-disabled',
+    webhookDisabledEmail(endpoint.url, reason, to, preferredLanguage(partner), link),
+  );
+}

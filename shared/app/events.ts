@@ -1,0 +1,192 @@
+import {
+  eventFor,
+  eventSequenceId,
+  isOperatorEvent,
+  operatorEventsPartition,
+  publicEvent,
+  type EventData,
+  type EventDocument,
+  type EventSequence,
+  type EventType,
+} from '../domain/events';
+import {
+  deliveryDocumentId,
+  subscribesTo,
+  type EventDelivery,
+  type WebhookEndpoint,
+} from '../domain/webhooks';
+import { WriteConflict, type Versioned, type WriteOperation, type PartnerDocument } from './ports';
+import type { Services } from './services';
+
+/** An event to write in the batch of the change it reports (docs/rules.md section 11). */
+export function eventOf<T extends EventType>(
+  services: Services,
+  partnerId: string,
+  type: T,
+  data: EventData<T>,
+  options: { copyTo?: string[] } = {},
+): EventDocument {
+  return eventFor(services.ids.newId(), partnerId, type, data, services.clock.now(), options);
+}
+
+/** Transactional batches hold at most 100 operations. */
+const maxBatchOperations = 100;
+/** Events read per publication round. */
+const eventsPerRound = 50;
+
+/** A delivery of one event to one endpoint, waiting to be sent. */
+export function newDelivery(
+  endpoint: WebhookEndpoint,
+  event: EventDocument,
+  now: Date,
+): EventDelivery {
+  const at = now.toISOString();
+  return {
+    type: 'delivery',
+    id: deliveryDocumentId(endpoint.webhookId, event.id),
+    partnerId: endpoint.partnerId,
+    webhookId: endpoint.webhookId,
+    eventId: event.id,
+    eventType: event.eventType,
+    body: JSON.stringify(publicEvent(event)),
+    status: 'pending',
+    attempts: 0,
+    dueAt: at,
+    firstAttemptAt: null,
+    createdAt: at,
+    updatedAt: at,
+    history: [],
+  };
+}
+
+/** The partitions besides its own that receive a copy of an event before it is published. */
+function copyTargets(event: EventDocument): string[] {
+  const targets = new Set(event.copyTo ?? []);
+  if (event.partnerId !== operatorEventsPartition && isOperatorEvent(event.eventType, event.data)) {
+    targets.add(operatorEventsPartition);
+  }
+  targets.delete(event.partnerId);
+  return [...targets];
+}
+
+/** Writes a copy of an event in another partition, once (its id is the event's). */
+export async function copyEvent(
+  services: Services,
+  event: Omit<EventDocument, 'partnerId'>,
+  partnerId: string,
+): Promise<void> {
+  const { copyTo: _copyTo, sequence: _sequence, ...rest } = event as EventDocument;
+  const copy: EventDocument = {
+    ...rest,
+    partnerId,
+    publishDueAt: event.publishDueAt ?? event.occurredAt,
+  };
+  try {
+    await services.partners.commit(partnerId, [{ op: 'create', document: copy }]);
+  } catch (error) {
+    if (!(error instanceof WriteConflict && error.reason === 'exists')) throw error;
+  }
+}
+
+/**
+ * Publishes a partition's waiting events: copies those other partitions receive (operators',
+ * a relayed event's partners), then, in one batch guarded by the partition's sequence document,
+ * gives each the next feed number and writes a delivery for each active endpoint subscribed to
+ * it. Two publishers at once: one batch wins, the other reads again, so an event is numbered
+ * and fanned out exactly once, and the feed's numbers are committed in order (no reader skips
+ * one written late). Returns how many it published.
+ */
+export async function publishPartition(services: Services, partnerId: string): Promise<number> {
+  let published = 0;
+  for (let round = 0; round < 20; round += 1) {
+    const now = services.clock.now();
+    const waiting = await services.events.toPublish(partnerId, now, eventsPerRound);
+    if (waiting.length === 0) return published;
+    for (const { value: event } of waiting) {
+      for (const target of copyTargets(event)) await copyEvent(services, event, target);
+    }
+    const [sequence, endpoints] = await Promise.all([
+      services.partners.getDocument<EventSequence>(partnerId, eventSequenceId),
+      services.events.webhooks(partnerId),
+    ]);
+    const active = endpoints.map((endpoint) => endpoint.value).filter((e) => e.status === 'active');
+    const operations = publication(partnerId, sequence, waiting, active, now);
+    try {
+      await services.partners.commit(partnerId, operations.writes);
+      published += operations.count;
+    } catch (error) {
+      // Another publisher numbered them first (or meanwhile): read again.
+      if (!(error instanceof WriteConflict)) throw error;
+    }
+  }
+  return published;
+}
+
+function publication(
+  partnerId: string,
+  sequence: Versioned<EventSequence> | null,
+  waiting: Versioned<EventDocument>[],
+  endpoints: WebhookEndpoint[],
+  now: Date,
+): { writes: WriteOperation<PartnerDocument>[]; count: number } {
+  let next = sequence?.value.next ?? 1;
+  const writes: WriteOperation<PartnerDocument>[] = [];
+  let count = 0;
+  for (const { value: event, etag } of waiting) {
+    const subscribed = endpoints.filter((endpoint) => subscribesTo(endpoint, event.eventType));
+    // The sequence document, this event and its deliveries must fit in the batch.
+    if (1 + writes.length + 1 + subscribed.length > maxBatchOperations) break;
+    const { publishDueAt: _due, copyTo: _copyTo, ...rest } = event;
+    writes.push({ op: 'replace', document: { ...rest, sequence: next }, etag });
+    for (const endpoint of subscribed) {
+      writes.push({ op: 'create', document: newDelivery(endpoint, event, now) });
+    }
+    next += 1;
+    count += 1;
+  }
+  const counter: EventSequence = {
+    type: 'event-sequence',
+    id: eventSequenceId,
+    partnerId,
+    next,
+  };
+  writes.unshift(
+    sequence
+      ? { op: 'replace', document: counter, etag: sequence.etag }
+      : { op: 'create', document: counter },
+  );
+  return { writes, count };
+}
+
+/**
+ * Copies the events of customer-partition changes (orders, subscriptions) to their partners'
+ * partitions, then removes them: a crash in between copies again, and the copy, named by the
+ * event id, is written once. Returns the partitions that received events.
+ */
+export async function relayCustomerEvents(services: Services, limit: number): Promise<string[]> {
+  const touched = new Set<string>();
+  for (const relayed of await services.events.relayed(services.clock.now(), limit)) {
+    for (const partnerId of relayed.value.copyTo) {
+      const { customerId: _customerId, ...event } = relayed.value;
+      await copyEvent(services, { ...event, copyTo: [] } as Omit<EventDocument, 'partnerId'>, partnerId);
+      touched.add(partnerId);
+    }
+    await services.events.removeRelayed(relayed);
+  }
+  return [...touched];
+}
+
+/** The pull feed (docs/api.md `GET /api/me/events`): the cursor is the last feed number read. */
+export async function readFeed(
+  services: Services,
+  partnerId: string,
+  after: number,
+  pageSize: number,
+): Promise<{ items: ReturnType<typeof publicEvent>[]; cursor: string }> {
+  // Events written since the last publication are numbered first, so a reader sees them now
+  // rather than at the timer's next run.
+  await publishPartition(services, partnerId);
+  const events = await services.events.feed(partnerId, after, pageSize);
+  const last = events.at(-1)?.sequence ?? after;
+  return { items: events.map(publicEvent), cursor: String(last) };
+}

@@ -1,0 +1,319 @@
+import { auditEvent } from '../domain/audit';
+import { DomainError, notFound } from '../domain/errors';
+import { newEventId, publicEvent, type EventDocument } from '../domain/events';
+import { actorOf, type Principal } from '../domain/principal';
+import {
+  deliveryDocumentId,
+  maxWebhooksPerPartner,
+  rotationOverlapSeconds,
+  webhookDocumentId,
+  type EventDelivery,
+  type WebhookEndpoint,
+  type WebhookStatus,
+} from '../domain/webhooks';
+import { newDelivery } from './events';
+import { WriteConflict, type Page, type PageRequest, type Versioned } from './ports';
+import type { Services } from './services';
+
+/**
+ * Webhook endpoints (docs/api.md Events): a partner's own (`/api/me/webhooks`) or the operators'
+ * (`/api/operator/webhooks`), each in its owner's partition. The secret is shown once, at
+ * creation and at rotation, and stored sealed with the server key.
+ */
+export interface WebhookOwner {
+  /** The partition: the partner's id, or the operators' partition. */
+  partitionId: string;
+  principal: Principal;
+  kind: 'user' | 'operator';
+}
+
+export interface NewWebhook {
+  url: string;
+  events: string[];
+  description?: string | undefined;
+}
+
+export interface WebhookChange {
+  url?: string | undefined;
+  events?: string[] | undefined;
+  description?: string | undefined;
+  status?: WebhookStatus | undefined;
+}
+
+async function checkUrl(services: Services, url: string): Promise<void> {
+  const refusal = await services.webhooks.refusal(url);
+  if (refusal !== null) throw new DomainError('webhook-url-refused', refusal);
+}
+
+function audit(services: Services, owner: WebhookOwner, action: string, reason: string) {
+  return auditEvent(
+    services.ids.newId(),
+    owner.partitionId,
+    services.clock.now(),
+    actorOf(owner.principal, owner.kind),
+    action,
+    { reason },
+  );
+}
+
+export async function createWebhook(
+  services: Services,
+  owner: WebhookOwner,
+  input: NewWebhook,
+): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
+  await checkUrl(services, input.url);
+  const existing = await services.events.webhooks(owner.partitionId);
+  if (existing.length >= maxWebhooksPerPartner) {
+    throw new DomainError(
+      'conflict',
+      `You have ${maxWebhooksPerPartner} webhook endpoints already: delete one before adding another.`,
+    );
+  }
+  const webhookId = services.ids.newId();
+  const secret = services.webhooks.newSecret();
+  const now = services.clock.now().toISOString();
+  const endpoint: WebhookEndpoint = {
+    type: 'webhook',
+    id: webhookDocumentId(webhookId),
+    partnerId: owner.partitionId,
+    webhookId,
+    url: input.url,
+    events: input.events,
+    description: input.description ?? null,
+    status: 'active',
+    disabledReason: null,
+    secrets: [{ sealed: services.webhooks.seal(secret), createdAt: now, expiresAt: null }],
+    createdAt: now,
+    updatedAt: now,
+  };
+  await services.partners.commit(owner.partitionId, [
+    { op: 'create', document: endpoint },
+    {
+      op: 'create',
+      document: audit(services, owner, 'webhook-created', `webhook ${webhookId} to ${endpointHost(input.url)}`),
+    },
+  ]);
+  return { endpoint, secret };
+}
+
+/** Only the host reaches the audit trail: a URL's path or query may carry the partner's token. */
+function endpointHost(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return 'an invalid URL';
+  }
+}
+
+export async function listWebhooks(
+  services: Services,
+  partitionId: string,
+): Promise<WebhookEndpoint[]> {
+  return (await services.events.webhooks(partitionId)).map((found) => found.value);
+}
+
+export async function readWebhook(
+  services: Services,
+  partitionId: string,
+  webhookId: string,
+): Promise<Versioned<WebhookEndpoint>> {
+  const found = await services.partners.getDocument<WebhookEndpoint>(
+    partitionId,
+    webhookDocumentId(webhookId),
+  );
+  if (!found || found.value.type !== 'webhook') throw notFound('This webhook endpoint');
+  return found;
+}
+
+async function replaceWebhook(
+  services: Services,
+  owner: WebhookOwner,
+  found: Versioned<WebhookEndpoint>,
+  updated: WebhookEndpoint,
+  action: string,
+): Promise<WebhookEndpoint> {
+  try {
+    await services.partners.commit(owner.partitionId, [
+      { op: 'replace', document: updated, etag: found.etag },
+      { op: 'create', document: audit(services, owner, action, `webhook ${updated.webhookId}`) },
+    ]);
+  } catch (error) {
+    if (!(error instanceof WriteConflict && error.index === 0)) throw error;
+    throw new DomainError('conflict', 'The webhook endpoint changed meanwhile; read it and try again.');
+  }
+  return updated;
+}
+
+export async function changeWebhook(
+  services: Services,
+  owner: WebhookOwner,
+  webhookId: string,
+  change: WebhookChange,
+): Promise<WebhookEndpoint> {
+  const found = await readWebhook(services, owner.partitionId, webhookId);
+  if (change.url !== undefined) await checkUrl(services, change.url);
+  const endpoint = found.value;
+  const status = change.status ?? endpoint.status;
+  const updated: WebhookEndpoint = {
+    ...endpoint,
+    url: change.url ?? endpoint.url,
+    events: change.events ?? endpoint.events,
+    description: change.description ?? endpoint.description,
+    status,
+    // Re-enabled by its owner: the reason it was disabled no longer holds.
+    disabledReason:
+      status === 'active'
+        ? null
+        : change.status === 'disabled'
+          ? 'disabled by its owner'
+          : endpoint.disabledReason,
+    updatedAt: services.clock.now().toISOString(),
+  };
+  const action =
+    change.status === 'active' && endpoint.status === 'disabled'
+      ? 'webhook-enabled'
+      : change.status === 'disabled' && endpoint.status === 'active'
+        ? 'webhook-disabled'
+        : 'webhook-changed';
+  return replaceWebhook(services, owner, found, updated, action);
+}
+
+export async function deleteWebhook(
+  services: Services,
+  owner: WebhookOwner,
+  webhookId: string,
+): Promise<void> {
+  const found = await readWebhook(services, owner.partitionId, webhookId);
+  try {
+    await services.partners.commit(owner.partitionId, [
+      { op: 'delete', id: found.value.id, etag: found.etag },
+      { op: 'create', document: audit(services, owner, 'webhook-deleted', `webhook ${webhookId}`) },
+    ]);
+  } catch (error) {
+    if (!(error instanceof WriteConflict && error.index === 0)) throw error;
+    throw new DomainError('conflict', 'The webhook endpoint changed meanwhile; read it and try again.');
+  }
+}
+
+/** A new secret; the previous one still signs for 24 hours, then only the new one does. */
+export async function rotateWebhookSecret(
+  services: Services,
+  owner: WebhookOwner,
+  webhookId: string,
+): Promise<string> {
+  const found = await readWebhook(services, owner.partitionId, webhookId);
+  const now = services.clock.now();
+  const secret = services.webhooks.newSecret();
+  const expiresAt = new Date(now.getTime() + rotationOverlapSeconds * 1000).toISOString();
+  const current = found.value.secrets.find((s) => s.expiresAt === null);
+  await replaceWebhook(
+    services,
+    owner,
+    found,
+    {
+      ...found.value,
+      // Only the newest previous secret keeps signing: two signatures at most.
+      secrets: [
+        { sealed: services.webhooks.seal(secret), createdAt: now.toISOString(), expiresAt: null },
+        ...(current ? [{ ...current, expiresAt }] : []),
+      ],
+      updatedAt: now.toISOString(),
+    },
+    'webhook-secret-rotated',
+  );
+  return secret;
+}
+
+/** Queues a `webhook.test` event to this endpoint only (it is in no feed). */
+export async function testWebhook(
+  services: Services,
+  owner: WebhookOwner,
+  webhookId: string,
+): Promise<{ eventId: string }> {
+  const found = await readWebhook(services, owner.partitionId, webhookId);
+  const now = services.clock.now();
+  const event: EventDocument = {
+    type: 'event',
+    id: newEventId(services.ids.newId()),
+    partnerId: owner.partitionId,
+    subjectId: owner.partitionId,
+    eventType: 'webhook.test',
+    occurredAt: now.toISOString(),
+    data: { webhookId },
+  };
+  await services.partners.commit(owner.partitionId, [
+    { op: 'create', document: newDelivery(found.value, event, now) },
+  ]);
+  return { eventId: event.id };
+}
+
+export async function listDeliveries(
+  services: Services,
+  partitionId: string,
+  webhookId: string,
+  page: PageRequest,
+): Promise<Page<EventDelivery>> {
+  await readWebhook(services, partitionId, webhookId);
+  return services.events.deliveries(partitionId, webhookId, page);
+}
+
+/** Sends an event to the endpoint again, with a new three-day retry window. */
+export async function redeliver(
+  services: Services,
+  owner: WebhookOwner,
+  webhookId: string,
+  eventId: string,
+): Promise<void> {
+  await readWebhook(services, owner.partitionId, webhookId);
+  const found = await services.partners.getDocument<EventDelivery>(
+    owner.partitionId,
+    deliveryDocumentId(webhookId, eventId),
+  );
+  if (!found || found.value.type !== 'delivery') throw notFound('This event of this endpoint');
+  if (found.value.status === 'pending' || found.value.status === 'sending') return;
+  const now = services.clock.now().toISOString();
+  const { ttl: _ttl, ...delivery } = found.value;
+  try {
+    await services.partners.commit(owner.partitionId, [
+      {
+        op: 'replace',
+        document: { ...delivery, status: 'pending', dueAt: now, firstAttemptAt: null, updatedAt: now },
+        etag: found.etag,
+      },
+    ]);
+  } catch (error) {
+    if (!(error instanceof WriteConflict)) throw error;
+    throw new DomainError('conflict', 'This delivery changed meanwhile; read it and try again.');
+  }
+}
+
+/** What a caller sees of an endpoint: never its secrets. */
+export function webhookView(endpoint: WebhookEndpoint) {
+  return {
+    webhookId: endpoint.webhookId,
+    url: endpoint.url,
+    events: endpoint.events,
+    description: endpoint.description,
+    status: endpoint.status,
+    disabledReason: endpoint.disabledReason,
+    createdAt: endpoint.createdAt,
+    updatedAt: endpoint.updatedAt,
+  };
+}
+
+export function deliveryView(delivery: EventDelivery) {
+  const last = delivery.history.at(-1);
+  return {
+    eventId: delivery.eventId,
+    type: delivery.eventType,
+    attempt: delivery.attempts,
+    outcome: last?.outcome ?? delivery.status,
+    status: delivery.status,
+    responseStatus: last?.responseStatus ?? null,
+    durationMs: last?.durationMs ?? null,
+    at: last?.at ?? delivery.createdAt,
+    nextAttemptAt: delivery.status === 'pending' ? (delivery.dueAt ?? null) : null,
+  };
+}
+
+export { publicEvent };

@@ -1,0 +1,91 @@
+import * as z from 'zod';
+import { eventTypes } from '../../domain/events';
+import { isoTimestamp, text } from './common';
+
+/** Types a partner may subscribe to: every catalogue type but the test event, or `*`. */
+const subscribable = eventTypes.filter((type) => type !== 'webhook.test');
+const eventSelection = z
+  .array(z.enum(['*', ...subscribable] as [string, ...string[]]))
+  .min(1)
+  .max(subscribable.length)
+  .refine((events) => new Set(events).size === events.length, 'lists a type twice')
+  .refine((events) => !events.includes('*') || events.length === 1, '"*" stands alone');
+
+const webhookUrl = z.string().trim().min(1).max(2048).pipe(z.url());
+
+export const newWebhookBody = z.object({
+  url: webhookUrl,
+  events: eventSelection,
+  description: text(200).optional(),
+});
+
+export const webhookChangeBody = z
+  .object({
+    url: webhookUrl.optional(),
+    events: eventSelection.optional(),
+    description: text(200).optional(),
+    status: z.enum(['active', 'disabled']).optional(),
+  })
+  .refine((change) => Object.values(change).some((value) => value !== undefined), {
+    message: 'name at least one of url, events, description, status',
+  });
+
+export const webhookIdParams = z.object({ webhookId: z.uuid() });
+export const deliveryParams = z.object({
+  webhookId: z.uuid(),
+  eventId: z.string().regex(/^evt_[0-9a-f]{32}$/, 'must be an event id (evt_...)'),
+});
+
+export const webhookView = z.object({
+  webhookId: z.string(),
+  url: z.string(),
+  events: z.array(z.string()),
+  description: z.string().nullable(),
+  status: z.enum(['active', 'disabled']),
+  disabledReason: z.string().nullable(),
+  createdAt: isoTimestamp,
+  updatedAt: isoTimestamp,
+});
+
+export const createdWebhookView = webhookView.extend({
+  secret: z.string().describe('whsec_...: shown this once; verify signatures with it'),
+});
+
+export const secretView = z.object({
+  secret: z.string().describe('The new secret; the previous one still signs for 24 hours'),
+});
+
+export const deliveryView = z.object({
+  eventId: z.string(),
+  type: z.string(),
+  attempt: z.number().int(),
+  outcome: z.string(),
+  status: z.enum(['pending', 'sending', 'delivered', 'failed']),
+  responseStatus: z.number().int().nullable(),
+  durationMs: z.number().nullable(),
+  at: isoTimestamp,
+  nextAttemptAt: isoTimestamp.nullable(),
+});
+
+export const queuedView = z.object({ eventId: z.string(), status: z.literal('queued') });
+
+export const eventView = z.object({
+  id: z.string(),
+  type: z.enum(eventTypes as [string, ...string[]]),
+  occurredAt: isoTimestamp,
+  partnerId: z.string(),
+  data: z.unknown(),
+});
+
+export const feedQuery = z.object({
+  after: z
+    .string()
+    .regex(/^(0|[1-9]\d{0,15})$/, 'must be a cursor this feed gave you')
+    .optional(),
+  pageSize: z.coerce.number().int().min(1).max(100).default(50),
+});
+
+export const feedView = z.object({
+  items: z.array(eventView),
+  cursor: z.string().describe('Where to read on next time (unchanged when nothing is new)'),
+});
