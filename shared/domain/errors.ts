@@ -5,6 +5,7 @@
 export const problemCatalog = {
   'validation-failed': { status: 400, title: 'The request is not valid' },
   'link-missing': { status: 400, title: 'The invitation link is missing from the email body' },
+  'webhook-url-refused': { status: 400, title: 'This webhook URL is not allowed' },
   unauthenticated: { status: 401, title: 'Sign-in required' },
   forbidden: { status: 403, title: 'Not allowed' },
   'not-eligible': { status: 403, title: 'Not eligible for indirect reseller enrollment' },
