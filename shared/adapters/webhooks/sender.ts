@@ -166,7 +166,8 @@ export async function deliverWebhook(
       }),
       deadline.promise,
     ]);
-    if (guarded === 'timed-out') return { outcome: 'failed', durationMs: elapsed(), error: timedOut };
+    if (guarded === 'timed-out')
+      return { outcome: 'failed', durationMs: elapsed(), error: timedOut };
     if (!guarded.ok)
       return {
         outcome: guarded.refusal === 'refused' ? 'refused' : 'failed',
@@ -177,7 +178,12 @@ export async function deliverWebhook(
       return { outcome: 'failed', durationMs: elapsed(), error: 'No signing secret.' };
     let signature: string;
     try {
-      signature = signatureHeader(message.secrets, message.eventId, message.timestamp, message.body);
+      signature = signatureHeader(
+        message.secrets,
+        message.eventId,
+        message.timestamp,
+        message.body,
+      );
     } catch {
       // The library's message could quote the secret: say only which thing is wrong.
       return { outcome: 'failed', durationMs: elapsed(), error: 'A signing secret is not valid.' };
