@@ -1,0 +1,57 @@
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+
+/**
+ * Webhook signing secrets. A partner sees its secret once (docs/api.md, Events); the database
+ * keeps it sealed with AES-256-GCM under a key derived from the server secret (IDEMPOTENCY_SECRET,
+ * in Key Vault), so a reader of the database cannot sign events. The HKDF label differs from the
+ * idempotency store's, so the two keys differ.
+ */
+
+const secretPrefix = 'whsec_';
+const sealedPrefix = 'v1.';
+const ivBytes = 12;
+const tagBytes = 16;
+
+/** A new signing secret: `whsec_` and the base64 of 32 random bytes, as Standard Webhooks has it. */
+export function newWebhookSecret(): string {
+  return `${secretPrefix}${randomBytes(32).toString('base64')}`;
+}
+
+function sealingKey(serverKey: Buffer): Buffer {
+  if (serverKey.length < 32) throw new Error('The server secret is shorter than 32 bytes.');
+  return Buffer.from(
+    hkdfSync('sha256', serverKey, 'partner-transition/webhook-secrets', 'webhook-secrets', 32),
+  );
+}
+
+/** The secret sealed for storage: `v1.` and base64url of IV, tag and ciphertext (JSON-safe). */
+export function sealSecret(secret: string, serverKey: Buffer): string {
+  const iv = randomBytes(ivBytes);
+  const cipher = createCipheriv('aes-256-gcm', sealingKey(serverKey), iv);
+  const sealed = Buffer.concat([cipher.update(secret, 'utf8'), cipher.final()]);
+  return `${sealedPrefix}${Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64url')}`;
+}
+
+/** The secret again; throws (saying nothing of the content) when altered or under another key. */
+export function openSecret(sealed: string, serverKey: Buffer): string {
+  const bytes = sealed.startsWith(sealedPrefix)
+    ? Buffer.from(sealed.slice(sealedPrefix.length), 'base64url')
+    : Buffer.alloc(0);
+  if (bytes.length <= ivBytes + tagBytes) throw new Error('Not a sealed webhook secret.');
+  try {
+    const decipher = createDecipheriv(
+      'aes-256-gcm',
+      sealingKey(serverKey),
+      bytes.subarray(0, ivBytes),
+    );
+    decipher.setAuthTag(bytes.subarray(ivBytes, ivBytes + tagBytes));
+    return Buffer.concat([
+      decipher.update(bytes.subarray(ivBytes + tagBytes)),
+      decipher.final(),
+    ]).toString('utf8');
+  } catch {
+    throw new Error(
+      'A sealed webhook secret could not be opened: it was altered, or sealed under another server secret.',
+    );
+  }
+}

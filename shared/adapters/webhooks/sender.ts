@@ -1,0 +1,228 @@
+import type { IncomingMessage } from 'node:http';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { isIP, type LookupFunction } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { StringDecoder } from 'node:string_decoder';
+import { Webhook } from 'standardwebhooks';
+import { guardWebhookUrl, type LookupAll, type ResolvedAddress } from './address-guard';
+
+/**
+ * One webhook delivery attempt (docs/api.md, Events): checked by the address guard, signed as
+ * Standard Webhooks says, POSTed to the checked address only, no redirect followed.
+ */
+
+export interface WebhookMessage {
+  url: string;
+  /** The endpoint's valid secrets (`whsec_...`): the current one, and the old one for 24 h. */
+  secrets: string[];
+  /** The event id: `webhook-id`, stable across retries. */
+  eventId: string;
+  /** When this attempt is signed: `webhook-timestamp`. */
+  timestamp: Date;
+  /** The event as JSON, sent and signed byte for byte. */
+  body: string;
+}
+
+export interface DeliveryOptions {
+  /** True under the local host only (domain/webhook-url.ts). */
+  allowLocal: boolean;
+  lookup?: LookupAll;
+  /** The whole attempt, the name's resolution included. */
+  timeoutMs?: number;
+}
+
+export type DeliveryOutcome = 'delivered' | 'failed' | 'gone' | 'refused';
+
+export interface DeliveryResult {
+  outcome: DeliveryOutcome;
+  status?: number;
+  durationMs: number;
+  /** The start of the answer's body, at most excerptLength characters. */
+  excerpt?: string;
+  error?: string;
+}
+
+export const excerptLength = 200;
+const defaultTimeoutMs = 10_000;
+const userAgent = 'partner-transition-webhooks/1';
+
+/** The `webhook-signature` header: one `v1,<signature>` per secret, space-separated. */
+export function signatureHeader(
+  secrets: readonly string[],
+  eventId: string,
+  timestamp: Date,
+  body: string,
+): string {
+  return secrets.map((secret) => new Webhook(secret).sign(eventId, timestamp, body)).join(' ');
+}
+
+/** A resolver that answers the checked address whatever is asked: no second DNS answer counts. */
+function pinnedTo({ address }: ResolvedAddress): LookupFunction {
+  const family = isIP(address);
+  return (_hostname, options, callback) => {
+    if (options.all) callback(null, [{ address, family }]);
+    else callback(null, address, family);
+  };
+}
+
+class TimedOut extends Error {}
+
+class Deadline {
+  readonly promise: Promise<'timed-out'>;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(milliseconds: number) {
+    this.promise = new Promise((resolve) => {
+      this.timer = setTimeout(() => resolve('timed-out'), milliseconds);
+    });
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+  }
+}
+
+interface Answer {
+  status: number;
+  excerpt: string;
+}
+
+/** Reads no more of the body than the excerpt needs, then drops the connection. */
+function excerptOf(response: IncomingMessage, deadline: Deadline): Promise<string> {
+  return new Promise((resolve) => {
+    const decoder = new StringDecoder('utf8');
+    let text = '';
+    const finish = (): void => {
+      response.removeAllListeners('data');
+      response.destroy();
+      // Control characters would garble a log line or a page that shows the excerpt.
+      // eslint-disable-next-line no-control-regex
+      resolve(text.slice(0, excerptLength).replace(/[\u0000-\u001f\u007f]/g, ' '));
+    };
+    response.on('data', (chunk: Buffer) => {
+      text += decoder.write(chunk);
+      if (text.length >= excerptLength) finish();
+    });
+    response.on('end', finish);
+    response.on('error', finish);
+    response.on('aborted', finish);
+    void deadline.promise.then(finish);
+  });
+}
+
+function post(
+  guarded: Extract<Awaited<ReturnType<typeof guardWebhookUrl>>, { ok: true }>,
+  headers: Record<string, string>,
+  body: string,
+  deadline: Deadline,
+): Promise<Answer> {
+  const { url, hostname, address } = guarded;
+  const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const outgoing = request(
+      {
+        protocol: url.protocol,
+        hostname,
+        port: url.port === '' ? undefined : Number(url.port),
+        path: `${url.pathname}${url.search}`,
+        method: 'POST',
+        headers: { ...headers, host: url.host },
+        // A connection of its own: no pooled socket opened to an earlier answer of the resolver.
+        agent: false,
+        lookup: pinnedTo(address),
+        ...(url.protocol === 'https:' && isIP(hostname) === 0 ? { servername: hostname } : {}),
+      },
+      (response) => {
+        void excerptOf(response, deadline).then((excerpt) =>
+          resolve({ status: response.statusCode ?? 0, excerpt }),
+        );
+      },
+    );
+    outgoing.on('error', reject);
+    void deadline.promise.then(() => outgoing.destroy(new TimedOut()));
+    outgoing.end(body);
+  });
+}
+
+const outcomeOf = (status: number): DeliveryOutcome =>
+  status >= 200 && status < 300 ? 'delivered' : status === 410 ? 'gone' : 'failed';
+
+/** One attempt to deliver `message`; never throws. */
+export async function deliverWebhook(
+  message: WebhookMessage,
+  options: DeliveryOptions,
+): Promise<DeliveryResult> {
+  const started = performance.now();
+  const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
+  const deadline = new Deadline(timeoutMs);
+  const elapsed = (): number => Math.round(performance.now() - started);
+  const timedOut = `No answer within ${timeoutMs} ms.`;
+  try {
+    const guarded = await Promise.race([
+      guardWebhookUrl(message.url, {
+        allowLocal: options.allowLocal,
+        ...(options.lookup ? { lookup: options.lookup } : {}),
+      }),
+      deadline.promise,
+    ]);
+    if (guarded === 'timed-out')
+      return { outcome: 'failed', durationMs: elapsed(), error: timedOut };
+    if (!guarded.ok)
+      return {
+        outcome: guarded.refusal === 'refused' ? 'refused' : 'failed',
+        durationMs: elapsed(),
+        error: guarded.reason,
+      };
+    if (message.secrets.length === 0)
+      return { outcome: 'failed', durationMs: elapsed(), error: 'No signing secret.' };
+    let signature: string;
+    try {
+      signature = signatureHeader(
+        message.secrets,
+        message.eventId,
+        message.timestamp,
+        message.body,
+      );
+    } catch {
+      // The library's message could quote the secret: say only which thing is wrong.
+      return { outcome: 'failed', durationMs: elapsed(), error: 'A signing secret is not valid.' };
+    }
+    const headers = {
+      'content-type': 'application/json',
+      'content-length': String(Buffer.byteLength(message.body, 'utf8')),
+      'user-agent': userAgent,
+      'webhook-id': message.eventId,
+      'webhook-timestamp': String(Math.floor(message.timestamp.getTime() / 1000)),
+      'webhook-signature': signature,
+    };
+    const answer = await post(guarded, headers, message.body, deadline);
+    const outcome = outcomeOf(answer.status);
+    return {
+      outcome,
+      status: answer.status,
+      durationMs: elapsed(),
+      ...(answer.excerpt === '' ? {} : { excerpt: answer.excerpt }),
+      ...(answer.status >= 300 && answer.status < 400
+        ? { error: `Redirects are not followed (${answer.status}).` }
+        : outcome === 'failed'
+          ? { error: `The endpoint answered ${answer.status}.` }
+          : {}),
+    };
+  } catch (error) {
+    return {
+      outcome: 'failed',
+      durationMs: elapsed(),
+      error: error instanceof TimedOut ? timedOut : networkError(error),
+    };
+  } finally {
+    deadline.clear();
+  }
+}
+
+/** A network error in plain words: its code and message (they name no secret, nor the URL). */
+function networkError(error: unknown): string {
+  if (!(error instanceof Error)) return 'The request failed.';
+  const code = (error as NodeJS.ErrnoException).code;
+  return code && !error.message.includes(code) ? `${code}: ${error.message}` : error.message;
+}
