@@ -44,6 +44,7 @@ import {
   enrollmentReviewLanding,
   partnershipsLanding,
   transfersLanding,
+  webhooksLanding,
 } from './landing';
 import { getMe, putProfile } from './me';
 import { openApiFunction } from './openapi';
@@ -64,10 +65,12 @@ import {
 } from './reseller-invitations';
 import {
   deliverEmailsTimer,
+  deliverEventsTimer,
   escalatePendingEnrollmentsTimer,
   expireTransfersTimer,
   sendIncentiveInvitationsTimer,
 } from './timers';
+import { eventFeedFunction, operatorWebhookFunctions, partnerWebhookFunctions } from './webhooks';
 import {
   acceptTransferFunction,
   createTransferFunction,
@@ -140,12 +143,17 @@ export const functionTable: readonly FunctionDefinition[] = [
   enrollmentReviewLanding,
   transfersLanding,
   partnershipsLanding,
+  webhooksLanding,
   getIncentives,
   enrollInIncentiveProgramFunction,
   incentiveInvitationLanding,
   lookupIncentiveInvitation,
   linkPageScriptFunction,
+  ...partnerWebhookFunctions,
+  ...operatorWebhookFunctions,
+  eventFeedFunction,
   deliverEmailsTimer,
+  deliverEventsTimer,
   escalatePendingEnrollmentsTimer,
   sendIncentiveInvitationsTimer,
   expireTransfersTimer,

@@ -1,4 +1,5 @@
 import { deliverEmails } from '../shared/app/deliver-emails';
+import { deliverEvents } from '../shared/app/deliver-events';
 import { escalatePendingEnrollments } from '../shared/app/escalation';
 import { sendIncentiveInvitations } from '../shared/app/incentives';
 import { expireTransfers } from '../shared/app/transfers';
@@ -14,6 +15,18 @@ export const deliverEmailsTimer = defineTimer({
     const report = await deliverEmails(services, loggerFor(context));
     if (report.sent + report.retried + report.failed > 0)
       context.log(`deliverEmails: ${JSON.stringify(report)}`);
+  },
+});
+
+export const deliverEventsTimer = defineTimer({
+  name: 'deliverEvents',
+  schedule: '0 */1 * * * *',
+  description:
+    'Publishes waiting events and delivers them to webhook endpoints; retries with backoff; disables endpoints failing for three days',
+  async handler(_timer, context, services) {
+    const report = await deliverEvents(services, loggerFor(context));
+    if (Object.values(report).some((count) => count > 0))
+      context.log(`deliverEvents: ${JSON.stringify(report)}`);
   },
 });
 

@@ -40,11 +40,13 @@ import { errorResponses } from './responses';
  * docs/api.md Events: webhook endpoints, the same routes for a partner's own events
  * (`me/webhooks`) and for operator events (`operator/webhooks`).
  */
+type SignedInAccess = Exclude<Access, { kind: 'anonymous' }>;
+
 interface Audience {
   prefix: 'me' | 'operator';
   names: string;
-  read: Access;
-  manage: Access;
+  read: SignedInAccess;
+  manage: SignedInAccess;
   owner(principal: Principal, services: Services, creating: boolean): Promise<WebhookOwner>;
 }
 
@@ -65,7 +67,11 @@ const operatorAudience: Audience = {
   names: 'Operator',
   read: { kind: 'operator', roles: ['Operator'] },
   manage: { kind: 'operator', roles: ['Operator'] },
-  owner: async (principal) => ({ partitionId: operatorEventsPartition, principal, kind: 'operator' }),
+  owner: async (principal) => ({
+    partitionId: operatorEventsPartition,
+    principal,
+    kind: 'operator',
+  }),
 };
 
 function webhookRoutes(audience: Audience): HttpFunctionDefinition[] {
@@ -120,7 +126,9 @@ function webhookRoutes(audience: Audience): HttpFunctionDefinition[] {
       },
       async handle({ principal, params, services }) {
         const owner = await audience.owner(principal, services, false);
-        return ok(webhookView((await readWebhook(services, owner.partitionId, params.webhookId)).value));
+        return ok(
+          webhookView((await readWebhook(services, owner.partitionId, params.webhookId)).value),
+        );
       },
     }),
     defineHttp({
@@ -195,7 +203,8 @@ function webhookRoutes(audience: Audience): HttpFunctionDefinition[] {
       name: `list${names}WebhookDeliveries`,
       methods: ['GET'],
       route: `${prefix}/webhooks/{webhookId}/deliveries`,
-      summary: "Recent deliveries to this endpoint, newest first, each with its last attempt's outcome",
+      summary:
+        "Recent deliveries to this endpoint, newest first, each with its last attempt's outcome",
       tags,
       access: audience.read,
       params: webhookIdParams,
@@ -207,7 +216,10 @@ function webhookRoutes(audience: Audience): HttpFunctionDefinition[] {
       async handle({ principal, params, query, services }) {
         const owner = await audience.owner(principal, services, false);
         const page = await listDeliveries(services, owner.partitionId, params.webhookId, query);
-        return ok({ items: page.items.map(deliveryView), continuationToken: page.continuationToken });
+        return ok({
+          items: page.items.map(deliveryView),
+          continuationToken: page.continuationToken,
+        });
       },
     }),
     defineHttp({
@@ -239,7 +251,7 @@ export const eventFeedFunction = defineHttp({
   methods: ['GET'],
   route: 'me/events',
   summary:
-    "Your events oldest first after a cursor: the pull feed for automation that cannot receive webhooks",
+    'Your events oldest first after a cursor: the pull feed for automation that cannot receive webhooks',
   tags: ['events'],
   access: { kind: 'signed-in' },
   query: feedQuery,

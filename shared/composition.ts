@@ -7,6 +7,9 @@ import { createCosmosClient, lazyAzureCredential } from './adapters/cosmos/clien
 import { CosmosCustomerRepository } from './adapters/cosmos/customer-repository';
 import { CosmosIdempotencyStore } from './adapters/cosmos/idempotency-store';
 import { CosmosOutboxRepository } from './adapters/cosmos/outbox-repository';
+import { CosmosEventRepository } from './adapters/cosmos/event-repository';
+import { createWebhookTransport } from './adapters/webhooks/transport';
+import type { LookupAll } from './adapters/webhooks/address-guard';
 import { cosmosCall } from './adapters/cosmos/operations';
 import { CosmosPartnerRepository } from './adapters/cosmos/partner-repository';
 import { AcsEmailSender } from './adapters/email/acs-sender';
@@ -28,6 +31,8 @@ export interface CompositionOptions {
   /** The local host prints each email's links; nothing else gets them. */
   announceEmail?: (notice: DeliveredEmailNotice) => void;
   checkResponses?: boolean;
+  /** Name resolution for webhook URLs (tests: a name that resolves to a private address). */
+  webhookLookup?: LookupAll;
 }
 
 /** Picks the email adapter: ACS when configured, else the local .eml outbox. */
@@ -75,6 +80,9 @@ export async function createServices(
     (await createCosmosClient({ ...config.cosmos, identity: config.identity }));
   const database = client.database(config.cosmos.database);
   const partners = database.container('partners');
+  const idempotencySecret = config.idempotency.secret
+    ? Buffer.from(config.idempotency.secret, 'utf8')
+    : await loadOrCreateSecret(config.idempotency.secretFile);
   return {
     config,
     clock,
@@ -88,11 +96,13 @@ export async function createServices(
     idempotency: new CosmosIdempotencyStore(database.container('idempotency')),
     emailSender: options.emailSender ?? createEmailSender(config, clock, options.announceEmail),
     limits: createRequestLimits(config.limits.requests, clock),
-    secrets: {
-      idempotency: config.idempotency.secret
-        ? Buffer.from(config.idempotency.secret, 'utf8')
-        : await loadOrCreateSecret(config.idempotency.secretFile),
-    },
+    secrets: { idempotency: idempotencySecret },
+    events: new CosmosEventRepository(partners, database.container('customers')),
+    webhooks: createWebhookTransport({
+      allowLocal: config.webhooks.allowLocal,
+      serverKey: idempotencySecret,
+      lookup: options.webhookLookup,
+    }),
     // At most one Cosmos request per period, however many anonymous health calls come.
     pingCosmos: cachedCheck(async () => {
       // Within the request's deadline like every other Cosmos call: a stalled account shows

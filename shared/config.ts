@@ -86,6 +86,11 @@ const settingsShape = z.object({
   RATE_LIMIT_TENANT_BURST: intSetting(100, 1, 10_000_000),
   RATE_LIMIT_LINK_LOOKUPS_PER_MINUTE: intSetting(10, 1, 10_000_000),
   RATE_LIMIT_LINK_LOOKUPS_BURST: intSetting(20, 1, 10_000_000),
+  WEBHOOKS_ALLOW_LOCAL: z.enum(['true', 'false']).optional(),
+  EVENTS_PROMPT_DELIVERY: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((value) => value === 'true'),
 });
 
 /**
@@ -124,6 +129,11 @@ function crossSettingProblems(env: Record<string, string | undefined>): string[]
   const marker = azureHostMarker(env);
   if (mode === 'dev' && marker) {
     problems.push(`AUTH_MODE: dev mode is refused when the app runs in Azure (${marker} is set)`);
+  }
+  if (env.WEBHOOKS_ALLOW_LOCAL?.trim() === 'true' && marker) {
+    problems.push(
+      `WEBHOOKS_ALLOW_LOCAL: local webhook endpoints are refused when the app runs in Azure (${marker} is set)`,
+    );
   }
   const audience = env.AUTH_AUDIENCE?.trim();
   if (mode === 'entra' && !audience) {
@@ -218,6 +228,12 @@ export interface Config {
   };
   /** Audit events expire this long after they are written (a Cosmos per-item ttl). */
   audit: { retentionDays: number };
+  webhooks: {
+    /** `http://localhost` endpoints: off an Azure host only (docs/security.md). */
+    allowLocal: boolean;
+    /** Publish and deliver a request's events right after it answers, besides the timer. */
+    promptDelivery: boolean;
+  };
 }
 
 export interface AzureIdentity {
@@ -308,6 +324,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       },
     },
     audit: { retentionDays: s.AUDIT_RETENTION_DAYS },
+    webhooks: {
+      allowLocal: (s.WEBHOOKS_ALLOW_LOCAL ?? (runsOnAzureHost(env) ? 'false' : 'true')) === 'true',
+      promptDelivery: s.EVENTS_PROMPT_DELIVERY,
+    },
   };
 }
 

@@ -219,7 +219,6 @@ function send(
     url: endpoint.url,
     secrets: signingSecrets(endpoint, now).map((secret) => services.webhooks.open(secret.sealed)),
     eventId: delivery.eventId,
-    timestamp: now,
     body: delivery.body,
   });
 }
@@ -315,7 +314,13 @@ async function disabledEmail(
       services,
       endpoint.partnerId,
       'webhook-disabled',
-      webhookDisabledEmail(endpoint.url, reason, services.config.enrollment.reviewersEmail, 'en', link),
+      webhookDisabledEmail(
+        endpoint.url,
+        reason,
+        services.config.enrollment.reviewersEmail,
+        'en',
+        link,
+      ),
     );
   }
   const partner = (await services.partners.get(endpoint.partnerId))?.value ?? null;

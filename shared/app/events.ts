@@ -168,7 +168,11 @@ export async function relayCustomerEvents(services: Services, limit: number): Pr
   for (const relayed of await services.events.relayed(services.clock.now(), limit)) {
     for (const partnerId of relayed.value.copyTo) {
       const { customerId: _customerId, ...event } = relayed.value;
-      await copyEvent(services, { ...event, copyTo: [] } as Omit<EventDocument, 'partnerId'>, partnerId);
+      await copyEvent(
+        services,
+        { ...event, copyTo: [] } as Omit<EventDocument, 'partnerId'>,
+        partnerId,
+      );
       touched.add(partnerId);
     }
     await services.events.removeRelayed(relayed);

@@ -1,7 +1,8 @@
 import type { Config } from '../config';
 
 /** Pages a person reaches from an email without a token in the link. */
-export type LandingPage = 'enrollment' | 'enrollment-review' | 'transfers' | 'partnerships' | 'webhooks';
+export type LandingPage =
+  'enrollment' | 'enrollment-review' | 'transfers' | 'partnerships' | 'webhooks';
 
 /** Every link in an email starts with PUBLIC_BASE_URL and lands on one of our /api/links routes. */
 export function landingLink(config: Config, page: LandingPage): string {

@@ -225,12 +225,14 @@ export interface WebhookDeliveryResult {
 export interface WebhookTransport {
   /** Why the app may not call this URL (plain words), or null when it may. */
   refusal(url: string): Promise<string | null>;
-  /** Signs and sends one event; never throws. */
+  /**
+   * Signs and sends one event; never throws. The `webhook-timestamp` is the wall clock's, not
+   * the app's Clock: receivers compare it with their own time to refuse replays.
+   */
   deliver(request: {
     url: string;
     secrets: string[];
     eventId: string;
-    timestamp: Date;
     body: string;
   }): Promise<WebhookDeliveryResult>;
   newSecret(): string;

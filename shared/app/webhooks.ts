@@ -90,7 +90,12 @@ export async function createWebhook(
     { op: 'create', document: endpoint },
     {
       op: 'create',
-      document: audit(services, owner, 'webhook-created', `webhook ${webhookId} to ${endpointHost(input.url)}`),
+      document: audit(
+        services,
+        owner,
+        'webhook-created',
+        `webhook ${webhookId} to ${endpointHost(input.url)}`,
+      ),
     },
   ]);
   return { endpoint, secret };
@@ -139,7 +144,10 @@ async function replaceWebhook(
     ]);
   } catch (error) {
     if (!(error instanceof WriteConflict && error.index === 0)) throw error;
-    throw new DomainError('conflict', 'The webhook endpoint changed meanwhile; read it and try again.');
+    throw new DomainError(
+      'conflict',
+      'The webhook endpoint changed meanwhile; read it and try again.',
+    );
   }
   return updated;
 }
@@ -191,7 +199,10 @@ export async function deleteWebhook(
     ]);
   } catch (error) {
     if (!(error instanceof WriteConflict && error.index === 0)) throw error;
-    throw new DomainError('conflict', 'The webhook endpoint changed meanwhile; read it and try again.');
+    throw new DomainError(
+      'conflict',
+      'The webhook endpoint changed meanwhile; read it and try again.',
+    );
   }
 }
 
@@ -277,7 +288,13 @@ export async function redeliver(
     await services.partners.commit(owner.partitionId, [
       {
         op: 'replace',
-        document: { ...delivery, status: 'pending', dueAt: now, firstAttemptAt: null, updatedAt: now },
+        document: {
+          ...delivery,
+          status: 'pending',
+          dueAt: now,
+          firstAttemptAt: null,
+          updatedAt: now,
+        },
         etag: found.etag,
       },
     ]);

@@ -10,6 +10,8 @@ import {
   type Principal,
 } from '../domain/principal';
 import { measured } from '../adapters/invocation-log';
+import { deliverPromptly } from '../adapters/prompt-delivery';
+import { withEventScope } from '../app/event-scope';
 import { clientAddress, takeToken } from '../app/request-limits';
 import { idempotent } from './idempotency';
 import { plainMessage } from './messages';
@@ -114,10 +116,15 @@ export function defineHttp<
   B extends Schema = undefined,
   A extends Access = Access,
 >(spec: HttpSpec<P, Q, B, A>): HttpFunctionDefinition {
-  const handler: HttpHandler = (request, context, services) =>
-    measured(context, services.config.cosmos.deadlineMs.http, () =>
-      handle(request, context, services),
+  const handler: HttpHandler = async (request, context, services) => {
+    const { result, written } = await withEventScope(() =>
+      measured(context, services.config.cosmos.deadlineMs.http, () =>
+        handle(request, context, services),
+      ),
     );
+    if (written && services.config.webhooks.promptDelivery) deliverPromptly(services, context);
+    return result;
+  };
   const handle: HttpHandler = async (request, context, services) => {
     try {
       const principal = await authenticate(request, spec.access, services);

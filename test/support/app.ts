@@ -24,6 +24,7 @@ import {
 import { devAudience, loadConfig, type Config } from '../../shared/config';
 import { createServices } from '../../shared/composition';
 import type { FunctionDefinition } from '../../shared/functions';
+import type { LookupAll } from '../../shared/adapters/webhooks/address-guard';
 import { startLocalHost, type LocalHost, type LogEntry } from '../../shared/local/host';
 import { ManualClock } from './clock';
 import { CosmosRequestLog } from './cosmos-requests';
@@ -141,6 +142,8 @@ export interface TestAppOptions {
   table?: readonly FunctionDefinition[];
   /** Wraps the built services, e.g. to inject a failing dependency. */
   decorate?: (services: Services) => Services;
+  /** Name resolution for webhook URLs (a public-looking name that resolves to a private address). */
+  webhookLookup?: LookupAll;
   /** Records every request the app sends to Cosmos DB (round-trip budgets). */
   countCosmosRequests?: boolean;
   /** Connection policy settings over the app's own (e.g. endpoint discovery on, as on Azure). */
@@ -202,6 +205,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     // limited; rate-limit.test.ts sets small limits.
     RATE_LIMIT_TENANT_BURST: '10000000',
     RATE_LIMIT_LINK_LOOKUPS_BURST: '10000000',
+    // Tests run deliverEvents themselves, so nothing delivers behind their back; the prompt
+    // delivery has its own test (events.test.ts).
+    EVENTS_PROMPT_DELIVERY: 'false',
     ...options.env,
   });
   const cosmosRequests = options.countCosmosRequests ? new CosmosRequestLog() : null;
@@ -216,6 +222,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     checkResponses: true,
     ...(options.emailSender ? { emailSender: options.emailSender } : {}),
     ...(options.tokens ? { tokens: options.tokens } : {}),
+    ...(options.webhookLookup ? { webhookLookup: options.webhookLookup } : {}),
   });
   const services = options.decorate ? options.decorate(built) : built;
   const logs: LogEntry[] = [];

@@ -6,7 +6,9 @@ import type {
   Versioned,
   WriteOperation,
 } from '../../app/ports';
+import { noteEventsWritten } from '../../app/event-scope';
 import type { Customer, CustomerDocument } from '../../domain/customers';
+import type { RelayedEventDocument } from '../../domain/events';
 import { queryPartitionPage, readOne, writeInPartition } from './operations';
 import { customerQueries } from './queries';
 
@@ -29,8 +31,13 @@ export class CosmosCustomerRepository implements CustomerRepository {
 
   commit(
     customerId: string,
-    operations: WriteOperation<CustomerDocument>[],
+    operations: WriteOperation<CustomerDocument | RelayedEventDocument>[],
   ): Promise<(string | null)[]> {
+    for (const operation of operations) {
+      if (operation.op === 'create' && operation.document.type === 'event') {
+        for (const partnerId of operation.document.copyTo) noteEventsWritten(partnerId);
+      }
+    }
     return writeInPartition(this.container, customerId, operations);
   }
 

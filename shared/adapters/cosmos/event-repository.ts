@@ -26,7 +26,11 @@ export class CosmosEventRepository implements EventRepository {
     private readonly customers: Container,
   ) {}
 
-  async toPublish(partnerId: string, now: Date, limit: number): Promise<Versioned<EventDocument>[]> {
+  async toPublish(
+    partnerId: string,
+    now: Date,
+    limit: number,
+  ): Promise<Versioned<EventDocument>[]> {
     const page = await queryPartitionPage<EventDocument>(
       this.partners,
       partnerQueries.eventsToPublish,

@@ -7,6 +7,7 @@ import type {
   Versioned,
   WriteOperation,
 } from '../../app/ports';
+import { noteEventsWritten } from '../../app/event-scope';
 import { isAuditEventId, type AuditEvent } from '../../domain/audit';
 import type { CustomerRelationship } from '../../domain/customers';
 import type { InvitationDocument } from '../../domain/link';
@@ -125,6 +126,9 @@ export class CosmosPartnerRepository implements PartnerRepository {
       partnerId,
       operations.map((operation) => this.withRetention(operation)),
     );
+    if (operations.some((o) => o.op === 'create' && o.document.type === 'event')) {
+      noteEventsWritten(partnerId);
+    }
     const partnerIndex = operations.findIndex(
       (operation) => operation.op !== 'delete' && operation.document.type === 'partner',
     );

@@ -1,0 +1,356 @@
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../support/app';
+import { createPartnerWithProfile } from '../support/builders';
+import { ManualClock } from '../support/clock';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
+
+let app: TestApp;
+const receivers: WebhookReceiver[] = [];
+
+beforeAll(async () => {
+  app = await startTestApp({
+    clock: new ManualClock('2026-03-02T09:00:00.000Z'),
+    // A public-looking name that resolves to a private address, and one that is public.
+    webhookLookup: async (hostname) => {
+      if (hostname === 'hooks.rebound.example') return [{ address: '10.1.2.3', family: 4 }];
+      if (hostname === 'metadata.example') return [{ address: '169.254.169.254', family: 4 }];
+      if (hostname === 'localhost') return [{ address: '127.0.0.1', family: 4 }];
+      return [{ address: '20.50.2.10', family: 4 }];
+    },
+  });
+});
+afterAll(async () => {
+  await Promise.all(receivers.map((receiver) => receiver.close()));
+  await app.close();
+});
+
+async function receiver(): Promise<WebhookReceiver & { secrets: string[] }> {
+  const secrets: string[] = [];
+  const started = await startWebhookReceiver({ secrets });
+  receivers.push(started);
+  return Object.assign(started, { secrets });
+}
+
+async function partnerWithEndpoint(events: string[] = ['*']) {
+  const partner = await createPartnerWithProfile(app);
+  const hook = await receiver();
+  const created = await app.api('POST', '/api/me/webhooks', {
+    token: partner.adminToken,
+    body: { url: hook.url, events, description: 'our automation' },
+  });
+  expect(created.status).toBe(201);
+  hook.secrets.push(created.body.secret);
+  return {
+    partner,
+    hook,
+    webhookId: created.body.webhookId as string,
+    secret: created.body.secret as string,
+  };
+}
+
+const deliveries = async (token: string, webhookId: string) =>
+  (await app.api('GET', `/api/me/webhooks/${webhookId}/deliveries`, { token })).body.items;
+
+describe('webhook endpoints', () => {
+  it('shows the secret once, at creation, and stores it so that a database reader cannot sign', async () => {
+    const { partner, webhookId, secret } = await partnerWithEndpoint();
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/=]{40,}$/);
+    const read = await app.api('GET', `/api/me/webhooks/${webhookId}`, {
+      token: partner.adminToken,
+    });
+    expect(read.status).toBe(200);
+    expect(read.body).toEqual(
+      expect.objectContaining({ webhookId, status: 'active', events: ['*'], disabledReason: null }),
+    );
+    expect(read.text).not.toContain(secret.slice(6));
+    const listed = await app.api('GET', '/api/me/webhooks', { token: partner.adminToken });
+    expect(listed.body.items.map((item: { webhookId: string }) => item.webhookId)).toEqual([
+      webhookId,
+    ]);
+    const stored = JSON.stringify(await app.documents(partner.partnerId, 'webhook'));
+    expect(stored).not.toContain(secret);
+    expect(stored).not.toContain(secret.slice(6));
+  });
+
+  it('lets a SalesAgent read endpoints but not create, change or delete them', async () => {
+    const { partner, webhookId } = await partnerWithEndpoint();
+    const sales = await app.token({ tenant: partner.partnerId, roles: ['SalesAgent'] });
+    expect((await app.api('GET', '/api/me/webhooks', { token: sales })).status).toBe(200);
+    expect(
+      (
+        await app.api('POST', '/api/me/webhooks', {
+          token: sales,
+          body: { url: 'https://a.example/h', events: ['*'] },
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await app.api('PATCH', `/api/me/webhooks/${webhookId}`, {
+          token: sales,
+          body: { status: 'disabled' },
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      (await app.api('DELETE', `/api/me/webhooks/${webhookId}`, { token: sales })).status,
+    ).toBe(403);
+  });
+
+  it("never shows one partner another's endpoint", async () => {
+    const { webhookId } = await partnerWithEndpoint();
+    const other = await createPartnerWithProfile(app);
+    for (const [method, path] of [
+      ['GET', `/api/me/webhooks/${webhookId}`],
+      ['PATCH', `/api/me/webhooks/${webhookId}`],
+      ['DELETE', `/api/me/webhooks/${webhookId}`],
+      ['POST', `/api/me/webhooks/${webhookId}/test`],
+      ['GET', `/api/me/webhooks/${webhookId}/deliveries`],
+    ] as const) {
+      const response = await app.api(method, path, {
+        token: other.adminToken,
+        ...(method === 'PATCH' ? { body: { status: 'disabled' } } : {}),
+      });
+      expect(response.status, `${method} ${path}`).toBe(404);
+    }
+  });
+
+  it('refuses URLs that reach private, loopback, link-local or metadata addresses with 400 webhook-url-refused, writing nothing', async () => {
+    const partner = await createPartnerWithProfile(app);
+    for (const url of [
+      'https://hooks.rebound.example/events',
+      'https://metadata.example/latest',
+      'https://10.0.0.8/hook',
+      'https://169.254.169.254/metadata',
+      'https://[::ffff:192.168.1.1]/hook',
+      'https://user:pass@hooks.example.com/hook',
+      'ftp://hooks.example.com/hook',
+      'http://hooks.example.com/hook',
+    ]) {
+      const response = await app.api('POST', '/api/me/webhooks', {
+        token: partner.adminToken,
+        body: { url, events: ['*'] },
+      });
+      expect(response.status, url).toBe(400);
+      expect(['webhook-url-refused', 'validation-failed'], url).toContain(response.body.code);
+    }
+    const allowed = await app.api('POST', '/api/me/webhooks', {
+      token: partner.adminToken,
+      body: { url: 'https://hooks.example.com/events', events: ['transfer.completed'] },
+    });
+    expect(allowed.status).toBe(201);
+    expect(await app.documents(partner.partnerId, 'webhook')).toHaveLength(1);
+  });
+
+  it('refuses an unknown event type and an empty change, in plain words', async () => {
+    const { partner, webhookId } = await partnerWithEndpoint();
+    const unknown = await app.api('POST', '/api/me/webhooks', {
+      token: partner.adminToken,
+      body: { url: 'https://hooks.example.com/x', events: ['enrollment.exploded'] },
+    });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.code).toBe('validation-failed');
+    const empty = await app.api('PATCH', `/api/me/webhooks/${webhookId}`, {
+      token: partner.adminToken,
+      body: {},
+    });
+    expect(empty.status).toBe(400);
+  });
+});
+
+describe('delivering events to an endpoint (deliverEvents)', () => {
+  it('delivers a test event signed as Standard Webhooks says, verified by its own verifier', async () => {
+    const { partner, hook, webhookId } = await partnerWithEndpoint();
+    const queued = await app.api('POST', `/api/me/webhooks/${webhookId}/test`, {
+      token: partner.adminToken,
+    });
+    expect(queued.status).toBe(202);
+    await app.runTimer('deliverEvents');
+    expect(hook.received).toHaveLength(1);
+    const [received] = hook.received;
+    expect(received!.verified).toBe(true);
+    expect(received!.id).toBe(queued.body.eventId);
+    expect(JSON.parse(received!.body)).toEqual({
+      id: queued.body.eventId,
+      type: 'webhook.test',
+      occurredAt: '2026-03-02T09:00:00.000Z',
+      partnerId: partner.partnerId,
+      data: { webhookId },
+    });
+    const [delivery] = await deliveries(partner.adminToken, webhookId);
+    expect(delivery).toEqual(
+      expect.objectContaining({
+        eventId: queued.body.eventId,
+        outcome: 'delivered',
+        attempt: 1,
+        responseStatus: 204,
+      }),
+    );
+    await app.runTimer('deliverEvents');
+    expect(hook.received).toHaveLength(1);
+  });
+
+  it('signs with both secrets for 24 hours after a rotation, then with the new one only', async () => {
+    const { partner, hook, webhookId, secret: oldSecret } = await partnerWithEndpoint();
+    const rotated = await app.api('POST', `/api/me/webhooks/${webhookId}/secret`, {
+      token: partner.adminToken,
+    });
+    expect(rotated.status).toBe(200);
+    const newSecret = rotated.body.secret as string;
+    expect(newSecret).not.toBe(oldSecret);
+    await app.api('POST', `/api/me/webhooks/${webhookId}/test`, { token: partner.adminToken });
+    await app.runTimer('deliverEvents');
+    const during = hook.received.at(-1)!;
+    expect(String(during.headers['webhook-signature']).split(' ')).toHaveLength(2);
+    const headers = during.headers as Record<string, string>;
+    expect(() => new Webhook(oldSecret).verify(during.body, headers)).not.toThrow();
+    expect(() => new Webhook(newSecret).verify(during.body, headers)).not.toThrow();
+
+    app.clock.advance({ hours: 24, minutes: 1 });
+    await app.api('POST', `/api/me/webhooks/${webhookId}/test`, { token: partner.adminToken });
+    await app.runTimer('deliverEvents');
+    const after = hook.received.at(-1)!;
+    const afterHeaders = after.headers as Record<string, string>;
+    expect(String(after.headers['webhook-signature']).split(' ')).toHaveLength(1);
+    expect(() => new Webhook(newSecret).verify(after.body, afterHeaders)).not.toThrow();
+    expect(() => new Webhook(oldSecret).verify(after.body, afterHeaders)).toThrow();
+  });
+
+  it('retries a failing endpoint with growing delays, keeping the event id, until it answers 2xx', async () => {
+    const { partner, hook, webhookId } = await partnerWithEndpoint();
+    hook.answer({ status: 500, body: 'boom' }, { status: 503 }, { status: 204 });
+    const queued = await app.api('POST', `/api/me/webhooks/${webhookId}/test`, {
+      token: partner.adminToken,
+    });
+    await app.runTimer('deliverEvents');
+    let [delivery] = await deliveries(partner.adminToken, webhookId);
+    expect(delivery).toEqual(
+      expect.objectContaining({
+        status: 'pending',
+        attempt: 1,
+        outcome: 'failed',
+        responseStatus: 500,
+      }),
+    );
+    const firstRetry = Date.parse(delivery.nextAttemptAt) - app.clock.now().getTime();
+    expect(firstRetry).toBeGreaterThanOrEqual(15_000);
+    expect(firstRetry).toBeLessThanOrEqual(30_000);
+    // Not due yet: nothing is sent.
+    await app.runTimer('deliverEvents');
+    expect(hook.received).toHaveLength(1);
+    app.clock.set(delivery.nextAttemptAt);
+    await app.runTimer('deliverEvents');
+    [delivery] = await deliveries(partner.adminToken, webhookId);
+    expect(delivery).toEqual(expect.objectContaining({ attempt: 2, responseStatus: 503 }));
+    const secondRetry = Date.parse(delivery.nextAttemptAt) - app.clock.now().getTime();
+    expect(secondRetry).toBeGreaterThanOrEqual(30_000);
+    expect(secondRetry).toBeLessThanOrEqual(60_000);
+    app.clock.set(delivery.nextAttemptAt);
+    await app.runTimer('deliverEvents');
+    [delivery] = await deliveries(partner.adminToken, webhookId);
+    expect(delivery).toEqual(expect.objectContaining({ status: 'delivered', attempt: 3 }));
+    expect(hook.received.map((r) => r.id)).toEqual([
+      queued.body.eventId,
+      queued.body.eventId,
+      queued.body.eventId,
+    ]);
+  });
+
+  it('disables an endpoint that answers 410 Gone and emails the partner; re-enabled, it receives again and a missed event can be redelivered', async () => {
+    const { partner, hook, webhookId } = await partnerWithEndpoint();
+    hook.answer({ status: 410 });
+    const missed = await app.api('POST', `/api/me/webhooks/${webhookId}/test`, {
+      token: partner.adminToken,
+    });
+    await app.runTimer('deliverEvents');
+    const disabled = await app.api('GET', `/api/me/webhooks/${webhookId}`, {
+      token: partner.adminToken,
+    });
+    expect(disabled.body).toEqual(
+      expect.objectContaining({ status: 'disabled', disabledReason: 'it answered 410 Gone' }),
+    );
+    await app.runTimer('deliverEmails');
+    const mail = (await app.mailbox()).filter((m) =>
+      m.subject.includes('Webhook endpoint disabled'),
+    );
+    expect(mail.map((m) => m.to)).toContain('pat.lee@contoso.example');
+
+    // While disabled nothing is sent.
+    await app.api('POST', `/api/me/webhooks/${webhookId}/test`, { token: partner.adminToken });
+    await app.runTimer('deliverEvents');
+    expect(hook.received).toHaveLength(1);
+
+    const enabled = await app.api('PATCH', `/api/me/webhooks/${webhookId}`, {
+      token: partner.adminToken,
+      body: { status: 'active' },
+    });
+    expect(enabled.body).toEqual(
+      expect.objectContaining({ status: 'active', disabledReason: null }),
+    );
+    const again = await app.api(
+      'POST',
+      `/api/me/webhooks/${webhookId}/deliveries/${missed.body.eventId}/redeliver`,
+      { token: partner.adminToken },
+    );
+    expect(again.status).toBe(202);
+    await app.runTimer('deliverEvents');
+    expect(hook.received.map((r) => r.id)).toEqual([missed.body.eventId, missed.body.eventId]);
+    expect(hook.received.at(-1)!.verified).toBe(true);
+  });
+
+  it('disables an endpoint after three days of failures, once, with one email', async () => {
+    const { partner, hook, webhookId } = await partnerWithEndpoint();
+    hook.answer(...Array.from({ length: 40 }, () => ({ status: 502 })));
+    await app.api('POST', `/api/me/webhooks/${webhookId}/test`, { token: partner.adminToken });
+    const start = app.clock.now().getTime();
+    while (app.clock.now().getTime() - start < 3 * 24 * 3600 * 1000 + 7 * 3600 * 1000) {
+      await app.runTimer('deliverEvents');
+      app.clock.advance({ hours: 6 });
+    }
+    const endpoint = await app.api('GET', `/api/me/webhooks/${webhookId}`, {
+      token: partner.adminToken,
+    });
+    expect(endpoint.body).toEqual(
+      expect.objectContaining({
+        status: 'disabled',
+        disabledReason: 'every delivery to it failed for three days',
+      }),
+    );
+    const [delivery] = await deliveries(partner.adminToken, webhookId);
+    expect(delivery.status).toBe('failed');
+    expect(delivery.attempt).toBeGreaterThanOrEqual(12);
+    const attempts = hook.received.length;
+    await app.runTimer('deliverEvents');
+    expect(hook.received).toHaveLength(attempts);
+    const emails = (await app.documents(partner.partnerId, 'email')).filter(
+      (email) => email.kind === 'webhook-disabled',
+    );
+    expect(emails).toHaveLength(1);
+  });
+
+  it('never follows a redirect: the target receives nothing and the attempt failed', async () => {
+    const { partner, hook, webhookId } = await partnerWithEndpoint();
+    const target = await receiver();
+    hook.answer({ redirectTo: target.url, status: 307 });
+    await app.api('POST', `/api/me/webhooks/${webhookId}/test`, { token: partner.adminToken });
+    await app.runTimer('deliverEvents');
+    expect(target.received).toHaveLength(0);
+    const [delivery] = await deliveries(partner.adminToken, webhookId);
+    expect(delivery).toEqual(expect.objectContaining({ status: 'pending', responseStatus: 307 }));
+  });
+
+  it('sends nothing to a deleted endpoint', async () => {
+    const { partner, hook, webhookId } = await partnerWithEndpoint();
+    await app.api('POST', `/api/me/webhooks/${webhookId}/test`, { token: partner.adminToken });
+    const deleted = await app.api('DELETE', `/api/me/webhooks/${webhookId}`, {
+      token: partner.adminToken,
+    });
+    expect(deleted.status).toBe(204);
+    await app.runTimer('deliverEvents');
+    expect(hook.received).toHaveLength(0);
+    expect(
+      (await app.api('GET', `/api/me/webhooks/${webhookId}`, { token: partner.adminToken })).status,
+    ).toBe(404);
+  });
+});
