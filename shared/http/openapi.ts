@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import type { HttpFunctionDefinition } from './define';
 import { idempotencyKeyHeaders } from './idempotency';
+import { eventDataSchemas, eventTypes } from '../domain/events';
 import { problemSchema } from './schemas/common';
 
 type JsonSchema = Record<string, unknown>;
@@ -116,7 +117,64 @@ export function buildOpenApi(functions: HttpFunctionDefinition[], serverUrl: str
       schemas: { Problem: jsonSchema(problemSchema, 'output') },
     },
     paths,
+    webhooks: eventWebhooks(),
   };
+}
+
+/**
+ * OpenAPI 3.1 `webhooks`: each event type, as POSTed to a subscriber's endpoint, with its `data`
+ * schema from the same zod schemas that build the events (domain/events.ts).
+ */
+function eventWebhooks(): Record<string, JsonSchema> {
+  const signatureHeaders = [
+    ['webhook-id', 'The event id: the same on every retry; drop duplicates by it'],
+    ['webhook-timestamp', 'Unix seconds when this attempt was signed'],
+    [
+      'webhook-signature',
+      'v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">; two, space-separated, for 24 hours after a rotation',
+    ],
+  ].map(([name, description]) => ({
+    name,
+    in: 'header',
+    required: true,
+    description,
+    schema: { type: 'string' },
+  }));
+  return Object.fromEntries(
+    eventTypes.map((type) => [
+      type,
+      {
+        post: {
+          operationId: `event.${type}`,
+          summary: `The ${type} event`,
+          tags: ['events'],
+          parameters: signatureHeaders,
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['id', 'type', 'occurredAt', 'partnerId', 'data'],
+                  properties: {
+                    id: { type: 'string', description: 'evt_...' },
+                    type: { const: type },
+                    occurredAt: { type: 'string', format: 'date-time' },
+                    partnerId: { type: 'string', description: 'The partner whose change it is' },
+                    data: jsonSchema(eventDataSchemas[type], 'output'),
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            '2XX': { description: 'Received: answer within 10 seconds' },
+            '410': { description: 'Gone: the endpoint is disabled and the partner emailed' },
+          },
+        },
+      },
+    ]),
+  );
 }
 
 /** Every POST honours a retry key (shared/http/idempotency.ts). */

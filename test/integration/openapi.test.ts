@@ -4,6 +4,7 @@ import * as z from 'zod';
 import { httpFunctions } from '../../functions/table';
 import { ok } from '../../shared/http/responses';
 import { defineHttp } from '../../shared/http/define';
+import { eventTypes } from '../../shared/domain/events';
 import { buildOpenApi } from '../../shared/http/openapi';
 import { startTestApp, type TestApp } from '../support/app';
 
@@ -25,6 +26,19 @@ describe('GET /api/openapi.json, checked by an OpenAPI 3.1 validator (@readme/op
     expect(result.valid ? [] : result.errors).toEqual([]);
     expect(result.specification).toBe('OpenAPI');
     expect(result.warnings).toEqual([]);
+  });
+
+  it('describes every event type under webhooks, with the data schema its events are built with', () => {
+    expect(Object.keys(document.webhooks).sort()).toEqual([...eventTypes].sort());
+    const submitted = document.webhooks['enrollment.submitted'].post;
+    const payload = submitted.requestBody.content['application/json'].schema;
+    expect(payload.properties.type).toEqual({ const: 'enrollment.submitted' });
+    expect(payload.properties.data.properties.status.enum).toEqual(['pending-approval', 'approved']);
+    expect(submitted.parameters.map((p: { name: string }) => p.name)).toEqual([
+      'webhook-id',
+      'webhook-timestamp',
+      'webhook-signature',
+    ]);
   });
 
   it('is refused by the same validator when broken, so the check above means something', async () => {
