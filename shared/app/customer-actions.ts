@@ -16,6 +16,7 @@ import {
 import { DomainError, notFound, validationFailed } from '../domain/errors';
 import type { Principal } from '../domain/principal';
 import { authorizeAction, loadRelationship } from './customers';
+import { relayedEventOf } from './events';
 import { checkIfMatch } from './partners';
 import {
   WriteConflict,
@@ -95,9 +96,30 @@ export async function placeOrder(
     })),
     createdAt: now,
   };
+  // The event goes to every partner that sees the order (docs/rules.md section 11); at most
+  // 50 line items, so the batch stays within 100 operations.
+  const placed = relayedEventOf(
+    services,
+    customerId,
+    principal.tenantId,
+    partners,
+    'order.placed',
+    {
+      customerId,
+      orderId: id,
+      placedBy: principal.tenantId,
+      lineItems: order.lineItems.map(({ offerId, productType, quantity, subscriptionId }) => ({
+        offerId,
+        productType,
+        quantity,
+        subscriptionId,
+      })),
+    },
+  );
   await services.customers.commit(customerId, [
     { op: 'create', document: order },
     ...subscriptions.map((subscription) => ({ op: 'create' as const, document: subscription })),
+    { op: 'create', document: placed },
   ]);
   return order;
 }
@@ -238,8 +260,23 @@ export async function changeSubscription(
     updatedAt: services.clock.now().toISOString(),
   };
   try {
+    // Every partner that sees the subscription hears of it (docs/rules.md section 11).
+    const event = relayedEventOf(
+      services,
+      customerId,
+      principal.tenantId,
+      updated.partners,
+      'subscription.updated',
+      {
+        customerId,
+        subscriptionId,
+        autoRenew: updated.autoRenew,
+        quantity: updated.quantity,
+      },
+    );
     const [etag] = await services.customers.commit(customerId, [
       { op: 'replace', document: updated, etag: found.etag },
+      { op: 'create', document: event },
     ]);
     return { value: updated, etag: etag ?? found.etag };
   } catch (error) {

@@ -10,6 +10,7 @@ import {
   type CustomerRelationship,
 } from '../domain/customers';
 import { DomainError, notFound, validationFailed } from '../domain/errors';
+import type { EventDocument } from '../domain/events';
 import { linkProblem } from '../domain/link';
 import { preferredLanguage, type Language } from '../domain/partner';
 import { actorOf, type Principal } from '../domain/principal';
@@ -18,6 +19,7 @@ import { escapeHtml } from '../html';
 import { claimDomain, createIfMissing, writeRelationship, type NewCustomer } from './customers';
 import { findInvitation, openInvitation } from './invitations';
 import { parseLinkToken } from './link-tokens';
+import { eventOf } from './events';
 import { queue } from './outbox';
 import { loadPartner } from './partners';
 import { countInvitationEmail } from './rate-limit';
@@ -413,6 +415,15 @@ export async function acceptCustomerInvitation(
     invitation.reseller.partnerId,
   );
   const at = (retrying ? invitation.usedAt : null) ?? now.toISOString();
+  // One event per side, each in the batch that writes that side's relationship.
+  const accepted = (partnerId: string): EventDocument =>
+    eventOf(services, partnerId, 'customer-invitation.accepted', {
+      invitationId: invitation.invitationId,
+      customerId,
+      companyName: customer.companyName,
+      providerId: invitation.provider.partnerId,
+      resellerId: invitation.reseller.partnerId,
+    });
   const existing = await services.partners.getDocument<CustomerRelationship>(
     invitation.reseller.partnerId,
     relationshipId(customerId),
@@ -456,6 +467,7 @@ export async function acceptCustomerInvitation(
             },
           ),
         },
+        { op: 'create', document: accepted(invitation.reseller.partnerId) },
       ]);
     } catch (error) {
       if (!(error instanceof WriteConflict)) throw error;
@@ -484,6 +496,11 @@ export async function acceptCustomerInvitation(
       reason: `customer accepted ${invitation.reseller.companyName}'s invitation`,
     },
   );
-  await writeRelationship(services, principal, providerSide);
+  await writeRelationship(
+    services,
+    principal,
+    providerSide,
+    accepted(invitation.provider.partnerId),
+  );
   return { customer, reseller: resellerSide, provider: providerSide };
 }

@@ -19,6 +19,8 @@ import {
   partnershipId,
   type Partnership,
 } from '../domain/providers';
+import type { EventDocument } from '../domain/events';
+import { eventOf } from './events';
 import { createOnce, loadPartner } from './partners';
 import { WriteConflict, type Page, type PageRequest, type Versioned } from './ports';
 import type { Services } from './services';
@@ -144,15 +146,35 @@ async function createIfMissing(services: Services, customer: Customer): Promise<
   }
 }
 
-/** Writes one partner's relationship and its audit event; writing it again leaves one. */
+/**
+ * Writes one partner's relationship with its audit event and its event (docs/rules.md section
+ * 11); writing it again leaves one of each.
+ */
 export function writeRelationship(
   services: Services,
   principal: Principal,
   relationship: CustomerRelationship,
+  event: EventDocument,
 ): Promise<boolean> {
-  return createOnce(services, principal, relationship, 'customer-added', {
-    to: relationship.relationship,
-    reason: `customer ${relationship.customerId} (${relationship.companyName})`,
+  return createOnce(
+    services,
+    principal,
+    relationship,
+    'customer-added',
+    {
+      to: relationship.relationship,
+      reason: `customer ${relationship.customerId} (${relationship.companyName})`,
+    },
+    [event],
+  );
+}
+
+/** `customer.created` for the partner whose relationship a new customer starts with. */
+function customerCreated(services: Services, relationship: CustomerRelationship): EventDocument {
+  return eventOf(services, relationship.partnerId, 'customer.created', {
+    customerId: relationship.customerId,
+    companyName: relationship.companyName,
+    relationship: relationship.relationship,
   });
 }
 
@@ -253,7 +275,7 @@ export async function createCustomer(
       at: now,
       reason: 'created by the partner',
     });
-    await writeRelationship(services, principal, own);
+    await writeRelationship(services, principal, own, customerCreated(services, own));
     return own;
   }
   const reseller = {
@@ -275,8 +297,18 @@ export async function createCustomer(
     at: now,
     reason: `created by ${provider.companyName}`,
   });
-  await writeRelationship(services, principal, resellerSide);
-  await writeRelationship(services, principal, providerSide);
+  await writeRelationship(
+    services,
+    principal,
+    resellerSide,
+    customerCreated(services, resellerSide),
+  );
+  await writeRelationship(
+    services,
+    principal,
+    providerSide,
+    customerCreated(services, providerSide),
+  );
   return providerSide;
 }
 

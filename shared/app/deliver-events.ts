@@ -13,7 +13,7 @@ import {
   type WebhookEndpoint,
 } from '../domain/webhooks';
 import { webhookDisabledEmail } from './emails/webhook-emails';
-import { publishPartition, relayCustomerEvents } from './events';
+import { horizon, publishPartition, relayCustomerEvents } from './events';
 import { landingLink } from './links';
 import { queue } from './outbox';
 import {
@@ -85,7 +85,7 @@ export async function deliverEvents(
   report.relayed = relayedTo.length;
   const partitions = new Set([
     ...relayedTo,
-    ...(await services.events.partitionsToPublish(services.clock.now(), partitionsPerRun)),
+    ...(await services.events.partitionsToPublish(horizon(services.clock.now()), partitionsPerRun)),
   ]);
   await eachBounded([...partitions], 4, async (partnerId) => {
     report.published += await publishPartition(services, partnerId);

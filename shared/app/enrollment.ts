@@ -19,6 +19,7 @@ import { preferredLanguage, type Address, type Contact, type Partner } from '../
 import { actorOf, systemActor, type Actor, type Principal } from '../domain/principal';
 import { enrollmentApprovedEmail, enrollmentRejectedEmail } from './emails/enrollment-emails';
 import { onEnrollmentApproved } from './incentives';
+import { eventOf } from './events';
 import { landingLink } from './links';
 import { queue } from './outbox';
 import { changePartner, loadPartner } from './partners';
@@ -125,7 +126,8 @@ export async function submitEnrollment(
         null,
       );
       let updated: Partner = { ...withForm, enrollment: next.enrollment };
-      if (qualifiesForAutoApproval(partner)) {
+      const automatic = qualifiesForAutoApproval(partner);
+      if (automatic) {
         next = step(
           services,
           updated,
@@ -137,10 +139,53 @@ export async function submitEnrollment(
         updated = approvalEffects(services, { ...updated, enrollment: next.enrollment });
       }
       updated = { ...updated, enrollment: next.enrollment, updatedAt: now.toISOString() };
-      return { partner: updated, also: next.documents, result: updated.enrollment };
+      return {
+        partner: updated,
+        also: [...next.documents, ...submissionEvents(services, updated, automatic)],
+        result: updated.enrollment,
+      };
     },
   );
   return result;
+}
+
+/**
+ * A submission's events (docs/rules.md section 11): `enrollment.submitted` saying where it
+ * stands, then, when every automatic check passed, `enrollment.approved`.
+ */
+function submissionEvents(
+  services: Services,
+  partner: Partner,
+  automatic: boolean,
+): PartnerDocument[] {
+  const { submittedAt, approvedAt } = partner.enrollment;
+  const submitted = eventOf(services, partner.partnerId, 'enrollment.submitted', {
+    status: automatic ? 'approved' : 'pending-approval',
+    submittedAt: submittedAt!,
+  });
+  if (!automatic) return [submitted];
+  const approved = eventOf(
+    services,
+    partner.partnerId,
+    'enrollment.approved',
+    { approvedAt: approvedAt!, automatic: true },
+    1,
+  );
+  return [submitted, approved];
+}
+
+/** An operator's decision's event: `enrollment.approved` or `enrollment.rejected`. */
+function decisionEvent(services: Services, partner: Partner): PartnerDocument {
+  const { status, approvedAt, rejectedAt, rejectedReason } = partner.enrollment;
+  return status === 'approved'
+    ? eventOf(services, partner.partnerId, 'enrollment.approved', {
+        approvedAt: approvedAt!,
+        automatic: false,
+      })
+    : eventOf(services, partner.partnerId, 'enrollment.rejected', {
+        rejectedAt: rejectedAt!,
+        reason: rejectedReason ?? '',
+      });
 }
 
 /** POST /api/operator/enrollments/{partnerId}/decision: deciding twice is 409. */
@@ -172,7 +217,11 @@ export async function decideEnrollment(
       updatedAt: services.clock.now().toISOString(),
     };
     if (to === 'approved') updated = approvalEffects(services, updated);
-    return { partner: updated, also: next.documents, result: updated.enrollment };
+    return {
+      partner: updated,
+      also: [...next.documents, decisionEvent(services, updated)],
+      result: updated.enrollment,
+    };
   });
   return result;
 }
@@ -268,7 +317,14 @@ export async function acceptAgreement(
           enrollment: { ...next.enrollment, agreement: acceptance },
           updatedAt: now.toISOString(),
         },
-        also: next.documents,
+        also: [
+          ...next.documents,
+          eventOf(services, partner.partnerId, 'agreement.accepted', {
+            templateId: acceptance.templateId,
+            version: acceptance.version,
+            acceptedAt: acceptance.acceptedAt,
+          }),
+        ],
         result: { acceptance, created: true },
       };
     },

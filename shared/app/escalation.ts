@@ -2,6 +2,7 @@ import { auditEvent } from '../domain/audit';
 import { addBusinessDays, isPendingBeyond } from '../domain/business-days';
 import { systemActor } from '../domain/principal';
 import { enrollmentEscalatedEmail } from './emails/enrollment-emails';
+import { eventOf } from './events';
 import { queue } from './outbox';
 import { landingLink } from './links';
 import { changePartner } from './partners';
@@ -61,6 +62,10 @@ export async function escalatePendingEnrollments(
               },
             ),
             queue(services, partner.partnerId, 'enrollment-escalated', email),
+            eventOf(services, partner.partnerId, 'enrollment.escalated', {
+              submittedAt: enrollment.submittedAt,
+              escalatedAt: now.toISOString(),
+            }),
           ],
           result: true,
         };

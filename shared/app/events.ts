@@ -1,5 +1,6 @@
 import {
   eventFor,
+  relayedEventFor,
   eventSequenceId,
   isOperatorEvent,
   operatorEventsPartition,
@@ -8,6 +9,7 @@ import {
   type EventDocument,
   type EventSequence,
   type EventType,
+  type RelayedEventDocument,
 } from '../domain/events';
 import {
   deliveryDocumentId,
@@ -18,16 +20,54 @@ import {
 import { WriteConflict, type Versioned, type WriteOperation, type PartnerDocument } from './ports';
 import type { Services } from './services';
 
-/** An event to write in the batch of the change it reports (docs/rules.md section 11). */
+/**
+ * An event for one partner, to write in the very batch of the change it reports (docs/rules.md
+ * section 11): the batch writes both or neither. `position` orders the events of one batch (an
+ * auto-approval writes `enrollment.submitted` then `enrollment.approved` at the same instant):
+ * the later one is due for publication that many milliseconds later, so it is published after.
+ */
 export function eventOf<T extends EventType>(
   services: Services,
   partnerId: string,
   type: T,
   data: EventData<T>,
-  options: { copyTo?: string[] } = {},
+  position = 0,
 ): EventDocument {
-  return eventFor(services.ids.newId(), partnerId, type, data, services.clock.now(), options);
+  const at = services.clock.now();
+  const event = eventFor(services.ids.newId(), partnerId, type, data, at);
+  return position === 0
+    ? event
+    : { ...event, publishDueAt: new Date(at.getTime() + position).toISOString() };
 }
+
+/**
+ * The event of a change written in a customer's partition (an order, a subscription), in the
+ * customer's batch; the publisher copies it to each partner in `partnerIds`.
+ */
+export function relayedEventOf<T extends EventType>(
+  services: Services,
+  customerId: string,
+  subjectId: string,
+  partnerIds: readonly string[],
+  type: T,
+  data: EventData<T>,
+): RelayedEventDocument {
+  return relayedEventFor(
+    services.ids.newId(),
+    customerId,
+    subjectId,
+    [...new Set(partnerIds)],
+    type,
+    data,
+    services.clock.now(),
+  );
+}
+
+/**
+ * Events are published in the order of `publishDueAt` (eventOf's `position` sets it a few
+ * milliseconds apart within one batch); any written up to a minute ahead is published now.
+ */
+export const horizon = (now: Date): Date => new Date(now.getTime() + 60_000);
 
 /** Transactional batches hold at most 100 operations. */
 const maxBatchOperations = 100;
@@ -100,7 +140,7 @@ export async function publishPartition(services: Services, partnerId: string): P
   let published = 0;
   for (let round = 0; round < 20; round += 1) {
     const now = services.clock.now();
-    const waiting = await services.events.toPublish(partnerId, now, eventsPerRound);
+    const waiting = await services.events.toPublish(partnerId, horizon(now), eventsPerRound);
     if (waiting.length === 0) return published;
     for (const { value: event } of waiting) {
       for (const target of copyTargets(event)) await copyEvent(services, event, target);
@@ -165,7 +205,7 @@ function publication(
  */
 export async function relayCustomerEvents(services: Services, limit: number): Promise<string[]> {
   const touched = new Set<string>();
-  for (const relayed of await services.events.relayed(services.clock.now(), limit)) {
+  for (const relayed of await services.events.relayed(horizon(services.clock.now()), limit)) {
     for (const partnerId of relayed.value.copyTo) {
       const { customerId: _customerId, ...event } = relayed.value;
       await copyEvent(

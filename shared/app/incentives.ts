@@ -13,6 +13,7 @@ import { unknownLink, type InvitationDocument } from '../domain/link';
 import { preferredLanguage, type Partner } from '../domain/partner';
 import { actorOf, systemActor, type Principal } from '../domain/principal';
 import { incentiveInvitationEmail } from './emails/incentive-emails';
+import { eventOf } from './events';
 import { queue } from './outbox';
 import { findInvitation, openInvitation } from './invitations';
 import { changePartner, loadPartner, type PartnerChange } from './partners';
@@ -169,6 +170,10 @@ function invite(services: Services, partner: Partner, now: Date): PartnerChange<
         reason: `indirect reseller incentives invitation ${invitation.invitationId} sent to the MPN account email`,
       }),
       queue(services, partner.partnerId, 'incentive-invitation', email),
+      eventOf(services, partner.partnerId, 'incentives.invited', {
+        program: 'indirect-reseller',
+        invitedAt: now.toISOString(),
+      }),
     ],
     result: 'queued',
   };
@@ -217,6 +222,10 @@ export async function enrollInIncentiveProgram(
             'incentives-enrolled',
             { from, to: 'enrolled', reason: `${program} incentives` },
           ),
+          eventOf(services, current.partnerId, 'incentives.enrolled', {
+            program,
+            enrolledAt: enrolled.enrolledAt,
+          }),
         ],
         replace:
           program === 'indirect-reseller' ? await usedInvitation(services, current, now) : [],

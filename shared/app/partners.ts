@@ -238,9 +238,9 @@ export async function confirmProfile(
 }
 
 /**
- * Creates a document and its audit event in a partner's partition, once: when it exists
- * already (a retry completing a multi-partition step), nothing is written (false). The document's
- * create goes first, so a refusal writes nothing even on the embedded emulator.
+ * Creates a document and its audit event (and `also`: its event) in a partner's partition, once:
+ * when it exists already (a retry completing a multi-partition step), nothing is written (false).
+ * The document's create goes first, so a refusal writes nothing even on the embedded emulator.
  */
 export async function createOnce(
   services: Services,
@@ -248,6 +248,7 @@ export async function createOnce(
   document: PartnerDocument & { partnerId: string },
   action: string,
   change: { to?: string; reason: string },
+  also: PartnerDocument[] = [],
 ): Promise<boolean> {
   const audit = auditEvent(
     services.ids.newId(),
@@ -261,6 +262,7 @@ export async function createOnce(
     await services.partners.commit(document.partnerId, [
       { op: 'create', document },
       { op: 'create', document: audit },
+      ...also.map((extra) => ({ op: 'create' as const, document: extra })),
     ]);
     return true;
   } catch (error) {

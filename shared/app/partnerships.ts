@@ -4,6 +4,7 @@ import { preferredLanguage } from '../domain/partner';
 import { actorOf, type Principal } from '../domain/principal';
 import { isActivePartnership, partnershipId, type Partnership } from '../domain/providers';
 import { partnershipEndedEmail } from './emails/transfer-emails';
+import { eventOf } from './events';
 import { landingLink } from './links';
 import { queue } from './outbox';
 import { loadPartner } from './partners';
@@ -79,6 +80,14 @@ export async function endPartnership(
             { from: 'active', to: 'ended', reason: `with reseller ${resellerId}` },
           ),
         },
+        {
+          op: 'create',
+          document: eventOf(services, providerId, 'partnership.ended', {
+            providerId,
+            resellerId,
+            endedAt: ended.endedAt!,
+          }),
+        },
         ...email.map((document) => ({ op: 'create' as const, document })),
       ]);
     } catch (error) {
@@ -118,6 +127,14 @@ async function endResellerSide(
           'provider-partnership-ended',
           { from: 'active', to: 'ended', reason: `by provider ${providerId}` },
         ),
+      },
+      {
+        op: 'create',
+        document: eventOf(services, resellerId, 'partnership.ended', {
+          providerId,
+          resellerId,
+          endedAt,
+        }),
       },
     ]);
   } catch (error) {

@@ -5,10 +5,12 @@ import {
   type CustomerRelationship,
 } from '../domain/customers';
 import { DomainError } from '../domain/errors';
+import type { EventDocument } from '../domain/events';
 import { actorOf, type Principal } from '../domain/principal';
 import { assertSameRegion, partnershipId, type Partnership } from '../domain/providers';
 import { auditEvent } from '../domain/audit';
 import { loadRelationship } from './customers';
+import { eventOf } from './events';
 import { createOnce, loadPartner } from './partners';
 import { WriteConflict } from './ports';
 import type { Services } from './services';
@@ -107,6 +109,13 @@ export async function extendRelationship(
           },
         ),
       },
+      {
+        op: 'create',
+        document: extendedEvent(services, resellerId, extended, {
+          providerId: input.providerId,
+          resellerId,
+        }),
+      },
     ]);
   } catch (error) {
     if (!(error instanceof WriteConflict && error.index === 0)) throw error;
@@ -130,9 +139,30 @@ async function writeProviderSide(
   providerId: string,
 ): Promise<CustomerRelationship> {
   const side = providerSide(reseller, resellerName, providerId, services.clock.now().toISOString());
-  await createOnce(services, principal, side, 'customer-relationship-extended', {
-    to: 'indirect-provider',
-    reason: `customer ${side.customerId} (${side.companyName}) of reseller ${reseller.partnerId}: bill-to details shared, no delegated admin`,
-  });
+  await createOnce(
+    services,
+    principal,
+    side,
+    'customer-relationship-extended',
+    {
+      to: 'indirect-provider',
+      reason: `customer ${side.customerId} (${side.companyName}) of reseller ${reseller.partnerId}: bill-to details shared, no delegated admin`,
+    },
+    [extendedEvent(services, providerId, side, { providerId, resellerId: reseller.partnerId })],
+  );
   return side;
+}
+
+/** `relationship.extended` for one side, written with that side's relationship. */
+function extendedEvent(
+  services: Services,
+  partnerId: string,
+  relationship: CustomerRelationship,
+  pair: { providerId: string; resellerId: string },
+): EventDocument {
+  return eventOf(services, partnerId, 'relationship.extended', {
+    customerId: relationship.customerId,
+    companyName: relationship.companyName,
+    ...pair,
+  });
 }

@@ -16,6 +16,7 @@ import {
 } from '../domain/providers';
 import { mpnOwner } from './directory';
 import { partnerInvitationEmail } from './emails/partner-invitation-email';
+import { eventOf } from './events';
 import { queue } from './outbox';
 import { findInvitation, openInvitation } from './invitations';
 import { createOnce, loadPartner } from './partners';
@@ -89,6 +90,11 @@ export async function inviteReseller(
         reason: `invitation ${invitation.invitationId} to MPN ID ${input.mpnId}`,
       },
     ),
+    eventOf(services, provider.partnerId, 'partnership.invited', {
+      invitationId: invitation.invitationId,
+      resellerMpnId: input.mpnId,
+      expiresAt: invitation.expiresAt,
+    }),
   ];
   for (let attempt = 1; ; attempt += 1) {
     // The hourly counter goes first: over the limit, or raced by another invitation, it is
@@ -151,6 +157,13 @@ export async function revokeResellerInvitation(
             },
           ),
         },
+        {
+          op: 'create',
+          document: eventOf(services, principal.tenantId, 'partnership.revoked', {
+            invitationId,
+            resellerMpnId: invitation.mpnId,
+          }),
+        },
       ]);
       return revoked;
     } catch (error) {
@@ -185,10 +198,28 @@ async function writeResellerSide(
   principal: Principal,
   side: Partnership,
 ): Promise<void> {
-  const created = await createOnce(services, principal, side, 'provider-partnership-created', {
-    reason: `with provider ${side.counterpartyId} (${side.counterpartyName})`,
-  });
+  const created = await createOnce(
+    services,
+    principal,
+    side,
+    'provider-partnership-created',
+    { reason: `with provider ${side.counterpartyId} (${side.counterpartyName})` },
+    [acceptedEvent(services, side)],
+  );
   if (!created) await restartIfEnded(services, principal, side, 'provider-partnership-created');
+}
+
+/** `partnership.accepted`, for the side being written (docs/rules.md section 11: both sides). */
+function acceptedEvent(services: Services, side: Partnership): PartnerDocument {
+  const [providerId, resellerId] =
+    side.side === 'provider'
+      ? [side.partnerId, side.counterpartyId]
+      : [side.counterpartyId, side.partnerId];
+  return eventOf(services, side.partnerId, 'partnership.accepted', {
+    providerId,
+    resellerId,
+    invitationId: side.invitationId,
+  });
 }
 
 /** Replaces an ended side of a partnership by the new one (with its audit event), once. */
@@ -214,6 +245,7 @@ async function restartIfEnded(
           { reason: `again with ${side.counterpartyId} (${side.counterpartyName})` },
         ),
       },
+      { op: 'create', document: acceptedEvent(services, side) },
     ]);
   } catch (error) {
     if (!(error instanceof WriteConflict && error.index === 0)) throw error;
@@ -292,6 +324,7 @@ export async function acceptResellerInvitation(
           },
         ),
       },
+      { op: 'create', document: acceptedEvent(services, providerSide) },
     ]);
   } catch (error) {
     if (!(error instanceof WriteConflict)) throw error;
@@ -352,6 +385,7 @@ async function restartWithInvitation(
           },
         ),
       },
+      { op: 'create', document: acceptedEvent(services, providerSide) },
     ]);
     return true;
   } catch (error) {

@@ -21,7 +21,9 @@ import {
   type TransferGuard,
   type TransferStatus,
 } from '../domain/transfers';
+import type { EventType } from '../domain/events';
 import { transferEmail } from './emails/transfer-emails';
+import { eventOf } from './events';
 import { landingLink } from './links';
 import { queue } from './outbox';
 import { WriteConflict, type PartnerDocument, type Versioned, type WriteOperation } from './ports';
@@ -92,6 +94,42 @@ export function stepAudit(
   });
 }
 
+const eventTypes: Record<TransferStatus, EventType & `transfer.${string}`> = {
+  pending: 'transfer.created',
+  completed: 'transfer.completed',
+  rejected: 'transfer.rejected',
+  withdrawn: 'transfer.withdrawn',
+  expired: 'transfer.expired',
+  cancelled: 'transfer.cancelled',
+};
+
+/**
+ * The step's event for one side (docs/rules.md section 11: every `transfer.*` goes to both),
+ * written in the batch that writes that side's copy in its new status, so once per side.
+ */
+export function stepEvent(
+  services: Services,
+  partnerId: string,
+  transfer: Transfer,
+  position = 0,
+): PartnerDocument {
+  return eventOf(
+    services,
+    partnerId,
+    eventTypes[transfer.status],
+    {
+      transferId: transfer.transferId,
+      customerId: transfer.customerId,
+      providerId: transfer.provider.partnerId,
+      resellerId: transfer.reseller.partnerId,
+      status: transfer.status,
+      subscriptionIds: movedSubscriptions(transfer).map((item) => item.subscriptionId),
+      reason: transfer.reason,
+    },
+    position,
+  );
+}
+
 /** The provider's copy of the reseller's. */
 export function providerCopyOf(transfer: Transfer): Transfer {
   const { propagateAfter: _pending, ...copy } = transfer;
@@ -153,6 +191,7 @@ export async function closeTransfer(
       await services.partners.commit(resellerId, [
         { op: 'replace', document: closed, etag: found.etag },
         { op: 'create', document: stepAudit(services, resellerId, actor, closed, now) },
+        { op: 'create', document: stepEvent(services, resellerId, closed) },
         ...stepEmails(
           services,
           closed,
@@ -188,12 +227,23 @@ async function writeProviderCopy(
   const found = await services.partners.getDocument<Transfer>(providerId, copy.id);
   if (found && found.value.status === copy.status) return;
   const audit = stepAudit(services, providerId, actor, transfer, services.clock.now());
+  // A copy first written closed (a crash left the request unpropagated) tells the provider of
+  // the request too, first, so it hears each step once.
+  const missed =
+    !found && transfer.status !== 'pending'
+      ? [stepEvent(services, providerId, { ...transfer, status: 'pending', reason: null })]
+      : [];
   try {
     await services.partners.commit(providerId, [
       found
         ? { op: 'replace', document: copy, etag: found.etag }
         : { op: 'create', document: copy },
       { op: 'create', document: audit },
+      ...missed.map((document) => ({ op: 'create' as const, document })),
+      {
+        op: 'create',
+        document: stepEvent(services, providerId, transfer, missed.length),
+      },
     ]);
   } catch (error) {
     // Another run wrote it first: it writes the same copy.

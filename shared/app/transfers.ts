@@ -24,6 +24,7 @@ import {
   propagate,
   stepAudit,
   stepEmails,
+  stepEvent,
 } from './transfer-steps';
 
 /** Concurrent requests for one customer's subscriptions retry on the guard this many times. */
@@ -166,6 +167,7 @@ export async function createTransfer(
           op: 'create',
           document: stepAudit(services, resellerId, actorOf(principal), transfer, now),
         },
+        { op: 'create', document: stepEvent(services, resellerId, transfer) },
         ...stepEmails(services, transfer, [reseller.value, provider?.value ?? null]).map(
           (document) => ({ op: 'create' as const, document }),
         ),
