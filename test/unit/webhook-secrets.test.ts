@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
+import { redactFields, redactSecrets } from '../../shared/redact';
 import { newWebhookSecret, openSecret, sealSecret } from '../../shared/adapters/webhooks/secrets';
 
 const serverKey = randomBytes(32);
@@ -49,5 +50,17 @@ describe('webhook secrets', () => {
     })();
     expect(message).not.toContain(secret);
     expect(message).not.toContain(sealed);
+  });
+});
+
+describe('webhook secrets in logs', () => {
+  it('are redacted from a log line and from log properties', () => {
+    const secret = newWebhookSecret();
+    expect(redactSecrets(`signing with ${secret}, then retrying`)).toBe(
+      'signing with whsec_[redacted], then retrying',
+    );
+    expect(JSON.stringify(redactFields({ webhookId: 'wh_1', secrets: [secret] }))).not.toContain(
+      secret,
+    );
   });
 });
