@@ -15,6 +15,8 @@ const patterns: [RegExp, string][] = [
     /(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/g,
     '[redacted link token]',
   ],
+  // Webhook signing secrets (adapters/webhooks/secrets.ts).
+  [/\bwhsec_[A-Za-z0-9+/=]+/g, 'whsec_[redacted]'],
   // Private members of a JSON Web Key.
   [/("(?:d|p|q|dp|dq|qi|k)"\s*:\s*")[^"]+"/g, '$1[redacted]"'],
 ];
@@ -36,6 +38,7 @@ const secretFields = new Set([
   'link',
   'links',
   'secret',
+  'secrets',
   'authorization',
   'password',
   'accountkey',

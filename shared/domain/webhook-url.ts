@@ -137,6 +137,8 @@ loopback.addSubnet('::ffff:127.0.0.0', 104, 'ipv6');
 export function addressRefusal(address: string): string | undefined {
   const family = isIP(address);
   if (family === 0) return 'not an IP address';
+  // A zone (fe80::1%eth0) ties an address to one of the host's own links.
+  if (address.includes('%')) return 'a scoped (zoned) address';
   const type = family === 4 ? 'ipv4' : 'ipv6';
   const refused = refusals.find(({ list }) => list.check(address, type));
   if (refused) return refused.words;

@@ -21,6 +21,7 @@ const entryPoints = {
   'local/start': 'shared/local/start.ts',
   'local/token': 'shared/local/token-cli.ts',
   'local/outbox': 'shared/local/outbox-cli.ts',
+  'local/events': 'shared/local/events-cli.ts',
   'local/demo': 'shared/local/demo-cli.ts',
 };
 const deployFolder = '.deploy';

@@ -58,6 +58,7 @@ describe('webhook addresses', () => {
     ['64:ff9b::10.0.0.1', 'a private address'],
     ['64:ff9b::a9fe:a9fe', 'a cloud metadata address'],
     ['::127.0.0.1', 'a reserved address'],
+    ['2606:4700::1111%1', 'a scoped (zoned) address'],
   ])('refuses %s as %s', (address, words) => {
     expect(addressRefusal(address)).toBe(words);
   });

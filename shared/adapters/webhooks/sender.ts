@@ -5,7 +5,12 @@ import { isIP, type LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
 import { Webhook } from 'standardwebhooks';
-import { guardWebhookUrl, type LookupAll, type ResolvedAddress } from './address-guard';
+import {
+  guardWebhookUrl,
+  type GuardedWebhookUrl,
+  type LookupAll,
+  type ResolvedAddress,
+} from './address-guard';
 
 /**
  * One webhook delivery attempt (docs/api.md, Events): checked by the address guard, signed as
@@ -112,7 +117,7 @@ function excerptOf(response: IncomingMessage, deadline: Deadline): Promise<strin
 }
 
 function post(
-  guarded: Extract<Awaited<ReturnType<typeof guardWebhookUrl>>, { ok: true }>,
+  guarded: Extract<GuardedWebhookUrl, { ok: true }>,
   headers: Record<string, string>,
   body: string,
   deadline: Deadline,

@@ -1,0 +1,66 @@
+import { randomBytes } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
+import { describe, expect, it } from 'vitest';
+import { redactFields, redactSecrets } from '../../shared/redact';
+import { newWebhookSecret, openSecret, sealSecret } from '../../shared/adapters/webhooks/secrets';
+
+const serverKey = randomBytes(32);
+
+describe('webhook secrets', () => {
+  it('are whsec_ and 32 random bytes in base64, which Standard Webhooks signs with', () => {
+    const secret = newWebhookSecret();
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(Buffer.from(secret.slice('whsec_'.length), 'base64')).toHaveLength(32);
+    expect(new Webhook(secret).sign('evt_1', new Date(), '{}')).toMatch(/^v1,/);
+    expect(newWebhookSecret()).not.toBe(secret);
+  });
+
+  it('are stored sealed: a JSON-safe string that does not hold the secret', () => {
+    const secret = newWebhookSecret();
+    const sealed = sealSecret(secret, serverKey);
+    expect(sealed).toMatch(/^v1\.[A-Za-z0-9_-]+$/);
+    expect(sealed).not.toContain(secret.slice('whsec_'.length, 20));
+    expect(JSON.parse(JSON.stringify({ sealed })).sealed).toBe(sealed);
+    expect(sealSecret(secret, serverKey)).not.toBe(sealed);
+    expect(openSecret(sealed, serverKey)).toBe(secret);
+  });
+
+  it('open only under the server secret they were sealed with', () => {
+    const sealed = sealSecret(newWebhookSecret(), serverKey);
+    expect(() => openSecret(sealed, randomBytes(32))).toThrow(/could not be opened/);
+  });
+
+  it('refuse to open once altered', () => {
+    const sealed = sealSecret(newWebhookSecret(), serverKey);
+    const flipped = `${sealed.slice(0, -2)}${sealed.endsWith('AA') ? 'BB' : 'AA'}`;
+    expect(() => openSecret(flipped, serverKey)).toThrow(/could not be opened/);
+    expect(() => openSecret('whsec_plain', serverKey)).toThrow(/Not a sealed webhook secret/);
+  });
+
+  it('say nothing of the secret when they cannot be opened', () => {
+    const secret = newWebhookSecret();
+    const sealed = sealSecret(secret, serverKey);
+    const message = (() => {
+      try {
+        openSecret(sealed, randomBytes(32));
+        return '';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    })();
+    expect(message).not.toContain(secret);
+    expect(message).not.toContain(sealed);
+  });
+});
+
+describe('webhook secrets in logs', () => {
+  it('are redacted from a log line and from log properties', () => {
+    const secret = newWebhookSecret();
+    expect(redactSecrets(`signing with ${secret}, then retrying`)).toBe(
+      'signing with whsec_[redacted], then retrying',
+    );
+    expect(JSON.stringify(redactFields({ webhookId: 'wh_1', secrets: [secret] }))).not.toContain(
+      secret,
+    );
+  });
+});
