@@ -29,6 +29,8 @@ import type { Services } from './services';
 export interface EventDeliveryReport {
   relayed: number;
   published: number;
+  /** Partitions whose events could not be published this run. */
+  unpublished: number;
   delivered: number;
   retried: number;
   failed: number;
@@ -75,6 +77,7 @@ export async function deliverEvents(
   const report: EventDeliveryReport = {
     relayed: 0,
     published: 0,
+    unpublished: 0,
     delivered: 0,
     retried: 0,
     failed: 0,
@@ -88,7 +91,16 @@ export async function deliverEvents(
     ...(await services.events.partitionsToPublish(horizon(services.clock.now()), partitionsPerRun)),
   ]);
   await eachBounded([...partitions], 4, async (partnerId) => {
-    report.published += await publishPartition(services, partnerId);
+    // One partition that cannot be published holds up no other: the next run tries it again.
+    try {
+      report.published += await publishPartition(services, partnerId);
+    } catch (error) {
+      report.unpublished += 1;
+      logger.error('events could not be published; the next run tries again', {
+        partnerId,
+        error: (error as Error).message,
+      });
+    }
   });
   await sendDue(services, logger, report);
   return report;

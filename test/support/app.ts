@@ -150,6 +150,15 @@ export interface TestAppOptions {
   cosmosConnectionPolicy?: CosmosClientOptions['connectionPolicy'];
 }
 
+/**
+ * Tests reach no DNS server: names resolve here, loopback names to loopback and every other
+ * name to a public address (tests of the address guard give their own resolver).
+ */
+const testLookup: LookupAll = async (hostname) =>
+  /^(localhost|.*\.localhost)$/i.test(hostname)
+    ? [{ address: '127.0.0.1', family: 4 }]
+    : [{ address: '20.50.2.10', family: 4 }];
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -222,7 +231,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     checkResponses: true,
     ...(options.emailSender ? { emailSender: options.emailSender } : {}),
     ...(options.tokens ? { tokens: options.tokens } : {}),
-    ...(options.webhookLookup ? { webhookLookup: options.webhookLookup } : {}),
+    webhookLookup: options.webhookLookup ?? testLookup,
   });
   const services = options.decorate ? options.decorate(built) : built;
   const logs: LogEntry[] = [];

@@ -1,0 +1,307 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PartnerDocument, WriteOperation } from '../../shared/app/ports';
+import type { Services } from '../../shared/app/services';
+import { startSecondHost, startTestApp, type TestApp } from '../support/app';
+import { createPartnerWithProfile } from '../support/builders';
+import { ManualClock } from '../support/clock';
+import { newCustomer } from '../support/customers';
+import { activeReseller, approvedPartner, submitEnrollment } from '../support/enrollment';
+import { createProvider, inviteReseller, tokenOf } from '../support/providers';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
+
+let app: TestApp;
+const receivers: WebhookReceiver[] = [];
+
+beforeAll(async () => {
+  app = await startTestApp({ clock: new ManualClock('2026-03-02T09:00:00.000Z') });
+});
+afterAll(async () => {
+  await Promise.all(receivers.map((receiver) => receiver.close()));
+  await app.close();
+});
+
+async function endpointFor(token: string, path = '/api/me/webhooks', events = ['*'], on = app) {
+  const secrets: string[] = [];
+  const hook = await startWebhookReceiver({ secrets });
+  receivers.push(hook);
+  const created = await on.api('POST', path, { token, body: { url: hook.url, events } });
+  expect(created.status).toBe(201);
+  secrets.push(created.body.secret);
+  return hook;
+}
+
+async function readWholeFeed(token: string, after?: string) {
+  const items: { id: string; type: string; data: any; partnerId: string }[] = [];
+  let cursor = after;
+  for (;;) {
+    const page = await app.api(
+      'GET',
+      `/api/me/events?pageSize=7${cursor ? `&after=${cursor}` : ''}`,
+      {
+        token,
+      },
+    );
+    expect(page.status).toBe(200);
+    items.push(...page.body.items);
+    if (page.body.cursor === cursor || page.body.items.length === 0)
+      return { items, cursor: page.body.cursor as string };
+    cursor = page.body.cursor;
+  }
+}
+
+describe('the pull feed (GET /api/me/events)', () => {
+  it('lists an auto-approved enrollment as enrollment.submitted then enrollment.approved, and keeps the cursor when nothing is new', async () => {
+    const partner = await approvedPartner(app);
+    const { items, cursor } = await readWholeFeed(partner.adminToken);
+    expect(items.map((event) => event.type)).toEqual([
+      'enrollment.submitted',
+      'enrollment.approved',
+    ]);
+    expect(items[0]).toEqual(
+      expect.objectContaining({
+        partnerId: partner.partnerId,
+        occurredAt: '2026-03-02T09:00:00.000Z',
+        data: expect.objectContaining({ status: 'approved' }),
+      }),
+    );
+    expect(items[0]!.id).toMatch(/^evt_[0-9a-f]{32}$/);
+    const again = await app.api('GET', `/api/me/events?after=${cursor}`, {
+      token: partner.adminToken,
+    });
+    expect(again.body).toEqual({ items: [], cursor });
+  });
+
+  it('shows a partner only its own events', async () => {
+    const one = await approvedPartner(app);
+    const other = await createPartnerWithProfile(app);
+    const { items } = await readWholeFeed(other.adminToken);
+    expect(items.filter((event) => event.partnerId === one.partnerId)).toEqual([]);
+  });
+
+  it('refuses a cursor it did not give with 400, in plain words', async () => {
+    const partner = await createPartnerWithProfile(app);
+    for (const after of ['abc', '-1', '1e3', '00']) {
+      const response = await app.api('GET', `/api/me/events?after=${after}`, {
+        token: partner.adminToken,
+      });
+      expect(response.status, after).toBe(400);
+      expect(response.body.code).toBe('validation-failed');
+    }
+  });
+
+  it('has no gaps or duplicates while 24 changes are written at once and two hosts publish beside the reader', async () => {
+    const partner = await createPartnerWithProfile(app);
+    const second = await startSecondHost(app, (services) => services);
+    try {
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      const read = async () => {
+        const page = await app.api(
+          'GET',
+          `/api/me/events?pageSize=5${cursor ? `&after=${cursor}` : ''}`,
+          {
+            token: partner.adminToken,
+          },
+        );
+        expect(page.status).toBe(200);
+        seen.push(...page.body.items.map((event: { id: string }) => event.id));
+        cursor = page.body.cursor;
+      };
+      let writing = true;
+      const writes = Promise.all(
+        Array.from({ length: 24 }, (_, index) =>
+          (index % 2 === 0 ? app : second).api('POST', '/api/me/customers', {
+            token: partner.adminToken,
+            body: newCustomer({ companyName: `Customer ${index}` }),
+          }),
+        ),
+      ).finally(() => {
+        writing = false;
+      });
+      const readers = (async () => {
+        while (writing) {
+          await Promise.all([
+            read(),
+            app.runTimer('deliverEvents'),
+            second.runTimer('deliverEvents'),
+          ]);
+        }
+      })();
+      const responses = await writes;
+      await readers;
+      expect(responses.map((response) => response.status)).toEqual(Array(24).fill(201));
+      for (let i = 0; i < 10; i += 1) await read();
+      expect(new Set(seen).size).toBe(seen.length);
+      const stored = (await app.documents(partner.partnerId, 'event')).filter(
+        (event) => event.eventType === 'customer.created',
+      );
+      expect(stored).toHaveLength(24);
+      expect([...seen].sort()).toEqual(stored.map((event) => event.id).sort());
+      const numbers = stored.map((event) => event.sequence).sort((a, b) => a - b);
+      expect(numbers).toEqual(Array.from({ length: 24 }, (_, index) => numbers[0] + index));
+    } finally {
+      await second.close({ keepDatabase: true });
+    }
+  });
+});
+
+describe('events delivered to webhooks', () => {
+  it('delivers one partnership.accepted to each side when 50 accepts of one invitation race', async () => {
+    const provider = await createProvider(app);
+    const reseller = await activeReseller(app, { country: 'US' });
+    const providerHook = await endpointFor(provider.adminToken, '/api/me/webhooks', [
+      'partnership.accepted',
+    ]);
+    const resellerHook = await endpointFor(reseller.adminToken, '/api/me/webhooks', [
+      'partnership.accepted',
+    ]);
+    const invited = await inviteReseller(app, provider, reseller);
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        app.api('POST', '/api/partner-invitations/accept', {
+          token: reseller.adminToken,
+          body: { token: tokenOf(invited.body.link) },
+        }),
+      ),
+    );
+    expect(answers.filter((answer) => answer.status === 200).length).toBeGreaterThanOrEqual(1);
+    await Promise.all([app.runTimer('deliverEvents'), app.runTimer('deliverEvents')]);
+    await app.runTimer('deliverEvents');
+    for (const hook of [providerHook, resellerHook]) {
+      expect(hook.received.map((received) => received.type)).toEqual(['partnership.accepted']);
+      expect(hook.received[0]!.verified).toBe(true);
+      expect(JSON.parse(hook.received[0]!.body).data).toEqual({
+        providerId: provider.partnerId,
+        resellerId: reseller.partnerId,
+        invitationId: invited.body.invitationId,
+      });
+    }
+  });
+
+  it('delivers once when the host that wrote the change dies before publishing it, and another host delivers', async () => {
+    const partner = await createPartnerWithProfile(app);
+    const hook = await endpointFor(partner.adminToken, '/api/me/webhooks', ['customer.created']);
+    // A host whose process dies at its first publication: after the event's copies, before
+    // the batch that numbers it and writes its deliveries.
+    const dying = await startSecondHost(app, (services): Services => ({
+      ...services,
+      partners: {
+        ...services.partners,
+        get: services.partners.get.bind(services.partners),
+        getDocument: services.partners.getDocument.bind(services.partners),
+        commit: async (partnerId: string, operations: WriteOperation<PartnerDocument>[]) => {
+          if (operations.some((o) => o.op !== 'delete' && o.document.type === 'event-sequence')) {
+            throw new Error('process died');
+          }
+          return services.partners.commit(partnerId, operations);
+        },
+      } as Services['partners'],
+    }));
+    try {
+      const created = await dying.api('POST', '/api/me/customers', {
+        token: partner.adminToken,
+        body: newCustomer(),
+      });
+      expect(created.status).toBe(201);
+      await expect(dying.runTimer('deliverEvents')).resolves.toBeUndefined();
+      expect(hook.received).toHaveLength(0);
+      await app.runTimer('deliverEvents');
+      await app.runTimer('deliverEvents');
+      expect(hook.received.map((received) => received.type)).toEqual(['customer.created']);
+      expect(JSON.parse(hook.received[0]!.body).data.customerId).toBe(created.body.customerId);
+    } finally {
+      await dying.close({ keepDatabase: true });
+    }
+  });
+
+  it('sends an attempt once when two hosts run deliverEvents at the same time', async () => {
+    const partner = await createPartnerWithProfile(app);
+    const hook = await endpointFor(partner.adminToken);
+    for (let i = 0; i < 5; i += 1) {
+      await app.api('POST', '/api/me/customers', {
+        token: partner.adminToken,
+        body: newCustomer(),
+      });
+    }
+    const second = await startSecondHost(app, (services) => services);
+    try {
+      await Promise.all([app.runTimer('deliverEvents'), second.runTimer('deliverEvents')]);
+      await Promise.all([app.runTimer('deliverEvents'), second.runTimer('deliverEvents')]);
+    } finally {
+      await second.close({ keepDatabase: true });
+    }
+    const ids = hook.received.map((received) => received.id);
+    expect(ids).toHaveLength(5);
+    expect(new Set(ids).size).toBe(5);
+  });
+
+  it("delivers an order's event, written in the customer's partition, to the partner's endpoint and feed", async () => {
+    const partner = await createPartnerWithProfile(app);
+    const created = await app.api('POST', '/api/me/customers', {
+      token: partner.adminToken,
+      body: newCustomer(),
+    });
+    const hook = await endpointFor(partner.adminToken, '/api/me/webhooks', ['order.placed']);
+    const order = await app.api('POST', `/api/me/customers/${created.body.customerId}/orders`, {
+      token: partner.adminToken,
+      body: {
+        lineItems: [
+          { offerId: 'microsoft-365-business-basic', productType: 'license', quantity: 3 },
+        ],
+      },
+    });
+    expect(order.status).toBe(201);
+    await app.runTimer('deliverEvents');
+    expect(hook.received.map((received) => received.type)).toEqual(['order.placed']);
+    const { items } = await readWholeFeed(partner.adminToken);
+    expect(items.filter((event) => event.type === 'order.placed')).toHaveLength(1);
+  });
+
+  it("gives operators' endpoints every partner's enrollment waiting for review, and not the others' events", async () => {
+    const operator = await app.operatorToken();
+    const hook = await endpointFor(operator, '/api/operator/webhooks', ['*']);
+    const waiting = await createPartnerWithProfile(app, { mpnVerified: false });
+    const submitted = await submitEnrollment(app, waiting);
+    expect(submitted.body.status).toBe('pending-approval');
+    await approvedPartner(app);
+    await app.runTimer('deliverEvents');
+    await app.runTimer('deliverEvents');
+    const mine = hook.received.filter(
+      (received) => JSON.parse(received.body).partnerId === waiting.partnerId,
+    );
+    expect(mine.map((received) => received.type)).toEqual(['enrollment.submitted']);
+    expect(
+      hook.received.every(
+        (received) =>
+          received.type === 'enrollment.submitted' || received.type === 'enrollment.escalated',
+      ),
+    ).toBe(true);
+  });
+
+  it('delivers right after the request when prompt delivery is on, without waiting for the timer', async () => {
+    const prompt = await startTestApp({
+      clock: new ManualClock('2026-03-02T09:00:00.000Z'),
+      env: { EVENTS_PROMPT_DELIVERY: 'true' },
+    });
+    try {
+      const partner = await createPartnerWithProfile(prompt);
+      const hook = await endpointFor(
+        partner.adminToken,
+        '/api/me/webhooks',
+        ['customer.created'],
+        prompt,
+      );
+      const created = await prompt.api('POST', '/api/me/customers', {
+        token: partner.adminToken,
+        body: newCustomer(),
+      });
+      expect(created.status).toBe(201);
+      for (let waited = 0; hook.received.length === 0 && waited < 200; waited += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(hook.received.map((received) => received.type)).toEqual(['customer.created']);
+    } finally {
+      await prompt.close();
+    }
+  });
+});
