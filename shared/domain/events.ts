@@ -77,7 +77,10 @@ export const eventDataSchemas = {
     autoRenew: z.boolean(),
     quantity: z.number().int(),
   }),
-  'incentives.invited': z.object({ program: z.literal('indirect-reseller'), invitedAt: z.string() }),
+  'incentives.invited': z.object({
+    program: z.literal('indirect-reseller'),
+    invitedAt: z.string(),
+  }),
   'incentives.enrolled': z.object({
     program: z.enum(['indirect-reseller', 'direct-bill']),
     enrolledAt: z.string(),
@@ -187,7 +190,11 @@ export function relayedEventFor<T extends EventType>(
   data: EventData<T>,
   at: Date,
 ): RelayedEventDocument {
-  const { partnerId: _p, sequence: _s, ...event } = eventFor(unique, subjectId, eventType, data, at);
+  const {
+    partnerId: _p,
+    sequence: _s,
+    ...event
+  } = eventFor(unique, subjectId, eventType, data, at);
   return { ...event, customerId, subjectId, copyTo: partnerIds };
 }
 
