@@ -94,7 +94,7 @@ export function stepAudit(
   });
 }
 
-const eventTypes: Record<TransferStatus, EventType & `transfer.${string}`> = {
+const stepEvents: Record<TransferStatus, EventType & `transfer.${string}`> = {
   pending: 'transfer.created',
   completed: 'transfer.completed',
   rejected: 'transfer.rejected',
@@ -116,7 +116,7 @@ export function stepEvent(
   return eventOf(
     services,
     partnerId,
-    eventTypes[transfer.status],
+    stepEvents[transfer.status],
     {
       transferId: transfer.transferId,
       customerId: transfer.customerId,

@@ -431,6 +431,15 @@ describe('transfer events', () => {
     );
   });
 
+  it('writes no event for a refused request (an azure-plan subscription, 400)', async () => {
+    const world = await extendedCustomer(app);
+    const parties = [world.reseller.partnerId, world.provider.partnerId];
+    const before = await eventTypesOf(app, parties);
+    const refused = await requestTransfer(app, world, [world.subscriptions.azure!]);
+    expect(refused.status).toBe(400);
+    expect(await eventTypesOf(app, parties)).toEqual(before);
+  });
+
   it('writes transfer.completed on each side once: accepting again writes nothing', async () => {
     const world = await pendingTransfer(app);
     for (let attempt = 0; attempt < 2; attempt += 1) {
