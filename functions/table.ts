@@ -62,12 +62,8 @@ import {
   partnerInvitationLanding,
   revokeResellerInvitationFunction,
 } from './reseller-invitations';
-import {
-  deliverEmailsTimer,
-  escalatePendingEnrollmentsTimer,
-  expireTransfersTimer,
-  sendIncentiveInvitationsTimer,
-} from './timers';
+import { timerFunctions } from './timers';
+import { getOperatorStatus, retryEmail } from './operator';
 import {
   acceptTransferFunction,
   createTransferFunction,
@@ -145,10 +141,9 @@ export const functionTable: readonly FunctionDefinition[] = [
   incentiveInvitationLanding,
   lookupIncentiveInvitation,
   linkPageScriptFunction,
-  deliverEmailsTimer,
-  escalatePendingEnrollmentsTimer,
-  sendIncentiveInvitationsTimer,
-  expireTransfersTimer,
+  getOperatorStatus,
+  retryEmail,
+  ...timerFunctions,
 ];
 
 export function httpFunctions(): HttpFunctionDefinition[] {

@@ -1,9 +1,10 @@
+import { reportBacklog } from '../shared/app/backlog';
 import { deliverEmails } from '../shared/app/deliver-emails';
 import { escalatePendingEnrollments } from '../shared/app/escalation';
 import { sendIncentiveInvitations } from '../shared/app/incentives';
 import { expireTransfers } from '../shared/app/transfers';
 import { loggerFor } from '../shared/adapters/logger';
-import { defineTimer } from '../shared/functions';
+import { defineTimer, type TimerFunctionDefinition } from '../shared/functions';
 
 /** docs/operations.md, Timers: named exactly so, NCRONTAB with seconds first. */
 export const deliverEmailsTimer = defineTimer({
@@ -11,9 +12,18 @@ export const deliverEmailsTimer = defineTimer({
   schedule: '0 */1 * * * *',
   description: 'Sends every email waiting in the outbox; retries failures with backoff',
   async handler(_timer, context, services) {
-    const report = await deliverEmails(services, loggerFor(context));
+    const logger = loggerFor(context);
+    const report = await deliverEmails(services, logger);
     if (report.sent + report.retried + report.failed > 0)
       context.log(`deliverEmails: ${JSON.stringify(report)}`);
+    // The backlog it leaves, for the status page, the health check and the alerts.
+    const backlog = await reportBacklog(services, logger, 'emails', { newlyFailed: report.failed });
+    return {
+      ...report,
+      pending: backlog.pending,
+      failedForGood: backlog.failed,
+      oldestPendingAt: backlog.oldestPendingAt,
+    };
   },
 });
 
@@ -23,8 +33,9 @@ export const escalatePendingEnrollmentsTimer = defineTimer({
   description:
     'Emails the reviewers once for each enrollment pending beyond the business-day window',
   async handler(_timer, context, services) {
-    const escalated = await escalatePendingEnrollments(services, loggerFor(context));
-    context.log(`escalatePendingEnrollments: ${escalated} escalated`);
+    const report = await escalatePendingEnrollments(services, loggerFor(context));
+    context.log(`escalatePendingEnrollments: ${report.escalated} escalated`);
+    return { ...report };
   },
 });
 
@@ -36,6 +47,7 @@ export const sendIncentiveInvitationsTimer = defineTimer({
   async handler(_timer, context, services) {
     const report = await sendIncentiveInvitations(services, loggerFor(context));
     context.log(`sendIncentiveInvitations: ${JSON.stringify(report)}`);
+    return { ...report };
   },
 });
 
@@ -47,5 +59,14 @@ export const expireTransfersTimer = defineTimer({
   async handler(_timer, context, services) {
     const report = await expireTransfers(services, loggerFor(context));
     context.log(`expireTransfers: ${JSON.stringify(report)}`);
+    return { ...report };
   },
 });
+
+/** Every timer of the app, in the function table and on the status page. */
+export const timerFunctions: readonly TimerFunctionDefinition[] = [
+  deliverEmailsTimer,
+  escalatePendingEnrollmentsTimer,
+  sendIncentiveInvitationsTimer,
+  expireTransfersTimer,
+];

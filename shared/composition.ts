@@ -1,11 +1,12 @@
 import type { CosmosClient } from '@azure/cosmos';
 import { randomUUID } from 'node:crypto';
 import type { Clock, EmailSender, IdGenerator, TokenVerifier } from './app/ports';
-import { cachedCheck } from './app/health';
+import { cachedCheck, cachedRead } from './app/health';
 import type { Services } from './app/services';
 import { createCosmosClient, lazyAzureCredential } from './adapters/cosmos/client';
 import { CosmosCustomerRepository } from './adapters/cosmos/customer-repository';
 import { CosmosIdempotencyStore } from './adapters/cosmos/idempotency-store';
+import { CosmosOperationsRepository } from './adapters/cosmos/operations-repository';
 import { CosmosOutboxRepository } from './adapters/cosmos/outbox-repository';
 import { cosmosCall } from './adapters/cosmos/operations';
 import { CosmosPartnerRepository } from './adapters/cosmos/partner-repository';
@@ -75,6 +76,7 @@ export async function createServices(
     (await createCosmosClient({ ...config.cosmos, identity: config.identity }));
   const database = client.database(config.cosmos.database);
   const partners = database.container('partners');
+  const operations = new CosmosOperationsRepository(partners);
   return {
     config,
     clock,
@@ -85,6 +87,8 @@ export async function createServices(
     }),
     customers: new CosmosCustomerRepository(database.container('customers')),
     outbox: new CosmosOutboxRepository(partners),
+    operations,
+    startedAt: clock.now(),
     idempotency: new CosmosIdempotencyStore(database.container('idempotency')),
     emailSender: options.emailSender ?? createEmailSender(config, clock, options.announceEmail),
     limits: createRequestLimits(config.limits.requests, clock),
@@ -100,6 +104,8 @@ export async function createServices(
       await cosmosCall((abortSignal) => database.read({ abortSignal }));
       return true;
     }, clock),
+    // The health check's view of timers and outboxes: one single-partition query per period.
+    operationsSnapshot: cachedRead(() => operations.documents(), clock),
     checkResponses: options.checkResponses ?? false,
   };
 }

@@ -9,7 +9,8 @@ import {
   type PartnerRole,
   type Principal,
 } from '../domain/principal';
-import { measured } from '../adapters/invocation-log';
+import { correlationIdOf, measured } from '../adapters/invocation-log';
+import { noteTenant } from '../app/invocation';
 import { clientAddress, takeToken } from '../app/request-limits';
 import { idempotent } from './idempotency';
 import { plainMessage } from './messages';
@@ -115,12 +116,19 @@ export function defineHttp<
   A extends Access = Access,
 >(spec: HttpSpec<P, Q, B, A>): HttpFunctionDefinition {
   const handler: HttpHandler = (request, context, services) =>
-    measured(context, services.config.cosmos.deadlineMs.http, () =>
-      handle(request, context, services),
+    measured(
+      context,
+      services.config.cosmos.deadlineMs.http,
+      () => handle(request, context, services),
+      {
+        correlationId: correlationIdOf(request.headers),
+        statusOf: (response) => response.status ?? 200,
+      },
     );
   const handle: HttpHandler = async (request, context, services) => {
     try {
       const principal = await authenticate(request, spec.access, services);
+      noteTenant(principal?.tenantId ?? null);
       limit(request, spec, principal, services);
       const body = spec.body ? await readJsonBody(request) : undefined;
       const input = {
