@@ -78,3 +78,21 @@ describe('GET /api/health', () => {
     expect((await healthCalls(1)).answers).toEqual([{ status: 200, cosmos: 'ok' }]);
   });
 });
+
+describe('GET /api/health, degraded', () => {
+  it('says degraded, still 200, when a timer has not succeeded for three of its periods, ok once it runs', async () => {
+    app.clock.advance({ minutes: 3, seconds: 1 });
+    const stale = await app.api('GET', '/api/health');
+    expect(stale.status).toBe(200);
+    expect(stale.body).toMatchObject({
+      status: 'degraded',
+      checks: { cosmos: 'ok', timers: 'stale', outbox: 'ok' },
+      degraded: ['timer deliverEmails is stale'],
+    });
+    await app.runTimer('deliverEmails');
+    app.clock.advance({ seconds: healthCheckSeconds.ok });
+    const healthy = await app.api('GET', '/api/health');
+    expect(healthy.status).toBe(200);
+    expect(healthy.body).toMatchObject({ status: 'ok', degraded: [] });
+  });
+});
