@@ -43,7 +43,8 @@ export async function reportBacklog(
   let pending = 0;
   let oldestPendingAt: string | null = null;
   for await (const item of services.operations.waiting(type, backlogCountLimit)) {
-    if (oldestPendingAt === null || item.createdAt < oldestPendingAt) oldestPendingAt = item.createdAt;
+    if (oldestPendingAt === null || item.createdAt < oldestPendingAt)
+      oldestPendingAt = item.createdAt;
     pending += 1;
   }
   const failures: FailedItem[] = [];
