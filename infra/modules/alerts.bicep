@@ -51,6 +51,7 @@ resource alertRules 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [
       scopes: [applicationInsightsId]
       evaluationFrequency: rule.frequency
       windowSize: rule.window
+      overrideQueryTimeRange: rule.lookback
       criteria: {
         allOf: [
           {
