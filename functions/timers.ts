@@ -6,7 +6,10 @@ import { expireTransfers } from '../shared/app/transfers';
 import { loggerFor } from '../shared/adapters/logger';
 import { defineTimer, type TimerFunctionDefinition } from '../shared/functions';
 
-/** docs/operations.md, Timers: named exactly so, NCRONTAB with seconds first. */
+/**
+ * docs/operations.md, Timers: named exactly so, NCRONTAB with seconds first. What a handler
+ * returns is its run's summary: logged in its `timer run {...}` line and kept in its heartbeat.
+ */
 export const deliverEmailsTimer = defineTimer({
   name: 'deliverEmails',
   schedule: '0 */1 * * * *',
@@ -14,8 +17,6 @@ export const deliverEmailsTimer = defineTimer({
   async handler(_timer, context, services) {
     const logger = loggerFor(context);
     const report = await deliverEmails(services, logger);
-    if (report.sent + report.retried + report.failed > 0)
-      context.log(`deliverEmails: ${JSON.stringify(report)}`);
     // The backlog it leaves, for the status page, the health check and the alerts.
     const backlog = await reportBacklog(services, logger, 'emails', { newlyFailed: report.failed });
     return {
@@ -33,9 +34,7 @@ export const escalatePendingEnrollmentsTimer = defineTimer({
   description:
     'Emails the reviewers once for each enrollment pending beyond the business-day window',
   async handler(_timer, context, services) {
-    const report = await escalatePendingEnrollments(services, loggerFor(context));
-    context.log(`escalatePendingEnrollments: ${report.escalated} escalated`);
-    return { ...report };
+    return { ...(await escalatePendingEnrollments(services, loggerFor(context))) };
   },
 });
 
@@ -45,9 +44,7 @@ export const sendIncentiveInvitationsTimer = defineTimer({
   description:
     'Queues the incentives invitation of each partner due, to its MPN account email; logs an error for any overdue',
   async handler(_timer, context, services) {
-    const report = await sendIncentiveInvitations(services, loggerFor(context));
-    context.log(`sendIncentiveInvitations: ${JSON.stringify(report)}`);
-    return { ...report };
+    return { ...(await sendIncentiveInvitations(services, loggerFor(context))) };
   },
 });
 
@@ -57,9 +54,7 @@ export const expireTransfersTimer = defineTimer({
   description:
     'Expires transfer requests pending for 30 days, telling both partners; completes any transfer step a crash interrupted',
   async handler(_timer, context, services) {
-    const report = await expireTransfers(services, loggerFor(context));
-    context.log(`expireTransfers: ${JSON.stringify(report)}`);
-    return { ...report };
+    return { ...(await expireTransfers(services, loggerFor(context))) };
   },
 });
 
