@@ -8,7 +8,8 @@ import { defineTimer } from '../../shared/functions';
 import { override, startTestApp, type TestApp, type TestAppOptions } from '../support/app';
 import { createPartnerWithProfile } from '../support/builders';
 import { ManualClock } from '../support/clock';
-import { approvedPartner, submitEnrollment } from '../support/enrollment';
+import { activeReseller, approvedPartner, submitEnrollment } from '../support/enrollment';
+import { createProvider, inviteReseller, tokenOf } from '../support/providers';
 
 /**
  * What an operator sees (docs/rules.md section 12): GET /api/operator/status, its figures as the
@@ -212,6 +213,34 @@ describe('GET /api/operator/status', () => {
       const [sent] = await app.documents(partnerId, 'email');
       expect(sent).toMatchObject({ status: 'sent', attempts: 1, text: '', html: '', links: [] });
       expect((await status(app)).emails).toMatchObject({ pending: 0, failed: 0 });
+    });
+  });
+
+  it("keeps a failed invitation email's link secret only until its retry is sent", async () => {
+    const sender = switchableSender();
+    await withApp({ emailSender: sender, env: { EMAIL_MAX_ATTEMPTS: '1' } }, async (app) => {
+      const provider = await createProvider(app);
+      const reseller = await activeReseller(app);
+      const invited = await inviteReseller(app, provider, reseller);
+      expect(invited.status).toBe(201);
+      const secret = tokenOf(invited.body.link as string).split('.')[1]!;
+      await app.runTimer('deliverEmails');
+      const stored = async () => JSON.stringify(await app.allDocuments());
+      expect(await stored()).toContain(secret); // failed: its body is kept for a retry
+
+      const [email] = (await app.documents(provider.partnerId, 'email')).filter(
+        (candidate) => candidate.status === 'failed',
+      );
+      const retried = await app.api(
+        'POST',
+        `/api/operator/emails/${provider.partnerId}.${email.id}/retry`,
+        { token: await app.operatorToken() },
+      );
+      expect(retried.status).toBe(200);
+      sender.working = true;
+      await app.runTimer('deliverEmails');
+      expect(sender.sent).toBe(1);
+      expect(await stored()).not.toContain(secret);
     });
   });
 
