@@ -63,13 +63,8 @@ import {
   partnerInvitationLanding,
   revokeResellerInvitationFunction,
 } from './reseller-invitations';
-import {
-  deliverEmailsTimer,
-  deliverEventsTimer,
-  escalatePendingEnrollmentsTimer,
-  expireTransfersTimer,
-  sendIncentiveInvitationsTimer,
-} from './timers';
+import { timerFunctions } from './timers';
+import { getOperatorStatus, retryEmail } from './operator';
 import { eventFeedFunction, operatorWebhookFunctions, partnerWebhookFunctions } from './webhooks';
 import {
   acceptTransferFunction,
@@ -152,11 +147,9 @@ export const functionTable: readonly FunctionDefinition[] = [
   ...partnerWebhookFunctions,
   ...operatorWebhookFunctions,
   eventFeedFunction,
-  deliverEmailsTimer,
-  deliverEventsTimer,
-  escalatePendingEnrollmentsTimer,
-  sendIncentiveInvitationsTimer,
-  expireTransfersTimer,
+  getOperatorStatus,
+  retryEmail,
+  ...timerFunctions,
 ];
 
 export function httpFunctions(): HttpFunctionDefinition[] {

@@ -1,20 +1,31 @@
+import { reportBacklog } from '../shared/app/backlog';
 import { deliverEmails } from '../shared/app/deliver-emails';
 import { deliverEvents } from '../shared/app/deliver-events';
 import { escalatePendingEnrollments } from '../shared/app/escalation';
 import { sendIncentiveInvitations } from '../shared/app/incentives';
 import { expireTransfers } from '../shared/app/transfers';
 import { loggerFor } from '../shared/adapters/logger';
-import { defineTimer } from '../shared/functions';
+import { defineTimer, type TimerFunctionDefinition } from '../shared/functions';
 
-/** docs/operations.md, Timers: named exactly so, NCRONTAB with seconds first. */
+/**
+ * docs/operations.md, Timers: named exactly so, NCRONTAB with seconds first. What a handler
+ * returns is its run's summary: logged in its `timer run {...}` line and kept in its heartbeat.
+ */
 export const deliverEmailsTimer = defineTimer({
   name: 'deliverEmails',
   schedule: '0 */1 * * * *',
   description: 'Sends every email waiting in the outbox; retries failures with backoff',
   async handler(_timer, context, services) {
-    const report = await deliverEmails(services, loggerFor(context));
-    if (report.sent + report.retried + report.failed > 0)
-      context.log(`deliverEmails: ${JSON.stringify(report)}`);
+    const logger = loggerFor(context);
+    const report = await deliverEmails(services, logger);
+    // The backlog it leaves, for the status page, the health check and the alerts.
+    const backlog = await reportBacklog(services, logger, 'emails', { newlyFailed: report.failed });
+    return {
+      ...report,
+      pending: backlog.pending,
+      failedForGood: backlog.failed,
+      oldestPendingAt: backlog.oldestPendingAt,
+    };
   },
 });
 
@@ -24,9 +35,15 @@ export const deliverEventsTimer = defineTimer({
   description:
     'Publishes waiting events and delivers them to webhook endpoints; retries with backoff; disables endpoints failing for three days',
   async handler(_timer, context, services) {
-    const report = await deliverEvents(services, loggerFor(context));
-    if (Object.values(report).some((count) => count > 0))
-      context.log(`deliverEvents: ${JSON.stringify(report)}`);
+    const logger = loggerFor(context);
+    const report = await deliverEvents(services, logger);
+    const backlog = await reportBacklog(services, logger, 'events', { newlyFailed: report.failed });
+    return {
+      ...report,
+      pending: backlog.pending,
+      failedForGood: backlog.failed,
+      oldestPendingAt: backlog.oldestPendingAt,
+    };
   },
 });
 
@@ -36,8 +53,7 @@ export const escalatePendingEnrollmentsTimer = defineTimer({
   description:
     'Emails the reviewers once for each enrollment pending beyond the business-day window',
   async handler(_timer, context, services) {
-    const escalated = await escalatePendingEnrollments(services, loggerFor(context));
-    context.log(`escalatePendingEnrollments: ${escalated} escalated`);
+    return { ...(await escalatePendingEnrollments(services, loggerFor(context))) };
   },
 });
 
@@ -47,8 +63,7 @@ export const sendIncentiveInvitationsTimer = defineTimer({
   description:
     'Queues the incentives invitation of each partner due, to its MPN account email; logs an error for any overdue',
   async handler(_timer, context, services) {
-    const report = await sendIncentiveInvitations(services, loggerFor(context));
-    context.log(`sendIncentiveInvitations: ${JSON.stringify(report)}`);
+    return { ...(await sendIncentiveInvitations(services, loggerFor(context))) };
   },
 });
 
@@ -58,7 +73,15 @@ export const expireTransfersTimer = defineTimer({
   description:
     'Expires transfer requests pending for 30 days, telling both partners; completes any transfer step a crash interrupted',
   async handler(_timer, context, services) {
-    const report = await expireTransfers(services, loggerFor(context));
-    context.log(`expireTransfers: ${JSON.stringify(report)}`);
+    return { ...(await expireTransfers(services, loggerFor(context))) };
   },
 });
+
+/** Every timer of the app, in the function table and on the status page. */
+export const timerFunctions: readonly TimerFunctionDefinition[] = [
+  deliverEmailsTimer,
+  deliverEventsTimer,
+  escalatePendingEnrollmentsTimer,
+  sendIncentiveInvitationsTimer,
+  expireTransfersTimer,
+];

@@ -64,6 +64,10 @@ param operatorTenantId string
 @description('REVIEWERS_EMAIL: mailbox that receives enrollment escalations.')
 param reviewersEmail string
 
+@minLength(3)
+@description('Where the alert rules email the operators (the action group of modules/alerts.bicep).')
+param alertEmail string
+
 @description('PORTAL_BASE_URL: when set, links in emails redirect to the portal.')
 param portalBaseUrl string = ''
 
@@ -188,6 +192,18 @@ module functionApp './modules/function-app.bicep' = {
     portalBaseUrl: portalBaseUrl
     corsOrigins: corsOrigins
     idempotencySecretUri: keyVault.outputs.idempotencySecretUri
+  }
+}
+
+module alerts './modules/alerts.bicep' = {
+  name: 'alerts'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    resourceToken: resourceToken
+    applicationInsightsId: monitoring.outputs.applicationInsightsId
+    alertEmail: alertEmail
   }
 }
 

@@ -1,11 +1,12 @@
 import type { CosmosClient } from '@azure/cosmos';
 import { randomUUID } from 'node:crypto';
 import type { Clock, EmailSender, IdGenerator, TokenVerifier } from './app/ports';
-import { cachedCheck } from './app/health';
+import { cachedCheck, cachedRead } from './app/health';
 import type { Services } from './app/services';
 import { createCosmosClient, lazyAzureCredential } from './adapters/cosmos/client';
 import { CosmosCustomerRepository } from './adapters/cosmos/customer-repository';
 import { CosmosIdempotencyStore } from './adapters/cosmos/idempotency-store';
+import { CosmosOperationsRepository } from './adapters/cosmos/operations-repository';
 import { CosmosOutboxRepository } from './adapters/cosmos/outbox-repository';
 import { CosmosEventRepository } from './adapters/cosmos/event-repository';
 import { createWebhookTransport } from './adapters/webhooks/transport';
@@ -83,6 +84,7 @@ export async function createServices(
   const idempotencySecret = config.idempotency.secret
     ? Buffer.from(config.idempotency.secret, 'utf8')
     : await loadOrCreateSecret(config.idempotency.secretFile);
+  const operations = new CosmosOperationsRepository(partners);
   return {
     config,
     clock,
@@ -93,6 +95,8 @@ export async function createServices(
     }),
     customers: new CosmosCustomerRepository(database.container('customers')),
     outbox: new CosmosOutboxRepository(partners),
+    operations,
+    startedAt: clock.now(),
     idempotency: new CosmosIdempotencyStore(database.container('idempotency')),
     emailSender: options.emailSender ?? createEmailSender(config, clock, options.announceEmail),
     limits: createRequestLimits(config.limits.requests, clock),
@@ -110,6 +114,8 @@ export async function createServices(
       await cosmosCall((abortSignal) => database.read({ abortSignal }));
       return true;
     }, clock),
+    // The health check's view of timers and outboxes: one single-partition query per period.
+    operationsSnapshot: cachedRead(() => operations.documents(), clock),
     checkResponses: options.checkResponses ?? false,
   };
 }

@@ -40,6 +40,7 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' = {
 }
 
 output applicationInsightsName string = appInsights.name
+output applicationInsightsId string = appInsights.id
 // Not a secret, local auth being off: it names where telemetry goes; the host signs in with
 // its identity (APPLICATIONINSIGHTS_AUTHENTICATION_STRING) to send it.
 output applicationInsightsConnectionString string = appInsights.properties.ConnectionString

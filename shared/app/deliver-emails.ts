@@ -5,6 +5,7 @@ import {
   retryDelaySeconds,
   type OutboxEmail,
 } from '../domain/email';
+import { publicItemId } from '../domain/operations';
 import { takingTurns } from '../domain/send-budget';
 import { SendThrottled, TransientSendError, type Logger, type Versioned } from './ports';
 import { SendBudget } from './send-budget';
@@ -176,6 +177,8 @@ async function deliverOne(
         `email ${email.id} (${email.kind}) failed for good after ${claimed.attempts} attempts`,
         {
           emailId: email.id,
+          // What POST /api/operator/emails/{emailId}/retry takes (docs/api.md).
+          retryId: publicItemId(email.partnerId, email.id),
           kind: email.kind,
           partnerId: email.partnerId,
           reason,

@@ -249,6 +249,7 @@ function settled(
     status,
     updatedAt: now.toISOString(),
     history: kept([...delivery.history, record]),
+    ...(status === 'failed' ? { failedAt: now.toISOString() } : {}),
     ttl: settledDeliveryTtlSeconds,
   };
 }

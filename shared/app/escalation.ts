@@ -15,10 +15,16 @@ import type { Services } from './services';
  * are written in one batch guarded by the partner's etag, so however often or concurrently the
  * timer runs, each submission is escalated once.
  */
+export interface EscalationReport {
+  escalated: number;
+  /** Enrollments pending beyond the review window at this run, escalated or not (status page). */
+  enrollmentsPastReviewWindow: number;
+}
+
 export async function escalatePendingEnrollments(
   services: Services,
   logger: Logger,
-): Promise<number> {
+): Promise<EscalationReport> {
   const now = services.clock.now();
   const days = services.config.enrollment.escalationBusinessDays;
   // N business days are at least N calendar days: only those can be overdue.
@@ -79,5 +85,17 @@ export async function escalatePendingEnrollments(
       });
     }
   }
-  return escalated;
+  return { escalated, enrollmentsPastReviewWindow: await countPastWindow(services, cutoff) };
+}
+
+/** Enrollments pending beyond the business-day window, escalated or not (docs/rules.md section 12). */
+async function countPastWindow(services: Services, cutoff: Date): Promise<number> {
+  const now = services.clock.now();
+  const days = services.config.enrollment.escalationBusinessDays;
+  let count = 0;
+  for await (const { value } of services.partners.pendingEnrollmentsSubmittedBefore(cutoff)) {
+    const submittedAt = value.enrollment.submittedAt;
+    if (submittedAt && isPendingBeyond(new Date(submittedAt), now, days)) count += 1;
+  }
+  return count;
 }

@@ -13,16 +13,28 @@ export const healthCheckSeconds = { ok: 30, failed: 5 } as const;
  * clock: calls within the period get the last answer, and calls while a check runs share it.
  */
 export function cachedCheck(check: () => Promise<boolean>, clock: Clock): () => Promise<boolean> {
-  let last: { ok: boolean; until: number } | undefined;
-  let running: Promise<boolean> | undefined;
+  const read = cachedRead(async () => ((await check()) ? true : null), clock);
+  return async () => (await read()) === true;
+}
+
+/**
+ * The same for a read: its value is reused for the success period, a failure (null) for the
+ * failure period.
+ */
+export function cachedRead<T>(
+  read: () => Promise<T | null>,
+  clock: Clock,
+): () => Promise<T | null> {
+  let last: { value: T | null; until: number } | undefined;
+  let running: Promise<T | null> | undefined;
   return () => {
-    if (last && clock.now().getTime() < last.until) return Promise.resolve(last.ok);
-    running ??= check()
-      .catch(() => false)
-      .then((ok) => {
-        const seconds = ok ? healthCheckSeconds.ok : healthCheckSeconds.failed;
-        last = { ok, until: clock.now().getTime() + seconds * 1000 };
-        return ok;
+    if (last && clock.now().getTime() < last.until) return Promise.resolve(last.value);
+    running ??= read()
+      .catch(() => null)
+      .then((value) => {
+        const seconds = value === null ? healthCheckSeconds.failed : healthCheckSeconds.ok;
+        last = { value, until: clock.now().getTime() + seconds * 1000 };
+        return value;
       })
       .finally(() => {
         running = undefined;

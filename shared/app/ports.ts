@@ -14,6 +14,12 @@ import type { Partner } from '../domain/partner';
 import type { MpnIndexEntry, Partnership, ProviderListing } from '../domain/providers';
 import type { Principal } from '../domain/principal';
 import type { RateCounter } from '../domain/rate-limit';
+import type {
+  OperationsDocument,
+  OutboxBacklog,
+  OutboxName,
+  TimerHeartbeat,
+} from '../domain/operations';
 import type { SendCounter } from '../domain/send-budget';
 import type { Transfer, TransferGuard } from '../domain/transfers';
 
@@ -175,6 +181,8 @@ export interface PartnerRepository {
    * email (out of the due index, so they never hold up the others), oldest first.
    */
   incentiveInvitationsHeld(now: Date): AsyncIterable<Versioned<Partner>>;
+  /** Cross-partition (timer): enrollments still pending, submitted before `cutoff`. */
+  pendingEnrollmentsSubmittedBefore(cutoff: Date): AsyncIterable<Versioned<Partner>>;
 }
 
 export interface OutboxRepository {
@@ -238,6 +246,31 @@ export interface WebhookTransport {
   newSecret(): string;
   seal(secret: string): string;
   open(sealed: string): string;
+}
+
+/** The fields the backlog reads of an outbox item (an email, an event delivery). */
+export interface OutboxItem {
+  id: string;
+  partnerId: string;
+  kind?: string;
+  eventType?: string;
+  status: string;
+  createdAt: string;
+  failedAt?: string;
+}
+
+/** Timer heartbeats and outbox backlogs (domain/operations.ts), in their own partition. */
+export interface OperationsRepository {
+  /** Every operations document: one single-partition query. */
+  documents(): Promise<OperationsDocument[]>;
+  heartbeat(timerName: string): Promise<TimerHeartbeat | null>;
+  backlog(outbox: OutboxName): Promise<Versioned<OutboxBacklog> | null>;
+  /** Upserts, or replaces if the etag is unchanged: false when it changed. */
+  save(document: OperationsDocument, etag?: string): Promise<boolean>;
+  /** Cross-partition (timer): items of a type still waiting (with a `dueAt`), in no order. */
+  waiting(type: string, limit: number): AsyncIterable<OutboxItem>;
+  /** Cross-partition (timer): items of a type that failed for good. */
+  failed(type: string, limit: number): AsyncIterable<OutboxItem>;
 }
 
 export interface SendResult {

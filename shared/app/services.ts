@@ -1,4 +1,5 @@
 import type { Config } from '../config';
+import type { OperationsDocument } from '../domain/operations';
 import type {
   Clock,
   CustomerRepository,
@@ -6,6 +7,7 @@ import type {
   EventRepository,
   IdempotencyStore,
   IdGenerator,
+  OperationsRepository,
   OutboxRepository,
   PartnerRepository,
   TokenVerifier,
@@ -24,6 +26,10 @@ export interface Services {
   outbox: OutboxRepository;
   events: EventRepository;
   webhooks: WebhookTransport;
+  /** Timer heartbeats and outbox backlogs (the status page, the health check). */
+  operations: OperationsRepository;
+  /** When this process started watching timers: one never run is stale three periods after. */
+  startedAt: Date;
   /** Answers to POST requests by Idempotency-Key, replayed on a retry. */
   idempotency: IdempotencyStore;
   emailSender: EmailSender;
@@ -33,6 +39,8 @@ export interface Services {
   limits: RequestLimits;
   /** True when Cosmos answers (GET /api/health); cached for a while (app/health.ts). */
   pingCosmos(): Promise<boolean>;
+  /** The operations documents as GET /api/health sees them, cached the same way; null on failure. */
+  operationsSnapshot(): Promise<OperationsDocument[] | null>;
   /** Tests check every JSON answer against its declared schema. */
   checkResponses: boolean;
 }

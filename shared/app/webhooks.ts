@@ -1,6 +1,6 @@
 import { auditEvent } from '../domain/audit';
 import { DomainError, notFound } from '../domain/errors';
-import { newEventId, publicEvent, type EventDocument } from '../domain/events';
+import { newEventId, type EventDocument } from '../domain/events';
 import { actorOf, type Principal } from '../domain/principal';
 import {
   deliveryDocumentId,
@@ -283,7 +283,7 @@ export async function redeliver(
   if (!found || found.value.type !== 'delivery') throw notFound('This event of this endpoint');
   if (found.value.status === 'pending' || found.value.status === 'sending') return;
   const now = services.clock.now().toISOString();
-  const { ttl: _ttl, ...delivery } = found.value;
+  const { ttl: _ttl, failedAt: _failedAt, ...delivery } = found.value;
   try {
     await services.partners.commit(owner.partitionId, [
       {
@@ -332,5 +332,3 @@ export function deliveryView(delivery: EventDelivery) {
     nextAttemptAt: delivery.status === 'pending' ? (delivery.dueAt ?? null) : null,
   };
 }
-
-export { publicEvent };

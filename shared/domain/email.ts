@@ -48,6 +48,8 @@ export interface OutboxEmail extends EmailMessage {
   createdAt: string;
   sentAt: string | null;
   lastError: string | null;
+  /** When it failed for good (set only while it is failed). */
+  failedAt?: string;
   /** Seconds to keep a delivered or failed email (Cosmos TTL); unset while it waits. */
   ttl?: number;
 }
@@ -87,8 +89,16 @@ export const deliveryLeaseSeconds = 300;
 export const deliveredEmailTtlSeconds = 90 * 24 * 3600;
 
 /**
- * A sent or failed email keeps who, what and when, but not its bodies: an invitation's body
- * holds its link's secret, which must not stay in the database once delivered.
+ * A failed email is kept, bodies included, for 30 days (the default life of an invitation link,
+ * after which its secret opens nothing) so that an operator can put it back in the outbox; past
+ * that it counts as gone even where the store has not yet purged it.
+ */
+export const failedEmailRetentionSeconds = 30 * 24 * 3600;
+
+/**
+ * A sent email keeps who, what and when, but not its bodies: an invitation's body holds its
+ * link's secret, which must not stay in the database once delivered. A failed one keeps them
+ * until it is retried or expires (docs/rules.md section 12).
  */
 export function settledEmail(
   email: OutboxEmail,
@@ -96,15 +106,39 @@ export function settledEmail(
   at: Date,
   lastError: string | null,
 ): OutboxEmail {
-  const { dueAt: _due, ...rest } = email;
+  const { dueAt: _due, failedAt: _failed, ...rest } = email;
+  if (status === 'failed') {
+    return {
+      ...rest,
+      status,
+      lastError,
+      failedAt: at.toISOString(),
+      ttl: failedEmailRetentionSeconds,
+    };
+  }
   return {
     ...rest,
     status,
-    sentAt: status === 'sent' ? at.toISOString() : email.sentAt,
+    sentAt: at.toISOString(),
     lastError,
     text: '',
     html: '',
     links: [],
     ttl: deliveredEmailTtlSeconds,
   };
+}
+
+/** True while a failed email can still be retried. */
+export function isRetainedFailure(email: OutboxEmail, now: Date): boolean {
+  return (
+    email.status === 'failed' &&
+    email.failedAt !== undefined &&
+    now.getTime() - Date.parse(email.failedAt) < failedEmailRetentionSeconds * 1000
+  );
+}
+
+/** A failed email back in the outbox: due now, with a fresh set of attempts. */
+export function retriedEmail(email: OutboxEmail, now: Date): OutboxEmail {
+  const { failedAt: _failed, ttl: _ttl, ...rest } = email;
+  return { ...rest, status: 'pending', attempts: 0, dueAt: now.toISOString() };
 }

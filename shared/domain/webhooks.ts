@@ -63,6 +63,8 @@ export interface EventDelivery {
   updatedAt: string;
   /** The last attempts, newest last (at most `keptAttempts`). */
   history: DeliveryAttempt[];
+  /** When it failed for good (the status page lists recent failures). */
+  failedAt?: string;
   /** Seconds to keep a settled delivery (Cosmos TTL); unset while it waits. */
   ttl?: number;
 }

@@ -9,7 +9,8 @@ import {
   type PartnerRole,
   type Principal,
 } from '../domain/principal';
-import { measured } from '../adapters/invocation-log';
+import { correlationIdOf, measured } from '../adapters/invocation-log';
+import { noteTenant } from '../app/invocation';
 import { deliverPromptly } from '../adapters/prompt-delivery';
 import { withEventScope } from '../app/event-scope';
 import { clientAddress, takeToken } from '../app/request-limits';
@@ -118,8 +119,14 @@ export function defineHttp<
 >(spec: HttpSpec<P, Q, B, A>): HttpFunctionDefinition {
   const handler: HttpHandler = async (request, context, services) => {
     const { result, written } = await withEventScope(() =>
-      measured(context, services.config.cosmos.deadlineMs.http, () =>
-        handle(request, context, services),
+      measured(
+        context,
+        services.config.cosmos.deadlineMs.http,
+        () => handle(request, context, services),
+        {
+          correlationId: correlationIdOf(request.headers),
+          statusOf: (response) => response.status ?? 200,
+        },
       ),
     );
     if (written && services.config.webhooks.promptDelivery) deliverPromptly(services, context);
@@ -128,6 +135,7 @@ export function defineHttp<
   const handle: HttpHandler = async (request, context, services) => {
     try {
       const principal = await authenticate(request, spec.access, services);
+      noteTenant(principal?.tenantId ?? null);
       limit(request, spec, principal, services);
       const body = spec.body ? await readJsonBody(request) : undefined;
       const input = {

@@ -154,6 +154,10 @@ const fixtureCannotSucceed = new Map<string, string>([
     'POST operator/enrollments/{partnerId}/decision',
     'A was approved at once (409); enrollment.test.ts',
   ],
+  [
+    'POST operator/emails/{emailId}/retry',
+    "none of A's emails failed for good (409); operator-status.test.ts",
+  ],
   ['POST me/customers', 'the generated body is refused for A (4xx); customers.test.ts'],
   [
     'POST me/customer-invitations',

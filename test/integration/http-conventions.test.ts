@@ -156,7 +156,11 @@ describe('GET /api/health', () => {
   it('answers 200 with cosmos ok', async () => {
     const response = await app.api('GET', '/api/health');
     expect(response.status).toBe(200);
-    expect(response.body).toEqual({ status: 'ok', checks: { cosmos: 'ok', email: 'file-outbox' } });
+    expect(response.body).toEqual({
+      status: 'ok',
+      checks: { cosmos: 'ok', email: 'file-outbox', timers: 'ok', outbox: 'ok' },
+      degraded: [],
+    });
   });
 });
 

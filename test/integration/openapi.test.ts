@@ -33,7 +33,10 @@ describe('GET /api/openapi.json, checked by an OpenAPI 3.1 validator (@readme/op
     const submitted = document.webhooks['enrollment.submitted'].post;
     const payload = submitted.requestBody.content['application/json'].schema;
     expect(payload.properties.type).toEqual({ const: 'enrollment.submitted' });
-    expect(payload.properties.data.properties.status.enum).toEqual(['pending-approval', 'approved']);
+    expect(payload.properties.data.properties.status.enum).toEqual([
+      'pending-approval',
+      'approved',
+    ]);
     expect(submitted.parameters.map((p: { name: string }) => p.name)).toEqual([
       'webhook-id',
       'webhook-timestamp',

@@ -53,6 +53,7 @@ export const tenantResourceParams = new Set([
   'orderId',
   'transferId',
   'resellerId',
+  'emailId',
 ]);
 
 export interface AttackFixture {
@@ -221,8 +222,12 @@ export async function buildAttackFixture(app: TestApp): Promise<AttackFixture> {
     'customer-tenant admin': await app.token({ tenant: customerId, roles: ['GlobalAdmin'] }),
   };
 
+  // One of A's emails (none failed): the retry route's operator half answers 409.
+  const [emailOfA] = await app.documents<{ id: string }>(a.partnerId, 'email');
+  if (!emailOfA) throw new Error('the fixture expects an email of tenant A in the outbox');
   const params: Record<string, string> = {
     partnerId: a.partnerId,
+    emailId: `${a.partnerId}.${emailOfA.id}`,
     invitationId: revocable.invitationId,
     token: tokenOf(acceptable.link),
     customerId,

@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { timerFunctions } from '../../functions/timers';
 import { maxBodyBytes } from '../../shared/http/define';
+import { loggedFields } from '../support/logged-fields';
 import {
   allResources,
   buildParams,
@@ -96,6 +98,7 @@ describe('parameters Azure would refuse at deploy time', () => {
     "param idempotencySecret = 'a-test-secret-of-at-least-thirty-two-chars'",
     "param operatorTenantId = '00000000-0000-0000-0000-0000000000ff'",
     "param reviewersEmail = 'reviewers@contoso.example'",
+    "param alertEmail = 'operators@contoso.example'",
   ];
   beforeAll(() => {
     refused = buildParams([
@@ -253,6 +256,97 @@ describe('the send budget in Azure', () => {
     )!;
     expect(functionApp.properties.parameters.emailSendsPerMinute).toBe(
       "[if(greater(parameters('emailSendsPerMinute'), 0), createObject('value', parameters('emailSendsPerMinute')), createObject('value', variables('emailQuota').perMinute))]",
+    );
+  });
+});
+
+describe('alerts (infra/modules/alerts.bicep)', () => {
+  interface AlertRule {
+    key: string;
+    displayName: string;
+    query: string[];
+  }
+  const alerts = () => moduleTemplate(template, 'alerts');
+  /** The rules as compiled: alert-rules.json, inlined by loadJsonContent as a literal. */
+  const rules = (): AlertRule[] =>
+    (
+      Object.values(alerts().variables ?? {}).find((value): value is { rules: AlertRule[] } =>
+        Array.isArray(value?.rules),
+      ) ?? { rules: [] }
+    ).rules;
+  const queryOf = (rule: AlertRule): string => rule.query.join('\n');
+
+  it('has a scheduled-query rule for a stale timer, emails and events failed for good, a backed-up outbox, the 5xx rate and Cosmos throttling', () => {
+    expect(
+      rules()
+        .map((rule) => rule.key)
+        .sort(),
+    ).toEqual(
+      [
+        'stale-timer',
+        'emails-failed',
+        'events-failed',
+        'emails-backed-up',
+        'events-backed-up',
+        'http-5xx',
+        'cosmos-throttling',
+      ].sort(),
+    );
+    const [rule] = ofType('Microsoft.Insights/scheduledQueryRules');
+    expect(rule!.copy).toEqual({ name: 'alertRules', count: "[length(variables('rules'))]" });
+    expect(rule!.properties.criteria.allOf[0].query).toBe(
+      "[join(variables('rules')[copyIndex()].query, '\n')]",
+    );
+    expect(rule!.properties.scopes).toEqual(["[parameters('applicationInsightsId')]"]);
+    const deployment = (template.resources as ArmResource[]).find(
+      (resource) => resource.name === 'alerts',
+    )!;
+    expect(deployment.properties.parameters.applicationInsightsId.value).toContain(
+      'applicationInsightsId',
+    );
+  });
+
+  it('emails the operators at the alertEmail parameter through one action group', () => {
+    const [group] = ofType('Microsoft.Insights/actionGroups');
+    expect(group!.properties.emailReceivers).toEqual([
+      expect.objectContaining({ emailAddress: "[parameters('alertEmail')]" }),
+    ]);
+    expect(template.parameters.alertEmail).toMatchObject({ type: 'string' });
+    const [rule] = ofType('Microsoft.Insights/scheduledQueryRules');
+    expect(JSON.stringify(rule!.properties.actions)).toContain('Microsoft.Insights/actionGroups');
+  });
+
+  it('reads in each query only fields the app logs on the line it names', async () => {
+    const logged = await loggedFields();
+    const problems: string[] = [];
+    for (const rule of rules()) {
+      const query = queryOf(rule);
+      const prefixes = [...query.matchAll(/message startswith "([a-z ]+) \{"/g)].map((m) => m[1]!);
+      expect(prefixes.length, rule.key).toBeGreaterThan(0);
+      for (const prefix of prefixes) {
+        const fields = logged.get(prefix);
+        if (!fields) {
+          problems.push(`${rule.key}: the app logs no "${prefix} {...}" line`);
+          continue;
+        }
+        for (const [, field] of query.matchAll(/\be\.(\w+)/g))
+          if (!fields.has(field!)) problems.push(`${rule.key}: "${prefix}" lines have no ${field}`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('watches every timer of the function table, with its period, even one that logs nothing', () => {
+    const stale = rules().find((rule) => rule.key === 'stale-timer')!;
+    const table = /datatable\(timerName: string, periodSeconds: int\) \[([^\]]*)\]/.exec(
+      queryOf(stale),
+    );
+    const listed = [...table![1]!.matchAll(/"(\w+)", (\d+)/g)].map(([, name, period]) => ({
+      name,
+      periodSeconds: Number(period),
+    }));
+    expect(listed).toEqual(
+      timerFunctions.map(({ name, periodSeconds }) => ({ name, periodSeconds })),
     );
   });
 });

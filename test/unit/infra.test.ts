@@ -181,6 +181,8 @@ describe('infra/main.bicep and its modules', () => {
       'Microsoft.Storage/storageAccounts/blobServices/containers',
       'Microsoft.OperationalInsights/workspaces',
       'Microsoft.Insights/components',
+      'Microsoft.Insights/scheduledQueryRules',
+      'Microsoft.Insights/actionGroups',
       'Microsoft.DocumentDB/databaseAccounts',
       'Microsoft.DocumentDB/databaseAccounts/sqlDatabases',
       'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers',

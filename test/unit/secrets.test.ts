@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { auditEvent, isAuditEventId } from '../../shared/domain/audit';
 import { systemActor } from '../../shared/domain/principal';
+import { InvocationContext } from '@azure/functions';
 import { defineTimer } from '../../shared/functions';
+import { ManualClock } from '../support/clock';
 import { redactFields, redactSecrets } from '../../shared/redact';
 import { issueLinkToken } from '../../shared/app/link-tokens';
 
@@ -98,9 +100,23 @@ describe('a failed timer', () => {
         throw new Error('cannot reach https://x.example;AccountKey=c2VjcmV0LWtleQ==');
       },
     });
-    const services = { config: { cosmos: { deadlineMs: { timer: 1_000 } } } };
-    const failure = timer.handler({} as never, {} as never, services as never);
+    const saved: unknown[] = [];
+    const services = {
+      config: { cosmos: { deadlineMs: { timer: 1_000 } } },
+      clock: new ManualClock(),
+      operations: { heartbeat: async () => null, save: async (doc: unknown) => saved.push(doc) },
+    };
+    const lines: string[] = [];
+    const context = new InvocationContext({
+      functionName: 'leaky',
+      logHandler: (_level, ...args) => lines.push(args.join(' ')),
+    });
+    const failure = timer.handler({} as never, context, services as never);
     await expect(failure).rejects.toThrow('AccountKey=[redacted]');
     await expect(failure).rejects.not.toThrow('c2VjcmV0LWtleQ');
+    // Its log lines and its heartbeat carry the error redacted too.
+    expect(lines.join('\n')).not.toContain('c2VjcmV0LWtleQ');
+    expect(JSON.stringify(saved)).toContain('AccountKey=[redacted]');
+    expect(JSON.stringify(saved)).not.toContain('c2VjcmV0LWtleQ');
   });
 });

@@ -6,7 +6,7 @@ import type {
   QueryIterator,
   SqlParameter,
 } from '@azure/cosmos';
-import { addRequestCharge, callDeadlineMs } from '../../app/invocation';
+import { addRequestCharge, callDeadlineMs, noteCosmosThrottled } from '../../app/invocation';
 import { createHash } from 'node:crypto';
 import {
   DependencyUnavailable,
@@ -72,6 +72,18 @@ export function isUnavailable(error: unknown): boolean {
   return false;
 }
 
+/** Throttled (429, "Request rate is large"), as the SDK gives it up after its own retries. */
+function isThrottled(error: unknown): boolean {
+  const e = error as { cause?: unknown; message?: unknown };
+  if (statusOf(error) === 429) return true;
+  if (
+    typeof e?.message === 'string' &&
+    /request rate is large|too ?many ?requests/i.test(e.message)
+  )
+    return true;
+  return e?.cause !== undefined && e.cause !== error && isThrottled(e.cause);
+}
+
 /** Cosmos's own advice on when to retry (x-ms-retry-after-ms), when its error carries it. */
 function retryAfterMsOf(error: unknown): number | undefined {
   const e = error as { retryAfterInMs?: unknown; headers?: Record<string, unknown> };
@@ -104,6 +116,7 @@ export async function cosmosCall<T>(call: (signal: AbortSignal) => Promise<T>): 
   } catch (error) {
     if (error instanceof DependencyUnavailable) throw error;
     if (isUnavailable(error)) {
+      if (isThrottled(error)) noteCosmosThrottled();
       throw new DependencyUnavailable('cosmos', {
         cause: error,
         retryAfterMs: retryAfterMsOf(error),

@@ -211,6 +211,12 @@ export class CosmosPartnerRepository implements PartnerRepository {
     ]);
   }
 
+  async *pendingEnrollmentsSubmittedBefore(cutoff: Date): AsyncIterable<Versioned<Partner>> {
+    yield* this.allPartners(partnerQueries.pendingEnrollmentsSubmittedBefore, [
+      { name: '@cutoff', value: cutoff.toISOString() },
+    ]);
+  }
+
   /** Every partner a cross-partition query finds, drained in this process, with its etag. */
   private async *allPartners(
     query: DeclaredQuery,

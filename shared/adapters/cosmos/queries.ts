@@ -70,6 +70,37 @@ export const partnerQueries = {
     'cross-partition',
     "SELECT * FROM c WHERE c.type = 'partner' AND c.incentiveInviteHeldSince <= @now ORDER BY c.type ASC, c.incentiveInviteHeldSince ASC",
   ),
+  /**
+   * Timer: the waiting items of an outbox (emails, event deliveries), in no order: the backlog
+   * counts them and keeps the oldest, so no composite index is paid for on every write.
+   */
+  outboxWaiting: query(
+    'outboxWaiting',
+    'partners',
+    'cross-partition',
+    'SELECT * FROM c WHERE c.type = @type AND IS_DEFINED(c.dueAt)',
+  ),
+  /** Timer: the items of an outbox that failed for good (kept until retried or expired). */
+  outboxFailed: query(
+    'outboxFailed',
+    'partners',
+    'cross-partition',
+    "SELECT * FROM c WHERE c.type = @type AND c.status = 'failed'",
+  ),
+  /** Timer: enrollments still pending that were submitted before the cutoff. */
+  pendingEnrollmentsSubmittedBefore: query(
+    'pendingEnrollmentsSubmittedBefore',
+    'partners',
+    'cross-partition',
+    "SELECT * FROM c WHERE c.type = 'partner' AND c.enrollment.status = 'pending-approval' AND c.enrollment.submittedAt <= @cutoff",
+  ),
+  /** The status page and the health check: every document of the operations partition. */
+  operationsDocuments: query(
+    'operationsDocuments',
+    'partners',
+    'partition',
+    'SELECT * FROM c WHERE c.partnerId = @partitionKey',
+  ),
   outboxDue: query(
     'outboxDue',
     'partners',

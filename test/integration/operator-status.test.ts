@@ -1,0 +1,393 @@
+import { describe, expect, it } from 'vitest';
+import { functionTable } from '../../functions/table';
+import { timerFunctions } from '../../functions/timers';
+import { reportBacklog } from '../../shared/app/backlog';
+import type { EmailSender } from '../../shared/app/ports';
+import { loggerFor } from '../../shared/adapters/logger';
+import { defineTimer } from '../../shared/functions';
+import { override, startTestApp, type TestApp, type TestAppOptions } from '../support/app';
+import { createPartnerWithProfile } from '../support/builders';
+import { ManualClock } from '../support/clock';
+import { activeReseller, approvedPartner, submitEnrollment } from '../support/enrollment';
+import { createProvider, inviteReseller, tokenOf } from '../support/providers';
+
+/**
+ * What an operator sees (docs/rules.md section 12): GET /api/operator/status, its figures as the
+ * timers last counted them, and POST /api/operator/emails/{emailId}/retry. Each test has an app
+ * (and database) of its own: timers act on every partner of their database.
+ */
+async function withApp(
+  options: TestAppOptions,
+  test: (app: TestApp) => Promise<void>,
+): Promise<void> {
+  const app = await startTestApp({
+    clock: new ManualClock('2026-03-02T09:00:00.000Z'),
+    ...options,
+  });
+  try {
+    await test(app);
+  } finally {
+    await app.close();
+  }
+}
+
+async function status(app: TestApp) {
+  const response = await app.api('GET', '/api/operator/status', {
+    token: await app.operatorToken(),
+  });
+  expect(response.status, response.text).toBe(200);
+  return response.body;
+}
+
+const timerOf = async (app: TestApp, name: string) =>
+  (await status(app)).timers.find((timer: { name: string }) => timer.name === name);
+
+/** A sender that fails until told to work, as ACS does when an address is refused. */
+function switchableSender(): EmailSender & { working: boolean; sent: number } {
+  return {
+    name: 'switchable',
+    working: false,
+    sent: 0,
+    async send() {
+      if (!this.working) throw new Error('recipient mailbox refused');
+      this.sent += 1;
+      return { messageId: `m-${this.sent}` };
+    },
+  };
+}
+
+describe('GET /api/operator/status', () => {
+  it('lists every timer of the function table, none run yet, and empty backlogs', async () => {
+    await withApp({}, async (app) => {
+      const body = await status(app);
+      expect(body.timers).toEqual(
+        timerFunctions.map((timer) => ({
+          name: timer.name,
+          lastRunAt: null,
+          lastSuccessAt: null,
+          lastOutcome: null,
+          lastSummary: null,
+          stale: false,
+        })),
+      );
+      expect(body.emails).toMatchObject({ pending: 0, failed: 0, oldestPendingAgeSeconds: null });
+      expect(body.events).toEqual({
+        pending: 0,
+        failed: 0,
+        oldestPendingAgeSeconds: null,
+        reportedAt: null,
+        recentFailures: [],
+      });
+      expect(body).toMatchObject({
+        enrollmentsPastReviewWindow: null,
+        incentiveInvitationsOverdue: null,
+        partnersWithoutMpnEmail: null,
+      });
+    });
+  });
+
+  it('records each run of a timer: when it ran, when it last succeeded, and what it did', async () => {
+    await withApp({}, async (app) => {
+      await approvedPartner(app);
+      app.clock.advance({ seconds: 20 });
+      await app.runTimer('deliverEmails');
+      expect(await timerOf(app, 'deliverEmails')).toEqual({
+        name: 'deliverEmails',
+        lastRunAt: '2026-03-02T09:00:20.000Z',
+        lastSuccessAt: '2026-03-02T09:00:20.000Z',
+        lastOutcome: 'succeeded',
+        lastSummary: expect.objectContaining({ sent: 1, failed: 0, pending: 0 }),
+        stale: false,
+      });
+    });
+  });
+
+  it('shows a timer stale once it has not succeeded for three of its periods', async () => {
+    await withApp({}, async (app) => {
+      for (const timer of timerFunctions) await app.runTimer(timer.name);
+      app.clock.advance({ minutes: 3 });
+      expect((await timerOf(app, 'deliverEmails')).stale).toBe(false);
+      app.clock.advance({ seconds: 1 });
+      expect((await timerOf(app, 'deliverEmails')).stale).toBe(true);
+      // The hourly timers have three hours.
+      expect((await timerOf(app, 'escalatePendingEnrollments')).stale).toBe(false);
+      app.clock.advance({ hours: 3 });
+      expect((await timerOf(app, 'escalatePendingEnrollments')).stale).toBe(true);
+      await app.runTimer('deliverEmails');
+      expect((await timerOf(app, 'deliverEmails')).stale).toBe(false);
+    });
+  });
+
+  it('shows a timer that never ran stale three periods after the app started', async () => {
+    await withApp({}, async (app) => {
+      app.clock.advance({ minutes: 3, seconds: 1 });
+      const body = await status(app);
+      const stale = body.timers.filter((timer: { stale: boolean }) => timer.stale);
+      expect(stale.map((timer: { name: string }) => timer.name)).toEqual(['deliverEmails']);
+    });
+  });
+
+  it('records a run that throws as failed, keeping its last success, until it turns stale', async () => {
+    let failing = false;
+    await withApp(
+      {
+        decorate: (services) => ({
+          ...services,
+          partners: override(services.partners, {
+            incentiveInvitationsDue: (now: Date) => {
+              if (failing) throw new Error('the query failed');
+              return services.partners.incentiveInvitationsDue(now);
+            },
+          }),
+        }),
+      },
+      async (app) => {
+        await app.runTimer('sendIncentiveInvitations');
+        failing = true;
+        app.clock.advance({ hours: 1 });
+        await expect(app.runTimer('sendIncentiveInvitations')).rejects.toThrow('the query failed');
+        expect(await timerOf(app, 'sendIncentiveInvitations')).toMatchObject({
+          lastRunAt: '2026-03-02T10:00:00.000Z',
+          lastSuccessAt: '2026-03-02T09:00:00.000Z',
+          lastOutcome: 'failed',
+          stale: false,
+        });
+        app.clock.advance({ hours: 2, seconds: 1 });
+        expect((await timerOf(app, 'sendIncentiveInvitations')).stale).toBe(true);
+      },
+    );
+  });
+
+  it('counts the emails waiting in the outbox and the age of the oldest', async () => {
+    await withApp({ emailSender: switchableSender() }, async (app) => {
+      await approvedPartner(app);
+      app.clock.advance({ minutes: 10 });
+      await approvedPartner(app);
+      await app.runTimer('deliverEmails'); // both fail once and wait for their retry
+      expect((await status(app)).emails).toMatchObject({
+        pending: 2,
+        failed: 0,
+        oldestPendingAgeSeconds: 600,
+      });
+      // The age is as of now, counted from the figures of the last run.
+      app.clock.advance({ seconds: 30 });
+      expect((await status(app)).emails.oldestPendingAgeSeconds).toBe(630);
+    });
+  });
+
+  it('counts an email that failed for good and keeps its body until an operator retries it', async () => {
+    const sender = switchableSender();
+    await withApp({ emailSender: sender, env: { EMAIL_MAX_ATTEMPTS: '1' } }, async (app) => {
+      const { partnerId } = await approvedPartner(app);
+      await app.runTimer('deliverEmails');
+      const [email] = await app.documents(partnerId, 'email');
+      expect(email).toMatchObject({ status: 'failed', failedAt: '2026-03-02T09:00:00.000Z' });
+      expect(email.text).not.toBe('');
+      const emailId = `${partnerId}.${email.id}`;
+      expect((await status(app)).emails).toMatchObject({
+        pending: 0,
+        failed: 1,
+        recentFailures: [{ id: emailId, kind: email.kind, failedAt: '2026-03-02T09:00:00.000Z' }],
+      });
+
+      app.clock.advance({ minutes: 5 });
+      const retried = await app.api('POST', `/api/operator/emails/${emailId}/retry`, {
+        token: await app.operatorToken(),
+      });
+      expect(retried.status, retried.text).toBe(200);
+      expect(retried.body).toEqual({
+        emailId,
+        status: 'pending',
+        dueAt: '2026-03-02T09:05:00.000Z',
+      });
+      expect((await status(app)).emails).toMatchObject({
+        pending: 1,
+        failed: 0,
+        oldestPendingAgeSeconds: 0,
+        recentFailures: [],
+      });
+
+      sender.working = true;
+      await app.runTimer('deliverEmails');
+      expect(sender.sent).toBe(1);
+      const [sent] = await app.documents(partnerId, 'email');
+      expect(sent).toMatchObject({ status: 'sent', attempts: 1, text: '', html: '', links: [] });
+      expect((await status(app)).emails).toMatchObject({ pending: 0, failed: 0 });
+    });
+  });
+
+  it("keeps a failed invitation email's link secret only until its retry is sent", async () => {
+    const sender = switchableSender();
+    await withApp({ emailSender: sender, env: { EMAIL_MAX_ATTEMPTS: '1' } }, async (app) => {
+      const provider = await createProvider(app);
+      const reseller = await activeReseller(app);
+      const invited = await inviteReseller(app, provider, reseller);
+      expect(invited.status).toBe(201);
+      const secret = tokenOf(invited.body.link as string).split('.')[1]!;
+      await app.runTimer('deliverEmails');
+      const stored = async () => JSON.stringify(await app.allDocuments());
+      expect(await stored()).toContain(secret); // failed: its body is kept for a retry
+
+      const [email] = (await app.documents(provider.partnerId, 'email')).filter(
+        (candidate) => candidate.status === 'failed',
+      );
+      const retried = await app.api(
+        'POST',
+        `/api/operator/emails/${provider.partnerId}.${email.id}/retry`,
+        { token: await app.operatorToken() },
+      );
+      expect(retried.status).toBe(200);
+      sender.working = true;
+      await app.runTimer('deliverEmails');
+      expect(sender.sent).toBe(1);
+      expect(await stored()).not.toContain(secret);
+    });
+  });
+
+  it('reports the events backlog as deliverEvents will: from delivery documents, through reportBacklog', async () => {
+    const deliverEvents = defineTimer({
+      name: 'deliverEvents',
+      schedule: '0 */1 * * * *',
+      description: 'stands in for the webhook delivery timer',
+      async handler(_timer, context, services) {
+        const backlog = await reportBacklog(services, loggerFor(context), 'events', {
+          newlyFailed: 0,
+        });
+        return { pending: backlog.pending, failedForGood: backlog.failed };
+      },
+    });
+    await withApp({ table: [...functionTable, deliverEvents] }, async (app) => {
+      const { partnerId } = await approvedPartner(app);
+      const delivery = (id: string, status: string, extra: object) => ({
+        type: 'delivery',
+        id,
+        partnerId,
+        webhookId: 'w1',
+        eventId: `e-${id}`,
+        eventType: 'enrollment.approved',
+        status,
+        attempts: 1,
+        createdAt: '2026-03-02T08:40:00.000Z',
+        ...extra,
+      });
+      await app.services.partners.commit(partnerId, [
+        {
+          op: 'create',
+          document: delivery('d1', 'pending', { dueAt: '2026-03-02T09:00:00.000Z' }),
+        } as never,
+        {
+          op: 'create',
+          document: delivery('d2', 'failed', { failedAt: '2026-03-02T08:50:00.000Z' }),
+        } as never,
+        { op: 'create', document: delivery('d3', 'delivered', {}) } as never,
+      ]);
+      await app.runTimer('deliverEvents');
+      expect((await status(app)).events).toMatchObject({
+        pending: 1,
+        failed: 1,
+        oldestPendingAgeSeconds: 20 * 60,
+        recentFailures: [{ id: `${partnerId}.d2`, kind: 'enrollment.approved' }],
+      });
+    });
+  });
+
+  it('counts enrollments past the review window as the escalation timer last saw them', async () => {
+    // A Friday evening: three business days end on Wednesday evening.
+    await withApp({ clock: new ManualClock('2026-03-06T18:30:00.000Z') }, async (app) => {
+      const partner = await createPartnerWithProfile(app, { mpnVerified: false });
+      await submitEnrollment(app, partner);
+      await app.runTimer('escalatePendingEnrollments');
+      expect((await status(app)).enrollmentsPastReviewWindow).toBe(0);
+      app.clock.set('2026-03-11T19:00:00Z');
+      await app.runTimer('escalatePendingEnrollments');
+      expect((await status(app)).enrollmentsPastReviewWindow).toBe(1);
+      const decided = await app.api(
+        'POST',
+        `/api/operator/enrollments/${partner.partnerId}/decision`,
+        { token: await app.operatorToken(), body: { decision: 'approve' } },
+      );
+      expect(decided.status).toBe(200);
+      await app.runTimer('escalatePendingEnrollments');
+      expect((await status(app)).enrollmentsPastReviewWindow).toBe(0);
+    });
+  });
+
+  it('counts partners held for want of an MPN account email, and invitations overdue past day 30', async () => {
+    await withApp({}, async (app) => {
+      await approvedPartner(app, { mpnAccountEmail: null });
+      await approvedPartner(app);
+      await app.runTimer('sendIncentiveInvitations');
+      expect(await status(app)).toMatchObject({
+        partnersWithoutMpnEmail: 1,
+        incentiveInvitationsOverdue: 0,
+      });
+      app.clock.advance({ days: 31 });
+      await app.runTimer('sendIncentiveInvitations');
+      expect(await status(app)).toMatchObject({
+        partnersWithoutMpnEmail: 1,
+        incentiveInvitationsOverdue: 1,
+      });
+    });
+  });
+});
+
+describe('POST /api/operator/emails/{emailId}/retry', () => {
+  it('answers 404 for an email that does not exist, 409 for one not failed, 400 for a malformed id', async () => {
+    await withApp({}, async (app) => {
+      const token = await app.operatorToken();
+      const { partnerId } = await approvedPartner(app);
+      await app.runTimer('deliverEmails');
+      const [sent] = await app.documents(partnerId, 'email');
+      const retry = (id: string) => app.api('POST', `/api/operator/emails/${id}/retry`, { token });
+
+      const unknown = await retry(`${partnerId}.${crypto.randomUUID()}`);
+      expect(unknown.status).toBe(404);
+      expect(unknown.body.code).toBe('not-found');
+      const notFailed = await retry(`${partnerId}.${sent.id}`);
+      expect(notFailed.status).toBe(409);
+      expect(notFailed.body.code).toBe('conflict');
+      const malformed = await retry(sent.id);
+      expect(malformed.status).toBe(400);
+      expect(malformed.body.code).toBe('validation-failed');
+    });
+  });
+
+  it('answers 404 for a failed email past its 30 days, when its link is dead', async () => {
+    await withApp(
+      { emailSender: switchableSender(), env: { EMAIL_MAX_ATTEMPTS: '1' } },
+      async (app) => {
+        const { partnerId } = await approvedPartner(app);
+        await app.runTimer('deliverEmails');
+        const [email] = await app.documents(partnerId, 'email');
+        app.clock.advance({ days: 30 });
+        const retried = await app.api(
+          'POST',
+          `/api/operator/emails/${partnerId}.${email.id}/retry`,
+          {
+            token: await app.operatorToken(),
+          },
+        );
+        expect(retried.status).toBe(404);
+      },
+    );
+  });
+});
+
+describe('GET /api/health, degraded', () => {
+  it('says degraded, still 200, when the oldest email has waited more than 15 minutes', async () => {
+    await withApp({ emailSender: switchableSender() }, async (app) => {
+      await approvedPartner(app);
+      await app.runTimer('deliverEmails');
+      expect((await app.api('GET', '/api/health')).body.status).toBe('ok');
+      app.clock.advance({ minutes: 15, seconds: 1 });
+      await app.runTimer('deliverEmails'); // still failing: it waits for its next attempt
+      const health = await app.api('GET', '/api/health');
+      expect(health.status).toBe(200);
+      expect(health.body).toMatchObject({
+        status: 'degraded',
+        checks: { cosmos: 'ok', outbox: 'backed-up' },
+        degraded: expect.arrayContaining(['the emails outbox is backed up']),
+      });
+    });
+  });
+});
