@@ -33,7 +33,6 @@ import {
   webhookIdParams,
   webhookView as webhookViewSchema,
 } from '../shared/http/schemas/webhooks';
-import * as z from 'zod';
 import { errorResponses } from './responses';
 
 /**
@@ -104,12 +103,18 @@ function webhookRoutes(audience: Audience): HttpFunctionDefinition[] {
       tags,
       access: audience.read,
       responses: {
-        200: { description: 'Endpoints', schema: z.object({ items: z.array(webhookViewSchema) }) },
+        200: {
+          description: 'Endpoints (at most ten: one page)',
+          schema: pageOf(webhookViewSchema),
+        },
         ...errorResponses(401, 403),
       },
       async handle({ principal, services }) {
         const owner = await audience.owner(principal, services, false);
-        return ok({ items: (await listWebhooks(services, owner.partitionId)).map(webhookView) });
+        return ok({
+          items: (await listWebhooks(services, owner.partitionId)).map(webhookView),
+          continuationToken: null,
+        });
       },
     }),
     defineHttp({
@@ -147,21 +152,6 @@ function webhookRoutes(audience: Audience): HttpFunctionDefinition[] {
       async handle({ principal, params, body, services }) {
         const owner = await audience.owner(principal, services, false);
         return ok(webhookView(await changeWebhook(services, owner, params.webhookId, body)));
-      },
-    }),
-    defineHttp({
-      name: `delete${names}Webhook`,
-      methods: ['DELETE'],
-      route: `${prefix}/webhooks/{webhookId}`,
-      summary: 'Delete a webhook endpoint; nothing more is sent to it',
-      tags,
-      access: audience.manage,
-      params: webhookIdParams,
-      responses: { 204: { description: 'Deleted' }, ...errorResponses(400, 401, 403, 404, 409) },
-      async handle({ principal, params, services }) {
-        const owner = await audience.owner(principal, services, false);
-        await deleteWebhook(services, owner, params.webhookId);
-        return noContent();
       },
     }),
     defineHttp({
@@ -238,6 +228,22 @@ function webhookRoutes(audience: Audience): HttpFunctionDefinition[] {
         const owner = await audience.owner(principal, services, false);
         await redeliver(services, owner, params.webhookId, params.eventId);
         return accepted({ eventId: params.eventId, status: 'queued' });
+      },
+    }),
+    // Last: the routes above act on the endpoint this one deletes (the authorization matrix).
+    defineHttp({
+      name: `delete${names}Webhook`,
+      methods: ['DELETE'],
+      route: `${prefix}/webhooks/{webhookId}`,
+      summary: 'Delete a webhook endpoint; nothing more is sent to it',
+      tags,
+      access: audience.manage,
+      params: webhookIdParams,
+      responses: { 204: { description: 'Deleted' }, ...errorResponses(400, 401, 403, 404, 409) },
+      async handle({ principal, params, services }) {
+        const owner = await audience.owner(principal, services, false);
+        await deleteWebhook(services, owner, params.webhookId);
+        return noContent();
       },
     }),
   ];

@@ -154,6 +154,8 @@ export async function publishPartition(services: Services, partnerId: string): P
     try {
       await services.partners.commit(partnerId, operations.writes);
       published += operations.count;
+      // Everything waiting fitted in this batch: nothing is left to read.
+      if (waiting.length < eventsPerRound && operations.count === waiting.length) return published;
     } catch (error) {
       // Another publisher numbered them first (or meanwhile): read again.
       if (!(error instanceof WriteConflict)) throw error;
@@ -227,9 +229,8 @@ export async function readFeed(
   after: number,
   pageSize: number,
 ): Promise<{ items: ReturnType<typeof publicEvent>[]; cursor: string }> {
-  // Events written since the last publication are numbered first, so a reader sees them now
-  // rather than at the timer's next run.
-  await publishPartition(services, partnerId);
+  // A GET writes nothing: events join the feed once published, by deliverEvents (right after
+  // the request that wrote them, or at the timer's next run).
   const events = await services.events.feed(partnerId, after, pageSize);
   const last = events.at(-1)?.sequence ?? after;
   return { items: events.map(publicEvent), cursor: String(last) };

@@ -308,8 +308,14 @@ function verdict(want: Expected, response: ApiResponse): string | null {
   if (want.success === 'never') return `must not succeed, got ${status} ${response.text}`;
   if (want.success === '403 or 404') return `must get 403 or 404, got ${status} ${response.text}`;
   if (want.success === 'empty page at most') {
-    const body = response.body as { items?: unknown[]; continuationToken?: unknown };
-    if (!(Array.isArray(body?.items) && body.items.length === 0 && body.continuationToken === null))
+    const body = response.body as {
+      items?: unknown[];
+      continuationToken?: unknown;
+      cursor?: unknown;
+    };
+    // A page with nothing after it: no continuation, or the event feed's cursor at its start.
+    const nothingMore = body?.continuationToken === null || body?.cursor === '0';
+    if (!(Array.isArray(body?.items) && body.items.length === 0 && nothingMore))
       return `a tenant without a partner record saw ${status} ${response.text}`;
   }
   return null;

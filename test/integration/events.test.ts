@@ -31,6 +31,7 @@ async function endpointFor(token: string, path = '/api/me/webhooks', events = ['
 }
 
 async function readWholeFeed(token: string, after?: string) {
+  await app.runTimer('deliverEvents');
   const items: { id: string; type: string; data: any; partnerId: string }[] = [];
   let cursor = after;
   for (;;) {

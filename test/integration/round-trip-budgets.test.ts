@@ -27,6 +27,7 @@ import { newTenantId } from '../support/ids';
 import { createProvider, inviteReseller, partnership, tokenOf } from '../support/providers';
 import { newCustomer, uniqueDomain } from '../support/customers';
 import { plausibleRequests, type RequestSamples } from '../support/route-requests';
+import { startWebhookReceiver } from '../support/webhook-receiver';
 import {
   extendedCustomer,
   pendingTransfer,
@@ -579,6 +580,66 @@ const budgets: Budget[] = [
     expected: { crossPartitionQueries: 4, pointReads: 3, batches: 1, writes: 4 },
   },
   {
+    route: 'createWebhook',
+    does: 'registers an endpoint: the partner read, its endpoints counted, one batch with the audit event',
+    async arrange(app) {
+      const partner = await createPartnerWithProfile(app);
+      return {
+        method: 'POST',
+        path: '/api/me/webhooks',
+        token: partner.adminToken,
+        body: { url: 'https://hooks.contoso.example/events', events: ['*'] },
+        status: 201,
+      };
+    },
+    expected: { pointReads: 1, singlePartitionQueries: 1, batches: 1 },
+  },
+  {
+    route: 'eventFeed',
+    does: "the pull feed: one query of the partner's published events after the cursor",
+    async arrange(app) {
+      const partner = await approvedPartner(app);
+      await app.runTimer('deliverEvents');
+      return {
+        method: 'GET',
+        path: '/api/me/events?after=0',
+        token: partner.adminToken,
+        status: 200,
+      };
+    },
+    expected: { singlePartitionQueries: 1 },
+  },
+  {
+    route: 'deliverEvents',
+    does: 'timer: relayed events, partitions to publish, then per partition its events, sequence and endpoints read and one batch; the due deliveries, per endpoint its read, and per delivery its claim and outcome; the backlog; its heartbeat',
+    isolated: true,
+    async arrange(app) {
+      const partner = await createPartnerWithProfile(app);
+      const hook = await startWebhookReceiver();
+      afterAll(() => hook.close());
+      await app.api('POST', '/api/me/webhooks', {
+        token: partner.adminToken,
+        body: { url: hook.url, events: ['*'] },
+      });
+      await app.api('POST', '/api/me/customers', {
+        token: partner.adminToken,
+        body: newCustomer(),
+      });
+      return { timer: 'deliverEvents' };
+    },
+    // Publication: the relayed events' query (none), the partitions' query, in the partner's
+    // partition its events' query, the sequence's point read, its endpoints' query and one
+    // batch. Delivery: the due deliveries' query, the endpoint's point read, the claim and the
+    // outcome. The backlog: two queries and an upsert; the heartbeat: a point read, an upsert.
+    expected: {
+      crossPartitionQueries: 5,
+      singlePartitionQueries: 2,
+      pointReads: 3,
+      batches: 1,
+      writes: 4,
+    },
+  },
+  {
     route: 'extendRelationship',
     does: 'extends a customer: relationship, partner, partnership reads, then one batch per side',
     async arrange(app) {
@@ -881,8 +942,32 @@ describe('no route queries across partitions', () => {
       await customerInvitation(),
       await customerInvitation(),
     ];
+    // An endpoint of the provider, and the operators' one, each with one delivery.
+    const providerHook = await app.api('POST', '/api/me/webhooks', {
+      token: provider.adminToken,
+      body: { url: 'https://hooks.fabrikam.example/events', events: ['*'] },
+    });
+    const operatorHook = await app.api('POST', '/api/operator/webhooks', {
+      token: await app.operatorToken(),
+      body: { url: 'https://ops.example.com/events', events: ['*'] },
+    });
+    const providerTest = await app.api(
+      'POST',
+      `/api/me/webhooks/${providerHook.body.webhookId}/test`,
+      { token: provider.adminToken },
+    );
+    const operatorTest = await app.api(
+      'POST',
+      `/api/operator/webhooks/${operatorHook.body.webhookId}/test`,
+      { token: await app.operatorToken() },
+    );
+    const forOperator = (route: string) => route.startsWith('operator/');
     const samples: RequestSamples = {
       params: {
+        webhookId: (route) =>
+          forOperator(route) ? operatorHook.body.webhookId : providerHook.body.webhookId,
+        eventId: (route) =>
+          forOperator(route) ? operatorTest.body.eventId : providerTest.body.eventId,
         partnerId: pending.partnerId,
         invitationId: (route) =>
           route.endsWith('/send')
@@ -929,6 +1014,10 @@ describe('no route queries across partitions', () => {
         },
         patchSubscription: { quantity: 6 },
         createUser: { displayName: 'Ada', userPrincipalName: 'ada@wingtip.example' },
+        createWebhook: { url: 'https://hooks.fabrikam.example/more', events: ['*'] },
+        createOperatorWebhook: { url: 'https://ops.example.com/more', events: ['*'] },
+        changeWebhook: { description: 'our automation' },
+        changeOperatorWebhook: { description: 'the on-call tooling' },
       },
     };
     const callers: Record<string, (string | undefined)[]> = {

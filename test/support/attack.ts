@@ -9,6 +9,7 @@ import {
   type CustomerUser,
   type Subscription,
 } from '../../shared/domain/customers';
+import { operatorEventsPartition } from '../../shared/domain/events';
 import { personalAccountsTenantId } from '../../shared/domain/principal';
 import type { HttpFunctionDefinition } from '../../shared/http/define';
 import type { TestApp } from './app';
@@ -54,6 +55,8 @@ export const tenantResourceParams = new Set([
   'transferId',
   'resellerId',
   'emailId',
+  'webhookId',
+  'eventId',
 ]);
 
 export interface AttackFixture {
@@ -225,7 +228,28 @@ export async function buildAttackFixture(app: TestApp): Promise<AttackFixture> {
   // One of A's emails (none failed): the retry route's operator half answers 409.
   const [emailOfA] = await app.documents<{ id: string }>(a.partnerId, 'email');
   if (!emailOfA) throw new Error('the fixture expects an email of tenant A in the outbox');
+  // A's webhook endpoint with one delivery (a test event), and the operators' endpoint and
+  // delivery under the same ids, so that one {webhookId} and {eventId} serve both route sets.
+  const hook = await app.api('POST', '/api/me/webhooks', {
+    token: a.adminToken,
+    body: { url: 'https://hooks.fixture.example/a', events: ['*'] },
+  });
+  if (hook.status !== 201) throw new Error(`fixture: webhook ${hook.text}`);
+  const webhookId = hook.body.webhookId as string;
+  const tested = await app.api('POST', `/api/me/webhooks/${webhookId}/test`, {
+    token: a.adminToken,
+  });
+  if (tested.status !== 202) throw new Error(`fixture: webhook test ${tested.text}`);
+  const eventId = tested.body.eventId as string;
+  for (const type of ['webhook', 'delivery']) {
+    const [document] = await app.documents(a.partnerId, type);
+    await app.services.partners.commit(operatorEventsPartition, [
+      { op: 'create', document: { ...document, partnerId: operatorEventsPartition } },
+    ]);
+  }
   const params: Record<string, string> = {
+    webhookId,
+    eventId,
     partnerId: a.partnerId,
     emailId: `${a.partnerId}.${emailOfA.id}`,
     invitationId: revocable.invitationId,
@@ -251,6 +275,9 @@ export async function buildAttackFixture(app: TestApp): Promise<AttackFixture> {
     // Link secrets travel in bodies: A's acceptable invitation, so a guard refusal is visible.
     'POST partner-invitations/accept': () => ({ token: tokenOf(acceptable.link) }),
     'POST partner-invitations/lookup': () => ({ token: tokenOf(acceptable.link) }),
+    // A URL the test resolver gives a public address, so the endpoint can be registered.
+    'POST me/webhooks': () => ({ url: 'https://hooks.fixture.example/b', events: ['*'] }),
+    'POST operator/webhooks': () => ({ url: 'https://hooks.fixture.example/c', events: ['*'] }),
   };
 
   return {
