@@ -131,6 +131,7 @@ describe('the pull feed (GET /api/me/events)', () => {
       const responses = await writes;
       await readers;
       expect(responses.map((response) => response.status)).toEqual(Array(24).fill(201));
+      await app.runTimer('deliverEvents');
       for (let i = 0; i < 10; i += 1) await read();
       expect(new Set(seen).size).toBe(seen.length);
       const stored = (await app.documents(partner.partnerId, 'event')).filter(
