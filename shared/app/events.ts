@@ -140,15 +140,16 @@ export async function publishPartition(services: Services, partnerId: string): P
   let published = 0;
   for (let round = 0; round < 20; round += 1) {
     const now = services.clock.now();
+    // The sequence first: any publication meanwhile changes it, so if its etag still holds at
+    // the commit, the events read after it were still waiting (the guard suffices even where a
+    // batch is applied operation by operation, as in the embedded emulator).
+    const sequence = await services.partners.getDocument<EventSequence>(partnerId, eventSequenceId);
     const waiting = await services.events.toPublish(partnerId, horizon(now), eventsPerRound);
     if (waiting.length === 0) return published;
     for (const { value: event } of waiting) {
       for (const target of copyTargets(event)) await copyEvent(services, event, target);
     }
-    const [sequence, endpoints] = await Promise.all([
-      services.partners.getDocument<EventSequence>(partnerId, eventSequenceId),
-      services.events.webhooks(partnerId),
-    ]);
+    const endpoints = await services.events.webhooks(partnerId);
     const active = endpoints.map((endpoint) => endpoint.value).filter((e) => e.status === 'active');
     const operations = publication(partnerId, sequence, waiting, active, now);
     try {

@@ -87,9 +87,10 @@ describe('GET /api/health, degraded', () => {
     expect(stale.body).toMatchObject({
       status: 'degraded',
       checks: { cosmos: 'ok', timers: 'stale', outbox: 'ok' },
-      degraded: ['timer deliverEmails is stale'],
+      degraded: ['timer deliverEmails is stale', 'timer deliverEvents is stale'],
     });
     await app.runTimer('deliverEmails');
+    await app.runTimer('deliverEvents');
     app.clock.advance({ seconds: healthCheckSeconds.ok });
     const healthy = await app.api('GET', '/api/health');
     expect(healthy.status).toBe(200);
