@@ -5,6 +5,7 @@ import {
   isOperatorEvent,
   operatorEventsPartition,
   publicEvent,
+  publishedEventTtlSeconds,
   type EventData,
   type EventDocument,
   type EventSequence,
@@ -180,7 +181,11 @@ function publication(
     // The sequence document, this event and its deliveries must fit in the batch.
     if (1 + writes.length + 1 + subscribed.length > maxBatchOperations) break;
     const { publishDueAt: _due, copyTo: _copyTo, ...rest } = event;
-    writes.push({ op: 'replace', document: { ...rest, sequence: next }, etag });
+    writes.push({
+      op: 'replace',
+      document: { ...rest, sequence: next, ttl: publishedEventTtlSeconds },
+      etag,
+    });
     for (const endpoint of subscribed) {
       writes.push({ op: 'create', document: newDelivery(endpoint, event, now) });
     }

@@ -130,6 +130,8 @@ export interface EventDocument {
   publishDueAt?: string;
   /** Other partitions that receive a copy (same id) before it is published here. */
   copyTo?: string[];
+  /** Seconds it is kept once published (Cosmos TTL). */
+  ttl?: number;
 }
 
 /**
@@ -208,5 +210,8 @@ export function publicEvent(event: EventDocument): PublicEvent {
   };
 }
 
-/** Events whose publication is due at `now`, for one run of the publisher. */
-export const publishBatchLimit = 40;
+/**
+ * A published event stays in the feed 30 days (a Cosmos ttl set when it is published; one
+ * waiting to be published never expires), as long as its deliveries are kept.
+ */
+export const publishedEventTtlSeconds = 30 * 24 * 3600;

@@ -5,6 +5,7 @@ import { startTestApp, type TestApp } from '../support/app';
 import { ManualClock } from '../support/clock';
 import { newCustomer } from '../support/customers';
 import { partnership, tokenOf } from '../support/providers';
+import { startWebhookReceiver } from '../support/webhook-receiver';
 
 /**
  * The document sizes docs/capacity.md computes with, measured on documents the app writes
@@ -21,6 +22,14 @@ afterAll(() => app.close());
 /** A provider and an active reseller in partnership, with what each typically accumulates. */
 async function typicalWorld(): Promise<void> {
   const { provider, reseller } = await partnership(app);
+  // The reseller's automation receives its events: an endpoint, deliveries, the feed's sequence.
+  const hook = await startWebhookReceiver();
+  afterAll(() => hook.close());
+  const endpoint = await app.api('POST', '/api/me/webhooks', {
+    token: reseller.adminToken,
+    body: { url: hook.url, events: ['*'], description: 'Fabrikam order automation' },
+  });
+  if (endpoint.status !== 201) throw new Error(endpoint.text);
   const customer = await app.api('POST', '/api/me/customers', {
     token: provider.adminToken,
     body: newCustomer({
@@ -100,6 +109,8 @@ describe('document sizes', () => {
     // Emails are measured while pending (with their bodies) and once delivered.
     const measured = await largestByKind();
     await app.runTimer('deliverEmails');
+    // Events published and delivered: numbered, with their deliveries settled.
+    await app.runTimer('deliverEvents');
     await largestByKind(measured);
     const documented = documentedSizes();
     expect([...measured.keys()].sort()).toEqual([...documented.keys()].sort());
