@@ -7,6 +7,7 @@ import { apiScenarios, loadScenarioNames } from './api-scenarios';
 import { cpuMeter, startChild, type Child } from './child-process';
 import { measureColdStart, type ColdStart } from './cold-start';
 import { benchDeliverEmails, type DeliveryThroughput } from './deliver';
+import { benchDeliverEvents, type EventDeliveryThroughput } from './deliver-events';
 import type { LoadSettings } from './load';
 import { notSelected, ScenarioRunner, type Scenario } from './scenarios';
 
@@ -20,6 +21,7 @@ interface Results {
   settings: LoadSettings & Record<string, number>;
   scenarios: Scenario[];
   deliverEmails: DeliveryThroughput | { skipped: string };
+  deliverEvents: EventDeliveryThroughput | { skipped: string };
   coldStart: ColdStart | { skipped: string };
 }
 
@@ -32,9 +34,11 @@ const { values: args } = parseArgs({
     customers: { type: 'string', default: '10000' },
     'pending-emails': { type: 'string', default: '10000' },
     'delivered-emails': { type: 'string', default: '100000' },
+    events: { type: 'string', default: '10000' },
+    'event-endpoints': { type: 'string', default: '100' },
     'cold-start-runs': { type: 'string', default: '10' },
     output: { type: 'string', default: 'bench/results.json' },
-    /** Comma-separated scenario names (and deliverEmails, coldStart) to run; all by default. */
+    /** Comma-separated scenario names (and deliverEmails, deliverEvents, coldStart); all by default. */
     only: { type: 'string' },
     /** Writes a CPU profile of the host under load into bench/profiles/. */
     'profile-host': { type: 'boolean', default: false },
@@ -69,6 +73,7 @@ async function report(parts: {
   settings: LoadSettings;
   scenarios: Scenario[];
   deliverEmails?: Results['deliverEmails'];
+  deliverEvents?: Results['deliverEvents'];
   coldStart: Results['coldStart'];
 }): Promise<void> {
   const results: Results = {
@@ -80,6 +85,7 @@ async function report(parts: {
     },
     scenarios: parts.scenarios,
     deliverEmails: parts.deliverEmails ?? { skipped: notSelected },
+    deliverEvents: parts.deliverEvents ?? { skipped: notSelected },
     coldStart: parts.coldStart,
   };
   const document = JSON.stringify(results, null, 2);
@@ -116,7 +122,7 @@ async function main(): Promise<void> {
         expectedFunctions: functionTable.length,
       });
     }
-    if (![...loadScenarioNames, 'deliverEmails'].some(wanted)) {
+    if (![...loadScenarioNames, 'deliverEmails', 'deliverEvents'].some(wanted)) {
       return report({ started, settings, scenarios: [], coldStart });
     }
     emulator = await startChild<{ endpoint: string }>(bundled('emulator'), {
@@ -151,7 +157,26 @@ async function main(): Promise<void> {
         log,
       });
     }
-    await report({ started, settings, scenarios, deliverEmails: delivery, coldStart });
+    let events: Results['deliverEvents'] = { skipped: notSelected };
+    if (wanted('deliverEvents')) {
+      log(`deliverEvents: ${args.events} events to ${args['event-endpoints']} endpoints`);
+      events = await benchDeliverEvents({
+        endpoint: emulator.details.endpoint,
+        devKeyFile,
+        cpu: cpuMeter({ app: process.pid, emulator: emulator.process.pid }),
+        events: Number(args.events),
+        endpoints: Number(args['event-endpoints']),
+        log,
+      });
+    }
+    await report({
+      started,
+      settings,
+      scenarios,
+      deliverEmails: delivery,
+      deliverEvents: events,
+      coldStart,
+    });
   } finally {
     await emulator?.stop();
     await rm(workDir, { recursive: true, force: true });
