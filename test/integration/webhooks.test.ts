@@ -329,6 +329,32 @@ describe('delivering events to an endpoint (deliverEvents)', () => {
     expect(emails).toHaveLength(1);
   });
 
+  it("serves endpoints side by side: a slow endpoint's pending answers hold up no other endpoint", async () => {
+    const slow = await partnerWithEndpoint();
+    const quick = await partnerWithEndpoint();
+    slow.hook.answer(...Array.from({ length: 3 }, () => ({ delayMs: 400 })));
+    for (const { partner, webhookId } of [slow, quick]) {
+      for (let i = 0; i < 3; i += 1) {
+        await app.api('POST', `/api/me/webhooks/${webhookId}/test`, { token: partner.adminToken });
+      }
+    }
+    const arrivals: string[] = [];
+    const note = (name: string, hook: WebhookReceiver) => {
+      const push = hook.received.push.bind(hook.received);
+      hook.received.push = (...items) => {
+        arrivals.push(...items.map(() => name));
+        return push(...items);
+      };
+    };
+    note('slow', slow.hook);
+    note('quick', quick.hook);
+    await app.runTimer('deliverEvents');
+    expect(arrivals.filter((name) => name === 'slow')).toHaveLength(3);
+    // Every quick delivery arrived before the slow endpoint's last one: they did not queue behind it.
+    expect(arrivals.lastIndexOf('quick')).toBeLessThan(arrivals.lastIndexOf('slow'));
+    expect(arrivals.filter((name) => name === 'quick')).toHaveLength(3);
+  });
+
   it('never follows a redirect: the target receives nothing and the attempt failed', async () => {
     const { partner, hook, webhookId } = await partnerWithEndpoint();
     const target = await receiver();

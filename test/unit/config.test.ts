@@ -79,6 +79,15 @@ describe('configuration', () => {
     );
   });
 
+  it('allows local webhook endpoints off Azure only, and refuses them when asked for in Azure', () => {
+    expect(loadConfig({ ...minimal, AUTH_MODE: 'dev' }).webhooks.allowLocal).toBe(true);
+    const azure = { ...minimal, WEBSITE_SITE_NAME: 'func-partner-transition' };
+    expect(loadConfig(azure).webhooks.allowLocal).toBe(false);
+    expect(() => loadConfig({ ...azure, WEBHOOKS_ALLOW_LOCAL: 'true' })).toThrow(
+      /WEBHOOKS_ALLOW_LOCAL: local webhook endpoints are refused when the app runs in Azure/,
+    );
+  });
+
   it('allows dev authentication in a container outside Azure (CONTAINER_NAME alone is no Azure host)', () => {
     expect(
       loadConfig({ ...minimal, AUTH_MODE: 'dev', CONTAINER_NAME: 'dev-sandbox-1' }).auth.mode,
