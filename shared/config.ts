@@ -87,6 +87,8 @@ const settingsShape = z.object({
   RATE_LIMIT_LINK_LOOKUPS_PER_MINUTE: intSetting(10, 1, 10_000_000),
   RATE_LIMIT_LINK_LOOKUPS_BURST: intSetting(20, 1, 10_000_000),
   WEBHOOKS_ALLOW_LOCAL: z.enum(['true', 'false']).optional(),
+  EVENTS_DELIVERIES_PER_RUN: intSetting(2000, 1, 100_000),
+  EVENTS_DELIVERIES_PER_ENDPOINT_PER_RUN: intSetting(200, 1, 10_000),
   EVENTS_PROMPT_DELIVERY: z
     .enum(['true', 'false'])
     .default('true')
@@ -233,6 +235,9 @@ export interface Config {
     allowLocal: boolean;
     /** Publish and deliver a request's events right after it answers, besides the timer. */
     promptDelivery: boolean;
+    /** Due deliveries one read of deliverEvents takes, and one endpoint's share of a run. */
+    deliveriesPerRun: number;
+    deliveriesPerEndpointPerRun: number;
   };
 }
 
@@ -327,6 +332,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     webhooks: {
       allowLocal: (s.WEBHOOKS_ALLOW_LOCAL ?? (runsOnAzureHost(env) ? 'false' : 'true')) === 'true',
       promptDelivery: s.EVENTS_PROMPT_DELIVERY,
+      deliveriesPerRun: s.EVENTS_DELIVERIES_PER_RUN,
+      deliveriesPerEndpointPerRun: s.EVENTS_DELIVERIES_PER_ENDPOINT_PER_RUN,
     },
   };
 }

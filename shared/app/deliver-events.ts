@@ -36,20 +36,24 @@ export interface EventDeliveryReport {
   failed: number;
   /** Claimed by another host first. */
   skipped: number;
+  /** Endpoints whose turn ended on an error of ours (logged): their deliveries wait. */
+  unsent: number;
   /** Endpoints disabled by this run (410 Gone, or three days of failures). */
   disabled: number;
 }
 
-/** Deliveries read per run, endpoints served at once, and deliveries per endpoint per run. */
-const deliveriesPerRun = 2000;
+/** Endpoints served at once, and partitions published per run. */
 const endpointsAtOnce = 16;
-const deliveriesPerEndpointPerRun = 200;
 const partitionsPerRun = 200;
+/** Reads of due deliveries per run (each past the endpoints that already have their share). */
+const dueReadsPerRun = 3;
 /**
- * No new attempt starts after this long in one run (the timer runs every minute): endpoints that
- * answer slowly (10 s each at worst) leave what they did not reach to the next run.
+ * No new attempt starts after this long in one run (the timer runs every minute), nor on one
+ * endpoint after this long in its turn: an endpoint that answers slowly (10 s at worst) keeps
+ * its slot for one turn at most, and leaves what it did not reach to the next run.
  */
 const sendingBudgetMs = 40_000;
+const endpointTurnMs = 10_000;
 
 const addSeconds = (date: Date, seconds: number): string =>
   new Date(date.getTime() + seconds * 1000).toISOString();
@@ -87,9 +91,10 @@ export async function deliverEvents(
     retried: 0,
     failed: 0,
     skipped: 0,
+    unsent: 0,
     disabled: 0,
   };
-  const relayedTo = await relayCustomerEvents(services, deliveriesPerRun);
+  const relayedTo = await relayCustomerEvents(services, services.config.webhooks.deliveriesPerRun);
   report.relayed = relayedTo.length;
   const partitions = new Set([
     ...relayedTo,
@@ -112,35 +117,70 @@ export async function deliverEvents(
   return report;
 }
 
-/** Sends the deliveries due now, endpoint by endpoint. */
+/**
+ * The deliveries due now, at most a share per endpoint (EVENTS_DELIVERIES_PER_ENDPOINT_PER_RUN),
+ * oldest first: when one endpoint's backlog fills a read, the next read passes over the
+ * endpoints that have their share, so one partner's flood never hides the others' deliveries.
+ */
+async function dueByEndpoint(services: Services): Promise<Versioned<EventDelivery>[][]> {
+  const { deliveriesPerRun, deliveriesPerEndpointPerRun } = services.config.webhooks;
+  const byEndpoint = new Map<string, Versioned<EventDelivery>[]>();
+  const full = new Set<string>();
+  const seen = new Set<string>();
+  for (let read = 0; read < dueReadsPerRun; read += 1) {
+    const due = await services.events.deliveriesDue(services.clock.now(), deliveriesPerRun, [
+      ...full,
+    ]);
+    for (const delivery of due) {
+      if (seen.has(delivery.value.id)) continue;
+      seen.add(delivery.value.id);
+      const list = byEndpoint.get(delivery.value.webhookId) ?? [];
+      if (list.length < deliveriesPerEndpointPerRun) list.push(delivery);
+      if (list.length === deliveriesPerEndpointPerRun) full.add(delivery.value.webhookId);
+      byEndpoint.set(delivery.value.webhookId, list);
+    }
+    if (due.length < deliveriesPerRun) break;
+  }
+  return [...byEndpoint.values()];
+}
+
+/** Sends the deliveries due now, endpoint by endpoint, side by side. */
 export async function sendDue(
   services: Services,
   logger: Logger,
   report: EventDeliveryReport,
 ): Promise<void> {
-  const due = await services.events.deliveriesDue(services.clock.now(), deliveriesPerRun);
-  const byEndpoint = new Map<string, Versioned<EventDelivery>[]>();
-  for (const delivery of due) {
-    const key = `${delivery.value.partnerId}/${delivery.value.webhookId}`;
-    const list = byEndpoint.get(key) ?? [];
-    if (list.length < deliveriesPerEndpointPerRun) list.push(delivery);
-    byEndpoint.set(key, list);
-  }
   const started = performance.now();
-  await eachBounded([...byEndpoint.values()], endpointsAtOnce, async (deliveries) => {
+  await eachBounded(await dueByEndpoint(services), endpointsAtOnce, async (deliveries) => {
     const first = deliveries[0]!.value;
-    let endpoint = await services.partners.getDocument<WebhookEndpoint>(
-      first.partnerId,
-      webhookDocumentId(first.webhookId),
-    );
-    for (const delivery of deliveries) {
-      if (performance.now() - started > sendingBudgetMs) return;
-      const outcome = await attempt(services, logger, endpoint, delivery);
-      report[outcome.counted] += 1;
-      if (outcome.disabled) {
-        report.disabled += 1;
-        endpoint = null;
+    const turn = performance.now();
+    // One endpoint's failure (a throttled write, a secret that no longer opens) is logged and
+    // costs only its own turn: the other endpoints are served, and the run still reports.
+    try {
+      let endpoint = await services.partners.getDocument<WebhookEndpoint>(
+        first.partnerId,
+        webhookDocumentId(first.webhookId),
+      );
+      for (const delivery of deliveries) {
+        const now = performance.now();
+        if (now - started > sendingBudgetMs || now - turn > endpointTurnMs) return;
+        const outcome = await attempt(services, logger, endpoint, delivery);
+        report[outcome.counted] += 1;
+        if (outcome.disabled && endpoint) {
+          report.disabled += 1;
+          endpoint = { ...endpoint, value: { ...endpoint.value, status: 'disabled' } };
+        }
       }
+    } catch (error) {
+      report.unsent += 1;
+      logger.error(
+        'webhook deliveries of an endpoint could not be sent; the next run tries again',
+        {
+          partnerId: first.partnerId,
+          webhookId: first.webhookId,
+          error: (error as Error).message,
+        },
+      );
     }
   });
 }
@@ -199,9 +239,7 @@ async function attempt(
     Date.parse(claimed.firstAttemptAt!) + retryWindowSeconds * 1000 <= now.getTime();
   if (result.outcome === 'gone' || windowEnded) {
     const reason =
-      result.outcome === 'gone'
-        ? 'it answered 410 Gone'
-        : 'every delivery to it failed for three days';
+      result.outcome === 'gone' ? 'it answered 410 Gone' : 'a delivery to it failed for three days';
     const disabled = await disable(services, endpoint, current, now, record, reason);
     logger.error('webhook endpoint disabled', {
       partnerId: delivery.partnerId,
@@ -229,15 +267,23 @@ async function attempt(
   return { counted: 'retried', disabled: false };
 }
 
-function send(
+async function send(
   services: Services,
   endpoint: WebhookEndpoint,
   delivery: EventDelivery,
   now: Date,
 ): Promise<WebhookDeliveryResult> {
+  let secrets: string[];
+  try {
+    secrets = signingSecrets(endpoint, now).map((secret) => services.webhooks.open(secret.sealed));
+  } catch {
+    // A secret sealed under another server key (IDEMPOTENCY_SECRET changed): an attempt that
+    // failed, so it is retried and, if it lasts, the endpoint is disabled and its owner told.
+    return { outcome: 'failed', durationMs: 0, error: 'its signing secret cannot be opened' };
+  }
   return services.webhooks.deliver({
     url: endpoint.url,
-    secrets: signingSecrets(endpoint, now).map((secret) => services.webhooks.open(secret.sealed)),
+    secrets,
     eventId: delivery.eventId,
     body: delivery.body,
   });

@@ -216,8 +216,11 @@ export interface EventRepository {
   deliveries(partnerId: string, webhookId: string, page: PageRequest): Promise<Page<EventDelivery>>;
   /** Replaces a delivery if its etag is unchanged: its new etag, or null if it changed. */
   replaceDelivery(delivery: EventDelivery, etag: string): Promise<string | null>;
-  /** Cross-partition (timer): deliveries waiting, or whose claim lapsed, due at `now`. */
-  deliveriesDue(now: Date, limit: number): Promise<Versioned<EventDelivery>[]>;
+  /**
+   * Cross-partition (timer): deliveries waiting, or whose claim lapsed, due at `now`, oldest
+   * first, but those of the endpoints named in `passOver`.
+   */
+  deliveriesDue(now: Date, limit: number, passOver: string[]): Promise<Versioned<EventDelivery>[]>;
 }
 
 /** What became of one webhook request (docs/api.md Events). */

@@ -88,6 +88,7 @@ export async function benchDeliverEvents(options: {
       retried: 0,
       failed: 0,
       skipped: 0,
+      unsent: 0,
       disabled: 0,
     };
     const stopCpu = options.cpu();

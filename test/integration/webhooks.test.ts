@@ -314,7 +314,7 @@ describe('delivering events to an endpoint (deliverEvents)', () => {
     expect(endpoint.body).toEqual(
       expect.objectContaining({
         status: 'disabled',
-        disabledReason: 'every delivery to it failed for three days',
+        disabledReason: 'a delivery to it failed for three days',
       }),
     );
     const [delivery] = await deliveries(partner.adminToken, webhookId);
@@ -353,6 +353,41 @@ describe('delivering events to an endpoint (deliverEvents)', () => {
     // Every quick delivery arrived before the slow endpoint's last one: they did not queue behind it.
     expect(arrivals.lastIndexOf('quick')).toBeLessThan(arrivals.lastIndexOf('slow'));
     expect(arrivals.filter((name) => name === 'quick')).toHaveLength(3);
+  });
+
+  it("delivers to every endpoint in a run although one partner's backlog fills every read", async () => {
+    // Reads of 6 due deliveries, an endpoint's share 3: a flood of 20 fills each read.
+    const small = await startTestApp({
+      clock: new ManualClock('2026-03-02T09:00:00.000Z'),
+      env: { EVENTS_DELIVERIES_PER_RUN: '6', EVENTS_DELIVERIES_PER_ENDPOINT_PER_RUN: '3' },
+    });
+    try {
+      const endpointOn = async () => {
+        const partner = await createPartnerWithProfile(small);
+        const hook = await receiver();
+        const created = await small.api('POST', '/api/me/webhooks', {
+          token: partner.adminToken,
+          body: { url: hook.url, events: ['*'] },
+        });
+        return { partner, hook, webhookId: created.body.webhookId as string };
+      };
+      const flood = await endpointOn();
+      for (let i = 0; i < 20; i += 1) {
+        await small.api('POST', `/api/me/webhooks/${flood.webhookId}/test`, {
+          token: flood.partner.adminToken,
+        });
+      }
+      small.clock.advance({ seconds: 1 });
+      const other = await endpointOn();
+      await small.api('POST', `/api/me/webhooks/${other.webhookId}/test`, {
+        token: other.partner.adminToken,
+      });
+      await small.runTimer('deliverEvents');
+      expect(other.hook.received).toHaveLength(1);
+      expect(flood.hook.received).toHaveLength(3);
+    } finally {
+      await small.close();
+    }
   });
 
   it('never follows a redirect: the target receives nothing and the attempt failed', async () => {

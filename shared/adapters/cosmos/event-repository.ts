@@ -131,12 +131,15 @@ export class CosmosEventRepository implements EventRepository {
     }
   }
 
-  deliveriesDue(now: Date, limit: number): Promise<Versioned<EventDelivery>[]> {
+  deliveriesDue(now: Date, limit: number, passOver: string[]): Promise<Versioned<EventDelivery>[]> {
     return firstOf(
       queryAcrossPartitions<EventDelivery>(
         this.partners,
         partnerQueries.deliveriesDue,
-        [{ name: '@now', value: now.toISOString() }],
+        [
+          { name: '@now', value: now.toISOString() },
+          { name: '@passOver', value: passOver },
+        ],
         limit,
       ),
       limit,

@@ -214,12 +214,15 @@ export const partnerQueries = {
     'partition',
     "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'delivery' AND c.webhookId = @webhookId ORDER BY c.type ASC, c.webhookId ASC, c.createdAt DESC",
   ),
-  /** Timer: deliveries waiting (or whose claim lapsed) and due at `now`, oldest first. */
+  /**
+   * Timer: deliveries waiting (or whose claim lapsed) and due at `now`, oldest first, passing
+   * over the endpoints that already have their share of this run.
+   */
   deliveriesDue: query(
     'deliveriesDue',
     'partners',
     'cross-partition',
-    "SELECT * FROM c WHERE c.type = 'delivery' AND c.dueAt <= @now ORDER BY c.type ASC, c.dueAt ASC",
+    "SELECT * FROM c WHERE c.type = 'delivery' AND c.dueAt <= @now AND NOT ARRAY_CONTAINS(@passOver, c.webhookId) ORDER BY c.type ASC, c.dueAt ASC",
   ),
 } as const;
 
