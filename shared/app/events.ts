@@ -70,8 +70,9 @@ export function relayedEventOf<T extends EventType>(
  */
 export const horizon = (now: Date): Date => new Date(now.getTime() + 60_000);
 
-/** Transactional batches hold at most 100 operations. */
+/** Transactional batches hold at most 100 operations and 2 MB: publications keep under 1.5 MB. */
 const maxBatchOperations = 100;
+const maxBatchBytes = 1_500_000;
 /** Events read per publication round. */
 const eventsPerRound = 50;
 
@@ -176,10 +177,17 @@ function publication(
   let next = sequence?.value.next ?? 1;
   const writes: WriteOperation<PartnerDocument>[] = [];
   let count = 0;
+  let bytes = 0;
   for (const { value: event, etag } of waiting) {
     const subscribed = endpoints.filter((endpoint) => subscribesTo(endpoint, event.eventType));
-    // The sequence document, this event and its deliveries must fit in the batch.
-    if (1 + writes.length + 1 + subscribed.length > maxBatchOperations) break;
+    // The sequence document, this event and its deliveries must fit in the batch: 100
+    // operations, and well under its 2 MB (an order's event grows with its line items).
+    const size = Buffer.byteLength(JSON.stringify(event), 'utf8') * (2 + subscribed.length);
+    const fits =
+      1 + writes.length + 1 + subscribed.length <= maxBatchOperations &&
+      bytes + size <= maxBatchBytes;
+    if (!fits && count > 0) break;
+    bytes += size;
     const { publishDueAt: _due, copyTo: _copyTo, ...rest } = event;
     writes.push({
       op: 'replace',

@@ -1,6 +1,6 @@
 import type { AuditEvent } from '../domain/audit';
 import type { EventDocument, EventSequence, RelayedEventDocument } from '../domain/events';
-import type { EventDelivery, WebhookEndpoint } from '../domain/webhooks';
+import type { EventDelivery, WebhookEndpoint, WebhookSlot } from '../domain/webhooks';
 import type { OutboxEmail, EmailLane, EmailMessage } from '../domain/email';
 import type {
   Customer,
@@ -61,6 +61,7 @@ export type PartnerDocument =
   | EventDocument
   | EventSequence
   | WebhookEndpoint
+  | WebhookSlot
   | EventDelivery;
 
 /**

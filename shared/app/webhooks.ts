@@ -7,8 +7,10 @@ import {
   maxWebhooksPerPartner,
   rotationOverlapSeconds,
   webhookDocumentId,
+  webhookSlotId,
   type EventDelivery,
   type WebhookEndpoint,
+  type WebhookSlot,
   type WebhookStatus,
 } from '../domain/webhooks';
 import { newDelivery } from './events';
@@ -62,43 +64,65 @@ export async function createWebhook(
   input: NewWebhook,
 ): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
   await checkUrl(services, input.url);
-  const existing = await services.events.webhooks(owner.partitionId);
-  if (existing.length >= maxWebhooksPerPartner) {
-    throw new DomainError(
-      'conflict',
-      `You have ${maxWebhooksPerPartner} webhook endpoints already: delete one before adding another.`,
-    );
-  }
   const webhookId = services.ids.newId();
   const secret = services.webhooks.newSecret();
-  const now = services.clock.now().toISOString();
-  const endpoint: WebhookEndpoint = {
-    type: 'webhook',
-    id: webhookDocumentId(webhookId),
-    partnerId: owner.partitionId,
-    webhookId,
-    url: input.url,
-    events: input.events,
-    description: input.description ?? null,
-    status: 'active',
-    disabledReason: null,
-    secrets: [{ sealed: services.webhooks.seal(secret), createdAt: now, expiresAt: null }],
-    createdAt: now,
-    updatedAt: now,
-  };
-  await services.partners.commit(owner.partitionId, [
-    { op: 'create', document: endpoint },
-    {
-      op: 'create',
-      document: audit(
-        services,
-        owner,
-        'webhook-created',
-        `webhook ${webhookId} to ${endpointHost(input.url)}`,
-      ),
-    },
-  ]);
-  return { endpoint, secret };
+  const sealed = services.webhooks.seal(secret);
+  // A registration racing another for the same free slot reads again and takes the next one.
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    const taken = new Set(
+      (await services.events.webhooks(owner.partitionId)).map((e) => e.value.slot),
+    );
+    const slot = Array.from({ length: maxWebhooksPerPartner }, (_, n) => n).find(
+      (n) => !taken.has(n),
+    );
+    if (slot === undefined) {
+      throw new DomainError(
+        'conflict',
+        `You have ${maxWebhooksPerPartner} webhook endpoints already: delete one before adding another.`,
+      );
+    }
+    const now = services.clock.now().toISOString();
+    const endpoint: WebhookEndpoint = {
+      type: 'webhook',
+      id: webhookDocumentId(webhookId),
+      partnerId: owner.partitionId,
+      webhookId,
+      url: input.url,
+      events: input.events,
+      description: input.description ?? null,
+      status: 'active',
+      disabledReason: null,
+      secrets: [{ sealed, createdAt: now, expiresAt: null }],
+      slot,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const claim: WebhookSlot = {
+      type: 'webhook-slot',
+      id: webhookSlotId(slot),
+      partnerId: owner.partitionId,
+      webhookId,
+    };
+    try {
+      await services.partners.commit(owner.partitionId, [
+        { op: 'create', document: claim },
+        { op: 'create', document: endpoint },
+        {
+          op: 'create',
+          document: audit(
+            services,
+            owner,
+            'webhook-created',
+            `webhook ${webhookId} to ${endpointHost(input.url)}`,
+          ),
+        },
+      ]);
+      return { endpoint, secret };
+    } catch (error) {
+      if (!(error instanceof WriteConflict && error.index === 0)) throw error;
+    }
+  }
+  throw new DomainError('conflict', 'Other endpoints were registered meanwhile; try again.');
 }
 
 /** Only the host reaches the audit trail: a URL's path or query may carry the partner's token. */
@@ -195,10 +219,11 @@ export async function deleteWebhook(
   try {
     await services.partners.commit(owner.partitionId, [
       { op: 'delete', id: found.value.id, etag: found.etag },
+      { op: 'delete', id: webhookSlotId(found.value.slot) },
       { op: 'create', document: audit(services, owner, 'webhook-deleted', `webhook ${webhookId}`) },
     ]);
   } catch (error) {
-    if (!(error instanceof WriteConflict && error.index === 0)) throw error;
+    if (!(error instanceof WriteConflict)) throw error;
     throw new DomainError(
       'conflict',
       'The webhook endpoint changed meanwhile; read it and try again.',

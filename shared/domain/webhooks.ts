@@ -28,9 +28,24 @@ export interface WebhookEndpoint {
   /** Why it was disabled: by its owner, a `410 Gone`, or three days of failures. */
   disabledReason: string | null;
   secrets: WebhookSecret[];
+  /** The slot it holds (0 to 9): see WebhookSlot. */
+  slot: number;
   createdAt: string;
   updatedAt: string;
 }
+
+/**
+ * One of a partner's ten endpoint slots, created with its endpoint in one batch and deleted with
+ * it: two registrations at once cannot both take the last slot, so the limit holds under races.
+ */
+export interface WebhookSlot {
+  type: 'webhook-slot';
+  id: string;
+  partnerId: string;
+  webhookId: string;
+}
+
+export const webhookSlotId = (slot: number): string => `webhook-slot-${slot}`;
 
 export type DeliveryStatus = 'pending' | 'sending' | 'delivered' | 'failed';
 

@@ -153,6 +153,7 @@ async function seedPartner(
         expiresAt: null,
       },
     ],
+    slot: 0,
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
   };

@@ -143,6 +143,30 @@ describe('webhook endpoints', () => {
     expect(await app.documents(partner.partnerId, 'webhook')).toHaveLength(1);
   });
 
+  it('holds a partner to ten endpoints even when twenty registrations race', async () => {
+    const partner = await createPartnerWithProfile(app);
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, index) =>
+        app.api('POST', '/api/me/webhooks', {
+          token: partner.adminToken,
+          body: { url: `https://hooks.example.com/${index}`, events: ['*'] },
+        }),
+      ),
+    );
+    expect(answers.filter((answer) => answer.status === 201)).toHaveLength(10);
+    expect(answers.filter((answer) => answer.status === 409)).toHaveLength(10);
+    expect(await app.documents(partner.partnerId, 'webhook')).toHaveLength(10);
+    const [first] = answers.filter((answer) => answer.status === 201);
+    await app.api('DELETE', `/api/me/webhooks/${first!.body.webhookId}`, {
+      token: partner.adminToken,
+    });
+    const again = await app.api('POST', '/api/me/webhooks', {
+      token: partner.adminToken,
+      body: { url: 'https://hooks.example.com/again', events: ['*'] },
+    });
+    expect(again.status).toBe(201);
+  });
+
   it('refuses an unknown event type and an empty change, in plain words', async () => {
     const { partner, webhookId } = await partnerWithEndpoint();
     const unknown = await app.api('POST', '/api/me/webhooks', {

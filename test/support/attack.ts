@@ -241,7 +241,7 @@ export async function buildAttackFixture(app: TestApp): Promise<AttackFixture> {
   });
   if (tested.status !== 202) throw new Error(`fixture: webhook test ${tested.text}`);
   const eventId = tested.body.eventId as string;
-  for (const type of ['webhook', 'delivery']) {
+  for (const type of ['webhook-slot', 'webhook', 'delivery']) {
     const [document] = await app.documents(a.partnerId, type);
     await app.services.partners.commit(operatorEventsPartition, [
       { op: 'create', document: { ...document, partnerId: operatorEventsPartition } },
