@@ -1,34 +1,48 @@
 import type { InvocationContext } from '@azure/functions';
-import { deliverEvents } from '../app/deliver-events';
+import { deliverWritten } from '../app/deliver-events';
+import type { EventsWritten } from '../app/event-scope';
 import type { Services } from '../app/services';
 import { measured } from './invocation-log';
 import { loggerFor } from './logger';
 
 /**
- * After a request that wrote events has answered, one run of deliverEvents in this process, so
- * subscribers hear of the change in seconds rather than at the timer's next minute. At most one
- * runs at a time, and one more is owed when writes come meanwhile. It is a head start, never the
+ * After a request that wrote events has answered, the events of the partitions it wrote are
+ * published and delivered in this process (single-partition queries only), so subscribers hear
+ * of the change in seconds rather than at the timer's next minute. At most one runs at a time;
+ * partitions written meanwhile are owed to the next. It is a head start, never the
  * guarantee: a host may stop the process once the answer is sent, and the timer (claims with
  * etags) delivers whatever this did not.
  */
-const runs = new WeakMap<Services, { owed: boolean }>();
+const runs = new WeakMap<Services, { owed: EventsWritten | null }>();
 
-export function deliverPromptly(services: Services, context: InvocationContext): void {
+function merge(into: EventsWritten | null, more: EventsWritten): EventsWritten {
+  if (!into) return { partners: new Set(more.partners), customers: new Set(more.customers) };
+  for (const partnerId of more.partners) into.partners.add(partnerId);
+  for (const customerId of more.customers) into.customers.add(customerId);
+  return into;
+}
+
+export function deliverPromptly(
+  services: Services,
+  context: InvocationContext,
+  written: EventsWritten,
+): void {
   const current = runs.get(services);
   if (current) {
-    current.owed = true;
+    current.owed = merge(current.owed, written);
     return;
   }
-  const run = { owed: false };
+  const run: { owed: EventsWritten | null } = { owed: merge(null, written) };
   runs.set(services, run);
   void (async () => {
     try {
-      do {
-        run.owed = false;
+      while (run.owed) {
+        const next = run.owed;
+        run.owed = null;
         await measured(context, services.config.cosmos.deadlineMs.timer, () =>
-          deliverEvents(services, loggerFor(context)),
+          deliverWritten(services, loggerFor(context), next),
         );
-      } while (run.owed);
+      }
     } catch (error) {
       context.warn(
         `prompt event delivery failed; the deliverEvents timer will deliver: ${(error as Error).message}`,

@@ -13,7 +13,8 @@ import {
   type WebhookEndpoint,
 } from '../domain/webhooks';
 import { webhookDisabledEmail } from './emails/webhook-emails';
-import { horizon, publishPartition, relayCustomerEvents } from './events';
+import type { EventsWritten } from './event-scope';
+import { horizon, publishPartition, relayCustomerEvents, relayCustomerEventsIn } from './events';
 import { landingLink } from './links';
 import { queue } from './outbox';
 import {
@@ -55,6 +56,18 @@ const dueReadsPerRun = 3;
 const sendingBudgetMs = 40_000;
 const endpointTurnMs = 10_000;
 
+const emptyReport = (): EventDeliveryReport => ({
+  relayed: 0,
+  published: 0,
+  unpublished: 0,
+  delivered: 0,
+  retried: 0,
+  failed: 0,
+  skipped: 0,
+  unsent: 0,
+  disabled: 0,
+});
+
 const addSeconds = (date: Date, seconds: number): string =>
   new Date(date.getTime() + seconds * 1000).toISOString();
 
@@ -83,17 +96,7 @@ export async function deliverEvents(
   services: Services,
   logger: Logger,
 ): Promise<EventDeliveryReport> {
-  const report: EventDeliveryReport = {
-    relayed: 0,
-    published: 0,
-    unpublished: 0,
-    delivered: 0,
-    retried: 0,
-    failed: 0,
-    skipped: 0,
-    unsent: 0,
-    disabled: 0,
-  };
+  const report = emptyReport();
   const relayedTo = await relayCustomerEvents(services, services.config.webhooks.deliveriesPerRun);
   report.relayed = relayedTo.length;
   const partitions = new Set([
@@ -150,8 +153,61 @@ export async function sendDue(
   logger: Logger,
   report: EventDeliveryReport,
 ): Promise<void> {
+  await sendDeliveries(services, logger, report, await dueByEndpoint(services));
+}
+
+/**
+ * Right after a request that wrote events (EVENTS_PROMPT_DELIVERY): the same work as the timer,
+ * for the partitions that request wrote only, each through single-partition queries: its
+ * customers' events relayed, its partners' (and the copies' partitions) published, their due
+ * deliveries sent. Whatever this leaves, the timer does.
+ */
+export async function deliverWritten(
+  services: Services,
+  logger: Logger,
+  written: EventsWritten,
+): Promise<EventDeliveryReport> {
+  const report = emptyReport();
+  const partitions = new Set(written.partners);
+  for (const customerId of written.customers) {
+    for (const partnerId of await relayCustomerEventsIn(services, customerId)) {
+      partitions.add(partnerId);
+      report.relayed += 1;
+    }
+  }
+  const copiedTo = new Set<string>();
+  for (const partnerId of partitions) {
+    report.published += await publishPartition(services, partnerId, copiedTo);
+  }
+  for (const partnerId of copiedTo) {
+    if (!partitions.has(partnerId)) report.published += await publishPartition(services, partnerId);
+    partitions.add(partnerId);
+  }
+  const share = services.config.webhooks.deliveriesPerEndpointPerRun;
+  const groups = new Map<string, Versioned<EventDelivery>[]>();
+  for (const partnerId of partitions) {
+    for (const delivery of await services.events.deliveriesDueIn(
+      partnerId,
+      services.clock.now(),
+      share,
+    )) {
+      const list = groups.get(delivery.value.webhookId) ?? [];
+      list.push(delivery);
+      groups.set(delivery.value.webhookId, list);
+    }
+  }
+  await sendDeliveries(services, logger, report, [...groups.values()]);
+  return report;
+}
+
+async function sendDeliveries(
+  services: Services,
+  logger: Logger,
+  report: EventDeliveryReport,
+  groups: Versioned<EventDelivery>[][],
+): Promise<void> {
   const started = performance.now();
-  await eachBounded(await dueByEndpoint(services), endpointsAtOnce, async (deliveries) => {
+  await eachBounded(groups, endpointsAtOnce, async (deliveries) => {
     const first = deliveries[0]!.value;
     const turn = performance.now();
     // One endpoint's failure (a throttled write, a secret that no longer opens) is logged and

@@ -2,19 +2,33 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 
 /**
  * Which partitions a request wrote events to, so that they can be published and delivered right
- * after it answers (EVENTS_PROMPT_DELIVERY) instead of at the deliverEvents timer's next run.
+ * after it answers (EVENTS_PROMPT_DELIVERY) instead of at the deliverEvents timer's next run:
+ * partners' partitions, and customers' partitions holding events to relay.
  */
-const storage = new AsyncLocalStorage<Set<string>>();
+export interface EventsWritten {
+  partners: Set<string>;
+  customers: Set<string>;
+}
+
+const storage = new AsyncLocalStorage<EventsWritten>();
 
 export async function withEventScope<T>(
   work: () => Promise<T>,
-): Promise<{ result: T; written: boolean }> {
-  const partitions = new Set<string>();
-  const result = await storage.run(partitions, work);
-  return { result, written: partitions.size > 0 };
+): Promise<{ result: T; written: EventsWritten | null }> {
+  const written: EventsWritten = { partners: new Set(), customers: new Set() };
+  const result = await storage.run(written, work);
+  return {
+    result,
+    written: written.partners.size + written.customers.size > 0 ? written : null,
+  };
 }
 
-/** Called by the repositories when a batch they committed created an event. */
-export function noteEventsWritten(partitionId: string): void {
-  storage.getStore()?.add(partitionId);
+/** Called by the partner repository when a batch it committed created an event. */
+export function noteEventsWritten(partnerId: string): void {
+  storage.getStore()?.partners.add(partnerId);
+}
+
+/** Called by the customer repository when a batch it committed created an event to relay. */
+export function noteEventsToRelay(customerId: string): void {
+  storage.getStore()?.customers.add(customerId);
 }

@@ -138,7 +138,11 @@ export async function copyEvent(
  * and fanned out exactly once, and the feed's numbers are committed in order (no reader skips
  * one written late). Returns how many it published.
  */
-export async function publishPartition(services: Services, partnerId: string): Promise<number> {
+export async function publishPartition(
+  services: Services,
+  partnerId: string,
+  copiedTo?: Set<string>,
+): Promise<number> {
   let published = 0;
   for (let round = 0; round < 20; round += 1) {
     const now = services.clock.now();
@@ -149,7 +153,10 @@ export async function publishPartition(services: Services, partnerId: string): P
     const waiting = await services.events.toPublish(partnerId, horizon(now), eventsPerRound);
     if (waiting.length === 0) return published;
     for (const { value: event } of waiting) {
-      for (const target of copyTargets(event)) await copyEvent(services, event, target);
+      for (const target of copyTargets(event)) {
+        await copyEvent(services, event, target);
+        copiedTo?.add(target);
+      }
     }
     const endpoints = await services.events.webhooks(partnerId);
     const active = endpoints.map((endpoint) => endpoint.value).filter((e) => e.status === 'active');
@@ -220,8 +227,24 @@ function publication(
  * event id, is written once. Returns the partitions that received events.
  */
 export async function relayCustomerEvents(services: Services, limit: number): Promise<string[]> {
+  return relay(services, await services.events.relayed(horizon(services.clock.now()), limit));
+}
+
+/** The same for one customer's partition (prompt delivery: no cross-partition query). */
+export async function relayCustomerEventsIn(
+  services: Services,
+  customerId: string,
+): Promise<string[]> {
+  const now = horizon(services.clock.now());
+  return relay(services, await services.events.relayedIn(customerId, now, eventsPerRound));
+}
+
+async function relay(
+  services: Services,
+  events: Versioned<RelayedEventDocument>[],
+): Promise<string[]> {
   const touched = new Set<string>();
-  for (const relayed of await services.events.relayed(horizon(services.clock.now()), limit)) {
+  for (const relayed of events) {
     for (const partnerId of relayed.value.copyTo) {
       const { customerId: _customerId, ...event } = relayed.value;
       await copyEvent(

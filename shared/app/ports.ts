@@ -207,6 +207,12 @@ export interface EventRepository {
   partitionsToPublish(now: Date, limit: number): Promise<string[]>;
   /** Cross-partition (timer): events of customer-partition changes waiting to be copied. */
   relayed(now: Date, limit: number): Promise<Versioned<RelayedEventDocument>[]>;
+  /** One customer's events waiting to be copied (prompt delivery: one partition). */
+  relayedIn(
+    customerId: string,
+    now: Date,
+    limit: number,
+  ): Promise<Versioned<RelayedEventDocument>[]>;
   /** Removes a relayed event once copied (a concurrent removal is not an error). */
   removeRelayed(event: Versioned<RelayedEventDocument>): Promise<void>;
   /** The pull feed: published events numbered after `after`, in feed order. */
@@ -215,6 +221,8 @@ export interface EventRepository {
   webhooks(partnerId: string): Promise<Versioned<WebhookEndpoint>[]>;
   /** One endpoint's deliveries, newest first. */
   deliveries(partnerId: string, webhookId: string, page: PageRequest): Promise<Page<EventDelivery>>;
+  /** One partition's deliveries due at `now`, oldest first (prompt delivery). */
+  deliveriesDueIn(partnerId: string, now: Date, limit: number): Promise<Versioned<EventDelivery>[]>;
   /** Replaces a delivery if its etag is unchanged: its new etag, or null if it changed. */
   replaceDelivery(delivery: EventDelivery, etag: string): Promise<string | null>;
   /**

@@ -129,7 +129,8 @@ export function defineHttp<
         },
       ),
     );
-    if (written && services.config.webhooks.promptDelivery) deliverPromptly(services, context);
+    if (written && services.config.webhooks.promptDelivery)
+      deliverPromptly(services, context, written);
     return result;
   };
   const handle: HttpHandler = async (request, context, services) => {

@@ -3,6 +3,7 @@ import type { PartnerDocument, WriteOperation } from '../../shared/app/ports';
 import type { Services } from '../../shared/app/services';
 import { startSecondHost, startTestApp, type TestApp } from '../support/app';
 import { createPartnerWithProfile } from '../support/builders';
+import { roundTrips } from '../support/cosmos-requests';
 import { ManualClock } from '../support/clock';
 import { newCustomer } from '../support/customers';
 import { activeReseller, approvedPartner, submitEnrollment } from '../support/enrollment';
@@ -280,28 +281,49 @@ describe('events delivered to webhooks', () => {
     ).toBe(true);
   });
 
-  it('delivers right after the request when prompt delivery is on, without waiting for the timer', async () => {
+  it('delivers right after the request when prompt delivery is on, without waiting for the timer, and without a cross-partition query', async () => {
     const prompt = await startTestApp({
       clock: new ManualClock('2026-03-02T09:00:00.000Z'),
       env: { EVENTS_PROMPT_DELIVERY: 'true' },
+      countCosmosRequests: true,
     });
     try {
       const partner = await createPartnerWithProfile(prompt);
       const hook = await endpointFor(
         partner.adminToken,
         '/api/me/webhooks',
-        ['customer.created'],
+        ['customer.created', 'order.placed'],
         prompt,
       );
-      const created = await prompt.api('POST', '/api/me/customers', {
-        token: partner.adminToken,
-        body: newCustomer(),
+      const arrival = async (count: number) => {
+        for (let waited = 0; hook.received.length < count && waited < 200; waited += 1) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      };
+      let customerId = '';
+      const requests = await prompt.cosmosRequests!.during(async () => {
+        const created = await prompt.api('POST', '/api/me/customers', {
+          token: partner.adminToken,
+          body: newCustomer(),
+        });
+        expect(created.status).toBe(201);
+        customerId = created.body.customerId;
+        await arrival(1);
+        // An order's event is written in the customer's partition and relayed.
+        const order = await prompt.api('POST', `/api/me/customers/${customerId}/orders`, {
+          token: partner.adminToken,
+          body: {
+            lineItems: [{ offerId: 'm365-business-basic', productType: 'license', quantity: 2 }],
+          },
+        });
+        expect(order.status).toBe(201);
+        await arrival(2);
       });
-      expect(created.status).toBe(201);
-      for (let waited = 0; hook.received.length === 0 && waited < 200; waited += 1) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      expect(hook.received.map((received) => received.type)).toEqual(['customer.created']);
+      expect(hook.received.map((received) => received.type)).toEqual([
+        'customer.created',
+        'order.placed',
+      ]);
+      expect(roundTrips(requests).crossPartitionQueries).toBe(0);
     } finally {
       await prompt.close();
     }

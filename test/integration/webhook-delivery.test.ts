@@ -174,7 +174,8 @@ describe('webhook delivery', () => {
       lookup: resolver(['127.0.0.1', '10.0.0.5']),
     });
     expect(result).toMatchObject({ outcome: 'refused' });
-    expect(result.error).toContain('10.0.0.5, a private address');
+    expect(result.error).toContain('resolves to a private address');
+    expect(result.error).not.toContain('10.0.0.5');
     expect(endpoint.received).toEqual([]);
   });
 

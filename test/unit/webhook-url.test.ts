@@ -148,7 +148,8 @@ describe('the webhook address guard', () => {
       ok: false,
       refusal: 'refused',
       reason:
-        "The webhook URL's host hooks.example.com resolves to 10.1.2.3, a private address: webhooks go to public addresses only.",
+        // Without the address: a refusal must not map a network's names to its addresses.
+        "The webhook URL's host hooks.example.com resolves to a private address: webhooks go to public addresses only.",
     });
   });
 

@@ -6,7 +6,7 @@ import type {
   Versioned,
   WriteOperation,
 } from '../../app/ports';
-import { noteEventsWritten } from '../../app/event-scope';
+import { noteEventsToRelay } from '../../app/event-scope';
 import type { Customer, CustomerDocument } from '../../domain/customers';
 import type { RelayedEventDocument } from '../../domain/events';
 import { queryPartitionPage, readOne, writeInPartition } from './operations';
@@ -33,10 +33,8 @@ export class CosmosCustomerRepository implements CustomerRepository {
     customerId: string,
     operations: WriteOperation<CustomerDocument | RelayedEventDocument>[],
   ): Promise<(string | null)[]> {
-    for (const operation of operations) {
-      if (operation.op === 'create' && operation.document.type === 'event') {
-        for (const partnerId of operation.document.copyTo) noteEventsWritten(partnerId);
-      }
+    if (operations.some((o) => o.op === 'create' && o.document.type === 'event')) {
+      noteEventsToRelay(customerId);
     }
     return writeInPartition(this.container, customerId, operations);
   }

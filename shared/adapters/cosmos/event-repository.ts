@@ -67,6 +67,21 @@ export class CosmosEventRepository implements EventRepository {
     );
   }
 
+  async relayedIn(
+    customerId: string,
+    now: Date,
+    limit: number,
+  ): Promise<Versioned<RelayedEventDocument>[]> {
+    const page = await queryPartitionPage<RelayedEventDocument>(
+      this.customers,
+      customerQueries.eventsToRelayIn,
+      [{ name: '@now', value: now.toISOString() }],
+      { pageSize: limit },
+      customerId,
+    );
+    return page.items;
+  }
+
   async removeRelayed(event: Versioned<RelayedEventDocument>): Promise<void> {
     try {
       await writeInPartition(this.customers, event.value.customerId, [
@@ -117,6 +132,21 @@ export class CosmosEventRepository implements EventRepository {
       items: found.items.map((item) => item.value),
       continuationToken: found.continuationToken,
     };
+  }
+
+  async deliveriesDueIn(
+    partnerId: string,
+    now: Date,
+    limit: number,
+  ): Promise<Versioned<EventDelivery>[]> {
+    const page = await queryPartitionPage<EventDelivery>(
+      this.partners,
+      partnerQueries.deliveriesDueIn,
+      [{ name: '@now', value: now.toISOString() }],
+      { pageSize: limit },
+      partnerId,
+    );
+    return page.items;
   }
 
   async replaceDelivery(delivery: EventDelivery, etag: string): Promise<string | null> {

@@ -126,7 +126,14 @@ export class CosmosPartnerRepository implements PartnerRepository {
       partnerId,
       operations.map((operation) => this.withRetention(operation)),
     );
-    if (operations.some((o) => o.op === 'create' && o.document.type === 'event')) {
+    // An event written, or a delivery queued (a test event, a redelivery): worth a prompt run.
+    if (
+      operations.some(
+        (o) =>
+          (o.op === 'create' && o.document.type === 'event') ||
+          (o.op !== 'delete' && o.document.type === 'delivery'),
+      )
+    ) {
       noteEventsWritten(partnerId);
     }
     const partnerIndex = operations.findIndex(

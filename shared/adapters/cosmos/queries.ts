@@ -214,6 +214,13 @@ export const partnerQueries = {
     'partition',
     "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'delivery' AND c.webhookId = @webhookId ORDER BY c.type ASC, c.webhookId ASC, c.createdAt DESC",
   ),
+  /** Prompt delivery: one partition's deliveries due at `now`, oldest first. */
+  deliveriesDueIn: query(
+    'deliveriesDueIn',
+    'partners',
+    'partition',
+    "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'delivery' AND c.dueAt <= @now ORDER BY c.type ASC, c.dueAt ASC",
+  ),
   /**
    * Timer: deliveries waiting (or whose claim lapsed) and due at `now`, oldest first, passing
    * over the endpoints that already have their share of this run.
@@ -260,6 +267,13 @@ export const customerQueries = {
     'customers',
     'partition',
     'SELECT * FROM c WHERE c.customerId = @partitionKey AND c.type = @type AND ARRAY_CONTAINS(c.partners, @partnerId) ORDER BY c.type ASC, c.createdAt DESC',
+  ),
+  /** Prompt delivery: one customer's events to copy to their partners. */
+  eventsToRelayIn: query(
+    'eventsToRelayIn',
+    'customers',
+    'partition',
+    "SELECT * FROM c WHERE c.customerId = @partitionKey AND c.type = 'event' AND c.publishDueAt <= @now ORDER BY c.type ASC, c.publishDueAt ASC",
   ),
   /** Timer: events of customer-partition changes, to copy to their partners. */
   eventsToRelay: query(

@@ -87,7 +87,8 @@ export async function guardWebhookUrl(
       return {
         ok: false,
         refusal: 'refused',
-        reason: `The webhook URL's host ${hostname} resolves to ${address}, ${words}: webhooks go to public addresses only.`,
+        // What it resolves to stays unsaid: answers must not map a network's names to addresses.
+        reason: `The webhook URL's host ${hostname} resolves to ${words}: webhooks go to public addresses only.`,
       };
   }
   return { ok: true, url, hostname, address: first };

@@ -26,7 +26,7 @@ export function webhookDisabledEmail(
         ]
       : [
           `We disabled your webhook endpoint ${host}: ${reason}.`,
-          'Events are still in the pull feed GET /api/me/events. Once the endpoint is fixed, enable it again; events it missed can be sent again one by one.',
+          'Events are still in the pull feed GET /api/me/events. Once the endpoint is fixed, enable it again; those whose delivery failed can be sent again one by one, and those that happened while it was disabled are in the feed.',
         ],
     action: { label: fr ? 'Voir vos webhooks' : 'View your webhooks', url: link },
     closing: fr ? 'Cordialement,' : 'Kind regards,',
