@@ -263,7 +263,7 @@ export const eventFeedFunction = defineHttp({
   query: feedQuery,
   responses: {
     200: { description: 'Events after the cursor, and where to read on', schema: feedView },
-    ...errorResponses(400, 401),
+    ...errorResponses(400, 401, 410),
   },
   async handle({ principal, query, services }) {
     return ok(

@@ -1,3 +1,4 @@
+import { DomainError } from '../domain/errors';
 import {
   eventFor,
   relayedEventFor,
@@ -269,6 +270,15 @@ export async function readFeed(
   // A GET writes nothing: events join the feed once published, by deliverEvents (right after
   // the request that wrote them, or at the timer's next run).
   const events = await services.events.feed(partnerId, after, pageSize);
+  // Feed numbers are consecutive: a first event past `after + 1` means those between expired
+  // (30 days), and reading on would skip them silently.
+  const first = events[0]?.sequence;
+  if (after > 0 && first !== undefined && first > after + 1) {
+    throw new DomainError(
+      'cursor-expired',
+      `Events after this cursor expired (the feed keeps 30 days): read from the start (no after) and reconcile; the oldest kept is number ${first}.`,
+    );
+  }
   const last = events.at(-1)?.sequence ?? after;
   return { items: events.map(publicEvent), cursor: String(last) };
 }

@@ -36,6 +36,7 @@ export const problemCatalog = {
   'invitation-expired': { status: 410, title: 'This invitation has expired' },
   'invitation-used': { status: 410, title: 'This invitation has already been used' },
   'invitation-revoked': { status: 410, title: 'This invitation was revoked' },
+  'cursor-expired': { status: 410, title: 'The events after this cursor have expired' },
   'precondition-failed': { status: 412, title: 'The resource has changed' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'The request body must be JSON' },

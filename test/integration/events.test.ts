@@ -80,6 +80,34 @@ describe('the pull feed (GET /api/me/events)', () => {
     expect(items.filter((event) => event.partnerId === one.partnerId)).toEqual([]);
   });
 
+  it('answers 410 cursor-expired, not a page with a gap, when events after the cursor have expired', async () => {
+    const partner = await createPartnerWithProfile(app);
+    for (let i = 0; i < 3; i += 1) {
+      await app.api('POST', '/api/me/customers', {
+        token: partner.adminToken,
+        body: newCustomer(),
+      });
+    }
+    const { items } = await readWholeFeed(partner.adminToken);
+    expect(items).toHaveLength(3);
+    // What the 30-day ttl does: the oldest events are gone.
+    const stored = (await app.documents(partner.partnerId, 'event')).sort(
+      (a, b) => a.sequence - b.sequence,
+    );
+    const partition = app.services.partners;
+    await partition.commit(partner.partnerId, [
+      { op: 'delete', id: stored[0].id },
+      { op: 'delete', id: stored[1].id },
+    ]);
+    const stale = await app.api('GET', '/api/me/events?after=1', { token: partner.adminToken });
+    expect(stale.status).toBe(410);
+    expect(stale.body.code).toBe('cursor-expired');
+    const fromStart = await app.api('GET', '/api/me/events', { token: partner.adminToken });
+    expect(fromStart.body.items.map((event: { type: string }) => event.type)).toEqual([
+      'customer.created',
+    ]);
+  });
+
   it('refuses a cursor it did not give with 400, in plain words', async () => {
     const partner = await createPartnerWithProfile(app);
     for (const after of ['abc', '-1', '1e3', '00']) {
