@@ -9,6 +9,7 @@ import { publicItemId } from '../domain/operations';
 import { takingTurns } from '../domain/send-budget';
 import { SendThrottled, TransientSendError, type Logger, type Versioned } from './ports';
 import { SendBudget } from './send-budget';
+import { addSeconds, eachBounded } from './bounded';
 import type { Services } from './services';
 
 export interface DeliveryReport {
@@ -30,26 +31,6 @@ const dueEmailsPerQuery = 1000;
  * with one partner's backlog, few enough that a short budget reads only a short page.
  */
 const emailsReadPerSend = 4;
-
-const addSeconds = (date: Date, seconds: number): string =>
-  new Date(date.getTime() + seconds * 1000).toISOString();
-
-/** Runs `work` over `items` with at most `limit` at a time. */
-async function eachBounded<T>(
-  items: T[],
-  limit: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next]!;
-      next += 1;
-      await work(item);
-    }
-  });
-  await Promise.all(workers);
-}
 
 type Outcome = 'sent' | 'retried' | 'failed' | 'skipped' | 'throttled';
 

@@ -1,5 +1,5 @@
 import { operatorEventsPartition } from '../domain/events';
-import { preferredLanguage } from '../domain/partner';
+import { contactEmailOf, preferredLanguage } from '../domain/partner';
 import {
   deliveryLeaseSeconds,
   deliveryRetryDelaySeconds,
@@ -25,6 +25,7 @@ import {
   type WebhookDeliveryResult,
   type WriteOperation,
 } from './ports';
+import { addSeconds, eachBounded } from './bounded';
 import type { Services } from './services';
 
 export interface EventDeliveryReport {
@@ -56,7 +57,8 @@ const dueReadsPerRun = 3;
 const sendingBudgetMs = 40_000;
 const endpointTurnMs = 10_000;
 
-const emptyReport = (): EventDeliveryReport => ({
+/** A report with nothing done yet (the bench adds runs up from it). */
+export const emptyReport = (): EventDeliveryReport => ({
   relayed: 0,
   published: 0,
   unpublished: 0,
@@ -67,22 +69,6 @@ const emptyReport = (): EventDeliveryReport => ({
   unsent: 0,
   disabled: 0,
 });
-
-const addSeconds = (date: Date, seconds: number): string =>
-  new Date(date.getTime() + seconds * 1000).toISOString();
-
-async function eachBounded<T>(items: T[], limit: number, work: (item: T) => Promise<void>) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const item = items[next]!;
-        next += 1;
-        await work(item);
-      }
-    }),
-  );
-}
 
 /**
  * The deliverEvents timer (docs/api.md Timer functions): copies relayed events, publishes every
@@ -447,7 +433,7 @@ async function disabledEmail(
     );
   }
   const partner = (await services.partners.get(endpoint.partnerId))?.value ?? null;
-  const to = partner?.profile?.primaryContact.email ?? partner?.mpnAccountEmail ?? null;
+  const to = contactEmailOf(partner);
   if (!partner || !to) return null;
   return queue(
     services,

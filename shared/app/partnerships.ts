@@ -1,6 +1,6 @@
 import { auditEvent } from '../domain/audit';
 import { DomainError, notFound } from '../domain/errors';
-import { preferredLanguage } from '../domain/partner';
+import { contactEmailOf, preferredLanguage } from '../domain/partner';
 import { actorOf, type Principal } from '../domain/principal';
 import { isActivePartnership, partnershipId, type Partnership } from '../domain/providers';
 import { partnershipEndedEmail } from './emails/transfer-emails';
@@ -48,7 +48,7 @@ export async function endPartnership(
       loadPartner(services, providerId),
       services.partners.get(resellerId),
     ]);
-    const to = reseller?.value.profile?.primaryContact.email ?? reseller?.value.mpnAccountEmail;
+    const to = contactEmailOf(reseller?.value);
     const email: PartnerDocument[] =
       reseller && to
         ? [

@@ -7,7 +7,7 @@ import {
   type Subscription,
 } from '../domain/customers';
 import { DomainError, notFound } from '../domain/errors';
-import { preferredLanguage, type Partner } from '../domain/partner';
+import { contactEmailOf, preferredLanguage, type Partner } from '../domain/partner';
 import type { Actor } from '../domain/principal';
 import {
   assertTransition,
@@ -53,11 +53,6 @@ export const isOpen = (transfer: Transfer): boolean => transfer.status === 'pend
 const propagateAfter = (now: Date): string =>
   new Date(now.getTime() + propagationGraceSeconds * 1000).toISOString();
 
-/** Where a partner's emails go: its primary contact, else its MPN account address. */
-function contactOf(partner: Partner | null): string | null {
-  return partner?.profile?.primaryContact.email ?? partner?.mpnAccountEmail ?? null;
-}
-
 /** The step's email to each partner that has an address, queued in the reseller's partition. */
 export function stepEmails(
   services: Services,
@@ -66,7 +61,7 @@ export function stepEmails(
 ): PartnerDocument[] {
   const link = landingLink(services.config, 'transfers');
   return partners.flatMap((partner) => {
-    const to = contactOf(partner);
+    const to = contactEmailOf(partner);
     if (!partner || !to) return [];
     return [
       queue(

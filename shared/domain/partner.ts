@@ -104,6 +104,11 @@ export function navigation(partner: Partner): { indirectProviders: boolean } {
   return { indirectProviders: partner.enrollment.status === 'active' };
 }
 
+/** Where a partner's emails go: its primary contact, else its MPN account address. */
+export function contactEmailOf(partner: Partner | null | undefined): string | null {
+  return partner?.profile?.primaryContact.email ?? partner?.mpnAccountEmail ?? null;
+}
+
 const frenchSpeakingCountries = new Set(['FR', 'BE', 'LU', 'MC']);
 
 /** The language of the partner's emails: its choice, else French for FR, BE, LU and MC. */

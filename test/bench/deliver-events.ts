@@ -5,7 +5,11 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { createCosmosClient } from '../../shared/adapters/cosmos/client';
 import { ensureDatabase } from '../../shared/adapters/cosmos/schema';
-import { deliverEvents, type EventDeliveryReport } from '../../shared/app/deliver-events';
+import {
+  deliverEvents,
+  emptyReport,
+  type EventDeliveryReport,
+} from '../../shared/app/deliver-events';
 import { loadConfig } from '../../shared/config';
 import { createServices } from '../../shared/composition';
 import { eventFor } from '../../shared/domain/events';
@@ -80,17 +84,7 @@ export async function benchDeliverEvents(options: {
     const seedSeconds = (performance.now() - seedStarted) / 1000;
     options.log(`events seeded: ${written.size} for ${options.endpoints} endpoints`);
     const logger = { info: () => undefined, warn: () => undefined, error: options.log };
-    const total: EventDeliveryReport = {
-      relayed: 0,
-      published: 0,
-      unpublished: 0,
-      delivered: 0,
-      retried: 0,
-      failed: 0,
-      skipped: 0,
-      unsent: 0,
-      disabled: 0,
-    };
+    const total = emptyReport();
     const stopCpu = options.cpu();
     const started = performance.now();
     let runs = 0;
