@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Services } from '../../shared/app/services';
 import type { EventDocument } from '../../shared/domain/events';
 import {
+  dyingAtWrite,
   failingPartnerWrites,
-  override,
   startSecondHost,
   startTestApp,
   type TestApp,
@@ -69,30 +68,6 @@ async function expectTransferEventOnEachSide(
   for (const partnerId of [world.reseller.partnerId, world.provider.partnerId]) {
     expect((await theEvent(partnerId, type)).data).toEqual(transferData(world, status, reason));
   }
-}
-
-/** Services of a process that dies at its `n`th write (partners or customers), writing nothing. */
-function dyingAtWrite(n: number): (services: Services) => Services {
-  let writes = 0;
-  const die = () => {
-    writes += 1;
-    if (writes >= n) throw new Error('process killed');
-  };
-  return (services) => ({
-    ...services,
-    partners: override(services.partners, {
-      commit: async (partnerId, operations) => {
-        die();
-        return services.partners.commit(partnerId, operations);
-      },
-    }),
-    customers: override(services.customers, {
-      commit: async (customerId, operations) => {
-        die();
-        return services.customers.commit(customerId, operations);
-      },
-    }),
-  });
 }
 
 describe('enrollment events', () => {

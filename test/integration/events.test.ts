@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PartnerDocument, WriteOperation } from '../../shared/app/ports';
-import type { Services } from '../../shared/app/services';
-import { startSecondHost, startTestApp, type TestApp } from '../support/app';
+import { override, startSecondHost, startTestApp, type TestApp } from '../support/app';
 import { createPartnerWithProfile } from '../support/builders';
 import { roundTrips } from '../support/cosmos-requests';
 import { ManualClock } from '../support/clock';
@@ -214,19 +212,16 @@ describe('events delivered to webhooks', () => {
     const hook = await endpointFor(partner.adminToken, '/api/me/webhooks', ['customer.created']);
     // A host whose process dies at its first publication: after the event's copies, before
     // the batch that numbers it and writes its deliveries.
-    const dying = await startSecondHost(app, (services): Services => ({
+    const dying = await startSecondHost(app, (services) => ({
       ...services,
-      partners: {
-        ...services.partners,
-        get: services.partners.get.bind(services.partners),
-        getDocument: services.partners.getDocument.bind(services.partners),
-        commit: async (partnerId: string, operations: WriteOperation<PartnerDocument>[]) => {
+      partners: override(services.partners, {
+        commit: async (partnerId, operations) => {
           if (operations.some((o) => o.op !== 'delete' && o.document.type === 'event-sequence')) {
             throw new Error('process died');
           }
           return services.partners.commit(partnerId, operations);
         },
-      } as Services['partners'],
+      }),
     }));
     try {
       const created = await dying.api('POST', '/api/me/customers', {

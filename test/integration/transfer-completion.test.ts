@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Services } from '../../shared/app/services';
-import { override, startSecondHost, startTestApp, type TestApp } from '../support/app';
+import {
+  dyingAtWrite,
+  override,
+  startSecondHost,
+  startTestApp,
+  type TestApp,
+} from '../support/app';
 import { ManualClock } from '../support/clock';
 import { pendingTransfer, storedSubscriptions } from '../support/transfers';
 
@@ -14,30 +19,6 @@ type World = Awaited<ReturnType<typeof pendingTransfer>>;
 
 const accept = (world: World, target: TestApp = app, token = world.provider.adminToken) =>
   target.api('POST', `/api/me/transfers/${world.transferId}/accept`, { token });
-
-/** Services of a process that dies at its `n`th write (partners or customers), writing nothing. */
-function dyingAtWrite(n: number): (services: Services) => Services {
-  let writes = 0;
-  const die = () => {
-    writes += 1;
-    if (writes >= n) throw new Error('process killed');
-  };
-  return (services) => ({
-    ...services,
-    partners: override(services.partners, {
-      commit: async (partnerId, operations) => {
-        die();
-        return services.partners.commit(partnerId, operations);
-      },
-    }),
-    customers: override(services.customers, {
-      commit: async (customerId, operations) => {
-        die();
-        return services.customers.commit(customerId, operations);
-      },
-    }),
-  });
-}
 
 /** Everything a completed transfer leaves, counted: each thing must be there exactly once. */
 async function completionOf(world: World) {

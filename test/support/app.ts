@@ -121,6 +121,30 @@ export function failingPartnerWrites(
   });
 }
 
+/** Services of a process that dies at its `n`th write (partners or customers), writing nothing. */
+export function dyingAtWrite(n: number): (services: Services) => Services {
+  let writes = 0;
+  const die = () => {
+    writes += 1;
+    if (writes >= n) throw new Error('process killed');
+  };
+  return (services) => ({
+    ...services,
+    partners: override(services.partners, {
+      commit: async (partnerId, operations) => {
+        die();
+        return services.partners.commit(partnerId, operations);
+      },
+    }),
+    customers: override(services.customers, {
+      commit: async (customerId, operations) => {
+        die();
+        return services.customers.commit(customerId, operations);
+      },
+    }),
+  });
+}
+
 /** The same object with some methods replaced (prototype methods included). */
 export function override<T extends object>(target: T, replacements: Partial<T>): T {
   return new Proxy(target, {
