@@ -1,8 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AcsEmailSender } from '../../shared/adapters/email/acs-sender';
 import type { OutboxRepository } from '../../shared/app/ports';
+import { sendBudgetPartition } from '../../shared/domain/send-budget';
 import type { Services } from '../../shared/app/services';
-import { override, startSecondHost, startTestApp, type TestApp } from '../support/app';
+import { gate, override, startSecondHost, startTestApp, type TestApp } from '../support/app';
 import { ManualClock } from '../support/clock';
 import { approvedPartner } from '../support/enrollment';
 import { startFakeAcs, type FakeAcs } from '../support/fake-acs';
@@ -390,6 +391,57 @@ describe('deliverEmails within the platform send budget (ACS quotas)', () => {
       }
     } finally {
       release();
+      await second.close({ keepDatabase: true });
+      await first.close();
+    }
+  });
+
+  it("counts with etags once the minute's counters exist: a host that read them before another spent the rest sends nothing more", async () => {
+    const clock = new ManualClock('2026-03-02T09:00:00Z');
+    const env = { EMAIL_SENDS_PER_MINUTE: '3', EMAIL_SENDS_PER_HOUR: '100' };
+    const first = await startTestApp({ clock, env });
+    const held = gate();
+    let armed = false;
+    const second = await startTestApp({
+      clock,
+      env: { ...env, COSMOS_DATABASE: first.config.cosmos.database },
+      decorate: (services) => ({
+        ...services,
+        outbox: override(services.outbox, {
+          async sendCounters(ids) {
+            const counters = await services.outbox.sendCounters(ids);
+            if (armed) {
+              armed = false;
+              await held.hold();
+            }
+            return counters;
+          },
+        }),
+      }),
+    });
+    try {
+      // 09:00: one email sent, so this minute's counters are there (1 of 3).
+      await approvedPartner(first);
+      await first.runTimer('deliverEmails');
+      expect(await first.mailbox()).toHaveLength(1);
+      // Four more wait. The second host reads the counters (2 left), then waits...
+      await Promise.all(Array.from({ length: 4 }, () => approvedPartner(first)));
+      armed = true;
+      const secondRun = second.runTimer('deliverEmails');
+      await held.reached;
+      // ...while the first spends the 2 left.
+      await first.runTimer('deliverEmails');
+      expect(await first.mailbox()).toHaveLength(3);
+      held.open();
+      await secondRun;
+      expect(await second.mailbox()).toHaveLength(0);
+      const minute = await first.pointRead(
+        sendBudgetPartition,
+        'send-budget-minute-2026-03-02T09:00',
+      );
+      expect(minute).toMatchObject({ count: 3 });
+    } finally {
+      held.open();
       await second.close({ keepDatabase: true });
       await first.close();
     }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../support/app';
+import { transferGuardId } from '../../shared/domain/transfers';
+import { gate, override, startSecondHost, startTestApp, type TestApp } from '../support/app';
 import { createPartnerWithProfile } from '../support/builders';
 import { ManualClock } from '../support/clock';
 import { directCustomer, indirectCustomer, newCustomer } from '../support/customers';
@@ -324,6 +325,65 @@ describe('transfer requests', () => {
     ).toEqual(Array.from({ length: 19 }, () => 'transfer-in-progress'));
     expect(await app.documents(world.reseller.partnerId, 'transfer')).toHaveLength(1);
     expect(await app.documents(world.provider.partnerId, 'transfer')).toHaveLength(1);
+  });
+
+  it('leave exactly one transfer to 20 concurrent requests once the customer has had a transfer (its guard already there)', async () => {
+    const world = await extendedCustomer(app);
+    const earlier = await requestTransfer(app, world, [world.subscriptions.phone]);
+    expect(earlier.status).toBe(201);
+    expect(
+      await app.pointRead(world.reseller.partnerId, transferGuardId(world.customerId)),
+    ).not.toBeNull();
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () => requestTransfer(app, world, [world.subscriptions.e3])),
+    );
+    expect(responses.filter((response) => response.status === 201)).toHaveLength(1);
+    expect(
+      responses.filter((response) => response.status !== 201).map((response) => response.body.code),
+    ).toEqual(Array.from({ length: 19 }, () => 'transfer-in-progress'));
+    const transfers = await app.documents(world.reseller.partnerId, 'transfer');
+    expect(transfers).toHaveLength(2);
+    expect(await app.documents(world.provider.partnerId, 'transfer')).toHaveLength(2);
+  });
+
+  it('refuse a request that read the guard before another request took the subscription (409), the guard already there', async () => {
+    const world = await extendedCustomer(app);
+    expect((await requestTransfer(app, world, [world.subscriptions.phone])).status).toBe(201);
+    // A second host reads the customer's guard, then waits while this host takes the E3.
+    const held = gate();
+    let armed = true;
+    const slow = await startSecondHost(app, (services) => ({
+      ...services,
+      partners: override(services.partners, {
+        getDocument: (async (partition: string, id: string) => {
+          const found = await services.partners.getDocument(partition, id);
+          if (armed && id === transferGuardId(world.customerId)) {
+            armed = false;
+            await held.hold();
+          }
+          return found;
+        }) as typeof services.partners.getDocument,
+      }),
+    }));
+    try {
+      const late = requestTransfer(slow, world, [world.subscriptions.e3]);
+      await held.reached;
+      const first = await requestTransfer(app, world, [world.subscriptions.e3]);
+      expect(first.status).toBe(201);
+      held.open();
+      const refused = await late;
+      expect(refused.status).toBe(409);
+      expect(refused.body.code).toBe('transfer-in-progress');
+    } finally {
+      held.open();
+      await slow.close({ keepDatabase: true });
+    }
+    const forE3 = (await app.documents(world.reseller.partnerId, 'transfer')).filter((transfer) =>
+      transfer.lineItems.some(
+        (line: { subscriptionId: string }) => line.subscriptionId === world.subscriptions.e3,
+      ),
+    );
+    expect(forE3).toHaveLength(1);
   });
 
   it('are listed in both directions, newest first, and read by either side', async () => {
