@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transferGuardId } from '../../shared/domain/transfers';
-import { gate, override, startSecondHost, startTestApp, type TestApp } from '../support/app';
+import {
+  dyingAtWrite,
+  gate,
+  override,
+  startSecondHost,
+  startTestApp,
+  type TestApp,
+} from '../support/app';
 import { createPartnerWithProfile } from '../support/builders';
 import { ManualClock } from '../support/clock';
 import { directCustomer, indirectCustomer, newCustomer } from '../support/customers';
@@ -80,6 +87,79 @@ describe('relationship extension', () => {
     expect(again.body.code).toBe('conflict');
     expect(await app.documents(world.provider.partnerId, 'customer-relationship')).toHaveLength(1);
   });
+
+  it("writes twice: the reseller's side, then the provider's", async () => {
+    const world = await resellerWithDirectCustomer(app);
+    let writes = 0;
+    const counting = await startSecondHost(app, (services) => ({
+      ...services,
+      partners: override(services.partners, {
+        commit: async (partnerId, operations) => {
+          writes += 1;
+          return services.partners.commit(partnerId, operations);
+        },
+      }),
+      customers: override(services.customers, {
+        commit: async (customerId, operations) => {
+          writes += 1;
+          return services.customers.commit(customerId, operations);
+        },
+      }),
+    }));
+    try {
+      const token = await counting.token({
+        tenant: world.reseller.partnerId,
+        roles: ['GlobalAdmin'],
+      });
+      expect((await extend(counting, world, token)).status).toBe(201);
+    } finally {
+      await counting.close({ keepDatabase: true });
+    }
+    // The crash tests below kill the process before each of these writes.
+    expect(writes).toBe(2);
+  });
+
+  for (const write of [1, 2]) {
+    it(`is completed by the retry when the process dies at write ${write} of 2: both sides once, and transfers go through`, async () => {
+      const world = await resellerWithDirectCustomer(app);
+      const dying = await startSecondHost(app, dyingAtWrite(write));
+      try {
+        const token = await dying.token({
+          tenant: world.reseller.partnerId,
+          roles: ['GlobalAdmin'],
+        });
+        expect((await extend(dying, world, token)).status).toBe(500);
+      } finally {
+        await dying.close({ keepDatabase: true });
+      }
+      // The retry: nothing was written (201), or the reseller's side was (409, already
+      // extended) and the retry writes the provider's before answering.
+      const retried = await extend(app, world);
+      expect(retried.status).toBe(write === 1 ? 201 : 409);
+      await extend(app, world); // and once more: nothing is written twice
+      const providerSide = await app.documents(world.provider.partnerId, 'customer-relationship');
+      expect(providerSide).toHaveLength(1);
+      expect(providerSide[0]).toMatchObject({
+        customerId: world.customerId,
+        relationship: 'indirect-provider',
+        indirectReseller: { partnerId: world.reseller.partnerId },
+      });
+      for (const partnerId of [world.reseller.partnerId, world.provider.partnerId]) {
+        const events = (await app.documents(partnerId, 'event')).filter(
+          (event) => event.eventType === 'relationship.extended',
+        );
+        expect(events, partnerId).toHaveLength(1);
+      }
+      expect(
+        (await actionsOf(world.provider.partnerId)).filter(
+          (action) => action === 'customer-relationship-extended',
+        ),
+      ).toHaveLength(1);
+      // Without the provider's side every transfer would fail relationship-required.
+      const transfer = await requestTransfer(app, world, [world.subscriptions.e3]);
+      expect(transfer.status).toBe(201);
+    });
+  }
 
   it('refuses an indirect customer with 403 action-not-allowed', async () => {
     const { reseller, provider, customerId } = await indirectCustomer(app);
