@@ -241,6 +241,56 @@ describe('delivering events to an endpoint (deliverEvents)', () => {
     expect(() => new Webhook(oldSecret).verify(after.body, afterHeaders)).toThrow();
   });
 
+  it('signs with at most two secrets after a second rotation within 24 hours: the newest and the one before', async () => {
+    const { partner, hook, webhookId, secret: first } = await partnerWithEndpoint();
+    const rotate = async () => {
+      const rotated = await app.api('POST', `/api/me/webhooks/${webhookId}/secret`, {
+        token: partner.adminToken,
+      });
+      expect(rotated.status).toBe(200);
+      return rotated.body.secret as string;
+    };
+    const second = await rotate();
+    app.clock.advance({ hours: 1 });
+    const third = await rotate();
+    app.clock.advance({ hours: 1 });
+    await app.api('POST', `/api/me/webhooks/${webhookId}/test`, { token: partner.adminToken });
+    await app.runTimer('deliverEvents');
+    const signed = hook.received.at(-1)!;
+    const headers = signed.headers as Record<string, string>;
+    expect(String(headers['webhook-signature']).split(' ')).toHaveLength(2);
+    expect(() => new Webhook(third).verify(signed.body, headers)).not.toThrow();
+    expect(() => new Webhook(second).verify(signed.body, headers)).not.toThrow();
+    expect(() => new Webhook(first).verify(signed.body, headers)).toThrow();
+  });
+
+  it('signs with the previous secret until exactly 24 hours after the rotation (a millisecond before: two signatures; at 24 hours and after: one)', async () => {
+    const { partner, hook, webhookId, secret: old } = await partnerWithEndpoint();
+    const rotatedAt = app.clock.now().getTime();
+    const rotated = await app.api('POST', `/api/me/webhooks/${webhookId}/secret`, {
+      token: partner.adminToken,
+    });
+    const signaturesAt = async (offsetMs: number) => {
+      app.clock.set(new Date(rotatedAt + offsetMs));
+      await app.api('POST', `/api/me/webhooks/${webhookId}/test`, { token: partner.adminToken });
+      await app.runTimer('deliverEvents');
+      const signed = hook.received.at(-1)!;
+      const headers = signed.headers as Record<string, string>;
+      expect(() => new Webhook(rotated.body.secret).verify(signed.body, headers)).not.toThrow();
+      let oldSigns = true;
+      try {
+        new Webhook(old).verify(signed.body, headers);
+      } catch {
+        oldSigns = false;
+      }
+      return { count: String(headers['webhook-signature']).split(' ').length, oldSigns };
+    };
+    const day = 24 * 3600 * 1000;
+    expect(await signaturesAt(day - 1)).toEqual({ count: 2, oldSigns: true });
+    expect(await signaturesAt(day)).toEqual({ count: 1, oldSigns: false });
+    expect(await signaturesAt(day + 1)).toEqual({ count: 1, oldSigns: false });
+  });
+
   it('retries a failing endpoint with growing delays, keeping the event id, until it answers 2xx', async () => {
     const { partner, hook, webhookId } = await partnerWithEndpoint();
     hook.answer({ status: 500, body: 'boom' }, { status: 503 }, { status: 204 });
