@@ -305,7 +305,16 @@ export async function redeliver(
     owner.partitionId,
     deliveryDocumentId(webhookId, eventId),
   );
-  if (!found || found.value.type !== 'delivery') throw notFound('This event of this endpoint');
+  if (!found || found.value.type !== 'delivery') {
+    // Only an attempted event can be sent again: one published while the endpoint was disabled,
+    // or of a type it does not subscribe to, never had a delivery (none is written for it).
+    throw new DomainError(
+      'not-found',
+      owner.kind === 'operator'
+        ? 'This endpoint has no delivery of this event: events published while it was disabled are not sent to it. The enrollments waiting for review are listed by GET /api/operator/enrollments.'
+        : 'This endpoint has no delivery of this event: events published while it was disabled, or of types it does not subscribe to, are not sent to it. Read them from the pull feed, GET /api/me/events.',
+    );
+  }
   if (found.value.status === 'pending' || found.value.status === 'sending') return;
   const now = services.clock.now().toISOString();
   const { ttl: _ttl, failedAt: _failedAt, ...delivery } = found.value;

@@ -2,6 +2,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app';
 import { createPartnerWithProfile } from '../support/builders';
+import { newCustomer } from '../support/customers';
 import { ManualClock } from '../support/clock';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
@@ -32,10 +33,10 @@ async function receiver(): Promise<WebhookReceiver & { secrets: string[] }> {
   return Object.assign(started, { secrets });
 }
 
-async function partnerWithEndpoint(events: string[] = ['*']) {
-  const partner = await createPartnerWithProfile(app);
+async function partnerWithEndpoint(events: string[] = ['*'], on = app) {
+  const partner = await createPartnerWithProfile(on);
   const hook = await receiver();
-  const created = await app.api('POST', '/api/me/webhooks', {
+  const created = await on.api('POST', '/api/me/webhooks', {
     token: partner.adminToken,
     body: { url: hook.url, events, description: 'our automation' },
   });
@@ -487,5 +488,74 @@ describe('delivering events to an endpoint (deliverEvents)', () => {
     expect(
       (await app.api('GET', `/api/me/webhooks/${webhookId}`, { token: partner.adminToken })).status,
     ).toBe(404);
+  });
+});
+
+describe('an endpoint while it is disabled', () => {
+  let quiet: TestApp;
+  beforeAll(async () => {
+    // An app of its own: the run's report counts this test's deliveries only.
+    quiet = await startTestApp({ clock: new ManualClock('2026-03-02T09:00:00.000Z') });
+  });
+  afterAll(() => quiet.close());
+
+  const lastRun = async () =>
+    (
+      await quiet.api('GET', '/api/operator/status', { token: await quiet.operatorToken() })
+    ).body.timers.find((timer: { name: string }) => timer.name === 'deliverEvents');
+
+  async function disabledWithMissedEvent() {
+    const { partner, hook, webhookId } = await partnerWithEndpoint(['customer.created'], quiet);
+    const disabled = await quiet.api('PATCH', `/api/me/webhooks/${webhookId}`, {
+      token: partner.adminToken,
+      body: { status: 'disabled' },
+    });
+    expect(disabled.status).toBe(200);
+    const customer = await quiet.api('POST', '/api/me/customers', {
+      token: partner.adminToken,
+      body: newCustomer(),
+    });
+    expect(customer.status).toBe(201);
+    await quiet.runTimer('deliverEvents');
+    const feed = await quiet.api('GET', '/api/me/events', { token: partner.adminToken });
+    const missed = feed.body.items.find(
+      (event: { type: string }) => event.type === 'customer.created',
+    ) as { id: string };
+    expect(missed).toBeDefined();
+    return { partner, hook, webhookId, missed };
+  }
+
+  it('gets no delivery of an event published meanwhile, and nothing is counted failed', async () => {
+    const { partner, hook, webhookId } = await disabledWithMissedEvent();
+    expect(hook.received).toHaveLength(0);
+    const listed = await quiet.api('GET', `/api/me/webhooks/${webhookId}/deliveries`, {
+      token: partner.adminToken,
+    });
+    expect(listed.body.items).toEqual([]);
+    const run = await lastRun();
+    expect(run.lastSummary).toMatchObject({ published: 1, failed: 0, failedForGood: 0 });
+    const status = await quiet.api('GET', '/api/operator/status', {
+      token: await quiet.operatorToken(),
+    });
+    expect(status.body.events).toMatchObject({ pending: 0, failed: 0 });
+  });
+
+  it('answers 404 to a redelivery of an event published while it was disabled, pointing to the feed, which has it', async () => {
+    const { partner, hook, webhookId, missed } = await disabledWithMissedEvent();
+    const enabled = await quiet.api('PATCH', `/api/me/webhooks/${webhookId}`, {
+      token: partner.adminToken,
+      body: { status: 'active' },
+    });
+    expect(enabled.status).toBe(200);
+    const again = await quiet.api(
+      'POST',
+      `/api/me/webhooks/${webhookId}/deliveries/${missed.id}/redeliver`,
+      { token: partner.adminToken },
+    );
+    expect(again.status).toBe(404);
+    expect(again.body.code).toBe('not-found');
+    expect(again.body.detail).toContain('GET /api/me/events');
+    await quiet.runTimer('deliverEvents');
+    expect(hook.received).toHaveLength(0);
   });
 });
