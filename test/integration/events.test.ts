@@ -392,6 +392,31 @@ describe('events delivered to webhooks', () => {
     ).toBe(true);
   });
 
+  it("publishes promptly what a request's events copied into the operators' partition: their endpoint receives an enrollment waiting for review without the timer", async () => {
+    const prompt = await startTestApp({
+      clock: new ManualClock('2026-03-02T09:00:00.000Z'),
+      env: { EVENTS_PROMPT_DELIVERY: 'true' },
+    });
+    try {
+      const hook = await endpointFor(
+        await prompt.operatorToken(),
+        '/api/operator/webhooks',
+        ['enrollment.submitted'],
+        prompt,
+      );
+      const waiting = await createPartnerWithProfile(prompt, { mpnVerified: false });
+      const submitted = await submitEnrollment(prompt, waiting);
+      expect(submitted.body.status).toBe('pending-approval');
+      for (let waited = 0; hook.received.length < 1 && waited < 200; waited += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(hook.received.map((received) => received.type)).toEqual(['enrollment.submitted']);
+      expect(JSON.parse(hook.received[0]!.body).partnerId).toBe(waiting.partnerId);
+    } finally {
+      await prompt.close();
+    }
+  });
+
   it('delivers right after the request when prompt delivery is on, without waiting for the timer, and without a cross-partition query', async () => {
     const prompt = await startTestApp({
       clock: new ManualClock('2026-03-02T09:00:00.000Z'),
