@@ -9,7 +9,9 @@ import { override, startTestApp, type TestApp, type TestAppOptions } from '../su
 import { createPartnerWithProfile } from '../support/builders';
 import { ManualClock } from '../support/clock';
 import { activeReseller, approvedPartner, submitEnrollment } from '../support/enrollment';
+import { newCustomer } from '../support/customers';
 import { createProvider, inviteReseller, tokenOf } from '../support/providers';
+import { startWebhookReceiver } from '../support/webhook-receiver';
 
 /**
  * What an operator sees (docs/rules.md section 12): GET /api/operator/status, its figures as the
@@ -394,4 +396,54 @@ describe('GET /api/health, degraded', () => {
       });
     });
   });
+  /** An item waiting in each outbox since 09:00, its delivery failing. */
+  const backedUp = {
+    emails: {
+      options: { emailSender: switchableSender() },
+      async wait(app: TestApp) {
+        await approvedPartner(app);
+        await app.runTimer('deliverEmails');
+      },
+    },
+    events: {
+      options: {},
+      async wait(app: TestApp) {
+        const partner = await createPartnerWithProfile(app);
+        const hook = await startWebhookReceiver();
+        hook.answer(...Array.from({ length: 5 }, () => ({ status: 500 })));
+        const created = await app.api('POST', '/api/me/webhooks', {
+          token: partner.adminToken,
+          body: { url: hook.url, events: ['customer.created'] },
+        });
+        expect(created.status).toBe(201);
+        await app.api('POST', '/api/me/customers', {
+          token: partner.adminToken,
+          body: newCustomer(),
+        });
+        await app.runTimer('deliverEvents');
+        expect(hook.received).toHaveLength(1);
+        await hook.close();
+      },
+    },
+  } as const;
+
+  for (const outbox of ['emails', 'events'] as const) {
+    it(`says the ${outbox} outbox is backed up once its oldest item has waited more than 15 minutes: not at 899 s nor at 900 s, at 901 s`, async () => {
+      await withApp(backedUp[outbox].options, async (app) => {
+        await backedUp[outbox].wait(app);
+        const start = new Date('2026-03-02T09:00:00.000Z').getTime();
+        const backedUpAt = async (seconds: number) => {
+          app.clock.set(new Date(start + seconds * 1000));
+          const health = await app.api('GET', '/api/health');
+          expect(health.status).toBe(200);
+          return (health.body.degraded as string[]).includes(`the ${outbox} outbox is backed up`);
+        };
+        expect(await backedUpAt(899)).toBe(false);
+        expect(await backedUpAt(900)).toBe(false);
+        expect(await backedUpAt(901)).toBe(true);
+        const health = await app.api('GET', '/api/health');
+        expect(health.body).toMatchObject({ status: 'degraded', checks: { outbox: 'backed-up' } });
+      });
+    });
+  }
 });
