@@ -337,6 +337,36 @@ describe('Idempotency-Key on POST', () => {
     expect(openStoredAnswer(record.response, real.sealingKey)).toMatchObject({ status: 201 });
   });
 
+  it("seals with the client's key too: the server secret with another key opens nothing", async () => {
+    const provider = await createProvider(app);
+    const key = 'retry-1';
+    const created = await invite(provider, invitationBody(), { 'Idempotency-Key': key });
+    expect(created.status).toBe(201);
+    const method = 'POST';
+    const route = 'me/reseller-invitations';
+    const secret = app.services.secrets.idempotency;
+    const real = idempotencyKeys(secret, key, provider.partnerId, method, route);
+    const record = (await app.allDocuments()).idempotency!.find(
+      (candidate) => candidate.scope === real.scope,
+    );
+    expect(record).toBeDefined();
+    expect(openStoredAnswer(record.response, real.sealingKey)).toMatchObject({ status: 201 });
+    // Whoever holds the server secret (Key Vault) but not the client's key: another key of the
+    // same length, and the secret alone, open nothing.
+    const other = idempotencyKeys(secret, 'retry-2', provider.partnerId, method, route);
+    expect(() => openStoredAnswer(record.response, other.sealingKey)).toThrow();
+    const secretOnly = Buffer.from(
+      hkdfSync(
+        'sha256',
+        secret,
+        'partner-transition/idempotency',
+        JSON.stringify([provider.partnerId, method, route, key.length]),
+        32,
+      ),
+    );
+    expect(() => openStoredAnswer(record.response, secretOnly)).toThrow();
+  });
+
   it('is documented on every POST of the OpenAPI document, and on nothing else', async () => {
     const { body } = await app.api('GET', '/api/openapi.json');
     for (const [path, operations] of Object.entries(body.paths as Record<string, any>)) {
