@@ -293,7 +293,11 @@ export async function listDeliveries(
   return services.events.deliveries(partitionId, webhookId, page);
 }
 
-/** Sends an event to the endpoint again, with a new three-day retry window. */
+/**
+ * Sends an event to the endpoint again as a new series of attempts: due now, with a new
+ * three-day retry window and its backoff from the start (30 s, 1 min ...), as an operator's
+ * retry of an email gets a fresh set of attempts. The past attempts stay in its history.
+ */
 export async function redeliver(
   services: Services,
   owner: WebhookOwner,
@@ -325,6 +329,7 @@ export async function redeliver(
         document: {
           ...delivery,
           status: 'pending',
+          attempts: 0,
           dueAt: now,
           firstAttemptAt: null,
           updatedAt: now,

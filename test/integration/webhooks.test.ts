@@ -404,6 +404,118 @@ describe('delivering events to an endpoint (deliverEvents)', () => {
     expect(emails).toHaveLength(1);
   });
 
+  it('retries for three days from the first attempt: one failing a millisecond before is retried; at three days, or a millisecond after, the endpoint is disabled', async () => {
+    const day = 24 * 3600 * 1000;
+    const outcomes: Record<string, string> = {};
+    for (const offset of [-1, 0, 1]) {
+      const { partner, hook, webhookId } = await partnerWithEndpoint();
+      hook.answer({ status: 500 }, { status: 500 });
+      await app.api('POST', `/api/me/webhooks/${webhookId}/test`, { token: partner.adminToken });
+      const first = app.clock.now().getTime();
+      await app.runTimer('deliverEvents');
+      app.clock.set(new Date(first + 3 * day + offset));
+      await app.runTimer('deliverEvents');
+      expect(hook.received).toHaveLength(2);
+      const [delivery] = await deliveries(partner.adminToken, webhookId);
+      const endpoint = await app.api('GET', `/api/me/webhooks/${webhookId}`, {
+        token: partner.adminToken,
+      });
+      outcomes[String(offset)] = `${delivery.status}, endpoint ${endpoint.body.status}`;
+      app.clock.set(new Date(first));
+    }
+    expect(outcomes).toEqual({
+      '-1': 'pending, endpoint active',
+      '0': 'failed, endpoint disabled',
+      '1': 'failed, endpoint disabled',
+    });
+  });
+
+  it('spreads the retries of deliveries that failed together over half to all of the delay (jitter)', async () => {
+    const { partner, hook, webhookId } = await partnerWithEndpoint();
+    const count = 20;
+    hook.answer(...Array.from({ length: count }, () => ({ status: 503 })));
+    for (let i = 0; i < count; i += 1) {
+      await app.api('POST', `/api/me/webhooks/${webhookId}/test`, { token: partner.adminToken });
+    }
+    const now = app.clock.now().getTime();
+    await app.runTimer('deliverEvents');
+    expect(hook.received).toHaveLength(count);
+    const listed = await app.api('GET', `/api/me/webhooks/${webhookId}/deliveries?pageSize=50`, {
+      token: partner.adminToken,
+    });
+    const delays = (listed.body.items as { nextAttemptAt: string }[]).map(
+      (delivery) => (Date.parse(delivery.nextAttemptAt) - now) / 1000,
+    );
+    expect(delays).toHaveLength(count);
+    // The first retry is due 30 s later at most, 15 s at least: each somewhere between.
+    for (const delay of delays) {
+      expect(delay).toBeGreaterThanOrEqual(15);
+      expect(delay).toBeLessThanOrEqual(30);
+    }
+    // Spread, not clustered: 20 draws over the 16 whole seconds from 15 to 30 all fall within
+    // 5 s of each other with a probability under 1e-7.
+    expect(Math.max(...delays) - Math.min(...delays)).toBeGreaterThan(5);
+  });
+
+  it('redelivers as a new series: due at once, backoff from 30 s again, a new three-day window, the past attempts kept', async () => {
+    const { partner, hook, webhookId } = await partnerWithEndpoint();
+    const day = 24 * 3600 * 1000;
+    // Failing for three days: the delivery fails for good and the endpoint is disabled.
+    hook.answer(...Array.from({ length: 40 }, () => ({ status: 502 })));
+    const queued = await app.api('POST', `/api/me/webhooks/${webhookId}/test`, {
+      token: partner.adminToken,
+    });
+    const start = app.clock.now().getTime();
+    while (app.clock.now().getTime() - start <= 3 * day + 6 * 3600 * 1000) {
+      await app.runTimer('deliverEvents');
+      app.clock.advance({ hours: 6 });
+    }
+    let [delivery] = await deliveries(partner.adminToken, webhookId);
+    expect(delivery.status).toBe('failed');
+    const attemptsBefore = hook.received.length;
+    await app.api('PATCH', `/api/me/webhooks/${webhookId}`, {
+      token: partner.adminToken,
+      body: { status: 'active' },
+    });
+    const redelivered = await app.api(
+      'POST',
+      `/api/me/webhooks/${webhookId}/deliveries/${queued.body.eventId}/redeliver`,
+      { token: partner.adminToken },
+    );
+    expect(redelivered.status).toBe(202);
+    [delivery] = await deliveries(partner.adminToken, webhookId);
+    expect(delivery).toMatchObject({
+      status: 'pending',
+      nextAttemptAt: app.clock.now().toISOString(),
+    });
+    // Still failing: the first attempt of the series is retried 15 to 30 s later, not hours.
+    const redeliveredAt = app.clock.now().getTime();
+    hook.answer(...Array.from({ length: 40 }, () => ({ status: 502 })));
+    await app.runTimer('deliverEvents');
+    expect(hook.received).toHaveLength(attemptsBefore + 1);
+    [delivery] = await deliveries(partner.adminToken, webhookId);
+    expect(delivery).toMatchObject({ status: 'pending', attempt: 1, responseStatus: 502 });
+    const retryIn = (Date.parse(delivery.nextAttemptAt) - redeliveredAt) / 1000;
+    expect(retryIn).toBeGreaterThanOrEqual(15);
+    expect(retryIn).toBeLessThanOrEqual(30);
+    // The window counts from the redelivery: still retried two days later.
+    app.clock.set(new Date(redeliveredAt + 2 * day));
+    await app.runTimer('deliverEvents');
+    [delivery] = await deliveries(partner.adminToken, webhookId);
+    expect(delivery).toMatchObject({ status: 'pending', attempt: 2 });
+    const endpoint = await app.api('GET', `/api/me/webhooks/${webhookId}`, {
+      token: partner.adminToken,
+    });
+    expect(endpoint.body.status).toBe('active');
+    // The attempts before the redelivery stay in its history (the last ten).
+    const stored = (await app.documents(partner.partnerId, 'delivery')).find(
+      (document) => document.eventId === queued.body.eventId,
+    );
+    expect(stored.history.length).toBe(10);
+    expect(stored.history.at(-1)).toMatchObject({ attempt: 2, outcome: 'failed' });
+    expect(stored.history.at(-3)).toMatchObject({ outcome: 'failed' });
+  });
+
   it("serves endpoints side by side: a slow endpoint's pending answers hold up no other endpoint", async () => {
     const slow = await partnerWithEndpoint();
     const quick = await partnerWithEndpoint();
