@@ -2,10 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpFunctions } from '../../functions/table';
 import { type CustomerAction, type Relationship } from '../../shared/domain/customer-policy';
 import { relationshipFor } from '../../shared/domain/customers';
-import { startTestApp, type TestApp } from '../support/app';
+import {
+  dyingAtWrite,
+  override,
+  startSecondHost,
+  startTestApp,
+  type TestApp,
+} from '../support/app';
 import { createPartner, createPartnerWithProfile } from '../support/builders';
 import { ManualClock } from '../support/clock';
 import { directCustomer, indirectCustomer, newCustomer } from '../support/customers';
+import { partnership } from '../support/providers';
 import { activeReseller, approvedPartner } from '../support/enrollment';
 
 let app: TestApp;
@@ -86,6 +93,109 @@ describe('customer tenants created by a provider', () => {
     });
     expect(direct.status).toBe(409);
   });
+});
+
+describe('creating a customer tenant, crashed at each write', () => {
+  /** Counts the writes of one request on a second host. */
+  async function writesOf(request: (host: TestApp) => Promise<{ status: number }>) {
+    let writes = 0;
+    const counting = await startSecondHost(app, (services) => ({
+      ...services,
+      partners: override(services.partners, {
+        commit: async (partnerId, operations) => {
+          writes += 1;
+          return services.partners.commit(partnerId, operations);
+        },
+      }),
+      customers: override(services.customers, {
+        commit: async (customerId, operations) => {
+          writes += 1;
+          return services.customers.commit(customerId, operations);
+        },
+      }),
+    }));
+    try {
+      expect((await request(counting)).status).toBe(201);
+    } finally {
+      await counting.close({ keepDatabase: true });
+    }
+    return writes;
+  }
+
+  const flows = {
+    'by a provider for its reseller': {
+      writes: 4, // the domain claim, the customer, the reseller's side, the provider's side
+      async world() {
+        const { provider, reseller } = await partnership(app);
+        const body = newCustomer({ indirectResellerId: reseller.partnerId });
+        return { creator: provider, partners: [provider.partnerId, reseller.partnerId], body };
+      },
+    },
+    'by a direct-bill partner for itself': {
+      writes: 3, // the domain claim, the customer, its relationship
+      async world() {
+        const partner = await createPartnerWithProfile(app);
+        return { creator: partner, partners: [partner.partnerId], body: newCustomer() };
+      },
+    },
+  } as const;
+
+  for (const [name, flow] of Object.entries(flows)) {
+    it(`${name} writes ${flow.writes} times`, async () => {
+      const { creator, body } = await flow.world();
+      const writes = await writesOf(async (host) =>
+        host.api('POST', '/api/me/customers', {
+          token: await host.token({ tenant: creator.partnerId, roles: ['GlobalAdmin'] }),
+          body,
+        }),
+      );
+      expect(writes).toBe(flow.writes);
+    });
+
+    for (let write = 1; write <= flow.writes; write += 1) {
+      it(`${name} is completed by the retry when the process dies at write ${write} of ${flow.writes}: one customer, one relationship and one customer.created per partner`, async () => {
+        const { creator, partners, body } = await flow.world();
+        const dying = await startSecondHost(app, dyingAtWrite(write));
+        try {
+          const crashed = await dying.api('POST', '/api/me/customers', {
+            token: await dying.token({ tenant: creator.partnerId, roles: ['GlobalAdmin'] }),
+            body,
+          });
+          expect(crashed.status).toBe(500);
+        } finally {
+          await dying.close({ keepDatabase: true });
+        }
+        const retried = await app.api('POST', '/api/me/customers', {
+          token: creator.adminToken,
+          body,
+        });
+        expect(retried.status, retried.text).toBe(201);
+        const customerId = retried.body.customerId as string;
+        const customers = await app.query(
+          'customers',
+          `SELECT * FROM c WHERE c.type = 'customer' AND c.domain = '${body.domain}'`,
+        );
+        expect(customers.map((customer) => customer.customerId)).toEqual([customerId]);
+        for (const partnerId of partners) {
+          const relationships = await app.documents(partnerId, 'customer-relationship');
+          expect(
+            relationships.map((r) => r.customerId),
+            partnerId,
+          ).toEqual([customerId]);
+          const events = (await app.documents(partnerId, 'event')).filter(
+            (event) => event.eventType === 'customer.created',
+          );
+          expect(events, partnerId).toHaveLength(1);
+        }
+        // Done: the same request again is now the domain taken by a customer (409).
+        const again = await app.api('POST', '/api/me/customers', {
+          token: creator.adminToken,
+          body,
+        });
+        expect(again.status).toBe(409);
+      });
+    }
+  }
 });
 
 describe('who may create customer tenants', () => {
