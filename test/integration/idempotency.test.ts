@@ -222,6 +222,25 @@ describe('Idempotency-Key on POST', () => {
     expect(later.body.invitationId).not.toBe(first.body.invitationId);
   });
 
+  it('replays until exactly 24 hours: a millisecond before, the first answer; at 24 hours, a new run', async () => {
+    const provider = await createProvider(app);
+    const key = randomUUID();
+    const body = invitationBody();
+    const sentAt = app.clock.now().getTime();
+    const first = await invite(provider, body, { 'Idempotency-Key': key });
+    expect(first.status).toBe(201);
+    const day = 24 * 3600 * 1000;
+    app.clock.set(new Date(sentAt + day - 1));
+    const before = await invite(provider, body, { 'Idempotency-Key': key });
+    expect(before.headers.get('idempotent-replayed')).toBe('true');
+    expect(before.body.invitationId).toBe(first.body.invitationId);
+    app.clock.set(new Date(sentAt + day));
+    const at = await invite(provider, body, { 'Idempotency-Key': key });
+    expect(at.status).toBe(201);
+    expect(at.headers.get('idempotent-replayed')).toBeNull();
+    expect(at.body.invitationId).not.toBe(first.body.invitationId);
+  });
+
   it('lets a retry run again after a failure on our side (503 is not stored)', async () => {
     let failures = 1;
     const flaky = await startSecondHost(
