@@ -358,6 +358,26 @@ describe('POST /api/operator/emails/{emailId}/retry', () => {
     });
   });
 
+  it('retries a failed email until a millisecond before its 30 days', async () => {
+    await withApp(
+      { emailSender: switchableSender(), env: { EMAIL_MAX_ATTEMPTS: '1' } },
+      async (app) => {
+        const { partnerId } = await approvedPartner(app);
+        await app.runTimer('deliverEmails');
+        const [email] = await app.documents(partnerId, 'email');
+        app.clock.set(new Date(Date.parse(email.failedAt) + 30 * 24 * 3600 * 1000 - 1));
+        const retried = await app.api(
+          'POST',
+          `/api/operator/emails/${partnerId}.${email.id}/retry`,
+          {
+            token: await app.operatorToken(),
+          },
+        );
+        expect(retried.status, retried.text).toBe(200);
+      },
+    );
+  });
+
   it('answers 404 for a failed email past its 30 days, when its link is dead', async () => {
     await withApp(
       { emailSender: switchableSender(), env: { EMAIL_MAX_ATTEMPTS: '1' } },
