@@ -411,6 +411,23 @@ describe('accepting an invitation', () => {
     expect(response.body.code).toBe('invitation-expired');
   });
 
+  it('accepts a link until a millisecond before it expires', async () => {
+    const provider = await createProvider(app);
+    const reseller = await activeReseller(app);
+    const invited = await inviteReseller(app, provider, reseller);
+    const now = app.clock.now();
+    app.clock.set(new Date(Date.parse(invited.body.expiresAt) - 1));
+    try {
+      const response = await app.api('POST', '/api/partner-invitations/accept', {
+        body: { token: tokenOf(invited.body.link) },
+        token: await globalAdminToken(app, reseller.partnerId),
+      });
+      expect(response.status, response.text).toBe(200);
+    } finally {
+      app.clock.set(now);
+    }
+  });
+
   it('answers a revoked link with 410 invitation-revoked', async () => {
     const provider = await createProvider(app);
     const reseller = await activeReseller(app);

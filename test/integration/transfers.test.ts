@@ -584,6 +584,27 @@ describe('the expireTransfers timer', () => {
     }
   });
 
+  it('lets a request be accepted, and leaves it to the timer, until a millisecond before its 30 days', async () => {
+    const isolated = await startTestApp({ clock: new ManualClock('2026-03-02T09:00:00.000Z') });
+    try {
+      const world = await pendingTransfer(isolated);
+      const expiresAt = Date.parse(world.created.body.expiresAt);
+      isolated.clock.set(new Date(expiresAt - 1));
+      await isolated.runTimer('expireTransfers');
+      const pending = await isolated.api('GET', `/api/me/transfers/${world.transferId}`, {
+        token: world.reseller.adminToken,
+      });
+      expect(pending.body.status).toBe('pending');
+      const accepted = await isolated.api('POST', `/api/me/transfers/${world.transferId}/accept`, {
+        token: world.provider.adminToken,
+      });
+      expect(accepted.status, accepted.text).toBe(200);
+      expect(accepted.body.status).toBe('completed');
+    } finally {
+      await isolated.close();
+    }
+  });
+
   it('expires a request pending for 30 days, on both sides, telling both partners', async () => {
     const isolated = await startTestApp({ clock: new ManualClock('2026-03-02T09:00:00.000Z') });
     try {
