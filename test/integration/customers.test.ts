@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpFunctions } from '../../functions/table';
 import { type CustomerAction, type Relationship } from '../../shared/domain/customer-policy';
-import { relationshipFor } from '../../shared/domain/customers';
+import { relationshipFor, subscriptionDocumentId } from '../../shared/domain/customers';
 import {
   dyingAtWrite,
+  gate,
   override,
   startSecondHost,
   startTestApp,
@@ -493,6 +494,99 @@ describe('users, licenses and subscriptions', () => {
       { token },
     );
     expect(response.status).toBe(409);
+  });
+
+  /** A second host whose next read of the subscription waits, after it, for the test. */
+  async function holdingSubscription(subscriptionId: string) {
+    const held = gate();
+    let armed = true;
+    const host = await startSecondHost(app, (services) => ({
+      ...services,
+      customers: override(services.customers, {
+        getDocument: (async (customerId: string, id: string) => {
+          const found = await services.customers.getDocument(customerId, id);
+          if (armed && id === subscriptionDocumentId(subscriptionId)) {
+            armed = false;
+            await held.hold();
+          }
+          return found;
+        }) as typeof services.customers.getDocument,
+      }),
+    }));
+    return { host, held };
+  }
+
+  it('gives the last seat to one user when another assignment read the subscription before it was taken (409)', async () => {
+    const { partner, customerId } = await directCustomer(app);
+    const token = partner.adminToken;
+    const subscriptionId = await licenseSubscription(customerId, token); // two seats
+    const users: string[] = [];
+    for (const name of ['ada', 'grace', 'alan']) {
+      const created = await app.api('POST', `/api/me/customers/${customerId}/users`, {
+        token,
+        body: { displayName: name, userPrincipalName: `${name}@seats.example` },
+      });
+      users.push(created.body.userId as string);
+    }
+    const assign = (host: TestApp, userId: string) =>
+      host.api(
+        'POST',
+        `/api/me/customers/${customerId}/users/${userId}/licenses/${subscriptionId}`,
+        {
+          token,
+        },
+      );
+    expect((await assign(app, users[0]!)).status).toBe(200);
+    const slow = await holdingSubscription(subscriptionId);
+    try {
+      const late = assign(slow.host, users[2]!); // reads one seat free, then waits
+      await slow.held.reached;
+      expect((await assign(app, users[1]!)).status).toBe(200); // takes it
+      slow.held.open();
+      const refused = await late;
+      expect(refused.status).toBe(409);
+    } finally {
+      slow.held.open();
+      await slow.host.close({ keepDatabase: true });
+    }
+    const subscriptions = await app.api('GET', `/api/me/customers/${customerId}/subscriptions`, {
+      token,
+    });
+    const seats = subscriptions.body.items.find(
+      (item: { subscriptionId: string }) => item.subscriptionId === subscriptionId,
+    );
+    expect(seats).toMatchObject({ quantity: 2, assignedLicenses: 2 });
+    const listed = await app.api('GET', `/api/me/customers/${customerId}/users`, { token });
+    const holders = (listed.body.items as { licenses: string[] }[]).filter((user) =>
+      user.licenses.includes(subscriptionId),
+    );
+    expect(holders).toHaveLength(2);
+  });
+
+  it('refuses with 412 a subscription change that read it before another change was written, If-Match or not', async () => {
+    const { partner, customerId } = await directCustomer(app);
+    const token = partner.adminToken;
+    const subscriptionId = await licenseSubscription(customerId, token);
+    const path = `/api/me/customers/${customerId}/subscriptions/${subscriptionId}`;
+    const slow = await holdingSubscription(subscriptionId);
+    try {
+      const late = slow.host.api('PATCH', path, { token, body: { autoRenew: false } });
+      await slow.held.reached;
+      expect((await app.api('PATCH', path, { token, body: { quantity: 5 } })).status).toBe(200);
+      slow.held.open();
+      const refused = await late;
+      expect(refused.status).toBe(412);
+      expect(refused.body.code).toBe('precondition-failed');
+    } finally {
+      slow.held.open();
+      await slow.host.close({ keepDatabase: true });
+    }
+    const listed = await app.api('GET', `/api/me/customers/${customerId}/subscriptions`, { token });
+    const subscription = listed.body.items.find(
+      (item: { subscriptionId: string }) => item.subscriptionId === subscriptionId,
+    );
+    // The quantity bought is not lost to the stale change.
+    expect(subscription).toMatchObject({ quantity: 5, autoRenew: true });
   });
 
   it('honours If-Match on a subscription change', async () => {
