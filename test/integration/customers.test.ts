@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpFunctions } from '../../functions/table';
 import { type CustomerAction, type Relationship } from '../../shared/domain/customer-policy';
-import { relationshipFor, subscriptionDocumentId } from '../../shared/domain/customers';
+import {
+  relationshipFor,
+  subscriptionDocumentId,
+  userDocumentId,
+} from '../../shared/domain/customers';
 import {
   dyingAtWrite,
   gate,
@@ -496,8 +500,8 @@ describe('users, licenses and subscriptions', () => {
     expect(response.status).toBe(409);
   });
 
-  /** A second host whose next read of the subscription waits, after it, for the test. */
-  async function holdingSubscription(subscriptionId: string) {
+  /** A second host whose next read of a customer's document waits, after it, for the test. */
+  async function holding(documentId: string) {
     const held = gate();
     let armed = true;
     const host = await startSecondHost(app, (services) => ({
@@ -505,7 +509,7 @@ describe('users, licenses and subscriptions', () => {
       customers: override(services.customers, {
         getDocument: (async (customerId: string, id: string) => {
           const found = await services.customers.getDocument(customerId, id);
-          if (armed && id === subscriptionDocumentId(subscriptionId)) {
+          if (armed && id === documentId) {
             armed = false;
             await held.hold();
           }
@@ -537,7 +541,7 @@ describe('users, licenses and subscriptions', () => {
         },
       );
     expect((await assign(app, users[0]!)).status).toBe(200);
-    const slow = await holdingSubscription(subscriptionId);
+    const slow = await holding(subscriptionDocumentId(subscriptionId));
     try {
       const late = assign(slow.host, users[2]!); // reads one seat free, then waits
       await slow.held.reached;
@@ -563,12 +567,54 @@ describe('users, licenses and subscriptions', () => {
     expect(holders).toHaveLength(2);
   });
 
+  it('keeps both licenses of a user given two at once: an assignment that read the user before the other was written gets 409', async () => {
+    const { partner, customerId } = await directCustomer(app);
+    const token = partner.adminToken;
+    const first = await licenseSubscription(customerId, token);
+    const second = await licenseSubscription(customerId, token);
+    const created = await app.api('POST', `/api/me/customers/${customerId}/users`, {
+      token,
+      body: { displayName: 'Ada', userPrincipalName: 'ada@two-licenses.example' },
+    });
+    const userId = created.body.userId as string;
+    const assign = (host: TestApp, subscriptionId: string) =>
+      host.api(
+        'POST',
+        `/api/me/customers/${customerId}/users/${userId}/licenses/${subscriptionId}`,
+        {
+          token,
+        },
+      );
+    const slow = await holding(userDocumentId(userId));
+    try {
+      const late = assign(slow.host, second); // reads the user without licenses, then waits
+      await slow.held.reached;
+      expect((await assign(app, first)).status).toBe(200);
+      slow.held.open();
+      expect((await late).status).toBe(409);
+    } finally {
+      slow.held.open();
+      await slow.host.close({ keepDatabase: true });
+    }
+    // What the user holds and what the subscriptions count agree.
+    const users = await app.api('GET', `/api/me/customers/${customerId}/users`, { token });
+    expect(users.body.items[0].licenses).toEqual([first]);
+    const listed = await app.api('GET', `/api/me/customers/${customerId}/subscriptions`, { token });
+    const assigned = Object.fromEntries(
+      (listed.body.items as { subscriptionId: string; assignedLicenses: number }[]).map((item) => [
+        item.subscriptionId,
+        item.assignedLicenses,
+      ]),
+    );
+    expect(assigned).toEqual({ [first]: 1, [second]: 0 });
+  });
+
   it('refuses with 412 a subscription change that read it before another change was written, If-Match or not', async () => {
     const { partner, customerId } = await directCustomer(app);
     const token = partner.adminToken;
     const subscriptionId = await licenseSubscription(customerId, token);
     const path = `/api/me/customers/${customerId}/subscriptions/${subscriptionId}`;
-    const slow = await holdingSubscription(subscriptionId);
+    const slow = await holding(subscriptionDocumentId(subscriptionId));
     try {
       const late = slow.host.api('PATCH', path, { token, body: { autoRenew: false } });
       await slow.held.reached;
