@@ -160,7 +160,7 @@ function unresolvedReferences(env: Record<string, string | undefined>): string[]
       ? "give the app's identity the Key Vault Secrets User role on the vault, check that the secret exists and that the vault lets the app reach it"
       : "give the app's identity the App Configuration Data Reader role on the store and check that the key exists";
     return [
-      `${name}: is a ${vault ? 'Key Vault' : 'App Configuration'} reference the platform could not resolve, not a value: ${store}, then restart the app`,
+      `${name}: is ${vault ? 'a Key Vault' : 'an App Configuration'} reference the platform could not resolve, not a value: ${store}, then restart the app`,
     ];
   });
 }
