@@ -207,7 +207,7 @@ describe('routes, as the Functions host matches them', () => {
 });
 
 describe('query strings and headers, as the Node.js worker receives them', () => {
-  it('joins a repeated query key with "," (case-insensitively), so a repeated pageSize is 400, as on Azure', async () => {
+  it('joins a repeated query key with a comma (case-insensitively), so a repeated pageSize is 400, as on Azure', async () => {
     for (const query of ['pageSize=10&pageSize=20', 'pageSize=10&PageSize=20']) {
       const response = await app.api('GET', `/api/me/customers?${query}`, { token: adminToken });
       expect(response.status, query).toBe(400);
@@ -219,7 +219,7 @@ describe('query strings and headers, as the Node.js worker receives them', () =>
     expect(once.status).toBe(200);
   });
 
-  it('joins a repeated header with ",": two Authorization headers are one invalid one (401)', async () => {
+  it('joins a repeated header with a comma: two Authorization headers are one invalid one (401)', async () => {
     const once = await sendLines(`${app.url}/api/me`, [`Authorization: Bearer ${adminToken}`]);
     expect(once.status).toBe(200);
     const twice = await sendLines(`${app.url}/api/me`, [
