@@ -28,9 +28,7 @@ export interface TimerFunctionDefinition {
 }
 
 export type FunctionDefinition =
-  | HttpFunctionDefinition
-  | UnmatchedRouteDefinition
-  | TimerFunctionDefinition;
+  HttpFunctionDefinition | UnmatchedRouteDefinition | TimerFunctionDefinition;
 
 /**
  * Declares a timer: each run gets its Cosmos deadline, its `invocation` log line and its
