@@ -158,6 +158,68 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     }
   };
 
+  /** POST /admin/functions/{name} (./admin.ts): a timer run now, in the background. */
+  const runByHand = async (
+    message: IncomingMessage,
+    name: string,
+    headers: Record<string, string>,
+    search: string,
+  ): Promise<HttpResponseInit> => {
+    const body = await readBody(message, hostBodyLimitBytes);
+    const answer = answerAdmin(
+      {
+        method: (message.method ?? 'GET').toUpperCase(),
+        name,
+        headers,
+        query: queryOf(search),
+        body: body.kind === 'bytes' ? body.bytes : null,
+      },
+      { masterKey: options.masterKey, timerNames: new Set(timers.keys()) },
+    );
+    if (answer.kind === 'answer') return answer.response;
+    const definition = timers.get(answer.name)!;
+    const status =
+      scheduleStore && ncrontab(definition.schedule).monitored
+        ? await scheduleStore.get(definition.name)
+        : null;
+    // Accepted at once, run in the background (FunctionsController.cs:125-159).
+    void runTimer(definition, timerInfo(status, false)).catch(() => undefined);
+    return { status: 202 };
+  };
+
+  /** The first route, in the host's order, whose methods and template take the request. */
+  const match = (
+    method: string,
+    path: string,
+  ): { route: Route; params: Record<string, string> } | null => {
+    for (const route of routes) {
+      if (!route.methods.includes(method)) continue;
+      const params = routeValues(route.template, path);
+      if (params) return { route, params };
+    }
+    return null;
+  };
+
+  /** Binds the trigger as the host does (./intake.ts), then invokes the function. */
+  const call = async (
+    message: IncomingMessage,
+    { route, params }: { route: Route; params: Record<string, string> },
+    headers: Record<string, string>,
+    url: URL,
+  ): Promise<HttpResponseInit & { closeConnection?: true }> => {
+    const body = await readBody(message, hostBodyLimitBytes);
+    if (body.kind === 'over-host-limit') return { status: 500, closeConnection: true };
+    const request = new HttpRequest({
+      method: (message.method ?? 'GET').toUpperCase(),
+      url: url.toString(),
+      headers: withClientAddress(headers, message.socket.remoteAddress, message.socket.remotePort),
+      query: queryOf(url.search),
+      params,
+      ...(body.kind === 'bytes' ? { body: { bytes: body.bytes } } : {}),
+    });
+    return invoke(route, request);
+  };
+
   const handle = async (message: IncomingMessage, response: ServerResponse): Promise<void> => {
     const url = new URL(message.url ?? '/', `http://${message.headers.host ?? 'localhost'}`);
     const path = decodedPath(url.pathname);
@@ -169,60 +231,16 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     const send = (init: HttpResponseInit, corsHeaders = responseCorsHeaders(cors, headers)): void =>
       writeResponse(response, init, corsHeaders, settings.customHeaders);
     if (isPreflight(method, headers)) return send({ status: 204 }, preflightHeaders(cors, headers));
-
     const admin = /^\/admin\/functions\/([^/]+)\/?$/i.exec(path);
-    if (admin) {
-      const body = await readBody(message, hostBodyLimitBytes);
-      const answer = answerAdmin(
-        {
-          method,
-          name: admin[1]!,
-          headers,
-          query: queryOf(url.search),
-          body: body.kind === 'bytes' ? body.bytes : null,
-        },
-        { masterKey: options.masterKey, timerNames: new Set(timers.keys()) },
-      );
-      if (answer.kind === 'answer') return send(answer.response);
-      const definition = timers.get(answer.name)!;
-      const status =
-        scheduleStore && ncrontab(definition.schedule).monitored
-          ? await scheduleStore.get(definition.name)
-          : null;
-      // Accepted at once, run in the background (FunctionsController.cs:125-159).
-      void runTimer(definition, timerInfo(status, false)).catch(() => undefined);
-      return send({ status: 202 });
-    }
-
+    if (admin) return send(await runByHand(message, admin[1]!, headers, url.search));
     // HomepageMiddleware.cs:32-56: `/` is the host's own page (unless AzureWebJobsDisableHomepage).
     if (path === '/') return send(homepage);
-    let route: Route | undefined;
-    let params: Record<string, string> | null = null;
-    for (const candidate of routes) {
-      if (!candidate.methods.includes(method)) continue;
-      params = routeValues(candidate.template, path);
-      if (params) {
-        route = candidate;
-        break;
-      }
-    }
+    const matched = match(method, path);
     // Nothing matched: ASP.NET Core's empty 404.
-    if (!route || !params) return send({ status: 404 });
-
-    const body = await readBody(message, hostBodyLimitBytes);
-    if (body.kind === 'over-host-limit') {
-      response.shouldKeepAlive = false;
-      return send({ status: 500 });
-    }
-    const request = new HttpRequest({
-      method,
-      url: url.toString(),
-      headers: withClientAddress(headers, message.socket.remoteAddress, message.socket.remotePort),
-      query: queryOf(url.search),
-      params,
-      ...(body.kind === 'bytes' ? { body: { bytes: body.bytes } } : {}),
-    });
-    send(await invoke(route, request));
+    if (!matched) return send({ status: 404 });
+    const { closeConnection, ...answer } = await call(message, matched, headers, url);
+    if (closeConnection) response.shouldKeepAlive = false;
+    send(answer);
   };
 
   const server = http.createServer((message, response) => {
