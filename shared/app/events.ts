@@ -148,8 +148,8 @@ export async function publishPartition(
   for (let round = 0; round < 20; round += 1) {
     const now = services.clock.now();
     // The sequence first: any publication meanwhile changes it, so if its etag still holds at
-    // the commit, the events read after it were still waiting (the guard suffices even where a
-    // batch is applied operation by operation, as in the embedded emulator).
+    // the commit, the events read after it were still waiting. (Read the other way round, only
+    // the batch's atomicity would undo a sequence moved past events published meanwhile.)
     const sequence = await services.partners.getDocument<EventSequence>(partnerId, eventSequenceId);
     const waiting = await services.events.toPublish(partnerId, horizon(now), eventsPerRound);
     if (waiting.length === 0) return published;
