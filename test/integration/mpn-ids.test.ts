@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DependencyUnavailable } from '../../shared/app/ports';
 import { staleMpnClaimMinutes } from '../../shared/app/directory';
-import { failingPartnerWrites, startSecondHost, startTestApp, type TestApp } from '../support/app';
+import { mpnIndexId } from '../../shared/domain/providers';
+import {
+  failingPartnerWrites,
+  gate,
+  override,
+  startSecondHost,
+  startTestApp,
+  type TestApp,
+} from '../support/app';
 import { createPartner, masterRecord, uniqueMpnId } from '../support/builders';
 import { ManualClock } from '../support/clock';
 import { newTenantId } from '../support/ids';
@@ -121,5 +129,68 @@ describe('one MPN ID, one partner', () => {
     app.clock.advance({ minutes: staleMpnClaimMinutes + 1 });
     expect((await put(app, other, masterRecord({ mpnId }))).status).toBe(201);
     expect(await entriesFor(mpnId)).toMatchObject([{ ownerId: other }]);
+  });
+
+  /** An MPN ID claimed by a write that crashed after the claim: its entry, and nobody's record. */
+  async function abandonedClaim(): Promise<string> {
+    const abandoned = newTenantId();
+    const mpnId = uniqueMpnId();
+    const flaky = await startSecondHost(
+      app,
+      failingPartnerWrites((partition) =>
+        partition === abandoned ? new DependencyUnavailable('cosmos') : null,
+      ),
+    );
+    try {
+      expect((await put(flaky, abandoned, masterRecord({ mpnId }))).status).toBe(503);
+    } finally {
+      await flaky.close({ keepDatabase: true });
+    }
+    return mpnId;
+  }
+
+  it('takes over a claim left by a crashed write at exactly 60 minutes, not a millisecond before', async () => {
+    const mpnId = await abandonedClaim();
+    const [entry] = await entriesFor(mpnId);
+    const other = newTenantId();
+    const stale = Date.parse(entry.claimedAt) + staleMpnClaimMinutes * 60_000;
+    app.clock.set(new Date(stale - 1));
+    expect((await put(app, other, masterRecord({ mpnId }))).status).toBe(409);
+    app.clock.set(new Date(stale));
+    expect((await put(app, other, masterRecord({ mpnId }))).status).toBe(201);
+    expect(await entriesFor(mpnId)).toMatchObject([{ ownerId: other }]);
+  });
+
+  it('gives a stale claim to one of two partners taking it over at once: the one that read it before the other took it gets 409', async () => {
+    const mpnId = await abandonedClaim();
+    app.clock.advance({ minutes: staleMpnClaimMinutes + 1 });
+    const held = gate();
+    let armed = true;
+    const slow = await startSecondHost(app, (services) => ({
+      ...services,
+      partners: override(services.partners, {
+        getDocument: (async (partition: string, id: string) => {
+          const found = await services.partners.getDocument(partition, id);
+          if (armed && id === mpnIndexId(mpnId) && found) {
+            armed = false;
+            await held.hold();
+          }
+          return found;
+        }) as typeof services.partners.getDocument,
+      }),
+    }));
+    const [first, second] = [newTenantId(), newTenantId()];
+    try {
+      const late = put(slow, second, masterRecord({ mpnId })); // reads the stale claim, waits
+      await held.reached;
+      expect((await put(app, first, masterRecord({ mpnId }))).status).toBe(201);
+      held.open();
+      expect((await late).status).toBe(409);
+    } finally {
+      held.open();
+      await slow.close({ keepDatabase: true });
+    }
+    expect(await entriesFor(mpnId)).toMatchObject([{ ownerId: first }]);
+    expect(await app.documents(second, 'partner')).toEqual([]);
   });
 });
