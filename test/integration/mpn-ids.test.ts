@@ -193,4 +193,42 @@ describe('one MPN ID, one partner', () => {
     expect(await entriesFor(mpnId)).toMatchObject([{ ownerId: first }]);
     expect(await app.documents(second, 'partner')).toEqual([]);
   });
+
+  it('does not let go of an MPN ID another partner took over after the old owner read it to let it go', async () => {
+    const owner = newTenantId();
+    const [old, moved] = [uniqueMpnId(), uniqueMpnId()];
+    expect((await put(app, owner, masterRecord({ mpnId: old }))).status).toBe(201);
+    app.clock.advance({ minutes: staleMpnClaimMinutes + 1 });
+    // The owner moves to another ID; its host reads the old entry to delete it, and waits...
+    const held = gate();
+    let armed = true;
+    const slow = await startSecondHost(app, (services) => ({
+      ...services,
+      partners: override(services.partners, {
+        getDocument: (async (partition: string, id: string) => {
+          const found = await services.partners.getDocument(partition, id);
+          if (armed && id === mpnIndexId(old) && found) {
+            armed = false;
+            await held.hold();
+          }
+          return found;
+        }) as typeof services.partners.getDocument,
+      }),
+    }));
+    const taker = newTenantId();
+    try {
+      const moving = put(slow, owner, masterRecord({ mpnId: moved }));
+      await held.reached;
+      // ...while another partner takes the old ID over (its owner's record no longer holds it).
+      expect((await put(app, taker, masterRecord({ mpnId: old }))).status).toBe(201);
+      held.open();
+      expect((await moving).status).toBe(200);
+    } finally {
+      held.open();
+      await slow.close({ keepDatabase: true });
+    }
+    expect(await entriesFor(old)).toMatchObject([{ ownerId: taker }]);
+    // So nobody else can take it while the taker's record holds it.
+    expect((await put(app, newTenantId(), masterRecord({ mpnId: old }))).status).toBe(409);
+  });
 });
