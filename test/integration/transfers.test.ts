@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { relationshipId } from '../../shared/domain/customers';
 import { transferGuardId } from '../../shared/domain/transfers';
 import {
   dyingAtWrite,
@@ -11,7 +12,7 @@ import {
 import { createPartnerWithProfile } from '../support/builders';
 import { ManualClock } from '../support/clock';
 import { directCustomer, indirectCustomer, newCustomer } from '../support/customers';
-import { createProvider } from '../support/providers';
+import { createProvider, inviteReseller, tokenOf } from '../support/providers';
 import {
   extend,
   extendedCustomer,
@@ -160,6 +161,60 @@ describe('relationship extension', () => {
       expect(transfer.status).toBe(201);
     });
   }
+
+  it('extends a customer to one provider only when two extensions race: the one that read it before the other wrote gets 409', async () => {
+    const world = await resellerWithDirectCustomer(app);
+    // A second provider in partnership with the reseller.
+    const other = await createProvider(app);
+    const invited = await inviteReseller(app, other, world.reseller);
+    const accepted = await app.api('POST', '/api/partner-invitations/accept', {
+      token: world.reseller.adminToken,
+      body: { token: tokenOf(invited.body.link) },
+    });
+    expect(accepted.status).toBe(200);
+    const held = gate();
+    let armed = true;
+    const slow = await startSecondHost(app, (services) => ({
+      ...services,
+      partners: override(services.partners, {
+        getDocument: (async (partition: string, id: string) => {
+          const found = await services.partners.getDocument(partition, id);
+          if (
+            armed &&
+            partition === world.reseller.partnerId &&
+            id === relationshipId(world.customerId)
+          ) {
+            armed = false;
+            await held.hold();
+          }
+          return found;
+        }) as typeof services.partners.getDocument,
+      }),
+    }));
+    try {
+      const late = slow.api(
+        'POST',
+        `/api/me/customers/${world.customerId}/relationship-extension`,
+        {
+          token: world.reseller.adminToken,
+          body: { providerId: other.partnerId, customerConsentAttested: true },
+        },
+      );
+      await held.reached;
+      expect((await extend(app, world)).status).toBe(201);
+      held.open();
+      const refused = await late;
+      expect(refused.status).toBe(409);
+    } finally {
+      held.open();
+      await slow.close({ keepDatabase: true });
+    }
+    expect(await app.documents(other.partnerId, 'customer-relationship')).toEqual([]);
+    const seen = await app.api('GET', `/api/me/customers/${world.customerId}`, {
+      token: world.reseller.adminToken,
+    });
+    expect(seen.body.indirectProvider.partnerId).toBe(world.provider.partnerId);
+  });
 
   it('refuses an indirect customer with 403 action-not-allowed', async () => {
     const { reseller, provider, customerId } = await indirectCustomer(app);
