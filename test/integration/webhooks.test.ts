@@ -1,6 +1,7 @@
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../support/app';
+import { webhookDocumentId, deliveryDocumentId } from '../../shared/domain/webhooks';
+import { gate, override, startSecondHost, startTestApp, type TestApp } from '../support/app';
 import { createPartnerWithProfile } from '../support/builders';
 import { newCustomer } from '../support/customers';
 import { ManualClock } from '../support/clock';
@@ -669,5 +670,85 @@ describe('an endpoint while it is disabled', () => {
     expect(again.body.detail).toContain('GET /api/me/events');
     await quiet.runTimer('deliverEvents');
     expect(hook.received).toHaveLength(0);
+  });
+});
+
+describe('an endpoint changed by two requests at once', () => {
+  /** A second host whose next read of `documentId` waits, after it, for the test. */
+  async function holding(documentId: string) {
+    const held = gate();
+    let armed = true;
+    const host = await startSecondHost(app, (services) => ({
+      ...services,
+      partners: override(services.partners, {
+        getDocument: (async (partition: string, id: string) => {
+          const found = await services.partners.getDocument(partition, id);
+          if (armed && id === documentId) {
+            armed = false;
+            await held.hold();
+          }
+          return found;
+        }) as typeof services.partners.getDocument,
+      }),
+    }));
+    return { host, held };
+  }
+
+  it('keeps a rotated secret: a change that read the endpoint before the rotation gets 409', async () => {
+    const { partner, hook, webhookId } = await partnerWithEndpoint();
+    const slow = await holding(webhookDocumentId(webhookId));
+    let rotated = '';
+    try {
+      const late = slow.host.api('PATCH', `/api/me/webhooks/${webhookId}`, {
+        token: partner.adminToken,
+        body: { description: 'renamed' },
+      });
+      await slow.held.reached;
+      const rotation = await app.api('POST', `/api/me/webhooks/${webhookId}/secret`, {
+        token: partner.adminToken,
+      });
+      expect(rotation.status).toBe(200);
+      rotated = rotation.body.secret as string;
+      slow.held.open();
+      expect((await late).status).toBe(409);
+    } finally {
+      slow.held.open();
+      await slow.host.close({ keepDatabase: true });
+    }
+    await app.api('POST', `/api/me/webhooks/${webhookId}/test`, { token: partner.adminToken });
+    await app.runTimer('deliverEvents');
+    const signed = hook.received.at(-1)!;
+    expect(() =>
+      new Webhook(rotated).verify(signed.body, signed.headers as Record<string, string>),
+    ).not.toThrow();
+  });
+
+  it('sends a redelivered event once: a redelivery that read it before another redelivery was sent gets 409', async () => {
+    const { partner, hook, webhookId } = await partnerWithEndpoint();
+    hook.answer({ status: 410 });
+    const queued = await app.api('POST', `/api/me/webhooks/${webhookId}/test`, {
+      token: partner.adminToken,
+    });
+    const eventId = queued.body.eventId as string;
+    await app.runTimer('deliverEvents'); // 410: failed for good, the endpoint disabled
+    await app.api('PATCH', `/api/me/webhooks/${webhookId}`, {
+      token: partner.adminToken,
+      body: { status: 'active' },
+    });
+    const path = `/api/me/webhooks/${webhookId}/deliveries/${eventId}/redeliver`;
+    const slow = await holding(deliveryDocumentId(webhookId, eventId));
+    try {
+      const late = slow.host.api('POST', path, { token: partner.adminToken });
+      await slow.held.reached;
+      expect((await app.api('POST', path, { token: partner.adminToken })).status).toBe(202);
+      await app.runTimer('deliverEvents'); // delivered
+      slow.held.open();
+      expect((await late).status).toBe(409);
+    } finally {
+      slow.held.open();
+      await slow.host.close({ keepDatabase: true });
+    }
+    await app.runTimer('deliverEvents');
+    expect(hook.received.map((received) => received.id)).toEqual([eventId, eventId]);
   });
 });
