@@ -1,13 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   dyingAtWrite,
+  gate,
   override,
   startSecondHost,
   startTestApp,
   type TestApp,
 } from '../support/app';
+import { subscriptionDocumentId } from '../../shared/domain/customers';
+import { transferGuardId } from '../../shared/domain/transfers';
 import { ManualClock } from '../support/clock';
-import { pendingTransfer, storedSubscriptions } from '../support/transfers';
+import { pendingTransfer, requestTransfer, storedSubscriptions } from '../support/transfers';
 
 let app: TestApp;
 beforeAll(async () => {
@@ -264,6 +267,92 @@ describe('deciding under races and crashes', () => {
     expect((await incoming()).body.items).toHaveLength(2);
     await app.runTimer('expireTransfers');
     expect(await app.documents(world.provider.partnerId, 'transfer')).toHaveLength(2);
+  });
+});
+
+describe('completing while the customer changes (the documents already there)', () => {
+  /** A host whose next read of `id` (a customer's or a partner's document) waits for the test. */
+  async function holding(id: string) {
+    const held = gate();
+    let armed = true;
+    const hold = async <T>(found: T, read: string): Promise<T> => {
+      if (armed && read === id) {
+        armed = false;
+        await held.hold();
+      }
+      return found;
+    };
+    const host = await startSecondHost(app, (services) => ({
+      ...services,
+      customers: override(services.customers, {
+        getDocument: (async (partition: string, read: string) =>
+          hold(
+            await services.customers.getDocument(partition, read),
+            read,
+          )) as typeof services.customers.getDocument,
+      }),
+      partners: override(services.partners, {
+        getDocument: (async (partition: string, read: string) =>
+          hold(
+            await services.partners.getDocument(partition, read),
+            read,
+          )) as typeof services.partners.getDocument,
+      }),
+    }));
+    return { host, held };
+  }
+
+  it('keeps a change to a moved subscription made while the accept was completing: it reads again', async () => {
+    const world = await pendingTransfer(app, { addOn: true });
+    const slow = await holding(subscriptionDocumentId(world.subscriptions.e3));
+    try {
+      const token = await slow.host.token({
+        tenant: world.provider.partnerId,
+        roles: ['GlobalAdmin'],
+      });
+      const accepting = accept(world, slow.host, token);
+      await slow.held.reached;
+      const renewal = await app.api(
+        'PATCH',
+        `/api/me/customers/${world.customerId}/subscriptions/${world.subscriptions.e3}`,
+        { token: world.reseller.adminToken, body: { autoRenew: false } },
+      );
+      expect(renewal.status).toBe(200);
+      slow.held.open();
+      expect((await accepting).status).toBe(200);
+    } finally {
+      slow.held.open();
+      await slow.host.close({ keepDatabase: true });
+    }
+    const original = (await storedSubscriptions(app, world.customerId)).find(
+      (subscription) => subscription.subscriptionId === world.subscriptions.e3,
+    )!;
+    expect(original).toMatchObject({ status: 'suspended', autoRenew: false });
+    expectCompletedOnce(world, await completionOf(world));
+  });
+
+  it('keeps the guard of a transfer requested while the accept was settling: that subscription cannot be requested twice', async () => {
+    const world = await pendingTransfer(app, { addOn: true });
+    const slow = await holding(transferGuardId(world.customerId));
+    try {
+      const token = await slow.host.token({
+        tenant: world.provider.partnerId,
+        roles: ['GlobalAdmin'],
+      });
+      const accepting = accept(world, slow.host, token);
+      await slow.held.reached; // its settlement read the guard: E3 open, and nothing else
+      expect((await requestTransfer(app, world, [world.subscriptions.phone])).status).toBe(201);
+      slow.held.open();
+      expect((await accepting).status).toBe(200);
+    } finally {
+      slow.held.open();
+      await slow.host.close({ keepDatabase: true });
+    }
+    const again = await requestTransfer(app, world, [world.subscriptions.phone]);
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe('transfer-in-progress');
+    const [guard] = await app.documents(world.reseller.partnerId, 'transfer-guard');
+    expect(Object.keys(guard.open)).toEqual([world.subscriptions.phone]);
   });
 });
 
