@@ -271,12 +271,16 @@ describe('deciding under races and crashes', () => {
 });
 
 describe('completing while the customer changes (the documents already there)', () => {
-  /** A host whose next read of `id` (a customer's or a partner's document) waits for the test. */
+  /**
+   * A host whose first read of `id` (a customer's or a partner's document) after it wrote the
+   * decision (the reseller's copy completed) waits for the test.
+   */
   async function holding(id: string) {
     const held = gate();
+    let decided = false;
     let armed = true;
     const hold = async <T>(found: T, read: string): Promise<T> => {
-      if (armed && read === id) {
+      if (decided && armed && read === id) {
         armed = false;
         await held.hold();
       }
@@ -297,6 +301,16 @@ describe('completing while the customer changes (the documents already there)', 
             await services.partners.getDocument(partition, read),
             read,
           )) as typeof services.partners.getDocument,
+        commit: async (partnerId, operations) => {
+          const etag = await services.partners.commit(partnerId, operations);
+          decided ||= operations.some(
+            (operation) =>
+              operation.op !== 'delete' &&
+              operation.document.type === 'transfer' &&
+              (operation.document as { status?: string }).status === 'completed',
+          );
+          return etag;
+        },
       }),
     }));
     return { host, held };
@@ -304,6 +318,12 @@ describe('completing while the customer changes (the documents already there)', 
 
   it('keeps a change to a moved subscription made while the accept was completing: it reads again', async () => {
     const world = await pendingTransfer(app, { addOn: true });
+    const user = await app.api('POST', `/api/me/customers/${world.customerId}/users`, {
+      token: world.reseller.adminToken,
+      body: { displayName: 'Ada', userPrincipalName: 'ada@moving.example' },
+    });
+    expect(user.status).toBe(201);
+    const userId = user.body.userId as string;
     const slow = await holding(subscriptionDocumentId(world.subscriptions.e3));
     try {
       const token = await slow.host.token({
@@ -312,12 +332,12 @@ describe('completing while the customer changes (the documents already there)', 
       });
       const accepting = accept(world, slow.host, token);
       await slow.held.reached;
-      const renewal = await app.api(
-        'PATCH',
-        `/api/me/customers/${world.customerId}/subscriptions/${world.subscriptions.e3}`,
-        { token: world.reseller.adminToken, body: { autoRenew: false } },
+      const assigned = await app.api(
+        'POST',
+        `/api/me/customers/${world.customerId}/users/${userId}/licenses/${world.subscriptions.e3}`,
+        { token: world.reseller.adminToken },
       );
-      expect(renewal.status).toBe(200);
+      expect(assigned.status).toBe(200);
       slow.held.open();
       expect((await accepting).status).toBe(200);
     } finally {
@@ -327,7 +347,8 @@ describe('completing while the customer changes (the documents already there)', 
     const original = (await storedSubscriptions(app, world.customerId)).find(
       (subscription) => subscription.subscriptionId === world.subscriptions.e3,
     )!;
-    expect(original).toMatchObject({ status: 'suspended', autoRenew: false });
+    // The seat taken meanwhile is counted on the subscription as the user holds it.
+    expect(original).toMatchObject({ status: 'suspended', assignedLicenses: 1 });
     expectCompletedOnce(world, await completionOf(world));
   });
 
