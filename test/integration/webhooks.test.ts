@@ -751,4 +751,33 @@ describe('an endpoint changed by two requests at once', () => {
     await app.runTimer('deliverEvents');
     expect(hook.received.map((received) => received.id)).toEqual([eventId, eventId]);
   });
+
+  it('leaves an endpoint its owner changed while a delivery to it was failing: the 410 fails that delivery, not the new endpoint', async () => {
+    const { partner, hook, webhookId } = await partnerWithEndpoint();
+    hook.answer({ status: 410 });
+    await app.api('POST', `/api/me/webhooks/${webhookId}/test`, { token: partner.adminToken });
+    const fixed = await receiver();
+    // The timer's host reads the endpoint for its turn, then waits while its owner moves it.
+    const slow = await holding(webhookDocumentId(webhookId));
+    try {
+      const run = slow.host.runTimer('deliverEvents');
+      await slow.held.reached;
+      const moved = await app.api('PATCH', `/api/me/webhooks/${webhookId}`, {
+        token: partner.adminToken,
+        body: { url: fixed.url },
+      });
+      expect(moved.status).toBe(200);
+      slow.held.open();
+      await run;
+    } finally {
+      slow.held.open();
+      await slow.host.close({ keepDatabase: true });
+    }
+    const endpoint = await app.api('GET', `/api/me/webhooks/${webhookId}`, {
+      token: partner.adminToken,
+    });
+    expect(endpoint.body).toMatchObject({ status: 'active', url: fixed.url, disabledReason: null });
+    const [delivery] = await deliveries(partner.adminToken, webhookId);
+    expect(delivery).toMatchObject({ status: 'failed', responseStatus: 410 });
+  });
 });
