@@ -218,6 +218,90 @@ describe('completing a transfer', () => {
   }
 });
 
+describe('rejecting or withdrawing, crashed at each write', () => {
+  const steps = {
+    reject: {
+      status: 'rejected',
+      by: (world: World) => world.provider,
+      body: { reason: 'Not taking on Azure customers this quarter' },
+    },
+    withdraw: { status: 'withdrawn', by: (world: World) => world.reseller, body: undefined },
+  } as const;
+  const decide = (world: World, step: keyof typeof steps, host: TestApp, token: string) =>
+    host.api('POST', `/api/me/transfers/${world.transferId}/${step}`, {
+      token,
+      ...(steps[step].body ? { body: steps[step].body } : {}),
+    });
+  const tokenFor = (host: TestApp, world: World, step: keyof typeof steps) =>
+    host.token({ tenant: steps[step].by(world).partnerId, roles: ['GlobalAdmin'] });
+
+  for (const step of Object.keys(steps) as (keyof typeof steps)[]) {
+    it(`${step}: writes three times, the decision, the provider's copy, the settlement`, async () => {
+      const world = await pendingTransfer(app);
+      let writes = 0;
+      const counting = await startSecondHost(app, (services) => ({
+        ...services,
+        partners: override(services.partners, {
+          commit: async (partnerId, operations) => {
+            writes += 1;
+            return services.partners.commit(partnerId, operations);
+          },
+        }),
+        customers: override(services.customers, {
+          commit: async (customerId, operations) => {
+            writes += 1;
+            return services.customers.commit(customerId, operations);
+          },
+        }),
+      }));
+      try {
+        const decided = await decide(world, step, counting, await tokenFor(counting, world, step));
+        expect(decided.status).toBe(200);
+      } finally {
+        await counting.close({ keepDatabase: true });
+      }
+      expect(writes).toBe(3);
+    });
+
+    for (const write of [1, 2, 3]) {
+      it(`${step}: is finished once by the same request again when the process dies at write ${write} of 3`, async () => {
+        const world = await pendingTransfer(app);
+        const dying = await startSecondHost(app, dyingAtWrite(write));
+        try {
+          const crashed = await decide(world, step, dying, await tokenFor(dying, world, step));
+          expect(crashed.status).toBe(500);
+        } finally {
+          await dying.close({ keepDatabase: true });
+        }
+        const retried = await decide(world, step, app, steps[step].by(world).adminToken);
+        expect(retried.status, retried.text).toBe(200);
+        expect(retried.body.status).toBe(steps[step].status);
+        await decide(world, step, app, steps[step].by(world).adminToken); // and once more
+        const action = `transfer-${steps[step].status}`;
+        for (const partnerId of [world.reseller.partnerId, world.provider.partnerId]) {
+          const [copy] = await app.documents(partnerId, 'transfer');
+          expect(copy.status, partnerId).toBe(steps[step].status);
+          expect('propagateAfter' in copy).toBe(false);
+          const audits = (await app.documents(partnerId, 'audit')).filter(
+            (event: { action: string }) => event.action === action,
+          );
+          expect(audits, partnerId).toHaveLength(1);
+          const events = (await app.documents(partnerId, 'event')).filter(
+            (event: { eventType: string }) => event.eventType === `transfer.${steps[step].status}`,
+          );
+          expect(events, partnerId).toHaveLength(1);
+        }
+        const emails = (await app.documents(world.reseller.partnerId, 'email')).filter(
+          (email: { kind: string }) => email.kind === action,
+        );
+        expect(emails).toHaveLength(2);
+        const [guard] = await app.documents(world.reseller.partnerId, 'transfer-guard');
+        expect(guard.open).toEqual({});
+      });
+    }
+  }
+});
+
 describe('deciding under races and crashes', () => {
   it('lets exactly one of concurrent accepts and withdrawals win, and completes nothing twice', async () => {
     const world = await pendingTransfer(app, { addOn: true });
