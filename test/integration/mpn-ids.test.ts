@@ -3,6 +3,7 @@ import { DependencyUnavailable } from '../../shared/app/ports';
 import { staleMpnClaimMinutes } from '../../shared/app/directory';
 import { mpnIndexId } from '../../shared/domain/providers';
 import {
+  dyingAtWrite,
   failingPartnerWrites,
   gate,
   override,
@@ -231,4 +232,74 @@ describe('one MPN ID, one partner', () => {
     // So nobody else can take it while the taker's record holds it.
     expect((await put(app, newTenantId(), masterRecord({ mpnId: old }))).status).toBe(409);
   });
+});
+
+describe('a provider moved to another MPN ID and renamed, crashed at each write', () => {
+  /** A provider holding `old`, listed in the directory, about to move to `moved`. */
+  async function providerMoving() {
+    const partnerId = newTenantId();
+    const [old, moved] = [uniqueMpnId(), uniqueMpnId()];
+    const programs = {
+      directBill: false,
+      indirectProvider: { regions: ['US'], services: ['training-support'] },
+    };
+    const before = masterRecord({ mpnId: old, companyName: 'Adatum Moving', programs });
+    expect((await put(app, partnerId, before)).status).toBe(201);
+    const after = { ...before, mpnId: moved, companyName: 'Adatum Moved' };
+    return { partnerId, old, moved, after };
+  }
+  const listed = async (partnerId: string) =>
+    (await app.documents('directory', 'provider-listing')).filter(
+      (listing: { providerId: string }) => listing.providerId === partnerId,
+    );
+
+  it('writes four times: the new ID claimed, the record, the directory listing, the old ID let go', async () => {
+    const { partnerId, after } = await providerMoving();
+    let writes = 0;
+    const counting = await startSecondHost(app, (services) => ({
+      ...services,
+      partners: override(services.partners, {
+        commit: async (partition, operations) => {
+          writes += 1;
+          return services.partners.commit(partition, operations);
+        },
+      }),
+    }));
+    try {
+      expect((await put(counting, partnerId, after)).status).toBe(200);
+    } finally {
+      await counting.close({ keepDatabase: true });
+    }
+    expect(writes).toBe(4);
+  });
+
+  for (const write of [1, 2, 3, 4]) {
+    it(`is completed by the same write again when the process dies at write ${write} of 4; an old ID it kept is free once stale`, async () => {
+      const { partnerId, old, moved, after } = await providerMoving();
+      const dying = await startSecondHost(app, dyingAtWrite(write));
+      try {
+        expect((await put(dying, partnerId, after)).status).toBe(500);
+      } finally {
+        await dying.close({ keepDatabase: true });
+      }
+      expect((await put(app, partnerId, after)).status).toBe(200);
+      const [record] = await app.documents(partnerId, 'partner');
+      expect(record).toMatchObject({ mpnId: moved, companyName: 'Adatum Moved' });
+      expect(await entriesFor(moved)).toMatchObject([{ ownerId: partnerId }]);
+      expect((await listed(partnerId)).map((listing) => listing.companyName)).toEqual([
+        'Adatum Moved',
+      ]);
+      // The old ID is another partner's to take: at once when it was let go, else once its
+      // claim is stale (the record no longer holds it).
+      const other = newTenantId();
+      const atOnce = await put(app, other, masterRecord({ mpnId: old }));
+      if (write < 3) expect(atOnce.status).toBe(201);
+      else {
+        expect(atOnce.status).toBe(409);
+        app.clock.advance({ minutes: staleMpnClaimMinutes });
+        expect((await put(app, other, masterRecord({ mpnId: old }))).status).toBe(201);
+      }
+      expect(await entriesFor(old)).toMatchObject([{ ownerId: other }]);
+    });
+  }
 });
