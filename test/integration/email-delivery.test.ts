@@ -148,6 +148,22 @@ describe('deliverEmails with the file outbox', () => {
     const files = (await app.mailbox()).filter((email) => email.file.includes(queued.id));
     expect(files).toHaveLength(1);
   });
+
+  it('takes over a claim whose sender died exactly when its five-minute lease lapses, not a millisecond before', async () => {
+    const partner = await approvedPartner(app);
+    const [queued] = await app.documents(partner.partnerId, 'email');
+    const claimedAt = app.clock.now().getTime();
+    failNextOutcome = (id) => id === queued.id;
+    await expect(app.runTimer('deliverEmails')).rejects.toThrow('process killed');
+    failNextOutcome = null;
+    const statusAt = async (offsetMs: number) => {
+      app.clock.set(new Date(claimedAt + offsetMs));
+      await app.runTimer('deliverEmails');
+      return (await app.documents(partner.partnerId, 'email'))[0].status as string;
+    };
+    expect(await statusAt(300_000 - 1)).toBe('sending');
+    expect(await statusAt(300_000)).toBe('sent');
+  });
 });
 
 describe('deliverEmails on two hosts', () => {
