@@ -517,6 +517,35 @@ describe('delivering events to an endpoint (deliverEvents)', () => {
     expect(stored.history.at(-3)).toMatchObject({ outcome: 'failed' });
   });
 
+  it('takes over a delivery whose sender died exactly when its one-minute lease lapses, not a millisecond before', async () => {
+    const { partner, hook, webhookId } = await partnerWithEndpoint();
+    await app.api('POST', `/api/me/webhooks/${webhookId}/test`, { token: partner.adminToken });
+    // A host that dies while sending: the delivery is claimed, nothing sent, nothing recorded.
+    const dying = await startSecondHost(app, (services) => ({
+      ...services,
+      webhooks: override(services.webhooks, {
+        deliver: async () => {
+          throw new Error('process killed');
+        },
+      }),
+    }));
+    const claimedAt = app.clock.now().getTime();
+    try {
+      await dying.runTimer('deliverEvents');
+    } finally {
+      await dying.close({ keepDatabase: true });
+    }
+    const sentAt = async (offsetMs: number) => {
+      app.clock.set(new Date(claimedAt + offsetMs));
+      await app.runTimer('deliverEvents');
+      return hook.received.length;
+    };
+    expect(await sentAt(60_000 - 1)).toBe(0);
+    expect(await sentAt(60_000)).toBe(1);
+    const [delivery] = await deliveries(partner.adminToken, webhookId);
+    expect(delivery).toMatchObject({ status: 'delivered', attempt: 2 });
+  });
+
   it("serves endpoints side by side: a slow endpoint's pending answers hold up no other endpoint", async () => {
     const slow = await partnerWithEndpoint();
     const quick = await partnerWithEndpoint();
