@@ -5,7 +5,14 @@ import { reportBacklog } from '../../shared/app/backlog';
 import type { EmailSender } from '../../shared/app/ports';
 import { loggerFor } from '../../shared/adapters/logger';
 import { defineTimer } from '../../shared/functions';
-import { override, startTestApp, type TestApp, type TestAppOptions } from '../support/app';
+import {
+  gate,
+  override,
+  startSecondHost,
+  startTestApp,
+  type TestApp,
+  type TestAppOptions,
+} from '../support/app';
 import { createPartnerWithProfile } from '../support/builders';
 import { ManualClock } from '../support/clock';
 import { activeReseller, approvedPartner, submitEnrollment } from '../support/enrollment';
@@ -355,6 +362,49 @@ describe('POST /api/operator/emails/{emailId}/retry', () => {
       const malformed = await retry(sent.id);
       expect(malformed.status).toBe(400);
       expect(malformed.body.code).toBe('validation-failed');
+    });
+  });
+
+  it('sends a retried email once: a retry that read it before another retry was sent gets 409', async () => {
+    const sender = switchableSender();
+    await withApp({ emailSender: sender, env: { EMAIL_MAX_ATTEMPTS: '1' } }, async (app) => {
+      const { partnerId } = await approvedPartner(app);
+      await app.runTimer('deliverEmails');
+      const [email] = await app.documents(partnerId, 'email');
+      expect(email.status).toBe('failed');
+      const path = `/api/operator/emails/${partnerId}.${email.id}/retry`;
+      const held = gate();
+      let armed = true;
+      const slow = await startSecondHost(app, (services) => ({
+        ...services,
+        partners: override(services.partners, {
+          getDocument: (async (partition: string, id: string) => {
+            const found = await services.partners.getDocument(partition, id);
+            if (armed && id === email.id) {
+              armed = false;
+              await held.hold();
+            }
+            return found;
+          }) as typeof services.partners.getDocument,
+        }),
+      }));
+      try {
+        const late = slow.api('POST', path, { token: await app.operatorToken() });
+        await held.reached;
+        expect((await app.api('POST', path, { token: await app.operatorToken() })).status).toBe(
+          200,
+        );
+        sender.working = true;
+        await app.runTimer('deliverEmails'); // sent
+        held.open();
+        expect((await late).status).toBe(409);
+      } finally {
+        held.open();
+        await slow.close({ keepDatabase: true });
+      }
+      await app.runTimer('deliverEmails');
+      expect(sender.sent).toBe(1);
+      expect((await app.documents(partnerId, 'email'))[0]).toMatchObject({ status: 'sent' });
     });
   });
 
