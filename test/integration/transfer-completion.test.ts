@@ -10,7 +10,12 @@ import {
 import { subscriptionDocumentId } from '../../shared/domain/customers';
 import { transferGuardId } from '../../shared/domain/transfers';
 import { ManualClock } from '../support/clock';
-import { pendingTransfer, requestTransfer, storedSubscriptions } from '../support/transfers';
+import {
+  extendedCustomer,
+  pendingTransfer,
+  requestTransfer,
+  storedSubscriptions,
+} from '../support/transfers';
 
 let app: TestApp;
 beforeAll(async () => {
@@ -300,6 +305,100 @@ describe('rejecting or withdrawing, crashed at each write', () => {
       });
     }
   }
+});
+
+describe('propagating a step while another request moves the transfer (copies already there)', () => {
+  /** A host whose next read of `partition`'s document matching `which` waits for the test. */
+  async function holdingRead(partition: string, which: (id: string) => boolean) {
+    const held = gate();
+    let armed = true;
+    const host = await startSecondHost(app, (services) => ({
+      ...services,
+      partners: override(services.partners, {
+        getDocument: (async (read: string, id: string) => {
+          const found = await services.partners.getDocument(read, id);
+          if (armed && read === partition && which(id)) {
+            armed = false;
+            await held.hold();
+          }
+          return found;
+        }) as typeof services.partners.getDocument,
+      }),
+    }));
+    return { host, held };
+  }
+  const isTransferCopy = (id: string) =>
+    id.startsWith('transfer-') && !id.startsWith('transfer-guard-');
+
+  it('keeps a rejection decided while the request was still settling its creation', async () => {
+    const world = await extendedCustomer(app);
+    const slow = await holdingRead(world.reseller.partnerId, isTransferCopy);
+    let transferId: string | undefined;
+    try {
+      const token = await slow.host.token({
+        tenant: world.reseller.partnerId,
+        roles: ['GlobalAdmin'],
+      });
+      const requesting = requestTransfer(slow.host, world, [world.subscriptions.e3], token);
+      await slow.held.reached; // the provider's copy is written; the reseller's not settled yet
+      const incoming = await app.api('GET', '/api/me/transfers?direction=incoming', {
+        token: world.provider.adminToken,
+      });
+      transferId = incoming.body.items[0].transferId as string;
+      const rejected = await app.api('POST', `/api/me/transfers/${transferId}/reject`, {
+        token: world.provider.adminToken,
+        body: { reason: 'Not this one' },
+      });
+      expect(rejected.status).toBe(200);
+      slow.held.open();
+      expect((await requesting).status).toBe(201);
+    } finally {
+      slow.held.open();
+      await slow.host.close({ keepDatabase: true });
+    }
+    for (const token of [world.reseller.adminToken, world.provider.adminToken]) {
+      const seen = await app.api('GET', `/api/me/transfers/${transferId!}`, { token });
+      expect(seen.body.status).toBe('rejected');
+    }
+  });
+
+  it("writes the provider's copy of a step once when the timer and a retry propagate it at once", async () => {
+    const world = await pendingTransfer(app);
+    const dying = await startSecondHost(app, dyingAtWrite(2)); // decided, not propagated
+    try {
+      const crashed = await dying.api('POST', `/api/me/transfers/${world.transferId}/reject`, {
+        token: await dying.token({ tenant: world.provider.partnerId, roles: ['GlobalAdmin'] }),
+        body: { reason: 'Not this one' },
+      });
+      expect(crashed.status).toBe(500);
+    } finally {
+      await dying.close({ keepDatabase: true });
+    }
+    app.clock.advance({ minutes: 5 });
+    const slow = await holdingRead(world.provider.partnerId, isTransferCopy);
+    try {
+      const timer = slow.host.runTimer('expireTransfers'); // reads the provider's copy, waits
+      await slow.held.reached;
+      const retried = await app.api('POST', `/api/me/transfers/${world.transferId}/reject`, {
+        token: world.provider.adminToken,
+        body: { reason: 'Not this one' },
+      });
+      expect(retried.status).toBe(200);
+      slow.held.open();
+      await timer;
+    } finally {
+      slow.held.open();
+      await slow.host.close({ keepDatabase: true });
+    }
+    const audits = (await app.documents(world.provider.partnerId, 'audit')).filter(
+      (event: { action: string }) => event.action === 'transfer-rejected',
+    );
+    expect(audits).toHaveLength(1);
+    const events = (await app.documents(world.provider.partnerId, 'event')).filter(
+      (event: { eventType: string }) => event.eventType === 'transfer.rejected',
+    );
+    expect(events).toHaveLength(1);
+  });
 });
 
 describe('deciding under races and crashes', () => {
