@@ -752,6 +752,31 @@ describe('an endpoint changed by two requests at once', () => {
     ).not.toThrow();
   });
 
+  it('refuses with 409 a deletion that read the endpoint before a change, which stays', async () => {
+    const { partner, webhookId } = await partnerWithEndpoint();
+    const slow = await holding(webhookDocumentId(webhookId));
+    try {
+      const late = slow.host.api('DELETE', `/api/me/webhooks/${webhookId}`, {
+        token: partner.adminToken,
+      });
+      await slow.held.reached;
+      const changed = await app.api('PATCH', `/api/me/webhooks/${webhookId}`, {
+        token: partner.adminToken,
+        body: { events: ['customer.created'] },
+      });
+      expect(changed.status).toBe(200);
+      slow.held.open();
+      expect((await late).status).toBe(409);
+    } finally {
+      slow.held.open();
+      await slow.host.close({ keepDatabase: true });
+    }
+    const kept = await app.api('GET', `/api/me/webhooks/${webhookId}`, {
+      token: partner.adminToken,
+    });
+    expect(kept.body).toMatchObject({ status: 'active', events: ['customer.created'] });
+  });
+
   it('sends a redelivered event once: a redelivery that read it before another redelivery was sent gets 409', async () => {
     const { partner, hook, webhookId } = await partnerWithEndpoint();
     hook.answer({ status: 410 });
