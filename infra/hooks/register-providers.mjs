@@ -12,6 +12,7 @@ const resourceProviders = [
   'Microsoft.DocumentDB',
   'Microsoft.Insights',
   'Microsoft.KeyVault',
+  'Microsoft.ManagedIdentity',
   'Microsoft.OperationalInsights',
   'Microsoft.Storage',
   'Microsoft.Web',
