@@ -1,10 +1,5 @@
-import { execFile } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { timerFunctions } from '../../functions/timers';
@@ -26,11 +21,11 @@ import {
   type PlacedResource,
   type Snapshot,
 } from '../support/arm';
+import { runHook, startFakeAzure } from '../support/fake-azure';
 
 // infra/ as the real Bicep CLI compiles it (npm run infra:build lints it clean first): what
 // Azure receives, and what Bicep refuses before anything is deployed.
 const root = path.resolve(__dirname, '../..');
-const run = promisify(execFile);
 
 let template: ArmTemplate;
 let resources: PlacedResource[];
@@ -503,65 +498,58 @@ describe('IDEMPOTENCY_SECRET in Key Vault', () => {
   });
 });
 
-describe('the azd preprovision hook', () => {
-  it('registers every resource provider the template uses, Microsoft.App (Flex Consumption) included', async () => {
+describe('the azd hooks (azure.yaml)', () => {
+  it('are declared for posix and windows, each one script run with node', () => {
     const azureYaml = readFileSync(path.join(root, 'azure.yaml'), 'utf8');
-    const hook = azureYaml.split(/^hooks:$/m)[1] ?? '';
-    expect(hook).toMatch(/^ {2}preprovision:$/m);
-    const runs = [...hook.matchAll(/^ +run: (.+)$/gm)].map((match) => match[1]);
-    expect(runs).toEqual([
-      'node infra/hooks/register-providers.mjs',
-      'node infra/hooks/register-providers.mjs',
-    ]);
-
-    // ARM as a local server: Microsoft.App and Microsoft.Communication never registered.
-    const state = new Map<string, string>();
-    const calls: string[] = [];
-    const server = http.createServer((request, response) => {
-      const match = /^\/subscriptions\/sub-1\/providers\/([^/?]+)(\/register)?\?api-version=/.exec(
-        request.url ?? '',
-      );
-      calls.push(`${request.method} ${match?.[1]}${match?.[2] ?? ''}`);
-      if (!match || request.headers.authorization !== 'Bearer token-from-azd') {
-        response.writeHead(401).end();
-        return;
-      }
-      const namespace = match[1]!;
-      if (match[2]) state.set(namespace, 'Registered');
-      const registrationState =
-        state.get(namespace) ??
-        (['Microsoft.App', 'Microsoft.Communication'].includes(namespace)
-          ? 'NotRegistered'
-          : 'Registered');
-      response.writeHead(200, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ namespace, registrationState }));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const bin = mkdtempSync(path.join(tmpdir(), 'fake-azd-'));
-    writeFileSync(
-      path.join(bin, 'azd'),
-      '#!/bin/sh\necho \'{"token":"token-from-azd","expiresOn":"2026-03-02T10:00:00Z"}\'\n',
+    const hooks = azureYaml.split(/^hooks:$/m)[1] ?? '';
+    const declared = [...hooks.matchAll(/^ {2}(\w+):\n((?: {4,}.*\n?)*)/gm)].map(
+      ([, name, body]) => [name, [...body!.matchAll(/^ +run: (.+)$/gm)].map((run) => run[1])],
     );
-    chmodSync(path.join(bin, 'azd'), 0o755);
-    try {
-      const { port } = server.address() as AddressInfo;
-      const { stdout } = await run(
-        process.execPath,
-        [path.join(root, 'infra/hooks/register-providers.mjs')],
-        {
-          env: {
-            PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}`,
-            AZURE_SUBSCRIPTION_ID: 'sub-1',
-            AZURE_RESOURCE_MANAGER_ENDPOINT: `http://127.0.0.1:${port}`,
+    expect(declared).toEqual(
+      ['preprovision', 'postprovision', 'postdeploy'].map((name) => [
+        name,
+        [`node infra/hooks/${name}.mjs`, `node infra/hooks/${name}.mjs`],
+      ]),
+    );
+  });
+
+  it('register, before provisioning, every resource provider the template uses, Microsoft.App (Flex Consumption) included', async () => {
+    // Microsoft.App and Microsoft.Communication never registered on this subscription.
+    const state = new Map<string, string>();
+    const azure = await startFakeAzure([
+      [
+        'GET',
+        /^\/subscriptions\/sub-1\/providers\/([\w.]+)$/,
+        (_call, [, namespace]) => [
+          200,
+          {
+            namespace,
+            registrationState:
+              state.get(namespace!) ??
+              (['Microsoft.App', 'Microsoft.Communication'].includes(namespace!)
+                ? 'NotRegistered'
+                : 'Registered'),
           },
+        ],
+      ],
+      [
+        'POST',
+        /^\/subscriptions\/sub-1\/providers\/([\w.]+)\/register$/,
+        (_call, [, namespace]) => {
+          state.set(namespace!, 'Registered');
+          return [200, {}];
         },
-      );
-      expect(calls.filter((call) => call.startsWith('POST')).sort()).toEqual([
-        'POST Microsoft.App/register',
-        'POST Microsoft.Communication/register',
+      ],
+    ]);
+    try {
+      const run = await runHook('preprovision.mjs', azure, { AZURE_SUBSCRIPTION_ID: 'sub-1' });
+      expect(run.stderr).toBe('');
+      expect(azure.seen('POST').sort()).toEqual([
+        'POST /subscriptions/sub-1/providers/Microsoft.App/register',
+        'POST /subscriptions/sub-1/providers/Microsoft.Communication/register',
       ]);
-      expect(stdout).toContain('Microsoft.App: registered');
-      const read = new Set(calls.map((call) => call.split(' ')[1]!.toLowerCase()));
+      expect(run.stdout).toContain('Microsoft.App: registered');
+      const read = new Set(azure.seen('GET').map((call) => call.split('/')[4]!.toLowerCase()));
       const used = new Set(
         resources
           .map((resource) => resource.type.split('/')[0]!.toLowerCase())
@@ -572,7 +560,7 @@ describe('the azd preprovision hook', () => {
       for (const namespace of [...used, 'microsoft.app'])
         expect(read, namespace).toContain(namespace);
     } finally {
-      await new Promise((resolve) => server.close(resolve));
+      await azure.close();
     }
   });
 });
