@@ -14,12 +14,17 @@ interface BicepCli {
   fileFlag: string[];
 }
 
-let cli: BicepCli | undefined;
+const clis = new Map<string, BicepCli>();
 
-/** The Bicep CLI of this machine (bicep, az bicep, or restored from NuGet with dotnet). */
-export function bicepCli(): BicepCli {
-  if (cli) return cli;
-  const result = spawnSync(process.execPath, [path.join(root, 'infra', 'build.mjs'), '--cli'], {
+/**
+ * The Bicep CLI of this machine (bicep, az bicep, or restored from NuGet with dotnet);
+ * `standalone`: never az bicep, which has no `snapshot`.
+ */
+export function bicepCli(standalone = false): BicepCli {
+  const flag = standalone ? '--standalone-cli' : '--cli';
+  const known = clis.get(flag);
+  if (known) return known;
+  const result = spawnSync(process.execPath, [path.join(root, 'infra', 'build.mjs'), flag], {
     encoding: 'utf8',
   });
   const found = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as BicepCli & {
@@ -27,8 +32,8 @@ export function bicepCli(): BicepCli {
   };
   if (found.reason || result.status !== 0)
     throw new Error(`no Bicep CLI to compile infra/ with: ${found.reason ?? result.stderr}`);
-  cli = found;
-  return cli;
+  clis.set(flag, found);
+  return found;
 }
 
 export interface BicepResult {
@@ -143,7 +148,7 @@ export function snapshot(lines: string[], template: string = mainBicep): Snapsho
   const file = path.join(folder, 'test.bicepparam');
   const using = path.relative(folder, template).split(path.sep).join('/');
   writeFileSync(file, [`using '${using}'`, ...lines, ''].join('\n'));
-  const { command, prefix, fileFlag } = bicepCli();
+  const { command, prefix, fileFlag } = bicepCli(true);
   const result = spawnSync(
     command,
     [
