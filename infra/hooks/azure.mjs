@@ -49,6 +49,7 @@ export function client(baseUrl, token) {
     const url = path.startsWith('http') ? path : `${baseUrl}${path}`;
     const response = await fetch(url, {
       method,
+      signal: AbortSignal.timeout(60_000),
       headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });

@@ -41,7 +41,8 @@ export async function syncTriggers(arm, sitePath) {
 export async function health(apiUrl) {
   const text = await waitFor(`GET ${apiUrl}/api/health`, waitSeconds, async () => {
     try {
-      const response = await fetch(`${apiUrl}/api/health`);
+      // A cold start takes seconds; a minute without an answer is a look that failed.
+      const response = await fetch(`${apiUrl}/api/health`, { signal: AbortSignal.timeout(60_000) });
       const body = await response.text();
       return { done: response.status === 200, value: body, why: `${response.status} ${body}` };
     } catch (error) {
