@@ -57,28 +57,44 @@ export async function ensureSecrets(arm) {
   }
 }
 
+/** Statuses that are not a failure: resolved, or not tried yet (an app that never started). */
+const settled = ['Resolved', 'Initialized'];
+
 /**
  * Has App Service resolve the Function App's Key Vault references now (it would otherwise wait
- * for a settings change, or 24 hours), and waits until both idempotency settings are resolved.
+ * for a settings change, or 24 hours), and waits until neither idempotency setting is in a
+ * failed state (AccessToKeyVaultDenied while a role propagates, SecretNotFound...): each is
+ * Resolved, or Initialized when the app has not started yet (it then resolves them at its first
+ * start, and the postdeploy hook sees it answer).
  */
 export async function refreshReferences(arm, sitePath) {
   const refresh = `${sitePath}/config/configreferences/appsettings/refresh?api-version=${webApi}`;
   const statuses = `${sitePath}/config/configreferences/appsettings?api-version=${webApi}`;
-  await waitFor('resolving the Key Vault references of the app settings', waitSeconds, async () => {
-    await arm.post(refresh);
-    const references = new Map(
-      (await arm.list(statuses)).map((item) => [item.name.split('/').pop(), item.properties]),
-    );
-    const unresolved = referencingSettings.filter(
-      (name) => references.get(name)?.status !== 'Resolved',
-    );
-    const why = unresolved
-      .map((name) => {
-        const found = references.get(name);
-        return `${name}: ${found ? `${found.status}${found.details ? `, ${found.details}` : ''}` : 'not listed'}`;
-      })
-      .join('; ');
-    return { done: unresolved.length === 0, why };
-  });
-  console.log(`Key Vault references resolved: ${referencingSettings.join(', ')}`);
+  const found = await waitFor(
+    'resolving the Key Vault references of the app settings',
+    waitSeconds,
+    async () => {
+      await arm.post(refresh);
+      const references = new Map(
+        (await arm.list(statuses)).map((item) => [item.name.split('/').pop(), item.properties]),
+      );
+      const failing = referencingSettings.filter(
+        (name) => !settled.includes(references.get(name)?.status),
+      );
+      const why = failing
+        .map((name) => {
+          const reference = references.get(name);
+          if (!reference) return `${name}: not listed`;
+          return `${name}: ${reference.status}${reference.details ? `, ${reference.details}` : ''}`;
+        })
+        .join('; ');
+      return { done: failing.length === 0, value: references, why };
+    },
+  );
+  const pending = referencingSettings.filter((name) => found.get(name).status !== 'Resolved');
+  console.log(
+    pending.length === 0
+      ? `Key Vault references resolved: ${referencingSettings.join(', ')}`
+      : `Key Vault references resolved: ${referencingSettings.filter((name) => !pending.includes(name)).join(', ') || 'none yet'}; ${pending.join(', ')} at the app's first start`,
+  );
 }

@@ -146,6 +146,15 @@ describe('the postprovision hook', () => {
     );
   });
 
+  it('goes on when the app has not started yet: its references are resolved at its first start, with the roles in place', async () => {
+    azure = await startFakeAzure([...armSecrets(new Map()), ...references(() => 'Initialized')]);
+    const run = await runHook('postprovision.mjs', azure, environment(azure.url));
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(
+      "Key Vault references resolved: none yet; IDEMPOTENCY_SECRET, IDEMPOTENCY_SECRET_PREVIOUS at the app's first start",
+    );
+  });
+
   it('fails, naming each setting and why, when a reference never resolves', async () => {
     azure = await startFakeAzure([
       ...armSecrets(
@@ -235,6 +244,7 @@ describe('the postdeploy hook', () => {
   it('syncs the triggers again until Azure lists the five timers, then waits for /api/health', async () => {
     azure = await startFakeAzure([
       ...functionsOf(site, (syncs) => (syncs < 2 ? [] : timerNames)),
+      ...references(() => 'Resolved'),
       healthy([503, 200]),
     ]);
     const run = await runHook('postdeploy.mjs', azure, environment(azure.url));
@@ -243,6 +253,8 @@ describe('the postdeploy hook', () => {
     expect(azure.seen('POST')).toEqual([
       `POST ${site}/host/default/sync`,
       `POST ${site}/host/default/sync`,
+      // The references resolved again, now that the app has code to start with.
+      `POST ${site}/config/configreferences/appsettings/refresh`,
     ]);
     expect(run.stdout).toContain(
       `Triggers synced: the 5 timers are listed (${timerNames.join(', ')})`,
@@ -254,6 +266,7 @@ describe('the postdeploy hook', () => {
     const missing = 'escalatePendingEnrollments';
     azure = await startFakeAzure([
       ...functionsOf(site, () => timerNames.filter((name) => name !== missing)),
+      ...references(() => 'Resolved'),
       healthy([200]),
     ]);
     const run = await runHook('postdeploy.mjs', azure, environment(azure.url));
@@ -269,7 +282,11 @@ describe('the postdeploy hook', () => {
   });
 
   it('fails when the app never answers /api/health with 200', async () => {
-    azure = await startFakeAzure([...functionsOf(site, () => timerNames), healthy([500])]);
+    azure = await startFakeAzure([
+      ...functionsOf(site, () => timerNames),
+      ...references(() => 'Resolved'),
+      healthy([500]),
+    ]);
     const run = await runHook('postdeploy.mjs', azure, environment(azure.url));
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/postdeploy: GET .*\/app\/api\/health: not done after 3 s \(500 /);
