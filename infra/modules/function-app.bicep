@@ -134,9 +134,9 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: instanceMemoryMB
       }
+      // The Node major `npm test` runs on and the bundle targets (test/unit/infra.test.ts).
       runtime: {
         name: 'node'
-        // The Node.js major `npm test` runs on (test/unit/infra-compiled.test.ts holds them equal).
         version: '20'
       }
     }
@@ -151,9 +151,10 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   name: 'appsettings'
   properties: {
     // The Functions platform, as Microsoft's azd Flex Consumption templates set it: host storage
-    // and telemetry with the user-assigned identity (its client id), and the request body limit
-    // the app holds to (shared/http/define.ts maxBodyBytes), so the host refuses a larger body
-    // before buffering it. Source maps are enabled by the package's entry
+    // and telemetry with the user-assigned identity (its client id), and the host's request body
+    // limit (shared/http/define.ts hostBodyLimitBytes): 4 MiB, well above the app's 64 KiB, so an
+    // oversized body reaches the app and gets its 413, while the host, which buffers a body
+    // whole, never holds more than 4 MiB of one. Source maps are enabled by the package's entry
     // (shared/local/build.mjs), not by languageWorkers__node__arguments, which restarts the
     // pre-warmed worker at each cold start.
     AzureWebJobsStorage__credential: 'managedidentity'
@@ -162,7 +163,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     AzureWebJobsStorage__tableServiceUri: storageTableEndpoint
     APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
-    FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: '65536'
+    FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: '4194304'
 
     // The app (shared/config.ts). Dev tokens are refused in Azure: entra mode, always.
     AZURE_CLIENT_ID: identityClientId

@@ -287,7 +287,7 @@ describe('the Function App module (Flex Consumption)', () => {
     expect(previous).toContain('idempotencyPreviousSecretUri');
   });
 
-  it('is a Linux app on the Flex Consumption plan, Node.js 20, signing in with the user-assigned identity', () => {
+  it('is a Linux app on the Flex Consumption plan, signing in with the user-assigned identity', () => {
     expect(valueIn('Microsoft.Web/serverfarms', 'sku', 'tier')).toBe("'FlexConsumption'");
     expect(valueIn('Microsoft.Web/serverfarms', 'sku', 'name')).toBe("'FC1'");
     expect(siteValue('kind')).toBe("'functionapp,linux'");
@@ -295,7 +295,6 @@ describe('the Function App module (Flex Consumption)', () => {
     expect(siteValue('properties', 'keyVaultReferenceIdentity')).toBe('identityId');
     expect(siteValue('properties', 'httpsOnly')).toBe('true');
     expect(siteValue('properties', 'functionAppConfig', 'runtime', 'name')).toBe("'node'");
-    expect(siteValue('properties', 'functionAppConfig', 'runtime', 'version')).toBe("'20'");
     const storage = (...keys: string[]): string =>
       siteValue(
         'properties',
@@ -307,6 +306,13 @@ describe('the Function App module (Flex Consumption)', () => {
       );
     expect(storage('type')).toBe("'UserAssignedIdentity'");
     expect(storage('userAssignedIdentityResourceId')).toBe('identityId');
+  });
+
+  it('deploys the Node major that npm test runs on and the bundle targets', () => {
+    const tested = process.versions.node.split('.')[0]!;
+    expect(siteValue('properties', 'functionAppConfig', 'runtime', 'version')).toBe(`'${tested}'`);
+    const build = readFileSync(path.join(root, 'shared', 'local', 'build.mjs'), 'utf8');
+    expect(/target: 'node(\d+)'/.exec(build)?.[1]).toBe(tested);
   });
 
   it('lets only the CORS_ORIGINS origins call the API on Azure: split, trimmed, no empty one, no wildcard, no credentials', () => {
