@@ -8,7 +8,6 @@ import {
 } from '../shared/http/api-reference';
 import { defineHttp } from '../shared/http/define';
 import { htmlPage } from '../shared/http/responses';
-import { errorResponses } from './responses';
 
 /** GET /api/docs: the API reference, rendered in the browser from openapi.json. */
 export const apiReference = defineHttp({
@@ -19,6 +18,7 @@ export const apiReference = defineHttp({
   tags: ['meta'],
   access: { kind: 'anonymous' },
   responses: { 200: { description: 'The reference page', contentType: 'text/html' } },
+  errors: [],
   async handle() {
     const page = htmlPage(200, apiReferencePage);
     return { ...page, headers: { 'Content-Security-Policy': apiReferenceContentSecurityPolicy } };
@@ -36,8 +36,8 @@ export const apiReferenceAssetFunction = defineHttp({
   params: z.object({ file: z.enum(apiReferenceAssetNames) }),
   responses: {
     200: { description: 'The file', contentType: 'text/javascript' },
-    ...errorResponses(400, 404),
   },
+  errors: ['not-found'],
   async handle({ params }) {
     const asset = apiReferenceAsset(params.file);
     if (!asset) throw notFound(`The file ${params.file}`);
