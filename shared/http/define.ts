@@ -365,7 +365,7 @@ export function isPage(spec: { responses: Readonly<Record<number, ResponseSpec>>
  * of a document's `etag` field is taken too. Anything else is a client's mistake, 400: not the
  * 412 of a stale one, which would send it to read the document again for nothing.
  */
-const entityTag = /^(?:W\/)?"[\x21\x23-\x7e\x80-\xff]*"$|^[\x21\x23-\x2b\x2d-\x7e]+$/;
+const entityTag = /^(?:W\/)?"[\x21\x23-\x7e\x80-\xff]*"$|^[\w.:~-]+$/;
 
 function ifMatchOf(request: HttpRequest): string | undefined {
   const header = request.headers.get('if-match');
