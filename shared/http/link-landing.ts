@@ -221,20 +221,19 @@ function linkPageShell(services: Services, kind: string): string {
 }
 
 /**
- * The link page's script: reads the token after `#`, drops it from the address bar, and
- * either forwards to the portal with the token still after `#`, or POSTs it to the lookup
- * route and builds the page with textContent only (no HTML from the answer is ever parsed).
+ * The link page's script: reads the token after `#` and, first of all and on every path (an
+ * unknown token, a fragment that does not decode, a forward to the portal), drops it from the
+ * address bar and the history entry. Then it either forwards to the portal with the token
+ * still after `#`, or POSTs it to the lookup route and builds the page with textContent only (no
+ * HTML from the answer is ever parsed). A link pasted into the same tab changes only the
+ * fragment, which reloads nothing: `hashchange` reads it again, and only the latest lookup is
+ * shown.
  */
 export const linkPageScript = `(() => {
   'use strict';
   const main = document.querySelector('main');
   const kind = main.dataset.kind;
-  const token = decodeURIComponent(location.hash.replace(/^#/, ''));
-  history.replaceState(null, '', location.pathname);
-  if (main.dataset.portal) {
-    location.replace(main.dataset.portal + '/' + kind + '#' + encodeURIComponent(token));
-    return;
-  }
+  const unknown = JSON.parse(main.dataset.unknown);
   const element = (name, text) => {
     const node = document.createElement(name);
     if (text !== undefined) node.textContent = text;
@@ -258,19 +257,39 @@ export const linkPageScript = `(() => {
     }
     main.dataset.ready = 'true';
   };
-  const unknown = JSON.parse(main.dataset.unknown);
-  if (!token) return show(unknown);
-  fetch('/api/' + kind + '/lookup', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ token }),
-    referrerPolicy: 'no-referrer',
-    credentials: 'omit',
-    cache: 'no-store',
-  })
-    .then((response) => (response.ok ? response.json() : Promise.reject(response.status)))
-    .then((answer) => show(answer.page))
-    .catch(() => show(unknown));
+  const takeToken = () => {
+    const fragment = location.hash.replace(/^#/, '');
+    history.replaceState(null, '', location.pathname + location.search);
+    try {
+      return decodeURIComponent(fragment);
+    } catch {
+      return '';
+    }
+  };
+  let latest = 0;
+  const open = () => {
+    const token = takeToken();
+    if (main.dataset.portal) {
+      location.replace(main.dataset.portal + '/' + kind + '#' + encodeURIComponent(token));
+      return;
+    }
+    const lookup = (latest += 1);
+    main.dataset.ready = 'false';
+    if (!token) return show(unknown);
+    fetch('/api/' + kind + '/lookup', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token }),
+      referrerPolicy: 'no-referrer',
+      credentials: 'omit',
+      cache: 'no-store',
+    })
+      .then((response) => (response.ok ? response.json() : Promise.reject(response.status)))
+      .then((answer) => lookup === latest && show(answer.page))
+      .catch(() => lookup === latest && show(unknown));
+  };
+  window.addEventListener('hashchange', open);
+  open();
 })();
 `;
 
