@@ -539,6 +539,7 @@ export function frameworkCodes(
     codes.add('unavailable');
   }
   if (spec.body) {
+    codes.add('length-required');
     codes.add('payload-too-large');
     codes.add('unsupported-media-type');
   }
