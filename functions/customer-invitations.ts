@@ -75,13 +75,8 @@ export const sendCustomerInvitationFunction = defineHttp({
   responses: {
     202: { description: 'Queued for sending', schema: customerInvitationStateView },
   },
-  errors: [
-    'not-found',
-    'link-missing',
-    'invitation-expired',
-    'invitation-used',
-    'invitation-revoked',
-  ],
+  // No route revokes a customer invitation: its link is never invitation-revoked.
+  errors: ['not-found', 'link-missing', 'invitation-expired', 'invitation-used'],
   async handle({ principal, params, body, services }) {
     return accepted(
       stateView(await sendCustomerInvitation(services, principal, params.invitationId, body)),
@@ -144,13 +139,7 @@ export const acceptCustomerInvitationFunction = defineHttp({
   responses: {
     200: { description: 'Accepted', schema: acceptedCustomerView },
   },
-  errors: [
-    'not-found',
-    'wrong-tenant',
-    'invitation-expired',
-    'invitation-used',
-    'invitation-revoked',
-  ],
+  errors: ['not-found', 'wrong-tenant', 'invitation-expired', 'invitation-used'],
   async handle({ principal, body, services }) {
     // An existing customer gives the token alone; a new one its details, each missing one
     // named by its own path (customerRecord).

@@ -1,5 +1,4 @@
 import * as z from 'zod';
-import { notFound } from '../shared/domain/errors';
 import {
   apiReferenceAsset,
   apiReferenceAssetNames,
@@ -37,10 +36,11 @@ export const apiReferenceAssetFunction = defineHttp({
   responses: {
     200: { description: 'The file', contentType: 'text/javascript' },
   },
-  errors: ['not-found'],
+  // The name is one of the files it serves: there is no 404 past the validation.
+  errors: [],
   async handle({ params }) {
     const asset = apiReferenceAsset(params.file);
-    if (!asset) throw notFound(`The file ${params.file}`);
+    if (!asset) throw new Error(`the API reference has no ${params.file}`);
     return asset;
   },
 });
