@@ -67,6 +67,7 @@ export default tseslint.config(
         console: 'readonly',
         fetch: 'readonly',
         setTimeout: 'readonly',
+        AbortSignal: 'readonly',
       },
     },
   },
