@@ -362,6 +362,33 @@ describe('propagating a step while another request moves the transfer (copies al
     }
   });
 
+  it('leaves a decided step to its request for two minutes: the timer propagates it at 120 s, not a millisecond before', async () => {
+    const world = await pendingTransfer(app);
+    const dying = await startSecondHost(app, dyingAtWrite(2)); // decided, not propagated
+    try {
+      const crashed = await dying.api('POST', `/api/me/transfers/${world.transferId}/reject`, {
+        token: await dying.token({ tenant: world.provider.partnerId, roles: ['GlobalAdmin'] }),
+        body: { reason: 'Not this one' },
+      });
+      expect(crashed.status).toBe(500);
+    } finally {
+      await dying.close({ keepDatabase: true });
+    }
+    const providerSees = async () =>
+      (
+        await app.api('GET', `/api/me/transfers/${world.transferId}`, {
+          token: world.provider.adminToken,
+        })
+      ).body.status;
+    const decidedAt = app.clock.now().getTime();
+    app.clock.set(new Date(decidedAt + 120_000 - 1).toISOString());
+    await app.runTimer('expireTransfers');
+    expect(await providerSees()).toBe('pending');
+    app.clock.set(new Date(decidedAt + 120_000).toISOString());
+    await app.runTimer('expireTransfers');
+    expect(await providerSees()).toBe('rejected');
+  });
+
   it("writes the provider's copy of a step once when the timer and a retry propagate it at once", async () => {
     const world = await pendingTransfer(app);
     const dying = await startSecondHost(app, dyingAtWrite(2)); // decided, not propagated
