@@ -619,6 +619,99 @@ describe('transfer requests', () => {
   });
 });
 
+describe('a transfer request, crashed at each write', () => {
+  async function countingWrites(run: (host: TestApp) => Promise<void>): Promise<number> {
+    let writes = 0;
+    const counting = await startSecondHost(app, (services) => ({
+      ...services,
+      partners: override(services.partners, {
+        commit: async (partnerId, operations) => {
+          writes += 1;
+          return services.partners.commit(partnerId, operations);
+        },
+      }),
+      customers: override(services.customers, {
+        commit: async (customerId, operations) => {
+          writes += 1;
+          return services.customers.commit(customerId, operations);
+        },
+      }),
+    }));
+    try {
+      await run(counting);
+    } finally {
+      await counting.close({ keepDatabase: true });
+    }
+    return writes;
+  }
+
+  const countOf = async (partnerId: string, type: string, key: string, value: string) =>
+    (await app.documents(partnerId, type)).filter(
+      (document: Record<string, unknown>) => document[key] === value,
+    ).length;
+
+  it("writes three times: the request with its guard, the provider's copy, the settlement", async () => {
+    const world = await extendedCustomer(app);
+    const writes = await countingWrites(async (host) => {
+      const token = await host.token({ tenant: world.reseller.partnerId, roles: ['GlobalAdmin'] });
+      expect((await requestTransfer(host, world, [world.subscriptions.e3], token)).status).toBe(
+        201,
+      );
+    });
+    // The crash tests below kill the process before each of these writes.
+    expect(writes).toBe(3);
+  });
+
+  for (const write of [1, 2, 3]) {
+    it(`leaves one pending transfer, on both sides, when the process dies at write ${write} of 3 and the request is sent again`, async () => {
+      const world = await extendedCustomer(app);
+      const dying = await startSecondHost(app, dyingAtWrite(write));
+      try {
+        const token = await dying.token({
+          tenant: world.reseller.partnerId,
+          roles: ['GlobalAdmin'],
+        });
+        expect((await requestTransfer(dying, world, [world.subscriptions.e3], token)).status).toBe(
+          500,
+        );
+      } finally {
+        await dying.close({ keepDatabase: true });
+      }
+      // Sent again: nothing was written (201), or the request was, and the subscription it
+      // holds is refused to a second one (409) while the timer tells the provider.
+      const again = await requestTransfer(app, world, [world.subscriptions.e3]);
+      expect(again.status).toBe(write === 1 ? 201 : 409);
+      await app.runTimer('expireTransfers');
+      const outgoing = await app.api('GET', '/api/me/transfers?direction=outgoing', {
+        token: world.reseller.adminToken,
+      });
+      const incoming = await app.api('GET', '/api/me/transfers?direction=incoming', {
+        token: world.provider.adminToken,
+      });
+      const mine = (page: { body: { items: { customerId: string }[] } }) =>
+        page.body.items.filter((item) => item.customerId === world.customerId);
+      expect(mine(outgoing)).toHaveLength(1);
+      expect(mine(incoming)).toHaveLength(1);
+      expect(mine(incoming)[0]).toMatchObject({
+        status: 'pending',
+        transferId: (mine(outgoing)[0] as unknown as { transferId: string }).transferId,
+      });
+      for (const partnerId of [world.reseller.partnerId, world.provider.partnerId]) {
+        expect(await countOf(partnerId, 'event', 'eventType', 'transfer.created'), partnerId).toBe(
+          1,
+        );
+      }
+      // The provider can decide it: its copy is there.
+      const transferId = (mine(incoming)[0] as unknown as { transferId: string }).transferId;
+      const rejected = await app.api('POST', `/api/me/transfers/${transferId}/reject`, {
+        token: world.provider.adminToken,
+        body: { reason: 'Not now' },
+      });
+      expect(rejected.status).toBe(200);
+    });
+  }
+});
+
 describe('the expireTransfers timer', () => {
   it('is not needed to refuse a request past its 30 days: accepting it expires it and answers 409', async () => {
     const isolated = await startTestApp({ clock: new ManualClock('2026-03-02T09:00:00.000Z') });
