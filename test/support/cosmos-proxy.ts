@@ -25,12 +25,25 @@ export interface CosmosFault {
   path?: RegExp;
 }
 
+export interface SeenRequest {
+  kind: CosmosRequestKind;
+  method: string;
+  path: string;
+  status: number;
+  /** The partition key range a query was sent to (x-ms-documentdb-partitionkeyrangeid). */
+  rangeId?: string;
+  /** The query text, for a query. */
+  query?: string;
+  /** How many documents (or results) a query page returned (x-ms-item-count). */
+  items?: number;
+}
+
 export interface CosmosProxy {
   url: string;
   /** Faults to inject (push, or empty with length = 0); first match wins, `times` counts down. */
   faults: CosmosFault[];
   /** Every data request seen, with the status given (faulted or forwarded). */
-  seen: { kind: CosmosRequestKind; method: string; path: string; status: number }[];
+  seen: SeenRequest[];
   close(): Promise<void>;
 }
 
@@ -43,6 +56,14 @@ const azureMessages: Record<number, string> = {
   429: 'Message: {"Errors":["Request rate is large. More Request Units may be needed, so no changes were made. Please retry this request later. Learn more: http://aka.ms/cosmosdb-error-429"]}',
   503: 'Service is currently unavailable. More info: https://aka.ms/cosmosdb-tsg-service-unavailable',
 };
+
+function queryText(body: Buffer): string | undefined {
+  try {
+    return (JSON.parse(body.toString('utf8')) as { query?: string }).query;
+  } catch {
+    return undefined;
+  }
+}
 
 function kindOf(request: http.IncomingMessage): CosmosRequestKind {
   const path = request.url ?? '/';
@@ -69,13 +90,17 @@ export async function startCosmosProxy(target: string): Promise<CosmosProxy> {
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const kind = kindOf(request);
-      const record = (status: number): void => {
+      const rangeId = request.headers['x-ms-documentdb-partitionkeyrangeid'];
+      const record = (status: number, items?: number): void => {
         if (kind !== 'metadata')
           proxy.seen.push({
             kind,
             method: request.method ?? 'GET',
             path: request.url ?? '/',
             status,
+            ...(typeof rangeId === 'string' ? { rangeId } : {}),
+            ...(kind === 'query' ? { query: queryText(Buffer.concat(chunks)) } : {}),
+            ...(items === undefined ? {} : { items }),
           });
       };
       const fault = proxy.faults.find(
@@ -135,7 +160,8 @@ export async function startCosmosProxy(target: string): Promise<CosmosProxy> {
           headers: { ...request.headers, host: upstream.host },
         },
         (answer) => {
-          record(answer.statusCode ?? 0);
+          const items = answer.headers['x-ms-item-count'];
+          record(answer.statusCode ?? 0, items === undefined ? undefined : Number(items));
           if (!accountRead) {
             response.writeHead(answer.statusCode ?? 502, answer.headers);
             answer.pipe(response);

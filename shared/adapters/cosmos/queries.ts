@@ -30,6 +30,8 @@ const query = (
 
 const reviewQueueOrder =
   'ORDER BY c.type ASC, c.enrollment.status ASC, c.enrollment.submittedAt ASC, c.partnerId ASC';
+const notEnrolledOrder =
+  'ORDER BY c.type ASC, c.enrollment.status ASC, c.createdAt ASC, c.partnerId ASC';
 
 /** The partners container (partition key /partnerId). */
 export const partnerQueries = {
@@ -39,7 +41,10 @@ export const partnerQueries = {
     'partition',
     "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'audit' ORDER BY c.type ASC, c.id DESC",
   ),
-  /** The operators' review queue, oldest submission first; keyset-paged by the app. */
+  /**
+   * The operators' review queue of a status partners reach by submitting (every status but
+   * not-enrolled: `submittedAt` is set), oldest submission first; keyset-paged by the app.
+   */
   reviewQueue: query(
     'reviewQueue',
     'partners',
@@ -52,11 +57,32 @@ export const partnerQueries = {
     'cross-partition',
     `SELECT * FROM c WHERE c.type = 'partner' AND c.enrollment.status = @status AND (c.enrollment.submittedAt > @afterAt OR (c.enrollment.submittedAt = @afterAt AND c.partnerId > @afterId)) ${reviewQueueOrder}`,
   ),
+  /**
+   * The partners who never submitted (`submittedAt` null: a cross-partition ORDER BY over a
+   * null throws in the SDK), oldest first by creation.
+   */
+  notEnrolledQueue: query(
+    'notEnrolledQueue',
+    'partners',
+    'cross-partition',
+    `SELECT * FROM c WHERE c.type = 'partner' AND c.enrollment.status = 'not-enrolled' ${notEnrolledOrder}`,
+  ),
+  notEnrolledQueueAfter: query(
+    'notEnrolledQueueAfter',
+    'partners',
+    'cross-partition',
+    `SELECT * FROM c WHERE c.type = 'partner' AND c.enrollment.status = 'not-enrolled' AND (c.createdAt > @afterAt OR (c.createdAt = @afterAt AND c.partnerId > @afterId)) ${notEnrolledOrder}`,
+  ),
+  /**
+   * Timer: every enrollment pending past the cutoff and not yet escalated, in no order (the
+   * timer takes each): `escalatedAt` is null in every match, and a cross-partition ORDER BY
+   * over a null throws in the SDK (Azure/azure-sdk-for-js#30122).
+   */
   overduePendingEnrollments: query(
     'overduePendingEnrollments',
     'partners',
     'cross-partition',
-    "SELECT * FROM c WHERE c.type = 'partner' AND c.enrollment.status = 'pending-approval' AND c.enrollment.escalatedAt = null AND c.enrollment.submittedAt <= @cutoff ORDER BY c.type ASC, c.enrollment.status ASC, c.enrollment.escalatedAt ASC, c.enrollment.submittedAt ASC",
+    "SELECT * FROM c WHERE c.type = 'partner' AND c.enrollment.status = 'pending-approval' AND c.enrollment.escalatedAt = null AND c.enrollment.submittedAt <= @cutoff",
   ),
   incentiveInvitationsDue: query(
     'incentiveInvitationsDue',
