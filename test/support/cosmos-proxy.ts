@@ -12,9 +12,11 @@ export interface CosmosFault {
    * `reset`: the connection is dropped without an answer, as when Cosmos cannot be reached;
    * `stall`: the request is never answered (a blackholed connection, SNAT exhaustion);
    * `empty-page`: a query page with no documents and a continuation, which Cosmos may answer
-   * when a page hits its time or RU limit (the continuation given makes the emulator start over).
+   * when a page hits its time or RU limit (the continuation given makes the emulator start over);
+   * `batch-449`: a transactional batch answered 207 with its first operation refused 449
+   * (RetryWith) and the others 424, as Cosmos answers a batch that met a concurrent change.
    */
-  status: 400 | 403 | 408 | 413 | 429 | 503 | 'reset' | 'stall' | 'empty-page';
+  status: 400 | 403 | 408 | 413 | 429 | 449 | 503 | 'reset' | 'stall' | 'empty-page' | 'batch-449';
   /** Sent as x-ms-substatus, as Cosmos does (403 with 5301: the identity lacks an RBAC role). */
   substatus?: number;
   /** How many matching requests to answer so; Infinity for an outage. */
@@ -23,6 +25,10 @@ export interface CosmosFault {
   retryAfterMs?: number;
   /** Only requests whose path matches, e.g. /\/colls\/partners\// for one container. */
   path?: RegExp;
+  /** Only queries whose text matches, e.g. /c\.type = 'webhook'/ for one query. */
+  query?: RegExp;
+  /** Only transactional batches (x-ms-cosmos-is-batch-request), not single writes. */
+  batches?: boolean;
 }
 
 export interface SeenRequest {
@@ -53,6 +59,7 @@ const azureMessages: Record<number, string> = {
   403: 'Request blocked by Auth partner-transition : Request is blocked because principal [00000000-0000-0000-0000-000000000001] does not have required RBAC permissions to perform action [Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/executeQuery] on any scope.',
   408: 'Request timed out. More info: https://aka.ms/cosmosdb-tsg-request-timeout',
   413: 'Message: {"Errors":["Request size is too large"]}',
+  449: 'Message: {"Errors":["Conflicting request to resource has been attempted. Retry to avoid conflicts."]}',
   429: 'Message: {"Errors":["Request rate is large. More Request Units may be needed, so no changes were made. Please retry this request later. Learn more: http://aka.ms/cosmosdb-error-429"]}',
   503: 'Service is currently unavailable. More info: https://aka.ms/cosmosdb-tsg-service-unavailable',
 };
@@ -107,7 +114,12 @@ export async function startCosmosProxy(target: string): Promise<CosmosProxy> {
         (candidate) =>
           candidate.kind === kind &&
           candidate.times > 0 &&
-          (candidate.path === undefined || candidate.path.test(request.url ?? '/')),
+          (candidate.path === undefined || candidate.path.test(request.url ?? '/')) &&
+          (candidate.query === undefined ||
+            candidate.query.test(queryText(Buffer.concat(chunks)) ?? '')) &&
+          (candidate.batches === undefined ||
+            candidate.batches ===
+              (String(request.headers['x-ms-cosmos-is-batch-request']).toLowerCase() === 'true')),
       );
       if (fault) {
         fault.times -= 1;
@@ -125,6 +137,23 @@ export async function startCosmosProxy(target: string): Promise<CosmosProxy> {
             'x-ms-request-charge': '1',
           });
           response.end(JSON.stringify({ Documents: [], _count: 0 }));
+          return;
+        }
+        if (fault.status === 'batch-449') {
+          record(207);
+          const operations = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown[];
+          response.writeHead(207, {
+            'content-type': 'application/json',
+            'x-ms-request-charge': '1',
+          });
+          response.end(
+            JSON.stringify(
+              operations.map((_, index) => ({
+                statusCode: index === 0 ? 449 : 424,
+                requestCharge: 0,
+              })),
+            ),
+          );
           return;
         }
         if (fault.status === 'stall') {

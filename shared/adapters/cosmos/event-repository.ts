@@ -2,8 +2,17 @@ import type { Container } from '@azure/cosmos';
 import type { EventRepository, Page, PageRequest, Versioned } from '../../app/ports';
 import { WriteConflict } from '../../app/ports';
 import type { EventDocument, RelayedEventDocument } from '../../domain/events';
-import type { EventDelivery, WebhookEndpoint } from '../../domain/webhooks';
-import { queryAcrossPartitions, queryPartitionPage, writeInPartition } from './operations';
+import {
+  maxWebhooksPerPartner,
+  type EventDelivery,
+  type WebhookEndpoint,
+} from '../../domain/webhooks';
+import {
+  allInPartition,
+  queryAcrossPartitions,
+  queryPartitionPage,
+  writeInPartition,
+} from './operations';
 import { customerQueries, partnerQueries } from './queries';
 
 async function firstOf<T>(items: AsyncIterable<T>, limit: number): Promise<T[]> {
@@ -104,16 +113,16 @@ export class CosmosEventRepository implements EventRepository {
     return page.items.map((item) => item.value);
   }
 
-  async webhooks(partnerId: string): Promise<Versioned<WebhookEndpoint>[]> {
-    const page = await queryPartitionPage<WebhookEndpoint>(
+  webhooks(partnerId: string): Promise<Versioned<WebhookEndpoint>[]> {
+    // At most maxWebhooksPerPartner, but read to the last page: publication decides from this
+    // list, once, which endpoints each event goes to.
+    return allInPartition<WebhookEndpoint>(
       this.partners,
       partnerQueries.webhooks,
       [],
-      // A partner has at most maxWebhooksPerPartner: one page holds them all.
-      { pageSize: 100 },
       partnerId,
+      maxWebhooksPerPartner,
     );
-    return page.items;
   }
 
   async deliveries(

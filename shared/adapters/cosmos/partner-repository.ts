@@ -15,6 +15,7 @@ import { directoryPartition, type Partnership, type ProviderListing } from '../.
 import type { Partner } from '../../domain/partner';
 import type { Transfer } from '../../domain/transfers';
 import {
+  allInPartition,
   findInPartition,
   notOurToken,
   queryAcrossPartitions,
@@ -329,20 +330,14 @@ export class CosmosPartnerRepository implements PartnerRepository {
   }
 
   async pendingTransfersWith(providerId: string, resellerId: string): Promise<Transfer[]> {
-    const transfers: Transfer[] = [];
-    let continuationToken: string | undefined;
-    do {
-      const page = await queryPartitionPage<Transfer>(
-        this.container,
-        partnerQueries.pendingTransfersWith,
-        [{ name: '@counterpartyId', value: resellerId }],
-        { pageSize: 100, continuationToken },
-        providerId,
-      );
-      transfers.push(...page.items.map((item) => item.value));
-      continuationToken = page.continuationToken ?? undefined;
-    } while (continuationToken !== undefined);
-    return transfers;
+    const found = await allInPartition<Transfer>(
+      this.container,
+      partnerQueries.pendingTransfersWith,
+      [{ name: '@counterpartyId', value: resellerId }],
+      providerId,
+      100,
+    );
+    return found.map((item) => item.value);
   }
 
   async *transfersToExpire(now: Date): AsyncIterable<Versioned<Transfer>> {
