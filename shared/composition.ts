@@ -84,7 +84,7 @@ export async function createServices(
   const idempotencySecret = config.idempotency.secret
     ? Buffer.from(config.idempotency.secret, 'utf8')
     : await loadOrCreateSecret(config.idempotency.secretFile);
-  const operations = new CosmosOperationsRepository(partners);
+  const operations = new CosmosOperationsRepository(partners, database.container('events'));
   return {
     config,
     clock,
@@ -101,7 +101,11 @@ export async function createServices(
     emailSender: options.emailSender ?? createEmailSender(config, clock, options.announceEmail),
     limits: createRequestLimits(config.limits.requests, clock),
     secrets: { idempotency: idempotencySecret },
-    events: new CosmosEventRepository(partners, database.container('customers')),
+    events: new CosmosEventRepository(
+      partners,
+      database.container('customers'),
+      database.container('events'),
+    ),
     webhooks: createWebhookTransport({
       allowLocal: config.webhooks.allowLocal,
       serverKey: idempotencySecret,

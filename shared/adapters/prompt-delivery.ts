@@ -16,9 +16,16 @@ import { loggerFor } from './logger';
 const runs = new WeakMap<Services, { owed: EventsWritten | null }>();
 
 function merge(into: EventsWritten | null, more: EventsWritten): EventsWritten {
-  if (!into) return { partners: new Set(more.partners), customers: new Set(more.customers) };
+  if (!into) {
+    return {
+      partners: new Set(more.partners),
+      customers: new Set(more.customers),
+      webhooks: new Set(more.webhooks),
+    };
+  }
   for (const partnerId of more.partners) into.partners.add(partnerId);
   for (const customerId of more.customers) into.customers.add(customerId);
+  for (const webhookId of more.webhooks) into.webhooks.add(webhookId);
   return into;
 }
 

@@ -26,6 +26,7 @@ import {
   type WriteOperation,
 } from './ports';
 import { addSeconds, eachBounded } from './bounded';
+import { quietCursor, takeFromFeed } from './fan-out';
 import type { Services } from './services';
 
 export interface EventDeliveryReport {
@@ -44,9 +45,12 @@ export interface EventDeliveryReport {
   disabled: number;
 }
 
-/** Endpoints served at once, and partitions published per run. */
+/** Endpoints served at once, partitions published and endpoints behind taken per run. */
 const endpointsAtOnce = 16;
 const partitionsPerRun = 200;
+const endpointsBehindPerRun = 500;
+/** Events taken from the feed at a time in an endpoint's turn, then sent before taking more. */
+const eventsPerTake = 20;
 /** Reads of due deliveries per run (each past the endpoints that already have their share). */
 const dueReadsPerRun = 3;
 /**
@@ -107,11 +111,12 @@ export async function deliverEvents(
 }
 
 /**
- * The deliveries due now, at most a share per endpoint (EVENTS_DELIVERIES_PER_ENDPOINT_PER_RUN),
- * oldest first: when one endpoint's backlog fills a read, the next read passes over the
- * endpoints that have their share, so one partner's flood never hides the others' deliveries.
+ * The deliveries due to be tried again now, at most a share per endpoint
+ * (EVENTS_DELIVERIES_PER_ENDPOINT_PER_RUN), oldest first: when one endpoint's backlog fills a
+ * read, the next read passes over the endpoints that have their share, so one partner's flood
+ * never hides the others' deliveries.
  */
-async function dueByEndpoint(services: Services): Promise<Versioned<EventDelivery>[][]> {
+async function dueByEndpoint(services: Services): Promise<Map<string, Versioned<EventDelivery>[]>> {
   const { deliveriesPerRun, deliveriesPerEndpointPerRun } = services.config.webhooks;
   const byEndpoint = new Map<string, Versioned<EventDelivery>[]>();
   const full = new Set<string>();
@@ -130,23 +135,72 @@ async function dueByEndpoint(services: Services): Promise<Versioned<EventDeliver
     }
     if (due.length < deliveriesPerRun) break;
   }
-  return [...byEndpoint.values()];
+  return byEndpoint;
 }
 
-/** Sends the deliveries due now, endpoint by endpoint, side by side. */
+/** One endpoint's turn in a run: deliveries to try again, then new events from the feed. */
+interface Turn {
+  partnerId: string;
+  webhookId: string;
+  retries: Versioned<EventDelivery>[];
+  /** Whether to take its next events from the feed (it is behind, or a request just wrote). */
+  fromFeed: boolean;
+}
+
+/** What a run may still take from the feed, all endpoints together (EVENTS_DELIVERIES_PER_RUN). */
+interface RunBudget {
+  left: number;
+  prompt: boolean;
+}
+
+/**
+ * Sends what is due now: deliveries to try again, and the events endpoints behind have yet to be
+ * sent, taken from the feed (fan-out.ts) a share per endpoint, the longest waiting first.
+ */
 export async function sendDue(
   services: Services,
   logger: Logger,
   report: EventDeliveryReport,
 ): Promise<void> {
-  await sendDeliveries(services, logger, report, await dueByEndpoint(services));
+  const retries = await dueByEndpoint(services);
+  const turns = new Map<string, Turn>();
+  let retried = 0;
+  for (const [webhookId, deliveries] of retries) {
+    turns.set(webhookId, {
+      partnerId: deliveries[0]!.value.partnerId,
+      webhookId,
+      retries: deliveries,
+      fromFeed: false,
+    });
+    retried += deliveries.length;
+  }
+  for (const { value: cursor } of await services.events.cursorsDue(
+    services.clock.now(),
+    endpointsBehindPerRun,
+  )) {
+    const turn = turns.get(cursor.webhookId);
+    if (turn) turn.fromFeed = true;
+    else
+      turns.set(cursor.webhookId, {
+        partnerId: cursor.partnerId,
+        webhookId: cursor.webhookId,
+        retries: [],
+        fromFeed: true,
+      });
+  }
+  const budget = {
+    left: Math.max(0, services.config.webhooks.deliveriesPerRun - retried),
+    prompt: false,
+  };
+  await serveEndpoints(services, logger, report, [...turns.values()], budget);
 }
 
 /**
  * Right after a request that wrote events (EVENTS_PROMPT_DELIVERY): the same work as the timer,
  * for the partitions that request wrote only, each through single-partition queries: its
- * customers' events relayed, its partners' (and the copies' partitions) published, their due
- * deliveries sent. Whatever this leaves, the timer does.
+ * customers' events relayed, its partners' (and the copies' partitions) published, their
+ * endpoints sent what they have not had yet (a head start, capped per endpoint and minute), and
+ * the deliveries it wrote (a test event, a redelivery) sent. Whatever this leaves, the timer does.
  */
 export async function deliverWritten(
   services: Services,
@@ -170,56 +224,98 @@ export async function deliverWritten(
     partitions.add(partnerId);
   }
   const share = services.config.webhooks.deliveriesPerEndpointPerRun;
-  const groups = new Map<string, Versioned<EventDelivery>[]>();
+  const turns = new Map<string, Turn>();
   for (const partnerId of partitions) {
-    for (const delivery of await services.events.deliveriesDueIn(
-      partnerId,
-      services.clock.now(),
-      share,
-    )) {
-      const list = groups.get(delivery.value.webhookId) ?? [];
-      list.push(delivery);
-      groups.set(delivery.value.webhookId, list);
+    for (const { value: endpoint } of await services.events.webhooks(partnerId)) {
+      if (endpoint.status !== 'active') continue;
+      turns.set(endpoint.webhookId, {
+        partnerId,
+        webhookId: endpoint.webhookId,
+        retries: [],
+        fromFeed: true,
+      });
     }
   }
-  await sendDeliveries(services, logger, report, [...groups.values()]);
+  for (const webhookId of written.webhooks) {
+    const due = await services.events.deliveriesDueIn(webhookId, services.clock.now(), share);
+    if (due.length === 0) continue;
+    const turn = turns.get(webhookId);
+    if (turn) turn.retries = due;
+    else
+      turns.set(webhookId, {
+        partnerId: due[0]!.value.partnerId,
+        webhookId,
+        retries: due,
+        fromFeed: false,
+      });
+  }
+  await serveEndpoints(services, logger, report, [...turns.values()], {
+    left: Infinity,
+    prompt: true,
+  });
   return report;
 }
 
-async function sendDeliveries(
+/** Each endpoint's turn, side by side, within the run's time budget and the endpoint's share. */
+async function serveEndpoints(
   services: Services,
   logger: Logger,
   report: EventDeliveryReport,
-  groups: Versioned<EventDelivery>[][],
+  turns: Turn[],
+  budget: RunBudget,
 ): Promise<void> {
   const started = performance.now();
-  await eachBounded(groups, endpointsAtOnce, async (deliveries) => {
-    const first = deliveries[0]!.value;
-    const turn = performance.now();
+  const share = services.config.webhooks.deliveriesPerEndpointPerRun;
+  await eachBounded(turns, endpointsAtOnce, async (turn) => {
+    const begun = performance.now();
+    const timeLeft = (): boolean => {
+      const now = performance.now();
+      return now - started <= sendingBudgetMs && now - begun <= endpointTurnMs;
+    };
     // One endpoint's failure (a throttled write, a secret that no longer opens) is logged and
     // costs only its own turn: the other endpoints are served, and the run still reports.
     try {
       let endpoint = await services.partners.getDocument<WebhookEndpoint>(
-        first.partnerId,
-        webhookDocumentId(first.webhookId),
+        turn.partnerId,
+        webhookDocumentId(turn.webhookId),
       );
-      for (const delivery of deliveries) {
-        const now = performance.now();
-        if (now - started > sendingBudgetMs || now - turn > endpointTurnMs) return;
-        const outcome = await attempt(services, logger, endpoint, delivery);
+      const count = (outcome: AttemptOutcome): void => {
         report[outcome.counted] += 1;
         if (outcome.disabled && endpoint) {
           report.disabled += 1;
           endpoint = { ...endpoint, value: { ...endpoint.value, status: 'disabled' } };
         }
+      };
+      for (const delivery of turn.retries) {
+        if (!timeLeft()) return;
+        count(await attempt(services, logger, endpoint, delivery));
+      }
+      if (!turn.fromFeed) return;
+      if (!endpoint || endpoint.value.status !== 'active') {
+        await quietCursor(services, turn.webhookId);
+        return;
+      }
+      let sent = turn.retries.length;
+      while (sent < share && budget.left > 0 && timeLeft()) {
+        const wanted = Math.min(eventsPerTake, share - sent, budget.left);
+        budget.left -= wanted;
+        const taken = await takeFromFeed(services, endpoint.value, wanted, budget.prompt);
+        budget.left += wanted - taken.length;
+        sent += taken.length;
+        for (const delivery of taken) {
+          // Out of time: the rest stay claimed, and are sent once their claim lapses.
+          if (!timeLeft() || endpoint.value.status !== 'active') break;
+          count(await sendClaimed(services, logger, endpoint, delivery));
+        }
+        if (taken.length < wanted) break;
       }
     } catch (error) {
       report.unsent += 1;
       logger.error(
         'webhook deliveries of an endpoint could not be sent; the next run tries again',
         {
-          partnerId: first.partnerId,
-          webhookId: first.webhookId,
+          partnerId: turn.partnerId,
+          webhookId: turn.webhookId,
           error: (error as Error).message,
         },
       );
@@ -263,6 +359,18 @@ async function attempt(
   // Another host claimed it first: it sends this attempt, not us.
   const claimEtag = await services.events.replaceDelivery(claimed, found.etag);
   if (claimEtag === null) return { counted: 'skipped', disabled: false };
+  return sendClaimed(services, logger, endpoint, { value: claimed, etag: claimEtag });
+}
+
+/** Sends a delivery this run holds the claim of, and settles it with what the endpoint said. */
+async function sendClaimed(
+  services: Services,
+  logger: Logger,
+  endpoint: Versioned<WebhookEndpoint>,
+  current: Versioned<EventDelivery>,
+): Promise<AttemptOutcome> {
+  const now = services.clock.now();
+  const claimed = current.value;
   const result = await send(services, endpoint.value, claimed, now);
   const record: DeliveryAttempt = {
     attempt: claimed.attempts,
@@ -272,7 +380,6 @@ async function attempt(
     durationMs: result.durationMs,
     detail: result.excerpt ?? result.error ?? null,
   };
-  const current = { value: claimed, etag: claimEtag };
   if (result.outcome === 'delivered') {
     await settle(services, current, now, 'delivered', record);
     return { counted: 'delivered', disabled: false };
@@ -284,9 +391,9 @@ async function attempt(
       result.outcome === 'gone' ? 'it answered 410 Gone' : 'a delivery to it failed for three days';
     const disabled = await disable(services, endpoint, current, now, record, reason);
     logger.error('webhook endpoint disabled', {
-      partnerId: delivery.partnerId,
-      webhookId: delivery.webhookId,
-      eventId: delivery.eventId,
+      partnerId: claimed.partnerId,
+      webhookId: claimed.webhookId,
+      eventId: claimed.eventId,
       reason,
     });
     return { counted: 'failed', disabled };
@@ -299,9 +406,9 @@ async function attempt(
     history: kept([...claimed.history, record]),
   });
   logger.warn('webhook delivery failed; retrying', {
-    partnerId: delivery.partnerId,
-    webhookId: delivery.webhookId,
-    eventId: delivery.eventId,
+    partnerId: claimed.partnerId,
+    webhookId: claimed.webhookId,
+    eventId: claimed.eventId,
     attempt: claimed.attempts,
     responseStatus: result.status ?? null,
     retryInSeconds: delay,
@@ -370,8 +477,10 @@ async function write(
 }
 
 /**
- * Fails the delivery for good and disables its endpoint, with the email to its owner, in one
- * batch: the endpoint is disabled once, and its owner told once.
+ * Disables the endpoint, with the email to its owner, in one batch guarded by the endpoint's
+ * etag (the endpoint is disabled once, and its owner told once), then fails the delivery for
+ * good. A crash between the two leaves the delivery claimed: tried again once its claim lapses,
+ * it finds the endpoint disabled and fails.
  */
 async function disable(
   services: Services,
@@ -393,23 +502,19 @@ async function disable(
       },
       etag: endpoint.etag,
     },
-    {
-      op: 'replace',
-      document: settled(delivery.value, now, 'failed', record),
-      etag: delivery.etag,
-    },
   ];
   const email = await disabledEmail(services, endpoint.value, reason);
   if (email) writes.push({ op: 'create', document: email });
+  let disabled = true;
   try {
     await services.partners.commit(partitionId, writes);
-    return true;
   } catch (error) {
+    // The endpoint changed meanwhile (its owner edited it): the delivery alone fails.
     if (!(error instanceof WriteConflict)) throw error;
-    // The endpoint changed meanwhile (its owner edited it): settle the delivery alone.
-    await settle(services, delivery, now, 'failed', record);
-    return false;
+    disabled = false;
   }
+  await settle(services, delivery, now, 'failed', record);
+  return disabled;
 }
 
 async function disabledEmail(

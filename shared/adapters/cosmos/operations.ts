@@ -509,12 +509,42 @@ export async function allInPartition<T>(
   return found;
 }
 
+/** One SDK iterator across partitions, drained here (see queryAcrossPartitions). */
+async function* drainAcrossPartitions<T>(
+  container: Container,
+  query: DeclaredQuery,
+  parameters: SqlParameter[],
+  pageSize: number,
+): AsyncIterable<T> {
+  if (query.scope !== 'cross-partition') {
+    throw new Error(`query ${query.name} is declared for one partition`);
+  }
+  const controller = new AbortController();
+  const iterator = container.items.query<T>(
+    { query: query.text, parameters },
+    // The plan first: Azure's gateway refuses a cross-partition ORDER BY, aggregate, DISTINCT
+    // or TOP anyway, so asking for the plan straight away saves that refused round trip. Each
+    // partition key range is asked for pages of `pageSize`: the SDK asks every range at once.
+    { maxItemCount: pageSize, abortSignal: controller.signal, forceQueryPlan: true },
+  );
+  try {
+    while (iterator.hasMoreResults()) {
+      const response = await fetchNextOf(iterator, controller);
+      for (const resource of response.resources ?? []) yield resource;
+    }
+  } finally {
+    controller.abort();
+  }
+}
+
 /**
  * Every document a query finds across partitions, read through one SDK iterator drained here:
  * on Azure a cross-partition ORDER BY is merged by the SDK from each partition and, without
  * `enableQueryControl`, gives no continuation token, so none is asked for or handed on (this
  * function takes none). A caller that has enough (a keyset page, a timer's batch) stops
- * iterating, and the iterator is aborted.
+ * iterating, and the iterator is aborted. The SDK asks each physical partition for `pageSize`
+ * documents at once: a read that needs `n` asks pages of about that size, never its whole run's
+ * limit (which every partition would answer in full).
  */
 export async function* queryAcrossPartitions<T>(
   container: Container,
@@ -522,22 +552,37 @@ export async function* queryAcrossPartitions<T>(
   parameters: SqlParameter[],
   pageSize: number,
 ): AsyncIterable<Versioned<T>> {
-  if (query.scope !== 'cross-partition') {
-    throw new Error(`query ${query.name} is declared for one partition`);
+  if (!/^SELECT \* /.test(query.text)) {
+    throw new Error(`query ${query.name} selects values, not documents: valuesAcrossPartitions`);
   }
-  const controller = new AbortController();
-  const iterator = container.items.query<T & { _etag: string }>(
-    { query: query.text, parameters },
-    // The plan first: Azure's gateway refuses a cross-partition ORDER BY anyway, so asking for
-    // the plan straight away saves that refused round trip.
-    { maxItemCount: pageSize, abortSignal: controller.signal, forceQueryPlan: true },
-  );
-  try {
-    while (iterator.hasMoreResults()) {
-      const response = await fetchNextOf(iterator, controller);
-      for (const resource of response.resources ?? []) yield versioned(resource);
-    }
-  } finally {
-    controller.abort();
+  for await (const resource of drainAcrossPartitions<T & { _etag: string }>(
+    container,
+    query,
+    parameters,
+    pageSize,
+  )) {
+    yield versioned(resource);
   }
+}
+
+/**
+ * What a projection, an aggregate or a DISTINCT query selects across partitions, as the SDK
+ * merges it from each partition (an aggregate: one value; a DISTINCT: each value once).
+ */
+export async function valuesAcrossPartitions<T>(
+  container: Container,
+  query: DeclaredQuery,
+  parameters: SqlParameter[],
+  pageSize: number,
+  limit = Infinity,
+): Promise<T[]> {
+  if (/^SELECT \* /.test(query.text)) {
+    throw new Error(`query ${query.name} selects documents: queryAcrossPartitions`);
+  }
+  const values: T[] = [];
+  for await (const value of drainAcrossPartitions<T>(container, query, parameters, pageSize)) {
+    values.push(value);
+    if (values.length >= limit) break;
+  }
+  return values;
 }

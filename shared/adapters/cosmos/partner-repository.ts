@@ -133,14 +133,8 @@ export class CosmosPartnerRepository implements PartnerRepository {
       partnerId,
       operations.map((operation) => this.withRetention(operation)),
     );
-    // An event written, or a delivery queued (a test event, a redelivery): worth a prompt run.
-    if (
-      operations.some(
-        (o) =>
-          (o.op === 'create' && o.document.type === 'event') ||
-          (o.op !== 'delete' && o.document.type === 'delivery'),
-      )
-    ) {
+    // An event written: worth a prompt run.
+    if (operations.some((o) => o.op === 'create' && o.document.type === 'event')) {
       noteEventsWritten(partnerId);
     }
     const partnerIndex = operations.findIndex(
