@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import path from 'node:path';
 
 /**
@@ -42,7 +43,11 @@ let sdkHash: Hash | undefined;
 /** The SDK's hashPartitionKey (not exported by the package: required from its files). */
 function hash(): Hash {
   if (!sdkHash) {
-    const sdk = path.dirname(require.resolve('@azure/cosmos'));
+    // Resolved from the emulator's place (a dev dependency, outside the bundles): the same
+    // @azure/cosmos the app runs, found in the project's node_modules.
+    const sdk = path.dirname(
+      createRequire(require.resolve('@vercel/cosmosdb-server')).resolve('@azure/cosmos'),
+    );
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     sdkHash = (require(path.join(sdk, 'utils', 'hashing', 'hash.js')) as { hashPartitionKey: Hash })
       .hashPartitionKey;
