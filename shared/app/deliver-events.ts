@@ -142,6 +142,8 @@ async function dueByEndpoint(services: Services): Promise<Map<string, Versioned<
 interface Turn {
   partnerId: string;
   webhookId: string;
+  /** The endpoint, when the run read it already. */
+  endpoint?: Versioned<WebhookEndpoint>;
   retries: Versioned<EventDelivery>[];
   /** Whether to take its next events from the feed (it is behind, or a request just wrote). */
   fromFeed: boolean;
@@ -198,9 +200,10 @@ export async function sendDue(
 /**
  * Right after a request that wrote events (EVENTS_PROMPT_DELIVERY): the same work as the timer,
  * for the partitions that request wrote only, each through single-partition queries: its
- * customers' events relayed, its partners' (and the copies' partitions) published, their
- * endpoints sent what they have not had yet (a head start, capped per endpoint and minute), and
- * the deliveries it wrote (a test event, a redelivery) sent. Whatever this leaves, the timer does.
+ * customers' events relayed, its partners' (and the copies' partitions) published, the endpoints
+ * publication found caught up sent these events (a head start, capped per endpoint and minute),
+ * and the deliveries it wrote (a test event, a redelivery) sent. Whatever this leaves (an
+ * endpoint behind, a bulk import), the paced timer does.
  */
 export async function deliverWritten(
   services: Services,
@@ -216,25 +219,28 @@ export async function deliverWritten(
     }
   }
   const copiedTo = new Set<string>();
+  // The endpoints publication told of new events, caught up until now: a prompt run sends them
+  // these; an endpoint already behind is left to the paced timer.
+  const told = new Map<string, Versioned<WebhookEndpoint>>();
   for (const partnerId of partitions) {
-    report.published += await publishPartition(services, partnerId, copiedTo);
+    report.published += await publishPartition(services, partnerId, copiedTo, told);
   }
   for (const partnerId of copiedTo) {
-    if (!partitions.has(partnerId)) report.published += await publishPartition(services, partnerId);
+    if (!partitions.has(partnerId)) {
+      report.published += await publishPartition(services, partnerId, undefined, told);
+    }
     partitions.add(partnerId);
   }
   const share = services.config.webhooks.deliveriesPerEndpointPerRun;
   const turns = new Map<string, Turn>();
-  for (const partnerId of partitions) {
-    for (const { value: endpoint } of await services.events.webhooks(partnerId)) {
-      if (endpoint.status !== 'active') continue;
-      turns.set(endpoint.webhookId, {
-        partnerId,
-        webhookId: endpoint.webhookId,
-        retries: [],
-        fromFeed: true,
-      });
-    }
+  for (const [webhookId, endpoint] of told) {
+    turns.set(webhookId, {
+      partnerId: endpoint.value.partnerId,
+      webhookId,
+      endpoint,
+      retries: [],
+      fromFeed: true,
+    });
   }
   for (const webhookId of written.webhooks) {
     const due = await services.events.deliveriesDueIn(webhookId, services.clock.now(), share);
@@ -275,10 +281,12 @@ async function serveEndpoints(
     // One endpoint's failure (a throttled write, a secret that no longer opens) is logged and
     // costs only its own turn: the other endpoints are served, and the run still reports.
     try {
-      let endpoint = await services.partners.getDocument<WebhookEndpoint>(
-        turn.partnerId,
-        webhookDocumentId(turn.webhookId),
-      );
+      let endpoint =
+        turn.endpoint ??
+        (await services.partners.getDocument<WebhookEndpoint>(
+          turn.partnerId,
+          webhookDocumentId(turn.webhookId),
+        ));
       const count = (outcome: AttemptOutcome): void => {
         report[outcome.counted] += 1;
         if (outcome.disabled && endpoint) {

@@ -147,12 +147,13 @@ export async function publishPartition(
   services: Services,
   partnerId: string,
   copiedTo?: Set<string>,
+  told?: Map<string, Versioned<WebhookEndpoint>>,
 ): Promise<number> {
   let published = 0;
   for (let round = 0; round < 20; round += 1) {
     const sequence = await services.partners.getDocument<EventSequence>(partnerId, eventSequenceId);
     if (sequence?.value.publishing?.length) {
-      await completePublication(services, partnerId);
+      await completePublication(services, partnerId, [], told);
       continue;
     }
     const now = services.clock.now();
@@ -183,7 +184,7 @@ export async function publishPartition(
       if (!(error instanceof WriteConflict)) throw error;
       continue;
     }
-    await completePublication(services, partnerId, waiting);
+    await completePublication(services, partnerId, waiting, told);
     published += waiting.length;
     // Everything waiting fitted in this round: nothing is left to read.
     if (waiting.length < eventsPerRound) return published;
@@ -201,7 +202,8 @@ export async function publishPartition(
 async function completePublication(
   services: Services,
   partnerId: string,
-  inHand: Versioned<EventDocument>[] = [],
+  inHand: Versioned<EventDocument>[],
+  told?: Map<string, Versioned<WebhookEndpoint>>,
 ): Promise<void> {
   const sequence = await services.partners.getDocument<EventSequence>(partnerId, eventSequenceId);
   const reserved = sequence?.value.publishing ?? [];
@@ -217,7 +219,7 @@ async function completePublication(
     await services.events.addToFeed(feedEventOf(found.value, number));
     events.push({ event: found.value, sequence: number });
   }
-  await tellEndpoints(services, partnerId, events);
+  await tellEndpoints(services, partnerId, events, told);
   const { publishing: _done, ...published } = sequence.value;
   try {
     await services.partners.commit(partnerId, [
@@ -234,33 +236,37 @@ async function completePublication(
  * Marks the cursor of each active endpoint subscribed to one of these events as due, so that the
  * timer (or a prompt run) sends them: written only when the endpoint was caught up (an endpoint
  * already behind is due already), so a flood of events costs one read per endpoint and round.
+ * The endpoints it marked, caught up until now, are added to `told` (a prompt run sends them
+ * their new events; those behind are left to the paced timer).
  */
 async function tellEndpoints(
   services: Services,
   partnerId: string,
   published: { event: EventDocument; sequence: number }[],
+  told?: Map<string, Versioned<WebhookEndpoint>>,
 ): Promise<void> {
   const last = published.at(-1);
   if (!last) return;
-  const endpoints = (await services.events.webhooks(partnerId))
-    .map((found) => found.value)
-    .filter(
-      (endpoint) =>
-        endpoint.status === 'active' &&
-        published.some(({ event }) => subscribesTo(endpoint, event.eventType)),
-    );
+  const endpoints = (await services.events.webhooks(partnerId)).filter(
+    ({ value: endpoint }) =>
+      endpoint.status === 'active' &&
+      published.some(({ event }) => subscribesTo(endpoint, event.eventType)),
+  );
   const at = services.clock.now().toISOString();
   for (const endpoint of endpoints) {
     for (let attempt = 0; attempt < 3; attempt += 1) {
-      const found = await services.events.cursor(endpoint.webhookId);
+      const found = await services.events.cursor(endpoint.value.webhookId);
       if (found && (found.value.dueAt !== undefined || found.value.through >= last.sequence)) break;
       const cursor: WebhookCursor = {
-        ...(found?.value ?? newCursor(endpoint)),
+        ...(found?.value ?? newCursor(endpoint.value)),
         head: last.sequence,
         dueAt: at,
         behindSince: at,
       };
-      if (await services.events.advance(cursor, found?.etag ?? null, [])) break;
+      if (await services.events.advance(cursor, found?.etag ?? null, [])) {
+        told?.set(endpoint.value.webhookId, endpoint);
+        break;
+      }
     }
   }
 }
