@@ -156,7 +156,8 @@ export function roundTrips(requests: readonly CosmosRequest[]): RoundTrips & {
     singlePartitionQueries: count('single-partition-query'),
     crossPartitionQueries: requests.filter(
       (request) =>
-        request.kind === 'cross-partition-query' && (request.rangeId ?? '0').split(',').at(-1) === '0',
+        request.kind === 'cross-partition-query' &&
+        (request.rangeId ?? '0').split(',').at(-1) === '0',
     ).length,
     batches: count('batch'),
     writes: count('create', 'replace', 'upsert', 'delete'),
