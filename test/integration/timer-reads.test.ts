@@ -113,11 +113,11 @@ async function seedDeliveries(
 }
 
 describe('what a timer run reads, on two partition key ranges', () => {
-  it('counts an outbox of 200 failed and 200 waiting emails without reading them', async () => {
+  it('counts an outbox of 100 failed and 100 waiting emails without reading them', async () => {
     for (const partnerId of partitions()) {
       await app.services.partners.commit(
         partnerId,
-        Array.from({ length: 100 }, (_, index) => ({
+        Array.from({ length: 50 }, (_, index) => ({
           op: 'create' as const,
           document: email(partnerId, index % 2 === 0),
         })),
@@ -130,17 +130,17 @@ describe('what a timer run reads, on two partition key ranges', () => {
     const status = await app.api('GET', '/api/operator/status', {
       token: await app.operatorToken(),
     });
-    expect(status.body.emails).toMatchObject({ pending: 200, failed: 200 });
+    expect(status.body.emails).toMatchObject({ pending: 100, failed: 100 });
     expect(status.body.emails.recentFailures).toHaveLength(20);
   });
 
-  it('counts 200 failed and 200 waiting deliveries without reading them', async () => {
+  it('counts 100 failed and 100 waiting deliveries without reading them', async () => {
     for (const [index, partnerId] of partitions().entries()) {
       const webhookId = `hook-${index}-${randomUUID()}`;
       await seedDeliveries(
         partnerId,
         webhookId,
-        Array.from({ length: 100 }, (_, item) => delivery(partnerId, webhookId, item % 2 === 0)),
+        Array.from({ length: 50 }, (_, item) => delivery(partnerId, webhookId, item % 2 === 0)),
       );
     }
     const read = await readDuring('deliverEvents');
@@ -151,7 +151,7 @@ describe('what a timer run reads, on two partition key ranges', () => {
     const status = await app.api('GET', '/api/operator/status', {
       token: await app.operatorToken(),
     });
-    expect(status.body.events).toMatchObject({ pending: 200, failed: 200 });
+    expect(status.body.events).toMatchObject({ pending: 100, failed: 100 });
   });
 
   it('reads deliveries to try again in pages of its run, not of every range at once', async () => {
