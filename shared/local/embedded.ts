@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { PartitionKeyRange } from './partition-ranges';
-import { standInGateway, type EmulatorAccount } from './stand-in-gateway';
+import { standInGateway, type EmulatorAccount, type RangeQueryObserver } from './stand-in-gateway';
 
 const quadraticFrom =
   /\$c\.reduce\(\(\$, (\w+)\) => typeof \1 !== "undefined" \? \[\.\.\.\$, \{\s*\1: \1\s*\}\] : \$, \[\]\)/g;
@@ -132,6 +132,8 @@ export interface EmulatorOptions {
    * 50 GB or 10,000 RU/s.
    */
   partitionKeyRanges?: number;
+  /** Hears each query sent to a partition key range, as its caller wrote it (tests). */
+  onRangeQuery?: RangeQueryObserver;
 }
 
 /**
@@ -158,6 +160,7 @@ export async function startCosmosEmulator(
     current,
     emulatorHandler(current, route),
     options.partitionKeyRanges ?? 2,
+    options.onRangeQuery,
   );
   const server = createServer(gateway.serve);
   server.keepAliveTimeout = 5000;

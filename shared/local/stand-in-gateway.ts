@@ -193,13 +193,25 @@ export interface StandInGateway {
   serve: Serve;
 }
 
-/** The gateway in front of the emulator's own handler (`emulator`), with `rangeCount` ranges. */
+/** Called with each query a partition key range runs, as its caller wrote it (before its plan). */
+export type RangeQueryObserver = (query: string, rangeId: string) => void;
+
+/** Where the SDK puts the range's filter in an ORDER BY query's rewritten text. */
+const orderByFilter = '{documentdb-formattableorderbyquery-filter}';
+
+/**
+ * The gateway in front of the emulator's own handler (`emulator`), with `rangeCount` ranges;
+ * `observe`, when given, hears each query sent to a range.
+ */
 export function standInGateway(
   account: () => EmulatorAccount,
   emulator: Serve,
   rangeCount: number,
+  observe?: RangeQueryObserver,
 ): StandInGateway {
   const ranges = partitionKeyRanges(rangeCount);
+  /** The query each plan's rewritten text was planned from, as the SDK sends it to a range. */
+  const planned = new Map<string, string>();
 
   function answerRanges(response: ServerResponse, collection: EmulatorCollection): void {
     const rid = collection.read()?._rid ?? '';
@@ -225,6 +237,10 @@ export function standInGateway(
     const plan = queryPlan(spec.query, parameters);
     if (plan.queryInfo.aggregates.length > 0) {
       rememberAggregate(plan.queryInfo.rewrittenQuery, parseQuery(spec.query, parameters));
+    }
+    if (observe && plan.queryInfo.rewrittenQuery) {
+      if (planned.size > 1000) planned.delete(planned.keys().next().value!);
+      planned.set(plan.queryInfo.rewrittenQuery.replace(orderByFilter, 'true'), spec.query);
     }
     answer(response, 200, plan, { 'x-ms-request-charge': '0' });
   }
@@ -255,6 +271,7 @@ export function standInGateway(
         return;
       }
       documents = documentsOf(collection, (value) => inRange(range, value, definition));
+      observe?.(planned.get(spec.query) ?? spec.query, range.id);
     } else if (typeof partitionKey === 'string') {
       const key = JSON.stringify(parseJson(partitionKey));
       documents = documentsOf(collection, (value) => keyText(value) === key);
