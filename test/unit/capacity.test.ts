@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { containerDefinitions } from '../../shared/adapters/cosmos/schema';
 import {
   assumptions,
   capacityDoc,
@@ -105,5 +106,19 @@ describe('docs/capacity.md', () => {
     expect(doc).toContain(
       `${(idle / 1e6).toFixed(1)}M RU a month idle (about $${((idle / 1e6) * assumptions.pricePerMillionRU).toFixed(2)}), ${(failed / 1e6).toFixed(1)}M with failures kept (about $${((failed / 1e6) * assumptions.pricePerMillionRU).toFixed(2)})`,
     );
+  });
+
+  it('counts the index terms every document pays for as containers.json declares them', () => {
+    const said = [...doc.matchAll(/`(\w+)`' (\d+) (?:included )?paths and (\d+) composites/g)];
+    expect(said.map(([, container]) => container)).toEqual(['partners', 'events']);
+    for (const [, id, paths, composites] of said) {
+      const policy = containerDefinitions.find((container) => container.id === id)!
+        .indexingPolicy as { includedPaths: unknown[]; compositeIndexes?: unknown[] };
+      expect({ id, paths: Number(paths), composites: Number(composites) }).toEqual({
+        id,
+        paths: policy.includedPaths.length,
+        composites: policy.compositeIndexes?.length ?? 0,
+      });
+    }
   });
 });
