@@ -62,7 +62,9 @@ describe('what Azure deletes by itself (ttl)', () => {
     await app.runTimer('deliverEvents');
     expect(hook.received).toHaveLength(1);
 
-    const documents = (await app.allDocuments()).partners!;
+    // Published events and deliveries live in the events container, the rest with the partner.
+    const containers = await app.allDocuments();
+    const documents = [...containers.partners!, ...(containers.events ?? [])];
     const ttls = (type: string, having: (document: any) => boolean = () => true) => [
       ...new Set(documents.filter((d) => d.type === type && having(d)).map((d) => d.ttl)),
     ];

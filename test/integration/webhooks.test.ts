@@ -509,8 +509,9 @@ describe('delivering events to an endpoint (deliverEvents)', () => {
     });
     expect(endpoint.body.status).toBe('active');
     // The attempts before the redelivery stay in its history (the last ten).
-    const stored = (await app.documents(partner.partnerId, 'delivery')).find(
-      (document) => document.eventId === queued.body.eventId,
+    const [stored] = await app.query(
+      'events',
+      `SELECT * FROM c WHERE c.stream = 'webhook:${webhookId}' AND c.type = 'delivery' AND c.eventId = '${queued.body.eventId}'`,
     );
     expect(stored.history.length).toBe(10);
     expect(stored.history.at(-1)).toMatchObject({ attempt: 2, outcome: 'failed' });
@@ -718,6 +719,17 @@ describe('an endpoint changed by two requests at once', () => {
           }
           return found;
         }) as typeof services.partners.getDocument,
+      }),
+      // Deliveries live in the events container, read by webhook and event.
+      events: override(services.events, {
+        delivery: async (webhookId: string, eventId: string) => {
+          const found = await services.events.delivery(webhookId, eventId);
+          if (armed && deliveryDocumentId(webhookId, eventId) === documentId) {
+            armed = false;
+            await held.hold();
+          }
+          return found;
+        },
       }),
     }));
     return { host, held };
