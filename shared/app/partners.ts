@@ -3,11 +3,11 @@ import { auditEvent } from '../domain/audit';
 import { DomainError, notFound, validationFailed } from '../domain/errors';
 import {
   newPartner,
+  resumeHeldInvitation,
   type MasterRecord,
   type Partner,
   type PartnerProfile,
 } from '../domain/partner';
-import { resumeHeldInvitation } from '../domain/incentives';
 import { actorOf, type Actor, type Principal } from '../domain/principal';
 import { claimMpn, releaseMpn, syncProviderListing } from './directory';
 import { sameEtag } from './etag';
