@@ -64,6 +64,7 @@ import {
   revokeResellerInvitationFunction,
 } from './reseller-invitations';
 import { timerFunctions } from './timers';
+import { getResellerPipeline, getTransition, getTransitionReport } from './transition';
 import { getOperatorStatus, retryEmail } from './operator';
 import { eventFeedFunction, operatorWebhookFunctions, partnerWebhookFunctions } from './webhooks';
 import {
@@ -90,6 +91,7 @@ export const functionTable: readonly FunctionDefinition[] = [
   getPartner,
   getMe,
   putProfile,
+  getTransition,
   getActivity,
   submitEnrollmentFunction,
   getEnrollment,
@@ -101,6 +103,7 @@ export const functionTable: readonly FunctionDefinition[] = [
   listIndirectProviders,
   listMyIndirectProviders,
   listMyIndirectResellers,
+  getResellerPipeline,
   endPartnershipFunction,
   createResellerInvitation,
   listResellerInvitations,
@@ -149,6 +152,7 @@ export const functionTable: readonly FunctionDefinition[] = [
   eventFeedFunction,
   getOperatorStatus,
   retryEmail,
+  getTransitionReport,
   ...timerFunctions,
 ];
 

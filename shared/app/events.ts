@@ -21,6 +21,9 @@ import {
 } from '../domain/webhooks';
 import { WriteConflict, type Versioned, type WriteOperation, type PartnerDocument } from './ports';
 import type { Services } from './services';
+import { commitCounting, countsPatch } from './transition-counts';
+import { recordTransition } from './transition-report';
+import type { CountChange } from '../domain/transition-counts';
 
 /**
  * An event for one partner, to write in the very batch of the change it reports (docs/rules.md
@@ -112,11 +115,15 @@ function copyTargets(event: EventDocument): string[] {
   return [...targets];
 }
 
-/** Writes a copy of an event in another partition, once (its id is the event's). */
+/**
+ * Writes a copy of an event in another partition, once (its id is the event's), with the count
+ * changes it carries for that partner (written once with it: a copy already there refuses both).
+ */
 export async function copyEvent(
   services: Services,
   event: Omit<EventDocument, 'partnerId'>,
   partnerId: string,
+  counts?: CountChange,
 ): Promise<void> {
   const { copyTo: _copyTo, sequence: _sequence, ...rest } = event as EventDocument;
   const copy: EventDocument = {
@@ -125,7 +132,10 @@ export async function copyEvent(
     publishDueAt: event.publishDueAt ?? event.occurredAt,
   };
   try {
-    await services.partners.commit(partnerId, [{ op: 'create', document: copy }]);
+    await commitCounting(services, partnerId, [
+      { op: 'create', document: copy },
+      ...(counts ? countsPatch(counts) : []),
+    ]);
   } catch (error) {
     if (!(error instanceof WriteConflict && error.reason === 'exists')) throw error;
   }
@@ -145,11 +155,11 @@ export async function publishPartition(
   copiedTo?: Set<string>,
 ): Promise<number> {
   let published = 0;
+  let recorded = false;
   for (let round = 0; round < 20; round += 1) {
     const now = services.clock.now();
     // The sequence first: any publication meanwhile changes it, so if its etag still holds at
-    // the commit, the events read after it were still waiting (the guard suffices even where a
-    // batch is applied operation by operation, as in the embedded emulator).
+    // the commit, the events read after it were still waiting.
     const sequence = await services.partners.getDocument<EventSequence>(partnerId, eventSequenceId);
     const waiting = await services.events.toPublish(partnerId, horizon(now), eventsPerRound);
     if (waiting.length === 0) return published;
@@ -158,6 +168,12 @@ export async function publishPartition(
         await copyEvent(services, event, target);
         copiedTo?.add(target);
       }
+    }
+    // The operators' transition report counts what the changes behind these events reached,
+    // before they are numbered: a crash in between counts it on the next attempt, once.
+    if (!recorded && partnerId !== operatorEventsPartition && waiting.some(movesTransition)) {
+      await recordTransition(services, partnerId);
+      recorded = true;
     }
     const endpoints = await services.events.webhooks(partnerId);
     const active = endpoints.map((endpoint) => endpoint.value).filter((e) => e.status === 'active');
@@ -174,6 +190,10 @@ export async function publishPartition(
   }
   return published;
 }
+
+/** Every event of a partner's change may move its transition, but a webhook's test. */
+const movesTransition = ({ value }: Versioned<EventDocument>): boolean =>
+  value.eventType !== 'webhook.test';
 
 function publication(
   partnerId: string,
@@ -247,11 +267,12 @@ async function relay(
   const touched = new Set<string>();
   for (const relayed of events) {
     for (const partnerId of relayed.value.copyTo) {
-      const { customerId: _customerId, ...event } = relayed.value;
+      const { customerId: _customerId, counts, ...event } = relayed.value;
       await copyEvent(
         services,
         { ...event, copyTo: [] } as Omit<EventDocument, 'partnerId'>,
         partnerId,
+        counts?.[partnerId],
       );
       touched.add(partnerId);
     }

@@ -28,6 +28,8 @@ import { landingLink } from './links';
 import { queue } from './outbox';
 import { WriteConflict, type PartnerDocument, type Versioned, type WriteOperation } from './ports';
 import type { Services } from './services';
+import { commitCounting, countsPatch, pipelinePatch, readCounts } from './transition-counts';
+import { firstTime } from '../domain/transition-counts';
 
 /**
  * The steps every transfer change goes through (docs/rules.md section 8b). A change is decided in one batch
@@ -228,8 +230,16 @@ async function writeProviderCopy(
     !found && transfer.status !== 'pending'
       ? [stepEvent(services, providerId, { ...transfer, status: 'pending', reason: null })]
       : [];
+  // The provider's pipeline counts each transfer with the copy in its new status, so once.
+  const wasPending = found?.value.status === 'pending';
+  const isPending = copy.status === 'pending';
+  const pipeline = pipelinePatch(transfer.reseller.partnerId, {
+    transfersPending: (isPending ? 1 : 0) - (wasPending ? 1 : 0),
+    transfersCompleted: copy.status === 'completed' ? 1 : 0,
+    at: services.clock.now().toISOString(),
+  });
   try {
-    await services.partners.commit(providerId, [
+    await commitCounting(services, providerId, [
       found
         ? { op: 'replace', document: copy, etag: found.etag }
         : { op: 'create', document: copy },
@@ -239,6 +249,7 @@ async function writeProviderCopy(
         op: 'create',
         document: stepEvent(services, providerId, transfer, missed.length),
       },
+      ...pipeline,
     ]);
   } catch (error) {
     // Another run wrote it first: it writes the same copy.
@@ -342,7 +353,7 @@ async function settleResellerSide(
     if (current.status !== transfer.status) return propagate(services, actor, current);
     const closed = !isOpen(current);
     const completed = current.status === 'completed';
-    const [guard, relationship, billsDirectly] = await Promise.all([
+    const [guard, relationship, billsDirectly, counts] = await Promise.all([
       closed
         ? services.partners.getDocument<TransferGuard>(
             resellerId,
@@ -356,12 +367,15 @@ async function settleResellerSide(
           )
         : null,
       completed ? stillBillsDirectly(services, current) : true,
+      completed ? readCounts(services, resellerId) : null,
     ]);
     const operations: WriteOperation<PartnerDocument>[] = [];
+    let freed = 0;
     if (guard && Object.values(guard.value.open).includes(current.transferId)) {
       const open = Object.fromEntries(
         Object.entries(guard.value.open).filter(([, id]) => id !== current.transferId),
       );
+      freed = Object.keys(guard.value.open).length - Object.keys(open).length;
       operations.push({ op: 'replace', document: { ...guard.value, open }, etag: guard.etag });
     }
     if (relationship?.value.retainsDirectBill && !billsDirectly) {
@@ -373,8 +387,29 @@ async function settleResellerSide(
     }
     const { propagateAfter: _done, ...settled } = current;
     operations.push({ op: 'replace', document: settled, etag: found.etag });
+    // The subscriptions the guard lets go leave the transfer count with it, once; a completed
+    // transfer's are transferred, no longer billed directly (docs/rules.md section 14).
+    if (freed > 0) {
+      operations.push(
+        ...countsPatch(
+          firstTime(
+            completed
+              ? {
+                  subscriptions: {
+                    inTransfer: -freed,
+                    transferred: freed,
+                    directBillActive: -freed,
+                  },
+                  moments: { firstTransferCompletedAt: current.closedAt ?? current.updatedAt },
+                }
+              : { subscriptions: { inTransfer: -freed } },
+            counts,
+          ),
+        ),
+      );
+    }
     try {
-      await services.partners.commit(resellerId, operations);
+      await commitCounting(services, resellerId, operations);
       return settled;
     } catch (error) {
       if (!(error instanceof WriteConflict)) throw error;

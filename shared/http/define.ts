@@ -52,6 +52,8 @@ export interface ResponseSpec {
   schema?: z.ZodType;
   contentType?: 'application/json' | 'text/html' | 'text/javascript' | 'text/css';
   headers?: Record<string, string>;
+  /** The same answer as CSV, for `Accept: text/csv`: what its lines hold. */
+  csv?: string;
 }
 
 export interface HandlerInput<

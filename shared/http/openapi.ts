@@ -54,6 +54,13 @@ export function buildOpenApi(functions: HttpFunctionDefinition[], serverUrl: str
                       ? jsonSchema(response.schema, 'output')
                       : { type: 'string' },
                   },
+                  ...(response.csv
+                    ? {
+                        'text/csv': {
+                          schema: { type: 'string', description: response.csv },
+                        },
+                      }
+                    : {}),
                 },
               }
             : {}),

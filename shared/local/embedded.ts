@@ -3,6 +3,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { useAtomicBatches } from './emulator-batches';
 
 const quadraticFrom =
   /\$c\.reduce\(\(\$, (\w+)\) => typeof \1 !== "undefined" \? \[\.\.\.\$, \{\s*\1: \1\s*\}\] : \$, \[\]\)/g;
@@ -204,14 +205,16 @@ function planQueriesAsAzure(server: Server): void {
 
 /**
  * The embedded Cosmos DB emulator (@vercel/cosmosdb-server over HTTP), made to plan
- * cross-partition queries as Azure does. Its other gaps (the README lists each with what covers
- * it): a transactional batch is applied operation by operation (only a refused first operation
- * is atomic), queries scan the whole container, TTL is not enforced, data lives in memory.
+ * cross-partition queries as Azure does, and to apply a transactional batch all or nothing, Patch
+ * operations included (emulator-batches.ts). Its other gaps (the README lists each with what
+ * covers it): queries scan the whole container, TTL is not enforced, data lives in memory.
  */
 export async function startCosmosEmulator(
   port: number,
   hostname = '127.0.0.1',
 ): Promise<{ endpoint: string; close(): Promise<void> }> {
+  // Before the emulator's routes are built: they keep the batch handler they find.
+  useAtomicBatches();
   // Required at run time only: a dev dependency, never part of the deployed bundle.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { createHttpServer } = require('@vercel/cosmosdb-server') as {
