@@ -508,18 +508,17 @@ export async function acceptCustomerInvitation(
       reason: `customer accepted ${invitation.reseller.companyName}'s invitation`,
     },
   );
-  // A customer the reseller moved from direct bill shows in the provider's pipeline.
+  // A customer of the reseller's own (acquired in direct bill) shows in the provider's pipeline
+  // as moved to it; a retry after a crash counts it with the relationship it writes, once.
   await writeRelationship(
     services,
     principal,
     providerSide,
     accepted(invitation.provider.partnerId),
-    moving
-      ? pipelinePatch(invitation.reseller.partnerId, {
-          customersExtended: 1,
-          at: now.toISOString(),
-        })
-      : pipelinePatch(invitation.reseller.partnerId, { at: now.toISOString() }),
+    pipelinePatch(invitation.reseller.partnerId, {
+      customersExtended: resellerSide.acquiredAs === 'direct-bill' ? 1 : 0,
+      at: now.toISOString(),
+    }),
   );
   return { customer, reseller: resellerSide, provider: providerSide };
 }
