@@ -213,8 +213,11 @@ export interface PartnerRepository {
 export interface TransitionReportRepository {
   /** The days from `from` to `to` (YYYY-MM-DD, both included): one single-partition query. */
   transitionDays(from: string, to: string): Promise<TransitionDay[]>;
-  /** The entries of partners at one step since `cutoff` or before: one single-partition query. */
-  stuckSince(cutoff: Date): Promise<TransitionEntry[]>;
+  /**
+   * The entries of partners at one step since `cutoff` or before, longest first, at most
+   * `limit`: one single-partition query.
+   */
+  stuckSince(cutoff: Date, limit: number): Promise<TransitionEntry[]>;
 }
 
 export interface OutboxRepository {

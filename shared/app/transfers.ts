@@ -172,7 +172,7 @@ export async function createTransfer(
         ...stepEmails(services, transfer, [reseller.value, provider?.value ?? null]).map(
           (document) => ({ op: 'create' as const, document }),
         ),
-        // In a transfer from now, counted with the guard that holds them (docs/rules.md 14).
+        // In a transfer from now, counted with the guard that holds them (docs/rules.md section 14).
         ...countsPatch({
           subscriptions: { inTransfer: moved.length },
           moments: { lastTransferRequestedAt: transfer.createdAt },

@@ -9,6 +9,7 @@ import {
   summarize,
   transitionDayId,
   transitionEntryId,
+  stuckListLimit,
   transitionReportPartition,
   type Milestone,
   type ReportSummary,
@@ -151,7 +152,7 @@ export async function transitionReport(
   const cutoff = new Date(now.getTime() - services.config.transition.stuckDays * 86_400_000);
   const [days, stuck] = await Promise.all([
     services.reports.transitionDays(from, to),
-    services.reports.stuckSince(cutoff),
+    services.reports.stuckSince(cutoff, stuckListLimit),
   ]);
   return {
     from,

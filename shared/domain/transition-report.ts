@@ -59,6 +59,12 @@ export interface TransitionEntry {
   updatedAt: string;
 }
 
+/**
+ * The stuck list names at most this many partners, the longest stuck first: enough to act on,
+ * and a bounded read however many partners sit at a step (docs/capacity.md).
+ */
+export const stuckListLimit = 1000;
+
 export const transitionDayId = (day: string): string => `day-${day}`;
 export const transitionEntryId = (partnerId: string): string => `entry-${partnerId}`;
 

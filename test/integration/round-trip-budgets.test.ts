@@ -157,6 +157,80 @@ const budgets: Budget[] = [
     expected: { pointReads: 1 },
   },
   {
+    route: 'getTransition',
+    does: "the partner's transition: its record and its counts, two point reads, however many customers it has",
+    async arrange(app) {
+      const partner = await createPartnerWithProfile(app);
+      await seedCustomers(app, partner.partnerId, 120);
+      return { method: 'GET', path: '/api/me/transition', token: partner.adminToken, status: 200 };
+    },
+    expected: { pointReads: 2 },
+    perPartition: { reads: 2, batches: 0 },
+  },
+  {
+    route: 'getResellerPipeline',
+    does: "a provider's pipeline: its record, its open invitations and a page of its partnerships, in its own partition",
+    async arrange(app) {
+      const { provider } = await partnership(app);
+      await pendingInvitation(app, provider);
+      return {
+        method: 'GET',
+        path: '/api/me/reseller-pipeline?pageSize=10',
+        token: provider.adminToken,
+        status: 200,
+      };
+    },
+    expected: { pointReads: 1, singlePartitionQueries: 2 },
+  },
+  {
+    route: 'getResellerPipeline',
+    does: 'the next page: the open invitations are not read again',
+    async arrange(app) {
+      const provider = await createProvider(app);
+      await pendingInvitation(app, provider);
+      await pendingInvitation(app, provider);
+      const reseller = await activeReseller(app);
+      const invited = await inviteReseller(app, provider, reseller);
+      await app.api('POST', '/api/partner-invitations/accept', {
+        token: reseller.adminToken,
+        body: { token: tokenOf(invited.body.link as string) },
+      });
+      const other = await activeReseller(app);
+      const again = await inviteReseller(app, provider, other);
+      await app.api('POST', '/api/partner-invitations/accept', {
+        token: other.adminToken,
+        body: { token: tokenOf(again.body.link as string) },
+      });
+      const first = await app.api('GET', '/api/me/reseller-pipeline?pageSize=1', {
+        token: provider.adminToken,
+      });
+      const next = encodeURIComponent(first.body.continuationToken as string);
+      return {
+        method: 'GET',
+        path: `/api/me/reseller-pipeline?pageSize=1&continuationToken=${next}`,
+        token: provider.adminToken,
+        status: 200,
+      };
+    },
+    expected: { pointReads: 1, singlePartitionQueries: 1 },
+  },
+  {
+    route: 'getTransitionReport',
+    does: "the operators' report over a year: the days and the stuck list, two queries of the report's own partition",
+    async arrange(app) {
+      await pendingPartner(app);
+      await app.runTimer('deliverEvents');
+      return {
+        method: 'GET',
+        path: '/api/operator/reports/transitions?from=2026-01-01&to=2026-12-31',
+        token: await app.operatorToken(),
+        status: 200,
+      };
+    },
+    expected: { singlePartitionQueries: 2 },
+    perPartition: { reads: 0, batches: 0 },
+  },
+  {
     route: 'putProfile',
     does: 'confirms the profile: one read, one batch',
     async arrange(app) {

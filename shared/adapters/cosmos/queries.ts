@@ -183,12 +183,12 @@ export const partnerQueries = {
     'partition',
     "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'transition-day' AND c.day >= @from AND c.day <= @to",
   ),
-  /** The operators' transition report: partners at one step since before a cutoff. */
+  /** The operators' transition report: partners at one step since before a cutoff, longest first. */
   stuckTransitions: query(
     'stuckTransitions',
     'partners',
     'partition',
-    "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'transition-entry' AND c.since <= @cutoff",
+    "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'transition-entry' AND c.since <= @cutoff ORDER BY c.type ASC, c.since ASC",
   ),
   customerRelationships: query(
     'customerRelationships',

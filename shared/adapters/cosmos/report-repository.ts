@@ -6,6 +6,7 @@ import {
   type TransitionEntry,
 } from '../../domain/transition-report';
 import { allOf } from './partner-repository';
+import { queryPartitionPage } from './operations';
 import { partnerQueries } from './queries';
 
 /** The operators' transition report: its own partition of the partners container. */
@@ -24,12 +25,20 @@ export class CosmosTransitionReportRepository implements TransitionReportReposit
     );
   }
 
-  stuckSince(cutoff: Date): Promise<TransitionEntry[]> {
-    return allOf<TransitionEntry>(
-      this.container,
-      partnerQueries.stuckTransitions,
-      [{ name: '@cutoff', value: cutoff.toISOString() }],
-      transitionReportPartition,
-    );
+  async stuckSince(cutoff: Date, limit: number): Promise<TransitionEntry[]> {
+    const entries: TransitionEntry[] = [];
+    let continuationToken: string | undefined;
+    do {
+      const page = await queryPartitionPage<TransitionEntry>(
+        this.container,
+        partnerQueries.stuckTransitions,
+        [{ name: '@cutoff', value: cutoff.toISOString() }],
+        { pageSize: limit - entries.length, continuationToken },
+        transitionReportPartition,
+      );
+      entries.push(...page.items.map((item) => item.value));
+      continuationToken = page.continuationToken ?? undefined;
+    } while (continuationToken !== undefined && entries.length < limit);
+    return entries;
   }
 }

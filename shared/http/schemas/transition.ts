@@ -65,13 +65,7 @@ export const pipelineView = z.object({
 /** At most this many days in one report (a year, leap day included). */
 export const maxReportDays = 366;
 
-const day = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
-  .refine((value) => {
-    const date = new Date(`${value}T00:00:00.000Z`);
-    return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(value);
-  }, 'must be a date that exists');
+const day = z.iso.date({ error: 'must be a date YYYY-MM-DD that exists' });
 
 /** `?from=&to=`: dates YYYY-MM-DD (UTC days, both included), at most 366 days. */
 export const transitionReportQuery = z
