@@ -49,12 +49,12 @@ const calendarDay = fc
 function stringArbitrary(schema: JsonSchema, name: string): fc.Arbitrary<string> {
   const minLength = schema.minLength ?? 0;
   const maxLength = Math.min(schema.maxLength ?? 60, 60);
+  // A calendar date (a report's period, whose end is named `to`): days of two recent years, so
+  // that pairs of them are as often valid periods as not.
+  if (schema.format === 'date') return calendarDay;
   if (schema.format === 'email' || /email|^to$|principalname/i.test(name)) return emailAddress;
   // Likewise a piped URL (a webhook's): random text is almost never one.
   if (schema.format === 'uri' || /^url$/i.test(name)) return webUrl;
-  // A calendar date (a report's period): days of two recent years, so that pairs of them are
-  // as often valid periods as not.
-  if (schema.format === 'date') return calendarDay;
   if (schema.pattern) {
     return fc
       .stringMatching(new RegExp(schema.pattern))
