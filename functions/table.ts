@@ -1,5 +1,6 @@
 import type { HttpFunctionDefinition } from '../shared/http/define';
 import type { FunctionDefinition } from '../shared/functions';
+import { defineUnmatchedRoute } from '../shared/http/unmatched';
 import {
   acceptAgreementFunction,
   decideEnrollmentFunction,
@@ -153,6 +154,7 @@ export const functionTable: readonly FunctionDefinition[] = [
   getOperatorStatus,
   retryEmail,
   getTransitionReport,
+  defineUnmatchedRoute(httpFunctions),
   ...timerFunctions,
 ];
 

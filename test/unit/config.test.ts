@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, requiredSettingNames } from '../../shared/config';
+import {
+  ConfigError,
+  functionTimeoutMs,
+  loadConfig,
+  maxTimerDeadlineMs,
+  requiredSettingNames,
+} from '../../shared/config';
 
 const minimal = {
   COSMOS_ENDPOINT: 'https://account.documents.azure.com:443/',
@@ -106,11 +112,70 @@ describe('configuration', () => {
     expect([sendsPerMinute, sendsPerHour]).toEqual([30, 100]);
   });
 
+  it('reads the idempotency secret before its rotation, and none when it is the same secret', () => {
+    const previous = 'p'.repeat(43);
+    expect(
+      loadConfig({ ...minimal, IDEMPOTENCY_SECRET_PREVIOUS: previous }).idempotency.previousSecret,
+    ).toBe(previous);
+    expect(
+      loadConfig({ ...minimal, IDEMPOTENCY_SECRET_PREVIOUS: minimal.IDEMPOTENCY_SECRET })
+        .idempotency.previousSecret,
+    ).toBeUndefined();
+    expect(loadConfig(minimal).idempotency.previousSecret).toBeUndefined();
+    expect(() => loadConfig({ ...minimal, IDEMPOTENCY_SECRET_PREVIOUS: 'short' })).toThrow(
+      /IDEMPOTENCY_SECRET_PREVIOUS: .*32/,
+    );
+    // The platform's text for a reference it could not resolve is never taken for the secret.
+    expect(() =>
+      loadConfig({
+        ...minimal,
+        IDEMPOTENCY_SECRET_PREVIOUS:
+          '@Microsoft.KeyVault(SecretUri=https://kv-abcdefghijklm.vault.azure.net/secrets/idempotency-secret-previous)',
+      }),
+    ).toThrow(
+      /IDEMPOTENCY_SECRET_PREVIOUS: is a Key Vault reference the platform could not resolve/,
+    );
+  });
+
   it('lists the settings Azure must be given', () => {
     expect(requiredSettingNames().sort()).toEqual([
       'AUTH_AUDIENCE',
       'COSMOS_ENDPOINT',
       'IDEMPOTENCY_SECRET',
     ]);
+  });
+
+  it('refuses a Key Vault reference the platform could not resolve, naming the setting and what to do, instead of taking its text as the secret', () => {
+    const reference =
+      '@Microsoft.KeyVault(SecretUri=https://kv-abc123.vault.azure.net/secrets/idempotency-secret)';
+    expect(reference.length).toBeGreaterThanOrEqual(32);
+    expect(() => loadConfig({ ...minimal, IDEMPOTENCY_SECRET: reference })).toThrow(
+      /IDEMPOTENCY_SECRET: is a Key Vault reference the platform could not resolve, not a value: give the app's identity the Key Vault Secrets User role on the vault.*then restart the app/,
+    );
+    expect(() =>
+      loadConfig({
+        ...minimal,
+        IDEMPOTENCY_SECRET: ` @microsoft.keyvault(VaultName=kv;SecretName=s)`,
+      }),
+    ).toThrow(/IDEMPOTENCY_SECRET: is a Key Vault reference/);
+    expect(() =>
+      loadConfig({
+        ...minimal,
+        ACS_CONNECTION_STRING: '@Microsoft.AppConfiguration(Endpoint=https://x.azconfig.io; Key=k)',
+      }),
+    ).toThrow(/ACS_CONNECTION_STRING: is an? App Configuration reference/);
+  });
+
+  it("holds COSMOS_TIMER_DEADLINE_MS under host.json's functionTimeout", () => {
+    expect(
+      loadConfig({ ...minimal, COSMOS_TIMER_DEADLINE_MS: String(maxTimerDeadlineMs) }).cosmos
+        .deadlineMs.timer,
+    ).toBe(maxTimerDeadlineMs);
+    expect(maxTimerDeadlineMs).toBeLessThan(functionTimeoutMs);
+    expect(() =>
+      loadConfig({ ...minimal, COSMOS_TIMER_DEADLINE_MS: String(functionTimeoutMs) }),
+    ).toThrow(
+      /COSMOS_TIMER_DEADLINE_MS: must stay under host.json's functionTimeout \(5 minutes\)/,
+    );
   });
 });
