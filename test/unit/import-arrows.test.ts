@@ -117,7 +117,10 @@ const modules: Module[] = [...sources('shared'), ...sources('functions')].map((f
     .importedFiles.map((reference) => reference.fileName);
   return {
     file,
-    local: imports.filter((name) => name.startsWith('.')).map((name) => resolveLocal(file, name)),
+    // Code only: a JSON file read (containers.json, host.json) is data, not an arrow.
+    local: imports
+      .filter((name) => name.startsWith('.') && !name.endsWith('.json'))
+      .map((name) => resolveLocal(file, name)),
     packages: imports.filter((name) => !name.startsWith('.')),
   };
 });
