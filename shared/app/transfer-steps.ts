@@ -180,20 +180,36 @@ export async function closeTransfer(
       updatedAt: now.toISOString(),
       propagateAfter: propagateAfter(now),
     };
-    const partners = await Promise.all([
+    const completed = to === 'completed';
+    const [reseller, provider, counts] = await Promise.all([
       services.partners.get(current.reseller.partnerId),
       services.partners.get(current.provider.partnerId),
+      completed ? readCounts(services, resellerId) : null,
     ]);
+    // Its subscriptions leave the transfer count with the decision, in the batch that writes its
+    // event, so the transition report, recorded as the event is published, sees them moved; a
+    // completed transfer's are transferred, no longer billed directly (docs/rules.md section 14).
+    const moved = movedSubscriptions(current).length;
+    const counted = countsPatch(
+      firstTime(
+        completed
+          ? {
+              subscriptions: { inTransfer: -moved, transferred: moved, directBillActive: -moved },
+              moments: { firstTransferCompletedAt: closed.closedAt! },
+            }
+          : { subscriptions: { inTransfer: -moved } },
+        counts,
+      ),
+    );
     try {
-      await services.partners.commit(resellerId, [
+      await commitCounting(services, resellerId, [
         { op: 'replace', document: closed, etag: found.etag },
         { op: 'create', document: stepAudit(services, resellerId, actor, closed, now) },
         { op: 'create', document: stepEvent(services, resellerId, closed) },
-        ...stepEmails(
-          services,
-          closed,
-          partners.map((partner) => partner?.value ?? null),
-        ).map((document) => ({ op: 'create' as const, document })),
+        ...stepEmails(services, closed, [reseller?.value ?? null, provider?.value ?? null]).map(
+          (document) => ({ op: 'create' as const, document }),
+        ),
+        ...counted,
       ]);
       return await propagate(services, actor, closed);
     } catch (error) {
@@ -353,7 +369,7 @@ async function settleResellerSide(
     if (current.status !== transfer.status) return propagate(services, actor, current);
     const closed = !isOpen(current);
     const completed = current.status === 'completed';
-    const [guard, relationship, billsDirectly, counts] = await Promise.all([
+    const [guard, relationship, billsDirectly] = await Promise.all([
       closed
         ? services.partners.getDocument<TransferGuard>(
             resellerId,
@@ -367,15 +383,12 @@ async function settleResellerSide(
           )
         : null,
       completed ? stillBillsDirectly(services, current) : true,
-      completed ? readCounts(services, resellerId) : null,
     ]);
     const operations: WriteOperation<PartnerDocument>[] = [];
-    let freed = 0;
     if (guard && Object.values(guard.value.open).includes(current.transferId)) {
       const open = Object.fromEntries(
         Object.entries(guard.value.open).filter(([, id]) => id !== current.transferId),
       );
-      freed = Object.keys(guard.value.open).length - Object.keys(open).length;
       operations.push({ op: 'replace', document: { ...guard.value, open }, etag: guard.etag });
     }
     if (relationship?.value.retainsDirectBill && !billsDirectly) {
@@ -387,29 +400,8 @@ async function settleResellerSide(
     }
     const { propagateAfter: _done, ...settled } = current;
     operations.push({ op: 'replace', document: settled, etag: found.etag });
-    // The subscriptions the guard lets go leave the transfer count with it, once; a completed
-    // transfer's are transferred, no longer billed directly (docs/rules.md section 14).
-    if (freed > 0) {
-      operations.push(
-        ...countsPatch(
-          firstTime(
-            completed
-              ? {
-                  subscriptions: {
-                    inTransfer: -freed,
-                    transferred: freed,
-                    directBillActive: -freed,
-                  },
-                  moments: { firstTransferCompletedAt: current.closedAt ?? current.updatedAt },
-                }
-              : { subscriptions: { inTransfer: -freed } },
-            counts,
-          ),
-        ),
-      );
-    }
     try {
-      await commitCounting(services, resellerId, operations);
+      await services.partners.commit(resellerId, operations);
       return settled;
     } catch (error) {
       if (!(error instanceof WriteConflict)) throw error;
