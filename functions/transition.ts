@@ -11,7 +11,6 @@ import {
   transitionView,
 } from '../shared/http/schemas/transition';
 import { toPipelineView, toTransitionView } from '../shared/http/transition-views';
-import { errorResponses } from './responses';
 
 /** The partner's transition at a glance (docs/api.md, docs/rules.md section 14). */
 export const getTransition = defineHttp({
@@ -25,10 +24,10 @@ export const getTransition = defineHttp({
     200: {
       description: "The transition; its details are in the language of the partner's emails",
       schema: transitionView,
-      headers: { 'Content-Language': 'en or fr: the language of the details' },
+      headers: { 'Content-Language': 'always' },
     },
-    ...errorResponses(401, 404),
   },
+  errors: ['not-found'],
   async handle({ principal, services }) {
     const read = await readTransition(services, principal.tenantId);
     return ok(toTransitionView(read), { 'Content-Language': read.language });
@@ -49,8 +48,8 @@ export const getResellerPipeline = defineHttp({
       description: 'Open invitations (first page only) and a page of resellers',
       schema: pipelineView,
     },
-    ...errorResponses(400, 401, 403, 404),
   },
+  errors: ['not-found', 'forbidden'],
   async handle({ principal, query, services }) {
     return ok(toPipelineView(await resellerPipeline(services, principal.tenantId, query)));
   },
@@ -71,8 +70,8 @@ export const getTransitionReport = defineHttp({
       schema: transitionReportView,
       csv: 'partnerId,companyName,step,since: one line per stuck partner, longest stuck first',
     },
-    ...errorResponses(400, 401, 403),
   },
+  errors: [],
   async handle({ query, request, services }): Promise<HttpResult> {
     const report = await transitionReport(services, query.from, query.to);
     if (prefersCsv(request.headers.get('accept'))) {

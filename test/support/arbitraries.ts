@@ -52,7 +52,9 @@ function stringArbitrary(schema: JsonSchema, name: string): fc.Arbitrary<string>
   // A calendar date (a report's period, whose end is named `to`): days of two recent years, so
   // that pairs of them are as often valid periods as not.
   if (schema.format === 'date') return calendarDay;
-  if (schema.format === 'email' || /email|^to$|principalname/i.test(name)) return emailAddress;
+  // A pattern the schema states wins over a name (`emailId` is no address).
+  if (schema.format === 'email' || (!schema.pattern && /email|^to$|principalname/i.test(name)))
+    return emailAddress;
   // Likewise a piped URL (a webhook's): random text is almost never one.
   if (schema.format === 'uri' || /^url$/i.test(name)) return webUrl;
   if (schema.pattern) {
