@@ -206,7 +206,7 @@ function planQueriesAsAzure(server: Server): void {
 /**
  * The embedded Cosmos DB emulator (@vercel/cosmosdb-server over HTTP), made to plan
  * cross-partition queries as Azure does, and to apply a transactional batch all or nothing, Patch
- * operations included (emulator-batches.ts). Its other gaps (the README lists each with what
+ * operations included (emulator-batches.ts). Its other gaps (docs/stand-ins.md lists each with what
  * covers it): queries scan the whole container, TTL is not enforced, data lives in memory.
  */
 export async function startCosmosEmulator(

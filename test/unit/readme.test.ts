@@ -50,6 +50,18 @@ describe('README', () => {
   it('links to each page of docs/', () => {
     for (const page of docs) expect(readme, page).toContain(`](${page})`);
   });
+
+  it("is a newcomer's page: at most 150 lines, the reference kept in docs/", () => {
+    expect(readme.split('\n').length).toBeLessThanOrEqual(150);
+    // The stand-ins' differences from Azure, the Azure limits and the walk-through have pages
+    // of their own, which the README links.
+    const standIns = read('docs/stand-ins.md');
+    expect(standIns).toMatch(/^## Where the stand-ins differ from Azure$/m);
+    expect(standIns).toMatch(/^## Azure limits the app is tuned to$/m);
+    expect(read('docs/walkthrough.md')).toMatch(/^## Step by step$/m);
+    for (const heading of ['stand-ins and Azure', 'Azure limits', 'Try it'])
+      expect(readme).not.toMatch(new RegExp(`^#+ .*${heading}`, 'm'));
+  });
 });
 
 describe('the documentation', () => {
