@@ -322,6 +322,95 @@ describe('GET /api/me/reseller-pipeline', () => {
     expect(first.body.invited).toEqual([]);
   });
 
+  it('follows each reseller through every stage: transfer rejected, completed, and partnership ended with its transfer cancelled', async () => {
+    const provider = await createProvider(app, { companyName: 'Proseware Distribution' });
+    const token = provider.adminToken;
+    const decideTransfer = (transferId: string, decision: 'accept' | 'reject') =>
+      app.api('POST', `/api/me/transfers/${transferId}/${decision}`, {
+        token,
+        ...(decision === 'reject' ? { body: { reason: 'not this quarter' } } : {}),
+      });
+    const transferOf = async (world: Awaited<ReturnType<typeof resellerWithDirectCustomer>>) => {
+      expect((await extend(app, world)).status).toBe(201);
+      const requested = await requestTransfer(app, world, [world.subscriptions.e3]);
+      expect(requested.status, requested.text).toBe(201);
+      return requested.body.transferId as string;
+    };
+    const resellers = async () => {
+      const response = await app.api('GET', '/api/me/reseller-pipeline?pageSize=10', { token });
+      expect(response.status, response.text).toBe(200);
+      return Object.fromEntries(
+        response.body.resellers.map((row: { companyName: string }) => [row.companyName, row]),
+      );
+    };
+
+    // Forward from wherever the tests before left the clock: their tokens stay valid.
+    app.clock.advance({ days: 1 });
+    const rejected = await resellerWithDirectCustomer(app, { provider, companyName: 'Coho Wine' });
+    const rejectedSince = app.clock.now().toISOString();
+    const toReject = await transferOf(rejected);
+    app.clock.advance({ hours: 1 });
+    const completed = await resellerWithDirectCustomer(app, { provider, companyName: 'Tailwind' });
+    const toAccept = await transferOf(completed);
+    app.clock.advance({ hours: 1 });
+    const ended = await resellerWithDirectCustomer(app, { provider, companyName: 'Woodgrove' });
+    const toCancel = await transferOf(ended);
+    const requestedAt = app.clock.now().toISOString();
+
+    // Every transfer waits for the provider's answer.
+    let rows = await resellers();
+    for (const name of ['Coho Wine', 'Tailwind', 'Woodgrove'])
+      expect(rows[name]).toMatchObject({
+        status: 'active',
+        customersExtended: 1,
+        transfersPending: 1,
+        transfersCompleted: 0,
+      });
+
+    app.clock.advance({ days: 1 });
+    const answeredAt = app.clock.now().toISOString();
+    expect((await decideTransfer(toReject, 'reject')).status).toBe(200);
+    expect((await decideTransfer(toAccept, 'accept')).status).toBe(200);
+    const ending = await app.api(
+      'DELETE',
+      `/api/me/indirect-resellers/${ended.reseller.partnerId}`,
+      {
+        token,
+      },
+    );
+    expect(ending.status, ending.text).toBe(200);
+    expect(ending.body.cancelledTransfers).toEqual([toCancel]);
+
+    rows = await resellers();
+    // Rejected: nothing pending, nothing completed; the customer it moved stays counted.
+    expect(rows['Coho Wine']).toEqual({
+      resellerId: rejected.reseller.partnerId,
+      companyName: 'Coho Wine',
+      status: 'active',
+      since: rejectedSince,
+      customersExtended: 1,
+      transfersPending: 0,
+      transfersCompleted: 0,
+      lastActivityAt: answeredAt,
+    });
+    expect(rows['Tailwind']).toMatchObject({
+      status: 'active',
+      customersExtended: 1,
+      transfersPending: 0,
+      transfersCompleted: 1,
+      lastActivityAt: answeredAt,
+    });
+    // Ended: still listed, as ended, its pending transfer cancelled with the partnership.
+    expect(rows['Woodgrove']).toMatchObject({
+      resellerId: ended.reseller.partnerId,
+      status: 'ended',
+      customersExtended: 1,
+      transfersPending: 0,
+      transfersCompleted: 0,
+    });
+    expect(rows['Woodgrove'].lastActivityAt >= requestedAt).toBe(true);
+  });
+
   it('refuses a partner that is not a provider with 403', async () => {
     const partner = await createPartnerWithProfile(app);
     const response = await app.api('GET', '/api/me/reseller-pipeline', {
