@@ -90,6 +90,50 @@ describe('GET /api/me/transition', () => {
     });
   });
 
+  it('says a review past its window is late, then a rejection blocks the approval with its reason until the partner submits again', async () => {
+    const partner = await createPartnerWithProfile(app, { mpnVerified: false });
+    const token = partner.adminToken;
+    const submitted = app.clock.now();
+    expect((await submitEnrollment(app, partner)).status).toBe(201);
+    const dueBy = (await transitionOf(app, token)).steps[2]!.dueBy!;
+    // Past the review window (three business days): still waiting on the reviewers, said late.
+    app.clock.set(new Date(Date.parse(dueBy) + 60_000).toISOString());
+    await app.runTimer('escalatePendingEnrollments');
+    let view = await transitionOf(app, token);
+    expect(view.steps[2]).toMatchObject({ status: 'waiting', waitingOn: 'reviewers', dueBy });
+    expect(view.steps[2]!.detail).toContain('has been escalated');
+    expect(view.next).toBeNull();
+
+    const rejected = await app.api(
+      'POST',
+      `/api/operator/enrollments/${partner.partnerId}/decision`,
+      {
+        token: await app.operatorToken(),
+        body: { decision: 'reject', reason: 'MPN ID unknown' },
+      },
+    );
+    expect(rejected.status, rejected.text).toBe(200);
+    view = await transitionOf(app, token);
+    expect(stepsOf(view)).toMatchObject({
+      profile: 'done',
+      enrollment: 'todo',
+      approval: 'blocked',
+      agreement: 'not-yet',
+      incentives: 'not-yet',
+    });
+    expect(view.next).toBe('enrollment');
+    expect(view.steps[1]!.detail).toContain('MPN ID unknown');
+    expect(view.steps[1]!.action).toMatchObject({ method: 'POST', path: '/api/me/enrollment' });
+    expect(view.steps[2]!.detail).toContain('MPN ID unknown');
+
+    // Submitted again: waiting on the reviewers, due three business days after the new one.
+    expect((await submitEnrollment(app, partner)).status).toBe(201);
+    view = await transitionOf(app, token);
+    expect(stepsOf(view)).toMatchObject({ enrollment: 'done', approval: 'waiting' });
+    expect(view.steps[2]!.dueBy! > dueBy).toBe(true);
+    expect(Date.parse(view.steps[1]!.at!)).toBeGreaterThan(submitted.getTime());
+  });
+
   it('follows a reseller with its own customer from partnership to transferred subscriptions, counting each move', async () => {
     const world = await resellerWithDirectCustomer(app);
     const token = world.reseller.adminToken;
