@@ -88,7 +88,7 @@ export async function createServices(
   const previousIdempotencySecret = config.idempotency.previousSecret
     ? Buffer.from(config.idempotency.previousSecret, 'utf8')
     : null;
-  const operations = new CosmosOperationsRepository(partners);
+  const operations = new CosmosOperationsRepository(partners, database.container('events'));
   return {
     config,
     clock,
@@ -105,7 +105,11 @@ export async function createServices(
     emailSender: options.emailSender ?? createEmailSender(config, clock, options.announceEmail),
     limits: createRequestLimits(config.limits.requests, clock),
     secrets: { idempotency: idempotencySecret, previousIdempotency: previousIdempotencySecret },
-    events: new CosmosEventRepository(partners, database.container('customers')),
+    events: new CosmosEventRepository(
+      partners,
+      database.container('customers'),
+      database.container('events'),
+    ),
     reports: new CosmosTransitionReportRepository(partners),
     webhooks: createWebhookTransport({
       allowLocal: config.webhooks.allowLocal,
