@@ -1,5 +1,5 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -70,10 +70,24 @@ beforeAll(async () => {
         ? `echo; echo "@@ ${line.replace(/["$`\\]/g, '\\$&')}"; ${line}; echo; echo "@@"`
         : line,
     );
+  // curl as the machine has it; on one without (CI has only Node.js and npm), a stand-in for
+  // the few options the walk-through uses (test/support/curl-stand-in.mjs).
+  let shellPath = env.PATH ?? '';
+  if (spawnSync('sh', ['-c', 'command -v curl'], { env }).status !== 0) {
+    const bin = path.join(workdir, 'bin');
+    mkdirSync(bin);
+    const standIn = path.join(root, 'test/support/curl-stand-in.mjs');
+    writeFileSync(
+      path.join(bin, 'curl'),
+      `#!/bin/sh\nexec "${process.execPath}" "${standIn}" "$@"\n`,
+    );
+    chmodSync(path.join(bin, 'curl'), 0o755);
+    shellPath = `${bin}${path.delimiter}${shellPath}`;
+  }
   printed = (
     await run('bash', ['-e', '-c', lines.join('\n')], {
       cwd: root,
-      env,
+      env: { ...env, PATH: shellPath },
       maxBuffer: 16 * 1024 * 1024,
     })
   ).stdout;
