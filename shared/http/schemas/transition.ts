@@ -79,7 +79,7 @@ const day = z.iso.date({ error: 'must be a date YYYY-MM-DD that exists' });
 
 /** `?from=&to=`: dates YYYY-MM-DD (UTC days, both included), at most 366 days. */
 export const transitionReportQuery = z
-  .object({ from: day, to: day })
+  .strictObject({ from: day, to: day })
   .refine(({ from, to }) => from <= to, { message: 'must not be before from', path: ['to'] })
   .refine(
     ({ from, to }) =>
