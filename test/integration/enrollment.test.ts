@@ -252,9 +252,9 @@ describe('approval', () => {
         seen.push(...page.body.items.map((item: { partnerId: string }) => item.partnerId));
         token = page.body.continuationToken;
         pages += 1;
-      } while (token !== null && pages < 30);
+      } while (token !== null && pages < 10);
       expect(seen).toEqual(expected);
-      expect(pages).toBe(Math.ceil(created.length / 2));
+      expect(pages).toBe(3);
 
       const forged = await own.api(
         'GET',
