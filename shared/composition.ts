@@ -13,6 +13,7 @@ import { createWebhookTransport } from './adapters/webhooks/transport';
 import type { LookupAll } from './adapters/webhooks/address-guard';
 import { cosmosCall } from './adapters/cosmos/operations';
 import { CosmosPartnerRepository } from './adapters/cosmos/partner-repository';
+import { CosmosTransitionReportRepository } from './adapters/cosmos/report-repository';
 import { AcsEmailSender } from './adapters/email/acs-sender';
 import { FileOutbox, type DeliveredEmailNotice } from './adapters/email/file-outbox';
 import { loadOrCreateDevKey, loadOrCreateSecret } from './adapters/identity/dev-keys';
@@ -109,6 +110,7 @@ export async function createServices(
       database.container('customers'),
       database.container('events'),
     ),
+    reports: new CosmosTransitionReportRepository(partners),
     webhooks: createWebhookTransport({
       allowLocal: config.webhooks.allowLocal,
       serverKey: idempotencySecret,

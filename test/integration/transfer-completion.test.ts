@@ -515,7 +515,7 @@ describe('completing while the customer changes (the documents already there)', 
           const etag = await services.partners.commit(partnerId, operations);
           decided ||= operations.some(
             (operation) =>
-              operation.op !== 'delete' &&
+              'document' in operation &&
               operation.document.type === 'transfer' &&
               (operation.document as { status?: string }).status === 'completed',
           );
