@@ -531,6 +531,39 @@ describe('deliverEmails when ACS throttles (429)', () => {
     }
   });
 
+  it('gives back the sends a throttled run counted but did not make: the same minute sends them', async () => {
+    const app = await appOn({
+      EMAIL_DELIVERY_CONCURRENCY: '1',
+      EMAIL_SENDS_PER_MINUTE: '3',
+      EMAIL_SENDS_PER_HOUR: '100',
+    });
+    const minute = () => app.pointRead(sendBudgetPartition, 'send-budget-minute-2026-03-02T09:00');
+    try {
+      const partners = await Promise.all(Array.from({ length: 3 }, () => approvedPartner(app)));
+      acs.script.push({ status: 429, retryAfterSeconds: 10 });
+      // 09:00:00: three counted, one tried (throttled), two not sent and given back.
+      await app.runTimer('deliverEmails');
+      expect(await minute()).toMatchObject({ count: 1 });
+      // 09:00:30, the same minute: the two given back are spent, on the three now due.
+      app.clock.advance({ seconds: 30 });
+      await app.runTimer('deliverEmails');
+      expect(await minute()).toMatchObject({ count: 3 });
+      const statuses = await Promise.all(
+        partners.map(
+          async (partner) => (await app.documents(partner.partnerId, 'email'))[0].status,
+        ),
+      );
+      expect(statuses.filter((status) => status === 'sent')).toHaveLength(2);
+      // The next minute sends the last.
+      app.clock.advance({ seconds: 30 });
+      await app.runTimer('deliverEmails');
+      for (const partner of partners)
+        expect((await app.documents(partner.partnerId, 'email'))[0].status).toBe('sent');
+    } finally {
+      await app.close();
+    }
+  });
+
   it('stops the run at the first 429: the other due emails are not sent into the throttled quota', async () => {
     const app = await appOn({ EMAIL_DELIVERY_CONCURRENCY: '1' });
     try {
