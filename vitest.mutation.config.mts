@@ -39,6 +39,8 @@ export default defineConfig({
       'test/integration/packaging.test.ts',
       'test/integration/local-stack.test.ts',
       'test/integration/link-pages.test.ts',
+      'test/integration/api-reference.test.ts',
+      'test/integration/browser.test.ts',
       'test/integration/fuzz.test.ts',
       'test/integration/round-trip-budgets.test.ts',
       'test/integration/embedded-emulator.test.ts',
