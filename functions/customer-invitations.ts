@@ -2,6 +2,7 @@ import {
   acceptCustomerInvitation,
   createCustomerInvitation,
   markCustomerInvitationDone,
+  revokeCustomerInvitation,
   sendCustomerInvitation,
 } from '../shared/app/customer-invitations';
 import type { CustomerInvitation } from '../shared/domain/customers';
@@ -27,6 +28,7 @@ import { errorResponses } from './responses';
 
 const stateView = (invitation: CustomerInvitation) => ({
   invitationId: invitation.invitationId,
+  status: invitation.status,
   handedOver: invitation.handedOver,
   sentTo: invitation.sentTo,
   expiresAt: invitation.expiresAt,
@@ -94,12 +96,29 @@ export const customerInvitationDone = defineHttp({
   params: customerInvitationIdParams,
   responses: {
     200: { description: 'Recorded', schema: customerInvitationStateView },
-    ...errorResponses(400, 401, 403, 404),
+    ...errorResponses(400, 401, 403, 404, 409),
   },
   async handle({ principal, params, services }) {
     return ok(
       stateView(await markCustomerInvitationDone(services, principal, params.invitationId)),
     );
+  },
+});
+
+export const revokeCustomerInvitationFunction = defineHttp({
+  name: 'revokeCustomerInvitation',
+  methods: ['DELETE'],
+  route: 'me/customer-invitations/{invitationId}',
+  summary: 'Revoke a customer invitation: its link then reads revoked and cannot be accepted',
+  tags: ['customers'],
+  access: { kind: 'signed-in', roles: ['GlobalAdmin', 'AdminAgent'] },
+  params: customerInvitationIdParams,
+  responses: {
+    200: { description: 'Revoked', schema: customerInvitationStateView },
+    ...errorResponses(400, 401, 403, 404, 409),
+  },
+  async handle({ principal, params, services }) {
+    return ok(stateView(await revokeCustomerInvitation(services, principal, params.invitationId)));
   },
 });
 

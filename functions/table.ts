@@ -27,6 +27,7 @@ import {
   customerInvitationDone,
   customerInvitationLanding,
   lookupCustomerInvitation,
+  revokeCustomerInvitationFunction,
   sendCustomerInvitationFunction,
 } from './customer-invitations';
 import { createCustomerFunction, getCustomer, listCustomersFunction } from './customers';
@@ -114,6 +115,7 @@ export const functionTable: readonly FunctionDefinition[] = [
   createCustomerInvitationFunction,
   sendCustomerInvitationFunction,
   customerInvitationDone,
+  revokeCustomerInvitationFunction,
   lookupCustomerInvitation,
   acceptCustomerInvitationFunction,
   customerInvitationLanding,

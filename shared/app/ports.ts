@@ -11,7 +11,12 @@ import type {
 } from '../domain/customers';
 import type { InvitationDocument } from '../domain/link';
 import type { Partner } from '../domain/partner';
-import type { MpnIndexEntry, Partnership, ProviderListing } from '../domain/providers';
+import type {
+  MpnIndexEntry,
+  Partnership,
+  ProviderListing,
+  ResellerInvitation,
+} from '../domain/providers';
 import type { Principal } from '../domain/principal';
 import type { RateCounter } from '../domain/rate-limit';
 import type {
@@ -154,6 +159,8 @@ export interface PartnerRepository {
   /** The partnership of a provider with the reseller holding this MPN ID, if any. */
   partnershipWithMpn(providerId: string, mpnId: string): Promise<Partnership | null>;
   /** An invitation found by its public id in the inviting partner's partition. */
+  /** A provider's reseller invitations still open (active) to one MPN ID. */
+  openInvitationsTo(providerId: string, mpnId: string): Promise<Versioned<ResellerInvitation>[]>;
   invitationById<T extends InvitationDocument>(
     partnerId: string,
     type: T['type'],

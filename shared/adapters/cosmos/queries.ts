@@ -157,6 +157,13 @@ export const partnerQueries = {
     'partition',
     "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'partnership' AND c.side = 'provider' AND c.counterpartyMpnId = @mpnId",
   ),
+  /** A provider's invitations still open to one MPN ID (ending a partnership revokes them). */
+  openInvitationsTo: query(
+    'openInvitationsTo',
+    'partners',
+    'partition',
+    "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'reseller-invitation' AND c.mpnId = @mpnId AND c.status = 'active'",
+  ),
   invitationById: query(
     'invitationById',
     'partners',

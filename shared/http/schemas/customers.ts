@@ -1,6 +1,10 @@
 import * as z from 'zod';
 import { customerActions, relationships } from '../../domain/customer-policy';
-import { productTypes } from '../../domain/customers';
+import {
+  maxInvitationBodyLength,
+  maxInvitationSubjectLength,
+  productTypes,
+} from '../../domain/customers';
 import { countryCode, email, guid, pageQuery, text } from './common';
 
 export const domainName = z
@@ -56,14 +60,19 @@ export const createdCustomerInvitationView = z.object({
 
 export const customerInvitationIdParams = z.object({ invitationId: guid });
 
+/**
+ * One recipient, a subject and a body of bounded length (docs/rules.md section 13): the
+ * platform sends the reseller's words, so they are held to what an invitation needs.
+ */
 export const sendCustomerInvitationBody = z.object({
   to: email,
-  subject: text(300),
-  body: z.string().min(1).max(20_000),
+  subject: text(maxInvitationSubjectLength),
+  body: z.string().min(1).max(maxInvitationBodyLength),
 });
 
 export const customerInvitationStateView = z.object({
   invitationId: z.string(),
+  status: z.enum(['active', 'used', 'revoked']),
   handedOver: z.enum(['not-yet', 'sent', 'by-hand']),
   sentTo: z.string().nullable(),
   expiresAt: z.string(),
