@@ -145,7 +145,10 @@ function assertNoOtherLink(
   throw new DomainError(
     'link-not-allowed',
     `The email may carry no link but the invitation link: remove ${errors.map(({ link }) => link).join(', ')}.`,
-    errors.map(({ path, link }) => ({ path, message: `holds ${link}, which is not the invitation link` })),
+    errors.map(({ path, link }) => ({
+      path,
+      message: `holds ${link}, which is not the invitation link`,
+    })),
   );
 }
 

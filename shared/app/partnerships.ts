@@ -147,13 +147,15 @@ async function revokeOpenInvitations(
   ended: Partnership,
 ): Promise<void> {
   if (!ended.counterpartyMpnId) return;
-  const open = await services.partners.openInvitationsTo(
-    ended.partnerId,
-    ended.counterpartyMpnId,
-  );
+  const open = await services.partners.openInvitationsTo(ended.partnerId, ended.counterpartyMpnId);
   for (const found of open) {
-    if (found.value.createdAt > ended.endedAt!) continue;
-    await revokeInvitation(services, principal, found, 'the partnership ended');
+    if (found.value.createdAt >= ended.endedAt!) continue;
+    await revokeInvitation(
+      services,
+      principal,
+      found,
+      `invitation ${found.value.invitationId}: the partnership ended`,
+    );
   }
 }
 

@@ -138,7 +138,12 @@ export async function revokeResellerInvitation(
         'The invitation has been accepted already; it can no longer be revoked.',
       );
     }
-    const revoked = await revokeInvitation(services, principal, found, `invitation ${invitationId}`);
+    const revoked = await revokeInvitation(
+      services,
+      principal,
+      found,
+      `invitation ${invitationId}`,
+    );
     // Accepted or revoked meanwhile: read it again and answer from what it is now.
     if (revoked) return revoked;
   }
@@ -272,11 +277,7 @@ async function restartIfEnded(
 ): Promise<boolean> {
   const found = await services.partners.getDocument<Partnership>(side.partnerId, side.id);
   // Ended by this very invitation's partnership: it stays ended (section 8b).
-  if (
-    !found ||
-    isActivePartnership(found.value) ||
-    found.value.invitationId === side.invitationId
-  )
+  if (!found || isActivePartnership(found.value) || found.value.invitationId === side.invitationId)
     return false;
   try {
     await services.partners.commit(side.partnerId, [
@@ -414,7 +415,7 @@ async function restartWithInvitation(
   if (!found || isActivePartnership(found.value)) return false;
   // Only an invitation sent after the end starts the partnership again: one sent before it was
   // revoked by the end (section 8b), even when this accept read it just before.
-  if (used.createdAt <= (found.value.endedAt ?? '')) {
+  if (used.createdAt < (found.value.endedAt ?? '')) {
     throw new DomainError('invitation-revoked', 'The sender withdrew this invitation.');
   }
   try {

@@ -55,7 +55,10 @@ export function allowanceExceeded(
   adding: { emails: number; invitations: number },
   limits: { emailsPerHour: number; invitationsPerHour: number },
 ): 'emails' | 'invitations' | null {
-  if (adding.invitations > 0 && counted.invitations + adding.invitations > limits.invitationsPerHour)
+  if (
+    adding.invitations > 0 &&
+    counted.invitations + adding.invitations > limits.invitationsPerHour
+  )
     return 'invitations';
   if (counted.emails + adding.emails > limits.emailsPerHour) return 'emails';
   return null;

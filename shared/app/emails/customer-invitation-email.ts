@@ -123,4 +123,3 @@ export function customerInvitationFooter(
         `You receive it because ${reseller} entered your address to invite you. The text above is theirs; the only platform link is the invitation link. To answer, reply to this email: your reply goes to ${reseller}.`,
       ].join('\n');
 }
-
