@@ -1,3 +1,4 @@
+import { DomainError } from '../domain/errors';
 import { operatorEventsPartition } from '../domain/events';
 import { contactEmailOf, preferredLanguage } from '../domain/partner';
 import {
@@ -26,6 +27,7 @@ import {
   type WriteOperation,
 } from './ports';
 import { addSeconds, eachBounded } from './bounded';
+import { countEmails } from './rate-limit';
 import type { Services } from './services';
 
 export interface EventDeliveryReport {
@@ -282,7 +284,7 @@ async function attempt(
   if (result.outcome === 'gone' || windowEnded) {
     const reason =
       result.outcome === 'gone' ? 'it answered 410 Gone' : 'a delivery to it failed for three days';
-    const disabled = await disable(services, endpoint, current, now, record, reason);
+    const disabled = await disable(services, logger, endpoint, current, now, record, reason);
     logger.error('webhook endpoint disabled', {
       partnerId: delivery.partnerId,
       webhookId: delivery.webhookId,
@@ -371,10 +373,13 @@ async function write(
 
 /**
  * Fails the delivery for good and disables its endpoint, with the email to its owner, in one
- * batch: the endpoint is disabled once, and its owner told once.
+ * batch: the endpoint is disabled once, and its owner told once. A partner's email counts
+ * against its hourly allowance (docs/rules.md section 13, first in the batch); past it the
+ * endpoint is disabled all the same, without an email (its status and deliveries say why).
  */
 async function disable(
   services: Services,
+  logger: Logger,
   endpoint: Versioned<WebhookEndpoint>,
   delivery: Versioned<EventDelivery>,
   now: Date,
@@ -382,7 +387,7 @@ async function disable(
   reason: string,
 ): Promise<boolean> {
   const partitionId = endpoint.value.partnerId;
-  const writes: WriteOperation<PartnerDocument>[] = [
+  const changes: WriteOperation<PartnerDocument>[] = [
     {
       op: 'replace',
       document: {
@@ -400,15 +405,52 @@ async function disable(
     },
   ];
   const email = await disabledEmail(services, endpoint.value, reason);
-  if (email) writes.push({ op: 'create', document: email });
+  for (let attempt = 1; attempt <= countingAttempts; attempt += 1) {
+    const counted =
+      email && partitionId !== operatorEventsPartition
+        ? await countOrSkip(services, logger, partitionId, now)
+        : null;
+    const writes = [
+      ...(counted ? [counted] : []),
+      ...changes,
+      ...(email && (counted || partitionId === operatorEventsPartition)
+        ? [{ op: 'create' as const, document: email }]
+        : []),
+    ];
+    try {
+      await services.partners.commit(partitionId, writes);
+      return true;
+    } catch (error) {
+      if (!(error instanceof WriteConflict)) throw error;
+      if (counted && error.index === 0) continue; // another action counted meanwhile
+      // The endpoint changed meanwhile (its owner edited it): settle the delivery alone.
+      await settle(services, delivery, now, 'failed', record);
+      return false;
+    }
+  }
+  await settle(services, delivery, now, 'failed', record);
+  return false;
+}
+
+/** How often a disable is counted again when concurrent actions moved the hourly counter. */
+const countingAttempts = 5;
+
+/** The owner's counted email, or null (logged) when its hourly allowance is spent. */
+async function countOrSkip(
+  services: Services,
+  logger: Logger,
+  partnerId: string,
+  now: Date,
+): Promise<WriteOperation<PartnerDocument> | null> {
   try {
-    await services.partners.commit(partitionId, writes);
-    return true;
+    return await countEmails(services, partnerId, now, { emails: 1 });
   } catch (error) {
-    if (!(error instanceof WriteConflict)) throw error;
-    // The endpoint changed meanwhile (its owner edited it): settle the delivery alone.
-    await settle(services, delivery, now, 'failed', record);
-    return false;
+    if (!(error instanceof DomainError && error.code === 'rate-limited')) throw error;
+    logger.warn(
+      "webhook endpoint disabled without an email: the partner's hourly email allowance is spent",
+      { partnerId },
+    );
+    return null;
   }
 }
 

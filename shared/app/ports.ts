@@ -196,9 +196,14 @@ export interface PartnerRepository {
 export interface OutboxRepository {
   /**
    * Cross-partition: emails of one lane waiting (or whose claim lapsed) and due at `now`,
-   * oldest first.
+   * oldest first, but those of the partners in `passOver` (they have their turn already).
    */
-  due(now: Date, lane: EmailLane, limit: number): Promise<Versioned<OutboxEmail>[]>;
+  due(
+    now: Date,
+    lane: EmailLane,
+    limit: number,
+    passOver?: readonly string[],
+  ): Promise<Versioned<OutboxEmail>[]>;
   /** Replaces the email if its etag is unchanged; returns the new etag or null if it changed. */
   replaceIfUnchanged(email: OutboxEmail, etag: string): Promise<string | null>;
   /** Point reads of the send budget's counters (domain/send-budget.ts); absent ones are left out. */

@@ -10,7 +10,12 @@ import { partnerQueries } from './queries';
 export class CosmosOutboxRepository implements OutboxRepository {
   constructor(private readonly container: Container) {}
 
-  async due(now: Date, lane: EmailLane, limit: number): Promise<Versioned<OutboxEmail>[]> {
+  async due(
+    now: Date,
+    lane: EmailLane,
+    limit: number,
+    passOver: readonly string[] = [],
+  ): Promise<Versioned<OutboxEmail>[]> {
     const due: Versioned<OutboxEmail>[] = [];
     for await (const email of queryAcrossPartitions<OutboxEmail>(
       this.container,
@@ -18,6 +23,7 @@ export class CosmosOutboxRepository implements OutboxRepository {
       [
         { name: '@lane', value: lane },
         { name: '@now', value: now.toISOString() },
+        { name: '@passOver', value: [...passOver] },
       ],
       limit,
     )) {

@@ -372,12 +372,12 @@ export class CosmosPartnerRepository implements PartnerRepository {
     do {
       const page = await queryPartitionPage<ResellerInvitation>(
         this.container,
-        partnerQueries.openInvitationsTo,
-        [{ name: '@mpnId', value: mpnId }],
+        partnerQueries.openResellerInvitations,
+        [],
         { pageSize: 100, continuationToken },
         providerId,
       );
-      open.push(...page.items);
+      open.push(...page.items.filter((item) => item.value.mpnId === mpnId));
       continuationToken = page.continuationToken ?? undefined;
     } while (continuationToken !== undefined);
     return open;

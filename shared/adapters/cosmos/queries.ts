@@ -101,11 +101,16 @@ export const partnerQueries = {
     'partition',
     'SELECT * FROM c WHERE c.partnerId = @partitionKey',
   ),
+  /**
+   * Timer: emails of a lane due at `now`, oldest first, passing over the partners that already
+   * have their turn in this run (docs/rules.md section 13). `dueAt` is set on every email it
+   * can return (the filter), so the cross-partition ORDER BY never meets a null.
+   */
   outboxDue: query(
     'outboxDue',
     'partners',
     'cross-partition',
-    "SELECT * FROM c WHERE c.type = 'email' AND c.lane = @lane AND c.dueAt <= @now ORDER BY c.type ASC, c.lane ASC, c.dueAt ASC",
+    "SELECT * FROM c WHERE c.type = 'email' AND c.lane = @lane AND c.dueAt <= @now AND NOT ARRAY_CONTAINS(@passOver, c.partnerId) ORDER BY c.type ASC, c.lane ASC, c.dueAt ASC",
   ),
   partnerships: query(
     'partnerships',
@@ -157,12 +162,15 @@ export const partnerQueries = {
     'partition',
     "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'partnership' AND c.side = 'provider' AND c.counterpartyMpnId = @mpnId",
   ),
-  /** A provider's invitations still open to one MPN ID (ending a partnership revokes them). */
-  openInvitationsTo: query(
-    'openInvitationsTo',
+  /**
+   * A provider's reseller invitations still open (a few hundred at most): ending a partnership
+   * revokes those to that reseller's MPN ID, picked out by the app (no index on MPN IDs).
+   */
+  openResellerInvitations: query(
+    'openResellerInvitations',
     'partners',
     'partition',
-    "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'reseller-invitation' AND c.mpnId = @mpnId AND c.status = 'active'",
+    "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'reseller-invitation' AND c.status = 'active'",
   ),
   invitationById: query(
     'invitationById',
