@@ -44,7 +44,10 @@ type SignedInAccess = Exclude<Access, { kind: 'anonymous' }>;
 interface Audience {
   prefix: 'me' | 'operator';
   names: string;
+  /** Reading endpoints: their URLs often carry a credential (`sig=`, `code=`). */
   read: SignedInAccess;
+  /** Reading deliveries: outcomes and timings, no URL. */
+  readDeliveries: SignedInAccess;
   manage: SignedInAccess;
   owner(principal: Principal, services: Services, creating: boolean): Promise<WebhookOwner>;
 }
@@ -52,7 +55,8 @@ interface Audience {
 const partnerAudience: Audience = {
   prefix: 'me',
   names: '',
-  read: { kind: 'signed-in' },
+  read: { kind: 'signed-in', roles: ['GlobalAdmin', 'AdminAgent'] },
+  readDeliveries: { kind: 'signed-in' },
   manage: { kind: 'signed-in', roles: ['GlobalAdmin', 'AdminAgent'] },
   async owner(principal, services, creating) {
     // Only a partner registers endpoints: its partition holds its events.
@@ -65,6 +69,7 @@ const operatorAudience: Audience = {
   prefix: 'operator',
   names: 'Operator',
   read: { kind: 'operator', roles: ['Operator'] },
+  readDeliveries: { kind: 'operator', roles: ['Operator'] },
   manage: { kind: 'operator', roles: ['Operator'] },
   owner: async (principal) => ({
     partitionId: operatorEventsPartition,
@@ -181,7 +186,7 @@ function webhookRoutes(audience: Audience): HttpFunctionDefinition[] {
       params: webhookIdParams,
       responses: {
         202: { description: 'Queued', schema: queuedView },
-        ...errorResponses(400, 401, 403, 404),
+        ...errorResponses(400, 401, 403, 404, 409, 429),
       },
       async handle({ principal, params, services }) {
         const owner = await audience.owner(principal, services, false);
@@ -196,7 +201,7 @@ function webhookRoutes(audience: Audience): HttpFunctionDefinition[] {
       summary:
         "Recent deliveries to this endpoint, newest first, each with its last attempt's outcome",
       tags,
-      access: audience.read,
+      access: audience.readDeliveries,
       params: webhookIdParams,
       query: pageQuery,
       responses: {
@@ -216,13 +221,14 @@ function webhookRoutes(audience: Audience): HttpFunctionDefinition[] {
       name: `redeliver${names}WebhookEvent`,
       methods: ['POST'],
       route: `${prefix}/webhooks/{webhookId}/deliveries/{eventId}/redeliver`,
-      summary: 'Send that event to this endpoint again (a new three-day retry window)',
+      summary:
+        'Send that event to this endpoint again, at once (a settled one gets a new three-day retry window)',
       tags,
       access: audience.manage,
       params: deliveryParams,
       responses: {
         202: { description: 'Queued', schema: queuedView },
-        ...errorResponses(400, 401, 403, 404, 409),
+        ...errorResponses(400, 401, 403, 404, 409, 429),
       },
       async handle({ principal, params, services }) {
         const owner = await audience.owner(principal, services, false);

@@ -1,6 +1,8 @@
+import { operatorEventsPartition } from '../domain/events';
 import {
   backlogAfterRetry,
   backlogId,
+  backlogOf,
   operationsPartition,
   outboxItemType,
   publicItemId,
@@ -8,6 +10,7 @@ import {
   type FailedItem,
   type OutboxBacklog,
   type OutboxName,
+  type WaitingItem,
 } from '../domain/operations';
 import type { Logger } from './ports';
 import type { Services } from './services';
@@ -23,7 +26,10 @@ export const backlogCountLimit = 5000;
 const failedReadLimit = 1000;
 
 export interface BacklogReport {
-  /** Items this run marked failed for good (alerts fire on them). */
+  /**
+   * Items this run marked failed for good that are the platform's matter (alerts fire on them):
+   * emails, and deliveries to the operators' own endpoints.
+   */
   newlyFailed: number;
 }
 
@@ -40,15 +46,18 @@ export async function reportBacklog(
   report: BacklogReport,
 ): Promise<OutboxBacklog> {
   const type = outboxItemType[outbox];
-  let pending = 0;
-  let oldestPendingAt: string | null = null;
-  for await (const item of services.operations.waiting(type, backlogCountLimit)) {
-    if (oldestPendingAt === null || item.createdAt < oldestPendingAt)
-      oldestPendingAt = item.createdAt;
-    pending += 1;
-  }
+  const waiting: WaitingItem[] = [];
+  for await (const item of services.operations.waiting(type, backlogCountLimit)) waiting.push(item);
+  // Deliveries to a failing endpoint count apart (docs/rules.md section 13).
+  const { pending, oldestPendingAt, endpointsFailing } = backlogOf(waiting);
   const failures: FailedItem[] = [];
-  for await (const item of services.operations.failed(type, failedReadLimit)) {
+  // An email failed for good is the platform's; a delivery only when it is to the operators'
+  // own endpoints: a partner's endpoint that fails for good is disabled and its owner told.
+  const failed =
+    outbox === 'events'
+      ? services.operations.failedIn(operatorEventsPartition, type, failedReadLimit)
+      : services.operations.failed(type, failedReadLimit);
+  for await (const item of failed) {
     failures.push({
       id: publicItemId(item.partnerId, item.id),
       kind: item.kind ?? item.eventType ?? type,
@@ -63,10 +72,11 @@ export async function reportBacklog(
     outbox,
     reportedAt: services.clock.now().toISOString(),
     pending,
-    pendingCapped: pending >= backlogCountLimit,
+    pendingCapped: waiting.length >= backlogCountLimit,
     failed: failures.length,
     oldestPendingAt,
     recentFailures: failures.slice(0, recentFailuresShown),
+    ...(outbox === 'events' ? { endpointsFailing } : {}),
   };
   await services.operations.save(backlog);
   const oldestPendingAgeSeconds =
@@ -79,6 +89,7 @@ export async function reportBacklog(
     failed: backlog.failed,
     newlyFailed: report.newlyFailed,
     oldestPendingAgeSeconds,
+    ...(outbox === 'events' ? { endpointsFailing } : {}),
   });
   return backlog;
 }

@@ -38,6 +38,11 @@ export interface EventDeliveryReport {
   delivered: number;
   retried: number;
   failed: number;
+  /**
+   * Of those, deliveries to the operators' own endpoints: the platform's matter, which alerts.
+   * A partner's endpoint failing is that partner's (docs/rules.md section 13).
+   */
+  platformFailed: number;
   /** Claimed by another host first. */
   skipped: number;
   /** Endpoints whose turn ended on an error of ours (logged): their deliveries wait. */
@@ -67,6 +72,7 @@ export const emptyReport = (): EventDeliveryReport => ({
   delivered: 0,
   retried: 0,
   failed: 0,
+  platformFailed: 0,
   skipped: 0,
   unsent: 0,
   disabled: 0,
@@ -210,6 +216,8 @@ async function sendDeliveries(
         if (now - started > sendingBudgetMs || now - turn > endpointTurnMs) return;
         const outcome = await attempt(services, logger, endpoint, delivery);
         report[outcome.counted] += 1;
+        if (outcome.counted === 'failed' && first.partnerId === operatorEventsPartition)
+          report.platformFailed += 1;
         if (outcome.disabled && endpoint) {
           report.disabled += 1;
           endpoint = { ...endpoint, value: { ...endpoint.value, status: 'disabled' } };
@@ -278,6 +286,12 @@ async function attempt(
   if (result.outcome === 'delivered') {
     await settle(services, current, now, 'delivered', record);
     return { counted: 'delivered', disabled: false };
+  }
+  if (result.outcome !== 'gone' && claimed.eventType === 'webhook.test') {
+    // A test shows how the endpoint answers now: it is tried once, never retried, so that a
+    // `test` call sends one request (docs/security.md).
+    await settle(services, current, now, 'failed', record);
+    return { counted: 'failed', disabled: false };
   }
   const windowEnded =
     Date.parse(claimed.firstAttemptAt!) + retryWindowSeconds * 1000 <= now.getTime();

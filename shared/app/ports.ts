@@ -281,6 +281,9 @@ export interface OutboxItem {
   status: string;
   createdAt: string;
   failedAt?: string;
+  /** Deliveries: their endpoint, and the attempts made (a retry waits once one failed). */
+  webhookId?: string;
+  attempts?: number;
 }
 
 /** Timer heartbeats and outbox backlogs (domain/operations.ts), in their own partition. */
@@ -295,6 +298,8 @@ export interface OperationsRepository {
   waiting(type: string, limit: number): AsyncIterable<OutboxItem>;
   /** Cross-partition (timer): items of a type that failed for good. */
   failed(type: string, limit: number): AsyncIterable<OutboxItem>;
+  /** The same in one partition (the operators' own webhook deliveries). */
+  failedIn(partitionId: string, type: string, limit: number): AsyncIterable<OutboxItem>;
 }
 
 export interface SendResult {

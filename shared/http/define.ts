@@ -150,7 +150,10 @@ export function defineHttp<
         ifMatch: request.headers.get('if-match') ?? undefined,
       } as HandlerInput<P, Q, B, A>;
       const run = (): Promise<HttpResponseInit> => answer(spec, input, services, context);
-      if (request.method.toUpperCase() !== 'POST') return await run();
+      // Anonymous routes (link lookups) change nothing, so an Idempotency-Key there is read
+      // and ignored: an anonymous caller never makes the app write (docs/security.md).
+      if (request.method.toUpperCase() !== 'POST' || spec.access.kind === 'anonymous')
+        return await run();
       return await idempotent(
         {
           services,

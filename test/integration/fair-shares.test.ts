@@ -9,6 +9,7 @@ import {
 } from '../support/app';
 import { createPartnerWithProfile } from '../support/builders';
 import { ManualClock } from '../support/clock';
+import { newCustomer } from '../support/customers';
 import { approvedPartner, submitEnrollment } from '../support/enrollment';
 import { pendingTransfer, requestTransfer } from '../support/transfers';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
@@ -308,5 +309,106 @@ describe('a disabled endpoint emails its owner within its allowance', () => {
     );
     expect(emails).toHaveLength(2);
     expect(await counter(app, partner.partnerId)).toMatchObject({ count: 2 });
+  });
+});
+
+/**
+ * docs/rules.md section 13, webhooks: one partner's failing endpoint is that partner's matter.
+ * Its deliveries and its endpoint show it, but the platform's health, the status page's backlog
+ * and the alerts (their queries read the `outbox backlog` log line) do not move.
+ */
+describe("one partner's failing endpoint is its own matter", () => {
+  let app: TestApp;
+  let failing: WebhookReceiver;
+  beforeAll(async () => {
+    app = await startTestApp({ clock: new ManualClock('2026-03-02T09:00:00.000Z') });
+    failing = await startWebhookReceiver();
+  });
+  afterAll(async () => {
+    await failing.close();
+    await app.close();
+  });
+
+  const eventsBacklogLines = () =>
+    app.logs
+      .map((entry) => /^outbox backlog (\{.*\})$/s.exec(entry.message)?.[1])
+      .filter((line): line is string => line !== undefined)
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.outbox === 'events');
+
+  const endpointOf = async (partner: { adminToken: string }, url: string) =>
+    (
+      await app.api('POST', '/api/me/webhooks', {
+        token: partner.adminToken,
+        body: { url, events: ['*'] },
+      })
+    ).body.webhookId as string;
+
+  it('moves neither the health check, nor the events backlog, nor an alert, for as long as it fails', async () => {
+    const partner = await approvedPartner(app);
+    failing.answer(...Array.from({ length: 100 }, () => ({ status: 500 })));
+    const webhookId = await endpointOf(partner, failing.url);
+    await app.api('POST', `/api/me/webhooks/${webhookId}/test`, { token: partner.adminToken });
+    await app.api('POST', '/api/me/customers', {
+      token: partner.adminToken,
+      body: newCustomer(),
+    });
+    for (let minute = 0; minute < 40; minute += 5) {
+      app.clock.advance({ minutes: 5 });
+      await app.runTimer('deliverEvents');
+      await app.runTimer('deliverEmails');
+    }
+    expect(failing.received.length).toBeGreaterThan(2);
+    const status = await app.api('GET', '/api/operator/status', {
+      token: await app.operatorToken(),
+    });
+    expect(status.body.events).toMatchObject({
+      pending: 0,
+      failed: 0,
+      oldestPendingAgeSeconds: null,
+      endpointsFailing: 1,
+      recentFailures: [],
+    });
+    app.clock.advance({ seconds: 31 }); // past the health check's cached look
+    const health = await app.api('GET', '/api/health');
+    expect(health.body).toEqual({ status: 'ok', checks: { cosmos: 'ok', email: 'ok' } });
+    // What the events-failed and events-backed-up alerts read: nothing to fire on.
+    for (const line of eventsBacklogLines()) {
+      expect(line.newlyFailed).toBe(0);
+      expect(line.oldestPendingAgeSeconds).toBeNull();
+    }
+    // The partner sees it on its own deliveries.
+    const [delivery] = (
+      await app.api('GET', `/api/me/webhooks/${webhookId}/deliveries`, {
+        token: partner.adminToken,
+      })
+    ).body.items;
+    expect(delivery).toMatchObject({ status: 'pending', outcome: 'failed', responseStatus: 500 });
+  });
+
+  it("does not alert when a partner's endpoint answers 410 Gone; the operators' own endpoint failing for good does", async () => {
+    const partner = await approvedPartner(app);
+    const gone = await startWebhookReceiver();
+    try {
+      gone.answer({ status: 410 }, { status: 410 });
+      const webhookId = await endpointOf(partner, gone.url);
+      await app.api('POST', `/api/me/webhooks/${webhookId}/test`, { token: partner.adminToken });
+      const lines = eventsBacklogLines().length;
+      await app.runTimer('deliverEvents');
+      expect(eventsBacklogLines().slice(lines)).toEqual([
+        expect.objectContaining({ newlyFailed: 0, failed: 0 }),
+      ]);
+      const operators = await app.api('POST', '/api/operator/webhooks', {
+        token: await app.operatorToken(),
+        body: { url: gone.url, events: ['*'] },
+      });
+      await app.api('POST', `/api/operator/webhooks/${operators.body.webhookId}/test`, {
+        token: await app.operatorToken(),
+      });
+      await app.runTimer('deliverEvents');
+      expect(eventsBacklogLines().at(-1)).toMatchObject({ newlyFailed: 1, failed: 1 });
+    } finally {
+      await gone.close();
+    }
   });
 });

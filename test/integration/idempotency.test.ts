@@ -46,6 +46,23 @@ function submitEnrollment(
 
 const invitationBody = () => ({ mpnId: uniqueMpnId(), email: 'admin@reseller.example' });
 
+describe('anonymous callers (link lookups)', () => {
+  it('write nothing, whatever their headers: no idempotency record for a lookup with a key', async () => {
+    const before = JSON.stringify(await app.allDocuments());
+    for (const kind of ['partner', 'customer', 'incentive']) {
+      for (const key of [randomUUID(), 'a key with spaces, not valid', randomUUID()]) {
+        const response = await app.api('POST', `/api/${kind}-invitations/lookup`, {
+          body: { token: 'x' },
+          headers: { 'Idempotency-Key': key, 'MS-RequestId': randomUUID() },
+        });
+        expect(response.status).toBe(404);
+        expect(response.headers.get('idempotent-replayed')).toBeNull();
+      }
+    }
+    expect(JSON.stringify(await app.allDocuments())).toBe(before);
+  });
+});
+
 describe('Idempotency-Key on POST', () => {
   it('replays the first answer to a retried invitation: one invitation, one email', async () => {
     const provider = await createProvider(app);

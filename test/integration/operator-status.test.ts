@@ -1,3 +1,4 @@
+import { operatorEventsPartition } from '../../shared/domain/events';
 import { describe, expect, it } from 'vitest';
 import { functionTable } from '../../functions/table';
 import { timerFunctions } from '../../functions/timers';
@@ -77,6 +78,7 @@ describe('GET /api/operator/status', () => {
         oldestPendingAgeSeconds: null,
         reportedAt: null,
         recentFailures: [],
+        endpointsFailing: 0,
       });
       expect(body).toMatchObject({
         enrollmentsPastReviewWindow: null,
@@ -248,7 +250,7 @@ describe('GET /api/operator/status', () => {
     });
   });
 
-  it('reports the events backlog as deliverEvents will: from delivery documents, through reportBacklog', async () => {
+  it("reports the events backlog as deliverEvents will: from delivery documents, through reportBacklog, a failing endpoint's deliveries apart", async () => {
     const deliverEvents = defineTimer({
       name: 'deliverEvents',
       schedule: '0 */1 * * * *',
@@ -262,35 +264,58 @@ describe('GET /api/operator/status', () => {
     });
     await withApp({ table: [...functionTable, deliverEvents] }, async (app) => {
       const { partnerId } = await approvedPartner(app);
-      const delivery = (id: string, status: string, extra: object) => ({
+      const delivery = (partition: string, id: string, status: string, extra: object) => ({
         type: 'delivery',
         id,
-        partnerId,
+        partnerId: partition,
         webhookId: 'w1',
         eventId: `e-${id}`,
         eventType: 'enrollment.approved',
         status,
-        attempts: 1,
+        attempts: 0,
         createdAt: '2026-03-02T08:40:00.000Z',
         ...extra,
       });
+      const due = { dueAt: '2026-03-02T09:00:00.000Z' };
       await app.services.partners.commit(partnerId, [
+        // Waiting for its first attempt: the platform's backlog.
+        { op: 'create', document: delivery(partnerId, 'd1', 'pending', due) } as never,
+        // Another endpoint that failed and waits for a retry, with a newer delivery behind it.
         {
           op: 'create',
-          document: delivery('d1', 'pending', { dueAt: '2026-03-02T09:00:00.000Z' }),
+          document: delivery(partnerId, 'd4', 'pending', { ...due, webhookId: 'w2', attempts: 2 }),
         } as never,
         {
           op: 'create',
-          document: delivery('d2', 'failed', { failedAt: '2026-03-02T08:50:00.000Z' }),
+          document: delivery(partnerId, 'd5', 'pending', {
+            ...due,
+            webhookId: 'w2',
+            createdAt: '2026-03-02T08:00:00.000Z',
+          }),
         } as never,
-        { op: 'create', document: delivery('d3', 'delivered', {}) } as never,
+        // A partner's delivery failed for good: its endpoint was disabled, its owner told.
+        {
+          op: 'create',
+          document: delivery(partnerId, 'd2', 'failed', { failedAt: '2026-03-02T08:50:00.000Z' }),
+        } as never,
+        { op: 'create', document: delivery(partnerId, 'd3', 'delivered', {}) } as never,
+      ]);
+      // The operators' own endpoint failed for good: the platform's matter.
+      await app.services.partners.commit(operatorEventsPartition, [
+        {
+          op: 'create',
+          document: delivery(operatorEventsPartition, 'd6', 'failed', {
+            failedAt: '2026-03-02T08:55:00.000Z',
+          }),
+        } as never,
       ]);
       await app.runTimer('deliverEvents');
       expect((await status(app)).events).toMatchObject({
         pending: 1,
         failed: 1,
         oldestPendingAgeSeconds: 20 * 60,
-        recentFailures: [{ id: `${partnerId}.d2`, kind: 'enrollment.approved' }],
+        endpointsFailing: 1,
+        recentFailures: [{ id: `${operatorEventsPartition}.d6`, kind: 'enrollment.approved' }],
       });
     });
   });
@@ -385,12 +410,15 @@ describe('GET /api/health, degraded', () => {
       expect((await app.api('GET', '/api/health')).body.status).toBe('ok');
       app.clock.advance({ minutes: 15, seconds: 1 });
       await app.runTimer('deliverEmails'); // still failing: it waits for its next attempt
-      const health = await app.api('GET', '/api/health');
+      const health = await app.api('GET', '/api/health', { token: await app.operatorToken() });
       expect(health.status).toBe(200);
       expect(health.body).toMatchObject({
         status: 'degraded',
-        checks: { cosmos: 'ok', outbox: 'backed-up' },
-        degraded: expect.arrayContaining(['the emails outbox is backed up']),
+        checks: { cosmos: 'ok', email: 'degraded' },
+        details: {
+          outbox: 'backed-up',
+          degraded: expect.arrayContaining(['the emails outbox is backed up']),
+        },
       });
     });
   });

@@ -62,6 +62,26 @@ export class CosmosOperationsRepository implements OperationsRepository {
     yield* this.read(partnerQueries.outboxFailed, type, limit);
   }
 
+  async *failedIn(partitionId: string, type: string, limit: number): AsyncIterable<OutboxItem> {
+    let count = 0;
+    let continuationToken: string | undefined;
+    do {
+      const page = await queryPartitionPage<OutboxItem>(
+        this.container,
+        partnerQueries.outboxFailedIn,
+        [{ name: '@type', value: type }],
+        { pageSize: 100, continuationToken },
+        partitionId,
+      );
+      for (const { value } of page.items) {
+        yield value;
+        count += 1;
+        if (count >= limit) return;
+      }
+      continuationToken = page.continuationToken ?? undefined;
+    } while (continuationToken !== undefined);
+  }
+
   private async *read(
     query: (typeof partnerQueries)['outboxWaiting' | 'outboxFailed'],
     type: string,

@@ -87,6 +87,13 @@ export const partnerQueries = {
     'cross-partition',
     "SELECT * FROM c WHERE c.type = @type AND c.status = 'failed'",
   ),
+  /** Timer: the same in one partition (the operators' own webhook deliveries). */
+  outboxFailedIn: query(
+    'outboxFailedIn',
+    'partners',
+    'partition',
+    "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = @type AND c.status = 'failed'",
+  ),
   /** Timer: enrollments still pending that were submitted before the cutoff. */
   pendingEnrollmentsSubmittedBefore: query(
     'pendingEnrollmentsSubmittedBefore',
