@@ -46,17 +46,13 @@ export async function endPartnership(
   const providerId = principal.tenantId;
   const found = await loadSide(services, providerId, resellerId, 'provider');
   if (!found) throw notFound('The partnership');
+  const pending = await services.partners.pendingTransfersWith(providerId, resellerId);
   const ended = isActivePartnership(found.value)
-    ? await endProviderSide(services, principal, found)
+    ? await endProviderSide(services, principal, found, pending.length)
     : found.value;
   await endResellerSide(services, principal, resellerId, providerId, ended.endedAt!);
   await revokeOpenInvitations(services, principal, ended);
-  const cancelledTransfers = await cancelTransfersBetween(
-    services,
-    principal,
-    providerId,
-    resellerId,
-  );
+  const cancelledTransfers = await cancelTransfersBetween(services, principal, resellerId, pending);
   return { partnership: ended, cancelledTransfers };
 }
 
@@ -69,15 +65,15 @@ async function endProviderSide(
   services: Services,
   principal: Principal,
   found: Versioned<Partnership>,
+  pendingTransfers: number,
 ): Promise<Partnership> {
   const providerId = principal.tenantId;
   const resellerId = found.value.counterpartyId;
   const now = services.clock.now();
   const ended: Partnership = { ...found.value, status: 'ended', endedAt: now.toISOString() };
-  const [{ value: provider }, reseller, pending] = await Promise.all([
+  const [{ value: provider }, reseller] = await Promise.all([
     loadPartner(services, providerId),
     services.partners.get(resellerId),
-    services.partners.pendingTransfersWith(providerId, resellerId),
   ]);
   const to = contactEmailOf(reseller?.value);
   const email: PartnerDocument[] =
@@ -121,7 +117,7 @@ async function endProviderSide(
     ...email.map((document) => ({ op: 'create' as const, document })),
   ];
   // Each cancelled transfer emails both partners.
-  const emails = email.length + 2 * pending.length;
+  const emails = email.length + 2 * pendingTransfers;
   for (let attempt = 1; ; attempt += 1) {
     const counted = await countEmails(services, providerId, now, { emails }, 'allowed');
     try {

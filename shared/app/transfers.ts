@@ -378,14 +378,16 @@ export async function expireTransfers(
   return { expired, completed };
 }
 
-/** Ending a partnership cancels the pending transfers between the two (docs/rules.md section 8b). */
+/**
+ * Ending a partnership cancels the pending transfers between the two (docs/rules.md section
+ * 8b): `pending`, the provider's copies, read before the end counted their emails.
+ */
 export async function cancelTransfersBetween(
   services: Services,
   principal: Principal,
-  providerId: string,
   resellerId: string,
+  pending: readonly Transfer[],
 ): Promise<string[]> {
-  const pending = await services.partners.pendingTransfersWith(providerId, resellerId);
   const cancelled: string[] = [];
   for (const transfer of pending) {
     try {

@@ -327,6 +327,42 @@ describe('revoking it', () => {
 });
 
 describe('a customer accepting', () => {
+  it('refuses a company name carrying a web address (it would reach both partners in platform emails), as a partner creating a customer is refused', async () => {
+    const pair = await partnership(app);
+    const invitation = await draft(pair);
+    for (const companyName of [
+      'Pay at https://rnicrosoft-billing.example',
+      'www.contoso-pay.example Ltd',
+    ]) {
+      const accepted = await app.api('POST', '/api/customer-invitations/accept', {
+        token: await customerAdmin(crypto.randomUUID()),
+        body: {
+          token: tokenOf(invitation.link),
+          companyName,
+          domain: uniqueDomain('t'),
+          country: 'US',
+        },
+      });
+      expect(accepted.status).toBe(400);
+      expect(accepted.body.errors[0].path).toBe('body.companyName');
+      const created = await app.api('POST', '/api/me/customers', {
+        token: pair.provider.adminToken,
+        body: newCustomer({ companyName, indirectResellerId: pair.reseller.partnerId }),
+      });
+      expect(created.status).toBe(400);
+    }
+    const named = await app.api('POST', '/api/customer-invitations/accept', {
+      token: await customerAdmin(crypto.randomUUID()),
+      body: {
+        token: tokenOf(invitation.link),
+        companyName: 'Amazon.com, Inc.',
+        domain: uniqueDomain('a'),
+        country: 'US',
+      },
+    });
+    expect(named.status).toBe(200);
+  });
+
   it('makes both partners resellers of record of a new customer, which both then see', async () => {
     const pair = await partnership(app);
     const invitation = await draft(pair);

@@ -19,10 +19,20 @@ export const domainName = z
 
 export const customerIdParams = z.object({ customerId: guid });
 
+/**
+ * A customer's company name, as a partner or the customer's own admin gives it: it appears in
+ * platform emails to both partners (a transfer's subject), so it may not carry a web address
+ * (`https://...`, `www....`). A name such as `Amazon.com, Inc.` stays allowed.
+ */
+const customerName = text().refine(
+  (name) => !/[\p{L}][\p{L}\p{N}+.-]*:\/\/|\bwww\./iu.test(name),
+  'must be a company name, without a web address',
+);
+
 export const customersQuery = pageQuery.extend({ relationship: z.enum(relationships).optional() });
 
 export const newCustomerBody = z.object({
-  companyName: text(),
+  companyName: customerName,
   domain: domainName,
   country: countryCode,
   adminEmail: email,
@@ -93,7 +103,7 @@ export const publicCustomerInvitationView = z.object({
  */
 export const acceptCustomerInvitationBody = z.object({
   token: z.string().min(1).max(512),
-  companyName: text().optional(),
+  companyName: customerName.optional(),
   domain: domainName.optional(),
   country: countryCode.optional(),
 });
