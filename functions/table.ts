@@ -1,5 +1,6 @@
 import type { HttpFunctionDefinition } from '../shared/http/define';
 import type { FunctionDefinition } from '../shared/functions';
+import { defineUnmatchedRoute } from '../shared/http/unmatched';
 import {
   acceptAgreementFunction,
   decideEnrollmentFunction,
@@ -151,6 +152,7 @@ export const functionTable: readonly FunctionDefinition[] = [
   eventFeedFunction,
   getOperatorStatus,
   retryEmail,
+  defineUnmatchedRoute(httpFunctions),
   ...timerFunctions,
 ];
 

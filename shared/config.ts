@@ -10,8 +10,22 @@ const optionalString = z
   .transform((value) => (value === '' ? undefined : value))
   .optional();
 const optionalUrl = optionalString.pipe(z.url({ protocol: /^https?$/ }).optional());
-const intSetting = (defaultValue: number, min: number, max: number) =>
-  z.coerce.number().int().min(min).max(max).default(defaultValue);
+const intSetting = (defaultValue: number, min: number, max: number, tooBig?: string) =>
+  z.coerce
+    .number()
+    .int()
+    .min(min)
+    .max(max, tooBig === undefined ? undefined : { message: tooBig })
+    .default(defaultValue);
+
+/**
+ * host.json's functionTimeout (00:05:00): past it the Functions host stops the invocation and
+ * restarts the worker. One Cosmos call of a timer must end well before it
+ * (test/unit/host-json.test.ts holds this constant to host.json).
+ */
+export const functionTimeoutMs = 5 * 60_000;
+/** The longest COSMOS_TIMER_DEADLINE_MS: a minute under functionTimeout, for the run to record. */
+export const maxTimerDeadlineMs = functionTimeoutMs - 60_000;
 
 /** The delegated scope user tokens must carry (AUTH_SCOPE), and dev tokens carry. */
 export const devScope = 'access_as_user';
@@ -48,7 +62,12 @@ const settingsShape = z.object({
   COSMOS_KEY: optionalString,
   COSMOS_DATABASE: z.string().min(1).default('partner-transition'),
   COSMOS_HTTP_DEADLINE_MS: intSetting(8_000, 100, 120_000),
-  COSMOS_TIMER_DEADLINE_MS: intSetting(60_000, 100, 600_000),
+  COSMOS_TIMER_DEADLINE_MS: intSetting(
+    60_000,
+    100,
+    maxTimerDeadlineMs,
+    `must stay under host.json's functionTimeout (${functionTimeoutMs / 60_000} minutes): at most ${maxTimerDeadlineMs}`,
+  ),
 
   ACS_CONNECTION_STRING: optionalString,
   ACS_ENDPOINT: optionalUrl,
@@ -127,10 +146,32 @@ export function runsOnAzureHost(env: Record<string, string | undefined>): boolea
   return azureHostMarker(env) !== undefined;
 }
 
+/**
+ * App Service passes a Key Vault reference it could not resolve (the app's identity has no role
+ * on the vault yet, the secret or the vault is missing, the network refuses) to the app as its
+ * literal text, `@Microsoft.KeyVault(SecretUri=...)`; an App Configuration reference likewise.
+ * Such a value is never the setting: the app refuses to start and names it.
+ */
+const unresolvedReference = /^@Microsoft\.(KeyVault|AppConfiguration)\(/i;
+
+function unresolvedReferences(env: Record<string, string | undefined>): string[] {
+  return Object.keys(settingsShape.shape).flatMap((name) => {
+    const kind = unresolvedReference.exec(env[name]?.trim() ?? '')?.[1];
+    if (kind === undefined) return [];
+    const vault = kind.toLowerCase() === 'keyvault';
+    const store = vault
+      ? "give the app's identity the Key Vault Secrets User role on the vault, check that the secret exists and that the vault lets the app reach it"
+      : "give the app's identity the App Configuration Data Reader role on the store and check that the key exists";
+    return [
+      `${name}: is ${vault ? 'a Key Vault' : 'an App Configuration'} reference the platform could not resolve, not a value: ${store}, then restart the app`,
+    ];
+  });
+}
+
 /** Rules across settings, checked on the raw values so every problem is named at once. */
 function crossSettingProblems(env: Record<string, string | undefined>): string[] {
   const mode = env.AUTH_MODE?.trim() || 'entra';
-  const problems: string[] = [];
+  const problems: string[] = [...unresolvedReferences(env)];
   const marker = azureHostMarker(env);
   if (mode === 'dev' && marker) {
     problems.push(`AUTH_MODE: dev mode is refused when the app runs in Azure (${marker} is set)`);

@@ -1,6 +1,7 @@
 import type { InvocationContext, Timer } from '@azure/functions';
 import type { Services } from './app/services';
 import type { HttpFunctionDefinition } from './http/define';
+import type { UnmatchedRouteDefinition } from './http/unmatched';
 import { measured } from './adapters/invocation-log';
 import { loggerFor } from './adapters/logger';
 import { recordTimerRun } from './app/heartbeat';
@@ -26,7 +27,8 @@ export interface TimerFunctionDefinition {
   handler: (timer: Timer, context: InvocationContext, services: Services) => Promise<void>;
 }
 
-export type FunctionDefinition = HttpFunctionDefinition | TimerFunctionDefinition;
+export type FunctionDefinition =
+  HttpFunctionDefinition | UnmatchedRouteDefinition | TimerFunctionDefinition;
 
 /**
  * Declares a timer: each run gets its Cosmos deadline, its `invocation` log line and its

@@ -1,4 +1,4 @@
-// The Function App on the Flex Consumption plan (Linux, Node 22), with a system-assigned managed
+// The Function App on the Flex Consumption plan (Linux, Node 20), with a system-assigned managed
 // identity it uses for everything: the host's storage, the deployment container, Cosmos DB and
 // email. App settings: every setting shared/config.ts requires, and no secret.
 
@@ -114,9 +114,10 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: instanceMemoryMB
       }
+      // The Node major `npm test` runs on and the bundle targets (test/unit/infra.test.ts).
       runtime: {
         name: 'node'
-        version: '22'
+        version: '20'
       }
     }
   }
@@ -130,15 +131,17 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   name: 'appsettings'
   properties: {
     // The Functions platform: identity-based host storage and telemetry (Entra ID with the
-    // system-assigned identity: no ClientId), and the request body limit the app holds to
-    // (shared/http/define.ts maxBodyBytes), so the host refuses a larger body before buffering
-    // it. Source maps are enabled by the package's entry (shared/local/build.mjs), not by
-    // languageWorkers__node__arguments, which restarts the pre-warmed worker at each cold start.
+    // system-assigned identity: no ClientId), and the host's request body limit
+    // (shared/http/define.ts hostBodyLimitBytes): 4 MiB, well above the app's 64 KiB, so an
+    // oversized body reaches the app and gets its 413, while the host, which buffers a body
+    // whole, never holds more than 4 MiB of one. Source maps are enabled by the package's entry
+    // (shared/local/build.mjs), not by languageWorkers__node__arguments, which restarts the
+    // pre-warmed worker at each cold start.
     AzureWebJobsStorage__accountName: storageAccountName
     AzureWebJobsStorage__credential: 'managedidentity'
     APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
-    FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: '65536'
+    FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: '4194304'
 
     // The app (shared/config.ts). Dev tokens are refused in Azure: entra mode, always.
     AUTH_MODE: 'entra'

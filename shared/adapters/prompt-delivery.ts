@@ -1,4 +1,4 @@
-import type { InvocationContext } from '@azure/functions';
+import { InvocationContext } from '@azure/functions';
 import { deliverWritten } from '../app/deliver-events';
 import type { EventsWritten } from '../app/event-scope';
 import type { Services } from '../app/services';
@@ -12,6 +12,11 @@ import { loggerFor } from './logger';
  * partitions written meanwhile are owed to the next. It is a head start, never the
  * guarantee: a host may stop the process once the answer is sent, and the timer (claims with
  * etags) delivers whatever this did not.
+ *
+ * It logs nothing. Its invocation has finished: the Functions host drops every line logged for
+ * it and logs a warning in its place (shared/local/host.ts, lateLogWarning). What it does is kept
+ * where the timer sees it: each delivery's attempts and outcome in the delivery itself, and what
+ * it leaves undone is the deliverEvents timer's, whose runs are logged and alerted on.
  */
 const runs = new WeakMap<Services, { owed: EventsWritten | null }>();
 
@@ -34,19 +39,22 @@ export function deliverPromptly(
   }
   const run: { owed: EventsWritten | null } = { owed: merge(null, written) };
   runs.set(services, run);
+  const silent = new InvocationContext({
+    functionName: context.functionName,
+    invocationId: context.invocationId,
+    logHandler: () => undefined,
+  });
   void (async () => {
     try {
       while (run.owed) {
         const next = run.owed;
         run.owed = null;
-        await measured(context, services.config.cosmos.deadlineMs.timer, () =>
-          deliverWritten(services, loggerFor(context), next),
+        await measured(silent, services.config.cosmos.deadlineMs.timer, () =>
+          deliverWritten(services, loggerFor(silent), next),
         );
       }
-    } catch (error) {
-      context.warn(
-        `prompt event delivery failed; the deliverEvents timer will deliver: ${(error as Error).message}`,
-      );
+    } catch {
+      // Left to the deliverEvents timer, which retries and logs.
     } finally {
       runs.delete(services);
     }

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { DomainError } from '../domain/errors';
 import type { Clock } from './ports';
 
@@ -80,9 +81,43 @@ export function takeToken(buckets: TokenBuckets, key: string, what: string): voi
 
 /**
  * The client's address as the platform saw it: the last X-Forwarded-For entry (the one the
- * Azure front end, or the local host, appended; entries before it are the client's own say).
+ * Azure front end, or the local host, appended; entries before it are the client's own say),
+ * without the port the front end writes (`203.0.113.7:51234`, `[2001:db8::7]:51234`): each new
+ * connection has a new port, and must not be a new client. An IPv6 client counts by its /64,
+ * the block one subscriber is given, whose addresses it may use at will. Anything that is not
+ * an address is 'unknown' (one shared bucket, never one per made-up value).
  */
 export function clientAddress(forwardedFor: string | null): string {
-  const last = forwardedFor?.split(',').at(-1)?.trim();
-  return last && last.length <= 64 ? last : 'unknown';
+  const last = forwardedFor?.split(',').at(-1)?.trim() ?? '';
+  if (last.length === 0 || last.length > 64) return 'unknown';
+  const bracketed = /^\[([^\]]+)\](?::\d{1,5})?$/.exec(last);
+  const withPort = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/.exec(last);
+  const address = bracketed?.[1] ?? withPort?.[1] ?? last;
+  const version = isIP(address);
+  if (version === 4) return address;
+  if (version !== 6) return 'unknown';
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
+  if (mapped) return mapped[1]!;
+  return `${ipv6Groups(address).slice(0, 4).join(':')}::/64`;
+}
+
+/** The eight groups of an IPv6 address (valid, without a zone), lower-case, without leading 0s. */
+function ipv6Groups(address: string): string[] {
+  const [head = '', tail] = address.toLowerCase().split('::');
+  const part = (text: string | undefined): string[] =>
+    text
+      ? text.split(':').flatMap((group) => (group.includes('.') ? embeddedIpv4(group) : [group]))
+      : [];
+  const left = part(head);
+  const right = part(tail);
+  const groups =
+    tail === undefined
+      ? left
+      : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return groups.map((group) => Number.parseInt(group, 16).toString(16));
+}
+
+function embeddedIpv4(dotted: string): string[] {
+  const [a = 0, b = 0, c = 0, d = 0] = dotted.split('.').map(Number);
+  return [((a << 8) | b).toString(16), ((c << 8) | d).toString(16)];
 }

@@ -42,6 +42,7 @@ export const problemCatalog = {
   'invitation-used': { status: 410, title: 'This invitation has already been used' },
   'invitation-revoked': { status: 410, title: 'This invitation was revoked' },
   'cursor-expired': { status: 410, title: 'The events after this cursor have expired' },
+  'length-required': { status: 411, title: 'The body needs a Content-Length' },
   'precondition-failed': { status: 412, title: 'The resource has changed' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'The request body must be JSON' },

@@ -39,7 +39,18 @@ export const enrollmentReviewers = {
   roles: ['Operator', 'EnrollmentReviewer'],
 } as const satisfies Access;
 
+/** The largest body the app reads: past it, 413 `payload-too-large`. */
 export const maxBodyBytes = 64 * 1024;
+
+/**
+ * FUNCTIONS_REQUEST_BODY_SIZE_LIMIT on the Function App (infra/modules/function-app.bicep sets
+ * this value; test/unit/infra-compiled.test.ts holds them equal). The host reads a body whole
+ * before the app runs, and answers an empty 500 when one is over its limit; so the limit sits
+ * well above the app's: every body up to 4 MiB gets the app's 413 problem+json, while the host
+ * never buffers more than 4 MiB for one request (its default, 100 MB, would let a few concurrent
+ * requests fill an instance's memory). The local host mirrors both (shared/local/intake.ts).
+ */
+export const hostBodyLimitBytes = 4 * 1024 * 1024;
 
 type Schema = z.ZodType | undefined;
 type Infer<S extends Schema> = S extends z.ZodType ? z.output<S> : undefined;
@@ -250,12 +261,23 @@ function limit(
 
 const jsonContentType = /^application\/(?:[\w.+-]+\+)?json\s*(?:;.*)?$/i;
 
-/** The body as JSON: over 64 KiB is 413, not JSON is 415, unparseable is 400. */
+/**
+ * The body as JSON: over 64 KiB is 413, not JSON is 415, unparseable is 400. A body sent without
+ * Content-Length (chunked) is dropped by the Functions host before the app runs (it forwards a
+ * body only when Content-Length is over 0), so an empty body that came chunked is 411: the caller
+ * learns to send Content-Length instead of reading that a required field is missing.
+ */
 async function readJsonBody(request: HttpRequest): Promise<unknown> {
   const declared = Number(request.headers.get('content-length') ?? '0');
   if (declared > maxBodyBytes) throw tooLarge();
   const bytes = Buffer.from(await request.arrayBuffer());
   if (bytes.length > maxBodyBytes) throw tooLarge();
+  if (bytes.length === 0 && request.headers.has('transfer-encoding')) {
+    throw new DomainError(
+      'length-required',
+      'Send the body with a Content-Length header: a body sent in chunks (Transfer-Encoding: chunked) does not reach the app. Buffer it first (in .NET, await content.LoadIntoBufferAsync() or a StringContent).',
+    );
+  }
   if (bytes.length === 0) return undefined;
   const contentType = request.headers.get('content-type') ?? '';
   if (!jsonContentType.test(contentType)) {

@@ -22,6 +22,10 @@ async function call(
     headers: {
       ...(token ? { Authorization: `Bearer ${token}` } : {}),
       ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      // The admin API asks the master key when the local host has one, as on Azure.
+      ...(path.startsWith('/admin/') && process.env.LOCAL_MASTER_KEY
+        ? { 'x-functions-key': process.env.LOCAL_MASTER_KEY }
+        : {}),
     },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   }).catch((error: unknown) => {

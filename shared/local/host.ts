@@ -4,17 +4,25 @@ import {
   type HttpResponseInit,
   type Timer,
 } from '@azure/functions';
-import { Cron } from 'croner';
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Services } from '../app/services';
 import type { FunctionDefinition, TimerFunctionDefinition } from '../functions';
-import type { HttpFunctionDefinition } from '../http/define';
-import { maxBodyBytes } from '../http/define';
-import { problem } from '../http/problem';
+import { hostBodyLimitBytes, type HttpHandler } from '../http/define';
+import { byFunctionName, compileRoute, routeValues, type RouteTemplate } from '../http/routes';
 import { redactSecrets } from '../redact';
-import { corsHeaders, preflight } from './cors';
+import { answerAdmin } from './admin';
+import { corsPolicy, isPreflight, preflightHeaders, responseCorsHeaders } from './cors';
+import { hostJsonSettings } from './host-json';
+import { decodedPath, queryOf, readBody, requestHeaders, withClientAddress } from './intake';
+import {
+  fileScheduleStore,
+  listen,
+  ncrontab,
+  timerInfo,
+  type TimerListener,
+} from './timer-listener';
 
 export type LogLevel =
   'trace' | 'debug' | 'information' | 'warning' | 'error' | 'critical' | 'none';
@@ -24,6 +32,8 @@ export interface LogEntry {
   functionName: string;
   invocationId: string;
   message: string;
+  /** A line of the host's own (not the function's), as the Functions host logs it. */
+  system?: true;
 }
 
 export interface LocalHostOptions {
@@ -33,6 +43,10 @@ export interface LocalHostOptions {
   hostname?: string;
   /** Run timers on their schedules (npm start); tests trigger them explicitly. */
   runTimers: boolean;
+  /** Where each timer's schedule status is kept, so runs missed while stopped run at start. */
+  scheduleStatusDir?: string;
+  /** LOCAL_MASTER_KEY: the admin API then asks for it, as the Functions host asks its master key. */
+  masterKey?: string;
   log: (entry: LogEntry) => void;
 }
 
@@ -44,107 +58,69 @@ export interface LocalHost {
   close(): Promise<void>;
 }
 
-interface CompiledRoute {
-  definition: HttpFunctionDefinition;
-  pattern: RegExp;
-  names: string[];
+interface Route {
+  name: string;
+  methods: readonly string[];
+  template: RouteTemplate;
+  handler: HttpHandler;
 }
 
-/** A Functions route template (`me/customers/{customerId}`) as a regular expression. */
-export function compileRoute(route: string): { pattern: RegExp; names: string[] } {
-  const names: string[] = [];
-  const source = route
-    .split('/')
-    .map((segment) => {
-      const match = /^\{([A-Za-z][A-Za-z0-9_]*)(?::[^}?]+)?(\?)?\}$/.exec(segment);
-      if (!match) return `/${segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`;
-      names.push(match[1]!);
-      return match[2] ? '(?:/([^/]+))?' : '/([^/]+)';
-    })
-    .join('');
-  return { pattern: new RegExp(`^${source}/?$`, 'i'), names };
-}
-
-/** Hop-by-hop headers that a fetch Request refuses or that only concern the socket. */
-const hopByHop = new Set([
-  'connection',
-  'keep-alive',
-  'transfer-encoding',
-  'upgrade',
-  'expect',
-  'te',
-  'trailer',
-]);
-
-function requestHeaders(message: IncomingMessage): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(message.headers)) {
-    if (value === undefined || hopByHop.has(name)) continue;
-    headers[name] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return headers;
-}
-
-/** Like the Azure front end: the peer's address appended to X-Forwarded-For. */
-function withClientAddress(
-  headers: Record<string, string>,
-  address: string | undefined,
-): Record<string, string> {
-  if (!address) return headers;
-  const forwarded = headers['x-forwarded-for'];
-  return { ...headers, 'x-forwarded-for': forwarded ? `${forwarded}, ${address}` : address };
-}
-
-/** Reads at most one byte more than the limit, so an oversized body is seen as such. */
-async function readBody(message: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of message) {
-    const buffer = chunk as Buffer;
-    chunks.push(buffer);
-    length += buffer.length;
-    if (length > maxBodyBytes) break;
-  }
-  return Buffer.concat(chunks).subarray(0, maxBodyBytes + 1);
-}
-
-function writeResponse(response: ServerResponse, init: HttpResponseInit): void {
-  const headers = new Headers(init.headers as Record<string, string> | undefined);
-  const body =
-    init.body === undefined || init.body === null
-      ? undefined
-      : typeof init.body === 'string'
-        ? Buffer.from(init.body, 'utf8')
-        : Buffer.from(init.body as Uint8Array);
-  headers.forEach((value, name) => response.setHeader(name, value));
-  if (body) response.setHeader('Content-Length', body.length);
-  response.statusCode = init.status ?? 200;
-  response.end(body);
-}
+/** The message the library sends for a log after its invocation finished. */
+export const lateLogWarning = "Warning: Unexpected call to 'log' on the context object";
 
 /**
- * The project's own small Functions host: it serves the function table's HTTP rows at
- * /api/..., building the real HttpRequest and InvocationContext of @azure/functions and calling
- * the same handlers Azure calls; runs timers on their NCRONTAB schedules (croner reads the
- * six-field, seconds-first form); answers POST /admin/functions/{name} like the Functions host.
+ * The project's own small Functions host: it serves the function table's HTTP rows under the
+ * route prefix, handing the real HttpRequest and InvocationContext of @azure/functions to the
+ * same handlers Azure calls, and runs the timers on their NCRONTAB schedules. What happens to a
+ * request on its way in and out is the Functions host's and its Node.js worker's, each copy citing
+ * the source it follows (./intake.ts, ./cors.ts, ./admin.ts, ./timer-listener.ts, shared/http/routes.ts).
  */
 export async function startLocalHost(options: LocalHostOptions): Promise<LocalHost> {
   const { services, log } = options;
-  const routes: CompiledRoute[] = options.table
-    .filter((definition): definition is HttpFunctionDefinition => definition.kind === 'http')
-    .map((definition) => ({ definition, ...compileRoute(definition.route) }));
+  const settings = hostJsonSettings();
+  const cors = corsPolicy(services.config.corsOrigins);
+  const routes: Route[] = options.table
+    .filter((definition) => definition.kind !== 'timer')
+    .map((definition) => ({
+      name: definition.name,
+      methods: definition.methods,
+      template: compileRoute(`${settings.routePrefix}/${definition.route}`),
+      handler: definition.handler,
+    }))
+    .sort(byFunctionName);
   const timers = new Map(
     options.table
       .filter((definition): definition is TimerFunctionDefinition => definition.kind === 'timer')
       .map((definition) => [definition.name.toLowerCase(), definition]),
   );
+  const scheduleStore =
+    options.scheduleStatusDir === undefined ? null : fileScheduleStore(options.scheduleStatusDir);
 
-  const contextFor = (functionName: string): InvocationContext => {
+  /**
+   * An invocation's context. A log after the invocation finished is what @azure/functions turns
+   * into a system warning (src/InvocationModel.ts:107-117 sets it done when the handler settles,
+   * :191-198 warns), and what the host then drops: it no longer knows the invocation
+   * (azure-functions-host src/WebJobs.Script.Grpc/Channel/GrpcWorkerChannel.cs:1102 forgets it
+   * when its response arrives, :1243-1299 ignores a user log for it). So here too: the warning
+   * is logged, the line is not.
+   */
+  const invocation = (functionName: string): { context: InvocationContext; finish(): void } => {
     const invocationId = randomUUID();
-    return new InvocationContext({
+    let done = false;
+    const context = new InvocationContext({
       invocationId,
       functionName,
-      logHandler: (level, ...args) =>
+      logHandler: (level, ...args) => {
+        if (done) {
+          log({
+            level: 'warning',
+            functionName,
+            invocationId,
+            message: `${lateLogWarning} after function execution has completed. Please check for asynchronous calls that are not awaited. Function name: ${functionName}. Invocation Id: ${invocationId}.`,
+            system: true,
+          });
+          return;
+        }
         log({
           level,
           functionName,
@@ -152,22 +128,14 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
           message: args
             .map((arg) => (typeof arg === 'string' ? arg : JSON.stringify(arg)))
             .join(' '),
-        }),
+        });
+      },
     });
+    return { context, finish: () => (done = true) };
   };
 
-  const runTimer = async (definition: TimerFunctionDefinition, cron?: Cron): Promise<void> => {
-    const context = contextFor(definition.name);
-    const next = cron?.nextRun();
-    const timer: Timer = {
-      isPastDue: false,
-      schedule: { adjustForDST: false },
-      scheduleStatus: {
-        last: new Date().toISOString(),
-        next: next ? next.toISOString() : '',
-        lastUpdated: new Date().toISOString(),
-      },
-    };
+  const runTimer = async (definition: TimerFunctionDefinition, timer: Timer): Promise<void> => {
+    const { context, finish } = invocation(definition.name);
     try {
       await definition.handler(timer, context, services);
     } catch (error) {
@@ -176,98 +144,103 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
         redactSecrets(error instanceof Error ? error.message : String(error)),
       );
       throw error;
+    } finally {
+      finish();
     }
+  };
+
+  const invoke = async (route: Route, request: HttpRequest): Promise<HttpResponseInit> => {
+    const { context, finish } = invocation(route.name);
+    try {
+      return await route.handler(request, context, services);
+    } finally {
+      finish();
+    }
+  };
+
+  /** POST /admin/functions/{name} (./admin.ts): a timer run now, in the background. */
+  const runByHand = async (
+    message: IncomingMessage,
+    name: string,
+    headers: Record<string, string>,
+    search: string,
+  ): Promise<HttpResponseInit> => {
+    const body = await readBody(message, hostBodyLimitBytes);
+    const answer = answerAdmin(
+      {
+        method: (message.method ?? 'GET').toUpperCase(),
+        name,
+        headers,
+        query: queryOf(search),
+        body: body.kind === 'bytes' ? body.bytes : null,
+      },
+      { masterKey: options.masterKey, timerNames: new Set(timers.keys()) },
+    );
+    if (answer.kind === 'answer') return answer.response;
+    const definition = timers.get(answer.name)!;
+    const status =
+      scheduleStore && ncrontab(definition.schedule).monitored
+        ? await scheduleStore.get(definition.name)
+        : null;
+    // Accepted at once, run in the background (FunctionsController.cs:125-159).
+    void runTimer(definition, timerInfo(status, false)).catch(() => undefined);
+    return { status: 202 };
+  };
+
+  /** The first route, in the host's order, whose methods and template take the request. */
+  const match = (
+    method: string,
+    path: string,
+  ): { route: Route; params: Record<string, string> } | null => {
+    for (const route of routes) {
+      if (!route.methods.includes(method)) continue;
+      const params = routeValues(route.template, path);
+      if (params) return { route, params };
+    }
+    return null;
+  };
+
+  /** Binds the trigger as the host does (./intake.ts), then invokes the function. */
+  const call = async (
+    message: IncomingMessage,
+    { route, params }: { route: Route; params: Record<string, string> },
+    headers: Record<string, string>,
+    url: URL,
+  ): Promise<HttpResponseInit & { closeConnection?: true }> => {
+    const body = await readBody(message, hostBodyLimitBytes);
+    if (body.kind === 'over-host-limit') return { status: 500, closeConnection: true };
+    const request = new HttpRequest({
+      method: (message.method ?? 'GET').toUpperCase(),
+      url: url.toString(),
+      headers: withClientAddress(headers, message.socket.remoteAddress, message.socket.remotePort),
+      query: queryOf(url.search),
+      params,
+      ...(body.kind === 'bytes' ? { body: { bytes: body.bytes } } : {}),
+    });
+    return invoke(route, request);
   };
 
   const handle = async (message: IncomingMessage, response: ServerResponse): Promise<void> => {
     const url = new URL(message.url ?? '/', `http://${message.headers.host ?? 'localhost'}`);
-    // Read now: once an oversized body is refused the socket may be gone.
-    const peer = message.socket?.remoteAddress;
+    const path = decodedPath(url.pathname);
+    // Kestrel refuses a NUL in the path before anything else runs.
+    if (path === null) return writeResponse(response, { status: 400 });
     const method = (message.method ?? 'GET').toUpperCase();
-    const origin = message.headers.origin;
-    const allowedOrigins = services.config.corsOrigins;
-    if (method === 'OPTIONS' && origin && message.headers['access-control-request-method']) {
-      await readBody(message);
-      return writeResponse(response, preflight(origin, allowedOrigins));
-    }
-    const cors = corsHeaders(origin, allowedOrigins);
-    const send = (init: HttpResponseInit): void => {
-      const headers = new Headers(init.headers as Record<string, string> | undefined);
-      Object.entries(cors).forEach(([name, value]) => headers.set(name, value));
-      writeResponse(response, { ...init, headers: Object.fromEntries(headers) });
-    };
-
-    const admin = /^\/admin\/functions\/([^/]+)\/?$/.exec(url.pathname);
-    if (admin) {
-      await readBody(message);
-      // No key guards it locally, so nothing a web page can reach: a browser always sends
-      // Origin on a cross-site POST (even no-cors), and DNS rebinding shows in Host.
-      if (origin !== undefined) {
-        return writeResponse(
-          response,
-          problem('forbidden', 'Timers are run from the command line, not from a web page.'),
-        );
-      }
-      if (!localHostHeader(message.headers.host)) {
-        return writeResponse(
-          response,
-          problem('forbidden', 'Timers run only for Host localhost or 127.0.0.1.'),
-        );
-      }
-      let name: string;
-      try {
-        name = decodeURIComponent(admin[1]!).toLowerCase();
-      } catch {
-        return send(problem('not-found', 'No such timer function.'));
-      }
-      const definition = timers.get(name);
-      if (method !== 'POST') return send(problem('method-not-allowed', 'Use POST.'));
-      if (!definition) return send(problem('not-found', 'No such timer function.'));
-      // Like the Functions host: accepted at once, run in the background.
-      void runTimer(definition).catch(() => undefined);
-      return send({ status: 202 });
-    }
-
-    const path = url.pathname.startsWith('/api/') ? url.pathname.slice(4) : null;
-    const candidates = path === null ? [] : routes.filter((route) => route.pattern.test(path));
-    const route = candidates.find((candidate) =>
-      candidate.definition.methods.includes(method as never),
-    );
-    if (!route) {
-      await readBody(message);
-      if (candidates.length > 0) {
-        const allow = [
-          ...new Set(candidates.flatMap((candidate) => candidate.definition.methods)),
-        ].join(', ');
-        return send(problem('method-not-allowed', `Use ${allow}.`, undefined, { Allow: allow }));
-      }
-      return send(problem('not-found', 'There is no such route.'));
-    }
-    const values = route.pattern.exec(path!)!.slice(1);
-    const params: Record<string, string> = {};
-    route.names.forEach((name, index) => {
-      const value = values[index];
-      if (value === undefined) return;
-      try {
-        params[name] = decodeURIComponent(value);
-      } catch {
-        params[name] = value;
-      }
-    });
-    const body = method === 'GET' || method === 'HEAD' ? undefined : await readBody(message);
-    const request = new HttpRequest({
-      method,
-      url: url.toString(),
-      headers: withClientAddress(requestHeaders(message), peer),
-      params,
-      ...(body && body.length > 0 ? { body: { bytes: body } } : {}),
-    });
-    const result = await route.definition.handler(
-      request,
-      contextFor(route.definition.name),
-      services,
-    );
-    send(result);
+    const headers = requestHeaders(message);
+    // The host's middleware, before any route: CORS (./cors.ts), then host.json's customHeaders.
+    const send = (init: HttpResponseInit, corsHeaders = responseCorsHeaders(cors, headers)): void =>
+      writeResponse(response, init, corsHeaders, settings.customHeaders);
+    if (isPreflight(method, headers)) return send({ status: 204 }, preflightHeaders(cors, headers));
+    const admin = /^\/admin\/functions\/([^/]+)\/?$/i.exec(path);
+    if (admin) return send(await runByHand(message, admin[1]!, headers, url.search));
+    // HomepageMiddleware.cs:32-56: `/` is the host's own page (unless AzureWebJobsDisableHomepage).
+    if (path === '/') return send(homepage);
+    const matched = match(method, path);
+    // Nothing matched: ASP.NET Core's empty 404.
+    if (!matched) return send({ status: 404 });
+    const { closeConnection, ...answer } = await call(message, matched, headers, url);
+    if (closeConnection) response.shouldKeepAlive = false;
+    send(answer);
   };
 
   const server = http.createServer((message, response) => {
@@ -279,9 +252,10 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
         message: redactSecrets(
           error instanceof Error ? (error.stack ?? error.message) : String(error),
         ),
+        system: true,
       });
-      if (!response.headersSent)
-        writeResponse(response, problem('internal-error', 'The local host failed.'));
+      // A failed invocation: the host answers an empty 500 (ExceptionMiddleware.cs:45-50).
+      if (!response.headersSent) writeResponse(response, { status: 500 });
       else response.destroy();
     });
   });
@@ -292,17 +266,12 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   });
   const { port } = server.address() as AddressInfo;
 
-  const crons = options.runTimers
-    ? [...timers.values()].map((definition) => {
-        const cron: Cron = new Cron(
-          definition.schedule,
-          { timezone: 'UTC', protect: true },
-          async () => {
-            await runTimer(definition, cron).catch(() => undefined);
-          },
-        );
-        return cron;
-      })
+  const listeners: TimerListener[] = options.runTimers
+    ? [...timers.values()].map((definition) =>
+        listen(definition.name, ncrontab(definition.schedule), scheduleStore, (timer) =>
+          runTimer(definition, timer),
+        ),
+      )
     : [];
 
   return {
@@ -311,19 +280,49 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     async runTimer(name) {
       const definition = timers.get(name.toLowerCase());
       if (!definition) throw new Error(`no timer function named ${name}`);
-      await runTimer(definition);
+      await runTimer(definition, timerInfo(null, false));
     },
     async close() {
-      crons.forEach((cron) => cron.stop());
+      await Promise.all(listeners.map((listener) => listener.stop()));
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }
 
-/** `localhost` or `127.0.0.1`, with any port: what the developer's own tools send. */
-export function localHostHeader(host: string | undefined): boolean {
-  if (host === undefined) return false;
-  const match = /^(localhost|127\.0\.0\.1)(?::\d{1,5})?$/i.exec(host.trim());
-  return match !== null;
+const homepage: HttpResponseInit = {
+  status: 200,
+  headers: { 'Content-Type': 'text/html' },
+  body: '<!DOCTYPE html><html><head><title>Your Functions 4.0 app is up and running</title></head><body><p>Your Functions 4.0 app is up and running.</p></body></html>',
+};
+
+/**
+ * Writes an answer as the host does: the function's headers, then the CORS middleware's (which
+ * set theirs), then host.json's customHeaders where the answer has none of that name.
+ */
+function writeResponse(
+  response: ServerResponse,
+  init: HttpResponseInit,
+  corsHeaders: Record<string, string> = {},
+  customHeaders: Readonly<Record<string, string>> = {},
+): void {
+  const headers = new Headers(init.headers as Record<string, string> | undefined);
+  for (const [name, value] of Object.entries(corsHeaders)) {
+    if (name === 'Vary') headers.append(name, value);
+    else headers.set(name, value);
+  }
+  for (const [name, value] of Object.entries(customHeaders)) {
+    if (!headers.has(name)) headers.set(name, value);
+  }
+  const body =
+    init.body === undefined || init.body === null
+      ? Buffer.alloc(0)
+      : typeof init.body === 'string'
+        ? Buffer.from(init.body, 'utf8')
+        : Buffer.from(init.body as Uint8Array);
+  headers.forEach((value, name) => response.setHeader(name, value));
+  // A 204 carries no length; any other answer its own, an empty one 0, as Kestrel sends it.
+  if (init.status !== 204) response.setHeader('Content-Length', body.length);
+  response.statusCode = init.status ?? 200;
+  response.end(body);
 }

@@ -65,6 +65,10 @@ async function serveLocally(
     port: Number(env.PORT ?? 7071),
     hostname: env.LOCAL_HOSTNAME ?? '127.0.0.1',
     runTimers: true,
+    // As the host keeps each timer's status in AzureWebJobsStorage: a run missed while
+    // `npm start` was stopped runs once, past due, when it starts again.
+    scheduleStatusDir: '.local/timers',
+    ...(env.LOCAL_MASTER_KEY ? { masterKey: env.LOCAL_MASTER_KEY } : {}),
     log: (entry: LogEntry) => {
       const line = `[${entry.level}] ${entry.functionName}: ${entry.message}`;
       (entry.level === 'error' || entry.level === 'critical' ? console.error : console.log)(line);

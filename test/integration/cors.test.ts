@@ -1,8 +1,13 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app';
 
 const portal = 'https://portal.contoso.example';
 const operatorConsole = 'https://console.contoso.example';
+const hostJson = JSON.parse(readFileSync(path.resolve(__dirname, '../../host.json'), 'utf8')) as {
+  extensions: { http: { customHeaders: Record<string, string> } };
+};
 
 let app: TestApp;
 beforeAll(async () => {
@@ -10,34 +15,35 @@ beforeAll(async () => {
 });
 afterAll(() => app.close());
 
-const preflight = (origin: string, target = '/api/me/reseller-invitations') =>
-  fetch(`${app.url}${target}`, {
+const preflight = (origin: string, target = '/api/me/reseller-invitations', on = app) =>
+  fetch(`${on.url}${target}`, {
     method: 'OPTIONS',
     headers: {
       origin,
       'access-control-request-method': 'POST',
-      'access-control-request-headers': 'authorization, content-type, idempotency-key',
+      'access-control-request-headers': 'authorization, content-type, idempotency-key, traceparent',
     },
   });
 
-describe('CORS (CORS_ORIGINS, as the platform applies it on Azure)', () => {
-  it('answers a preflight from a listed origin with 204 and what the browser may send', async () => {
+describe('CORS on Flex Consumption: the platform answers, as ASP.NET Core CorsMiddleware with the host policy', () => {
+  it('answers a preflight from a listed origin with 204, echoing the method and headers it asked for', async () => {
     for (const origin of [portal, operatorConsole]) {
       const response = await preflight(origin);
       expect(response.status).toBe(204);
+      expect(await response.text()).toBe('');
       expect(response.headers.get('access-control-allow-origin')).toBe(origin);
+      // Two origins: the answer varies with the one that asked.
       expect(response.headers.get('vary')).toBe('Origin');
-      expect(response.headers.get('access-control-allow-methods')).toBe(
-        'GET, POST, PUT, PATCH, DELETE',
-      );
+      expect(response.headers.get('access-control-allow-methods')).toBe('POST');
       expect(response.headers.get('access-control-allow-headers')).toBe(
-        'authorization, content-type, if-match, idempotency-key, ms-requestid',
+        'authorization,content-type,idempotency-key,traceparent',
       );
       expect(response.headers.get('access-control-allow-credentials')).toBeNull();
+      expect(response.headers.get('access-control-max-age')).toBe('600');
     }
   });
 
-  it('refuses a preflight from any other origin with 403 and no CORS header', async () => {
+  it('answers a preflight from a refused origin with 204 and no Access-Control-Allow-Origin, so the browser blocks the call', async () => {
     for (const origin of [
       'https://evil.example',
       `${portal}.evil.example`,
@@ -46,10 +52,18 @@ describe('CORS (CORS_ORIGINS, as the platform applies it on Azure)', () => {
       'null',
     ]) {
       const response = await preflight(origin);
-      expect(response.status, origin).toBe(403);
-      expect(response.headers.get('content-type')).toContain('application/problem+json');
+      expect(response.status, origin).toBe(204);
+      expect(await response.text()).toBe('');
       expect(response.headers.get('access-control-allow-origin'), origin).toBeNull();
+      expect(response.headers.get('access-control-allow-methods'), origin).toBeNull();
+      expect(response.headers.get('access-control-allow-headers'), origin).toBeNull();
     }
+  });
+
+  it('answers a preflight before any route: an unknown path gets the same 204', async () => {
+    const response = await preflight(portal, '/api/nowhere');
+    expect(response.status).toBe(204);
+    expect(response.headers.get('access-control-allow-origin')).toBe(portal);
   });
 
   it('lets a listed origin read answers, errors included, and no other origin', async () => {
@@ -69,14 +83,25 @@ describe('CORS (CORS_ORIGINS, as the platform applies it on Azure)', () => {
     expect(none.headers.get('access-control-allow-origin')).toBeNull();
   });
 
-  it('allows no origin at all when CORS_ORIGINS is empty (the default)', async () => {
+  it('lets a browser read ETag, Location, Retry-After and Idempotent-Replayed (host.json customHeaders, on every answer)', async () => {
+    const expose = hostJson.extensions.http.customHeaders['Access-Control-Expose-Headers']!;
+    expect(expose.split(',').map((name) => name.trim())).toEqual([
+      'ETag',
+      'Location',
+      'Retry-After',
+      'Idempotent-Replayed',
+    ]);
+    const answer = await app.api('GET', '/api/me', { headers: { origin: portal } });
+    expect(answer.headers.get('access-control-expose-headers')).toBe(expose);
+    const refusedPreflight = await preflight('https://evil.example');
+    expect(refusedPreflight.headers.get('access-control-expose-headers')).toBe(expose);
+  });
+
+  it('allows no origin at all when CORS_ORIGINS is empty (the default): preflights still 204, without any grant', async () => {
     const closed = await startTestApp();
     try {
-      const response = await fetch(`${closed.url}/api/me`, {
-        method: 'OPTIONS',
-        headers: { origin: portal, 'access-control-request-method': 'GET' },
-      });
-      expect(response.status).toBe(403);
+      const response = await preflight(portal, '/api/me', closed);
+      expect(response.status).toBe(204);
       expect(response.headers.get('access-control-allow-origin')).toBeNull();
       const get = await closed.api('GET', '/api/health', { headers: { origin: portal } });
       expect(get.headers.get('access-control-allow-origin')).toBeNull();
@@ -85,8 +110,25 @@ describe('CORS (CORS_ORIGINS, as the platform applies it on Azure)', () => {
     }
   });
 
-  it('still answers OPTIONS without a preflight as a method the route does not have (405)', async () => {
+  it('grants one listed origin without Vary, and `*` as the only entry to any origin as `*`', async () => {
+    for (const [origins, origin, granted, vary] of [
+      [portal, portal, portal, null],
+      ['*', 'https://anyone.example', '*', null],
+    ] as const) {
+      const single = await startTestApp({ env: { CORS_ORIGINS: origins } });
+      try {
+        const response = await preflight(origin, '/api/me', single);
+        expect(response.headers.get('access-control-allow-origin')).toBe(granted);
+        expect(response.headers.get('vary')).toBe(vary);
+      } finally {
+        await single.close();
+      }
+    }
+  });
+
+  it('passes an OPTIONS that is not a preflight to the routes: 405 with Allow, as any method a route lacks', async () => {
     const response = await fetch(`${app.url}/api/me`, { method: 'OPTIONS' });
     expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe('GET');
   });
 });

@@ -112,6 +112,7 @@ describe('npm start (the local stack)', () => {
       expect((await send('POST', 'me/enrollment', enrollmentForm(record))).status).toBe(201);
       const timer = await fetch(`${base}/admin/functions/deliverEmails`, {
         method: 'POST',
+        headers: { 'content-type': 'application/json' },
         body: '{}',
       });
       expect(timer.status).toBe(202);
@@ -177,7 +178,7 @@ describe('the local host', () => {
       schedule: '0 */5 * * * *',
       description: 'test timer',
       handler: async (timer) => {
-        runs.push(timer.scheduleStatus.next);
+        runs.push(String(timer.isPastDue));
       },
     }),
   ];
@@ -228,7 +229,7 @@ describe('the local host', () => {
       new Promise<number>((resolve, reject) => {
         const request = httpRequest(
           `${app.url}/admin/functions/${name}`,
-          { method: 'POST', headers: { 'content-type': 'text/plain', ...headers } },
+          { method: 'POST', headers: { 'content-type': 'application/json', ...headers } },
           (response) => {
             response.resume();
             resolve(response.statusCode!);
@@ -251,7 +252,11 @@ describe('the local host', () => {
   });
 
   it('answers an unknown function name with 404', async () => {
-    const response = await fetch(`${app.url}/admin/functions/nope`, { method: 'POST', body: '{}' });
+    const response = await fetch(`${app.url}/admin/functions/nope`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(response.status).toBe(404);
   });
 });

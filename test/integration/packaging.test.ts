@@ -30,7 +30,7 @@ describe('the Azure Functions entry point (npm run build)', () => {
       const trigger = Object.values(registration.bindings).find((binding) =>
         binding.type.endsWith('Trigger'),
       )!;
-      if (definition.kind === 'http') {
+      if (definition.kind !== 'timer') {
         expect(trigger).toMatchObject({
           type: 'httpTrigger',
           route: definition.route,
@@ -58,6 +58,28 @@ describe('the Azure Functions entry point (npm run build)', () => {
     ).catch((error: { code: number; stderr: string }) => error);
     expect((failure as { code: number }).code).not.toBe(0);
     expect((failure as { stderr: string }).stderr).toContain('COSMOS_ENDPOINT: is required');
+  });
+
+  it('refuses to start on a Key Vault reference the platform passed through unresolved, naming the setting', async () => {
+    // The worker reports an entry that throws as the app failing to start
+    // (azure-functions-nodejs-worker src/startApp.ts:100-143).
+    const failure = await run(
+      process.execPath,
+      ['--require', preload, '-e', `require(${JSON.stringify(bundle)})`],
+      {
+        cwd: root,
+        env: {
+          PATH: process.env.PATH ?? '',
+          ...azureSettings,
+          IDEMPOTENCY_SECRET:
+            '@Microsoft.KeyVault(SecretUri=https://kv-abc123.vault.azure.net/secrets/idempotency-secret)',
+        },
+      },
+    ).catch((error: { code: number; stderr: string }) => error);
+    expect((failure as { code: number }).code).not.toBe(0);
+    expect((failure as { stderr: string }).stderr).toContain(
+      'IDEMPOTENCY_SECRET: is a Key Vault reference the platform could not resolve',
+    );
   });
 });
 

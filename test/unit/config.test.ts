@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, requiredSettingNames } from '../../shared/config';
+import {
+  ConfigError,
+  functionTimeoutMs,
+  loadConfig,
+  maxTimerDeadlineMs,
+  requiredSettingNames,
+} from '../../shared/config';
 
 const minimal = {
   COSMOS_ENDPOINT: 'https://account.documents.azure.com:443/',
@@ -127,5 +133,39 @@ describe('configuration', () => {
       'COSMOS_ENDPOINT',
       'IDEMPOTENCY_SECRET',
     ]);
+  });
+
+  it('refuses a Key Vault reference the platform could not resolve, naming the setting and what to do, instead of taking its text as the secret', () => {
+    const reference =
+      '@Microsoft.KeyVault(SecretUri=https://kv-abc123.vault.azure.net/secrets/idempotency-secret)';
+    expect(reference.length).toBeGreaterThanOrEqual(32);
+    expect(() => loadConfig({ ...minimal, IDEMPOTENCY_SECRET: reference })).toThrow(
+      /IDEMPOTENCY_SECRET: is a Key Vault reference the platform could not resolve, not a value: give the app's identity the Key Vault Secrets User role on the vault.*then restart the app/,
+    );
+    expect(() =>
+      loadConfig({
+        ...minimal,
+        IDEMPOTENCY_SECRET: ` @microsoft.keyvault(VaultName=kv;SecretName=s)`,
+      }),
+    ).toThrow(/IDEMPOTENCY_SECRET: is a Key Vault reference/);
+    expect(() =>
+      loadConfig({
+        ...minimal,
+        ACS_CONNECTION_STRING: '@Microsoft.AppConfiguration(Endpoint=https://x.azconfig.io; Key=k)',
+      }),
+    ).toThrow(/ACS_CONNECTION_STRING: is an? App Configuration reference/);
+  });
+
+  it("holds COSMOS_TIMER_DEADLINE_MS under host.json's functionTimeout", () => {
+    expect(
+      loadConfig({ ...minimal, COSMOS_TIMER_DEADLINE_MS: String(maxTimerDeadlineMs) }).cosmos
+        .deadlineMs.timer,
+    ).toBe(maxTimerDeadlineMs);
+    expect(maxTimerDeadlineMs).toBeLessThan(functionTimeoutMs);
+    expect(() =>
+      loadConfig({ ...minimal, COSMOS_TIMER_DEADLINE_MS: String(functionTimeoutMs) }),
+    ).toThrow(
+      /COSMOS_TIMER_DEADLINE_MS: must stay under host.json's functionTimeout \(5 minutes\)/,
+    );
   });
 });

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { timerFunctions } from '../../functions/timers';
-import { maxBodyBytes } from '../../shared/http/define';
+import { hostBodyLimitBytes, maxBodyBytes } from '../../shared/http/define';
 import { loggedFields } from '../support/logged-fields';
 import {
   allResources,
@@ -139,8 +139,9 @@ describe('parameters Azure would refuse at deploy time', () => {
 });
 
 describe('the Function App settings', () => {
-  it("hold the request body limit in the host too: FUNCTIONS_REQUEST_BODY_SIZE_LIMIT is the app's 64 KiB", () => {
-    expect(appSettings().FUNCTIONS_REQUEST_BODY_SIZE_LIMIT).toBe(String(maxBodyBytes));
+  it("set the host's body limit well above the app's, so a body over 64 KiB reaches the app and gets its 413 problem+json, not the host's empty 500", () => {
+    expect(appSettings().FUNCTIONS_REQUEST_BODY_SIZE_LIMIT).toBe(String(hostBodyLimitBytes));
+    expect(hostBodyLimitBytes).toBeGreaterThanOrEqual(64 * maxBodyBytes);
   });
 
   it('pass no worker arguments, which would restart the pre-warmed worker at each cold start', () => {

@@ -264,14 +264,13 @@ describe('the Function App module (Flex Consumption)', () => {
     expect(reference).toContain('idempotencySecretUri');
   });
 
-  it('is a Linux app on the Flex Consumption plan, Node 22, with a system-assigned identity', () => {
+  it('is a Linux app on the Flex Consumption plan, with a system-assigned identity', () => {
     expect(valueIn('Microsoft.Web/serverfarms', 'sku', 'tier')).toBe("'FlexConsumption'");
     expect(valueIn('Microsoft.Web/serverfarms', 'sku', 'name')).toBe("'FC1'");
     expect(siteValue('kind')).toBe("'functionapp,linux'");
     expect(siteValue('identity', 'type')).toBe("'SystemAssigned'");
     expect(siteValue('properties', 'httpsOnly')).toBe('true');
     expect(siteValue('properties', 'functionAppConfig', 'runtime', 'name')).toBe("'node'");
-    expect(siteValue('properties', 'functionAppConfig', 'runtime', 'version')).toBe("'22'");
     expect(
       siteValue(
         'properties',
@@ -282,6 +281,13 @@ describe('the Function App module (Flex Consumption)', () => {
         'type',
       ),
     ).toBe("'SystemAssignedIdentity'");
+  });
+
+  it('deploys the Node major that npm test runs on and the bundle targets', () => {
+    const tested = process.versions.node.split('.')[0]!;
+    expect(siteValue('properties', 'functionAppConfig', 'runtime', 'version')).toBe(`'${tested}'`);
+    const build = readFileSync(path.join(root, 'shared', 'local', 'build.mjs'), 'utf8');
+    expect(/target: 'node(\d+)'/.exec(build)?.[1]).toBe(tested);
   });
 
   it('lets only the CORS_ORIGINS origins call the API on Azure: split, trimmed, no empty one, no wildcard, no credentials', () => {
