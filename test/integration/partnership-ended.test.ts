@@ -14,7 +14,8 @@ import {
 import { pathFor } from '../support/attack';
 import { ManualClock } from '../support/clock';
 import { newCustomer, uniqueDomain } from '../support/customers';
-import { inviteReseller, tokenOf } from '../support/providers';
+import { activeReseller } from '../support/enrollment';
+import { createProvider, inviteReseller, tokenOf } from '../support/providers';
 import { extend, pendingTransfer, requestTransfer } from '../support/transfers';
 
 /**
@@ -121,6 +122,65 @@ describe('an ended partnership stays ended', () => {
       expect(refused.body.code).toBe('partnership-ended');
     }
     expect(await snapshot()).toEqual(before);
+  });
+
+  it("restarts no ended side even when the replay read the provider's side just before the end", async () => {
+    const world = await pendingTransfer(app);
+    const id = `partnership-${world.reseller.partnerId}`;
+    const { _etag, _rid, _self, _ts, _attachments, ...asRead } = await app.pointRead(
+      world.provider.partnerId,
+      id,
+    );
+    expect((await end(world)).status).toBe(200);
+    // A host whose read of the provider's side is the one made before the end.
+    const late = await startSecondHost(app, (services) => ({
+      ...services,
+      partners: override(services.partners, {
+        getDocument: (async (partnerId: string, documentId: string) =>
+          partnerId === world.provider.partnerId && documentId === id
+            ? { value: asRead, etag: _etag }
+            : services.partners.getDocument(partnerId, documentId)) as never,
+      }),
+    }));
+    try {
+      const before = await snapshot();
+      const replayed = await late.api('POST', '/api/partner-invitations/accept', {
+        token: world.reseller.adminToken,
+        body: { token: tokenOf(world.invitations.accepted.link) },
+      });
+      expect(replayed.status).toBe(410);
+      expect(await snapshot()).toEqual(before);
+    } finally {
+      await late.close({ keepDatabase: true });
+    }
+  });
+
+  it('writes no side for a reseller whose accept died before its side was written, once the provider ended the partnership', async () => {
+    const provider = await createProvider(app);
+    const reseller = await activeReseller(app);
+    const invited = await inviteReseller(app, provider, reseller);
+    const dying = await startSecondHost(app, dyingAtWrite(2));
+    try {
+      const died = await dying.api('POST', '/api/partner-invitations/accept', {
+        token: reseller.adminToken,
+        body: { token: tokenOf(invited.body.link) },
+      });
+      expect(died.status).toBe(500);
+    } finally {
+      await dying.close({ keepDatabase: true });
+    }
+    const ended = await app.api('DELETE', `/api/me/indirect-resellers/${reseller.partnerId}`, {
+      token: provider.adminToken,
+    });
+    expect(ended.status).toBe(200);
+    const before = await snapshot();
+    const replayed = await app.api('POST', '/api/partner-invitations/accept', {
+      token: reseller.adminToken,
+      body: { token: tokenOf(invited.body.link) },
+    });
+    expect(replayed.status).toBe(410);
+    expect(await snapshot()).toEqual(before);
+    expect(await app.documents(reseller.partnerId, 'partnership')).toEqual([]);
   });
 
   it("revokes the provider's invitations still open to that reseller: accepting one answers 410 and restarts neither side", async () => {
