@@ -66,6 +66,7 @@ export default tseslint.config(
         console: 'readonly',
         fetch: 'readonly',
         setTimeout: 'readonly',
+        AbortSignal: 'readonly',
       },
     },
   },

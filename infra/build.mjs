@@ -6,9 +6,11 @@
 // that is a failure.
 //
 // `node infra/build.mjs --cli` prints, as JSON, the command that runs the Bicep CLI here
-// ({ command, prefix }): the tests compile parameter files with it.
+// ({ command, prefix }): the tests compile parameter files with it. `--standalone-cli`: the
+// Bicep CLI itself (on PATH or restored), for `bicep snapshot`, which `az bicep` does not have.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -87,11 +89,17 @@ function restoredBicep() {
   return { binary };
 }
 
-/** How to run the Bicep CLI here: `command ...prefix <verb> <file>`, or a reason there is none. */
-export function bicepCli() {
-  const bicep = onPath('bicep');
+/**
+ * How to run the Bicep CLI here: `command ...prefix <verb> <file>`, or a reason there is none.
+ * `standalone`: the Bicep CLI itself, never `az bicep`, which lacks some verbs (snapshot).
+ */
+export function bicepCli({ standalone = false } = {}) {
+  // The Azure CLI keeps its own copy of the Bicep CLI in ~/.azure/bin.
+  const azureCliCopy = path.join(homedir(), '.azure', 'bin', windows ? 'bicep.exe' : 'bicep');
+  const bicep =
+    onPath('bicep') ?? (standalone && existsSync(azureCliCopy) ? azureCliCopy : undefined);
   if (bicep) return { command: bicep, prefix: [], fileFlag: [] };
-  const az = onPath('az');
+  const az = standalone ? undefined : onPath('az');
   if (az) return { command: az, prefix: ['bicep'], fileFlag: ['--file'] };
   const restored = restoredBicep();
   if (restored.binary) return { command: restored.binary, prefix: [], fileFlag: [] };
@@ -140,8 +148,8 @@ function build() {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  if (process.argv.includes('--cli')) {
-    const cli = bicepCli();
+  if (process.argv.includes('--cli') || process.argv.includes('--standalone-cli')) {
+    const cli = bicepCli({ standalone: process.argv.includes('--standalone-cli') });
     console.log(JSON.stringify(cli));
     process.exit(cli.reason ? 1 : 0);
   }

@@ -1,7 +1,12 @@
 // The whole app on Azure: `azd up` deploys this at subscription scope into one resource group.
-// Function App (Flex Consumption) -> Cosmos DB, Communication Services email, host storage and
-// Application Insights, all reached with the app's managed identity: no key or secret anywhere.
+// Function App (Flex Consumption) -> Cosmos DB, Communication Services email, host storage, Key
+// Vault and Application Insights, all reached with one user-assigned managed identity created
+// first: every role it holds exists before the app does, so nothing waits on the app's identity.
+// No key or secret anywhere in the template: the one secret, IDEMPOTENCY_SECRET, is created in
+// Key Vault by the postprovision hook when absent, and never rewritten (docs/deployment.md).
 targetScope = 'subscription'
+
+import { isDomainName, isEmail, isGuid, isHttpsUrl, isOrigin } from 'checks.bicep'
 
 @minLength(1)
 @maxLength(64)
@@ -51,7 +56,9 @@ param location string
 @description('Resource group to create; empty: rg-<environmentName>.')
 param resourceGroupName string = ''
 
-@minLength(1)
+// The formats of these settings are checked below (checks.bicep) before anything is created.
+@minLength(36)
+@maxLength(36)
 @description('AUTH_AUDIENCE: client id (GUID) of the API app registration (the aud of v2 access tokens).')
 param authAudience string
 
@@ -60,12 +67,14 @@ param authAudience string
 @description('OPERATOR_TENANT_ID: Entra tenant id of the operators (role Operator).')
 param operatorTenantId string
 
-@minLength(3)
+@minLength(6)
+@maxLength(254)
 @description('REVIEWERS_EMAIL: mailbox that receives enrollment escalations.')
 param reviewersEmail string
 
-@minLength(3)
-@description('Where the alert rules email the operators (the action group of modules/alerts.bicep).')
+@minLength(6)
+@maxLength(254)
+@description('ALERT_EMAIL: where the alert rules email the operators (the action group of modules/alerts.bicep).')
 param alertEmail string
 
 @description('PORTAL_BASE_URL: when set, links in emails redirect to the portal.')
@@ -90,30 +99,72 @@ param emailCustomDomain string = ''
 @description('Set once the DNS records of emailCustomDomain are created and the domain verified: the app then sends from it.')
 param emailCustomDomainVerified bool = false
 
+// The upper bounds are shared/config.ts's.
 @description('EMAIL_SENDS_PER_MINUTE: the send budget a minute; 0: the ACS quota of the domain sent from (5 Azure-managed, 30 custom). Raise it with the ACS quota.')
 @minValue(0)
+@maxValue(100000)
 param emailSendsPerMinute int = 0
 
 @description('EMAIL_SENDS_PER_HOUR: the send budget an hour; 0: the ACS quota of the domain sent from (10 Azure-managed, 100 custom). Raise it with the ACS quota.')
 @minValue(0)
+@maxValue(1000000)
 param emailSendsPerHour int = 0
 
-@description('IDEMPOTENCY_SECRET: a random secret of at least 32 characters, kept in Key Vault (azd env set IDEMPOTENCY_SECRET "$(openssl rand -base64 32)").')
-@secure()
-@minLength(32)
-param idempotencySecret string
+// Refused here, by Azure Resource Manager, before anything is created: a malformed setting would
+// otherwise deploy an app that refuses to load (shared/config.ts). Each message names the azd
+// setting to correct.
+var checked = {
+  authAudience: isGuid(authAudience)
+    ? authAudience
+    : fail('AUTH_AUDIENCE must be the client id (a GUID) of the API app registration, not its Application ID URI: azd env set AUTH_AUDIENCE <client id>')
+  operatorTenantId: isGuid(operatorTenantId)
+    ? toLower(operatorTenantId)
+    : fail('OPERATOR_TENANT_ID must be the tenant id (a GUID) of the operators\' Entra tenant: azd env set OPERATOR_TENANT_ID <tenant id>')
+  reviewersEmail: isEmail(reviewersEmail)
+    ? reviewersEmail
+    : fail('REVIEWERS_EMAIL must be an email address: azd env set REVIEWERS_EMAIL reviewers@contoso.com')
+  alertEmail: isEmail(alertEmail)
+    ? alertEmail
+    : fail('ALERT_EMAIL must be an email address: azd env set ALERT_EMAIL operators@contoso.com')
+  portalBaseUrl: empty(portalBaseUrl) || isHttpsUrl(portalBaseUrl)
+    ? portalBaseUrl
+    : fail('PORTAL_BASE_URL must be empty or an https:// address, e.g. https://portal.contoso.com')
+  corsOrigins: empty(filter(corsOriginList, origin => !isOrigin(origin)))
+    ? join(corsOriginList, ',')
+    : fail('CORS_ORIGINS must be comma-separated origins, each https://host[:port] (or http://localhost:port), with no path and no wildcard')
+  emailCustomDomain: empty(emailCustomDomain) || isDomainName(emailCustomDomain)
+    ? toLower(emailCustomDomain)
+    : fail('EMAIL_CUSTOM_DOMAIN must be empty or a domain name such as mail.contoso.com')
+  emailCustomDomainVerified: !emailCustomDomainVerified || !empty(emailCustomDomain)
+    ? emailCustomDomainVerified
+    : fail('EMAIL_CUSTOM_DOMAIN_VERIFIED is true but EMAIL_CUSTOM_DOMAIN is empty: set the domain, or EMAIL_CUSTOM_DOMAIN_VERIFIED false')
+}
+var corsOriginList = filter(map(split(corsOrigins, ','), origin => trim(origin)), origin => !empty(origin))
 
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 // The ACS quota (per subscription) of the domain the app sends from, until raised on request.
 var customDomainQuota = { perMinute: 30, perHour: 100 }
 var managedDomainQuota = { perMinute: 5, perHour: 10 }
-var emailQuota = !empty(emailCustomDomain) && emailCustomDomainVerified ? customDomainQuota : managedDomainQuota
+var emailQuota = checked.emailCustomDomainVerified ? customDomainQuota : managedDomainQuota
 var tags = { 'azd-env-name': environmentName }
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: !empty(resourceGroupName) ? resourceGroupName : 'rg-${environmentName}'
   location: location
   tags: tags
+}
+
+// First: the app's identity. Every role below is granted to it as soon as each resource exists,
+// and the Function App is created only once they all are (dependsOn access): its first start,
+// its Key Vault references and the first deployment never meet a missing role.
+module identity './modules/identity.bicep' = {
+  name: 'identity'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    resourceToken: resourceToken
+  }
 }
 
 module monitoring './modules/monitoring.bicep' = {
@@ -154,8 +205,8 @@ module communication './modules/communication.bicep' = {
     tags: tags
     resourceToken: resourceToken
     dataLocation: emailDataLocation
-    customDomain: emailCustomDomain
-    customDomainVerified: emailCustomDomainVerified
+    customDomain: checked.emailCustomDomain
+    customDomainVerified: checked.emailCustomDomainVerified
   }
 }
 
@@ -166,18 +217,43 @@ module keyVault './modules/key-vault.bicep' = {
     location: location
     tags: tags
     resourceToken: resourceToken
-    idempotencySecret: idempotencySecret
+  }
+}
+
+module emailSenderRole './modules/email-sender-role.bicep' = {
+  name: 'email-sender-role'
+  params: {
+    communicationServiceName: communication.outputs.communicationServiceName
+    resourceGroupId: rg.id
+  }
+}
+
+module access './modules/access.bicep' = {
+  name: 'access'
+  scope: rg
+  params: {
+    principalId: identity.outputs.principalId
+    storageAccountName: storage.outputs.name
+    cosmosAccountName: cosmos.outputs.accountName
+    communicationServiceName: communication.outputs.communicationServiceName
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    keyVaultName: keyVault.outputs.name
+    emailSenderRoleId: emailSenderRole.outputs.id
   }
 }
 
 module functionApp './modules/function-app.bicep' = {
   name: 'function-app'
   scope: rg
+  dependsOn: [access]
   params: {
     location: location
     tags: tags
     resourceToken: resourceToken
-    storageAccountName: storage.outputs.name
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    storageBlobEndpoint: storage.outputs.blobEndpoint
+    storageTableEndpoint: storage.outputs.tableEndpoint
     deploymentContainerUrl: storage.outputs.deploymentContainerUrl
     applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
     cosmosEndpoint: cosmos.outputs.endpoint
@@ -186,12 +262,13 @@ module functionApp './modules/function-app.bicep' = {
     emailSender: communication.outputs.senderAddress
     emailSendsPerMinute: emailSendsPerMinute > 0 ? emailSendsPerMinute : emailQuota.perMinute
     emailSendsPerHour: emailSendsPerHour > 0 ? emailSendsPerHour : emailQuota.perHour
-    authAudience: authAudience
-    operatorTenantId: operatorTenantId
-    reviewersEmail: reviewersEmail
-    portalBaseUrl: portalBaseUrl
-    corsOrigins: corsOrigins
+    authAudience: checked.authAudience
+    operatorTenantId: checked.operatorTenantId
+    reviewersEmail: checked.reviewersEmail
+    portalBaseUrl: checked.portalBaseUrl
+    corsOrigins: checked.corsOrigins
     idempotencySecretUri: keyVault.outputs.idempotencySecretUri
+    idempotencyPreviousSecretUri: keyVault.outputs.idempotencyPreviousSecretUri
   }
 }
 
@@ -203,28 +280,18 @@ module alerts './modules/alerts.bicep' = {
     tags: tags
     resourceToken: resourceToken
     applicationInsightsId: monitoring.outputs.applicationInsightsId
-    alertEmail: alertEmail
+    alertEmail: checked.alertEmail
   }
 }
 
-module access './modules/access.bicep' = {
-  name: 'access'
-  scope: rg
-  params: {
-    principalId: functionApp.outputs.principalId
-    storageAccountName: storage.outputs.name
-    cosmosAccountName: cosmos.outputs.accountName
-    communicationServiceName: communication.outputs.communicationServiceName
-    applicationInsightsName: monitoring.outputs.applicationInsightsName
-    keyVaultName: keyVault.outputs.name
-  }
-}
-
-// azd saves these in the environment (.azure/<name>/.env) and prints the endpoint.
+// azd saves these in the environment (.azure/<name>/.env), where the hooks read them
+// (infra/hooks), and prints the endpoint.
 output AZURE_LOCATION string = location
 output AZURE_TENANT_ID string = tenant().tenantId
 output AZURE_RESOURCE_GROUP string = rg.name
 output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
+output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
+output AZURE_KEY_VAULT_ENDPOINT string = keyVault.outputs.uri
 output API_URL string = functionApp.outputs.url
 output COSMOS_ENDPOINT string = cosmos.outputs.endpoint
 output EMAIL_SENDER string = communication.outputs.senderAddress

@@ -84,6 +84,9 @@ export async function createServices(
   const idempotencySecret = config.idempotency.secret
     ? Buffer.from(config.idempotency.secret, 'utf8')
     : await loadOrCreateSecret(config.idempotency.secretFile);
+  const previousIdempotencySecret = config.idempotency.previousSecret
+    ? Buffer.from(config.idempotency.previousSecret, 'utf8')
+    : null;
   const operations = new CosmosOperationsRepository(partners);
   return {
     config,
@@ -100,11 +103,12 @@ export async function createServices(
     idempotency: new CosmosIdempotencyStore(database.container('idempotency')),
     emailSender: options.emailSender ?? createEmailSender(config, clock, options.announceEmail),
     limits: createRequestLimits(config.limits.requests, clock),
-    secrets: { idempotency: idempotencySecret },
+    secrets: { idempotency: idempotencySecret, previousIdempotency: previousIdempotencySecret },
     events: new CosmosEventRepository(partners, database.container('customers')),
     webhooks: createWebhookTransport({
       allowLocal: config.webhooks.allowLocal,
       serverKey: idempotencySecret,
+      previousServerKey: previousIdempotencySecret ?? undefined,
       lookup: options.webhookLookup,
     }),
     // At most one Cosmos request per period, however many anonymous health calls come.

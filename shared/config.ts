@@ -49,6 +49,8 @@ const settingsShape = z.object({
     .transform((value) => value === 'true'),
   DEV_KEY_FILE: z.string().default('.local/dev-signing-key.json'),
   IDEMPOTENCY_SECRET: optionalString.pipe(z.string().min(32).optional()),
+  // The secret before the last rotation: what was sealed under it still opens (docs/deployment.md).
+  IDEMPOTENCY_SECRET_PREVIOUS: optionalString.pipe(z.string().min(32).optional()),
   IDEMPOTENCY_SECRET_FILE: z.string().default('.local/idempotency-secret'),
   OPERATOR_TENANT_ID: z.uuid().default('00000000-0000-0000-0000-0000000000ff'),
   // Set by the Functions platform on Azure hosts (see azureHostMarker), never by the app.
@@ -224,6 +226,11 @@ export interface Config {
   idempotency: {
     /** The server secret; unset in dev mode, where `secretFile` holds a generated one. */
     secret: string | undefined;
+    /**
+     * The server secret before the last rotation, if it differs: webhook secrets and idempotent
+     * answers sealed under it still open. Nothing is sealed under it any more.
+     */
+    previousSecret: string | undefined;
     secretFile: string;
   };
   cosmos: {
@@ -332,7 +339,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       devKeyFile: s.DEV_KEY_FILE,
       operatorTenantId: s.OPERATOR_TENANT_ID.toLowerCase(),
     },
-    idempotency: { secret: s.IDEMPOTENCY_SECRET, secretFile: s.IDEMPOTENCY_SECRET_FILE },
+    idempotency: {
+      secret: s.IDEMPOTENCY_SECRET,
+      previousSecret:
+        s.IDEMPOTENCY_SECRET_PREVIOUS === s.IDEMPOTENCY_SECRET
+          ? undefined
+          : s.IDEMPOTENCY_SECRET_PREVIOUS,
+      secretFile: s.IDEMPOTENCY_SECRET_FILE,
+    },
     cosmos: {
       endpoint: s.COSMOS_ENDPOINT,
       key: s.COSMOS_KEY,

@@ -1,7 +1,8 @@
-// What the Function App's managed identity may do, and nothing more: each role is scoped to the
-// one resource it is for.
+// What the app's identity may do, and nothing more: each role is scoped to the one resource it is
+// for. Granted to the user-assigned identity (identity.bicep) as soon as each resource exists,
+// before the Function App is created.
 
-@description('Object id of the Function App\'s system-assigned identity.')
+@description('Object id of the app\'s user-assigned identity.')
 param principalId string
 
 @description('Storage account of the Functions host and the deployment container.')
@@ -19,20 +20,20 @@ param applicationInsightsName string
 @description('Key Vault holding the idempotency secret.')
 param keyVaultName string
 
+@description('Id of the custom role that sends email (email-sender-role.bicep).')
+param emailSenderRoleId string
+
 // Built-in Azure role definition ids.
 // Storage Blob Data Owner: the deployment package and the host's blobs (timer schedules and
-// singleton locks). The app has only HTTP and timer triggers: no queue or table access.
+// singleton locks). Storage Table Data Contributor: the host's diagnostic events (without it
+// the host logs AZFD0003). No queue access: the app has only HTTP and timer triggers, and
+// Microsoft lists queues only for blob triggers and Durable Functions.
 var storageBlobDataOwner = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+var storageTableDataContributor = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
 // Monitoring Metrics Publisher: telemetry ingestion with Entra ID (local auth is off).
 var monitoringMetricsPublisher = '3913510d-42f4-4e42-8a64-420c390055eb'
 // Cosmos DB Built-in Data Contributor: a data-plane role of the account, not an Azure RBAC role.
 var cosmosDataContributor = '00000000-0000-0000-0000-000000000002'
-// Communication and Email Service Owner. Sending email with Entra ID is authorised by the
-// actions Microsoft.Communication/CommunicationServices/Read and .../EmailServices/write on the
-// Communication Service; no narrower built-in role grants them, and Contributor would be far
-// broader. A custom role holding only those actions is the least-privilege alternative.
-var communicationEmailServiceOwner = '09976791-48a7-449e-bb21-39d1a415f350'
-
 // Key Vault Secrets User: read secret values, on the app's one vault.
 var keyVaultSecretsUser = '4633458b-17de-408a-b874-0445c86b69e6'
 
@@ -52,11 +53,25 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: applicationInsightsName
 }
 
-resource storageAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+  name: keyVaultName
+}
+
+resource storageBlobAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(storage.id, principalId, storageBlobDataOwner)
   scope: storage
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataOwner)
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource storageTableAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, principalId, storageTableDataContributor)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageTableDataContributor)
     principalId: principalId
     principalType: 'ServicePrincipal'
   }
@@ -72,6 +87,8 @@ resource telemetryAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = 
   }
 }
 
+// The identity exists since the first wave of the deployment, long before the account does, so
+// Cosmos DB's check of the principal (which has no principalType to skip it) finds it.
 resource cosmosAccess 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments@2024-11-15' = {
   parent: cosmos
   name: guid(cosmos.id, principalId, cosmosDataContributor)
@@ -82,18 +99,15 @@ resource cosmosAccess 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments@
   }
 }
 
+// Sending email: a custom role with only the actions that takes (email-sender-role.bicep).
 resource emailAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(communicationService.id, principalId, communicationEmailServiceOwner)
+  name: guid(communicationService.id, principalId, emailSenderRoleId)
   scope: communicationService
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', communicationEmailServiceOwner)
+    roleDefinitionId: emailSenderRoleId
     principalId: principalId
     principalType: 'ServicePrincipal'
   }
-}
-
-resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
-  name: keyVaultName
 }
 
 resource secretsAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {

@@ -58,16 +58,6 @@ resource ownDomain 'Microsoft.Communication/emailServices/domains@2023-04-01' = 
   }
 }
 
-// The sender the app uses (EMAIL_SENDER): DoNotReply@<your domain>.
-resource ownSender 'Microsoft.Communication/emailServices/domains/senderUsernames@2023-04-01' = if (!empty(customDomain)) {
-  parent: ownDomain
-  name: 'donotreply'
-  properties: {
-    username: 'DoNotReply'
-    displayName: 'Partner transition'
-  }
-}
-
 resource communicationService 'Microsoft.Communication/communicationServices@2023-04-01' = {
   name: 'acs-${resourceToken}'
   location: 'global'
@@ -80,9 +70,8 @@ resource communicationService 'Microsoft.Communication/communicationServices@202
 
 output communicationServiceName string = communicationService.name
 output endpoint string = 'https://${communicationService.properties.hostName}'
-var ownSenderAddress = '${ownSender!.properties.username}@${ownDomain!.properties.mailFromSenderDomain}'
-// Azure-managed domains come with the DoNotReply sender.
-var managedSenderAddress = 'DoNotReply@${managedDomain!.properties.mailFromSenderDomain}'
-output senderAddress string = useCustomDomain ? ownSenderAddress : managedSenderAddress
+// Every domain, Azure-managed or custom, comes with the DoNotReply sender: nothing to create. (A
+// sender username of our own would need a verified custom domain with raised sending limits.)
+output senderAddress string = 'DoNotReply@${useCustomDomain ? ownDomain!.properties.mailFromSenderDomain : managedDomain!.properties.mailFromSenderDomain}'
 // The records to create at your DNS host (each: name, type, value, ttl), then verify the domain.
 output dnsRecords object = empty(customDomain) ? {} : ownDomain!.properties.verificationRecords

@@ -1,6 +1,8 @@
-// The Function App on the Flex Consumption plan (Linux, Node 20), with a system-assigned managed
-// identity it uses for everything: the host's storage, the deployment container, Cosmos DB and
-// email. App settings: every setting shared/config.ts requires, and no secret.
+// The Function App on the Flex Consumption plan (Linux, Node.js 20: the version the tests run
+// on), signing in with the user-assigned identity of identity.bicep for everything: the host's
+// storage, the deployment container, telemetry, its Key Vault references, Cosmos DB and email.
+// Created after every role of that identity (main.bicep). App settings: every setting
+// shared/config.ts requires, and no secret.
 
 @description('Location of the plan and the app.')
 param location string
@@ -11,8 +13,17 @@ param tags object
 @description('Suffix that makes resource names unique.')
 param resourceToken string
 
-@description('Storage account of the Functions host (AzureWebJobsStorage), by identity.')
-param storageAccountName string
+@description('Resource id of the app\'s user-assigned identity.')
+param identityId string
+
+@description('Client id of the app\'s user-assigned identity (AZURE_CLIENT_ID).')
+param identityClientId string
+
+@description('Blob endpoint of the host\'s storage account, AzureWebJobsStorage (timer schedules and locks).')
+param storageBlobEndpoint string
+
+@description('Table endpoint of that storage account (the host\'s diagnostic events).')
+param storageTableEndpoint string
 
 @description('Blob container URL Flex Consumption deploys the package from.')
 param deploymentContainerUrl string
@@ -56,6 +67,9 @@ param corsOrigins string = ''
 @description('IDEMPOTENCY_SECRET: the Key Vault secret URI, given to the app as a Key Vault reference.')
 param idempotencySecretUri string
 
+@description('IDEMPOTENCY_SECRET_PREVIOUS: the secret before the last rotation, as a Key Vault reference.')
+param idempotencyPreviousSecretUri string
+
 @description('Most instances the app scales out to.')
 @minValue(40)
 @maxValue(1000)
@@ -88,11 +102,16 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   tags: union(tags, { 'azd-service-name': 'api' })
   kind: 'functionapp,linux'
   identity: {
-    type: 'SystemAssigned'
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityId}': {}
+    }
   }
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    // Key Vault references resolve with the identity that holds Key Vault Secrets User.
+    keyVaultReferenceIdentity: identityId
     siteConfig: {
       minTlsVersion: '1.2'
       cors: {
@@ -106,7 +125,8 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
           type: 'blobContainer'
           value: deploymentContainerUrl
           authentication: {
-            type: 'SystemAssignedIdentity'
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityId
           }
         }
       }
@@ -130,20 +150,23 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: functionApp
   name: 'appsettings'
   properties: {
-    // The Functions platform: identity-based host storage and telemetry (Entra ID with the
-    // system-assigned identity: no ClientId), and the host's request body limit
-    // (shared/http/define.ts hostBodyLimitBytes): 4 MiB, well above the app's 64 KiB, so an
+    // The Functions platform, as Microsoft's azd Flex Consumption templates set it: host storage
+    // and telemetry with the user-assigned identity (its client id), and the host's request body
+    // limit (shared/http/define.ts hostBodyLimitBytes): 4 MiB, well above the app's 64 KiB, so an
     // oversized body reaches the app and gets its 413, while the host, which buffers a body
     // whole, never holds more than 4 MiB of one. Source maps are enabled by the package's entry
     // (shared/local/build.mjs), not by languageWorkers__node__arguments, which restarts the
     // pre-warmed worker at each cold start.
-    AzureWebJobsStorage__accountName: storageAccountName
     AzureWebJobsStorage__credential: 'managedidentity'
+    AzureWebJobsStorage__clientId: identityClientId
+    AzureWebJobsStorage__blobServiceUri: storageBlobEndpoint
+    AzureWebJobsStorage__tableServiceUri: storageTableEndpoint
     APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
-    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
     FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: '4194304'
 
     // The app (shared/config.ts). Dev tokens are refused in Azure: entra mode, always.
+    AZURE_CLIENT_ID: identityClientId
     AUTH_MODE: 'entra'
     AUTH_AUDIENCE: authAudience
     OPERATOR_TENANT_ID: operatorTenantId
@@ -157,11 +180,12 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     PORTAL_BASE_URL: portalBaseUrl
     REVIEWERS_EMAIL: reviewersEmail
     CORS_ORIGINS: corsOrigins
-    // Resolved by the platform with the app's identity; the value never sits in the settings.
+    // Resolved by the platform with the app's identity; the values never sit in the settings.
+    // The postprovision hook creates the secrets when absent, then has the references resolved.
     IDEMPOTENCY_SECRET: '@Microsoft.KeyVault(SecretUri=${idempotencySecretUri})'
+    IDEMPOTENCY_SECRET_PREVIOUS: '@Microsoft.KeyVault(SecretUri=${idempotencyPreviousSecretUri})'
   }
 }
 
 output name string = functionApp.name
-output principalId string = functionApp.identity.principalId
 output url string = 'https://${functionApp.properties.defaultHostName}'

@@ -1,5 +1,6 @@
-// The Functions host's storage (AzureWebJobsStorage) and the blob container Flex Consumption
-// deploys the app package from. Reached only with Entra ID: shared keys are disabled.
+// The Functions host's storage (AzureWebJobsStorage: blobs for timer schedules and locks, a
+// table for its diagnostic events) and the blob container Flex Consumption deploys the app
+// package from. Reached only with Entra ID: shared keys are disabled.
 
 @description('Location of the storage account.')
 param location string
@@ -49,4 +50,5 @@ resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/con
 
 output name string = storage.name
 output blobEndpoint string = storage.properties.primaryEndpoints.blob
+output tableEndpoint string = storage.properties.primaryEndpoints.table
 output deploymentContainerUrl string = '${storage.properties.primaryEndpoints.blob}${deploymentContainer.name}'

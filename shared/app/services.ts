@@ -33,8 +33,11 @@ export interface Services {
   /** Answers to POST requests by Idempotency-Key, replayed on a retry. */
   idempotency: IdempotencyStore;
   emailSender: EmailSender;
-  /** Server-held secrets: the one idempotent answers are sealed with (IDEMPOTENCY_SECRET). */
-  secrets: { idempotency: Buffer };
+  /**
+   * Server-held secrets: the one idempotent answers are sealed with (IDEMPOTENCY_SECRET), and the
+   * one before its last rotation, under which answers stored before it are still found.
+   */
+  secrets: { idempotency: Buffer; previousIdempotency: Buffer | null };
   /** Per-tenant and per-client request rate limits (token buckets in this process). */
   limits: RequestLimits;
   /** True when Cosmos answers (GET /api/health); cached for a while (app/health.ts). */

@@ -142,6 +142,26 @@ function replayOf(record: IdempotencyRecord, requestHash: string, key: Buffer): 
   };
 }
 
+/**
+ * The live record of a request first made before IDEMPOTENCY_SECRET was rotated: it is under the
+ * previous secret's scope, and a retry is answered from there rather than run a second time.
+ */
+async function beforeRotation(
+  call: IdempotentCall,
+  key: string,
+  tenant: string,
+  method: string,
+  now: Date,
+): Promise<{ record: IdempotencyRecord; sealingKey: Buffer } | null> {
+  const previousSecret = call.services.secrets.previousIdempotency;
+  if (!previousSecret) return null;
+  const { scope, sealingKey } = idempotencyKeys(previousSecret, key, tenant, method, call.route);
+  const found = await call.services.idempotency.find(scope);
+  return found && Date.parse(found.value.expiresAt) > now.getTime()
+    ? { record: found.value, sealingKey }
+    : null;
+}
+
 /** 2xx and 4xx are final; a 5xx or a 429 must be free to run again on a retry. */
 const isFinal = (status: number): boolean => status < 500 && status !== 429;
 
@@ -176,6 +196,8 @@ export async function idempotent(
   // The emulator keeps records past their TTL: an expired one counts as absent.
   if (found && Date.parse(found.value.expiresAt) > now.getTime())
     return replayOf(found.value, requestHash, sealingKey);
+  const earlier = await beforeRotation(call, key, tenant, method, now);
+  if (earlier) return replayOf(earlier.record, requestHash, earlier.sealingKey);
   const record: IdempotencyRecord = {
     id: scope,
     scope,

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -14,12 +14,17 @@ interface BicepCli {
   fileFlag: string[];
 }
 
-let cli: BicepCli | undefined;
+const clis = new Map<string, BicepCli>();
 
-/** The Bicep CLI of this machine (bicep, az bicep, or restored from NuGet with dotnet). */
-export function bicepCli(): BicepCli {
-  if (cli) return cli;
-  const result = spawnSync(process.execPath, [path.join(root, 'infra', 'build.mjs'), '--cli'], {
+/**
+ * The Bicep CLI of this machine (bicep, az bicep, or restored from NuGet with dotnet);
+ * `standalone`: never az bicep, which has no `snapshot`.
+ */
+export function bicepCli(standalone = false): BicepCli {
+  const flag = standalone ? '--standalone-cli' : '--cli';
+  const known = clis.get(flag);
+  if (known) return known;
+  const result = spawnSync(process.execPath, [path.join(root, 'infra', 'build.mjs'), flag], {
     encoding: 'utf8',
   });
   const found = JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}') as BicepCli & {
@@ -27,8 +32,8 @@ export function bicepCli(): BicepCli {
   };
   if (found.reason || result.status !== 0)
     throw new Error(`no Bicep CLI to compile infra/ with: ${found.reason ?? result.stderr}`);
-  cli = found;
-  return cli;
+  clis.set(flag, found);
+  return found;
 }
 
 export interface BicepResult {
@@ -86,7 +91,8 @@ export function compiledMain(): ArmTemplate {
   return JSON.parse(result.stdout) as ArmTemplate;
 }
 
-const resourcesOf = (template: ArmTemplate): ArmResource[] =>
+/** A template's resources, whether listed (ARM) or keyed by symbolic name (languageVersion 2.0). */
+export const resourcesOf = (template: ArmTemplate): ArmResource[] =>
   Array.isArray(template.resources) ? template.resources : Object.values(template.resources);
 
 /** A module's template (a nested deployment named as the module). */
@@ -115,4 +121,64 @@ export function withVariables(expression: string, template: ArmTemplate): string
     const value = template.variables?.[name];
     return typeof value === 'string' && !value.startsWith('[') ? `'${value}'` : whole;
   });
+}
+
+/** What `bicep snapshot` predicts a deployment creates: every resource with its values worked out. */
+export interface Snapshot {
+  predictedResources: ArmResource[];
+  outputs: Record<string, unknown>;
+}
+
+export interface SnapshotResult {
+  status: number;
+  /** The snapshot, when ARM's own template engine evaluated the deployment to the end. */
+  snapshot: Snapshot | undefined;
+  /** What stopped it (a fail() message, a refused parameter), as the CLI reports it. */
+  output: string;
+}
+
+/**
+ * A deployment of `template` (infra/main.bicep unless given) with these parameter lines,
+ * evaluated by the Bicep CLI's snapshot with ARM's template engine: parameters checked,
+ * variables and functions evaluated (fail() included), as Azure does before creating anything.
+ * Values only Azure knows (a resource's properties) stay expressions.
+ */
+export function snapshot(lines: string[], template: string = mainBicep): SnapshotResult {
+  const folder = mkdtempSync(path.join(tmpdir(), 'bicep-snapshot-'));
+  const file = path.join(folder, 'test.bicepparam');
+  const using = path.relative(folder, template).split(path.sep).join('/');
+  writeFileSync(file, [`using '${using}'`, ...lines, ''].join('\n'));
+  const { command, prefix, fileFlag } = bicepCli(true);
+  const result = spawnSync(
+    command,
+    [
+      ...prefix,
+      'snapshot',
+      ...fileFlag,
+      file,
+      '--subscription-id',
+      '3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b',
+      '--tenant-id',
+      '9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d',
+      '--location',
+      'westeurope',
+    ],
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+  );
+  const written = path.join(folder, 'test.snapshot.json');
+  return {
+    status: result.status ?? 1,
+    snapshot: existsSync(written)
+      ? (JSON.parse(readFileSync(written, 'utf8')) as Snapshot)
+      : undefined,
+    output: `${result.stdout}${result.stderr}`,
+  };
+}
+
+/** A Bicep file written to a temporary folder beside nothing else; its path. */
+export function temporaryBicep(source: string[]): string {
+  const folder = mkdtempSync(path.join(tmpdir(), 'bicep-source-'));
+  const file = path.join(folder, 'test.bicep');
+  writeFileSync(file, [...source, ''].join('\n'));
+  return file;
 }

@@ -113,10 +113,10 @@ const closes = new Set([')', ']', '}']);
 const isPunctuation = (token: Token | undefined, text: string): boolean =>
   token?.kind === 'punctuation' && token.text === text;
 
-/** A top-level statement: a declaration, a decorator or `targetScope`. */
+/** A top-level statement: a declaration, an import, a decorator or `targetScope`. */
 export interface Statement {
   keyword: string;
-  /** The declared name (param, var, resource, module, output); '' otherwise. */
+  /** The declared name (param, var, resource, module, output, func, each name imported); '' otherwise. */
   name: string;
   tokens: Token[];
   line: number;
@@ -132,7 +132,16 @@ function splitStatements(tokens: Token[]): Statement[] {
     if (first!.kind !== 'identifier' && !isPunctuation(first, '@'))
       throw new Error(`line ${first!.line}: unexpected '${first!.text}' at top level`);
     const keyword = isPunctuation(first, '@') ? '@' : first!.text;
-    const declares = ['param', 'var', 'resource', 'module', 'output'].includes(keyword);
+    const declares = ['param', 'var', 'resource', 'module', 'output', 'func'].includes(keyword);
+    if (keyword === 'import') {
+      // import { a, b } from 'file.bicep': declares a and b.
+      const close = current.findIndex((token) => isPunctuation(token, '}'));
+      for (const token of current.slice(2, close))
+        if (token.kind === 'identifier')
+          statements.push({ keyword, name: token.text, tokens: current, line: first!.line });
+      current = [];
+      return;
+    }
     if (!declares && !['@', 'targetScope', 'metadata'].includes(keyword))
       throw new Error(`line ${first!.line}: the Bicep reader does not know '${keyword}'`);
     statements.push({
@@ -295,6 +304,8 @@ function collectSymbols(tokens: Token[], symbols: Symbols): void {
 /** What a statement's value (or a decorator) refers to; types and declared names excluded. */
 function statementSymbols(statement: Statement, symbols: Symbols): void {
   if (statement.keyword === '@') return collectSymbols(statement.tokens, symbols);
+  // An import reads nothing; a func reads only its own parameters.
+  if (statement.keyword === 'import' || statement.keyword === 'func') return;
   const equals = assignmentIndex(statement.tokens);
   if (equals !== -1) collectSymbols(statement.tokens.slice(equals + 1), symbols);
 }

@@ -127,6 +127,31 @@ describe('configuration', () => {
     expect([sendsPerMinute, sendsPerHour]).toEqual([30, 100]);
   });
 
+  it('reads the idempotency secret before its rotation, and none when it is the same secret', () => {
+    const previous = 'p'.repeat(43);
+    expect(
+      loadConfig({ ...minimal, IDEMPOTENCY_SECRET_PREVIOUS: previous }).idempotency.previousSecret,
+    ).toBe(previous);
+    expect(
+      loadConfig({ ...minimal, IDEMPOTENCY_SECRET_PREVIOUS: minimal.IDEMPOTENCY_SECRET })
+        .idempotency.previousSecret,
+    ).toBeUndefined();
+    expect(loadConfig(minimal).idempotency.previousSecret).toBeUndefined();
+    expect(() => loadConfig({ ...minimal, IDEMPOTENCY_SECRET_PREVIOUS: 'short' })).toThrow(
+      /IDEMPOTENCY_SECRET_PREVIOUS: .*32/,
+    );
+    // The platform's text for a reference it could not resolve is never taken for the secret.
+    expect(() =>
+      loadConfig({
+        ...minimal,
+        IDEMPOTENCY_SECRET_PREVIOUS:
+          '@Microsoft.KeyVault(SecretUri=https://kv-abcdefghijklm.vault.azure.net/secrets/idempotency-secret-previous)',
+      }),
+    ).toThrow(
+      /IDEMPOTENCY_SECRET_PREVIOUS: is a Key Vault reference the platform could not resolve/,
+    );
+  });
+
   it('lists the settings Azure must be given', () => {
     expect(requiredSettingNames().sort()).toEqual([
       'AUTH_AUDIENCE',

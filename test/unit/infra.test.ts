@@ -87,6 +87,24 @@ describe('the Bicep reader the checks rely on', () => {
     expect(file.undeclaredReferences()).toEqual([]);
   });
 
+  it('takes imported names and functions for declarations, and reads nothing in them', () => {
+    const file = new BicepFile(
+      'inline.bicep',
+      [
+        "import { isGuid, isEmail } from 'checks.bicep'",
+        "func twice(value string) string => '${value}${value}'",
+        'param id string',
+        "var checked = isGuid(id) ? twice(id) : fail('not a GUID')",
+        'output ok bool = isEmail(checked)',
+      ].join('\n'),
+    );
+    expect(file.undeclaredReferences()).toEqual([]);
+    expect(file.unusedParameters()).toEqual([]);
+    expect(
+      file.statements.filter((statement) => statement.keyword === 'import').map(({ name }) => name),
+    ).toEqual(['isGuid', 'isEmail']);
+  });
+
   it('reads nested property values and parameter defaults', () => {
     const file = new BicepFile(
       'inline.bicep',
@@ -174,6 +192,7 @@ describe('infra/main.bicep and its modules', () => {
     );
     for (const type of [
       'Microsoft.Resources/resourceGroups',
+      'Microsoft.ManagedIdentity/userAssignedIdentities',
       'Microsoft.Web/serverfarms',
       'Microsoft.Web/sites',
       'Microsoft.Web/sites/config',
@@ -191,8 +210,8 @@ describe('infra/main.bicep and its modules', () => {
       'Microsoft.Communication/emailServices/domains',
       'Microsoft.Communication/communicationServices',
       'Microsoft.Authorization/roleAssignments',
+      'Microsoft.Authorization/roleDefinitions',
       'Microsoft.KeyVault/vaults',
-      'Microsoft.KeyVault/vaults/secrets',
     ])
       expect(types, type).toContain(type);
   });
@@ -240,7 +259,7 @@ describe('the Function App module (Flex Consumption)', () => {
       name === 'APPLICATIONINSIGHTS_CONNECTION_STRING' ||
       name === 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING' ||
       name === 'FUNCTIONS_REQUEST_BODY_SIZE_LIMIT' ||
-      /^AzureWebJobsStorage__(accountName|credential|blobServiceUri|queueServiceUri|tableServiceUri)$/.test(
+      /^AzureWebJobsStorage__(accountName|credential|clientId|blobServiceUri|queueServiceUri|tableServiceUri)$/.test(
         name,
       );
     const unknown = [...appSettings().keys()].filter((name) => !known.has(name) && !platform(name));
@@ -251,36 +270,42 @@ describe('the Function App module (Flex Consumption)', () => {
     const settings = appSettings();
     expect(stringValue(settings.get('AUTH_MODE'))).toBe('entra');
     expect(stringValue(settings.get('AzureWebJobsStorage__credential'))).toBe('managedidentity');
-    expect(settings.has('AzureWebJobsStorage__accountName')).toBe(true);
+    expect(text(settings.get('AzureWebJobsStorage__clientId'))).toBe('identityClientId');
+    expect(text(settings.get('AZURE_CLIENT_ID'))).toBe('identityClientId');
     for (const name of ['AzureWebJobsStorage', 'COSMOS_KEY', 'ACS_CONNECTION_STRING'])
       expect(settings.has(name), name).toBe(false);
     for (const name of azureHostMarkers)
       expect(settings.has(name), `Azure sets ${name}, not the app`).toBe(false);
   });
 
-  it('gives the idempotency secret as a Key Vault reference, never its value', () => {
-    const reference = text(appSettings().get('IDEMPOTENCY_SECRET'));
-    expect(reference).toContain('@Microsoft.KeyVault(SecretUri=');
-    expect(reference).toContain('idempotencySecretUri');
+  it('gives the idempotency secret and the one before it as Key Vault references, never their values', () => {
+    const current = text(appSettings().get('IDEMPOTENCY_SECRET'));
+    expect(current).toContain('@Microsoft.KeyVault(SecretUri=');
+    expect(current).toContain('idempotencySecretUri');
+    const previous = text(appSettings().get('IDEMPOTENCY_SECRET_PREVIOUS'));
+    expect(previous).toContain('@Microsoft.KeyVault(SecretUri=');
+    expect(previous).toContain('idempotencyPreviousSecretUri');
   });
 
-  it('is a Linux app on the Flex Consumption plan, with a system-assigned identity', () => {
+  it('is a Linux app on the Flex Consumption plan, signing in with the user-assigned identity', () => {
     expect(valueIn('Microsoft.Web/serverfarms', 'sku', 'tier')).toBe("'FlexConsumption'");
     expect(valueIn('Microsoft.Web/serverfarms', 'sku', 'name')).toBe("'FC1'");
     expect(siteValue('kind')).toBe("'functionapp,linux'");
-    expect(siteValue('identity', 'type')).toBe("'SystemAssigned'");
+    expect(siteValue('identity', 'type')).toBe("'UserAssigned'");
+    expect(siteValue('properties', 'keyVaultReferenceIdentity')).toBe('identityId');
     expect(siteValue('properties', 'httpsOnly')).toBe('true');
     expect(siteValue('properties', 'functionAppConfig', 'runtime', 'name')).toBe("'node'");
-    expect(
+    const storage = (...keys: string[]): string =>
       siteValue(
         'properties',
         'functionAppConfig',
         'deployment',
         'storage',
         'authentication',
-        'type',
-      ),
-    ).toBe("'SystemAssignedIdentity'");
+        ...keys,
+      );
+    expect(storage('type')).toBe("'UserAssignedIdentity'");
+    expect(storage('userAssignedIdentityResourceId')).toBe('identityId');
   });
 
   it('deploys the Node major that npm test runs on and the bundle targets', () => {
@@ -300,7 +325,7 @@ describe('the Function App module (Flex Consumption)', () => {
     expect(text(origins && functionApp.valueOf(origins))).toBe(
       "filter(map(split(corsOrigins,','),origin=>trim(origin)),origin=>!empty(origin))",
     );
-    expect(text(passedTo('function-app.bicep', 'corsOrigins'))).toBe('corsOrigins');
+    expect(text(passedTo('function-app.bicep', 'corsOrigins'))).toBe('checked.corsOrigins');
     const parameters = JSON.parse(
       readFileSync(path.join(root, 'infra', 'main.parameters.json'), 'utf8'),
     ) as { parameters: Record<string, { value: unknown }> };
@@ -399,17 +424,23 @@ describe("the app identity's access", () => {
 
   it.each([
     ['Storage Blob Data Owner', 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'],
+    ['Storage Table Data Contributor', '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'],
     ['Monitoring Metrics Publisher', '3913510d-42f4-4e42-8a64-420c390055eb'],
     ['Cosmos DB Built-in Data Contributor', '00000000-0000-0000-0000-000000000002'],
-    ['Communication and Email Service Owner', '09976791-48a7-449e-bb21-39d1a415f350'],
     ['Key Vault Secrets User', '4633458b-17de-408a-b874-0445c86b69e6'],
   ])('includes %s', (_role, id) => {
     expect(literals()).toContain(id);
   });
 
-  it("is granted to the Function App's identity", () => {
-    expect(text(passedTo('access.bicep', 'principalId'))).toBe('functionApp.outputs.principalId');
-    expect(moduleUse('function-app.bicep').statement.name).toBe('functionApp');
+  it('is granted to the user-assigned identity, and the app is created only once it is', () => {
+    expect(text(passedTo('access.bicep', 'principalId'))).toBe('identity.outputs.principalId');
+    expect(moduleUse('identity.bicep').statement.name).toBe('identity');
+    const functionApp = moduleUse('function-app.bicep').statement;
+    expect(text(valueAt(main.valueOf(functionApp), ['dependsOn']))).toBe('[access]');
+    expect(text(passedTo('function-app.bicep', 'identityId'))).toBe('identity.outputs.id');
+    expect(text(passedTo('function-app.bicep', 'identityClientId'))).toBe(
+      'identity.outputs.clientId',
+    );
   });
 });
 

@@ -30,6 +30,17 @@ describe('webhook secrets', () => {
     expect(() => openSecret(sealed, randomBytes(32))).toThrow(/could not be opened/);
   });
 
+  it('open under the server secret before a rotation too, whichever comes first', () => {
+    const [current, previous] = [randomBytes(32), randomBytes(32)];
+    const secret = newWebhookSecret();
+    const sealedBefore = sealSecret(secret, previous);
+    expect(openSecret(sealedBefore, [current, previous])).toBe(secret);
+    expect(openSecret(sealSecret(secret, current), [current, previous])).toBe(secret);
+    expect(() => openSecret(sealedBefore, [current, randomBytes(32)])).toThrow(
+      /could not be opened/,
+    );
+  });
+
   it('refuse to open once altered', () => {
     const sealed = sealSecret(newWebhookSecret(), serverKey);
     const flipped = `${sealed.slice(0, -2)}${sealed.endsWith('AA') ? 'BB' : 'AA'}`;

@@ -32,12 +32,7 @@ export function sealSecret(secret: string, serverKey: Buffer): string {
   return `${sealedPrefix}${Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64url')}`;
 }
 
-/** The secret again; throws (saying nothing of the content) when altered or under another key. */
-export function openSecret(sealed: string, serverKey: Buffer): string {
-  const bytes = sealed.startsWith(sealedPrefix)
-    ? Buffer.from(sealed.slice(sealedPrefix.length), 'base64url')
-    : Buffer.alloc(0);
-  if (bytes.length <= ivBytes + tagBytes) throw new Error('Not a sealed webhook secret.');
+function opened(bytes: Buffer, serverKey: Buffer): string | undefined {
   try {
     const decipher = createDecipheriv(
       'aes-256-gcm',
@@ -50,8 +45,25 @@ export function openSecret(sealed: string, serverKey: Buffer): string {
       decipher.final(),
     ]).toString('utf8');
   } catch {
-    throw new Error(
-      'A sealed webhook secret could not be opened: it was altered, or sealed under another server secret.',
-    );
+    return undefined;
   }
+}
+
+/**
+ * The secret again, under the first server key that opens it: the current server secret, then
+ * the one before its last rotation (IDEMPOTENCY_SECRET_PREVIOUS), so a rotation leaves every
+ * stored secret readable. Throws (saying nothing of the content) when altered or under no key.
+ */
+export function openSecret(sealed: string, serverKeys: Buffer | readonly Buffer[]): string {
+  const bytes = sealed.startsWith(sealedPrefix)
+    ? Buffer.from(sealed.slice(sealedPrefix.length), 'base64url')
+    : Buffer.alloc(0);
+  if (bytes.length <= ivBytes + tagBytes) throw new Error('Not a sealed webhook secret.');
+  for (const serverKey of Buffer.isBuffer(serverKeys) ? [serverKeys] : serverKeys) {
+    const secret = opened(bytes, serverKey);
+    if (secret !== undefined) return secret;
+  }
+  throw new Error(
+    'A sealed webhook secret could not be opened: it was altered, or sealed under another server secret.',
+  );
 }

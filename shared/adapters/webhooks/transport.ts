@@ -8,6 +8,8 @@ export interface WebhookTransportOptions {
   allowLocal: boolean;
   /** The server key secrets are sealed with (derived from IDEMPOTENCY_SECRET's). */
   serverKey: Buffer;
+  /** The server key before its last rotation (IDEMPOTENCY_SECRET_PREVIOUS): opens, never seals. */
+  previousServerKey?: Buffer | undefined;
   /** Name resolution (tests answer a private address for a public-looking name). */
   lookup?: LookupAll | undefined;
   timeoutMs?: number | undefined;
@@ -34,6 +36,10 @@ export function createWebhookTransport(options: WebhookTransportOptions): Webhoo
       ),
     newSecret: newWebhookSecret,
     seal: (secret) => sealSecret(secret, options.serverKey),
-    open: (sealed) => openSecret(sealed, options.serverKey),
+    open: (sealed) =>
+      openSecret(sealed, [
+        options.serverKey,
+        ...(options.previousServerKey ? [options.previousServerKey] : []),
+      ]),
   };
 }
