@@ -24,7 +24,6 @@ import {
   publicCustomerInvitationView,
   sendCustomerInvitationBody,
 } from '../shared/http/schemas/customers';
-import { errorResponses } from './responses';
 
 const stateView = (invitation: CustomerInvitation) => ({
   invitationId: invitation.invitationId,
@@ -49,8 +48,8 @@ export const createCustomerInvitationFunction = defineHttp({
       description: 'The draft email with its personalised link',
       schema: createdCustomerInvitationView,
     },
-    ...errorResponses(400, 401, 403, 404, 413, 415),
   },
+  errors: ['not-found', 'forbidden', 'partnership-ended'],
   async handle({ principal, body, services }) {
     const { invitation, link, draft } = await createCustomerInvitation(
       services,
@@ -77,8 +76,16 @@ export const sendCustomerInvitationFunction = defineHttp({
   body: sendCustomerInvitationBody,
   responses: {
     202: { description: 'Queued for sending', schema: customerInvitationStateView },
-    ...errorResponses(400, 401, 403, 404, 409, 410, 413, 415, 429),
   },
+  errors: [
+    'not-found',
+    'link-missing',
+    'link-not-allowed',
+    'invitation-expired',
+    'invitation-used',
+    'invitation-revoked',
+    'partnership-ended',
+  ],
   async handle({ principal, params, body, services }) {
     return accepted(
       stateView(await sendCustomerInvitation(services, principal, params.invitationId, body)),
@@ -96,8 +103,8 @@ export const customerInvitationDone = defineHttp({
   params: customerInvitationIdParams,
   responses: {
     200: { description: 'Recorded', schema: customerInvitationStateView },
-    ...errorResponses(400, 401, 403, 404, 409),
   },
+  errors: ['not-found', 'partnership-ended'],
   async handle({ principal, params, services }) {
     return ok(
       stateView(await markCustomerInvitationDone(services, principal, params.invitationId)),
@@ -115,8 +122,9 @@ export const revokeCustomerInvitationFunction = defineHttp({
   params: customerInvitationIdParams,
   responses: {
     200: { description: 'Revoked', schema: customerInvitationStateView },
-    ...errorResponses(400, 401, 403, 404, 409),
   },
+  // 409: accepted already, or changed by another request while being revoked.
+  errors: ['not-found', 'conflict'],
   async handle({ principal, params, services }) {
     return ok(stateView(await revokeCustomerInvitation(services, principal, params.invitationId)));
   },
@@ -128,7 +136,7 @@ export const lookupCustomerInvitation = defineLinkLookup({
   summary: 'What the holder of a customer invitation link may see (the token in the body)',
   tags: ['customers'],
   view: publicCustomerInvitationView,
-  errors: errorResponses(400, 404, 413, 415, 429),
+  id: 'CustomerInvitationLookup',
   async lookup(services, token) {
     const { value: invitation } = await findInvitation<CustomerInvitation>(
       services,
@@ -157,8 +165,15 @@ export const acceptCustomerInvitationFunction = defineHttp({
   body: acceptCustomerInvitationBody,
   responses: {
     200: { description: 'Accepted', schema: acceptedCustomerView },
-    ...errorResponses(400, 401, 403, 404, 409, 410, 413, 415),
   },
+  errors: [
+    'not-found',
+    'wrong-tenant',
+    'invitation-expired',
+    'invitation-used',
+    'invitation-revoked',
+    'partnership-ended',
+  ],
   async handle({ principal, body, services }) {
     // An existing customer gives the token alone; a new one its details, each missing one
     // named by its own path (customerRecord).

@@ -7,20 +7,22 @@ import { timerFunctions } from './timers';
 
 const word = z.enum(['ok', 'degraded', 'down']);
 
-const healthView = z.object({
-  status: word,
-  /** Words only: anyone may ask, so no adapter, timer or outbox is named here. */
-  checks: z.object({ cosmos: z.enum(['ok', 'down']), email: z.enum(['ok', 'degraded']) }),
-  /** For an operator's token only: what is wrong when `degraded`, and which email adapter. */
-  details: z
-    .object({
-      emailAdapter: z.string(),
-      timers: z.enum(['ok', 'stale', 'unknown']),
-      outbox: z.enum(['ok', 'backed-up', 'unknown']),
-      degraded: z.array(z.string()),
-    })
-    .optional(),
-});
+const healthView = z
+  .object({
+    status: word,
+    /** Words only: anyone may ask, so no adapter, timer or outbox is named here. */
+    checks: z.object({ cosmos: z.enum(['ok', 'down']), email: z.enum(['ok', 'degraded']) }),
+    details: z
+      .object({
+        emailAdapter: z.string(),
+        timers: z.enum(['ok', 'stale', 'unknown']),
+        outbox: z.enum(['ok', 'backed-up', 'unknown']),
+        degraded: z.array(z.string()).describe('What is wrong when degraded: ids and names only'),
+      })
+      .optional()
+      .describe("For an operator's token only: what is wrong, and the email adapter"),
+  })
+  .meta({ id: 'Health' });
 
 type Health = z.infer<typeof healthView>;
 type Details = NonNullable<Health['details']>;
@@ -48,6 +50,7 @@ export const health = defineHttp({
     200: { description: 'Healthy, or degraded', schema: healthView },
     503: { description: 'Cosmos is unreachable', schema: healthView },
   },
+  errors: [],
   async handle({ principal, services }) {
     const operator = isOperatorOf(services, principal);
     const emailAdapter = services.emailSender.name;

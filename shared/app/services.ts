@@ -44,6 +44,8 @@ export interface Services {
   pingCosmos(): Promise<boolean>;
   /** The operations documents as GET /api/health sees them, cached the same way; null on failure. */
   operationsSnapshot(): Promise<OperationsDocument[] | null>;
-  /** Tests check every JSON answer against its declared schema. */
+  /** Tests check every JSON answer against its declared schema, and every problem's code. */
   checkResponses: boolean;
+  /** Tests: told of each problem an operation answers (test/contract reads them). */
+  recordProblem?: (operationId: string, code: string) => void;
 }

@@ -27,6 +27,7 @@ import type { FunctionDefinition } from '../../shared/functions';
 import type { LookupAll } from '../../shared/adapters/webhooks/address-guard';
 import { startLocalHost, type LocalHost, type LogEntry } from '../../shared/local/host';
 import { ManualClock } from './clock';
+import { recordProblem } from './contract-observations';
 import { CosmosRequestLog } from './cosmos-requests';
 import { newTenantId, operatorTenantId } from './ids';
 
@@ -145,6 +146,11 @@ export function dyingAtWrite(n: number): (services: Services) => Services {
   });
 }
 
+/** Every problem a test app answers is recorded for test/contract. */
+function withRecording(services: Services): Services {
+  return { ...services, recordProblem };
+}
+
 /** The same object with some methods replaced (prototype methods included). */
 export function override<T extends object>(target: T, replacements: Partial<T>): T {
   return new Proxy(target, {
@@ -257,7 +263,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ...(options.tokens ? { tokens: options.tokens } : {}),
     webhookLookup: options.webhookLookup ?? testLookup,
   });
-  const services = options.decorate ? options.decorate(built) : built;
+  const services = withRecording(options.decorate ? options.decorate(built) : built);
   const logs: LogEntry[] = [];
   const host: LocalHost = await startLocalHost({
     table: options.table ?? functionTable,
