@@ -304,6 +304,29 @@ describe('revoking it', () => {
     expect(await app.documents(pair.reseller.partnerId, 'audit')).toHaveLength(audits);
   });
 
+  it('leaves nothing to send: sending a revoked invitation answers 410 invitation-revoked and queues no email', async () => {
+    const pair = await partnership(app);
+    const invitation = await draft(pair);
+    expect((await revoke(invitation.invitationId, pair.reseller.adminToken)).status).toBe(200);
+    const before = await app.documents(pair.reseller.partnerId);
+    const sent = await app.api(
+      'POST',
+      `/api/me/customer-invitations/${invitation.invitationId}/send`,
+      {
+        token: pair.reseller.adminToken,
+        body: { to: 'it@wingtiptoys.example', ...invitation.draft },
+      },
+    );
+    expect(sent.status).toBe(410);
+    expect(sent.body.code).toBe('invitation-revoked');
+    expect(await app.documents(pair.reseller.partnerId)).toEqual(before);
+    expect(
+      (await app.documents(pair.reseller.partnerId, 'email')).filter(
+        (email) => email.kind === 'customer-invitation',
+      ),
+    ).toEqual([]);
+  });
+
   it('refuses a used invitation with 409, a SalesAgent with 403, and another partner with 404', async () => {
     const pair = await partnership(app);
     const invitation = await draft(pair);
