@@ -66,6 +66,7 @@ import {
   revokeResellerInvitationFunction,
 } from './reseller-invitations';
 import { timerFunctions } from './timers';
+import { getResellerPipeline, getTransition, getTransitionReport } from './transition';
 import { getOperatorStatus, retryEmail } from './operator';
 import { eventFeedFunction, operatorWebhookFunctions, partnerWebhookFunctions } from './webhooks';
 import {
@@ -92,6 +93,7 @@ export const functionTable: readonly FunctionDefinition[] = [
   getPartner,
   getMe,
   putProfile,
+  getTransition,
   getActivity,
   submitEnrollmentFunction,
   getEnrollment,
@@ -103,6 +105,7 @@ export const functionTable: readonly FunctionDefinition[] = [
   listIndirectProviders,
   listMyIndirectProviders,
   listMyIndirectResellers,
+  getResellerPipeline,
   endPartnershipFunction,
   createResellerInvitation,
   listResellerInvitations,
@@ -152,6 +155,7 @@ export const functionTable: readonly FunctionDefinition[] = [
   eventFeedFunction,
   getOperatorStatus,
   retryEmail,
+  getTransitionReport,
   defineUnmatchedRoute(httpFunctions),
   ...timerFunctions,
 ];

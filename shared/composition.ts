@@ -13,6 +13,7 @@ import { createWebhookTransport } from './adapters/webhooks/transport';
 import type { LookupAll } from './adapters/webhooks/address-guard';
 import { cosmosCall } from './adapters/cosmos/operations';
 import { CosmosPartnerRepository } from './adapters/cosmos/partner-repository';
+import { CosmosTransitionReportRepository } from './adapters/cosmos/report-repository';
 import { AcsEmailSender } from './adapters/email/acs-sender';
 import { FileOutbox, type DeliveredEmailNotice } from './adapters/email/file-outbox';
 import { loadOrCreateDevKey, loadOrCreateSecret } from './adapters/identity/dev-keys';
@@ -87,7 +88,7 @@ export async function createServices(
   const previousIdempotencySecret = config.idempotency.previousSecret
     ? Buffer.from(config.idempotency.previousSecret, 'utf8')
     : null;
-  const operations = new CosmosOperationsRepository(partners);
+  const operations = new CosmosOperationsRepository(partners, database.container('events'));
   return {
     config,
     clock,
@@ -104,7 +105,12 @@ export async function createServices(
     emailSender: options.emailSender ?? createEmailSender(config, clock, options.announceEmail),
     limits: createRequestLimits(config.limits.requests, clock),
     secrets: { idempotency: idempotencySecret, previousIdempotency: previousIdempotencySecret },
-    events: new CosmosEventRepository(partners, database.container('customers')),
+    events: new CosmosEventRepository(
+      partners,
+      database.container('customers'),
+      database.container('events'),
+    ),
+    reports: new CosmosTransitionReportRepository(partners),
     webhooks: createWebhookTransport({
       allowLocal: config.webhooks.allowLocal,
       serverKey: idempotencySecret,

@@ -101,6 +101,7 @@ const settingsShape = z.object({
   AGREEMENT_URL: z.url().default('https://www.microsoft.com/licensing/docs/customeragreement'),
   LINK_TTL_DAYS: intSetting(30, 1, 365),
   INCENTIVE_INVITE_DELAY_DAYS: intSetting(0, 0, 29),
+  TRANSITION_STUCK_DAYS: intSetting(14, 1, 365),
   INVITATION_RATE_LIMIT_PER_HOUR: intSetting(100, 1, 100_000),
   // docs/rules.md section 13: a busy reseller requesting a transfer every minute (two emails
   // each, one to each partner) and inviting a few customers stays within it; a flood does not.
@@ -113,6 +114,7 @@ const settingsShape = z.object({
   WEBHOOKS_ALLOW_LOCAL: z.enum(['true', 'false']).optional(),
   EVENTS_DELIVERIES_PER_RUN: intSetting(2000, 1, 100_000),
   EVENTS_DELIVERIES_PER_ENDPOINT_PER_RUN: intSetting(200, 1, 10_000),
+  EVENTS_PROMPT_DELIVERIES_PER_ENDPOINT_PER_MINUTE: intSetting(60, 0, 10_000),
   EVENTS_PROMPT_DELIVERY: z
     .enum(['true', 'false'])
     .default('true')
@@ -275,6 +277,8 @@ export interface Config {
     };
   };
   incentives: { inviteDelayDays: number };
+  /** The operators' transition report: a partner at one step longer than this is stuck. */
+  transition: { stuckDays: number };
   limits: {
     invitationsPerHour: number;
     /** Emails a partner's actions may cause per hour (docs/rules.md section 13). */
@@ -295,6 +299,11 @@ export interface Config {
     /** Due deliveries one read of deliverEvents takes, and one endpoint's share of a run. */
     deliveriesPerRun: number;
     deliveriesPerEndpointPerRun: number;
+    /**
+     * Events a prompt run may send one endpoint in a minute: past it, the endpoint is left to the
+     * paced timer, so a tenant's bulk import never turns prompt delivery into a flood.
+     */
+    promptDeliveriesPerEndpointPerMinute: number;
   };
 }
 
@@ -382,6 +391,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       },
     },
     incentives: { inviteDelayDays: s.INCENTIVE_INVITE_DELAY_DAYS },
+    transition: { stuckDays: s.TRANSITION_STUCK_DAYS },
     limits: {
       invitationsPerHour: s.INVITATION_RATE_LIMIT_PER_HOUR,
       emailsPerPartnerPerHour: s.EMAIL_SENDS_PER_PARTNER_PER_HOUR,
@@ -401,6 +411,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       promptDelivery: s.EVENTS_PROMPT_DELIVERY,
       deliveriesPerRun: s.EVENTS_DELIVERIES_PER_RUN,
       deliveriesPerEndpointPerRun: s.EVENTS_DELIVERIES_PER_ENDPOINT_PER_RUN,
+      promptDeliveriesPerEndpointPerMinute: s.EVENTS_PROMPT_DELIVERIES_PER_ENDPOINT_PER_MINUTE,
     },
   };
 }

@@ -12,10 +12,11 @@ import { WriteConflict, type PartnerDocument, type Versioned, type WriteOperatio
 import { countEmails } from './rate-limit';
 import { revokeInvitation } from './reseller-invitations';
 import type { Services } from './services';
+import { commitCounting, countsPatch } from './transition-counts';
+import { cancelTransfersBetween } from './transfers';
 
 /** How often the end is counted again when concurrent actions moved the hourly counter. */
 const countAttempts = 10;
-import { cancelTransfersBetween } from './transfers';
 
 async function loadSide(
   services: Services,
@@ -165,7 +166,7 @@ async function endResellerSide(
   const found = await loadSide(services, resellerId, providerId, 'reseller');
   if (!found || !isActivePartnership(found.value)) return;
   try {
-    await services.partners.commit(resellerId, [
+    await commitCounting(services, resellerId, [
       { op: 'replace', document: { ...found.value, status: 'ended', endedAt }, etag: found.etag },
       {
         op: 'create',
@@ -186,6 +187,8 @@ async function endResellerSide(
           endedAt,
         }),
       },
+      // One provider fewer for the reseller's transition (docs/rules.md section 14).
+      ...countsPatch({ providers: -1, moments: { lastPartnershipEndedAt: endedAt } }),
     ]);
   } catch (error) {
     if (!(error instanceof WriteConflict && error.index === 0)) throw error;

@@ -1,6 +1,16 @@
 import type { AuditEvent } from '../domain/audit';
-import type { EventDocument, EventSequence, RelayedEventDocument } from '../domain/events';
-import type { EventDelivery, WebhookEndpoint, WebhookSlot } from '../domain/webhooks';
+import type {
+  EventDocument,
+  EventSequence,
+  FeedEvent,
+  RelayedEventDocument,
+} from '../domain/events';
+import type {
+  EventDelivery,
+  WebhookCursor,
+  WebhookEndpoint,
+  WebhookSlot,
+} from '../domain/webhooks';
 import type { OutboxEmail, EmailLane, EmailMessage } from '../domain/email';
 import type {
   Customer,
@@ -27,6 +37,8 @@ import type {
 } from '../domain/operations';
 import type { SendCounter } from '../domain/send-budget';
 import type { Transfer, TransferGuard } from '../domain/transfers';
+import type { TransitionCounts } from '../domain/transition-counts';
+import type { TransitionDay, TransitionEntry } from '../domain/transition-report';
 
 /** Time comes from here, never from `new Date()` in a rule: tests control it. */
 export interface Clock {
@@ -67,17 +79,31 @@ export type PartnerDocument =
   | EventSequence
   | WebhookEndpoint
   | WebhookSlot
-  | EventDelivery;
+  | TransitionCounts
+  | TransitionDay
+  | TransitionEntry;
+
+/**
+ * One change of a partial update (Cosmos DB patch): `incr` adds to a number (negative to take
+ * away), `set` writes a value, `add` with a path ending in `/-` appends to an array.
+ */
+export type PatchStep =
+  | { op: 'incr'; path: string; value: number }
+  | { op: 'set'; path: string; value: string | number | boolean | null }
+  | { op: 'add'; path: string; value: string | number };
 
 /**
  * One write in a partition batch. `create` fails if the id exists; `replace` needs the etag
- * read before (optimistic concurrency) and fails if it changed.
+ * read before (optimistic concurrency) and fails if it changed; `patch` changes a few fields of
+ * an existing document without reading it (counters: concurrent increments never conflict),
+ * and fails if the document is missing.
  */
 export type WriteOperation<D> =
   | { op: 'create'; document: D }
   | { op: 'replace'; document: D; etag: string }
   | { op: 'upsert'; document: D }
-  | { op: 'delete'; id: string; etag?: string };
+  | { op: 'delete'; id: string; etag?: string }
+  | { op: 'patch'; id: string; steps: PatchStep[] };
 
 /** Why a write was refused: the document changed, already exists, or is gone. */
 export class WriteConflict extends Error {
@@ -172,6 +198,12 @@ export interface PartnerRepository {
     type: T['type'],
     page: PageRequest,
   ): Promise<Page<T>>;
+  /** Every invitation of a kind that can still be accepted at `now` (not used, revoked, expired). */
+  pendingInvitations<T extends InvitationDocument>(
+    partnerId: string,
+    type: T['type'],
+    now: Date,
+  ): Promise<T[]>;
   /** Cross-partition: the operators' review queue, oldest submission first. */
   enrollmentsWithStatus(status: string, page: PageRequest): Promise<Page<Partner>>;
   /**
@@ -193,6 +225,17 @@ export interface PartnerRepository {
   pendingEnrollmentsSubmittedBefore(cutoff: Date): AsyncIterable<Versioned<Partner>>;
 }
 
+/** The operators' transition report, in its own partition (domain/transition-report.ts). */
+export interface TransitionReportRepository {
+  /** The days from `from` to `to` (YYYY-MM-DD, both included): one single-partition query. */
+  transitionDays(from: string, to: string): Promise<TransitionDay[]>;
+  /**
+   * The entries of partners at one step since `cutoff` or before, longest first, at most
+   * `limit`: one single-partition query.
+   */
+  stuckSince(cutoff: Date, limit: number): Promise<TransitionEntry[]>;
+}
+
 export interface OutboxRepository {
   /**
    * Cross-partition: emails of one lane waiting (or whose claim lapsed) and due at `now`,
@@ -212,6 +255,10 @@ export interface OutboxRepository {
   writeSendCounters(operations: WriteOperation<SendCounter>[]): Promise<string[] | null>;
 }
 
+/**
+ * Events (docs/rules.md section 11): waiting in their partner's partition until published, then
+ * in the events container: the feed, each endpoint's cursor in it, and its deliveries.
+ */
 export interface EventRepository {
   /** A partition's events written and not yet published, oldest first. */
   toPublish(partnerId: string, now: Date, limit: number): Promise<Versioned<EventDocument>[]>;
@@ -227,14 +274,46 @@ export interface EventRepository {
   ): Promise<Versioned<RelayedEventDocument>[]>;
   /** Removes a relayed event once copied (a concurrent removal is not an error). */
   removeRelayed(event: Versioned<RelayedEventDocument>): Promise<void>;
+  /** Writes a numbered event to its partner's feed; writing it again is not an error. */
+  addToFeed(event: FeedEvent): Promise<void>;
   /** The pull feed: published events numbered after `after`, in feed order. */
-  feed(partnerId: string, after: number, limit: number): Promise<EventDocument[]>;
-  /** A partner's webhook endpoints (at most ten), newest first. */
+  feed(partnerId: string, after: number, limit: number): Promise<FeedEvent[]>;
+  /** A partner's webhook endpoints (at most ten), newest first, every page read. */
   webhooks(partnerId: string): Promise<Versioned<WebhookEndpoint>[]>;
+  /** An endpoint's cursor in its partner's feed, or null before its first event. */
+  cursor(webhookId: string): Promise<Versioned<WebhookCursor> | null>;
+  /**
+   * Writes an endpoint's cursor (created when `etag` is null, else replaced if unchanged) and the
+   * deliveries it takes, in one batch: the new etags (the cursor's first), or null when the
+   * cursor changed meanwhile.
+   */
+  advance(
+    cursor: WebhookCursor,
+    etag: string | null,
+    deliveries: EventDelivery[],
+  ): Promise<(string | null)[] | null>;
+  /** Cross-partition (timer): endpoints with events to catch up on, the longest waiting first. */
+  cursorsDue(now: Date, limit: number): Promise<Versioned<WebhookCursor>[]>;
+  /** One delivery of an endpoint, or null. */
+  delivery(webhookId: string, eventId: string): Promise<Versioned<EventDelivery> | null>;
+  /** Writes a new delivery (a test event): false when that delivery exists already. */
+  createDelivery(delivery: EventDelivery): Promise<boolean>;
+  /** A counter kept in an endpoint's stream (its manual sends a minute), or null. */
+  streamCounter(webhookId: string, id: string): Promise<Versioned<RateCounter> | null>;
+  /**
+   * Writes an endpoint's counter and one of its deliveries (created, or replaced if unchanged)
+   * in one batch in its stream: both or neither. A WriteConflict at index 0 when another send
+   * counted meanwhile, at index 1 when the delivery exists already or changed.
+   */
+  commitCountedDelivery(
+    webhookId: string,
+    counter: WriteOperation<RateCounter>,
+    delivery: WriteOperation<EventDelivery>,
+  ): Promise<void>;
   /** One endpoint's deliveries, newest first. */
-  deliveries(partnerId: string, webhookId: string, page: PageRequest): Promise<Page<EventDelivery>>;
-  /** One partition's deliveries due at `now`, oldest first (prompt delivery). */
-  deliveriesDueIn(partnerId: string, now: Date, limit: number): Promise<Versioned<EventDelivery>[]>;
+  deliveries(webhookId: string, page: PageRequest): Promise<Page<EventDelivery>>;
+  /** One endpoint's deliveries due at `now`, oldest first (prompt delivery). */
+  deliveriesDueIn(webhookId: string, now: Date, limit: number): Promise<Versioned<EventDelivery>[]>;
   /** Replaces a delivery if its etag is unchanged: its new etag, or null if it changed. */
   replaceDelivery(delivery: EventDelivery, etag: string): Promise<string | null>;
   /**
@@ -272,18 +351,30 @@ export interface WebhookTransport {
   open(sealed: string): string;
 }
 
-/** The fields the backlog reads of an outbox item (an email, an event delivery). */
-export interface OutboxItem {
+/** An item of an outbox that failed for good, as the backlog lists it (a few properties). */
+export interface FailedOutboxItem {
   id: string;
   partnerId: string;
   kind?: string;
   eventType?: string;
-  status: string;
-  createdAt: string;
   failedAt?: string;
-  /** Deliveries: their endpoint, and the attempts made (a retry waits once one failed). */
-  webhookId?: string;
-  attempts?: number;
+}
+
+/** What the timers count of an outbox: never the items themselves. */
+export interface OutboxCounts {
+  /** Items waiting (due now or later, or claimed). */
+  waiting: number;
+  /** When the oldest of them was written; null when none waits. */
+  oldestWaitingAt: string | null;
+  failed: number;
+  /** The most recent failures (failed since `since`), newest first, at most `shown`. */
+  recentFailures: FailedOutboxItem[];
+  /**
+   * Deliveries: the endpoints whose deliveries wait for a retry (docs/rules.md section 13). Their
+   * deliveries, and the events they have yet to be sent, count here, not in `waiting`; and only
+   * the operators' own endpoints' failures count in `failed`. Emails: 0.
+   */
+  endpointsFailing: number;
 }
 
 /** Timer heartbeats and outbox backlogs (domain/operations.ts), in their own partition. */
@@ -294,12 +385,12 @@ export interface OperationsRepository {
   backlog(outbox: OutboxName): Promise<Versioned<OutboxBacklog> | null>;
   /** Upserts, or replaces if the etag is unchanged: false when it changed. */
   save(document: OperationsDocument, etag?: string): Promise<boolean>;
-  /** Cross-partition (timer): items of a type still waiting (with a `dueAt`), in no order. */
-  waiting(type: string, limit: number): AsyncIterable<OutboxItem>;
-  /** Cross-partition (timer): items of a type that failed for good. */
-  failed(type: string, limit: number): AsyncIterable<OutboxItem>;
-  /** The same in one partition (the operators' own webhook deliveries). */
-  failedIn(partitionId: string, type: string, limit: number): AsyncIterable<OutboxItem>;
+  /**
+   * Cross-partition (timer): an outbox's counts, by COUNT, MIN and a few properties of its most
+   * recent failures; for the events outbox, the feed events endpoints have yet to be sent count
+   * as waiting too, but a failing endpoint's count apart (`endpointsFailing`).
+   */
+  counts(outbox: OutboxName, since: Date): Promise<OutboxCounts>;
 }
 
 export interface SendResult {

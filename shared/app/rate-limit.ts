@@ -7,7 +7,7 @@ import {
   rateCounterTtlSeconds,
   type RateCounter,
 } from '../domain/rate-limit';
-import type { PartnerDocument, WriteOperation } from './ports';
+import type { PartnerDocument, Versioned, WriteOperation } from './ports';
 import type { Services } from './services';
 
 /** The emails one action causes, and how many of them are invitations. */
@@ -72,18 +72,20 @@ export async function countEmails(
 
 /**
  * A per-minute limit on what one thing (a webhook endpoint) may be asked to do: the counter's
- * write, to go first in the batch that does it; 429 with Retry-After once `limit` is reached.
+ * write, to go first in the batch that does it, in the partition `read` reads it from (`place`
+ * says which); 429 with Retry-After once `limit` is reached.
  */
 export async function countPerMinute(
   services: Services,
-  partnerId: string,
+  read: (id: string) => Promise<Versioned<RateCounter> | null>,
+  place: Pick<RateCounter, 'partnerId' | 'stream'>,
   what: string,
   limit: number,
   detail: string,
-): Promise<WriteOperation<PartnerDocument>> {
+): Promise<WriteOperation<RateCounter>> {
   const window = minuteWindow(services.clock.now());
   const id = rateCounterId(what, window);
-  const found = await services.partners.getDocument<RateCounter>(partnerId, id);
+  const found = await read(id);
   const count = found?.value.count ?? 0;
   if (count >= limit) {
     throw new DomainError(
@@ -96,7 +98,7 @@ export async function countPerMinute(
   const counter: RateCounter = {
     type: 'rate-counter',
     id,
-    partnerId,
+    ...place,
     window: window.key,
     count: count + 1,
     ttl: 120,

@@ -29,6 +29,8 @@ import { queue } from './outbox';
 import { WriteConflict, type PartnerDocument, type Versioned, type WriteOperation } from './ports';
 import { countEmails } from './rate-limit';
 import type { Services } from './services';
+import { commitCounting, countsPatch, pipelinePatch, readCounts } from './transition-counts';
+import { firstTime } from '../domain/transition-counts';
 
 /** How often a step is counted again when concurrent actions moved the hourly counter. */
 const countingAttempts = 10;
@@ -218,20 +220,34 @@ export async function closeTransfer(
       updatedAt: now.toISOString(),
       propagateAfter: propagateAfter(now),
     };
-    const partners = await Promise.all([
+    const completed = to === 'completed';
+    const [reseller, provider, counts] = await Promise.all([
       services.partners.get(current.reseller.partnerId),
       services.partners.get(current.provider.partnerId),
+      completed ? readCounts(services, resellerId) : null,
     ]);
-    const emails = stepEmails(
-      services,
-      closed,
-      partners.map((partner) => partner?.value ?? null),
+    // Its subscriptions leave the transfer count with the decision, in the batch that writes its
+    // event, so the transition report, recorded as the event is published, sees them moved; a
+    // completed transfer's are transferred, no longer billed directly (docs/rules.md section 14).
+    const moved = movedSubscriptions(current).length;
+    const counted = countsPatch(
+      firstTime(
+        completed
+          ? {
+              subscriptions: { inTransfer: -moved, transferred: moved, directBillActive: -moved },
+              moments: { firstTransferCompletedAt: closed.closedAt! },
+            }
+          : { subscriptions: { inTransfer: -moved } },
+        counts,
+      ),
     );
+    const emails = stepEmails(services, closed, [reseller?.value ?? null, provider?.value ?? null]);
     const decision: WriteOperation<PartnerDocument>[] = [
       { op: 'replace', document: closed, etag: found.etag },
       { op: 'create', document: stepAudit(services, resellerId, actor, closed, now) },
       { op: 'create', document: stepEvent(services, resellerId, closed) },
       ...emails.map((document) => ({ op: 'create' as const, document })),
+      ...counted,
     ];
     const counting = countedFor !== null && emails.length > 0;
     // The reseller's own step: its counter goes first in the same batch. The provider's step
@@ -239,14 +255,16 @@ export async function closeTransfer(
     const ownCounter = counting && countedFor === resellerId;
     try {
       if (ownCounter) {
-        const counted = await countEmails(services, resellerId, now, { emails: emails.length });
-        await services.partners.commit(resellerId, [counted, ...decision]);
+        const emailsCounted = await countEmails(services, resellerId, now, {
+          emails: emails.length,
+        });
+        await commitCounting(services, resellerId, [emailsCounted, ...decision]);
       } else if (counting) {
         await countApart(services, countedFor, now, emails.length, () =>
-          services.partners.commit(resellerId, decision),
+          commitCounting(services, resellerId, decision),
         );
       } else {
-        await services.partners.commit(resellerId, decision);
+        await commitCounting(services, resellerId, decision);
       }
       return await propagate(services, actor, closed);
     } catch (error) {
@@ -291,8 +309,16 @@ async function writeProviderCopy(
     !found && transfer.status !== 'pending'
       ? [stepEvent(services, providerId, { ...transfer, status: 'pending', reason: null })]
       : [];
+  // The provider's pipeline counts each transfer with the copy in its new status, so once.
+  const wasPending = found?.value.status === 'pending';
+  const isPending = copy.status === 'pending';
+  const pipeline = pipelinePatch(transfer.reseller.partnerId, {
+    transfersPending: (isPending ? 1 : 0) - (wasPending ? 1 : 0),
+    transfersCompleted: copy.status === 'completed' ? 1 : 0,
+    at: services.clock.now().toISOString(),
+  });
   try {
-    await services.partners.commit(providerId, [
+    await commitCounting(services, providerId, [
       found
         ? { op: 'replace', document: copy, etag: found.etag }
         : { op: 'create', document: copy },
@@ -302,6 +328,7 @@ async function writeProviderCopy(
         op: 'create',
         document: stepEvent(services, providerId, transfer, missed.length),
       },
+      ...pipeline,
     ]);
   } catch (error) {
     // Another run wrote it first: it writes the same copy.

@@ -19,6 +19,7 @@ import { loadPartner } from './partners';
 import { countEmails } from './rate-limit';
 import { WriteConflict, type Logger, type Page, type PageRequest } from './ports';
 import type { Services } from './services';
+import { commitCounting, countsPatch } from './transition-counts';
 import {
   closeTransfer,
   loadResellerCopy,
@@ -166,7 +167,7 @@ export async function createTransfer(
     // is a concurrent request, and this one reads again (docs/rules.md section 13).
     const counted = await countEmails(services, resellerId, now, { emails: emails.length });
     try {
-      await services.partners.commit(resellerId, [
+      await commitCounting(services, resellerId, [
         counted,
         guard
           ? { op: 'replace', document: guarded, etag: guard.etag }
@@ -178,6 +179,11 @@ export async function createTransfer(
         },
         { op: 'create', document: stepEvent(services, resellerId, transfer) },
         ...emails.map((document) => ({ op: 'create' as const, document })),
+        // In a transfer from now, counted with the guard that holds them (docs/rules.md section 14).
+        ...countsPatch({
+          subscriptions: { inTransfer: moved.length },
+          moments: { lastTransferRequestedAt: transfer.createdAt },
+        }),
       ]);
       return await propagate(services, actorOf(principal), transfer);
     } catch (error) {

@@ -2,24 +2,24 @@ import { auditEvent } from '../domain/audit';
 import { DomainError, notFound } from '../domain/errors';
 import { newEventId, type EventDocument } from '../domain/events';
 import { actorOf, type Principal } from '../domain/principal';
+import type { RateCounter } from '../domain/rate-limit';
 import {
-  deliveryDocumentId,
   manualSendsPerMinute,
   maxWebhooksPerPartner,
   rotationOverlapSeconds,
   webhookDocumentId,
   webhookSlotId,
+  webhookStream,
   type EventDelivery,
   type WebhookEndpoint,
   type WebhookSlot,
   type WebhookStatus,
 } from '../domain/webhooks';
-import { newDelivery } from './events';
+import { feedHead, newDelivery } from './events';
 import {
   WriteConflict,
   type Page,
   type PageRequest,
-  type PartnerDocument,
   type Versioned,
   type WriteOperation,
 } from './ports';
@@ -78,6 +78,8 @@ export async function createWebhook(
   const webhookId = services.ids.newId();
   const secret = services.webhooks.newSecret();
   const sealed = services.webhooks.seal(secret);
+  // It receives the events published from now on (the feed keeps the earlier ones).
+  const deliverFrom = await feedHead(services, owner.partitionId);
   // Registrations racing for the free slots each try every slot in turn: one that finds a
   // slot taken meanwhile takes the next, and gives up only once every slot is taken.
   for (let round = 0; round < 3 && free.length > 0; round += 1) {
@@ -95,6 +97,7 @@ export async function createWebhook(
         disabledReason: null,
         secrets: [{ sealed, createdAt: now, expiresAt: null }],
         slot,
+        deliverFrom,
         createdAt: now,
         updatedAt: now,
       };
@@ -211,8 +214,12 @@ export async function changeWebhook(
   if (change.url !== undefined) await checkUrl(services, change.url);
   const endpoint = found.value;
   const status = change.status ?? endpoint.status;
+  const enabled = status === 'active' && endpoint.status === 'disabled';
   const updated: WebhookEndpoint = {
     ...endpoint,
+    // Enabled again: it receives the events published from now on; those published while it was
+    // disabled are in the feed.
+    ...(enabled ? { deliverFrom: await feedHead(services, owner.partitionId) } : {}),
     url: change.url ?? endpoint.url,
     events: change.events ?? endpoint.events,
     description: change.description ?? endpoint.description,
@@ -287,17 +294,18 @@ export async function rotateWebhookSecret(
 
 /**
  * `test` and `redeliver` each send a signed request to the endpoint's URL: at most
- * `manualSendsPerMinute` a minute per endpoint (429 with Retry-After past it), counted first in
- * the batch that queues the send, so the platform is no reflector (docs/security.md).
+ * `manualSendsPerMinute` a minute per endpoint (429 with Retry-After past it), counted in the
+ * endpoint's stream, where its deliveries are, so the platform is no reflector (docs/security.md).
  */
 function countManualSend(
   services: Services,
   partitionId: string,
   webhookId: string,
-): Promise<WriteOperation<PartnerDocument>> {
+): Promise<WriteOperation<RateCounter>> {
   return countPerMinute(
     services,
-    partitionId,
+    (id) => services.events.streamCounter(webhookId, id),
+    { partnerId: partitionId, stream: webhookStream(webhookId) },
     `webhook-${webhookId}`,
     manualSendsPerMinute,
     `An endpoint is sent at most ${manualSendsPerMinute} test events and redeliveries a minute`,
@@ -321,9 +329,10 @@ export async function testWebhook(
     occurredAt: now.toISOString(),
     data: { webhookId },
   };
-  await commitCounted(services, owner.partitionId, webhookId, [
-    { op: 'create', document: newDelivery(found.value, event, now) },
-  ]);
+  await commitCounted(services, owner.partitionId, webhookId, {
+    op: 'create',
+    document: newDelivery(found.value, event, now),
+  });
   return { eventId: event.id };
 }
 
@@ -334,7 +343,7 @@ export async function listDeliveries(
   page: PageRequest,
 ): Promise<Page<EventDelivery>> {
   await readWebhook(services, partitionId, webhookId);
-  return services.events.deliveries(partitionId, webhookId, page);
+  return services.events.deliveries(webhookId, page);
 }
 
 /**
@@ -349,30 +358,25 @@ export async function redeliver(
   eventId: string,
 ): Promise<void> {
   await readWebhook(services, owner.partitionId, webhookId);
-  const found = await services.partners.getDocument<EventDelivery>(
-    owner.partitionId,
-    deliveryDocumentId(webhookId, eventId),
-  );
+  const found = await services.events.delivery(webhookId, eventId);
   if (!found || found.value.type !== 'delivery') throw notFound('This event of this endpoint');
   if (found.value.status === 'sending') return;
   const now = services.clock.now().toISOString();
   const { ttl: _ttl, failedAt: _failedAt, ...delivery } = found.value;
   const waiting = found.value.status === 'pending';
   try {
-    await commitCounted(services, owner.partitionId, webhookId, [
-      {
-        op: 'replace',
-        document: {
-          ...delivery,
-          status: 'pending',
-          dueAt: now,
-          // Waiting for a retry, it keeps its window; settled, it starts a new one.
-          firstAttemptAt: waiting ? delivery.firstAttemptAt : null,
-          updatedAt: now,
-        },
-        etag: found.etag,
+    await commitCounted(services, owner.partitionId, webhookId, {
+      op: 'replace',
+      document: {
+        ...delivery,
+        status: 'pending',
+        dueAt: now,
+        // Waiting for a retry, it keeps its window; settled, it starts a new one.
+        firstAttemptAt: waiting ? delivery.firstAttemptAt : null,
+        updatedAt: now,
       },
-    ]);
+      etag: found.etag,
+    });
   } catch (error) {
     if (!(error instanceof WriteConflict)) throw error;
     throw new DomainError('conflict', 'This delivery changed meanwhile; read it and try again.');
@@ -380,19 +384,20 @@ export async function redeliver(
 }
 
 /**
- * The batch, after this endpoint's count of manual sends: a conflict on the count (another
- * test or redelivery at once) counts again; one on the batch's own writes is the caller's.
+ * The delivery, written in one batch with this endpoint's count of manual sends (both or neither,
+ * in the endpoint's stream): a conflict on the count (another test or redelivery at once) counts
+ * again; one on the delivery is the caller's (index 0).
  */
 async function commitCounted(
   services: Services,
   partitionId: string,
   webhookId: string,
-  writes: WriteOperation<PartnerDocument>[],
+  delivery: WriteOperation<EventDelivery>,
 ): Promise<void> {
   for (let attempt = 1; ; attempt += 1) {
     const counted = await countManualSend(services, partitionId, webhookId);
     try {
-      await services.partners.commit(partitionId, [counted, ...writes]);
+      await services.events.commitCountedDelivery(webhookId, counted, delivery);
       return;
     } catch (error) {
       if (!(error instanceof WriteConflict)) throw error;

@@ -123,7 +123,10 @@ export interface OutboxBacklog {
   outbox: OutboxName;
   reportedAt: string;
   pending: number;
-  /** True when there were more waiting than one run counts: `pending` is a lower bound. */
+  /**
+   * True when `pending` is a lower bound. Backlogs are counted (COUNT), not read, so it is false;
+   * kept for the status page's readers.
+   */
   pendingCapped: boolean;
   failed: number;
   oldestPendingAt: string | null;
@@ -144,43 +147,6 @@ export interface BacklogFigures {
   pending: number;
   failed: number;
   oldestPendingAgeSeconds: number | null;
-}
-
-/**
- * docs/rules.md section 13: a delivery waiting for a retry was tried and refused by its
- * endpoint. Its endpoint is failing: the partner's matter, counted apart from the platform's
- * backlog, and so are the other deliveries waiting for that endpoint.
- */
-export interface WaitingItem {
-  partnerId: string;
-  status: string;
-  createdAt: string;
-  attempts?: number;
-  webhookId?: string;
-}
-
-export const endpointKey = (item: Pick<WaitingItem, 'partnerId' | 'webhookId'>): string =>
-  `${item.partnerId}/${item.webhookId ?? ''}`;
-
-export const waitsForRetry = (item: WaitingItem): boolean =>
-  item.webhookId !== undefined && item.status === 'pending' && (item.attempts ?? 0) > 0;
-
-/** The platform's backlog of waiting items, and the failing endpoints counted apart. */
-export function backlogOf(items: readonly WaitingItem[]): {
-  pending: number;
-  oldestPendingAt: string | null;
-  endpointsFailing: number;
-} {
-  const failing = new Set(items.filter(waitsForRetry).map(endpointKey));
-  let pending = 0;
-  let oldestPendingAt: string | null = null;
-  for (const item of items) {
-    if (item.webhookId !== undefined && failing.has(endpointKey(item))) continue;
-    pending += 1;
-    if (oldestPendingAt === null || item.createdAt < oldestPendingAt)
-      oldestPendingAt = item.createdAt;
-  }
-  return { pending, oldestPendingAt, endpointsFailing: failing.size };
 }
 
 export function backlogFigures(backlog: OutboxBacklog | null, now: Date): BacklogFigures {

@@ -7,6 +7,11 @@ export interface RateCounter {
   /** `rate-<what>-<window>`: one per tenant (or endpoint), limit and window. */
   id: string;
   partnerId: string;
+  /**
+   * Kept in the events container (partition key /stream): an endpoint's count of manual sends
+   * lives in its stream (`webhook:<webhookId>`), written in one batch with the delivery it counts.
+   */
+  stream?: string;
   window: string;
   /** What the window counted: emails (the partner's hourly allowance), or requests. */
   count: number;

@@ -5,6 +5,7 @@ import { timerFunctions } from '../../functions/timers';
 import { reportBacklog } from '../../shared/app/backlog';
 import type { EmailSender } from '../../shared/app/ports';
 import { loggerFor } from '../../shared/adapters/logger';
+import type { EventDelivery } from '../../shared/domain/webhooks';
 import { defineTimer } from '../../shared/functions';
 import { override, startTestApp, type TestApp, type TestAppOptions } from '../support/app';
 import { createPartnerWithProfile } from '../support/builders';
@@ -250,7 +251,7 @@ describe('GET /api/operator/status', () => {
     });
   });
 
-  it("reports the events backlog as deliverEvents will: from delivery documents, through reportBacklog, a failing endpoint's deliveries apart", async () => {
+  it("reports the events backlog as deliverEvents will: deliveries waiting and events endpoints have yet to be sent, through reportBacklog, a failing endpoint's apart", async () => {
     const deliverEvents = defineTimer({
       name: 'deliverEvents',
       schedule: '0 */1 * * * *',
@@ -264,56 +265,78 @@ describe('GET /api/operator/status', () => {
     });
     await withApp({ table: [...functionTable, deliverEvents] }, async (app) => {
       const { partnerId } = await approvedPartner(app);
-      const delivery = (partition: string, id: string, status: string, extra: object) => ({
-        type: 'delivery',
-        id,
-        partnerId: partition,
-        webhookId: 'w1',
-        eventId: `e-${id}`,
-        eventType: 'enrollment.approved',
-        status,
-        attempts: 0,
-        createdAt: '2026-03-02T08:40:00.000Z',
-        ...extra,
-      });
+      const delivery = (id: string, status: string, extra: Partial<EventDelivery>) => {
+        const webhookId = extra.webhookId ?? 'w1';
+        return {
+          type: 'delivery',
+          id,
+          stream: `webhook:${webhookId}`,
+          partnerId,
+          webhookId,
+          eventId: `e-${id}`,
+          eventType: 'enrollment.approved',
+          body: '{}',
+          status,
+          attempts: 0,
+          firstAttemptAt: null,
+          createdAt: '2026-03-02T08:40:00.000Z',
+          updatedAt: '2026-03-02T08:40:00.000Z',
+          history: [],
+          ...extra,
+        } as EventDelivery;
+      };
       const due = { dueAt: '2026-03-02T09:00:00.000Z' };
-      await app.services.partners.commit(partnerId, [
-        // Waiting for its first attempt: the platform's backlog.
-        { op: 'create', document: delivery(partnerId, 'd1', 'pending', due) } as never,
-        // Another endpoint that failed and waits for a retry, with a newer delivery behind it.
-        {
-          op: 'create',
-          document: delivery(partnerId, 'd4', 'pending', { ...due, webhookId: 'w2', attempts: 2 }),
-        } as never,
-        {
-          op: 'create',
-          document: delivery(partnerId, 'd5', 'pending', {
-            ...due,
-            webhookId: 'w2',
-            createdAt: '2026-03-02T08:00:00.000Z',
-          }),
-        } as never,
-        // A partner's delivery failed for good: its endpoint was disabled, its owner told.
-        {
-          op: 'create',
-          document: delivery(partnerId, 'd2', 'failed', { failedAt: '2026-03-02T08:50:00.000Z' }),
-        } as never,
-        { op: 'create', document: delivery(partnerId, 'd3', 'delivered', {}) } as never,
-      ]);
+      // Waiting for its first attempt: the platform's backlog.
+      await app.services.events.createDelivery(delivery('d1', 'pending', due));
+      // Another endpoint that failed and waits for a retry, with an older delivery behind it.
+      await app.services.events.createDelivery(
+        delivery('d4', 'pending', { ...due, webhookId: 'w2', attempts: 2 }),
+      );
+      await app.services.events.createDelivery(
+        delivery('d5', 'pending', {
+          ...due,
+          webhookId: 'w2',
+          createdAt: '2026-03-02T08:00:00.000Z',
+        }),
+      );
+      // A partner's delivery failed for good: its endpoint was disabled, its owner told.
+      await app.services.events.createDelivery(
+        delivery('d2', 'failed', { failedAt: '2026-03-02T08:50:00.000Z' }),
+      );
+      await app.services.events.createDelivery(delivery('d3', 'delivered', {}));
       // The operators' own endpoint failed for good: the platform's matter.
-      await app.services.partners.commit(operatorEventsPartition, [
-        {
-          op: 'create',
-          document: delivery(operatorEventsPartition, 'd6', 'failed', {
-            failedAt: '2026-03-02T08:55:00.000Z',
-          }),
-        } as never,
-      ]);
+      await app.services.events.createDelivery(
+        delivery('d6', 'failed', {
+          partnerId: operatorEventsPartition,
+          webhookId: 'w4',
+          failedAt: '2026-03-02T08:55:00.000Z',
+        }),
+      );
+      const cursor = (webhookId: string, through: number, head: number, behindSince: string) =>
+        app.services.events.advance(
+          {
+            type: 'webhook-cursor',
+            id: 'cursor',
+            stream: `webhook:${webhookId}`,
+            partnerId,
+            webhookId,
+            through,
+            head,
+            dueAt: '2026-03-02T08:59:00.000Z',
+            behindSince,
+          },
+          null,
+          [],
+        );
+      // An endpoint three events behind in its partner's feed since 08:30.
+      await cursor('w3', 2, 5, '2026-03-02T08:30:00.000Z');
+      // The failing endpoint is behind too, for longer: its partner's matter, counted apart.
+      await cursor('w2', 1, 8, '2026-03-02T07:00:00.000Z');
       await app.runTimer('deliverEvents');
       expect((await status(app)).events).toMatchObject({
-        pending: 1,
+        pending: 1 + 3,
         failed: 1,
-        oldestPendingAgeSeconds: 20 * 60,
+        oldestPendingAgeSeconds: 30 * 60,
         endpointsFailing: 1,
         recentFailures: [{ id: `${operatorEventsPartition}.d6`, kind: 'enrollment.approved' }],
       });

@@ -160,6 +160,82 @@ const budgets: Budget[] = [
     expected: { pointReads: 1 },
   },
   {
+    route: 'getTransition',
+    does: "the partner's transition: its record and its counts, two point reads, however many customers it has",
+    async arrange(app) {
+      const partner = await createPartnerWithProfile(app);
+      // More customers than one batch holds: the read does not grow with them.
+      await seedCustomers(app, partner.partnerId, 60);
+      await seedCustomers(app, partner.partnerId, 60);
+      return { method: 'GET', path: '/api/me/transition', token: partner.adminToken, status: 200 };
+    },
+    expected: { pointReads: 2 },
+    perPartition: { reads: 2, batches: 0 },
+  },
+  {
+    route: 'getResellerPipeline',
+    does: "a provider's pipeline: its record, its open invitations and a page of its partnerships, in its own partition",
+    async arrange(app) {
+      const { provider } = await partnership(app);
+      await pendingInvitation(app, provider);
+      return {
+        method: 'GET',
+        path: '/api/me/reseller-pipeline?pageSize=10',
+        token: provider.adminToken,
+        status: 200,
+      };
+    },
+    expected: { pointReads: 1, singlePartitionQueries: 2 },
+  },
+  {
+    route: 'getResellerPipeline',
+    does: 'the next page: the open invitations are not read again',
+    async arrange(app) {
+      const provider = await createProvider(app);
+      await pendingInvitation(app, provider);
+      await pendingInvitation(app, provider);
+      const reseller = await activeReseller(app);
+      const invited = await inviteReseller(app, provider, reseller);
+      await app.api('POST', '/api/partner-invitations/accept', {
+        token: reseller.adminToken,
+        body: { token: tokenOf(invited.body.link as string) },
+      });
+      const other = await activeReseller(app);
+      const again = await inviteReseller(app, provider, other);
+      await app.api('POST', '/api/partner-invitations/accept', {
+        token: other.adminToken,
+        body: { token: tokenOf(again.body.link as string) },
+      });
+      const first = await app.api('GET', '/api/me/reseller-pipeline?pageSize=1', {
+        token: provider.adminToken,
+      });
+      const next = encodeURIComponent(first.body.continuationToken as string);
+      return {
+        method: 'GET',
+        path: `/api/me/reseller-pipeline?pageSize=1&continuationToken=${next}`,
+        token: provider.adminToken,
+        status: 200,
+      };
+    },
+    expected: { pointReads: 1, singlePartitionQueries: 1 },
+  },
+  {
+    route: 'getTransitionReport',
+    does: "the operators' report over a year: the days and the stuck list, two queries of the report's own partition",
+    async arrange(app) {
+      await pendingPartner(app);
+      await app.runTimer('deliverEvents');
+      return {
+        method: 'GET',
+        path: '/api/operator/reports/transitions?from=2026-01-01&to=2026-12-31',
+        token: await app.operatorToken(),
+        status: 200,
+      };
+    },
+    expected: { singlePartitionQueries: 2 },
+    perPartition: { reads: 0, batches: 0 },
+  },
+  {
     route: 'putProfile',
     does: 'confirms the profile: one read, one batch',
     async arrange(app) {
@@ -312,9 +388,10 @@ const budgets: Budget[] = [
       };
     },
     // The provider's partition: the invitation read, then the batch that uses up the link with
-    // the provider's side. The reseller's: its record read (in parallel), then its side's batch.
-    expected: { pointReads: 2, batches: 2 },
-    perPartition: { reads: 1, batches: 1 },
+    // the provider's side. The reseller's: its record read (in parallel), then its counts (the
+    // first partnership's moment, docs/rules.md section 14) and its side's batch.
+    expected: { pointReads: 3, batches: 2 },
+    perPartition: { reads: 2, batches: 1 },
   },
   {
     route: 'listCustomers',
@@ -578,13 +655,14 @@ const budgets: Budget[] = [
     },
     // One approval email: the platform lane's query finds none, the transactional lane's finds
     // it (fewer than a page: the lane is done), the bulk lane's finds none; the budget's two
-    // counters read, then both counted. The backlog: a query for the waiting emails, one for the
-    // failed ones, one upsert; then the heartbeat: a point read, an upsert.
-    expected: { crossPartitionQueries: 5, pointReads: 3, batches: 1, writes: 4 },
+    // counters read, then both counted. The backlog, counted: the waiting emails' COUNT and MIN,
+    // the failed ones' COUNT and the most recent few (a projection), one upsert; then the
+    // heartbeat: a point read, an upsert.
+    expected: { crossPartitionQueries: 7, pointReads: 3, batches: 1, writes: 4 },
   },
   {
     route: 'createWebhook',
-    does: 'registers an endpoint: the partner read, its endpoints counted, one batch with the audit event',
+    does: "registers an endpoint: the partner read, the feed's last number read, its endpoints counted, one batch with the audit event",
     async arrange(app) {
       const partner = await createPartnerWithProfile(app);
       return {
@@ -595,7 +673,7 @@ const budgets: Budget[] = [
         status: 201,
       };
     },
-    expected: { pointReads: 1, singlePartitionQueries: 1, batches: 1 },
+    expected: { pointReads: 2, singlePartitionQueries: 1, batches: 1 },
   },
   {
     route: 'eventFeed',
@@ -614,7 +692,7 @@ const budgets: Budget[] = [
   },
   {
     route: 'deliverEvents',
-    does: 'timer: relayed events, partitions to publish, then per partition its events, sequence and endpoints read and one batch; the due deliveries, per endpoint its read, and per delivery its claim and outcome; the backlog; its heartbeat',
+    does: 'timer: relayed events, partitions to publish, then per partition its events numbered (the partner read first for the transition report), written to the feed, its endpoints told and the events removed; the deliveries to retry and the endpoints behind, per endpoint its read and its next events taken from the feed and sent; the backlog counted; its heartbeat',
     isolated: true,
     async arrange(app) {
       const partner = await createPartnerWithProfile(app);
@@ -630,22 +708,27 @@ const budgets: Budget[] = [
       });
       return { timer: 'deliverEvents' };
     },
-    // Publication: the relayed events' query (none), the partitions' query, in the partner's
-    // partition its events' query, the sequence's point read, its endpoints' query and one
-    // batch. Delivery: the due deliveries' query, the endpoint's point read, the claim and the
-    // outcome. The backlog: the waiting deliveries' query, the operators' own failed ones (one
-    // partition) and an upsert; the heartbeat: a point read, an upsert.
+    // Publication: the relayed events' query (none), the partitions' query; in the partner's
+    // partition the sequence's point read, its events' query, the partner's record for the
+    // transition report (one that has not enrolled has no entry: nothing more), the reservation
+    // (a create: the partition's first), the sequence read again, the event's feed write, its
+    // endpoints' query, the endpoint's cursor read and written (due), and the batch removing the
+    // event. Delivery: the retries' query (none), the endpoints behind (one), the endpoint's and
+    // its cursor's reads, its feed read, the batch of the cursor and the claimed delivery, its
+    // outcome, the feed read once more (caught up). The backlog: the failing endpoints' query,
+    // then six counting queries (a failing endpoint's deliveries apart, the operators' own
+    // failures only) and an upsert; the heartbeat: a point read, an upsert.
     expected: {
-      crossPartitionQueries: 4,
-      singlePartitionQueries: 3,
-      pointReads: 3,
-      batches: 1,
-      writes: 4,
+      crossPartitionQueries: 11,
+      singlePartitionQueries: 4,
+      pointReads: 7,
+      batches: 2,
+      writes: 6,
     },
   },
   {
     route: 'extendRelationship',
-    does: 'extends a customer: relationship, partner, both sides of the partnership read, then one batch per side',
+    does: 'extends a customer: relationship, partner, both sides of the partnership and counts read, then one batch per side',
     async arrange(app) {
       const world = await resellerWithDirectCustomer(app);
       return {
@@ -656,7 +739,7 @@ const budgets: Budget[] = [
         status: 201,
       };
     },
-    expected: { pointReads: 4, batches: 2 },
+    expected: { pointReads: 5, batches: 2 },
   },
   {
     route: 'transferEligibility',
@@ -731,7 +814,8 @@ const budgets: Budget[] = [
         status: 200,
       };
     },
-    expected: { pointReads: 14, singlePartitionQueries: 1, batches: 4, writes: 1 },
+    // The settlement reads the reseller's counts too: its first transfer completed counts once.
+    expected: { pointReads: 15, singlePartitionQueries: 1, batches: 4, writes: 1 },
   },
   {
     route: 'rejectTransfer',

@@ -1,5 +1,6 @@
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { minuteWindow, rateCounterId } from '../../shared/domain/rate-limit';
 import { override, startSecondHost, startTestApp, type TestApp } from '../support/app';
 import { createPartnerWithProfile } from '../support/builders';
 import { newCustomer } from '../support/customers';
@@ -445,6 +446,52 @@ describe('delivering events to an endpoint (deliverEvents)', () => {
     expect(delivered).toMatchObject({ status: 'delivered', attempt: 2 });
   });
 
+  it("counts a test event or redelivery in one batch with the delivery it writes, in the endpoint's stream: a delivery changed meanwhile writes neither, costing nothing of the ten", async () => {
+    const { partner, webhookId } = await partnerWithEndpoint();
+    const sent = await app.api('POST', `/api/me/webhooks/${webhookId}/test`, {
+      token: partner.adminToken,
+    });
+    expect(sent.status).toBe(202);
+    const counterId = rateCounterId(`webhook-${webhookId}`, minuteWindow(app.clock.now()));
+    const counted = async () =>
+      (await app.services.events.streamCounter(webhookId, counterId))?.value.count ?? 0;
+    expect(await counted()).toBe(1);
+    // The delivery changes between the read and the write (an attempt claims it): the count and
+    // the delivery are one batch in the endpoint's stream, so neither is written.
+    const found = (await app.services.events.delivery(webhookId, sent.body.eventId))!;
+    await app.services.events.replaceDelivery(
+      { ...found.value, updatedAt: app.clock.now().toISOString() },
+      found.etag,
+    );
+    const counter = (await app.services.events.streamCounter(webhookId, counterId))!;
+    await expect(
+      app.services.events.commitCountedDelivery(
+        webhookId,
+        { op: 'replace', document: { ...counter.value, count: 2 }, etag: counter.etag },
+        {
+          op: 'replace',
+          document: { ...found.value, dueAt: app.clock.now().toISOString() },
+          etag: found.etag,
+        },
+      ),
+    ).rejects.toMatchObject({ index: 1 });
+    expect(await counted()).toBe(1);
+    // Through the route: nine more are sent, the tenth refused.
+    for (let more = 0; more < 9; more += 1) {
+      expect(
+        (
+          await app.api('POST', `/api/me/webhooks/${webhookId}/test`, {
+            token: partner.adminToken,
+          })
+        ).status,
+      ).toBe(202);
+    }
+    expect(
+      (await app.api('POST', `/api/me/webhooks/${webhookId}/test`, { token: partner.adminToken }))
+        .status,
+    ).toBe(429);
+  });
+
   it('sends at most ten test events and redeliveries a minute to one endpoint: past them 429 with Retry-After, writing nothing', async () => {
     const { partner, webhookId } = await partnerWithEndpoint();
     app.clock.set('2026-03-10T09:00:15.000Z');
@@ -459,6 +506,9 @@ describe('delivering events to an endpoint (deliverEvents)', () => {
     );
     expect(redelivered.status).toBe(202);
     const before = await app.documents(partner.partnerId);
+    // The deliveries and the count live in the endpoint's own stream (the events container).
+    const deliveriesBefore = await deliveries(partner.adminToken, webhookId);
+    expect(deliveriesBefore).toHaveLength(9);
     for (const refused of [
       await test(),
       await app.api(
@@ -472,6 +522,7 @@ describe('delivering events to an endpoint (deliverEvents)', () => {
       expect(refused.headers.get('retry-after')).toBe('45');
     }
     expect(await app.documents(partner.partnerId)).toEqual(before);
+    expect(await deliveries(partner.adminToken, webhookId)).toEqual(deliveriesBefore);
     // Another endpoint of the same partner has its own ten.
     const other = await app.api('POST', '/api/me/webhooks', {
       token: partner.adminToken,

@@ -1,21 +1,40 @@
-import type { Container } from '@azure/cosmos';
-import type { OperationsRepository, OutboxItem, Versioned } from '../../app/ports';
+import type { Container, SqlParameter } from '@azure/cosmos';
+import { operatorEventsPartition } from '../../domain/events';
+import type {
+  FailedOutboxItem,
+  OperationsRepository,
+  OutboxCounts,
+  Versioned,
+} from '../../app/ports';
 import { WriteConflict } from '../../app/ports';
 import {
   backlogId,
   heartbeatId,
+  outboxItemType,
+  recentFailuresShown,
   operationsPartition,
   type OperationsDocument,
   type OutboxBacklog,
   type OutboxName,
   type TimerHeartbeat,
 } from '../../domain/operations';
-import { queryAcrossPartitions, queryPartitionPage, readOne, writeInPartition } from './operations';
-import { partnerQueries } from './queries';
+import {
+  queryPartitionPage,
+  readOne,
+  valuesAcrossPartitions,
+  writeInPartition,
+} from './operations';
+import { backlogQueries, eventQueries, partnerQueries, type OutboxBacklogQueries } from './queries';
 
-/** Operations documents live in a partition of their own in the partners container. */
+/**
+ * Operations documents live in a partition of their own in the partners container; the outboxes
+ * they watch are emails (partners) and webhook deliveries (events).
+ */
 export class CosmosOperationsRepository implements OperationsRepository {
-  constructor(private readonly container: Container) {}
+  constructor(
+    private readonly container: Container,
+    private readonly events: Container,
+  ) {}
 
   async documents(): Promise<OperationsDocument[]> {
     // A handful of documents (one per timer, one per outbox): one page holds them all.
@@ -54,49 +73,92 @@ export class CosmosOperationsRepository implements OperationsRepository {
     }
   }
 
-  async *waiting(type: string, limit: number): AsyncIterable<OutboxItem> {
-    yield* this.read(partnerQueries.outboxWaiting, type, limit);
-  }
-
-  async *failed(type: string, limit: number): AsyncIterable<OutboxItem> {
-    yield* this.read(partnerQueries.outboxFailed, type, limit);
-  }
-
-  async *failedIn(partitionId: string, type: string, limit: number): AsyncIterable<OutboxItem> {
-    let count = 0;
-    let continuationToken: string | undefined;
-    do {
-      const page = await queryPartitionPage<OutboxItem>(
+  async counts(outbox: OutboxName, since: Date): Promise<OutboxCounts> {
+    const type = outboxItemType[outbox];
+    if (outbox === 'emails') {
+      return this.countsIn(
         this.container,
-        partnerQueries.outboxFailedIn,
+        backlogQueries.partners,
         [{ name: '@type', value: type }],
-        { pageSize: 100, continuationToken },
-        partitionId,
+        since,
       );
-      for (const { value } of page.items) {
-        yield value;
-        count += 1;
-        if (count >= limit) return;
-      }
-      continuationToken = page.continuationToken ?? undefined;
-    } while (continuationToken !== undefined);
+    }
+    // Deliveries: a failing endpoint's wait apart (docs/rules.md section 13), and only the
+    // operators' own endpoints' failures are the platform's.
+    const failing = await valuesAcrossPartitions<string>(
+      this.events,
+      eventQueries.failingEndpoints,
+      [],
+      failingEndpointsRead,
+      failingEndpointsRead,
+    );
+    const apart = [{ name: '@failing', value: failing }];
+    const [counted, behind] = await Promise.all([
+      this.countsIn(
+        this.events,
+        backlogQueries.events,
+        [
+          { name: '@type', value: type },
+          { name: '@operators', value: operatorEventsPartition },
+        ],
+        since,
+        apart,
+      ),
+      this.eventsBehind(apart),
+    ]);
+    const oldest = [counted.oldestWaitingAt, behind.since].filter((at) => at !== null).sort()[0];
+    return {
+      ...counted,
+      waiting: counted.waiting + behind.count,
+      oldestWaitingAt: oldest ?? null,
+      endpointsFailing: failing.length,
+    };
   }
 
-  private async *read(
-    query: (typeof partnerQueries)['outboxWaiting' | 'outboxFailed'],
-    type: string,
-    limit: number,
-  ): AsyncIterable<OutboxItem> {
-    let count = 0;
-    for await (const { value } of queryAcrossPartitions<OutboxItem>(
-      this.container,
-      query,
-      [{ name: '@type', value: type }],
-      Math.min(limit, 1000),
-    )) {
-      yield value;
-      count += 1;
-      if (count >= limit) return;
-    }
+  private async countsIn(
+    container: Container,
+    queries: OutboxBacklogQueries,
+    parameters: SqlParameter[],
+    since: Date,
+    apart: SqlParameter[] = [],
+  ): Promise<OutboxCounts> {
+    const failedParameters = parameters;
+    const waitingParameters = [...parameters.filter((p) => p.name === '@type'), ...apart];
+    const [[waiting], [oldestWaitingAt], [failed], recentFailures] = await Promise.all([
+      valuesAcrossPartitions<number>(container, queries.waitingCount, waitingParameters, 1),
+      valuesAcrossPartitions<string>(container, queries.oldestWaiting, waitingParameters, 1),
+      valuesAcrossPartitions<number>(container, queries.failedCount, failedParameters, 1),
+      valuesAcrossPartitions<FailedOutboxItem>(
+        container,
+        queries.recentFailures,
+        [...failedParameters, { name: '@since', value: since.toISOString() }],
+        recentFailuresShown,
+        recentFailuresShown,
+      ),
+    ]);
+    return {
+      waiting: waiting ?? 0,
+      oldestWaitingAt: oldestWaitingAt ?? null,
+      failed: failed ?? 0,
+      recentFailures,
+      endpointsFailing: 0,
+    };
+  }
+
+  /** Feed events that endpoints behind have yet to be sent, and since when the oldest waits. */
+  private async eventsBehind(
+    apart: SqlParameter[],
+  ): Promise<{ count: number; since: string | null }> {
+    const [[count], [since]] = await Promise.all([
+      valuesAcrossPartitions<number>(this.events, eventQueries.eventsBehind, apart, 1),
+      valuesAcrossPartitions<string>(this.events, eventQueries.oldestBehind, apart, 1),
+    ]);
+    return { count: count ?? 0, since: since ?? null };
   }
 }
+
+/**
+ * Most failing endpoints one run reads: past it, the deliveries of those not read count in the
+ * backlog (far more than the operators would read one by one: the count says enough).
+ */
+const failingEndpointsRead = 1000;

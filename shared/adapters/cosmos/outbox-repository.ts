@@ -6,6 +6,9 @@ import { WriteConflict } from '../../app/ports';
 import { queryAcrossPartitions, readOne, writeInPartition } from './operations';
 import { partnerQueries } from './queries';
 
+/** Due emails read per page of each partition key range (a pending email carries its bodies). */
+const dueEmailsPerPage = 50;
+
 /** Outbox emails live in their partner's partition so they commit with the state change. */
 export class CosmosOutboxRepository implements OutboxRepository {
   constructor(private readonly container: Container) {}
@@ -25,7 +28,9 @@ export class CosmosOutboxRepository implements OutboxRepository {
         { name: '@now', value: now.toISOString() },
         { name: '@passOver', value: [...passOver] },
       ],
-      limit,
+      // Every partition key range answers a page at once, bodies included: pages of at most
+      // dueEmailsPerPage, never the run's whole limit.
+      Math.min(limit, dueEmailsPerPage),
     )) {
       due.push(email);
       if (due.length === limit) break;

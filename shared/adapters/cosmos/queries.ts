@@ -1,3 +1,5 @@
+import { recentFailuresShown } from '../../domain/operations';
+
 /**
  * Every query the app sends to Cosmos DB, declared once: its container, whether it stays in one
  * logical partition, and its text. `test/unit/query-indexes.test.ts` derives from each text the
@@ -11,7 +13,7 @@
  */
 export interface DeclaredQuery {
   readonly name: string;
-  readonly container: 'partners' | 'customers';
+  readonly container: 'partners' | 'customers' | 'events';
   /**
    * `partition`: filters on `c.<partition key> = @partitionKey` and runs in that partition
    * (pages with a continuation token). `cross-partition`: runs across partitions, drained by
@@ -30,6 +32,8 @@ const query = (
 
 const reviewQueueOrder =
   'ORDER BY c.type ASC, c.enrollment.status ASC, c.enrollment.submittedAt ASC, c.partnerId ASC';
+const notEnrolledOrder =
+  'ORDER BY c.type ASC, c.enrollment.status ASC, c.createdAt ASC, c.partnerId ASC';
 
 /** The partners container (partition key /partnerId). */
 export const partnerQueries = {
@@ -39,7 +43,10 @@ export const partnerQueries = {
     'partition',
     "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'audit' ORDER BY c.type ASC, c.id DESC",
   ),
-  /** The operators' review queue, oldest submission first; keyset-paged by the app. */
+  /**
+   * The operators' review queue of a status partners reach by submitting (every status but
+   * not-enrolled: `submittedAt` is set), oldest submission first; keyset-paged by the app.
+   */
   reviewQueue: query(
     'reviewQueue',
     'partners',
@@ -52,11 +59,32 @@ export const partnerQueries = {
     'cross-partition',
     `SELECT * FROM c WHERE c.type = 'partner' AND c.enrollment.status = @status AND (c.enrollment.submittedAt > @afterAt OR (c.enrollment.submittedAt = @afterAt AND c.partnerId > @afterId)) ${reviewQueueOrder}`,
   ),
+  /**
+   * The partners who never submitted (`submittedAt` null: a cross-partition ORDER BY over a
+   * null throws in the SDK), oldest first by creation.
+   */
+  notEnrolledQueue: query(
+    'notEnrolledQueue',
+    'partners',
+    'cross-partition',
+    `SELECT * FROM c WHERE c.type = 'partner' AND c.enrollment.status = 'not-enrolled' ${notEnrolledOrder}`,
+  ),
+  notEnrolledQueueAfter: query(
+    'notEnrolledQueueAfter',
+    'partners',
+    'cross-partition',
+    `SELECT * FROM c WHERE c.type = 'partner' AND c.enrollment.status = 'not-enrolled' AND (c.createdAt > @afterAt OR (c.createdAt = @afterAt AND c.partnerId > @afterId)) ${notEnrolledOrder}`,
+  ),
+  /**
+   * Timer: every enrollment pending past the cutoff and not yet escalated, in no order (the
+   * timer takes each): `escalatedAt` is null in every match, and a cross-partition ORDER BY
+   * over a null throws in the SDK (Azure/azure-sdk-for-js#30122).
+   */
   overduePendingEnrollments: query(
     'overduePendingEnrollments',
     'partners',
     'cross-partition',
-    "SELECT * FROM c WHERE c.type = 'partner' AND c.enrollment.status = 'pending-approval' AND c.enrollment.escalatedAt = null AND c.enrollment.submittedAt <= @cutoff ORDER BY c.type ASC, c.enrollment.status ASC, c.enrollment.escalatedAt ASC, c.enrollment.submittedAt ASC",
+    "SELECT * FROM c WHERE c.type = 'partner' AND c.enrollment.status = 'pending-approval' AND c.enrollment.escalatedAt = null AND c.enrollment.submittedAt <= @cutoff",
   ),
   incentiveInvitationsDue: query(
     'incentiveInvitationsDue',
@@ -69,30 +97,6 @@ export const partnerQueries = {
     'partners',
     'cross-partition',
     "SELECT * FROM c WHERE c.type = 'partner' AND c.incentiveInviteHeldSince <= @now ORDER BY c.type ASC, c.incentiveInviteHeldSince ASC",
-  ),
-  /**
-   * Timer: the waiting items of an outbox (emails, event deliveries), in no order: the backlog
-   * counts them and keeps the oldest, so no composite index is paid for on every write.
-   */
-  outboxWaiting: query(
-    'outboxWaiting',
-    'partners',
-    'cross-partition',
-    'SELECT * FROM c WHERE c.type = @type AND IS_DEFINED(c.dueAt)',
-  ),
-  /** Timer: the items of an outbox that failed for good (kept until retried or expired). */
-  outboxFailed: query(
-    'outboxFailed',
-    'partners',
-    'cross-partition',
-    "SELECT * FROM c WHERE c.type = @type AND c.status = 'failed'",
-  ),
-  /** Timer: the same in one partition (the operators' own webhook deliveries). */
-  outboxFailedIn: query(
-    'outboxFailedIn',
-    'partners',
-    'partition',
-    "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = @type AND c.status = 'failed'",
   ),
   /** Timer: enrollments still pending that were submitted before the cutoff. */
   pendingEnrollmentsSubmittedBefore: query(
@@ -191,6 +195,27 @@ export const partnerQueries = {
     'partition',
     'SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = @type ORDER BY c.type ASC, c.createdAt DESC',
   ),
+  /** The reseller pipeline: a provider's invitations still open (at most a few hundred). */
+  pendingInvitations: query(
+    'pendingInvitations',
+    'partners',
+    'partition',
+    "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = @type AND c.status = 'active' AND c.expiresAt > @now",
+  ),
+  /** The operators' transition report: the days of a period (at most 366). */
+  transitionDays: query(
+    'transitionDays',
+    'partners',
+    'partition',
+    "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'transition-day' AND c.day >= @from AND c.day <= @to",
+  ),
+  /** The operators' transition report: partners at one step since before a cutoff, longest first. */
+  stuckTransitions: query(
+    'stuckTransitions',
+    'partners',
+    'partition',
+    "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'transition-entry' AND c.since <= @cutoff ORDER BY c.type ASC, c.since ASC",
+  ),
   customerRelationships: query(
     'customerRelationships',
     'partners',
@@ -210,48 +235,21 @@ export const partnerQueries = {
     'partition',
     "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'event' AND c.publishDueAt <= @now ORDER BY c.type ASC, c.publishDueAt ASC",
   ),
-  /** Timer: every partition holding events to publish (a crash, or no prompt publication). */
+  /**
+   * Timer: every partition holding events to publish (a crash, or no prompt publication), each
+   * once: however many events wait in one partition, it is one result.
+   */
   partitionsToPublish: query(
     'partitionsToPublish',
     'partners',
     'cross-partition',
-    "SELECT * FROM c WHERE c.type = 'event' AND c.publishDueAt <= @now ORDER BY c.type ASC, c.publishDueAt ASC",
-  ),
-  /** The pull feed: published events after a feed number, in feed order. */
-  eventFeed: query(
-    'eventFeed',
-    'partners',
-    'partition',
-    "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'event' AND c.sequence > @after ORDER BY c.type ASC, c.sequence ASC",
+    "SELECT DISTINCT VALUE c.partnerId FROM c WHERE c.type = 'event' AND c.publishDueAt <= @now",
   ),
   webhooks: query(
     'webhooks',
     'partners',
     'partition',
     "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'webhook' ORDER BY c.type ASC, c.createdAt DESC",
-  ),
-  deliveries: query(
-    'deliveries',
-    'partners',
-    'partition',
-    "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'delivery' AND c.webhookId = @webhookId ORDER BY c.type ASC, c.webhookId ASC, c.createdAt DESC",
-  ),
-  /** Prompt delivery: one partition's deliveries due at `now`, oldest first. */
-  deliveriesDueIn: query(
-    'deliveriesDueIn',
-    'partners',
-    'partition',
-    "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'delivery' AND c.dueAt <= @now ORDER BY c.type ASC, c.dueAt ASC",
-  ),
-  /**
-   * Timer: deliveries waiting (or whose claim lapsed) and due at `now`, oldest first, passing
-   * over the endpoints that already have their share of this run.
-   */
-  deliveriesDue: query(
-    'deliveriesDue',
-    'partners',
-    'cross-partition',
-    "SELECT * FROM c WHERE c.type = 'delivery' AND c.dueAt <= @now AND NOT ARRAY_CONTAINS(@passOver, c.webhookId) ORDER BY c.type ASC, c.dueAt ASC",
   ),
 } as const;
 
@@ -306,9 +304,134 @@ export const customerQueries = {
   ),
 } as const;
 
+/**
+ * The events container (partition key /stream): each partner's feed (`feed:<partnerId>`), and
+ * each webhook endpoint's cursor and deliveries (`webhook:<webhookId>`).
+ */
+export const eventQueries = {
+  /** The pull feed: published events after a feed number, in feed order. */
+  eventFeed: query(
+    'eventFeed',
+    'events',
+    'partition',
+    "SELECT * FROM c WHERE c.stream = @partitionKey AND c.type = 'event' AND c.sequence > @after ORDER BY c.type ASC, c.sequence ASC",
+  ),
+  /** One endpoint's deliveries, newest first. */
+  deliveries: query(
+    'deliveries',
+    'events',
+    'partition',
+    "SELECT * FROM c WHERE c.stream = @partitionKey AND c.type = 'delivery' ORDER BY c.type ASC, c.createdAt DESC",
+  ),
+  /** Prompt delivery: one endpoint's deliveries due at `now`, oldest first. */
+  deliveriesDueIn: query(
+    'deliveriesDueIn',
+    'events',
+    'partition',
+    "SELECT * FROM c WHERE c.stream = @partitionKey AND c.type = 'delivery' AND c.dueAt <= @now ORDER BY c.type ASC, c.dueAt ASC",
+  ),
+  /**
+   * Timer: deliveries waiting to be tried again (or whose claim lapsed) and due at `now`, oldest
+   * first, passing over the endpoints that already have their share of this run.
+   */
+  deliveriesDue: query(
+    'deliveriesDue',
+    'events',
+    'cross-partition',
+    "SELECT * FROM c WHERE c.type = 'delivery' AND c.dueAt <= @now AND NOT ARRAY_CONTAINS(@passOver, c.webhookId) ORDER BY c.type ASC, c.dueAt ASC",
+  ),
+  /** Timer: endpoints with events to catch up on, the longest waiting first. */
+  cursorsDue: query(
+    'cursorsDue',
+    'events',
+    'cross-partition',
+    "SELECT * FROM c WHERE c.type = 'webhook-cursor' AND c.dueAt <= @now ORDER BY c.type ASC, c.dueAt ASC",
+  ),
+  /**
+   * Backlog: the endpoints failing, whose deliveries wait for a retry after an attempt their
+   * endpoint refused (each endpoint's deliveries are in one partition, so each id comes once).
+   */
+  failingEndpoints: query(
+    'failingEndpoints',
+    'events',
+    'cross-partition',
+    "SELECT DISTINCT VALUE c.webhookId FROM c WHERE c.type = 'delivery' AND c.status = 'pending' AND c.attempts > 0",
+  ),
+  /**
+   * Backlog: feed events the endpoints behind have yet to be sent, but for the failing endpoints
+   * (`@failing`: theirs is their partner's matter, counted apart).
+   */
+  eventsBehind: query(
+    'eventsBehind',
+    'events',
+    'cross-partition',
+    "SELECT VALUE SUM(c.head - c.through) FROM c WHERE c.type = 'webhook-cursor' AND IS_DEFINED(c.dueAt) AND NOT ARRAY_CONTAINS(@failing, c.webhookId)",
+  ),
+  /** Backlog: since when the endpoint furthest behind has waited (failing endpoints apart). */
+  oldestBehind: query(
+    'oldestBehind',
+    'events',
+    'cross-partition',
+    "SELECT VALUE MIN(c.behindSince) FROM c WHERE c.type = 'webhook-cursor' AND IS_DEFINED(c.dueAt) AND NOT ARRAY_CONTAINS(@failing, c.webhookId)",
+  ),
+} as const;
+
+/**
+ * How a timer counts an outbox's backlog (emails in `partners`, deliveries in `events`): counts,
+ * the oldest date and the most recent failures' few properties, never the items themselves (an
+ * email that failed for good keeps its bodies). Across partitions, each range answers a number or
+ * at most `recentFailuresShown` small results.
+ *
+ * Deliveries (docs/rules.md section 13): those of a failing endpoint (`@failing`) wait apart from
+ * the platform's backlog, and only the operators' own endpoints' failures (`@operators`, their
+ * partition) are the platform's: a partner's endpoint that fails for good is disabled and its
+ * owner told.
+ */
+function outboxBacklogQueries(container: 'partners' | 'events') {
+  const deliveries = container === 'events';
+  const waitingOf = deliveries ? ' AND NOT ARRAY_CONTAINS(@failing, c.webhookId)' : '';
+  const failedOf = deliveries ? ' AND c.partnerId = @operators' : '';
+  return {
+    waitingCount: query(
+      `${container}OutboxWaitingCount`,
+      container,
+      'cross-partition',
+      `SELECT VALUE COUNT(1) FROM c WHERE c.type = @type AND IS_DEFINED(c.dueAt)${waitingOf}`,
+    ),
+    oldestWaiting: query(
+      `${container}OutboxOldestWaiting`,
+      container,
+      'cross-partition',
+      `SELECT VALUE MIN(c.createdAt) FROM c WHERE c.type = @type AND IS_DEFINED(c.dueAt)${waitingOf}`,
+    ),
+    failedCount: query(
+      `${container}OutboxFailedCount`,
+      container,
+      'cross-partition',
+      `SELECT VALUE COUNT(1) FROM c WHERE c.type = @type AND c.status = 'failed'${failedOf}`,
+    ),
+    recentFailures: query(
+      `${container}OutboxRecentFailures`,
+      container,
+      'cross-partition',
+      `SELECT TOP ${recentFailuresShown} c.id, c.partnerId, c.kind, c.eventType, c.failedAt FROM c WHERE c.type = @type AND c.status = 'failed'${failedOf} AND c.failedAt >= @since ORDER BY c.type ASC, c.status ASC,${deliveries ? ' c.partnerId ASC,' : ''} c.failedAt DESC`,
+    ),
+  };
+}
+
+export type OutboxBacklogQueries = ReturnType<typeof outboxBacklogQueries>;
+
+export const backlogQueries = {
+  partners: outboxBacklogQueries('partners'),
+  events: outboxBacklogQueries('events'),
+} as const;
+
 /** Every declared query, for the index check. */
 export const declaredQueries: readonly DeclaredQuery[] = [
   ...Object.values(partnerQueries),
   ...providerListingVariants,
   ...Object.values(customerQueries),
+  ...Object.values(eventQueries),
+  ...Object.values(backlogQueries.partners),
+  ...Object.values(backlogQueries.events),
 ];
