@@ -13,15 +13,11 @@ import { assertMayAddDirectCustomers, isEnrolled } from '../domain/enrollment';
 import { DomainError, notFound, validationFailed } from '../domain/errors';
 import type { Partner } from '../domain/partner';
 import type { Principal } from '../domain/principal';
-import {
-  isActivePartnership,
-  isProvider,
-  partnershipId,
-  type Partnership,
-} from '../domain/providers';
+import { isProvider, type Partnership } from '../domain/providers';
 import type { EventDocument } from '../domain/events';
 import { eventOf } from './events';
 import { createOnce, loadPartner } from './partners';
+import { activePartnership } from './provider-partnership';
 import {
   WriteConflict,
   type Page,
@@ -205,23 +201,12 @@ async function creationPlan(
         },
       ]);
     }
-    const found = await services.partners.getDocument<Partnership>(
-      partner.partnerId,
-      partnershipId(indirectResellerId),
+    const found = await activePartnership(
+      services,
+      { providerId: partner.partnerId, resellerId: indirectResellerId },
+      'provider',
+      'body.indirectResellerId',
     );
-    if (
-      !found ||
-      found.value.type !== 'partnership' ||
-      found.value.side !== 'provider' ||
-      !isActivePartnership(found.value)
-    ) {
-      throw validationFailed([
-        {
-          path: 'body.indirectResellerId',
-          message: 'is not an indirect reseller in partnership with you',
-        },
-      ]);
-    }
     return { kind: 'indirect', reseller: found.value };
   }
   if (!partner.programs.directBill) {

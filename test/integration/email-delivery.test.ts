@@ -164,8 +164,8 @@ describe('deliverEmails on two hosts', () => {
         },
       }),
       outbox: override(services.outbox, {
-        due: async (now, lane, limit) => {
-          const due = await services.outbox.due(now, lane, limit);
+        due: async (now, lane, limit, passOver) => {
+          const due = await services.outbox.due(now, lane, limit, passOver);
           foundByRun.push(due.length);
           return due;
         },
@@ -395,7 +395,7 @@ describe('deliverEmails within the platform send budget (ACS quotas)', () => {
     }
   });
 
-  it('sends transactional emails (enrollment decisions, invitations) before bulk ones (incentives invitations, escalations)', async () => {
+  it('sends transactional emails (enrollment decisions, invitations) before bulk ones (incentives invitations)', async () => {
     const app = await startTestApp({
       clock: new ManualClock('2026-03-02T09:00:00Z'),
       env: { EMAIL_SENDS_PER_MINUTE: '1', EMAIL_SENDS_PER_HOUR: '100' },

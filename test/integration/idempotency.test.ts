@@ -1,4 +1,5 @@
 import { createHash, hkdfSync, randomUUID } from 'node:crypto';
+import { httpFunctions } from '../../functions/table';
 import { idempotencyKeys, openStoredAnswer } from '../../shared/http/idempotency';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DependencyUnavailable } from '../../shared/app/ports';
@@ -45,6 +46,23 @@ function submitEnrollment(
 }
 
 const invitationBody = () => ({ mpnId: uniqueMpnId(), email: 'admin@reseller.example' });
+
+describe('anonymous callers (link lookups)', () => {
+  it('write nothing, whatever their headers: no idempotency record for a lookup with a key', async () => {
+    const before = JSON.stringify(await app.allDocuments());
+    for (const kind of ['partner', 'customer', 'incentive']) {
+      for (const key of [randomUUID(), 'a key with spaces, not valid', randomUUID()]) {
+        const response = await app.api('POST', `/api/${kind}-invitations/lookup`, {
+          body: { token: 'x' },
+          headers: { 'Idempotency-Key': key, 'MS-RequestId': randomUUID() },
+        });
+        expect(response.status).toBe(404);
+        expect(response.headers.get('idempotent-replayed')).toBeNull();
+      }
+    }
+    expect(JSON.stringify(await app.allDocuments())).toBe(before);
+  });
+});
 
 describe('Idempotency-Key on POST', () => {
   it('replays the first answer to a retried invitation: one invitation, one email', async () => {
@@ -337,17 +355,25 @@ describe('Idempotency-Key on POST', () => {
     expect(openStoredAnswer(record.response, real.sealingKey)).toMatchObject({ status: 201 });
   });
 
-  it('is documented on every POST of the OpenAPI document, and on nothing else', async () => {
+  it('is documented on every POST a signed-in caller makes, and on nothing else (an anonymous link lookup changes nothing)', async () => {
     const { body } = await app.api('GET', '/api/openapi.json');
+    const anonymousPosts = httpFunctions()
+      .filter(({ access, methods }) => access.kind === 'anonymous' && methods.includes('POST'))
+      .map(({ route }) => `post /api/${route}`);
+    expect(anonymousPosts.sort()).toEqual([
+      'post /api/customer-invitations/lookup',
+      'post /api/incentive-invitations/lookup',
+      'post /api/partner-invitations/lookup',
+    ]);
     for (const [path, operations] of Object.entries(body.paths as Record<string, any>)) {
       for (const [method, operation] of Object.entries(operations as Record<string, any>)) {
         const headers = (operation.parameters as { name: string; in: string }[])
           .filter((parameter) => parameter.in === 'header')
           .map((parameter) => parameter.name);
         const documented = headers.includes('Idempotency-Key') && headers.includes('MS-RequestId');
-        expect(documented, `${method} ${path}`).toBe(method === 'post');
-        if (method === 'post')
-          expect(operation.responses['409'], `${method} ${path}`).toBeDefined();
+        const kept = method === 'post' && !anonymousPosts.includes(`${method} ${path}`);
+        expect(documented, `${method} ${path}`).toBe(kept);
+        if (kept) expect(operation.responses['409'], `${method} ${path}`).toBeDefined();
       }
     }
   });

@@ -1,3 +1,4 @@
+import { operatorEventsPartition } from '../../shared/domain/events';
 import { describe, expect, it } from 'vitest';
 import { functionTable } from '../../functions/table';
 import { timerFunctions } from '../../functions/timers';
@@ -78,6 +79,7 @@ describe('GET /api/operator/status', () => {
         oldestPendingAgeSeconds: null,
         reportedAt: null,
         recentFailures: [],
+        endpointsFailing: 0,
       });
       expect(body).toMatchObject({
         enrollmentsPastReviewWindow: null,
@@ -249,7 +251,7 @@ describe('GET /api/operator/status', () => {
     });
   });
 
-  it('reports the events backlog as deliverEvents will: deliveries waiting and events endpoints have yet to be sent, through reportBacklog', async () => {
+  it("reports the events backlog as deliverEvents will: deliveries waiting and events endpoints have yet to be sent, through reportBacklog, a failing endpoint's apart", async () => {
     const deliverEvents = defineTimer({
       name: 'deliverEvents',
       schedule: '0 */1 * * * *',
@@ -263,53 +265,80 @@ describe('GET /api/operator/status', () => {
     });
     await withApp({ table: [...functionTable, deliverEvents] }, async (app) => {
       const { partnerId } = await approvedPartner(app);
-      const delivery = (id: string, status: string, extra: object) =>
-        ({
+      const delivery = (id: string, status: string, extra: Partial<EventDelivery>) => {
+        const webhookId = extra.webhookId ?? 'w1';
+        return {
           type: 'delivery',
           id,
-          stream: 'webhook:w1',
+          stream: `webhook:${webhookId}`,
           partnerId,
-          webhookId: 'w1',
+          webhookId,
           eventId: `e-${id}`,
           eventType: 'enrollment.approved',
           body: '{}',
           status,
-          attempts: 1,
+          attempts: 0,
           firstAttemptAt: null,
           createdAt: '2026-03-02T08:40:00.000Z',
           updatedAt: '2026-03-02T08:40:00.000Z',
           history: [],
           ...extra,
-        }) as EventDelivery;
+        } as EventDelivery;
+      };
+      const due = { dueAt: '2026-03-02T09:00:00.000Z' };
+      // Waiting for its first attempt: the platform's backlog.
+      await app.services.events.createDelivery(delivery('d1', 'pending', due));
+      // Another endpoint that failed and waits for a retry, with an older delivery behind it.
       await app.services.events.createDelivery(
-        delivery('d1', 'pending', { dueAt: '2026-03-02T09:00:00.000Z' }),
+        delivery('d4', 'pending', { ...due, webhookId: 'w2', attempts: 2 }),
       );
+      await app.services.events.createDelivery(
+        delivery('d5', 'pending', {
+          ...due,
+          webhookId: 'w2',
+          createdAt: '2026-03-02T08:00:00.000Z',
+        }),
+      );
+      // A partner's delivery failed for good: its endpoint was disabled, its owner told.
       await app.services.events.createDelivery(
         delivery('d2', 'failed', { failedAt: '2026-03-02T08:50:00.000Z' }),
       );
       await app.services.events.createDelivery(delivery('d3', 'delivered', {}));
-      // An endpoint three events behind in its partner's feed since 08:30.
-      await app.services.events.advance(
-        {
-          type: 'webhook-cursor',
-          id: 'cursor',
-          stream: 'webhook:w2',
-          partnerId,
-          webhookId: 'w2',
-          through: 2,
-          head: 5,
-          dueAt: '2026-03-02T08:59:00.000Z',
-          behindSince: '2026-03-02T08:30:00.000Z',
-        },
-        null,
-        [],
+      // The operators' own endpoint failed for good: the platform's matter.
+      await app.services.events.createDelivery(
+        delivery('d6', 'failed', {
+          partnerId: operatorEventsPartition,
+          webhookId: 'w4',
+          failedAt: '2026-03-02T08:55:00.000Z',
+        }),
       );
+      const cursor = (webhookId: string, through: number, head: number, behindSince: string) =>
+        app.services.events.advance(
+          {
+            type: 'webhook-cursor',
+            id: 'cursor',
+            stream: `webhook:${webhookId}`,
+            partnerId,
+            webhookId,
+            through,
+            head,
+            dueAt: '2026-03-02T08:59:00.000Z',
+            behindSince,
+          },
+          null,
+          [],
+        );
+      // An endpoint three events behind in its partner's feed since 08:30.
+      await cursor('w3', 2, 5, '2026-03-02T08:30:00.000Z');
+      // The failing endpoint is behind too, for longer: its partner's matter, counted apart.
+      await cursor('w2', 1, 8, '2026-03-02T07:00:00.000Z');
       await app.runTimer('deliverEvents');
       expect((await status(app)).events).toMatchObject({
         pending: 1 + 3,
         failed: 1,
         oldestPendingAgeSeconds: 30 * 60,
-        recentFailures: [{ id: `${partnerId}.d2`, kind: 'enrollment.approved' }],
+        endpointsFailing: 1,
+        recentFailures: [{ id: `${operatorEventsPartition}.d6`, kind: 'enrollment.approved' }],
       });
     });
   });
@@ -404,12 +433,15 @@ describe('GET /api/health, degraded', () => {
       expect((await app.api('GET', '/api/health')).body.status).toBe('ok');
       app.clock.advance({ minutes: 15, seconds: 1 });
       await app.runTimer('deliverEmails'); // still failing: it waits for its next attempt
-      const health = await app.api('GET', '/api/health');
+      const health = await app.api('GET', '/api/health', { token: await app.operatorToken() });
       expect(health.status).toBe(200);
       expect(health.body).toMatchObject({
         status: 'degraded',
-        checks: { cosmos: 'ok', outbox: 'backed-up' },
-        degraded: expect.arrayContaining(['the emails outbox is backed up']),
+        checks: { cosmos: 'ok', email: 'degraded' },
+        details: {
+          outbox: 'backed-up',
+          degraded: expect.arrayContaining(['the emails outbox is backed up']),
+        },
       });
     });
   });

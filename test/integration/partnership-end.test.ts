@@ -94,7 +94,8 @@ describe('ending a partnership', () => {
         lineItems: [{ subscriptionId: world.subscriptions.e3 }],
       },
     });
-    expect(again.status).toBe(400);
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe('partnership-ended');
   });
 
   it('answers the same when ended again, and writes nothing twice', async () => {

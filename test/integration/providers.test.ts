@@ -193,13 +193,21 @@ describe('reseller invitations', () => {
     expect(sales.status).toBe(403);
   });
 
-  it('are refused for a reseller outside the provider regions', async () => {
+  it('are sent to any MPN ID alike, the region checked when the reseller accepts (no MPN ID oracle)', async () => {
     const provider = await createProvider(app, { regions: ['US', 'CA'] });
     const french = await activeReseller(app, { country: 'FR' });
-    const response = await inviteReseller(app, provider, french);
-    expect(response.status).toBe(403);
-    expect(response.body.code).toBe('region-mismatch');
-    expect(await app.documents(provider.partnerId, 'reseller-invitation')).toHaveLength(0);
+    const known = await inviteReseller(app, provider, french);
+    const unknown = await inviteReseller(app, provider, { record: { mpnId: uniqueMpnId() } });
+    // A registered partner outside the regions and an unknown MPN ID get the same answer.
+    expect([known.status, unknown.status]).toEqual([201, 201]);
+    expect(Object.keys(known.body).sort()).toEqual(Object.keys(unknown.body).sort());
+    const accepted = await app.api('POST', '/api/partner-invitations/accept', {
+      body: { token: tokenOf(known.body.link) },
+      token: french.adminToken,
+    });
+    expect(accepted.status).toBe(403);
+    expect(accepted.body.code).toBe('region-mismatch');
+    expect(await app.documents(french.partnerId, 'partnership')).toEqual([]);
   });
 
   it('are refused with 409 for a reseller already in partnership', async () => {

@@ -1,7 +1,9 @@
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../support/app';
+import { minuteWindow, rateCounterId } from '../../shared/domain/rate-limit';
+import { override, startSecondHost, startTestApp, type TestApp } from '../support/app';
 import { createPartnerWithProfile } from '../support/builders';
+import { newCustomer } from '../support/customers';
 import { ManualClock } from '../support/clock';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
@@ -49,6 +51,15 @@ async function partnerWithEndpoint(events: string[] = ['*']) {
   };
 }
 
+/** A real event of the partner's (a customer created): retried when its endpoint fails. */
+async function anEvent(partner: { adminToken: string }): Promise<void> {
+  const created = await app.api('POST', '/api/me/customers', {
+    token: partner.adminToken,
+    body: newCustomer(),
+  });
+  expect(created.status).toBe(201);
+}
+
 const deliveries = async (token: string, webhookId: string) =>
   (await app.api('GET', `/api/me/webhooks/${webhookId}/deliveries`, { token })).body.items;
 
@@ -73,10 +84,29 @@ describe('webhook endpoints', () => {
     expect(stored).not.toContain(secret.slice(6));
   });
 
-  it('lets a SalesAgent read endpoints but not create, change or delete them', async () => {
+  it('shows endpoints (their URLs often carry a credential) to a global admin or admin agent only; any partner user reads the deliveries', async () => {
     const { partner, webhookId } = await partnerWithEndpoint();
+    const agent = await app.token({ tenant: partner.partnerId, roles: ['AdminAgent'] });
+    expect((await app.api('GET', '/api/me/webhooks', { token: agent })).status).toBe(200);
+    for (const token of [
+      await app.token({ tenant: partner.partnerId, roles: ['SalesAgent'] }),
+      await app.token({ tenant: partner.partnerId }),
+      await app.token({ tenant: partner.partnerId, app: true, roles: ['Reader'] }),
+    ]) {
+      for (const path of ['/api/me/webhooks', `/api/me/webhooks/${webhookId}`]) {
+        const refused = await app.api('GET', path, { token });
+        expect(refused.status, path).toBe(403);
+        expect(refused.text).not.toContain('127.0.0.1');
+      }
+      const read = await app.api('GET', `/api/me/webhooks/${webhookId}/deliveries`, { token });
+      expect(read.status).toBe(200);
+      expect(read.text).not.toContain('127.0.0.1');
+    }
+  });
+
+  it('lets a SalesAgent neither create, change nor delete endpoints', async () => {
+    const { webhookId, partner } = await partnerWithEndpoint();
     const sales = await app.token({ tenant: partner.partnerId, roles: ['SalesAgent'] });
-    expect((await app.api('GET', '/api/me/webhooks', { token: sales })).status).toBe(200);
     expect(
       (
         await app.api('POST', '/api/me/webhooks', {
@@ -167,6 +197,63 @@ describe('webhook endpoints', () => {
     expect(again.status).toBe(201);
   });
 
+  it('takes every free slot although each registration read the slots before any was taken', async () => {
+    // A host whose reads of the endpoints are always empty: every registration believes every
+    // slot free, and learns otherwise only from the slot documents it collides with.
+    let resolved = 0;
+    const stale = await startSecondHost(app, (services) => ({
+      ...services,
+      events: override(services.events, { webhooks: async () => [] }),
+      webhooks: override(services.webhooks, {
+        refusal: async (url) => {
+          resolved += 1;
+          return services.webhooks.refusal(url);
+        },
+      }),
+    }));
+    try {
+      const partner = await createPartnerWithProfile(app);
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, (_, index) =>
+          stale.api('POST', '/api/me/webhooks', {
+            token: partner.adminToken,
+            body: { url: `https://hooks.example.com/s${index}`, events: ['*'] },
+          }),
+        ),
+      );
+      expect(answers.map((answer) => answer.status).sort()).toEqual([
+        ...Array(10).fill(201),
+        ...Array(10).fill(409),
+      ]);
+      const slots = (await app.documents(partner.partnerId, 'webhook')).map(
+        (endpoint: { slot: number }) => endpoint.slot,
+      );
+      expect(slots.sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      // With ten endpoints, a registration is answered before its URL is resolved.
+      resolved = 0;
+      const full = await app.api('POST', '/api/me/webhooks', {
+        token: partner.adminToken,
+        body: { url: 'https://hooks.example.com/one-more', events: ['*'] },
+      });
+      expect(full.status).toBe(409);
+      expect(resolved).toBe(0);
+    } finally {
+      await stale.close({ keepDatabase: true });
+    }
+  });
+
+  it('lists webhook.test among the types a subscription may name, as the event catalogue does', async () => {
+    const partner = await createPartnerWithProfile(app);
+    const created = await app.api('POST', '/api/me/webhooks', {
+      token: partner.adminToken,
+      body: { url: 'https://hooks.example.com/t', events: ['webhook.test', 'partnership.ended'] },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.events).toEqual(['webhook.test', 'partnership.ended']);
+    const spec = (await app.api('GET', '/api/openapi.json')).body;
+    expect(Object.keys(spec.webhooks)).toContain('webhook.test');
+  });
+
   it('refuses an unknown event type and an empty change, in plain words', async () => {
     const { partner, webhookId } = await partnerWithEndpoint();
     const unknown = await app.api('POST', '/api/me/webhooks', {
@@ -244,9 +331,7 @@ describe('delivering events to an endpoint (deliverEvents)', () => {
   it('retries a failing endpoint with growing delays, keeping the event id, until it answers 2xx', async () => {
     const { partner, hook, webhookId } = await partnerWithEndpoint();
     hook.answer({ status: 500, body: 'boom' }, { status: 503 }, { status: 204 });
-    const queued = await app.api('POST', `/api/me/webhooks/${webhookId}/test`, {
-      token: partner.adminToken,
-    });
+    await anEvent(partner);
     await app.runTimer('deliverEvents');
     let [delivery] = await deliveries(partner.adminToken, webhookId);
     expect(delivery).toEqual(
@@ -275,10 +360,26 @@ describe('delivering events to an endpoint (deliverEvents)', () => {
     [delivery] = await deliveries(partner.adminToken, webhookId);
     expect(delivery).toEqual(expect.objectContaining({ status: 'delivered', attempt: 3 }));
     expect(hook.received.map((r) => r.id)).toEqual([
-      queued.body.eventId,
-      queued.body.eventId,
-      queued.body.eventId,
+      delivery.eventId,
+      delivery.eventId,
+      delivery.eventId,
     ]);
+  });
+
+  it('tries a test event once: an endpoint that fails it is not sent it again', async () => {
+    const { partner, hook, webhookId } = await partnerWithEndpoint();
+    hook.answer({ status: 500 }, { status: 500 });
+    await app.api('POST', `/api/me/webhooks/${webhookId}/test`, { token: partner.adminToken });
+    await app.runTimer('deliverEvents');
+    app.clock.advance({ hours: 7 });
+    await app.runTimer('deliverEvents');
+    expect(hook.received).toHaveLength(1);
+    const [delivery] = await deliveries(partner.adminToken, webhookId);
+    expect(delivery).toMatchObject({ type: 'webhook.test', status: 'failed', attempt: 1 });
+    const endpoint = await app.api('GET', `/api/me/webhooks/${webhookId}`, {
+      token: partner.adminToken,
+    });
+    expect(endpoint.body.status).toBe('active');
   });
 
   it('disables an endpoint that answers 410 Gone and emails the partner; re-enabled, it receives again and a missed event can be redelivered', async () => {
@@ -323,10 +424,125 @@ describe('delivering events to an endpoint (deliverEvents)', () => {
     expect(hook.received.at(-1)!.verified).toBe(true);
   });
 
+  it('redelivers a delivery waiting for its next retry at once, keeping its retry window', async () => {
+    const { partner, hook, webhookId } = await partnerWithEndpoint();
+    hook.answer({ status: 500 });
+    await anEvent(partner);
+    await app.runTimer('deliverEvents');
+    const [waiting] = await deliveries(partner.adminToken, webhookId);
+    expect(waiting).toMatchObject({ status: 'pending', attempt: 1 });
+    expect(Date.parse(waiting.nextAttemptAt)).toBeGreaterThan(app.clock.now().getTime());
+    const redelivered = await app.api(
+      'POST',
+      `/api/me/webhooks/${webhookId}/deliveries/${waiting.eventId}/redeliver`,
+      { token: partner.adminToken },
+    );
+    expect(redelivered.status).toBe(202);
+    const [due] = await deliveries(partner.adminToken, webhookId);
+    expect(due.nextAttemptAt).toBe(app.clock.now().toISOString());
+    await app.runTimer('deliverEvents');
+    expect(hook.received).toHaveLength(2);
+    const [delivered] = await deliveries(partner.adminToken, webhookId);
+    expect(delivered).toMatchObject({ status: 'delivered', attempt: 2 });
+  });
+
+  it("counts a test event or redelivery in one batch with the delivery it writes, in the endpoint's stream: a delivery changed meanwhile writes neither, costing nothing of the ten", async () => {
+    const { partner, webhookId } = await partnerWithEndpoint();
+    const sent = await app.api('POST', `/api/me/webhooks/${webhookId}/test`, {
+      token: partner.adminToken,
+    });
+    expect(sent.status).toBe(202);
+    const counterId = rateCounterId(`webhook-${webhookId}`, minuteWindow(app.clock.now()));
+    const counted = async () =>
+      (await app.services.events.streamCounter(webhookId, counterId))?.value.count ?? 0;
+    expect(await counted()).toBe(1);
+    // The delivery changes between the read and the write (an attempt claims it): the count and
+    // the delivery are one batch in the endpoint's stream, so neither is written.
+    const found = (await app.services.events.delivery(webhookId, sent.body.eventId))!;
+    await app.services.events.replaceDelivery(
+      { ...found.value, updatedAt: app.clock.now().toISOString() },
+      found.etag,
+    );
+    const counter = (await app.services.events.streamCounter(webhookId, counterId))!;
+    await expect(
+      app.services.events.commitCountedDelivery(
+        webhookId,
+        { op: 'replace', document: { ...counter.value, count: 2 }, etag: counter.etag },
+        {
+          op: 'replace',
+          document: { ...found.value, dueAt: app.clock.now().toISOString() },
+          etag: found.etag,
+        },
+      ),
+    ).rejects.toMatchObject({ index: 1 });
+    expect(await counted()).toBe(1);
+    // Through the route: nine more are sent, the tenth refused.
+    for (let more = 0; more < 9; more += 1) {
+      expect(
+        (
+          await app.api('POST', `/api/me/webhooks/${webhookId}/test`, {
+            token: partner.adminToken,
+          })
+        ).status,
+      ).toBe(202);
+    }
+    expect(
+      (await app.api('POST', `/api/me/webhooks/${webhookId}/test`, { token: partner.adminToken }))
+        .status,
+    ).toBe(429);
+  });
+
+  it('sends at most ten test events and redeliveries a minute to one endpoint: past them 429 with Retry-After, writing nothing', async () => {
+    const { partner, webhookId } = await partnerWithEndpoint();
+    app.clock.set('2026-03-10T09:00:15.000Z');
+    const test = () =>
+      app.api('POST', `/api/me/webhooks/${webhookId}/test`, { token: partner.adminToken });
+    const first = await test();
+    for (let sent = 1; sent < 9; sent += 1) expect((await test()).status).toBe(202);
+    const redelivered = await app.api(
+      'POST',
+      `/api/me/webhooks/${webhookId}/deliveries/${first.body.eventId}/redeliver`,
+      { token: partner.adminToken },
+    );
+    expect(redelivered.status).toBe(202);
+    const before = await app.documents(partner.partnerId);
+    // The deliveries and the count live in the endpoint's own stream (the events container).
+    const deliveriesBefore = await deliveries(partner.adminToken, webhookId);
+    expect(deliveriesBefore).toHaveLength(9);
+    for (const refused of [
+      await test(),
+      await app.api(
+        'POST',
+        `/api/me/webhooks/${webhookId}/deliveries/${first.body.eventId}/redeliver`,
+        { token: partner.adminToken },
+      ),
+    ]) {
+      expect(refused.status).toBe(429);
+      expect(refused.body.code).toBe('rate-limited');
+      expect(refused.headers.get('retry-after')).toBe('45');
+    }
+    expect(await app.documents(partner.partnerId)).toEqual(before);
+    expect(await deliveries(partner.adminToken, webhookId)).toEqual(deliveriesBefore);
+    // Another endpoint of the same partner has its own ten.
+    const other = await app.api('POST', '/api/me/webhooks', {
+      token: partner.adminToken,
+      body: { url: 'https://hooks.example.com/other', events: ['*'] },
+    });
+    expect(
+      (
+        await app.api('POST', `/api/me/webhooks/${other.body.webhookId}/test`, {
+          token: partner.adminToken,
+        })
+      ).status,
+    ).toBe(202);
+    app.clock.advance({ seconds: 45 });
+    expect((await test()).status).toBe(202);
+  });
+
   it('disables an endpoint after three days of failures, once, with one email', async () => {
     const { partner, hook, webhookId } = await partnerWithEndpoint();
     hook.answer(...Array.from({ length: 40 }, () => ({ status: 502 })));
-    await app.api('POST', `/api/me/webhooks/${webhookId}/test`, { token: partner.adminToken });
+    await anEvent(partner);
     const start = app.clock.now().getTime();
     while (app.clock.now().getTime() - start < 3 * 24 * 3600 * 1000 + 7 * 3600 * 1000) {
       await app.runTimer('deliverEvents');
@@ -397,9 +613,12 @@ describe('delivering events to an endpoint (deliverEvents)', () => {
       };
       const flood = await endpointOn();
       for (let i = 0; i < 20; i += 1) {
-        await small.api('POST', `/api/me/webhooks/${flood.webhookId}/test`, {
+        // Ten test events a minute at most reach one endpoint.
+        if (i === 10) small.clock.advance({ minutes: 1 });
+        const queued = await small.api('POST', `/api/me/webhooks/${flood.webhookId}/test`, {
           token: flood.partner.adminToken,
         });
+        expect(queued.status).toBe(202);
       }
       small.clock.advance({ seconds: 1 });
       const other = await endpointOn();
@@ -418,7 +637,7 @@ describe('delivering events to an endpoint (deliverEvents)', () => {
     const { partner, hook, webhookId } = await partnerWithEndpoint();
     const target = await receiver();
     hook.answer({ redirectTo: target.url, status: 307 });
-    await app.api('POST', `/api/me/webhooks/${webhookId}/test`, { token: partner.adminToken });
+    await anEvent(partner);
     await app.runTimer('deliverEvents');
     expect(target.received).toHaveLength(0);
     const [delivery] = await deliveries(partner.adminToken, webhookId);
