@@ -103,22 +103,28 @@ export async function listCustomers(
 /**
  * Claims a customer domain, in the domain's own partition. A claim left by a creation that did not
  * finish, by the same partner, is taken up again with the same customer id, so a retry after a
- * crash completes the customer instead of refusing its own domain.
+ * crash completes the customer instead of refusing its own domain. A creation has not finished
+ * while its customer is not written; with `untilRelationship`, while the claimant's own
+ * relationship with it is not (POST /api/me/customers writes that last).
  */
 async function claimDomain(
   services: Services,
   domain: string,
   customerId: string,
   claimedBy: string,
+  options: { untilRelationship?: boolean } = {},
 ): Promise<DomainClaim> {
   const id = customerDomainClaimId(domain);
   const partition = domainClaimPartition(domain);
+  const unfinished = async (claim: DomainClaim): Promise<boolean> =>
+    options.untilRelationship
+      ? !(await services.partners.getDocument(claimedBy, relationshipId(claim.customerId)))
+      : !(await services.customers.get(claim.customerId));
   for (;;) {
     const existing = await services.partners.getDocument<DomainClaim>(partition, id);
     if (existing) {
       const claim = existing.value;
-      const resumable =
-        claim.claimedBy === claimedBy && !(await services.customers.get(claim.customerId));
+      const resumable = claim.claimedBy === claimedBy && (await unfinished(claim));
       if (claim.customerId === customerId || resumable) return claim;
       throw new DomainError(
         'conflict',
@@ -251,7 +257,9 @@ export async function createCustomer(
 ): Promise<CustomerRelationship> {
   const { value: partner } = await loadPartner(services, principal.tenantId);
   const plan = await creationPlan(services, partner, input.indirectResellerId);
-  const claim = await claimDomain(services, input.domain, services.ids.newId(), partner.partnerId);
+  const claim = await claimDomain(services, input.domain, services.ids.newId(), partner.partnerId, {
+    untilRelationship: true,
+  });
   const now = services.clock.now().toISOString();
   const customer: Customer = {
     type: 'customer',

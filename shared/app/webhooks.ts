@@ -347,9 +347,11 @@ export async function listDeliveries(
 }
 
 /**
- * Sends an event to the endpoint again, due at once: a settled one with a new three-day retry
- * window, one waiting for its next retry without waiting any longer. One being sent right now
- * is left to that attempt.
+ * Sends an event to the endpoint again, due at once. A settled one starts a new series of
+ * attempts: a new three-day retry window and its backoff from the start (30 s, 1 min ...), as an
+ * operator's retry of an email gets a fresh set of attempts; the past attempts stay in its history.
+ * One waiting for its next retry is sent without waiting any longer, in its own window and series.
+ * One being sent right now is left to that attempt.
  */
 export async function redeliver(
   services: Services,
@@ -359,7 +361,16 @@ export async function redeliver(
 ): Promise<void> {
   await readWebhook(services, owner.partitionId, webhookId);
   const found = await services.events.delivery(webhookId, eventId);
-  if (!found || found.value.type !== 'delivery') throw notFound('This event of this endpoint');
+  if (!found || found.value.type !== 'delivery') {
+    // Only an attempted event can be sent again: one published while the endpoint was disabled,
+    // or of a type it does not subscribe to, never had a delivery (none is written for it).
+    throw new DomainError(
+      'not-found',
+      owner.kind === 'operator'
+        ? 'This endpoint has no delivery of this event: events published while it was disabled are not sent to it. The enrollments waiting for review are listed by GET /api/operator/enrollments.'
+        : 'This endpoint has no delivery of this event: events published while it was disabled, or of types it does not subscribe to, are not sent to it. Read them from the pull feed, GET /api/me/events.',
+    );
+  }
   if (found.value.status === 'sending') return;
   const now = services.clock.now().toISOString();
   const { ttl: _ttl, failedAt: _failedAt, ...delivery } = found.value;
@@ -371,7 +382,8 @@ export async function redeliver(
         ...delivery,
         status: 'pending',
         dueAt: now,
-        // Waiting for a retry, it keeps its window; settled, it starts a new one.
+        // Waiting for a retry, it keeps its window and its series; settled, it starts new ones.
+        attempts: waiting ? delivery.attempts : 0,
         firstAttemptAt: waiting ? delivery.firstAttemptAt : null,
         updatedAt: now,
       },

@@ -240,6 +240,25 @@ describe('Idempotency-Key on POST', () => {
     expect(later.body.invitationId).not.toBe(first.body.invitationId);
   });
 
+  it('replays until exactly 24 hours: a millisecond before, the first answer; at 24 hours, a new run', async () => {
+    const provider = await createProvider(app);
+    const key = randomUUID();
+    const body = invitationBody();
+    const sentAt = app.clock.now().getTime();
+    const first = await invite(provider, body, { 'Idempotency-Key': key });
+    expect(first.status).toBe(201);
+    const day = 24 * 3600 * 1000;
+    app.clock.set(new Date(sentAt + day - 1));
+    const before = await invite(provider, body, { 'Idempotency-Key': key });
+    expect(before.headers.get('idempotent-replayed')).toBe('true');
+    expect(before.body.invitationId).toBe(first.body.invitationId);
+    app.clock.set(new Date(sentAt + day));
+    const at = await invite(provider, body, { 'Idempotency-Key': key });
+    expect(at.status).toBe(201);
+    expect(at.headers.get('idempotent-replayed')).toBeNull();
+    expect(at.body.invitationId).not.toBe(first.body.invitationId);
+  });
+
   it('lets a retry run again after a failure on our side (503 is not stored)', async () => {
     let failures = 1;
     const flaky = await startSecondHost(
@@ -353,6 +372,36 @@ describe('Idempotency-Key on POST', () => {
     const withoutSecret = idempotencyKeys(Buffer.alloc(32), key, provider.partnerId, method, route);
     expect(() => openStoredAnswer(record.response, withoutSecret.sealingKey)).toThrow();
     expect(openStoredAnswer(record.response, real.sealingKey)).toMatchObject({ status: 201 });
+  });
+
+  it("seals with the client's key too: the server secret with another key opens nothing", async () => {
+    const provider = await createProvider(app);
+    const key = 'retry-1';
+    const created = await invite(provider, invitationBody(), { 'Idempotency-Key': key });
+    expect(created.status).toBe(201);
+    const method = 'POST';
+    const route = 'me/reseller-invitations';
+    const secret = app.services.secrets.idempotency;
+    const real = idempotencyKeys(secret, key, provider.partnerId, method, route);
+    const record = (await app.allDocuments()).idempotency!.find(
+      (candidate) => candidate.scope === real.scope,
+    );
+    expect(record).toBeDefined();
+    expect(openStoredAnswer(record.response, real.sealingKey)).toMatchObject({ status: 201 });
+    // Whoever holds the server secret (Key Vault) but not the client's key: another key of the
+    // same length, and the secret alone, open nothing.
+    const other = idempotencyKeys(secret, 'retry-2', provider.partnerId, method, route);
+    expect(() => openStoredAnswer(record.response, other.sealingKey)).toThrow();
+    const secretOnly = Buffer.from(
+      hkdfSync(
+        'sha256',
+        secret,
+        'partner-transition/idempotency',
+        JSON.stringify([provider.partnerId, method, route, key.length]),
+        32,
+      ),
+    );
+    expect(() => openStoredAnswer(record.response, secretOnly)).toThrow();
   });
 
   it('is documented on every POST a signed-in caller makes, and on nothing else (an anonymous link lookup changes nothing)', async () => {

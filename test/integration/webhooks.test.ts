@@ -1,7 +1,8 @@
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { minuteWindow, rateCounterId } from '../../shared/domain/rate-limit';
-import { override, startSecondHost, startTestApp, type TestApp } from '../support/app';
+import { webhookDocumentId, deliveryDocumentId } from '../../shared/domain/webhooks';
+import { gate, override, startSecondHost, startTestApp, type TestApp } from '../support/app';
 import { createPartnerWithProfile } from '../support/builders';
 import { newCustomer } from '../support/customers';
 import { ManualClock } from '../support/clock';
@@ -34,10 +35,10 @@ async function receiver(): Promise<WebhookReceiver & { secrets: string[] }> {
   return Object.assign(started, { secrets });
 }
 
-async function partnerWithEndpoint(events: string[] = ['*']) {
-  const partner = await createPartnerWithProfile(app);
+async function partnerWithEndpoint(events: string[] = ['*'], on = app) {
+  const partner = await createPartnerWithProfile(on);
   const hook = await receiver();
-  const created = await app.api('POST', '/api/me/webhooks', {
+  const created = await on.api('POST', '/api/me/webhooks', {
     token: partner.adminToken,
     body: { url: hook.url, events, description: 'our automation' },
   });
@@ -328,6 +329,56 @@ describe('delivering events to an endpoint (deliverEvents)', () => {
     expect(() => new Webhook(oldSecret).verify(after.body, afterHeaders)).toThrow();
   });
 
+  it('signs with at most two secrets after a second rotation within 24 hours: the newest and the one before', async () => {
+    const { partner, hook, webhookId, secret: first } = await partnerWithEndpoint();
+    const rotate = async () => {
+      const rotated = await app.api('POST', `/api/me/webhooks/${webhookId}/secret`, {
+        token: partner.adminToken,
+      });
+      expect(rotated.status).toBe(200);
+      return rotated.body.secret as string;
+    };
+    const second = await rotate();
+    app.clock.advance({ hours: 1 });
+    const third = await rotate();
+    app.clock.advance({ hours: 1 });
+    await app.api('POST', `/api/me/webhooks/${webhookId}/test`, { token: partner.adminToken });
+    await app.runTimer('deliverEvents');
+    const signed = hook.received.at(-1)!;
+    const headers = signed.headers as Record<string, string>;
+    expect(String(headers['webhook-signature']).split(' ')).toHaveLength(2);
+    expect(() => new Webhook(third).verify(signed.body, headers)).not.toThrow();
+    expect(() => new Webhook(second).verify(signed.body, headers)).not.toThrow();
+    expect(() => new Webhook(first).verify(signed.body, headers)).toThrow();
+  });
+
+  it('signs with the previous secret until exactly 24 hours after the rotation (a millisecond before: two signatures; at 24 hours and after: one)', async () => {
+    const { partner, hook, webhookId, secret: old } = await partnerWithEndpoint();
+    const rotatedAt = app.clock.now().getTime();
+    const rotated = await app.api('POST', `/api/me/webhooks/${webhookId}/secret`, {
+      token: partner.adminToken,
+    });
+    const signaturesAt = async (offsetMs: number) => {
+      app.clock.set(new Date(rotatedAt + offsetMs));
+      await app.api('POST', `/api/me/webhooks/${webhookId}/test`, { token: partner.adminToken });
+      await app.runTimer('deliverEvents');
+      const signed = hook.received.at(-1)!;
+      const headers = signed.headers as Record<string, string>;
+      expect(() => new Webhook(rotated.body.secret).verify(signed.body, headers)).not.toThrow();
+      let oldSigns = true;
+      try {
+        new Webhook(old).verify(signed.body, headers);
+      } catch {
+        oldSigns = false;
+      }
+      return { count: String(headers['webhook-signature']).split(' ').length, oldSigns };
+    };
+    const day = 24 * 3600 * 1000;
+    expect(await signaturesAt(day - 1)).toEqual({ count: 2, oldSigns: true });
+    expect(await signaturesAt(day)).toEqual({ count: 1, oldSigns: false });
+    expect(await signaturesAt(day + 1)).toEqual({ count: 1, oldSigns: false });
+  });
+
   it('retries a failing endpoint with growing delays, keeping the event id, until it answers 2xx', async () => {
     const { partner, hook, webhookId } = await partnerWithEndpoint();
     hook.answer({ status: 500, body: 'boom' }, { status: 503 }, { status: 204 });
@@ -569,6 +620,148 @@ describe('delivering events to an endpoint (deliverEvents)', () => {
     expect(emails).toHaveLength(1);
   });
 
+  it('retries for three days from the first attempt: one failing a millisecond before is retried; at three days, or a millisecond after, the endpoint is disabled', async () => {
+    const day = 24 * 3600 * 1000;
+    const outcomes: Record<string, string> = {};
+    for (const offset of [-1, 0, 1]) {
+      const { partner, hook, webhookId } = await partnerWithEndpoint();
+      hook.answer({ status: 500 }, { status: 500 });
+      // A partner's event (a test event is tried once).
+      await anEvent(partner);
+      const first = app.clock.now().getTime();
+      await app.runTimer('deliverEvents');
+      app.clock.set(new Date(first + 3 * day + offset));
+      await app.runTimer('deliverEvents');
+      expect(hook.received).toHaveLength(2);
+      const [delivery] = await deliveries(partner.adminToken, webhookId);
+      const endpoint = await app.api('GET', `/api/me/webhooks/${webhookId}`, {
+        token: partner.adminToken,
+      });
+      outcomes[String(offset)] = `${delivery.status}, endpoint ${endpoint.body.status}`;
+      app.clock.set(new Date(first));
+    }
+    expect(outcomes).toEqual({
+      '-1': 'pending, endpoint active',
+      '0': 'failed, endpoint disabled',
+      '1': 'failed, endpoint disabled',
+    });
+  });
+
+  it('spreads the retries of deliveries that failed together over half to all of the delay (jitter)', async () => {
+    const { partner, hook, webhookId } = await partnerWithEndpoint();
+    const count = 20;
+    hook.answer(...Array.from({ length: count }, () => ({ status: 503 })));
+    // Partners' events (a test event is tried once, and ten a minute at most).
+    for (let i = 0; i < count; i += 1) await anEvent(partner);
+    const now = app.clock.now().getTime();
+    await app.runTimer('deliverEvents');
+    expect(hook.received).toHaveLength(count);
+    const listed = await app.api('GET', `/api/me/webhooks/${webhookId}/deliveries?pageSize=50`, {
+      token: partner.adminToken,
+    });
+    const delays = (listed.body.items as { nextAttemptAt: string }[]).map(
+      (delivery) => (Date.parse(delivery.nextAttemptAt) - now) / 1000,
+    );
+    expect(delays).toHaveLength(count);
+    // The first retry is due 30 s later at most, 15 s at least: each somewhere between.
+    for (const delay of delays) {
+      expect(delay).toBeGreaterThanOrEqual(15);
+      expect(delay).toBeLessThanOrEqual(30);
+    }
+    // Spread, not clustered: 20 draws over the 16 whole seconds from 15 to 30 all fall within
+    // 5 s of each other with a probability under 1e-7.
+    expect(Math.max(...delays) - Math.min(...delays)).toBeGreaterThan(5);
+  });
+
+  it('redelivers as a new series: due at once, backoff from 30 s again, a new three-day window, the past attempts kept', async () => {
+    const { partner, hook, webhookId } = await partnerWithEndpoint();
+    const day = 24 * 3600 * 1000;
+    // Failing for three days: the delivery fails for good and the endpoint is disabled.
+    hook.answer(...Array.from({ length: 40 }, () => ({ status: 502 })));
+    // A partner's event (a test event is tried once).
+    await anEvent(partner);
+    const start = app.clock.now().getTime();
+    while (app.clock.now().getTime() - start <= 3 * day + 6 * 3600 * 1000) {
+      await app.runTimer('deliverEvents');
+      app.clock.advance({ hours: 6 });
+    }
+    let [delivery] = await deliveries(partner.adminToken, webhookId);
+    expect(delivery.status).toBe('failed');
+    const eventId = delivery.eventId as string;
+    const attemptsBefore = hook.received.length;
+    await app.api('PATCH', `/api/me/webhooks/${webhookId}`, {
+      token: partner.adminToken,
+      body: { status: 'active' },
+    });
+    const redelivered = await app.api(
+      'POST',
+      `/api/me/webhooks/${webhookId}/deliveries/${eventId}/redeliver`,
+      { token: partner.adminToken },
+    );
+    expect(redelivered.status).toBe(202);
+    [delivery] = await deliveries(partner.adminToken, webhookId);
+    expect(delivery).toMatchObject({
+      status: 'pending',
+      nextAttemptAt: app.clock.now().toISOString(),
+    });
+    // Still failing: the first attempt of the series is retried 15 to 30 s later, not hours.
+    const redeliveredAt = app.clock.now().getTime();
+    hook.answer(...Array.from({ length: 40 }, () => ({ status: 502 })));
+    await app.runTimer('deliverEvents');
+    expect(hook.received).toHaveLength(attemptsBefore + 1);
+    [delivery] = await deliveries(partner.adminToken, webhookId);
+    expect(delivery).toMatchObject({ status: 'pending', attempt: 1, responseStatus: 502 });
+    const retryIn = (Date.parse(delivery.nextAttemptAt) - redeliveredAt) / 1000;
+    expect(retryIn).toBeGreaterThanOrEqual(15);
+    expect(retryIn).toBeLessThanOrEqual(30);
+    // The window counts from the redelivery: still retried two days later.
+    app.clock.set(new Date(redeliveredAt + 2 * day));
+    await app.runTimer('deliverEvents');
+    [delivery] = await deliveries(partner.adminToken, webhookId);
+    expect(delivery).toMatchObject({ status: 'pending', attempt: 2 });
+    const endpoint = await app.api('GET', `/api/me/webhooks/${webhookId}`, {
+      token: partner.adminToken,
+    });
+    expect(endpoint.body.status).toBe('active');
+    // The attempts before the redelivery stay in its history (the last ten).
+    const [stored] = await app.query(
+      'events',
+      `SELECT * FROM c WHERE c.stream = 'webhook:${webhookId}' AND c.type = 'delivery' AND c.eventId = '${eventId}'`,
+    );
+    expect(stored.history.length).toBe(10);
+    expect(stored.history.at(-1)).toMatchObject({ attempt: 2, outcome: 'failed' });
+    expect(stored.history.at(-3)).toMatchObject({ outcome: 'failed' });
+  });
+
+  it('takes over a delivery whose sender died exactly when its one-minute lease lapses, not a millisecond before', async () => {
+    const { partner, hook, webhookId } = await partnerWithEndpoint();
+    await app.api('POST', `/api/me/webhooks/${webhookId}/test`, { token: partner.adminToken });
+    // A host that dies while sending: the delivery is claimed, nothing sent, nothing recorded.
+    const dying = await startSecondHost(app, (services) => ({
+      ...services,
+      webhooks: override(services.webhooks, {
+        deliver: async () => {
+          throw new Error('process killed');
+        },
+      }),
+    }));
+    const claimedAt = app.clock.now().getTime();
+    try {
+      await dying.runTimer('deliverEvents');
+    } finally {
+      await dying.close({ keepDatabase: true });
+    }
+    const sentAt = async (offsetMs: number) => {
+      app.clock.set(new Date(claimedAt + offsetMs));
+      await app.runTimer('deliverEvents');
+      return hook.received.length;
+    };
+    expect(await sentAt(60_000 - 1)).toBe(0);
+    expect(await sentAt(60_000)).toBe(1);
+    const [delivery] = await deliveries(partner.adminToken, webhookId);
+    expect(delivery).toMatchObject({ status: 'delivered', attempt: 2 });
+  });
+
   it("serves endpoints side by side: a slow endpoint's pending answers hold up no other endpoint", async () => {
     const slow = await partnerWithEndpoint();
     const quick = await partnerWithEndpoint();
@@ -656,5 +849,219 @@ describe('delivering events to an endpoint (deliverEvents)', () => {
     expect(
       (await app.api('GET', `/api/me/webhooks/${webhookId}`, { token: partner.adminToken })).status,
     ).toBe(404);
+  });
+});
+
+describe('an endpoint while it is disabled', () => {
+  let quiet: TestApp;
+  beforeAll(async () => {
+    // An app of its own: the run's report counts this test's deliveries only.
+    quiet = await startTestApp({ clock: new ManualClock('2026-03-02T09:00:00.000Z') });
+  });
+  afterAll(() => quiet.close());
+
+  const lastRun = async () =>
+    (
+      await quiet.api('GET', '/api/operator/status', { token: await quiet.operatorToken() })
+    ).body.timers.find((timer: { name: string }) => timer.name === 'deliverEvents');
+
+  async function disabledWithMissedEvent() {
+    const { partner, hook, webhookId } = await partnerWithEndpoint(['customer.created'], quiet);
+    const disabled = await quiet.api('PATCH', `/api/me/webhooks/${webhookId}`, {
+      token: partner.adminToken,
+      body: { status: 'disabled' },
+    });
+    expect(disabled.status).toBe(200);
+    const customer = await quiet.api('POST', '/api/me/customers', {
+      token: partner.adminToken,
+      body: newCustomer(),
+    });
+    expect(customer.status).toBe(201);
+    await quiet.runTimer('deliverEvents');
+    const feed = await quiet.api('GET', '/api/me/events', { token: partner.adminToken });
+    const missed = feed.body.items.find(
+      (event: { type: string }) => event.type === 'customer.created',
+    ) as { id: string };
+    expect(missed).toBeDefined();
+    return { partner, hook, webhookId, missed };
+  }
+
+  it('gets no delivery of an event published meanwhile, and nothing is counted failed', async () => {
+    const { partner, hook, webhookId } = await disabledWithMissedEvent();
+    expect(hook.received).toHaveLength(0);
+    const listed = await quiet.api('GET', `/api/me/webhooks/${webhookId}/deliveries`, {
+      token: partner.adminToken,
+    });
+    expect(listed.body.items).toEqual([]);
+    const run = await lastRun();
+    expect(run.lastSummary).toMatchObject({ published: 1, failed: 0, failedForGood: 0 });
+    const status = await quiet.api('GET', '/api/operator/status', {
+      token: await quiet.operatorToken(),
+    });
+    expect(status.body.events).toMatchObject({ pending: 0, failed: 0 });
+  });
+
+  it('answers 404 to a redelivery of an event published while it was disabled, pointing to the feed, which has it', async () => {
+    const { partner, hook, webhookId, missed } = await disabledWithMissedEvent();
+    const enabled = await quiet.api('PATCH', `/api/me/webhooks/${webhookId}`, {
+      token: partner.adminToken,
+      body: { status: 'active' },
+    });
+    expect(enabled.status).toBe(200);
+    const again = await quiet.api(
+      'POST',
+      `/api/me/webhooks/${webhookId}/deliveries/${missed.id}/redeliver`,
+      { token: partner.adminToken },
+    );
+    expect(again.status).toBe(404);
+    expect(again.body.code).toBe('not-found');
+    expect(again.body.detail).toContain('GET /api/me/events');
+    await quiet.runTimer('deliverEvents');
+    expect(hook.received).toHaveLength(0);
+  });
+});
+
+describe('an endpoint changed by two requests at once', () => {
+  /** A second host whose next read of `documentId` waits, after it, for the test. */
+  async function holding(documentId: string) {
+    const held = gate();
+    let armed = true;
+    const host = await startSecondHost(app, (services) => ({
+      ...services,
+      partners: override(services.partners, {
+        getDocument: (async (partition: string, id: string) => {
+          const found = await services.partners.getDocument(partition, id);
+          if (armed && id === documentId) {
+            armed = false;
+            await held.hold();
+          }
+          return found;
+        }) as typeof services.partners.getDocument,
+      }),
+      // Deliveries live in the events container, read by webhook and event.
+      events: override(services.events, {
+        delivery: async (webhookId: string, eventId: string) => {
+          const found = await services.events.delivery(webhookId, eventId);
+          if (armed && deliveryDocumentId(webhookId, eventId) === documentId) {
+            armed = false;
+            await held.hold();
+          }
+          return found;
+        },
+      }),
+    }));
+    return { host, held };
+  }
+
+  it('keeps a rotated secret: a change that read the endpoint before the rotation gets 409', async () => {
+    const { partner, hook, webhookId } = await partnerWithEndpoint();
+    const slow = await holding(webhookDocumentId(webhookId));
+    let rotated = '';
+    try {
+      const late = slow.host.api('PATCH', `/api/me/webhooks/${webhookId}`, {
+        token: partner.adminToken,
+        body: { description: 'renamed' },
+      });
+      await slow.held.reached;
+      const rotation = await app.api('POST', `/api/me/webhooks/${webhookId}/secret`, {
+        token: partner.adminToken,
+      });
+      expect(rotation.status).toBe(200);
+      rotated = rotation.body.secret as string;
+      slow.held.open();
+      expect((await late).status).toBe(409);
+    } finally {
+      slow.held.open();
+      await slow.host.close({ keepDatabase: true });
+    }
+    await app.api('POST', `/api/me/webhooks/${webhookId}/test`, { token: partner.adminToken });
+    await app.runTimer('deliverEvents');
+    const signed = hook.received.at(-1)!;
+    expect(() =>
+      new Webhook(rotated).verify(signed.body, signed.headers as Record<string, string>),
+    ).not.toThrow();
+  });
+
+  it('refuses with 409 a deletion that read the endpoint before a change, which stays', async () => {
+    const { partner, webhookId } = await partnerWithEndpoint();
+    const slow = await holding(webhookDocumentId(webhookId));
+    try {
+      const late = slow.host.api('DELETE', `/api/me/webhooks/${webhookId}`, {
+        token: partner.adminToken,
+      });
+      await slow.held.reached;
+      const changed = await app.api('PATCH', `/api/me/webhooks/${webhookId}`, {
+        token: partner.adminToken,
+        body: { events: ['customer.created'] },
+      });
+      expect(changed.status).toBe(200);
+      slow.held.open();
+      expect((await late).status).toBe(409);
+    } finally {
+      slow.held.open();
+      await slow.host.close({ keepDatabase: true });
+    }
+    const kept = await app.api('GET', `/api/me/webhooks/${webhookId}`, {
+      token: partner.adminToken,
+    });
+    expect(kept.body).toMatchObject({ status: 'active', events: ['customer.created'] });
+  });
+
+  it('sends a redelivered event once: a redelivery that read it before another redelivery was sent gets 409', async () => {
+    const { partner, hook, webhookId } = await partnerWithEndpoint();
+    hook.answer({ status: 410 });
+    const queued = await app.api('POST', `/api/me/webhooks/${webhookId}/test`, {
+      token: partner.adminToken,
+    });
+    const eventId = queued.body.eventId as string;
+    await app.runTimer('deliverEvents'); // 410: failed for good, the endpoint disabled
+    await app.api('PATCH', `/api/me/webhooks/${webhookId}`, {
+      token: partner.adminToken,
+      body: { status: 'active' },
+    });
+    const path = `/api/me/webhooks/${webhookId}/deliveries/${eventId}/redeliver`;
+    const slow = await holding(deliveryDocumentId(webhookId, eventId));
+    try {
+      const late = slow.host.api('POST', path, { token: partner.adminToken });
+      await slow.held.reached;
+      expect((await app.api('POST', path, { token: partner.adminToken })).status).toBe(202);
+      await app.runTimer('deliverEvents'); // delivered
+      slow.held.open();
+      expect((await late).status).toBe(409);
+    } finally {
+      slow.held.open();
+      await slow.host.close({ keepDatabase: true });
+    }
+    await app.runTimer('deliverEvents');
+    expect(hook.received.map((received) => received.id)).toEqual([eventId, eventId]);
+  });
+
+  it('leaves an endpoint its owner changed while a delivery to it was failing: the 410 fails that delivery, not the new endpoint', async () => {
+    const { partner, hook, webhookId } = await partnerWithEndpoint();
+    hook.answer({ status: 410 });
+    await app.api('POST', `/api/me/webhooks/${webhookId}/test`, { token: partner.adminToken });
+    const fixed = await receiver();
+    // The timer's host reads the endpoint for its turn, then waits while its owner moves it.
+    const slow = await holding(webhookDocumentId(webhookId));
+    try {
+      const run = slow.host.runTimer('deliverEvents');
+      await slow.held.reached;
+      const moved = await app.api('PATCH', `/api/me/webhooks/${webhookId}`, {
+        token: partner.adminToken,
+        body: { url: fixed.url },
+      });
+      expect(moved.status).toBe(200);
+      slow.held.open();
+      await run;
+    } finally {
+      slow.held.open();
+      await slow.host.close({ keepDatabase: true });
+    }
+    const endpoint = await app.api('GET', `/api/me/webhooks/${webhookId}`, {
+      token: partner.adminToken,
+    });
+    expect(endpoint.body).toMatchObject({ status: 'active', url: fixed.url, disabledReason: null });
+    const [delivery] = await deliveries(partner.adminToken, webhookId);
+    expect(delivery).toMatchObject({ status: 'failed', responseStatus: 410 });
   });
 });
