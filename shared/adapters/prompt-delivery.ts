@@ -49,8 +49,8 @@ export function deliverPromptly(
       while (run.owed) {
         const next = run.owed;
         run.owed = null;
-        await measured(silent, services.config.cosmos.deadlineMs.timer, () =>
-          deliverWritten(services, loggerFor(silent), next),
+        await measured(silent, services, services.config.cosmos.deadlineMs.timer, (run) =>
+          deliverWritten(run, loggerFor(silent), next),
         );
       }
     } catch {

@@ -145,6 +145,17 @@ export function dyingAtWrite(n: number): (services: Services) => Services {
   });
 }
 
+/**
+ * Services as `decorate` makes them, in the process and in each invocation: the repositories an
+ * invocation gets (bound to it) are decorated the same way.
+ */
+function decorated(built: Services, decorate: (services: Services) => Services): Services {
+  return {
+    ...decorate(built),
+    forInvocation: (invocation) => decorate(built.forInvocation(invocation)),
+  };
+}
+
 /** The same object with some methods replaced (prototype methods included). */
 export function override<T extends object>(target: T, replacements: Partial<T>): T {
   return new Proxy(target, {
@@ -257,7 +268,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ...(options.tokens ? { tokens: options.tokens } : {}),
     webhookLookup: options.webhookLookup ?? testLookup,
   });
-  const services = options.decorate ? options.decorate(built) : built;
+  const services = options.decorate ? decorated(built, options.decorate) : built;
   const logs: LogEntry[] = [];
   const host: LocalHost = await startLocalHost({
     table: options.table ?? functionTable,

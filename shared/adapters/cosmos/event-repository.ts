@@ -1,9 +1,13 @@
-import type { Container } from '@azure/cosmos';
 import type { EventRepository, Page, PageRequest, Versioned } from '../../app/ports';
 import { WriteConflict } from '../../app/ports';
 import type { EventDocument, RelayedEventDocument } from '../../domain/events';
 import type { EventDelivery, WebhookEndpoint } from '../../domain/webhooks';
-import { queryAcrossPartitions, queryPartitionPage, writeInPartition } from './operations';
+import {
+  queryAcrossPartitions,
+  queryPartitionPage,
+  type ScopedContainer,
+  writeInPartition,
+} from './operations';
 import { customerQueries, partnerQueries } from './queries';
 
 async function firstOf<T>(items: AsyncIterable<T>, limit: number): Promise<T[]> {
@@ -22,8 +26,8 @@ async function firstOf<T>(items: AsyncIterable<T>, limit: number): Promise<T[]> 
  */
 export class CosmosEventRepository implements EventRepository {
   constructor(
-    private readonly partners: Container,
-    private readonly customers: Container,
+    private readonly partners: ScopedContainer,
+    private readonly customers: ScopedContainer,
   ) {}
 
   async toPublish(

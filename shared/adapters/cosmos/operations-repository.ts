@@ -1,4 +1,3 @@
-import type { Container } from '@azure/cosmos';
 import type { OperationsRepository, OutboxItem, Versioned } from '../../app/ports';
 import { WriteConflict } from '../../app/ports';
 import {
@@ -10,12 +9,18 @@ import {
   type OutboxName,
   type TimerHeartbeat,
 } from '../../domain/operations';
-import { queryAcrossPartitions, queryPartitionPage, readOne, writeInPartition } from './operations';
+import {
+  queryAcrossPartitions,
+  queryPartitionPage,
+  readOne,
+  type ScopedContainer,
+  writeInPartition,
+} from './operations';
 import { partnerQueries } from './queries';
 
 /** Operations documents live in a partition of their own in the partners container. */
 export class CosmosOperationsRepository implements OperationsRepository {
-  constructor(private readonly container: Container) {}
+  constructor(private readonly container: ScopedContainer) {}
 
   async documents(): Promise<OperationsDocument[]> {
     // A handful of documents (one per timer, one per outbox): one page holds them all.

@@ -1,4 +1,3 @@
-import type { Container } from '@azure/cosmos';
 import type {
   Page,
   PageRequest,
@@ -20,6 +19,7 @@ import {
   queryAcrossPartitions,
   queryPartitionPage,
   readOne,
+  type ScopedContainer,
   writeInPartition,
 } from './operations';
 import { partnerQueries, providerListingsQuery, type DeclaredQuery } from './queries';
@@ -96,7 +96,7 @@ export interface PartnerRepositoryOptions {
 /** The partners container: one partition per partner tenant (containers.json). */
 export class CosmosPartnerRepository implements PartnerRepository {
   constructor(
-    private readonly container: Container,
+    private readonly container: ScopedContainer,
     private readonly options: PartnerRepositoryOptions,
   ) {}
 
@@ -134,7 +134,7 @@ export class CosmosPartnerRepository implements PartnerRepository {
           (o.op !== 'delete' && o.document.type === 'delivery'),
       )
     ) {
-      noteEventsWritten(partnerId);
+      noteEventsWritten(this.container.invocation, partnerId);
     }
     const partnerIndex = operations.findIndex(
       (operation) => operation.op !== 'delete' && operation.document.type === 'partner',
