@@ -56,10 +56,10 @@ export function invocationOf(context: InvocationContext): Invocation | undefined
 }
 
 /**
- * Runs one invocation with its Cosmos deadline and logs how it went: the request units its
- * Cosmos calls used (the sum of their x-ms-request-charge, `cosmos request charge {...}`, so RU
- * budgets can be checked on a real account) and one `invocation {...}` line (InvocationEvent).
- * The work gets the services bound to the invocation (Services.forInvocation).
+ * Runs one invocation with its Cosmos deadline and logs how it went in one `invocation {...}`
+ * line (InvocationEvent), built once: with the request units its Cosmos calls used (the sum of
+ * their x-ms-request-charge, so RU budgets can be checked on a real account). The work gets the
+ * services bound to the invocation (Services.forInvocation).
  */
 export async function measured<T>(
   context: InvocationContext,
@@ -99,14 +99,6 @@ function logInvocation(
   outcome: InvocationEvent['outcome'],
   status: number | null,
 ): void {
-  if (invocation.requestCharge > 0) {
-    context.log(
-      `cosmos request charge ${JSON.stringify({
-        functionName: context.functionName,
-        requestCharge: rounded(invocation.requestCharge),
-      })}`,
-    );
-  }
   const event: InvocationEvent = {
     functionName: context.functionName,
     invocationId: context.invocationId,

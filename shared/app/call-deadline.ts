@@ -25,10 +25,12 @@ export class CallDeadline {
   constructor(readonly deadlineMs: number) {}
 
   run<T>(call: (signal: AbortSignal) => Promise<T>, overdue: () => Error): Promise<T> {
-    const controller = (this.controller ??= newController());
+    const controller = (this.controller ??= idleControllers.pop() ?? new AbortController());
     return new Promise<T>((resolve, reject) => {
       const entry: CallInFlight = { startedAt: performance.now(), answer: reject, overdue };
       this.inFlight.add(entry);
+      // Many calls of one timer run may share the signal at once: that is no listener leak.
+      if (this.inFlight.size === maxListenersWarnedAt) setMaxListeners(0, controller.signal);
       this.timer ??= setTimeout(this.check, this.deadlineMs).unref();
       const settled = (): boolean => this.inFlight.delete(entry);
       let pending: Promise<T>;
@@ -61,6 +63,8 @@ export class CallDeadline {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     if (this.abandoned) this.controller?.abort();
+    else if (this.controller && idleControllers.length < idleControllersKept)
+      idleControllers.push(this.controller);
     this.controller = null;
     this.abandoned = false;
   }
@@ -88,9 +92,12 @@ export class CallDeadline {
   };
 }
 
-/** Many calls of one timer run may share the signal at once: that is no listener leak. */
-function newController(): AbortController {
-  const controller = new AbortController();
-  setMaxListeners(0, controller.signal);
-  return controller;
-}
+/** Node warns of a possible leak past 10 listeners on one signal (events.defaultMaxListeners). */
+const maxListenersWarnedAt = 10;
+
+/**
+ * Signals never aborted, whose calls have all ended (the SDK removes its listener when a request
+ * ends), serve the next invocations: most invocations then create no AbortController at all.
+ */
+const idleControllers: AbortController[] = [];
+const idleControllersKept = 64;

@@ -160,7 +160,9 @@ export function defineHttp<
       const body = spec.body ? await readJsonBody(request) : undefined;
       const input = {
         params: parse(spec.params, request.params, 'params'),
-        query: parse(spec.query, Object.fromEntries(request.query.entries()), 'query'),
+        query: spec.query
+          ? parse(spec.query, Object.fromEntries(request.query.entries()), 'query')
+          : undefined,
         body: parse(spec.body, body, 'body'),
         principal,
         services,

@@ -91,4 +91,26 @@ describe("an invocation's call deadline", () => {
     expect(stalled?.aborted).toBe(true);
     expect(vi.getTimerCount()).toBe(0);
   });
+
+  it('hands the signal of an ended invocation to the next one, never one it aborted', async () => {
+    const signals: AbortSignal[] = [];
+    const record = async (signal: AbortSignal): Promise<void> => {
+      signals.push(signal);
+    };
+    const first = new CallDeadline(100);
+    await first.run(record, overdue);
+    first.end();
+    const second = new CallDeadline(100);
+    await second.run(record, overdue);
+    expect(signals[1]).toBe(signals[0]);
+    const stalled = second.run(never, overdue);
+    stalled.catch(() => undefined);
+    await vi.advanceTimersByTimeAsync(100);
+    second.end();
+    expect(signals[0]?.aborted).toBe(true);
+    const third = new CallDeadline(100);
+    await third.run(record, overdue);
+    expect(signals[2]).not.toBe(signals[0]);
+    expect(signals[2]?.aborted).toBe(false);
+  });
 });

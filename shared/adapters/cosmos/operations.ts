@@ -320,12 +320,22 @@ export async function readOne<T>(
   return { value: stripSystemProperties(response.resource) as T, etag: response.etag };
 }
 
-const systemProperties = ['_rid', '_self', '_etag', '_attachments', '_ts', '_lsn'];
+const systemProperties = new Set(['_rid', '_self', '_etag', '_attachments', '_ts', '_lsn']);
+
+/**
+ * A copy of `document` without the properties named. One pass, no `delete`: a deleted property
+ * turns an object into a slow dictionary, for every read and JSON.stringify after it.
+ */
+export function without<T extends object>(document: T, names: ReadonlySet<string>): T {
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(document)) {
+    if (!names.has(key)) copy[key] = (document as Record<string, unknown>)[key];
+  }
+  return copy as T;
+}
 
 export function stripSystemProperties<T extends object>(document: T): T {
-  const copy = { ...document } as Record<string, unknown>;
-  for (const property of systemProperties) delete copy[property];
-  return copy as T;
+  return without(document, systemProperties);
 }
 
 function versioned<T>(resource: T & { _etag: string }): Versioned<T> {

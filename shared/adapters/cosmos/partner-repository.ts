@@ -20,6 +20,7 @@ import {
   queryPartitionPage,
   readOne,
   type ScopedContainer,
+  without,
   writeInPartition,
 } from './operations';
 import { partnerQueries, providerListingsQuery, type DeclaredQuery } from './queries';
@@ -64,9 +65,10 @@ export function partnerDocument(partner: Partner): StoredPartner {
   return { id: partner.partnerId, type: 'partner', ...partner };
 }
 
+const storageProperties = new Set(['id', 'type']);
+
 function toPartner(stored: StoredPartner): Partner {
-  const { id: _id, type: _type, ...partner } = stored;
-  return partner;
+  return without(stored, storageProperties);
 }
 
 /**
