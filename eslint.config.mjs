@@ -14,6 +14,7 @@ export default tseslint.config(
       '.tools/',
       '.stryker-tmp*/',
       'reports/',
+      'test/typed-client/generated/',
     ],
   },
   js.configs.recommended,

@@ -25,7 +25,6 @@ import {
   userParams,
   userView,
 } from '../shared/http/schemas/customers';
-import { errorResponses } from './responses';
 
 /** docs/rules.md section 9: every action here is decided by the one policy table. */
 const toOrderView = (order: Order) => ({
@@ -64,8 +63,6 @@ const toUserView = (user: CustomerUser) => ({
   createdAt: user.createdAt,
 });
 
-const refused = errorResponses(400, 401, 403, 404);
-
 export const placeOrderFunction = defineHttp({
   name: 'placeOrder',
   methods: ['POST'],
@@ -77,9 +74,8 @@ export const placeOrderFunction = defineHttp({
   body: orderBody,
   responses: {
     201: { description: 'The order and its subscriptions', schema: orderView },
-    ...refused,
-    ...errorResponses(413, 415),
   },
+  errors: ['not-found', 'action-not-allowed'],
   async handle({ principal, params, body, services }) {
     return created(
       toOrderView(await placeOrder(services, principal, params.customerId, body.lineItems)),
@@ -96,7 +92,8 @@ export const listOrders = defineHttp({
   access: { kind: 'signed-in' },
   params: customerIdParams,
   query: pageQuery,
-  responses: { 200: { description: 'A page of orders', schema: pageOf(orderView) }, ...refused },
+  responses: { 200: { description: 'A page of orders', schema: pageOf(orderView) } },
+  errors: ['not-found', 'action-not-allowed'],
   async handle({ principal, params, query, services }) {
     const page = await orderHistory(services, principal, params.customerId, query);
     return ok({ items: page.items.map(toOrderView), continuationToken: page.continuationToken });
@@ -114,8 +111,8 @@ export const listSubscriptionsFunction = defineHttp({
   query: pageQuery,
   responses: {
     200: { description: 'A page of subscriptions', schema: pageOf(subscriptionView) },
-    ...refused,
   },
+  errors: ['not-found'],
   async handle({ principal, params, query, services }) {
     const page = await listSubscriptions(services, principal, params.customerId, query);
     return ok({
@@ -136,10 +133,9 @@ export const patchSubscription = defineHttp({
   body: subscriptionPatchBody,
   ifMatch: true,
   responses: {
-    200: { description: 'The subscription', schema: subscriptionView },
-    ...refused,
-    ...errorResponses(409, 412, 413, 415),
+    200: { description: 'The subscription', schema: subscriptionView, headers: { ETag: 'always' } },
   },
+  errors: ['not-found', 'action-not-allowed', 'precondition-failed', 'conflict'],
   async handle({ principal, params, body, services, ifMatch }) {
     const updated = await changeSubscription(
       services,
@@ -163,7 +159,8 @@ export const listUsersFunction = defineHttp({
   access: { kind: 'signed-in', roles: ['GlobalAdmin', 'AdminAgent'] },
   params: customerIdParams,
   query: pageQuery,
-  responses: { 200: { description: 'A page of users', schema: pageOf(userView) }, ...refused },
+  responses: { 200: { description: 'A page of users', schema: pageOf(userView) } },
+  errors: ['not-found', 'action-not-allowed'],
   async handle({ principal, params, query, services }) {
     const page = await listUsers(services, principal, params.customerId, query);
     return ok({ items: page.items.map(toUserView), continuationToken: page.continuationToken });
@@ -181,9 +178,8 @@ export const createUserFunction = defineHttp({
   body: newUserBody,
   responses: {
     201: { description: 'The user', schema: userView },
-    ...refused,
-    ...errorResponses(409, 413, 415),
   },
+  errors: ['not-found', 'action-not-allowed'],
   async handle({ principal, params, body, services }) {
     return created(toUserView(await createUser(services, principal, params.customerId, body)));
   },
@@ -197,7 +193,8 @@ export const deleteUserFunction = defineHttp({
   tags: ['customer actions'],
   access: { kind: 'signed-in', roles: ['GlobalAdmin', 'AdminAgent'] },
   params: userParams,
-  responses: { 204: { description: 'Removed' }, ...refused, ...errorResponses(409) },
+  responses: { 204: { description: 'Removed' } },
+  errors: ['not-found', 'action-not-allowed', 'conflict'],
   async handle({ principal, params, services }) {
     await deleteUser(services, principal, params.customerId, params.userId);
     return noContent();
@@ -214,11 +211,8 @@ function licenseRoute(name: string, method: 'POST' | 'DELETE', assign: boolean) 
     tags: ['customer actions'],
     access: { kind: 'signed-in', roles: ['GlobalAdmin', 'AdminAgent'] },
     params: licenseParams,
-    responses: {
-      200: { description: 'The user', schema: userView },
-      ...refused,
-      ...errorResponses(409),
-    },
+    responses: { 200: { description: 'The user', schema: userView } },
+    errors: ['not-found', 'action-not-allowed', 'conflict'],
     async handle({ principal, params, services }) {
       const { customerId, userId, subscriptionId } = params;
       return ok(

@@ -23,7 +23,6 @@ import {
   publicCustomerInvitationView,
   sendCustomerInvitationBody,
 } from '../shared/http/schemas/customers';
-import { errorResponses } from './responses';
 
 const stateView = (invitation: CustomerInvitation) => ({
   invitationId: invitation.invitationId,
@@ -47,8 +46,8 @@ export const createCustomerInvitationFunction = defineHttp({
       description: 'The draft email with its personalised link',
       schema: createdCustomerInvitationView,
     },
-    ...errorResponses(400, 401, 403, 404, 413, 415),
   },
+  errors: ['not-found', 'forbidden'],
   async handle({ principal, body, services }) {
     const { invitation, link, draft } = await createCustomerInvitation(
       services,
@@ -75,8 +74,9 @@ export const sendCustomerInvitationFunction = defineHttp({
   body: sendCustomerInvitationBody,
   responses: {
     202: { description: 'Queued for sending', schema: customerInvitationStateView },
-    ...errorResponses(400, 401, 403, 404, 409, 410, 413, 415, 429),
   },
+  // No route revokes a customer invitation: its link is never invitation-revoked.
+  errors: ['not-found', 'link-missing', 'invitation-expired', 'invitation-used'],
   async handle({ principal, params, body, services }) {
     return accepted(
       stateView(await sendCustomerInvitation(services, principal, params.invitationId, body)),
@@ -94,8 +94,8 @@ export const customerInvitationDone = defineHttp({
   params: customerInvitationIdParams,
   responses: {
     200: { description: 'Recorded', schema: customerInvitationStateView },
-    ...errorResponses(400, 401, 403, 404),
   },
+  errors: ['not-found'],
   async handle({ principal, params, services }) {
     return ok(
       stateView(await markCustomerInvitationDone(services, principal, params.invitationId)),
@@ -109,7 +109,7 @@ export const lookupCustomerInvitation = defineLinkLookup({
   summary: 'What the holder of a customer invitation link may see (the token in the body)',
   tags: ['customers'],
   view: publicCustomerInvitationView,
-  errors: errorResponses(400, 404, 413, 415, 429),
+  id: 'CustomerInvitationLookup',
   async lookup(services, token) {
     const { value: invitation } = await findInvitation<CustomerInvitation>(
       services,
@@ -138,8 +138,8 @@ export const acceptCustomerInvitationFunction = defineHttp({
   body: acceptCustomerInvitationBody,
   responses: {
     200: { description: 'Accepted', schema: acceptedCustomerView },
-    ...errorResponses(400, 401, 403, 404, 409, 410, 413, 415),
   },
+  errors: ['not-found', 'wrong-tenant', 'invitation-expired', 'invitation-used'],
   async handle({ principal, body, services }) {
     // An existing customer gives the token alone; a new one its details, each missing one
     // named by its own path (customerRecord).

@@ -13,7 +13,6 @@ import {
   customerView as customerSchema,
   newCustomerBody,
 } from '../shared/http/schemas/customers';
-import { errorResponses } from './responses';
 
 /** docs/rules.md sections 4, 7, 9: a partner's customers, direct and indirect, each marked. */
 export const listCustomersFunction = defineHttp({
@@ -27,8 +26,8 @@ export const listCustomersFunction = defineHttp({
   query: customersQuery,
   responses: {
     200: { description: 'A page of customers', schema: pageOf(customerSchema) },
-    ...errorResponses(400, 401),
   },
+  errors: [],
   async handle({ principal, query, services }) {
     const page = await listCustomers(services, principal.tenantId, query.relationship, query);
     return ok({ items: page.items.map(customerView), continuationToken: page.continuationToken });
@@ -45,8 +44,8 @@ export const getCustomer = defineHttp({
   params: customerIdParams,
   responses: {
     200: { description: 'The customer', schema: customerSchema },
-    ...errorResponses(400, 401, 404),
   },
+  errors: ['not-found'],
   async handle({ principal, params, services }) {
     return ok(
       customerView((await loadRelationship(services, principal.tenantId, params.customerId)).value),
@@ -64,10 +63,11 @@ export const createCustomerFunction = defineHttp({
   access: { kind: 'signed-in', roles: ['GlobalAdmin', 'AdminAgent'] },
   body: newCustomerBody,
   responses: {
-    201: { description: 'Created', schema: customerSchema },
-    ...errorResponses(400, 401, 403, 404, 409, 413, 415),
+    201: { description: 'Created', schema: customerSchema, headers: { Location: 'always' } },
   },
+  errors: ['not-found', 'no-new-direct-customers', 'provider-creates-tenants'],
   async handle({ principal, body, services }) {
-    return created(customerView(await createCustomer(services, principal, body)));
+    const customer = customerView(await createCustomer(services, principal, body));
+    return created(customer, { Location: `/api/me/customers/${customer.customerId}` });
   },
 });

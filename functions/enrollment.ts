@@ -21,7 +21,6 @@ import {
 } from '../shared/http/schemas/enrollment';
 import { partnerIdParams } from '../shared/http/schemas/partners';
 import { toActivityView, toEnrollmentView, toQueueItemView } from '../shared/http/views';
-import { errorResponses } from './responses';
 
 /** docs/rules.md sections 1-3: enrollment, its review, the agreement; docs/api.md routes. */
 export const submitEnrollmentFunction = defineHttp({
@@ -36,12 +35,13 @@ export const submitEnrollmentFunction = defineHttp({
     201: {
       description: 'Submitted: approved at once, or pending approval',
       schema: enrollmentView,
+      headers: { Location: 'always' },
     },
-    ...errorResponses(400, 401, 403, 404, 409, 413, 415),
   },
+  errors: ['not-found', 'not-eligible', 'profile-incomplete'],
   async handle({ principal, body, services }) {
     const enrollment = await submitEnrollment(services, principal, body);
-    return created(toEnrollmentView(enrollment));
+    return created(toEnrollmentView(enrollment), { Location: '/api/me/enrollment' });
   },
 });
 
@@ -54,8 +54,8 @@ export const getEnrollment = defineHttp({
   access: { kind: 'signed-in' },
   responses: {
     200: { description: 'The enrollment', schema: enrollmentView },
-    ...errorResponses(401, 404),
   },
+  errors: ['not-found'],
   async handle({ principal, services }) {
     const partner = await readEnrollment(services, principal.tenantId);
     return ok(toEnrollmentView(partner.value.enrollment));
@@ -69,7 +69,8 @@ export const deleteEnrollment = defineHttp({
   summary: 'Always refused once enrolled: the step is irreversible',
   tags: ['enrollment'],
   access: { kind: 'signed-in' },
-  responses: { ...errorResponses(401, 404, 409) },
+  responses: {},
+  errors: ['not-found', 'irreversible'],
   async handle({ principal, services }) {
     return withdrawEnrollment(services, principal.tenantId);
   },
@@ -84,8 +85,8 @@ export const getAgreement = defineHttp({
   access: { kind: 'signed-in' },
   responses: {
     200: { description: 'The agreement', schema: agreementView },
-    ...errorResponses(401, 404, 409),
   },
+  errors: ['not-found', 'agreement-not-available'],
   async handle({ principal, services }) {
     return ok(await readAgreement(services, principal.tenantId));
   },
@@ -100,10 +101,10 @@ export const acceptAgreementFunction = defineHttp({
   access: { kind: 'signed-in', roles: ['GlobalAdmin'] },
   body: agreementAcceptanceBody,
   responses: {
-    201: { description: 'Accepted', schema: agreementView },
+    201: { description: 'Accepted', schema: agreementView, headers: { Location: 'always' } },
     200: { description: 'Already accepted: the first acceptance', schema: agreementView },
-    ...errorResponses(400, 401, 403, 404, 409, 413, 415),
   },
+  errors: ['not-found', 'agreement-not-available'],
   async handle({ principal, body, services }) {
     const { acceptance, created: first } = await acceptAgreement(services, principal, body);
     const { title, url } = services.config.enrollment.agreement;
@@ -115,7 +116,7 @@ export const acceptAgreementFunction = defineHttp({
       accepted: true,
       acceptance,
     };
-    return first ? created(answer) : ok(answer);
+    return first ? created(answer, { Location: '/api/me/agreement' }) : ok(answer);
   },
 });
 
@@ -129,8 +130,8 @@ export const getActivity = defineHttp({
   query: pageQuery,
   responses: {
     200: { description: 'A page of events', schema: pageOf(activityItemView) },
-    ...errorResponses(400, 401),
   },
+  errors: [],
   async handle({ principal, query, services }) {
     const page = await services.partners.activity(principal.tenantId, query);
     return ok({ items: page.items.map(toActivityView), continuationToken: page.continuationToken });
@@ -147,8 +148,8 @@ export const listEnrollmentQueue = defineHttp({
   query: queueQuery,
   responses: {
     200: { description: 'A page of enrollments', schema: pageOf(queueItemView) },
-    ...errorResponses(400, 401, 403),
   },
+  errors: [],
   async handle({ query, services }) {
     const page = await services.partners.enrollmentsWithStatus(query.status, query);
     return ok({
@@ -169,8 +170,8 @@ export const decideEnrollmentFunction = defineHttp({
   body: decisionBody,
   responses: {
     200: { description: 'Decided', schema: enrollmentView },
-    ...errorResponses(400, 401, 403, 404, 409, 413, 415),
   },
+  errors: ['not-found'],
   async handle({ params, body, principal, services }) {
     return ok(
       toEnrollmentView(await decideEnrollment(services, principal, params.partnerId, body)),

@@ -3,17 +3,18 @@ import { degradations, statusFrom } from '../shared/app/operator-status';
 import { defineHttp } from '../shared/http/define';
 import { timerFunctions } from './timers';
 
-const healthView = z.object({
-  status: z.enum(['ok', 'degraded', 'unavailable']),
-  checks: z.object({
-    cosmos: z.enum(['ok', 'unavailable']),
-    email: z.string(),
-    timers: z.enum(['ok', 'stale', 'unknown']),
-    outbox: z.enum(['ok', 'backed-up', 'unknown']),
-  }),
-  /** What is wrong when `degraded`: ids and names only. */
-  degraded: z.array(z.string()),
-});
+const healthView = z
+  .object({
+    status: z.enum(['ok', 'degraded', 'unavailable']),
+    checks: z.object({
+      cosmos: z.enum(['ok', 'unavailable']),
+      email: z.string(),
+      timers: z.enum(['ok', 'stale', 'unknown']),
+      outbox: z.enum(['ok', 'backed-up', 'unknown']),
+    }),
+    degraded: z.array(z.string()).describe('What is wrong when degraded: ids and names only'),
+  })
+  .meta({ id: 'Health' });
 
 /**
  * Liveness and Cosmos reachability, for probes and operators (docs/api.md): `degraded` (still
@@ -32,6 +33,7 @@ export const health = defineHttp({
     200: { description: 'Healthy, or degraded', schema: healthView },
     503: { description: 'Cosmos is unreachable', schema: healthView },
   },
+  errors: [],
   async handle({ services }) {
     const email = services.emailSender.name;
     if (!(await services.pingCosmos())) {

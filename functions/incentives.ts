@@ -18,7 +18,6 @@ import {
   incentiveView,
 } from '../shared/http/schemas/incentives';
 import { toIncentiveView, toIncentiveViews } from '../shared/http/views';
-import { errorResponses } from './responses';
 
 /** docs/rules.md section 10: two incentive programs, managed separately; docs/api.md routes. */
 export const getIncentives = defineHttp({
@@ -30,8 +29,8 @@ export const getIncentives = defineHttp({
   access: { kind: 'signed-in' },
   responses: {
     200: { description: 'Both programs', schema: incentivesView },
-    ...errorResponses(401, 404),
   },
+  errors: ['not-found'],
   async handle({ principal, services }) {
     return ok(toIncentiveViews(await readIncentives(services, principal.tenantId)));
   },
@@ -49,8 +48,8 @@ export const enrollInIncentiveProgramFunction = defineHttp({
   responses: {
     201: { description: 'Enrolled', schema: incentiveView },
     200: { description: 'Already enrolled: the first enrollment', schema: incentiveView },
-    ...errorResponses(400, 401, 403, 404),
   },
+  errors: ['not-found', 'forbidden', 'not-eligible'],
   async handle({ principal, params, services }) {
     const { partner, created: first } = await enrollInIncentiveProgram(
       services,
@@ -79,7 +78,7 @@ export const lookupIncentiveInvitation = defineLinkLookup({
     expiresAt: z.string(),
     language: z.enum(['en', 'fr']),
   }),
-  errors: errorResponses(400, 404, 413, 415, 429),
+  id: 'IncentiveInvitationLookup',
   async lookup(services, token) {
     const details = await readIncentiveInvitation(services, token);
     const language = details.invitation.language ?? 'en';

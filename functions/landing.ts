@@ -57,8 +57,12 @@ function landing(name: string, page: LandingPage): HttpFunctionDefinition {
     access: { kind: 'anonymous' },
     responses: {
       200: { description: 'A page explaining the next step', contentType: 'text/html' },
-      302: { description: 'Redirect to the portal (PORTAL_BASE_URL)' },
+      302: {
+        description: 'Redirect to the portal (PORTAL_BASE_URL)',
+        headers: { Location: 'always' },
+      },
     },
+    errors: [],
     async handle({ services }) {
       const portal = services.config.links.portalBaseUrl;
       return portal

@@ -3,7 +3,6 @@ import { defineHttp } from '../shared/http/define';
 import { etagHeader, ok } from '../shared/http/responses';
 import { partnerView, profileBody } from '../shared/http/schemas/partners';
 import { toPartnerView } from '../shared/http/views';
-import { errorResponses } from './responses';
 
 /** The calling partner, identified by its token's tenant (docs/api.md GET /api/me). */
 export const getMe = defineHttp({
@@ -14,9 +13,9 @@ export const getMe = defineHttp({
   tags: ['partner'],
   access: { kind: 'signed-in' },
   responses: {
-    200: { description: 'The partner', schema: partnerView },
-    ...errorResponses(401, 404),
+    200: { description: 'The partner', schema: partnerView, headers: { ETag: 'always' } },
   },
+  errors: ['not-found'],
   async handle({ principal, services }) {
     const partner = await loadPartner(services, principal.tenantId);
     return ok(toPartnerView(partner), { ETag: etagHeader(partner.etag) });
@@ -33,9 +32,13 @@ export const putProfile = defineHttp({
   body: profileBody,
   ifMatch: true,
   responses: {
-    200: { description: 'The partner with its confirmed profile', schema: partnerView },
-    ...errorResponses(400, 401, 403, 404, 412, 413, 415),
+    200: {
+      description: 'The partner with its confirmed profile',
+      schema: partnerView,
+      headers: { ETag: 'always' },
+    },
   },
+  errors: ['not-found', 'precondition-failed'],
   async handle({ principal, body, services, ifMatch }) {
     const partner = await confirmProfile(services, principal, body, ifMatch);
     return ok(toPartnerView(partner), { ETag: etagHeader(partner.etag) });

@@ -13,6 +13,7 @@ export function openApiFunction(table: () => HttpFunctionDefinition[]): HttpFunc
     tags: ['meta'],
     access: { kind: 'anonymous' },
     responses: { 200: { description: 'OpenAPI 3.1' } },
+    errors: [],
     async handle({ services }) {
       document ??= buildOpenApi(table(), services.config.links.publicBaseUrl);
       return ok(document);

@@ -8,7 +8,6 @@ import {
   operatorStatusView,
   retriedEmailView,
 } from '../shared/http/schemas/operations';
-import { errorResponses } from './responses';
 import { timerFunctions } from './timers';
 
 /** What operators watch: timers, outboxes and overdue work on one page (docs/api.md). */
@@ -21,8 +20,8 @@ export const getOperatorStatus = defineHttp({
   access: { kind: 'operator', roles: ['Operator'] },
   responses: {
     200: { description: 'The status', schema: operatorStatusView },
-    ...errorResponses(401, 403),
   },
+  errors: [],
   async handle({ services }) {
     return ok(await operatorStatus(services, timerFunctions));
   },
@@ -39,8 +38,8 @@ export const retryEmail = defineHttp({
   params: emailIdParams,
   responses: {
     200: { description: 'Back in the outbox, due now', schema: retriedEmailView },
-    ...errorResponses(400, 401, 403, 404, 409),
   },
+  errors: ['not-found'],
   async handle({ params, services }) {
     const email = await retryFailedEmail(services, params.emailId);
     return ok({

@@ -3,7 +3,6 @@ import { defineHttp } from '../shared/http/define';
 import { created, etagHeader, ok } from '../shared/http/responses';
 import { masterRecordBody, partnerIdParams, partnerView } from '../shared/http/schemas/partners';
 import { toPartnerView } from '../shared/http/views';
-import { errorResponses } from './responses';
 
 /** Operators keep each partner's master record (docs/api.md). */
 export const putPartner = defineHttp({
@@ -17,15 +16,21 @@ export const putPartner = defineHttp({
   body: masterRecordBody,
   ifMatch: true,
   responses: {
-    200: { description: 'Updated', schema: partnerView },
-    201: { description: 'Created', schema: partnerView },
-    ...errorResponses(400, 401, 403, 412, 413, 415),
+    200: { description: 'Updated', schema: partnerView, headers: { ETag: 'always' } },
+    201: {
+      description: 'Created',
+      schema: partnerView,
+      headers: { ETag: 'always', Location: 'always' },
+    },
   },
+  errors: ['precondition-failed', 'conflict'],
   async handle({ params, body, principal, services, ifMatch }) {
     const result = await putMasterRecord(services, principal, params.partnerId, body, ifMatch);
     const view = toPartnerView(result.partner);
     const headers = { ETag: etagHeader(result.partner.etag) };
-    return result.created ? created(view, headers) : ok(view, headers);
+    return result.created
+      ? created(view, { ...headers, Location: `/api/operator/partners/${params.partnerId}` })
+      : ok(view, headers);
   },
 });
 
@@ -38,9 +43,9 @@ export const getPartner = defineHttp({
   access: { kind: 'operator', roles: ['Operator'] },
   params: partnerIdParams,
   responses: {
-    200: { description: 'The partner', schema: partnerView },
-    ...errorResponses(400, 401, 403, 404),
+    200: { description: 'The partner', schema: partnerView, headers: { ETag: 'always' } },
   },
+  errors: ['not-found'],
   async handle({ params, services }) {
     const partner = await loadPartner(services, params.partnerId);
     return ok(toPartnerView(partner), { ETag: etagHeader(partner.etag) });

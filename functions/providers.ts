@@ -16,7 +16,6 @@ import {
   providerView,
   resellerIdParams,
 } from '../shared/http/schemas/providers';
-import { errorResponses } from './responses';
 
 const toProviderView = (listing: ProviderListing) => ({
   partnerId: listing.providerId,
@@ -37,8 +36,8 @@ export const listIndirectProviders = defineHttp({
   query: directoryQuery,
   responses: {
     200: { description: 'A page of providers', schema: pageOf(providerView) },
-    ...errorResponses(400, 401, 403, 404),
   },
+  errors: ['not-found', 'forbidden'],
   async handle({ principal, query, services }) {
     const { value: partner } = await loadPartner(services, principal.tenantId);
     if (!isEnrolled(partner.enrollment)) {
@@ -87,8 +86,8 @@ export const listMyIndirectProviders = defineHttp({
   query: partnershipsQuery,
   responses: {
     200: { description: 'A page of providers', schema: pageOf(partnershipProviderView) },
-    ...errorResponses(400, 401),
   },
+  errors: [],
   async handle({ principal, query, services }) {
     const page = await listPartnerships(
       services,
@@ -114,8 +113,8 @@ export const listMyIndirectResellers = defineHttp({
   query: partnershipsQuery,
   responses: {
     200: { description: 'A page of resellers', schema: pageOf(partnershipResellerView) },
-    ...errorResponses(400, 401),
   },
+  errors: [],
   async handle({ principal, query, services }) {
     const page = await listPartnerships(
       services,
@@ -142,8 +141,8 @@ export const endPartnershipFunction = defineHttp({
   params: resellerIdParams,
   responses: {
     200: { description: 'The ended partnership', schema: endedPartnershipView },
-    ...errorResponses(400, 401, 403, 404, 409),
   },
+  errors: ['not-found', 'conflict'],
   async handle({ principal, params, services }) {
     const { partnership, cancelledTransfers } = await endPartnership(
       services,

@@ -28,7 +28,6 @@ import {
   resellerInvitationView,
 } from '../shared/http/schemas/providers';
 import { toPartnerProvider } from './providers';
-import { errorResponses } from './responses';
 
 const toInvitationView = (services: Services, invitation: ResellerInvitation) => ({
   invitationId: invitation.invitationId,
@@ -50,8 +49,8 @@ export const createResellerInvitation = defineHttp({
   body: resellerInvitationBody,
   responses: {
     201: { description: 'Invited; the email is queued', schema: createdResellerInvitationView },
-    ...errorResponses(400, 401, 403, 404, 409, 413, 415, 429),
   },
+  errors: ['not-found', 'forbidden', 'region-mismatch'],
   async handle({ principal, body, services }) {
     const { invitation, link } = await inviteReseller(services, principal, body);
     return created({ ...toInvitationView(services, invitation), link });
@@ -69,8 +68,8 @@ export const listResellerInvitations = defineHttp({
   query: pageQuery,
   responses: {
     200: { description: 'A page of invitations', schema: pageOf(resellerInvitationView) },
-    ...errorResponses(400, 401, 403),
   },
+  errors: [],
   async handle({ principal, query, services }) {
     const page = await services.partners.invitations<ResellerInvitation>(
       principal.tenantId,
@@ -94,8 +93,8 @@ export const revokeResellerInvitationFunction = defineHttp({
   params: invitationIdParams,
   responses: {
     200: { description: 'Revoked', schema: resellerInvitationView },
-    ...errorResponses(400, 401, 403, 404, 409),
   },
+  errors: ['not-found', 'conflict'],
   async handle({ principal, params, services }) {
     return ok(
       toInvitationView(
@@ -112,7 +111,7 @@ export const lookupPartnerInvitation = defineLinkLookup({
   summary: 'What the holder of an invitation link may see (the token in the body, never a URL)',
   tags: ['providers'],
   view: publicInvitationView,
-  errors: errorResponses(400, 404, 413, 415, 429),
+  id: 'PartnerInvitationLookup',
   async lookup(services, token) {
     const { value: invitation } = await findInvitation<ResellerInvitation>(
       services,
@@ -140,8 +139,16 @@ export const acceptPartnerInvitation = defineHttp({
   body: linkTokenBody,
   responses: {
     200: { description: 'The partnership', schema: acceptedPartnershipView },
-    ...errorResponses(400, 401, 403, 404, 409, 410, 413, 415),
   },
+  errors: [
+    'not-found',
+    'wrong-tenant',
+    'forbidden',
+    'region-mismatch',
+    'invitation-expired',
+    'invitation-used',
+    'invitation-revoked',
+  ],
   async handle({ principal, body, services }) {
     const side = await acceptResellerInvitation(services, principal, body.token);
     return ok({ provider: toPartnerProvider(side) });

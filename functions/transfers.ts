@@ -27,7 +27,6 @@ import {
   transferView,
   transfersQuery,
 } from '../shared/http/schemas/transfers';
-import { errorResponses } from './responses';
 
 /** docs/rules.md section 8b: relationship extension and subscription transfers. */
 const toMovedView = (item: TransferredSubscription, completed: boolean) => ({
@@ -73,8 +72,8 @@ export const extendRelationshipFunction = defineHttp({
   body: relationshipExtensionBody,
   responses: {
     201: { description: 'The customer as the provider now sees it', schema: customerViewSchema },
-    ...errorResponses(400, 401, 403, 404, 409, 413, 415),
   },
+  errors: ['not-found', 'action-not-allowed', 'region-mismatch'],
   async handle({ principal, params, body, services }) {
     const { provider } = await extendRelationship(services, principal, params.customerId, body);
     return created(customerView(provider));
@@ -93,8 +92,8 @@ export const transferEligibilityFunction = defineHttp({
   query: eligibilityQuery,
   responses: {
     200: { description: 'Eligible and ineligible subscriptions', schema: eligibilityView },
-    ...errorResponses(400, 401, 404),
   },
+  errors: ['not-found'],
   async handle({ principal, params, query, services }) {
     const result = await transferEligibility(
       services,
@@ -128,13 +127,18 @@ export const createTransferFunction = defineHttp({
   params: customerIdParams,
   body: newTransferBody,
   responses: {
-    201: { description: 'The pending transfer request', schema: transferView },
-    ...errorResponses(400, 401, 403, 404, 409, 413, 415),
+    201: {
+      description: 'The pending transfer request',
+      schema: transferView,
+      headers: { Location: 'always' },
+    },
   },
+  errors: ['not-found', 'relationship-required', 'transfer-not-eligible', 'transfer-in-progress'],
   async handle({ principal, params, body, services }) {
-    return created(
-      toTransferView(await createTransfer(services, principal, params.customerId, body)),
-    );
+    const transfer = await createTransfer(services, principal, params.customerId, body);
+    return created(toTransferView(transfer), {
+      Location: `/api/me/transfers/${transfer.transferId}`,
+    });
   },
 });
 
@@ -149,8 +153,8 @@ export const listTransfersFunction = defineHttp({
   query: transfersQuery,
   responses: {
     200: { description: 'A page of transfers', schema: pageOf(transferView) },
-    ...errorResponses(400, 401),
   },
+  errors: [],
   async handle({ principal, query, services }) {
     const page = await listTransfers(services, principal, query.direction, query.status, query);
     return ok({ items: page.items.map(toTransferView), continuationToken: page.continuationToken });
@@ -167,8 +171,8 @@ export const getTransferFunction = defineHttp({
   params: transferIdParams,
   responses: {
     200: { description: 'The transfer', schema: transferView },
-    ...errorResponses(400, 401, 404),
   },
+  errors: ['not-found'],
   async handle({ principal, params, services }) {
     return ok(toTransferView(await readTransfer(services, principal, params.transferId)));
   },
@@ -184,8 +188,8 @@ export const acceptTransferFunction = defineHttp({
   params: transferIdParams,
   responses: {
     200: { description: 'The completed transfer', schema: transferView },
-    ...errorResponses(400, 401, 403, 404, 409),
   },
+  errors: ['not-found', 'forbidden'],
   async handle({ principal, params, services }) {
     return ok(toTransferView(await acceptTransfer(services, principal, params.transferId)));
   },
@@ -202,8 +206,8 @@ export const rejectTransferFunction = defineHttp({
   body: rejectTransferBody,
   responses: {
     200: { description: 'The rejected transfer', schema: transferView },
-    ...errorResponses(400, 401, 403, 404, 409, 413, 415),
   },
+  errors: ['not-found', 'forbidden'],
   async handle({ principal, params, body, services }) {
     return ok(
       toTransferView(await rejectTransfer(services, principal, params.transferId, body.reason)),
@@ -221,8 +225,8 @@ export const withdrawTransferFunction = defineHttp({
   params: transferIdParams,
   responses: {
     200: { description: 'The withdrawn transfer', schema: transferView },
-    ...errorResponses(400, 401, 403, 404, 409),
   },
+  errors: ['not-found', 'forbidden'],
   async handle({ principal, params, services }) {
     return ok(toTransferView(await withdrawTransfer(services, principal, params.transferId)));
   },

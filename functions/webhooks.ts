@@ -17,6 +17,7 @@ import {
 import type { Services } from '../shared/app/services';
 import { operatorEventsPartition } from '../shared/domain/events';
 import type { Principal } from '../shared/domain/principal';
+import type { ProblemCode } from '../shared/domain/errors';
 import { defineHttp, type Access, type HttpFunctionDefinition } from '../shared/http/define';
 import { accepted, created, noContent, ok } from '../shared/http/responses';
 import { pageOf, pageQuery } from '../shared/http/schemas/common';
@@ -33,7 +34,6 @@ import {
   webhookIdParams,
   webhookView as webhookViewSchema,
 } from '../shared/http/schemas/webhooks';
-import { errorResponses } from './responses';
 
 /**
  * docs/api.md Events: webhook endpoints, the same routes for a partner's own events
@@ -44,6 +44,8 @@ type SignedInAccess = Exclude<Access, { kind: 'anonymous' }>;
 interface Audience {
   prefix: 'me' | 'operator';
   names: string;
+  /** What looking the owner up may answer: a partner without a record is 404. */
+  ownerErrors: readonly ProblemCode[];
   read: SignedInAccess;
   manage: SignedInAccess;
   owner(principal: Principal, services: Services, creating: boolean): Promise<WebhookOwner>;
@@ -52,6 +54,7 @@ interface Audience {
 const partnerAudience: Audience = {
   prefix: 'me',
   names: '',
+  ownerErrors: ['not-found'],
   read: { kind: 'signed-in' },
   manage: { kind: 'signed-in', roles: ['GlobalAdmin', 'AdminAgent'] },
   async owner(principal, services, creating) {
@@ -64,6 +67,7 @@ const partnerAudience: Audience = {
 const operatorAudience: Audience = {
   prefix: 'operator',
   names: 'Operator',
+  ownerErrors: [],
   read: { kind: 'operator', roles: ['Operator'] },
   manage: { kind: 'operator', roles: ['Operator'] },
   owner: async (principal) => ({
@@ -86,13 +90,21 @@ function webhookRoutes(audience: Audience): HttpFunctionDefinition[] {
       access: audience.manage,
       body: newWebhookBody,
       responses: {
-        201: { description: 'The endpoint, with its secret', schema: createdWebhookView },
-        ...errorResponses(400, 401, 403, 404, 409, 413, 415),
+        201: {
+          description: 'The endpoint, with its secret',
+          schema: createdWebhookView,
+          headers: { Location: 'always' },
+        },
       },
+      errors: [...audience.ownerErrors, 'webhook-url-refused'],
       async handle({ principal, body, services }) {
         const owner = await audience.owner(principal, services, true);
         const { endpoint, secret } = await createWebhook(services, owner, body);
-        return created({ ...webhookView(endpoint), secret });
+        const view = webhookView(endpoint);
+        return created(
+          { ...view, secret },
+          { Location: `/api/${prefix}/webhooks/${view.webhookId}` },
+        );
       },
     }),
     defineHttp({
@@ -107,8 +119,8 @@ function webhookRoutes(audience: Audience): HttpFunctionDefinition[] {
           description: 'Endpoints (at most ten: one page)',
           schema: pageOf(webhookViewSchema),
         },
-        ...errorResponses(401, 403),
       },
+      errors: [],
       async handle({ principal, services }) {
         const owner = await audience.owner(principal, services, false);
         return ok({
@@ -127,8 +139,8 @@ function webhookRoutes(audience: Audience): HttpFunctionDefinition[] {
       params: webhookIdParams,
       responses: {
         200: { description: 'The endpoint', schema: webhookViewSchema },
-        ...errorResponses(400, 401, 403, 404),
       },
+      errors: ['not-found'],
       async handle({ principal, params, services }) {
         const owner = await audience.owner(principal, services, false);
         return ok(
@@ -147,8 +159,8 @@ function webhookRoutes(audience: Audience): HttpFunctionDefinition[] {
       body: webhookChangeBody,
       responses: {
         200: { description: 'The endpoint as changed', schema: webhookViewSchema },
-        ...errorResponses(400, 401, 403, 404, 409, 413, 415),
       },
+      errors: ['not-found', 'webhook-url-refused', 'conflict'],
       async handle({ principal, params, body, services }) {
         const owner = await audience.owner(principal, services, false);
         return ok(webhookView(await changeWebhook(services, owner, params.webhookId, body)));
@@ -164,8 +176,8 @@ function webhookRoutes(audience: Audience): HttpFunctionDefinition[] {
       params: webhookIdParams,
       responses: {
         200: { description: 'The new secret, shown this once', schema: secretView },
-        ...errorResponses(400, 401, 403, 404, 409),
       },
+      errors: ['not-found'],
       async handle({ principal, params, services }) {
         const owner = await audience.owner(principal, services, false);
         return ok({ secret: await rotateWebhookSecret(services, owner, params.webhookId) });
@@ -181,8 +193,8 @@ function webhookRoutes(audience: Audience): HttpFunctionDefinition[] {
       params: webhookIdParams,
       responses: {
         202: { description: 'Queued', schema: queuedView },
-        ...errorResponses(400, 401, 403, 404),
       },
+      errors: ['not-found'],
       async handle({ principal, params, services }) {
         const owner = await audience.owner(principal, services, false);
         const { eventId } = await testWebhook(services, owner, params.webhookId);
@@ -201,8 +213,8 @@ function webhookRoutes(audience: Audience): HttpFunctionDefinition[] {
       query: pageQuery,
       responses: {
         200: { description: 'Deliveries', schema: pageOf(deliveryViewSchema) },
-        ...errorResponses(400, 401, 403, 404),
       },
+      errors: ['not-found'],
       async handle({ principal, params, query, services }) {
         const owner = await audience.owner(principal, services, false);
         const page = await listDeliveries(services, owner.partitionId, params.webhookId, query);
@@ -222,8 +234,8 @@ function webhookRoutes(audience: Audience): HttpFunctionDefinition[] {
       params: deliveryParams,
       responses: {
         202: { description: 'Queued', schema: queuedView },
-        ...errorResponses(400, 401, 403, 404, 409),
       },
+      errors: ['not-found'],
       async handle({ principal, params, services }) {
         const owner = await audience.owner(principal, services, false);
         await redeliver(services, owner, params.webhookId, params.eventId);
@@ -239,7 +251,8 @@ function webhookRoutes(audience: Audience): HttpFunctionDefinition[] {
       tags,
       access: audience.manage,
       params: webhookIdParams,
-      responses: { 204: { description: 'Deleted' }, ...errorResponses(400, 401, 403, 404, 409) },
+      responses: { 204: { description: 'Deleted' } },
+      errors: ['not-found', 'conflict'],
       async handle({ principal, params, services }) {
         const owner = await audience.owner(principal, services, false);
         await deleteWebhook(services, owner, params.webhookId);
@@ -263,8 +276,8 @@ export const eventFeedFunction = defineHttp({
   query: feedQuery,
   responses: {
     200: { description: 'Events after the cursor, and where to read on', schema: feedView },
-    ...errorResponses(400, 401, 410),
   },
+  errors: ['cursor-expired'],
   async handle({ principal, query, services }) {
     return ok(
       await readFeed(services, principal.tenantId, Number(query.after ?? 0), query.pageSize),

@@ -169,12 +169,17 @@ async function assertBasesOf(
   if (errors.length > 0) throw validationFailed(errors);
 }
 
-function authorizeActionOn(relationship: CustomerRelationship, action: CustomerAction): void {
+function authorizeActionOn(
+  relationship: CustomerRelationship,
+  action: CustomerAction,
+  attempt?: { what: string; countsAs: string },
+): void {
   assertAllowed(
     relationship.relationship,
     action,
     counterpartyOf(relationship),
     relationship.retainsDirectBill ?? false,
+    attempt,
   );
 }
 
@@ -243,7 +248,12 @@ export async function changeSubscription(
   const { value: relationship } = await loadRelationship(services, principal.tenantId, customerId);
   if (change.autoRenew !== undefined)
     authorizeActionOn(relationship, 'manage-subscription-renewal');
-  if (change.quantity !== undefined) authorizeActionOn(relationship, 'place-orders');
+  if (change.quantity !== undefined) {
+    authorizeActionOn(relationship, 'place-orders', {
+      what: "change a subscription's quantity",
+      countsAs: 'a purchase',
+    });
+  }
   const found = await visibleSubscription(services, principal.tenantId, customerId, subscriptionId);
   checkIfMatch(ifMatch, found.etag);
   assertNotMoved(found.value);

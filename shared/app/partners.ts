@@ -26,9 +26,10 @@ export async function loadPartner(
   return found;
 }
 
-/** Refuses a stale If-Match with 412 before anything is written. */
+/** Refuses a stale If-Match (one etag, `*`, or a list of them) with 412 before anything is written. */
 export function checkIfMatch(ifMatch: string | undefined, current: string): void {
-  if (ifMatch !== undefined && ifMatch !== '*' && !sameEtag(ifMatch, current)) {
+  const tags = ifMatch?.split(',').map((tag) => tag.trim()) ?? [];
+  if (ifMatch !== undefined && !tags.some((tag) => tag === '*' || sameEtag(tag, current))) {
     throw new DomainError(
       'precondition-failed',
       'The record changed since you read it (If-Match does not match its etag); read it again.',
@@ -80,10 +81,18 @@ export async function changePartner<T>(
       return { partner: { value: partner, etag: etag ?? current.etag }, result };
     } catch (error) {
       if (!(error instanceof WriteConflict) || error.index !== 0) throw error;
-      if (ifMatch !== undefined || attempt >= optimisticAttempts) {
+      // The caller's If-Match went stale: 412. Without one, the caller asked for nothing stale,
+      // so busy concurrent writers are a 409 conflict to retry, not a precondition.
+      if (ifMatch !== undefined && !ifMatch.split(',').some((tag) => tag.trim() === '*')) {
         throw new DomainError(
           'precondition-failed',
           'The record changed while saving; read it again.',
+        );
+      }
+      if (attempt >= optimisticAttempts) {
+        throw new DomainError(
+          'conflict',
+          'The record was changed by several requests at once; try again.',
         );
       }
     }

@@ -45,11 +45,13 @@ export interface Services {
   pingCosmos(): Promise<boolean>;
   /** The operations documents as GET /api/health sees them, cached the same way; null on failure. */
   operationsSnapshot(): Promise<OperationsDocument[] | null>;
-  /** Tests check every JSON answer against its declared schema. */
+  /** Tests check every JSON answer against its declared schema, and every problem's code. */
   checkResponses: boolean;
   /**
    * The same services with the repositories bound to one invocation: their Cosmos calls get its
    * deadline, add to its request charge and note the events it wrote (app/invocation.ts).
    */
   forInvocation(invocation: Invocation): Services;
+  /** Tests: told of each problem an operation answers (test/contract reads them). */
+  recordProblem?: (operationId: string, code: string) => void;
 }

@@ -93,15 +93,21 @@ export interface Counterparty {
   companyName: string;
 }
 
-/** Refuses an action the relationship does not open, naming who can do it (section 9). */
+/**
+ * Refuses an action the relationship does not open, naming who can do it (section 9). `attempt`
+ * says in words what the caller tried when it is not the action itself (a quantity change is a
+ * purchase): the refusal names what was refused, then the rule.
+ */
 export function assertAllowed(
   relationship: Relationship,
   action: CustomerAction,
   counterparty: Counterparty | null,
   retainsDirectBill = false,
+  attempt?: { what: string; countsAs: string },
 ): void {
   if (isAllowed(relationship, action, retainsDirectBill)) return;
-  const what = actionNames[action];
+  const what = attempt?.what ?? actionNames[action];
+  const because = attempt ? ` (${attempt.countsAs}: the one who can ${actionNames[action]})` : '';
   const kept = retainsDirectBill
     ? ' You keep order history, renewal and billing for your remaining direct-bill subscriptions of this customer; new orders go through the indirect provider.'
     : '';
@@ -113,7 +119,7 @@ export function assertAllowed(
         : null;
   const otherCan = other !== null && isAllowed(other, action);
   const detail = otherCan
-    ? `Only the ${other === 'indirect-provider' ? 'indirect provider' : 'indirect reseller'}${counterparty ? ` (${counterparty.companyName})` : ''} can ${what} for this customer.`
-    : `For a customer served through an indirect provider, nobody can ${what}; only a direct-bill partner can, for its own direct customers.`;
+    ? `Only the ${other === 'indirect-provider' ? 'indirect provider' : 'indirect reseller'}${counterparty ? ` (${counterparty.companyName})` : ''} can ${what} for this customer${because}.`
+    : `For a customer served through an indirect provider, nobody can ${what}${because}; only a direct-bill partner can, for its own direct customers.`;
   throw new DomainError('action-not-allowed', `${detail}${kept}`);
 }

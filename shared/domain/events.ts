@@ -10,14 +10,16 @@ import * as z from 'zod';
 
 const customerRef = { customerId: z.string(), companyName: z.string() };
 const pair = { providerId: z.string(), resellerId: z.string() };
-const transferData = z.object({
-  transferId: z.string(),
-  customerId: z.string(),
-  ...pair,
-  status: z.enum(['pending', 'completed', 'rejected', 'withdrawn', 'expired', 'cancelled']),
-  subscriptionIds: z.array(z.string()),
-  reason: z.string().nullable(),
-});
+const transferData = z
+  .object({
+    transferId: z.string(),
+    customerId: z.string(),
+    ...pair,
+    status: z.enum(['pending', 'completed', 'rejected', 'withdrawn', 'expired', 'cancelled']),
+    subscriptionIds: z.array(z.string()),
+    reason: z.string().nullable(),
+  })
+  .meta({ id: 'TransferEventData', description: 'The data of every transfer.* event' });
 
 /** Each event type and the schema of its `data` (OpenAPI `webhooks` is generated from these). */
 export const eventDataSchemas = {
@@ -51,8 +53,9 @@ export const eventDataSchemas = {
     ...pair,
   }),
   'relationship.extended': z.object({ ...customerRef, ...pair }),
+  // A provider's acceptance completes the transfer in the same request: transfer.completed says
+  // it; there is no transfer.accepted.
   'transfer.created': transferData,
-  'transfer.accepted': transferData,
   'transfer.rejected': transferData,
   'transfer.withdrawn': transferData,
   'transfer.expired': transferData,

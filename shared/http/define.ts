@@ -1,7 +1,13 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import * as z from 'zod';
 import type { Services } from '../app/services';
-import { DomainError, validationFailed, type FieldError } from '../domain/errors';
+import {
+  DomainError,
+  problemCatalog,
+  validationFailed,
+  type FieldError,
+  type ProblemCode,
+} from '../domain/errors';
 import {
   hasAnyRole,
   isOperator,
@@ -57,11 +63,19 @@ type PrincipalFor<A extends Access> = A extends { kind: 'anonymous' }
   ? Principal | null
   : Principal;
 
+/**
+ * Response headers a route may send beside its body, declared in openapi.json. `always`: every
+ * answer of that status carries it; `sometimes`: some do. (Retry-After on 429 and 503, and
+ * Idempotent-Replayed on a POST's answers, are declared by the framework itself.)
+ */
+export type DeclaredHeader = 'ETag' | 'Location';
+export type HeaderPresence = 'always' | 'sometimes';
+
 export interface ResponseSpec {
   description: string;
   schema?: z.ZodType;
   contentType?: 'application/json' | 'text/html' | 'text/javascript' | 'text/css';
-  headers?: Record<string, string>;
+  headers?: Partial<Record<DeclaredHeader, HeaderPresence>>;
 }
 
 export interface HandlerInput<
@@ -99,7 +113,15 @@ export interface HttpSpec<P extends Schema, Q extends Schema, B extends Schema, 
    * guessed at scale. (Every signed-in route is limited per tenant.)
    */
   rateLimit?: 'link-lookup';
+  /** The answers that are not problems (2xx, a redirect, health's own 503). */
   responses: Readonly<Record<number, ResponseSpec>>;
+  /**
+   * The problem codes the handler itself can answer (its use cases' refusals). The framework
+   * adds those of the request's shape (`frameworkCodes`): together they are the operation's
+   * error answers in openapi.json, one enum per status. Tests hold every answer to this list,
+   * and every code listed to an answer some test saw (test/contract).
+   */
+  errors: readonly ProblemCode[];
   handle(input: HandlerInput<P, Q, B, A>): Promise<HttpResult>;
 }
 
@@ -153,6 +175,15 @@ export function defineHttp<
     services: Services,
     invocation: Invocation,
   ): Promise<HttpResponseInit> => {
+    const response = await run(request, context, services, invocation);
+    return services.checkResponses ? holdToContract(spec, request, response, services) : response;
+  };
+  const run = async (
+    request: HttpRequest,
+    context: InvocationContext,
+    services: Services,
+    invocation: Invocation,
+  ): Promise<HttpResponseInit> => {
     try {
       const principal = await authenticate(request, spec.access, services);
       invocation.tenantId = principal?.tenantId ?? null;
@@ -160,18 +191,16 @@ export function defineHttp<
       const body = spec.body ? await readJsonBody(request) : undefined;
       const input = {
         params: parse(spec.params, request.params, 'params'),
-        query: spec.query
-          ? parse(spec.query, Object.fromEntries(request.query.entries()), 'query')
-          : undefined,
+        query: parseQuery(spec, request),
         body: parse(spec.body, body, 'body'),
         principal,
         services,
         request,
         context,
-        ifMatch: request.headers.get('if-match') ?? undefined,
+        ifMatch: spec.ifMatch ? ifMatchOf(request) : undefined,
       } as HandlerInput<P, Q, B, A>;
-      const run = (): Promise<HttpResponseInit> => answer(spec, input, services, context);
-      if (request.method.toUpperCase() !== 'POST') return await run();
+      const respond = (): Promise<HttpResponseInit> => answer(spec, input, services, context);
+      if (request.method.toUpperCase() !== 'POST') return await respond();
       return await idempotent(
         {
           services,
@@ -181,7 +210,7 @@ export function defineHttp<
           route: spec.route,
           input: { params: input.params, query: input.query, body: input.body },
         },
-        run,
+        respond,
       );
     } catch (error) {
       return problemFromError(error, context);
@@ -235,17 +264,31 @@ async function authenticate(
     return services.tokens.verify(match[1]!).catch(() => null);
   }
   const principal = await services.tokens.verify(match[1]!);
-  if (
-    access.kind === 'operator' &&
-    !isOperator(principal, services.config.auth.operatorTenantId, access.roles)
-  ) {
-    throw new DomainError('forbidden', `Only an ${access.roles.join(' or an ')} may do this.`);
+  const operatorTenant = services.config.auth.operatorTenantId;
+  if (access.kind === 'operator' && !isOperator(principal, operatorTenant, access.roles)) {
+    const who = `an ${access.roles.join(' or an ')}`;
+    const held = access.roles.filter((role) => principal.roles.includes(role));
+    // The role is right and the tenant is not: say so, rather than name a role the caller holds.
+    throw new DomainError(
+      'forbidden',
+      held.length > 0 && principal.tenantId !== operatorTenant
+        ? `Only ${who} of the operator tenant may do this. This token holds ${held.join(' and ')} in tenant ${principal.tenantId}, which is not the operator tenant: a role counts only in the tenant that gave it.`
+        : `Only ${who} may do this.`,
+    );
   }
   if (access.kind === 'signed-in' && access.roles && !hasAnyRole(principal, access.roles)) {
     const names = access.roles.map((role) =>
       role === 'GlobalAdmin' ? 'a global admin' : `an ${role}`,
     );
-    throw new DomainError('forbidden', `Only ${names.join(' or ')} of the tenant may do this.`);
+    const onlyPeople = principal.kind === 'app' && access.roles.every((r) => r === 'GlobalAdmin');
+    throw new DomainError(
+      'forbidden',
+      `Only ${names.join(' or ')} of the tenant may do this.${
+        onlyPeople
+          ? ' An app-only token is never a global admin: a person signed in as global admin must do it.'
+          : ''
+      }`,
+    );
   }
   return principal;
 }
@@ -308,16 +351,108 @@ const tooLarge = (): DomainError =>
 
 function parse<S extends Schema>(schema: S, value: unknown, location: string): Infer<S> {
   if (schema === undefined) return undefined as Infer<S>;
-  const result = schema.safeParse(value, { error: plainMessage });
+  // The fields an object accepts, by path, for the "did you mean" of an unknown one.
+  const accepted = new Map<string, string[]>();
+  const result = schema.safeParse(value, {
+    error: (issue) => {
+      if (issue.code === 'unrecognized_keys') {
+        const shape = (issue.inst as { _zod?: { def?: { shape?: object } } } | undefined)?._zod?.def
+          ?.shape;
+        accepted.set((issue.path ?? []).map(String).join('.'), Object.keys(shape ?? {}));
+      }
+      return plainMessage(issue);
+    },
+  });
   if (result.success) return result.data as Infer<S>;
-  throw validationFailed(zodErrors(result.error, location));
+  throw validationFailed(zodErrors(result.error, location, accepted));
 }
 
-export function zodErrors(error: z.ZodError, location: string): FieldError[] {
-  return error.issues.map((issue) => ({
-    path: [location, ...issue.path.map(String)].join('.'),
-    message: issue.message,
-  }));
+/**
+ * The query, closed as the Azure REST API guidelines say (collections-error-on-unknown-parameter):
+ * a parameter the route does not define is 400, not ignored. Pages (HTML, scripts) ignore their
+ * query: an email client may add tracking parameters to a link.
+ */
+function parseQuery(spec: HttpSpec<Schema, Schema, Schema, Access>, request: HttpRequest): unknown {
+  const query = Object.fromEntries(request.query.entries());
+  if (spec.query) return parse(spec.query, query, 'query');
+  if (isPage(spec)) return undefined;
+  const unknown = Object.keys(query);
+  if (unknown.length > 0) {
+    throw validationFailed(
+      unknown.map((name) => ({
+        path: `query.${name}`,
+        message: 'is not a parameter of this route',
+      })),
+    );
+  }
+  return undefined;
+}
+
+/** A route answering HTML or a script rather than JSON: a page, not an API operation. */
+export function isPage(spec: { responses: Readonly<Record<number, ResponseSpec>> }): boolean {
+  return Object.values(spec.responses).some(
+    (response) => response.contentType !== undefined && response.contentType !== 'application/json',
+  );
+}
+
+/**
+ * RFC 9110 If-Match: `*`, or entity tags (`"..."`, `W/"..."`), comma-separated. The bare value
+ * of a document's `etag` field is taken too. Anything else is a client's mistake, 400: not the
+ * 412 of a stale one, which would send it to read the document again for nothing.
+ */
+const entityTag = /^(?:W\/)?"[\x21\x23-\x7e\x80-\xff]*"$|^[\w.:~-]+$/;
+
+function ifMatchOf(request: HttpRequest): string | undefined {
+  const header = request.headers.get('if-match');
+  if (header === null) return undefined;
+  const tags = header.split(',').map((tag) => tag.trim());
+  if (header.trim() === '*' || (tags.length > 0 && tags.every((tag) => entityTag.test(tag))))
+    return header.trim();
+  throw validationFailed(
+    [{ path: 'headers.If-Match', message: 'must be an etag as the resource gave it, or *' }],
+    'If-Match is not an etag: send the ETag header (or the etag field) of the resource as it came.',
+  );
+}
+
+export function zodErrors(
+  error: z.ZodError,
+  location: string,
+  accepted: ReadonlyMap<string, string[]> = new Map(),
+): FieldError[] {
+  return error.issues.flatMap((issue) => {
+    const at = issue.path.map(String);
+    const path = [location, ...at].join('.');
+    // One error per unknown field, at its own path (rest-fail-for-unknown-fields).
+    if (issue.code === 'unrecognized_keys') {
+      const known = accepted.get(at.join('.')) ?? [];
+      return issue.keys.map((key) => ({
+        path: `${path}.${key}`,
+        message: unknownFieldMessage(location, key, known),
+      }));
+    }
+    return [{ path, message: issue.message }];
+  });
+}
+
+function unknownFieldMessage(location: string, key: string, known: string[]): string {
+  const what = location === 'query' ? 'is not a parameter of this route' : 'is not a field here';
+  const near = known.find((name) => editDistance(name.toLowerCase(), key.toLowerCase()) <= 2);
+  return near ? `${what}: did you mean ${near}?` : what;
+}
+
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i += 1) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j += 1)
+      next[j] = Math.min(
+        next[j - 1]! + 1,
+        row[j]! + 1,
+        row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    row = next;
+  }
+  return row[b.length]!;
 }
 
 function toResponse(result: HttpResult): HttpResponseInit {
@@ -353,7 +488,7 @@ function toResponse(result: HttpResult): HttpResponseInit {
   return { status: result.status, headers: { ...securityHeaders, ...result.headers } };
 }
 
-/** Tests hold every answer to the schema the OpenAPI document promises. */
+/** Tests hold every answer to the schema and headers the OpenAPI document promises. */
 function checkResponse(spec: HttpSpec<Schema, Schema, Schema, Access>, result: HttpResult): void {
   const declared = spec.responses[result.status];
   if (!declared)
@@ -366,6 +501,101 @@ function checkResponse(spec: HttpSpec<Schema, Schema, Schema, Access>, result: H
       );
     }
   }
+  const sent = new Set(Object.keys(result.headers ?? {}));
+  for (const header of declarableHeaders) {
+    const presence = declared.headers?.[header];
+    if (sent.has(header) && !presence)
+      throw new Error(
+        `${spec.name} sent ${header} on a ${result.status}, which it does not declare`,
+      );
+    if (presence === 'always' && !sent.has(header))
+      throw new Error(`${spec.name} declares ${header} on every ${result.status} and sent none`);
+  }
+}
+
+const declarableHeaders: readonly DeclaredHeader[] = ['ETag', 'Location'];
+
+/** The operation's id in openapi.json: the function's name, with the method when it has several. */
+export function operationIdOf(
+  spec: { name: string; methods: readonly HttpMethod[] },
+  method: string,
+): string {
+  const verb = method.toUpperCase();
+  return spec.methods.length > 1
+    ? `${spec.name}${verb[0]}${verb.slice(1).toLowerCase()}`
+    : spec.name;
+}
+
+/**
+ * The problem codes the framework itself answers for a route of this shape, whatever its
+ * handler does: each comes from one step of `defineHttp` (or the idempotency of a POST).
+ */
+export function frameworkCodes(
+  spec: Pick<
+    HttpSpec<Schema, Schema, Schema, Access>,
+    'access' | 'params' | 'query' | 'body' | 'ifMatch' | 'rateLimit' | 'responses'
+  >,
+  method: string,
+): ProblemCode[] {
+  const codes = new Set<ProblemCode>(['internal-error']);
+  const post = method.toUpperCase() === 'POST';
+  const signedIn = spec.access.kind !== 'anonymous';
+  // Inputs to validate: a closed query on every JSON route, and the headers of POST and If-Match.
+  if (!isPage(spec) || spec.params || spec.query || spec.body || post || spec.ifMatch)
+    codes.add('validation-failed');
+  if (signedIn) codes.add('unauthenticated');
+  if (spec.access.kind === 'operator' || (spec.access.kind === 'signed-in' && spec.access.roles))
+    codes.add('forbidden');
+  // The request limits, and a dependency down, on every route that reads Cosmos.
+  if (signedIn || spec.rateLimit === 'link-lookup') {
+    codes.add('rate-limited');
+    codes.add('unavailable');
+  }
+  if (spec.body) {
+    codes.add('length-required');
+    codes.add('payload-too-large');
+    codes.add('unsupported-media-type');
+  }
+  if (post) {
+    codes.add('idempotency-key-reused');
+    codes.add('conflict');
+  }
+  return [...codes];
+}
+
+/** Every code an operation may answer: its handler's and the framework's. */
+export function operationCodes(
+  spec: HttpSpec<Schema, Schema, Schema, Access>,
+  method: string,
+): ProblemCode[] {
+  return [...new Set([...frameworkCodes(spec, method), ...spec.errors])];
+}
+
+/**
+ * Tests only (`checkResponses`): a problem answer must carry a code its operation declares,
+ * with Retry-After when it is 429 or 503; a code declared but never answered is found by
+ * test/contract. A breach becomes a 500 that names it, which fails the test that caused it.
+ */
+function holdToContract(
+  spec: HttpSpec<Schema, Schema, Schema, Access>,
+  request: HttpRequest,
+  response: HttpResponseInit,
+  services: Services,
+): HttpResponseInit {
+  const headers = new Headers(response.headers as Record<string, string> | undefined);
+  if (!(headers.get('content-type') ?? '').startsWith('application/problem+json')) return response;
+  const { code } = JSON.parse(String(response.body)) as { code: ProblemCode };
+  const operationId = operationIdOf(spec, request.method);
+  services.recordProblem?.(operationId, code);
+  const breach = !operationCodes(spec, request.method).includes(code)
+    ? `answered ${code}, which it does not declare: add it to its errors`
+    : response.status === 503 && !headers.has('retry-after')
+      ? 'answered 503 without Retry-After'
+      : problemCatalog[code].status !== response.status
+        ? `answered ${code} with status ${response.status}`
+        : null;
+  if (breach === null) return response;
+  return problem('internal-error', `Contract breach: ${operationId} ${breach}.`);
 }
 
 export { problem };

@@ -2,9 +2,10 @@ import * as z from 'zod';
 import type { Services } from '../app/services';
 import { invitationStatus, type InvitationStatus, type LinkState } from '../domain/link';
 import type { Language } from '../domain/partner';
-import { defineHttp, type HttpFunctionDefinition, type ResponseSpec } from './define';
+import { defineHttp, type HttpFunctionDefinition } from './define';
 import type { PageContent } from './pages';
 import { htmlPage, ok } from './responses';
+import { linkToken } from './schemas/common';
 
 /**
  * Invitation links carry their secret after `#` (docs/api.md): the part after `#` never reaches a
@@ -13,18 +14,19 @@ import { htmlPage, ok } from './responses';
  * kind's `lookup` route, then shows what it answers (or forwards to the portal, the token
  * still after `#`).
  */
-export const linkToken = z.string().min(1).max(512);
-export const linkTokenBody = z.object({ token: linkToken });
+export const linkTokenBody = z.strictObject({ token: linkToken });
 
 /** The page content for a lookup answer: the invitation, or why it cannot be used. */
-export const pageContentView = z.object({
-  title: z.string(),
-  paragraphs: z.array(z.string()),
-  facts: z.array(z.tuple([z.string(), z.string()])).optional(),
-  steps: z.array(z.string()).optional(),
-  tone: z.enum(['info', 'error']).optional(),
-  language: z.enum(['en', 'fr']).optional(),
-});
+export const pageContentView = z
+  .object({
+    title: z.string(),
+    paragraphs: z.array(z.string()),
+    facts: z.array(z.tuple([z.string(), z.string()])).optional(),
+    steps: z.array(z.string()).optional(),
+    tone: z.enum(['info', 'error']).optional(),
+    language: z.enum(['en', 'fr']).optional(),
+  })
+  .meta({ id: 'LinkPage', description: 'What the page of an emailed link shows' });
 
 const statusPages: Record<Language, Record<Exclude<InvitationStatus, 'pending'>, PageContent>> = {
   en: {
@@ -113,8 +115,8 @@ export interface LinkLookupSpec<V extends z.ZodObject> {
   summary: string;
   tags: readonly string[];
   view: V;
-  /** Its problem answers (400, 404, 413, 415, 429), for the OpenAPI entry. */
-  errors: Record<number, ResponseSpec>;
+  /** The answer's name in openapi.json (the view and the page it shows). */
+  id: string;
   lookup(services: Services, token: string): Promise<z.input<V>>;
 }
 
@@ -134,10 +136,11 @@ export function defineLinkLookup<V extends z.ZodObject>(
     responses: {
       200: {
         description: 'The invitation, with the page the link shows',
-        schema: spec.view.extend({ page: pageContentView }),
+        schema: spec.view.extend({ page: pageContentView }).meta({ id: spec.id }),
       },
-      ...spec.errors,
     },
+    // An unknown token: the same 404 whatever the reason (a guessed one learns nothing).
+    errors: ['not-found'],
     async handle({ body, services }) {
       return ok(await spec.lookup(services, body.token));
     },
@@ -169,6 +172,7 @@ export function defineLinkLanding(spec: {
         contentType: 'text/html',
       },
     },
+    errors: [],
     async handle({ services }) {
       return htmlPage(200, linkPageShell(services, spec.kind), linkPageHeaders);
     },
@@ -217,20 +221,19 @@ function linkPageShell(services: Services, kind: string): string {
 }
 
 /**
- * The link page's script: reads the token after `#`, drops it from the address bar, and
- * either forwards to the portal with the token still after `#`, or POSTs it to the lookup
- * route and builds the page with textContent only (no HTML from the answer is ever parsed).
+ * The link page's script: reads the token after `#` and, first of all and on every path (an
+ * unknown token, a fragment that does not decode, a forward to the portal), drops it from the
+ * address bar and the history entry. Then it either forwards to the portal with the token
+ * still after `#`, or POSTs it to the lookup route and builds the page with textContent only (no
+ * HTML from the answer is ever parsed). A link pasted into the same tab changes only the
+ * fragment, which reloads nothing: `hashchange` reads it again, and only the latest lookup is
+ * shown.
  */
 export const linkPageScript = `(() => {
   'use strict';
   const main = document.querySelector('main');
   const kind = main.dataset.kind;
-  const token = decodeURIComponent(location.hash.replace(/^#/, ''));
-  history.replaceState(null, '', location.pathname);
-  if (main.dataset.portal) {
-    location.replace(main.dataset.portal + '/' + kind + '#' + encodeURIComponent(token));
-    return;
-  }
+  const unknown = JSON.parse(main.dataset.unknown);
   const element = (name, text) => {
     const node = document.createElement(name);
     if (text !== undefined) node.textContent = text;
@@ -254,19 +257,39 @@ export const linkPageScript = `(() => {
     }
     main.dataset.ready = 'true';
   };
-  const unknown = JSON.parse(main.dataset.unknown);
-  if (!token) return show(unknown);
-  fetch('/api/' + kind + '/lookup', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ token }),
-    referrerPolicy: 'no-referrer',
-    credentials: 'omit',
-    cache: 'no-store',
-  })
-    .then((response) => (response.ok ? response.json() : Promise.reject(response.status)))
-    .then((answer) => show(answer.page))
-    .catch(() => show(unknown));
+  const takeToken = () => {
+    const fragment = location.hash.replace(/^#/, '');
+    history.replaceState(null, '', location.pathname + location.search);
+    try {
+      return decodeURIComponent(fragment);
+    } catch {
+      return '';
+    }
+  };
+  let latest = 0;
+  const open = () => {
+    const token = takeToken();
+    if (main.dataset.portal) {
+      location.replace(main.dataset.portal + '/' + kind + '#' + encodeURIComponent(token));
+      return;
+    }
+    const lookup = (latest += 1);
+    main.dataset.ready = 'false';
+    if (!token) return show(unknown);
+    fetch('/api/' + kind + '/lookup', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token }),
+      referrerPolicy: 'no-referrer',
+      credentials: 'omit',
+      cache: 'no-store',
+    })
+      .then((response) => (response.ok ? response.json() : Promise.reject(response.status)))
+      .then((answer) => lookup === latest && show(answer.page))
+      .catch(() => lookup === latest && show(unknown));
+  };
+  window.addEventListener('hashchange', open);
+  open();
 })();
 `;
 
@@ -277,7 +300,8 @@ export const linkPageScriptFunction = defineHttp({
   summary: 'The script of the invitation link pages (reads the token after #, looks it up)',
   tags: ['links'],
   access: { kind: 'anonymous' },
-  responses: { 200: { description: 'JavaScript' } },
+  responses: { 200: { description: 'JavaScript', contentType: 'text/javascript' } },
+  errors: [],
   async handle() {
     return {
       status: 200,

@@ -11,6 +11,8 @@ export interface ProblemDetails {
   detail: string;
   code: ProblemCode;
   errors?: FieldError[];
+  /** With 429 and 503: the Retry-After header's seconds, for clients that read only bodies. */
+  retryAfterSeconds?: number;
   instance?: string;
 }
 
@@ -23,6 +25,7 @@ export function problem(
   headers: Record<string, string> = {},
 ): HttpResponseInit {
   const entry = problemCatalog[code];
+  const retryAfter = Number(headers['Retry-After']);
   const body: ProblemDetails = {
     type: `${problemTypeBase}${code}`,
     title: entry.title,
@@ -30,6 +33,7 @@ export function problem(
     detail,
     code,
     ...(errors && errors.length > 0 ? { errors } : {}),
+    ...(Number.isInteger(retryAfter) && retryAfter > 0 ? { retryAfterSeconds: retryAfter } : {}),
   };
   return {
     status: entry.status,

@@ -22,6 +22,7 @@ const entryPoints = {
   'local/outbox': 'shared/local/outbox-cli.ts',
   'local/events': 'shared/local/events-cli.ts',
   'local/demo': 'shared/local/demo-cli.ts',
+  'local/openapi': 'shared/local/openapi-cli.ts',
 };
 const deployFolder = '.deploy';
 

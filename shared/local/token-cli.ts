@@ -1,9 +1,14 @@
 import { parseArgs } from 'node:util';
+import { httpFunctions } from '../../functions/table';
 import { mintDevToken } from './dev-token';
+import { localDefaults } from './settings';
+import { automationRoles, tokenRefusal } from './token-roles';
 
 const usage = `usage: npm run --silent token -- --tenant <tid> --roles GlobalAdmin[,AdminAgent] [--oid <id>] [--name <n>] [--email <e>] [--app] [--hours <h>]
   GlobalAdmin becomes the Global Administrator directory role (wids), the other roles app roles;
-  --app mints an app-only token (idtyp: app, no user) for automation.`;
+  --app mints an app-only token (idtyp: app, no user) for automation: --app --roles ${automationRoles.join(',')}.
+  Operator and EnrollmentReviewer count only in the operator tenant. A role no route would
+  honour for this token is refused.`;
 
 /** `npm run --silent token`: prints one development access token on stdout, alone. */
 async function main(): Promise<void> {
@@ -28,12 +33,25 @@ async function main(): Promise<void> {
     console.error('--tenant must be a GUID');
     process.exit(2);
   }
+  const roles = values.roles
+    .split(',')
+    .map((role) => role.trim())
+    .filter(Boolean);
+  const operatorTenantId = (
+    localDefaults(process.env).OPERATOR_TENANT_ID ?? '00000000-0000-0000-0000-0000000000ff'
+  ).toLowerCase();
+  const refusal = tokenRefusal(
+    { tenant, roles, app: values.app },
+    httpFunctions(),
+    operatorTenantId,
+  );
+  if (refusal) {
+    console.error(`refused: ${refusal}`);
+    process.exit(2);
+  }
   const token = await mintDevToken({
     tenant,
-    roles: values.roles
-      .split(',')
-      .map((role) => role.trim())
-      .filter(Boolean),
+    roles,
     app: values.app,
     oid: values.oid,
     name: values.name,

@@ -61,6 +61,8 @@ describe('Cosmos throttling (429), retried by the SDK within its bound', () => {
     expect(response.body.code).toBe('unavailable');
     // Cosmos asked for 10 ms (x-ms-retry-after-ms): the answer rounds it up to whole seconds.
     expect(response.headers.get('retry-after')).toBe('1');
+    // The same wait in the body, for clients that read only problem details.
+    expect(response.body.retryAfterSeconds).toBe(1);
     // One write, tried once and retried at most maxRetryAttemptCount (5) times.
     expect(attemptsOf('write').length).toBeGreaterThan(1);
     expect(attemptsOf('write').length).toBeLessThanOrEqual(6);
@@ -250,6 +252,7 @@ describe('Cosmos faults that are not outages', () => {
       const response = await throttled.api('GET', '/api/me', { token });
       expect(response.status).toBe(503);
       expect(response.headers.get('retry-after')).toBe('3');
+      expect(response.body.retryAfterSeconds).toBe(3);
     } finally {
       proxy.faults.length = 0;
       await throttled.close();

@@ -120,7 +120,8 @@ describe('request bodies', () => {
     expectProblem(response, 415, 'unsupported-media-type');
   });
 
-  it('ignores prototype-pollution keys instead of merging them', async () => {
+  it('refuses prototype-pollution keys as the unknown fields they are, and merges nothing', async () => {
+    const before = (await app.api('GET', '/api/me', { token: adminToken })).body;
     const response = await app.api('PUT', '/api/me/profile', {
       token: adminToken,
       rawBody: JSON.stringify(profile(record)).replace(
@@ -129,8 +130,12 @@ describe('request bodies', () => {
       ),
       headers: { 'content-type': 'application/json' },
     });
-    expect(response.status).toBe(200);
-    expect(response.body.profile).not.toHaveProperty('isAdmin');
+    expect(response.status).toBe(400);
+    expect(response.body.errors).toEqual([
+      { path: 'body.__proto__', message: 'is not a field here' },
+      { path: 'body.constructor', message: 'is not a field here' },
+    ]);
+    expect((await app.api('GET', '/api/me', { token: adminToken })).body).toEqual(before);
     expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
   });
 });

@@ -142,6 +142,47 @@ describe('the partner invitation link, followed in a browser', () => {
     }
   });
 
+  it('reads a link pasted into the tab that shows it: no reload, and the secret leaves the address bar', async () => {
+    const provider = await createProvider(app, { companyName: 'Pasted Link Distribution' });
+    const reseller = await activeReseller(app);
+    const invited = await inviteReseller(app, provider, reseller);
+    const link = invited.body.link as string;
+    const { page } = await visit(`${app.url}/api/links/partner-invitations`);
+    let loads = 0;
+    page.on('load', () => (loads += 1));
+    try {
+      expect(await heading(page)).toBe('This link is not valid');
+      // The whole link pasted into the address bar: the same document, only its fragment changes.
+      await page.goto(link);
+      await expect
+        .poll(() => heading(page))
+        .toBe('Pasted Link Distribution invites you to become its indirect reseller');
+      expect(page.url()).toBe(`${app.url}/api/links/partner-invitations`);
+      // Another one pasted after it: the page follows again.
+      await page.goto(`${app.url}/api/links/partner-invitations#not-a-real-token`);
+      await expect.poll(() => heading(page)).toBe('This link is not valid');
+      expect(page.url()).not.toContain('#');
+      expect(loads).toBe(0);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('drops the secret from the address bar on every path: unknown, cut short, not decodable, empty', async () => {
+    for (const fragment of ['not-a-real-token', 'abc.def', '%E0%A4%A', '%', '']) {
+      const { page } = await visit(`${app.url}/api/links/partner-invitations#${fragment}`);
+      try {
+        expect({ fragment, heading: await heading(page) }).toEqual({
+          fragment,
+          heading: 'This link is not valid',
+        });
+        expect(page.url()).toBe(`${app.url}/api/links/partner-invitations`);
+      } finally {
+        await page.close();
+      }
+    }
+  });
+
   it('says plainly when the link was used, revoked or has expired', async () => {
     const provider = await createProvider(app);
     const usedBy = await activeReseller(app);

@@ -122,4 +122,28 @@ describe('npm run --silent token', () => {
       aud: 'api://partner-transition-dev',
     });
   });
+
+  it('refuses a token no route would honour, saying what to ask for instead', async () => {
+    const failure = await run(
+      'npm',
+      [
+        'run',
+        '--silent',
+        'token',
+        '--',
+        '--tenant',
+        '11111111-2222-3333-4444-555555555555',
+        '--app',
+        '--roles',
+        'GlobalAdmin',
+      ],
+      {
+        cwd: root,
+        env: { ...process.env, DEV_KEY_FILE: path.join(root, '.local/test-token-key.json') },
+      },
+    ).catch((error: { code: number; stdout: string; stderr: string }) => error);
+    expect((failure as { code: number }).code).toBe(2);
+    expect((failure as { stdout: string }).stdout).toBe('');
+    expect((failure as { stderr: string }).stderr).toContain('give automation --roles AdminAgent');
+  });
 });

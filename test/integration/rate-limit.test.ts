@@ -43,6 +43,7 @@ describe('the hourly limit on invitation emails (INVITATION_RATE_LIMIT_PER_HOUR)
     expect(refused.headers.get('content-type')).toContain('application/problem+json');
     expect(refused.body.code).toBe('rate-limited');
     expect(refused.headers.get('retry-after')).toBe('30');
+    expect(refused.body.retryAfterSeconds).toBe(30);
     expect(await app.documents(provider.partnerId)).toEqual(before);
     expect(await app.documents(provider.partnerId, 'reseller-invitation')).toHaveLength(3);
     expect(await app.documents(provider.partnerId, 'email')).toHaveLength(3);
@@ -155,6 +156,7 @@ describe('the request rate limits (token buckets, RATE_LIMIT_*)', () => {
     expect(refused.status).toBe(429);
     expect(refused.body.code).toBe('rate-limited');
     expect(refused.headers.get('retry-after')).toBe('1');
+    expect(refused.body.retryAfterSeconds).toBe(1);
     // Another user of the same tenant shares its bucket; another tenant has its own.
     const colleague = await limited.token({ tenant, roles: ['AdminAgent'] });
     expect((await limited.api('GET', '/api/me', { token: colleague })).status).toBe(429);

@@ -68,11 +68,14 @@ interface Budget {
   isolated?: boolean;
 }
 
-const agreementOf = async (app: TestApp, token: string) =>
-  (await app.api('GET', '/api/me/agreement', { token })).body as {
+/** The acceptance of the agreement the partner reads: its template and version, nothing more. */
+const agreementOf = async (app: TestApp, token: string) => {
+  const { templateId, version } = (await app.api('GET', '/api/me/agreement', { token })).body as {
     templateId: string;
     version: string;
   };
+  return { templateId, version };
+};
 
 /** Customers written straight into the partner's partition: the list is what is measured. */
 async function seedCustomers(app: TestApp, partnerId: string, count: number): Promise<string[]> {

@@ -27,6 +27,7 @@ import type { FunctionDefinition } from '../../shared/functions';
 import type { LookupAll } from '../../shared/adapters/webhooks/address-guard';
 import { startLocalHost, type LocalHost, type LogEntry } from '../../shared/local/host';
 import { ManualClock } from './clock';
+import { recordProblem } from './contract-observations';
 import { CosmosRequestLog } from './cosmos-requests';
 import { newTenantId, operatorTenantId } from './ids';
 
@@ -146,13 +147,15 @@ export function dyingAtWrite(n: number): (services: Services) => Services {
 }
 
 /**
- * Services as `decorate` makes them, in the process and in each invocation: the repositories an
- * invocation gets (bound to it) are decorated the same way.
+ * Services as `decorate` makes them, in the process and in each invocation (the repositories an
+ * invocation gets, bound to it, are decorated the same way), and every problem a test app answers
+ * recorded for test/contract.
  */
 function decorated(built: Services, decorate: (services: Services) => Services): Services {
+  const finish = (services: Services): Services => ({ ...decorate(services), recordProblem });
   return {
-    ...decorate(built),
-    forInvocation: (invocation) => decorate(built.forInvocation(invocation)),
+    ...finish(built),
+    forInvocation: (invocation) => finish(built.forInvocation(invocation)),
   };
 }
 
@@ -268,7 +271,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ...(options.tokens ? { tokens: options.tokens } : {}),
     webhookLookup: options.webhookLookup ?? testLookup,
   });
-  const services = options.decorate ? decorated(built, options.decorate) : built;
+  const services = decorated(built, options.decorate ?? ((same) => same));
   const logs: LogEntry[] = [];
   const host: LocalHost = await startLocalHost({
     table: options.table ?? functionTable,

@@ -41,7 +41,9 @@ const webUrl = fc.webUrl({ validSchemes: ['https'], withQueryParameters: true })
 function stringArbitrary(schema: JsonSchema, name: string): fc.Arbitrary<string> {
   const minLength = schema.minLength ?? 0;
   const maxLength = Math.min(schema.maxLength ?? 60, 60);
-  if (schema.format === 'email' || /email|^to$|principalname/i.test(name)) return emailAddress;
+  // A pattern the schema states wins over a name (`emailId` is no address).
+  if (schema.format === 'email' || (!schema.pattern && /email|^to$|principalname/i.test(name)))
+    return emailAddress;
   // Likewise a piped URL (a webhook's): random text is almost never one.
   if (schema.format === 'uri' || /^url$/i.test(name)) return webUrl;
   if (schema.pattern) {

@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startCosmosEmulator } from '../../shared/local/embedded';
+import { observationsDirVariable } from './contract-observations';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -12,11 +16,19 @@ declare module 'vitest' {
  * the account named by COSMOS_ENDPOINT when set.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // Where this run's test apps record the problems they answer: the test processes, and the
+  // contract project that runs after them, inherit it.
+  const observations = mkdtempSync(path.join(os.tmpdir(), 'contract-observations-'));
+  process.env[observationsDirVariable] = observations;
+  const forget = (): void => rmSync(observations, { recursive: true, force: true });
   if (process.env.COSMOS_ENDPOINT) {
     project.provide('cosmosEndpoint', process.env.COSMOS_ENDPOINT);
-    return async () => undefined;
+    return async () => forget();
   }
   const emulator = await startCosmosEmulator(0);
   project.provide('cosmosEndpoint', emulator.endpoint);
-  return () => emulator.close();
+  return async () => {
+    forget();
+    await emulator.close();
+  };
 }

@@ -34,26 +34,26 @@ const backlogView = z.object({
 
 const summaryValue = z.union([z.number(), z.boolean(), z.string(), z.null()]);
 
-export const operatorStatusView = z.object({
-  timers: z.array(
-    z.object({
-      name: z.string(),
-      lastRunAt: timestamp.nullable(),
-      lastSuccessAt: timestamp.nullable(),
-      lastOutcome: z.enum(['succeeded', 'failed']).nullable(),
-      lastSummary: z.record(z.string(), summaryValue).nullable(),
-      stale: z.boolean(),
-    }),
-  ),
-  emails: backlogView,
-  events: backlogView,
-  enrollmentsPastReviewWindow: z.number().int().min(0).nullable(),
-  incentiveInvitationsOverdue: z.number().int().min(0).nullable(),
-  partnersWithoutMpnEmail: z.number().int().min(0).nullable(),
-});
+export const operatorStatusView = z
+  .object({
+    timers: z.array(
+      z.object({
+        name: z.string(),
+        lastRunAt: timestamp.nullable(),
+        lastSuccessAt: timestamp.nullable(),
+        lastOutcome: z.enum(['succeeded', 'failed']).nullable(),
+        lastSummary: z.record(z.string(), summaryValue).nullable(),
+        stale: z.boolean(),
+      }),
+    ),
+    emails: backlogView,
+    events: backlogView,
+    enrollmentsPastReviewWindow: z.number().int().min(0).nullable(),
+    incentiveInvitationsOverdue: z.number().int().min(0).nullable(),
+    partnersWithoutMpnEmail: z.number().int().min(0).nullable(),
+  })
+  .meta({ id: 'Status', description: 'Timers, outbox backlogs and overdue work, for operators' });
 
-export const retriedEmailView = z.object({
-  emailId: z.string(),
-  status: z.literal('pending'),
-  dueAt: timestamp,
-});
+export const retriedEmailView = z
+  .object({ emailId: z.string(), status: z.literal('pending'), dueAt: timestamp })
+  .meta({ id: 'RetriedEmail', description: 'An email back in the outbox' });

@@ -7,12 +7,16 @@ export const directoryQuery = pageQuery.extend({
   service: z.enum(providerServices).optional(),
 });
 
-export const providerView = z.object({
+const providerFields = {
   partnerId: z.string(),
   companyName: z.string(),
   regions: z.array(z.string()),
   services: z.array(z.enum(providerServices)),
-});
+};
+
+export const providerView = z
+  .object(providerFields)
+  .meta({ id: 'Provider', description: 'An indirect provider in the directory' });
 
 const partnershipState = {
   since: z.string(),
@@ -21,15 +25,20 @@ const partnershipState = {
   endedAt: z.string().optional(),
 };
 
-export const partnershipProviderView = providerView.extend(partnershipState);
-
-export const partnershipResellerView = z.object({
-  partnerId: z.string(),
-  companyName: z.string(),
-  mpnId: z.string().nullable(),
-  country: z.string(),
-  ...partnershipState,
+export const partnershipProviderView = z.object({ ...providerFields, ...partnershipState }).meta({
+  id: 'ProviderPartnership',
+  description: 'A provider this reseller is in partnership with',
 });
+
+export const partnershipResellerView = z
+  .object({
+    partnerId: z.string(),
+    companyName: z.string(),
+    mpnId: z.string().nullable(),
+    country: z.string(),
+    ...partnershipState,
+  })
+  .meta({ id: 'Reseller', description: 'A reseller in partnership with this provider' });
 
 export const partnershipsQuery = pageQuery.extend({
   status: z.enum(['active', 'ended']).optional(),
@@ -37,31 +46,40 @@ export const partnershipsQuery = pageQuery.extend({
 
 export const resellerIdParams = z.object({ resellerId: guid });
 
-export const endedPartnershipView = z.object({
-  resellerId: z.string(),
-  status: z.literal('ended'),
-  endedAt: z.string(),
-  cancelledTransfers: z.array(z.string()),
-});
+export const endedPartnershipView = z
+  .object({
+    resellerId: z.string(),
+    status: z.literal('ended'),
+    endedAt: z.string(),
+    cancelledTransfers: z.array(z.string()).describe('The pending transfers it cancelled'),
+  })
+  .meta({ id: 'EndedPartnership' });
 
-export const resellerInvitationBody = z.object({ mpnId, email });
+export const resellerInvitationBody = z.strictObject({ mpnId, email });
 
 export const invitationIdParams = z.object({ invitationId: guid });
 
-export const tokenParams = z.object({ token: z.string().max(512) });
-
 export const resellerInvitationStatus = z.enum(['pending', 'accepted', 'revoked', 'expired']);
 
-export const resellerInvitationView = z.object({
+const invitationFields = {
   invitationId: z.string(),
   status: resellerInvitationStatus,
   mpnId: z.string(),
   email: z.string(),
   createdAt: z.string(),
   expiresAt: z.string(),
-});
+};
 
-export const createdResellerInvitationView = resellerInvitationView.extend({ link: z.string() });
+export const resellerInvitationView = z
+  .object(invitationFields)
+  .meta({ id: 'Invitation', description: "A provider's partnership invitation to a reseller" });
+
+export const createdResellerInvitationView = z
+  .object({
+    ...invitationFields,
+    link: z.string().describe('The link the email carries: its secret is after #'),
+  })
+  .meta({ id: 'CreatedInvitation', description: 'A new invitation, with its link (shown once)' });
 
 export const publicInvitationView = z.object({
   providerName: z.string(),
@@ -70,4 +88,6 @@ export const publicInvitationView = z.object({
   language: z.enum(['en', 'fr']),
 });
 
-export const acceptedPartnershipView = z.object({ provider: partnershipProviderView });
+export const acceptedPartnershipView = z
+  .object({ provider: partnershipProviderView })
+  .meta({ id: 'AcceptedInvitation', description: 'The partnership the invitation started' });

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { ineligibleReasons, transferStatuses } from '../../domain/transfers';
 import { guid, isoTimestamp, pageQuery, text } from './common';
 
-export const relationshipExtensionBody = z.object({
+export const relationshipExtensionBody = z.strictObject({
   providerId: guid,
   /** docs/rules.md section 8b: the reseller attests that the customer was informed and agreed. */
   customerConsentAttested: z.literal(true),
@@ -12,30 +12,32 @@ export const relationshipExtensionBody = z.object({
   consentGivenAt: z.iso.datetime().optional(),
 });
 
-export const eligibilityQuery = z.object({ providerId: guid });
+export const eligibilityQuery = z.strictObject({ providerId: guid });
 
-export const eligibilityView = z.object({
-  eligible: z.array(
-    z.object({
-      subscriptionId: z.string(),
-      offerId: z.string(),
-      quantity: z.number(),
-      baseSubscriptionId: z.string().nullable(),
-    }),
-  ),
-  ineligible: z.array(
-    z.object({
-      subscriptionId: z.string(),
-      offerId: z.string(),
-      reason: z.enum(ineligibleReasons),
-    }),
-  ),
-});
+export const eligibilityView = z
+  .object({
+    eligible: z.array(
+      z.object({
+        subscriptionId: z.string(),
+        offerId: z.string(),
+        quantity: z.number(),
+        baseSubscriptionId: z.string().nullable(),
+      }),
+    ),
+    ineligible: z.array(
+      z.object({
+        subscriptionId: z.string(),
+        offerId: z.string(),
+        reason: z.enum(ineligibleReasons),
+      }),
+    ),
+  })
+  .meta({ id: 'TransferEligibility', description: 'Which subscriptions may move, and why not' });
 
-export const newTransferBody = z.object({
+export const newTransferBody = z.strictObject({
   providerId: guid,
   lineItems: z
-    .array(z.object({ subscriptionId: guid }))
+    .array(z.strictObject({ subscriptionId: guid }))
     .min(1)
     .max(50),
 });
@@ -47,28 +49,40 @@ export const transfersQuery = pageQuery.extend({
   status: z.enum(transferStatuses).optional(),
 });
 
-export const rejectTransferBody = z.object({ reason: text(1000) });
+export const rejectTransferBody = z.strictObject({ reason: text(1000) });
 
-const movedView = z.object({
+const movedFields = {
   subscriptionId: z.string(),
   offerId: z.string(),
   quantity: z.number(),
-  /** Once completed: the provider's new subscription. */
-  newSubscriptionId: z.string().optional(),
-});
+  newSubscriptionId: z
+    .string()
+    .optional()
+    .describe("Once completed: the provider's new subscription"),
+};
 
-export const transferView = z.object({
-  transferId: z.string(),
-  status: z.enum(transferStatuses),
-  customerId: z.string(),
-  customerName: z.string(),
-  resellerId: z.string(),
-  resellerName: z.string(),
-  providerId: z.string(),
-  providerName: z.string(),
-  lineItems: z.array(movedView.extend({ addOns: z.array(movedView) })),
-  createdAt: isoTimestamp,
-  expiresAt: isoTimestamp,
-  closedAt: isoTimestamp.nullable(),
-  reason: z.string().nullable(),
-});
+const movedView = z
+  .object(movedFields)
+  .meta({ id: 'TransferredAddOn', description: 'An add-on moving with its base subscription' });
+
+export const transferView = z
+  .object({
+    transferId: z.string(),
+    status: z.enum(transferStatuses),
+    customerId: z.string(),
+    customerName: z.string(),
+    resellerId: z.string(),
+    resellerName: z.string(),
+    providerId: z.string(),
+    providerName: z.string(),
+    lineItems: z.array(
+      z
+        .object({ ...movedFields, addOns: z.array(movedView) })
+        .meta({ id: 'TransferLine', description: 'A subscription moving to the provider' }),
+    ),
+    createdAt: isoTimestamp,
+    expiresAt: isoTimestamp,
+    closedAt: isoTimestamp.nullable(),
+    reason: z.string().nullable(),
+  })
+  .meta({ id: 'Transfer', description: 'A request to move subscriptions to the provider' });

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { eventTypes } from '../../domain/events';
 import { isoTimestamp, text } from './common';
+import { eventSchema } from './events';
 
 /** Types a partner may subscribe to: every catalogue type but the test event, or `*`. */
 const subscribable = eventTypes.filter((type) => type !== 'webhook.test');
@@ -13,14 +14,14 @@ const eventSelection = z
 
 const webhookUrl = z.string().trim().min(1).max(2048).pipe(z.url());
 
-export const newWebhookBody = z.object({
+export const newWebhookBody = z.strictObject({
   url: webhookUrl,
   events: eventSelection,
   description: text(200).optional(),
 });
 
 export const webhookChangeBody = z
-  .object({
+  .strictObject({
     url: webhookUrl.optional(),
     events: eventSelection.optional(),
     description: text(200).optional(),
@@ -36,48 +37,53 @@ export const deliveryParams = z.object({
   eventId: z.string().regex(/^evt_[0-9a-f]{32}$/, 'must be an event id (evt_...)'),
 });
 
-export const webhookView = z.object({
+const webhookFields = {
   webhookId: z.string(),
   url: z.string(),
-  events: z.array(z.string()),
+  events: z.array(z.string()).describe('Event types, or ["*"] for all of them'),
   description: z.string().nullable(),
   status: z.enum(['active', 'disabled']),
   disabledReason: z.string().nullable(),
   createdAt: isoTimestamp,
   updatedAt: isoTimestamp,
-});
+};
 
-export const createdWebhookView = webhookView.extend({
-  secret: z.string().describe('whsec_...: shown this once; verify signatures with it'),
-});
+export const webhookView = z
+  .object(webhookFields)
+  .meta({ id: 'Webhook', description: 'A webhook endpoint (never its secret)' });
 
-export const secretView = z.object({
-  secret: z.string().describe('The new secret; the previous one still signs for 24 hours'),
-});
+export const createdWebhookView = z
+  .object({
+    ...webhookFields,
+    secret: z.string().describe('whsec_...: shown this once; verify signatures with it'),
+  })
+  .meta({ id: 'CreatedWebhook', description: 'A new webhook endpoint, with its secret' });
 
-export const deliveryView = z.object({
-  eventId: z.string(),
-  type: z.string(),
-  attempt: z.number().int(),
-  outcome: z.string(),
-  status: z.enum(['pending', 'sending', 'delivered', 'failed']),
-  responseStatus: z.number().int().nullable(),
-  durationMs: z.number().nullable(),
-  at: isoTimestamp,
-  nextAttemptAt: isoTimestamp.nullable(),
-});
+export const secretView = z
+  .object({
+    secret: z.string().describe('The new secret; the previous one still signs for 24 hours'),
+  })
+  .meta({ id: 'WebhookSecret' });
 
-export const queuedView = z.object({ eventId: z.string(), status: z.literal('queued') });
+export const deliveryView = z
+  .object({
+    eventId: z.string(),
+    type: z.enum(eventTypes),
+    attempt: z.number().int(),
+    outcome: z.string(),
+    status: z.enum(['pending', 'sending', 'delivered', 'failed']),
+    responseStatus: z.number().int().nullable(),
+    durationMs: z.number().nullable(),
+    at: isoTimestamp,
+    nextAttemptAt: isoTimestamp.nullable(),
+  })
+  .meta({ id: 'Delivery', description: "An event's delivery to one endpoint: its last attempt" });
 
-export const eventView = z.object({
-  id: z.string(),
-  type: z.enum(eventTypes as [string, ...string[]]),
-  occurredAt: isoTimestamp,
-  partnerId: z.string(),
-  data: z.unknown(),
-});
+export const queuedView = z
+  .object({ eventId: z.string(), status: z.literal('queued') })
+  .meta({ id: 'QueuedEvent' });
 
-export const feedQuery = z.object({
+export const feedQuery = z.strictObject({
   after: z
     .string()
     .regex(/^(0|[1-9]\d{0,15})$/, 'must be a cursor this feed gave you')
@@ -85,7 +91,9 @@ export const feedQuery = z.object({
   pageSize: z.coerce.number().int().min(1).max(100).default(50),
 });
 
-export const feedView = z.object({
-  items: z.array(eventView),
-  cursor: z.string().describe('Where to read on next time (unchanged when nothing is new)'),
-});
+export const feedView = z
+  .object({
+    items: z.array(eventSchema),
+    cursor: z.string().describe('Where to read on next time (unchanged when nothing is new)'),
+  })
+  .meta({ id: 'EventFeed', description: "The partner's events after a cursor, oldest first" });
