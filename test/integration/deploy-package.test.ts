@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -33,6 +33,13 @@ function filesUnder(folder: string): string[] {
     .map((file) => file.split(path.sep).join('/'))
     .sort();
 }
+
+/**
+ * The source modules a cold start evaluates, at most: those bundled into the files the entry
+ * requires before the first invocation (docs/performance.md, Cold start). A heavy import at the
+ * entry's top level (the Cosmos SDK, jose, the function table) goes past it and fails here.
+ */
+const modulesAtStartBudget = 110;
 
 const readJson = (file: string): Record<string, unknown> =>
   JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
@@ -148,5 +155,34 @@ describe('the deployment package (npm run build, deployed by azd)', () => {
     expect(registrations.map((registration) => registration.name).sort()).toEqual(
       functionTable.map((definition) => definition.name).sort(),
     );
+  });
+
+  it(`loads at start only the entry, its registrations and @azure/functions: at most ${modulesAtStartBudget} source modules, none of the app's`, async () => {
+    const entry = path.join(folder, String(manifest.main));
+    const { stdout } = await run(
+      process.execPath,
+      [
+        '--require',
+        path.resolve(__dirname, '../support/functions-core-preload.cjs'),
+        '-e',
+        `require(${JSON.stringify(entry)}); console.log(JSON.stringify(Object.keys(require.cache)))`,
+      ],
+      { env: { PATH: process.env.PATH ?? '', ...azureSettings } },
+    );
+    const loaded = (JSON.parse(stdout.split('\n')[0]!) as string[])
+      .filter((file) => !file.endsWith('functions-core-preload.cjs'))
+      .map((file) => path.relative(path.dirname(entry), file))
+      .sort();
+    expect(loaded).toEqual(['azure-functions.js', 'index.js', 'main.js']);
+    const modules = loaded.flatMap((file) => {
+      const map = path.join(path.dirname(entry), `${file}.map`);
+      if (!existsSync(map)) return [file];
+      return (readJson(map).sources as string[]).map((source) => source.replace(/^(\.\.\/)+/, ''));
+    });
+    expect(modules.length, modules.join('\n')).toBeLessThanOrEqual(modulesAtStartBudget);
+    // The function table, its handlers and the adapters load with the first invocation (app.js).
+    const theApp =
+      /^functions\/(?!index\.ts|registrations\.ts)|^shared\/(composition|adapters\/|http\/define)/;
+    expect(modules.filter((source) => theApp.test(source))).toEqual([]);
   });
 });
