@@ -52,7 +52,7 @@ describe('the deployment package (npm run build, deployed by azd)', () => {
   const copies: string[] = [];
   afterAll(() => copies.forEach((copy) => rmSync(copy, { recursive: true, force: true })));
 
-  it('holds its entry, the bundle, the app, its lazily loaded chunks, their source maps, the API reference page files, host.json and package.json, and nothing else', () => {
+  it('holds its entry, the bundle, its lazily loaded chunks, their source maps, the API reference page files, host.json and package.json, and nothing else', () => {
     const beside = (file: string): string => path.posix.join(path.posix.dirname(bundle), file);
     const chunks = [...appFiles, ...lazyChunks].map(beside);
     expect(filesUnder(folder)).toEqual(
