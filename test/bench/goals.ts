@@ -20,7 +20,7 @@ type Skippable<T> = T | { skipped: string };
 const measuredOf = <T extends object>(value: Skippable<T>): T | null =>
   'skipped' in value ? null : value;
 
-const round = (value: number): number => Number(value.toFixed(2));
+const round = (value: number): number => Number(value.toFixed(3));
 
 function goal(
   figure: string,
@@ -78,7 +78,7 @@ export function goalLines(list: Goal[]): string[] {
   const width = Math.max(...list.map((entry) => entry.figure.length));
   return list.map((entry) => {
     const verdict = entry.met === null ? 'not measured' : entry.met ? 'met' : 'MISSED';
-    const value = entry.value === null ? '-' : String(entry.value);
+    const value = entry.value === null ? '-' : entry.value.toFixed(2);
     return `${entry.figure.padEnd(width)}  ${value.padStart(8)}  goal ${entry.goal.padEnd(7)}  ${verdict}`;
   });
 }
