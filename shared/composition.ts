@@ -85,20 +85,22 @@ export async function createServices(
     partners: database.container('partners'),
     customers: database.container('customers'),
     idempotency: database.container('idempotency'),
+    events: database.container('events'),
   };
   /** The repositories, bound to an invocation (null: the process's own calls). */
   const repositories = (invocation: Invocation | null) => {
     const partners = scoped(containers.partners, invocation);
     const customers = scoped(containers.customers, invocation);
+    const events = scoped(containers.events, invocation);
     return {
       partners: new CosmosPartnerRepository(partners, {
         auditTtlSeconds: config.audit.retentionDays * 24 * 60 * 60,
       }),
       customers: new CosmosCustomerRepository(customers),
       outbox: new CosmosOutboxRepository(partners),
-      operations: new CosmosOperationsRepository(partners),
+      operations: new CosmosOperationsRepository(partners, events),
       idempotency: new CosmosIdempotencyStore(scoped(containers.idempotency, invocation)),
-      events: new CosmosEventRepository(partners, customers),
+      events: new CosmosEventRepository(partners, customers, events),
     };
   };
   const idempotencySecret = config.idempotency.secret

@@ -111,6 +111,7 @@ const settingsShape = z.object({
   WEBHOOKS_ALLOW_LOCAL: z.enum(['true', 'false']).optional(),
   EVENTS_DELIVERIES_PER_RUN: intSetting(2000, 1, 100_000),
   EVENTS_DELIVERIES_PER_ENDPOINT_PER_RUN: intSetting(200, 1, 10_000),
+  EVENTS_PROMPT_DELIVERIES_PER_ENDPOINT_PER_MINUTE: intSetting(60, 0, 10_000),
   EVENTS_PROMPT_DELIVERY: z
     .enum(['true', 'false'])
     .default('true')
@@ -287,6 +288,11 @@ export interface Config {
     /** Due deliveries one read of deliverEvents takes, and one endpoint's share of a run. */
     deliveriesPerRun: number;
     deliveriesPerEndpointPerRun: number;
+    /**
+     * Events a prompt run may send one endpoint in a minute: past it, the endpoint is left to the
+     * paced timer, so a tenant's bulk import never turns prompt delivery into a flood.
+     */
+    promptDeliveriesPerEndpointPerMinute: number;
   };
 }
 
@@ -390,6 +396,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       promptDelivery: s.EVENTS_PROMPT_DELIVERY,
       deliveriesPerRun: s.EVENTS_DELIVERIES_PER_RUN,
       deliveriesPerEndpointPerRun: s.EVENTS_DELIVERIES_PER_ENDPOINT_PER_RUN,
+      promptDeliveriesPerEndpointPerMinute: s.EVENTS_PROMPT_DELIVERIES_PER_ENDPOINT_PER_MINUTE,
     },
   };
 }

@@ -20,10 +20,26 @@ import { loggerFor } from './logger';
  */
 const runs = new WeakMap<Services, { owed: EventsWritten | null }>();
 
+/**
+ * Prompt runs start at most once a second in a process: under a bulk import the events of the
+ * requests of that second are published together, so a busy partner's partition pays for one
+ * publication round (its sequence, its endpoints) per second, not one per request
+ * (docs/capacity.md, the largest tenant).
+ */
+const runIntervalMs = 1000;
+const lastStarted = new WeakMap<Services, number>();
+
 function merge(into: EventsWritten | null, more: EventsWritten): EventsWritten {
-  if (!into) return { partners: new Set(more.partners), customers: new Set(more.customers) };
+  if (!into) {
+    return {
+      partners: new Set(more.partners),
+      customers: new Set(more.customers),
+      webhooks: new Set(more.webhooks),
+    };
+  }
   for (const partnerId of more.partners) into.partners.add(partnerId);
   for (const customerId of more.customers) into.customers.add(customerId);
+  for (const webhookId of more.webhooks) into.webhooks.add(webhookId);
   return into;
 }
 
@@ -47,8 +63,11 @@ export function deliverPromptly(
   void (async () => {
     try {
       while (run.owed) {
+        const wait = (lastStarted.get(services) ?? -Infinity) + runIntervalMs - performance.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
         const next = run.owed;
         run.owed = null;
+        lastStarted.set(services, performance.now());
         await measured(silent, services, services.config.cosmos.deadlineMs.timer, (run) =>
           deliverWritten(run, loggerFor(silent), next),
         );

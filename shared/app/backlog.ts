@@ -12,15 +12,8 @@ import {
 import type { Logger } from './ports';
 import type { Services } from './services';
 
-/**
- * Most waiting items one run counts: past it, `pending` is a lower bound (`pendingCapped`) and
- * the oldest is the oldest of those counted (far past the 15 minutes that alert by then: the
- * send budget allows 100 an hour).
- */
-export const backlogCountLimit = 5000;
-
-/** Most failed items one run reads (they are kept 30 days, or until retried). */
-const failedReadLimit = 1000;
+/** Failures are kept 30 days (their ttl): the most recent are listed from within that. */
+const failuresKeptSeconds = 30 * 24 * 3600;
 
 export interface BacklogReport {
   /** Items this run marked failed for good (alerts fire on them). */
@@ -28,9 +21,10 @@ export interface BacklogReport {
 }
 
 /**
- * Counts an outbox's backlog from its items (cross-partition, timer only) and records it in
- * the operations partition, where the status page and the health check read it
- * (docs/rules.md section 12). Each delivery timer calls it at the end of its run:
+ * Counts an outbox's backlog (cross-partition, timer only: COUNT and MIN queries, and a few
+ * properties of the most recent failures, never the items) and records it in the operations
+ * partition, where the status page and the health check read it (docs/rules.md section 12). Each
+ * delivery timer calls it at the end of its run:
  * `reportBacklog(services, logger, 'emails' | 'events', { newlyFailed })`.
  */
 export async function reportBacklog(
@@ -39,32 +33,28 @@ export async function reportBacklog(
   outbox: OutboxName,
   report: BacklogReport,
 ): Promise<OutboxBacklog> {
-  const type = outboxItemType[outbox];
-  let pending = 0;
-  let oldestPendingAt: string | null = null;
-  for await (const item of services.operations.waiting(type, backlogCountLimit)) {
-    if (oldestPendingAt === null || item.createdAt < oldestPendingAt)
-      oldestPendingAt = item.createdAt;
-    pending += 1;
-  }
-  const failures: FailedItem[] = [];
-  for await (const item of services.operations.failed(type, failedReadLimit)) {
-    failures.push({
-      id: publicItemId(item.partnerId, item.id),
-      kind: item.kind ?? item.eventType ?? type,
-      failedAt: item.failedAt ?? null,
-    });
-  }
-  failures.sort((a, b) => (b.failedAt ?? '').localeCompare(a.failedAt ?? ''));
+  const now = services.clock.now();
+  const counts = await services.operations.counts(
+    outbox,
+    new Date(now.getTime() - failuresKeptSeconds * 1000),
+  );
+  const failures: FailedItem[] = counts.recentFailures.map((item) => ({
+    id: publicItemId(item.partnerId, item.id),
+    kind: item.kind ?? item.eventType ?? outboxItemType[outbox],
+    failedAt: item.failedAt ?? null,
+  }));
+  const oldestPendingAt = counts.oldestWaitingAt;
+  const pending = counts.waiting;
   const backlog: OutboxBacklog = {
     type: 'outbox-backlog',
     id: backlogId(outbox),
     partnerId: operationsPartition,
     outbox,
-    reportedAt: services.clock.now().toISOString(),
+    reportedAt: now.toISOString(),
     pending,
-    pendingCapped: pending >= backlogCountLimit,
-    failed: failures.length,
+    // Counted, not read: the count is exact whatever the backlog.
+    pendingCapped: false,
+    failed: counts.failed,
     oldestPendingAt,
     recentFailures: failures.slice(0, recentFailuresShown),
   };

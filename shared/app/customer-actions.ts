@@ -17,6 +17,7 @@ import { DomainError, notFound, validationFailed } from '../domain/errors';
 import type { Principal } from '../domain/principal';
 import { authorizeAction, loadRelationship } from './customers';
 import { relayedEventOf } from './events';
+import { eachBounded } from './bounded';
 import { checkIfMatch } from './partners';
 import {
   WriteConflict,
@@ -368,31 +369,27 @@ async function loadUser(
   return found;
 }
 
-/** DELETE a user: its licenses go back to their subscriptions in the same batch. */
-export async function deleteUser(
+/**
+ * Licenses one batch gives back beside the user's own write (a transactional batch holds at
+ * most 100 operations; deleting the user takes two: the user and its user-name claim).
+ */
+const licensesPerBatch = 98;
+
+/** The subscriptions of these licenses with one seat given back (those that still exist). */
+async function releasedSeats(
   services: Services,
-  principal: Principal,
   customerId: string,
-  userId: string,
-): Promise<void> {
-  await authorizeAction(services, principal.tenantId, customerId, 'manage-users-and-licenses');
-  const user = await loadUser(services, customerId, userId);
-  // Read what the batch touches first: each operation in it then names a document that exists,
-  // so only a concurrent change can refuse it (and the user's own delete, first, is the guard).
-  const [claim, ...subscriptions] = await Promise.all([
-    services.customers.getDocument<UserNameClaim>(
+  subscriptionIds: readonly string[],
+): Promise<WriteOperation<CustomerDocument>[]> {
+  const found: (Versioned<Subscription> | null)[] = [];
+  await eachBounded([...subscriptionIds.keys()], 16, async (index) => {
+    found[index] = await services.customers.getDocument<Subscription>(
       customerId,
-      userNameClaimId(user.value.userPrincipalName),
-    ),
-    ...user.value.licenses.map((subscriptionId) =>
-      services.customers.getDocument<Subscription>(
-        customerId,
-        subscriptionDocumentId(subscriptionId),
-      ),
-    ),
-  ]);
-  const released: WriteOperation<CustomerDocument>[] = subscriptions
-    .filter((subscription): subscription is Versioned<Subscription> => subscription !== null)
+      subscriptionDocumentId(subscriptionIds[index]!),
+    );
+  });
+  return found
+    .filter((subscription): subscription is Versioned<Subscription> => Boolean(subscription))
     .map((subscription) => ({
       op: 'replace',
       document: {
@@ -401,11 +398,47 @@ export async function deleteUser(
       },
       etag: subscription.etag,
     }));
+}
+
+/**
+ * DELETE a user: its licenses go back to their subscriptions with it. A user holding more than
+ * one batch can give back first returns them a batch at a time, each batch taking them off the
+ * user (guarded by its etag) and giving the seats back together: if the request stops half-way,
+ * the user remains with the licenses not yet given back, every count still right, and the DELETE
+ * can be repeated.
+ */
+export async function deleteUser(
+  services: Services,
+  principal: Principal,
+  customerId: string,
+  userId: string,
+): Promise<void> {
+  await authorizeAction(services, principal.tenantId, customerId, 'manage-users-and-licenses');
+  let user = await loadUser(services, customerId, userId);
   try {
+    while (user.value.licenses.length > licensesPerBatch) {
+      const given = user.value.licenses.slice(0, licensesPerBatch + 1);
+      const remaining: CustomerUser = {
+        ...user.value,
+        licenses: user.value.licenses.slice(given.length),
+      };
+      // The user first: the guard (the emulator applies a batch one operation at a time).
+      const [etag] = await services.customers.commit(customerId, [
+        { op: 'replace', document: remaining, etag: user.etag },
+        ...(await releasedSeats(services, customerId, given)),
+      ]);
+      user = { value: remaining, etag: etag! };
+    }
+    // Read what the batch touches first: each operation in it then names a document that
+    // exists, so only a concurrent change can refuse it (and the user's own delete is the guard).
+    const claim = await services.customers.getDocument<UserNameClaim>(
+      customerId,
+      userNameClaimId(user.value.userPrincipalName),
+    );
     await services.customers.commit(customerId, [
       { op: 'delete', id: user.value.id, etag: user.etag },
       ...(claim ? [{ op: 'delete' as const, id: claim.value.id, etag: claim.etag }] : []),
-      ...released,
+      ...(await releasedSeats(services, customerId, user.value.licenses)),
     ]);
   } catch (error) {
     if (error instanceof WriteConflict)

@@ -1,31 +1,10 @@
-import { operatorEventsPartition } from '../domain/events';
-import { contactEmailOf, preferredLanguage } from '../domain/partner';
-import {
-  deliveryLeaseSeconds,
-  deliveryRetryDelaySeconds,
-  keptAttempts,
-  retryWindowSeconds,
-  settledDeliveryTtlSeconds,
-  signingSecrets,
-  webhookDocumentId,
-  type DeliveryAttempt,
-  type EventDelivery,
-  type WebhookEndpoint,
-} from '../domain/webhooks';
-import { webhookDisabledEmail } from './emails/webhook-emails';
+import { webhookDocumentId, type EventDelivery, type WebhookEndpoint } from '../domain/webhooks';
+import { eachBounded } from './bounded';
+import { attempt, sendClaimed, type AttemptOutcome } from './delivery-attempts';
 import type { EventsWritten } from './event-scope';
 import { horizon, publishPartition, relayCustomerEvents, relayCustomerEventsIn } from './events';
-import { landingLink } from './links';
-import { queue } from './outbox';
-import {
-  WriteConflict,
-  type Logger,
-  type PartnerDocument,
-  type Versioned,
-  type WebhookDeliveryResult,
-  type WriteOperation,
-} from './ports';
-import { addSeconds, eachBounded } from './bounded';
+import { quietCursor, takeFromFeed } from './fan-out';
+import type { Logger, Versioned } from './ports';
 import type { Services } from './services';
 
 export interface EventDeliveryReport {
@@ -44,9 +23,12 @@ export interface EventDeliveryReport {
   disabled: number;
 }
 
-/** Endpoints served at once, and partitions published per run. */
+/** Endpoints served at once, partitions published and endpoints behind taken per run. */
 const endpointsAtOnce = 16;
 const partitionsPerRun = 200;
+const endpointsBehindPerRun = 500;
+/** Events taken from the feed at a time in an endpoint's turn, then sent before taking more. */
+const eventsPerTake = 20;
 /** Reads of due deliveries per run (each past the endpoints that already have their share). */
 const dueReadsPerRun = 3;
 /**
@@ -72,11 +54,11 @@ export const emptyReport = (): EventDeliveryReport => ({
 
 /**
  * The deliverEvents timer (docs/api.md Timer functions): copies relayed events, publishes every
- * partition with events waiting, then sends the deliveries that are due. Each delivery is claimed
- * with its etag first (two hosts never send the same attempt), sent signed, and settled: a 2xx
- * delivers it; a `410 Gone`, or failures for three days, fail it for good and disable its
- * endpoint, emailing the owner; anything else retries with backoff and jitter. Endpoints are
- * served side by side and each takes only its share per run, so a slow one delays nobody else.
+ * partition with events waiting to its feed, then sends what is due: deliveries to try again, and
+ * the events endpoints behind have yet to be sent, taken from their partner's feed
+ * (fan-out.ts). Each attempt is claimed first, so two hosts never send the same one
+ * (delivery-attempts.ts). Endpoints are served side by side and each takes only its share per
+ * run, the longest waiting first, so a slow or flooded one delays nobody else.
  */
 export async function deliverEvents(
   services: Services,
@@ -107,11 +89,12 @@ export async function deliverEvents(
 }
 
 /**
- * The deliveries due now, at most a share per endpoint (EVENTS_DELIVERIES_PER_ENDPOINT_PER_RUN),
- * oldest first: when one endpoint's backlog fills a read, the next read passes over the
- * endpoints that have their share, so one partner's flood never hides the others' deliveries.
+ * The deliveries due to be tried again now, at most a share per endpoint
+ * (EVENTS_DELIVERIES_PER_ENDPOINT_PER_RUN), oldest first: when one endpoint's backlog fills a
+ * read, the next read passes over the endpoints that have their share, so one partner's flood
+ * never hides the others' deliveries.
  */
-async function dueByEndpoint(services: Services): Promise<Versioned<EventDelivery>[][]> {
+async function dueByEndpoint(services: Services): Promise<Map<string, Versioned<EventDelivery>[]>> {
   const { deliveriesPerRun, deliveriesPerEndpointPerRun } = services.config.webhooks;
   const byEndpoint = new Map<string, Versioned<EventDelivery>[]>();
   const full = new Set<string>();
@@ -130,23 +113,75 @@ async function dueByEndpoint(services: Services): Promise<Versioned<EventDeliver
     }
     if (due.length < deliveriesPerRun) break;
   }
-  return [...byEndpoint.values()];
+  return byEndpoint;
 }
 
-/** Sends the deliveries due now, endpoint by endpoint, side by side. */
+/** One endpoint's turn in a run: deliveries to try again, then new events from the feed. */
+interface Turn {
+  partnerId: string;
+  webhookId: string;
+  /** The endpoint, when the run read it already. */
+  endpoint?: Versioned<WebhookEndpoint>;
+  retries: Versioned<EventDelivery>[];
+  /** Whether to take its next events from the feed (it is behind, or a request just wrote). */
+  fromFeed: boolean;
+}
+
+/** What a run may still take from the feed, all endpoints together (EVENTS_DELIVERIES_PER_RUN). */
+interface RunBudget {
+  left: number;
+  prompt: boolean;
+}
+
+/**
+ * Sends what is due now: deliveries to try again, and the events endpoints behind have yet to be
+ * sent, taken from the feed (fan-out.ts) a share per endpoint, the longest waiting first.
+ */
 export async function sendDue(
   services: Services,
   logger: Logger,
   report: EventDeliveryReport,
 ): Promise<void> {
-  await sendDeliveries(services, logger, report, await dueByEndpoint(services));
+  const retries = await dueByEndpoint(services);
+  const turns = new Map<string, Turn>();
+  let retried = 0;
+  for (const [webhookId, deliveries] of retries) {
+    turns.set(webhookId, {
+      partnerId: deliveries[0]!.value.partnerId,
+      webhookId,
+      retries: deliveries,
+      fromFeed: false,
+    });
+    retried += deliveries.length;
+  }
+  for (const { value: cursor } of await services.events.cursorsDue(
+    services.clock.now(),
+    endpointsBehindPerRun,
+  )) {
+    const turn = turns.get(cursor.webhookId);
+    if (turn) turn.fromFeed = true;
+    else
+      turns.set(cursor.webhookId, {
+        partnerId: cursor.partnerId,
+        webhookId: cursor.webhookId,
+        retries: [],
+        fromFeed: true,
+      });
+  }
+  const budget = {
+    left: Math.max(0, services.config.webhooks.deliveriesPerRun - retried),
+    prompt: false,
+  };
+  await serveEndpoints(services, logger, report, [...turns.values()], budget);
 }
 
 /**
  * Right after a request that wrote events (EVENTS_PROMPT_DELIVERY): the same work as the timer,
  * for the partitions that request wrote only, each through single-partition queries: its
- * customers' events relayed, its partners' (and the copies' partitions) published, their due
- * deliveries sent. Whatever this leaves, the timer does.
+ * customers' events relayed, its partners' (and the copies' partitions) published, the endpoints
+ * publication found caught up sent these events (a head start, capped per endpoint and minute),
+ * and the deliveries it wrote (a test event, a redelivery) sent. Whatever this leaves (an
+ * endpoint behind, a bulk import), the paced timer does.
  */
 export async function deliverWritten(
   services: Services,
@@ -162,283 +197,114 @@ export async function deliverWritten(
     }
   }
   const copiedTo = new Set<string>();
+  // The endpoints publication told of new events, caught up until now: a prompt run sends them
+  // these; an endpoint already behind is left to the paced timer.
+  const told = new Map<string, Versioned<WebhookEndpoint>>();
   for (const partnerId of partitions) {
-    report.published += await publishPartition(services, partnerId, copiedTo);
+    report.published += await publishPartition(services, partnerId, copiedTo, told);
   }
   for (const partnerId of copiedTo) {
-    if (!partitions.has(partnerId)) report.published += await publishPartition(services, partnerId);
+    if (!partitions.has(partnerId)) {
+      report.published += await publishPartition(services, partnerId, undefined, told);
+    }
     partitions.add(partnerId);
   }
   const share = services.config.webhooks.deliveriesPerEndpointPerRun;
-  const groups = new Map<string, Versioned<EventDelivery>[]>();
-  for (const partnerId of partitions) {
-    for (const delivery of await services.events.deliveriesDueIn(
-      partnerId,
-      services.clock.now(),
-      share,
-    )) {
-      const list = groups.get(delivery.value.webhookId) ?? [];
-      list.push(delivery);
-      groups.set(delivery.value.webhookId, list);
-    }
+  const turns = new Map<string, Turn>();
+  for (const [webhookId, endpoint] of told) {
+    turns.set(webhookId, {
+      partnerId: endpoint.value.partnerId,
+      webhookId,
+      endpoint,
+      retries: [],
+      fromFeed: true,
+    });
   }
-  await sendDeliveries(services, logger, report, [...groups.values()]);
+  for (const webhookId of written.webhooks) {
+    const due = await services.events.deliveriesDueIn(webhookId, services.clock.now(), share);
+    if (due.length === 0) continue;
+    const turn = turns.get(webhookId);
+    if (turn) turn.retries = due;
+    else
+      turns.set(webhookId, {
+        partnerId: due[0]!.value.partnerId,
+        webhookId,
+        retries: due,
+        fromFeed: false,
+      });
+  }
+  await serveEndpoints(services, logger, report, [...turns.values()], {
+    left: Infinity,
+    prompt: true,
+  });
   return report;
 }
 
-async function sendDeliveries(
+/** Each endpoint's turn, side by side, within the run's time budget and the endpoint's share. */
+async function serveEndpoints(
   services: Services,
   logger: Logger,
   report: EventDeliveryReport,
-  groups: Versioned<EventDelivery>[][],
+  turns: Turn[],
+  budget: RunBudget,
 ): Promise<void> {
   const started = performance.now();
-  await eachBounded(groups, endpointsAtOnce, async (deliveries) => {
-    const first = deliveries[0]!.value;
-    const turn = performance.now();
+  const share = services.config.webhooks.deliveriesPerEndpointPerRun;
+  await eachBounded(turns, endpointsAtOnce, async (turn) => {
+    const begun = performance.now();
+    const timeLeft = (): boolean => {
+      const now = performance.now();
+      return now - started <= sendingBudgetMs && now - begun <= endpointTurnMs;
+    };
     // One endpoint's failure (a throttled write, a secret that no longer opens) is logged and
     // costs only its own turn: the other endpoints are served, and the run still reports.
     try {
-      let endpoint = await services.partners.getDocument<WebhookEndpoint>(
-        first.partnerId,
-        webhookDocumentId(first.webhookId),
-      );
-      for (const delivery of deliveries) {
-        const now = performance.now();
-        if (now - started > sendingBudgetMs || now - turn > endpointTurnMs) return;
-        const outcome = await attempt(services, logger, endpoint, delivery);
+      let endpoint =
+        turn.endpoint ??
+        (await services.partners.getDocument<WebhookEndpoint>(
+          turn.partnerId,
+          webhookDocumentId(turn.webhookId),
+        ));
+      const count = (outcome: AttemptOutcome): void => {
         report[outcome.counted] += 1;
         if (outcome.disabled && endpoint) {
           report.disabled += 1;
           endpoint = { ...endpoint, value: { ...endpoint.value, status: 'disabled' } };
         }
+      };
+      for (const delivery of turn.retries) {
+        if (!timeLeft()) return;
+        count(await attempt(services, logger, endpoint, delivery));
+      }
+      if (!turn.fromFeed) return;
+      if (!endpoint || endpoint.value.status !== 'active') {
+        await quietCursor(services, turn.webhookId);
+        return;
+      }
+      let sent = turn.retries.length;
+      while (sent < share && budget.left > 0 && timeLeft()) {
+        const wanted = Math.min(eventsPerTake, share - sent, budget.left);
+        budget.left -= wanted;
+        const taken = await takeFromFeed(services, endpoint.value, wanted, budget.prompt);
+        budget.left += wanted - taken.length;
+        sent += taken.length;
+        for (const delivery of taken) {
+          // Out of time: the rest stay claimed, and are sent once their claim lapses.
+          if (!timeLeft() || endpoint.value.status !== 'active') break;
+          count(await sendClaimed(services, logger, endpoint, delivery));
+        }
+        if (taken.length < wanted) break;
       }
     } catch (error) {
       report.unsent += 1;
       logger.error(
         'webhook deliveries of an endpoint could not be sent; the next run tries again',
         {
-          partnerId: first.partnerId,
-          webhookId: first.webhookId,
+          partnerId: turn.partnerId,
+          webhookId: turn.webhookId,
           error: (error as Error).message,
         },
       );
     }
   });
-}
-
-interface AttemptOutcome {
-  counted: 'delivered' | 'retried' | 'failed' | 'skipped';
-  disabled: boolean;
-}
-
-async function attempt(
-  services: Services,
-  logger: Logger,
-  endpoint: Versioned<WebhookEndpoint> | null,
-  found: Versioned<EventDelivery>,
-): Promise<AttemptOutcome> {
-  const now = services.clock.now();
-  const delivery = found.value;
-  if (!endpoint || endpoint.value.status !== 'active') {
-    // Deleted or disabled: nothing is sent; the owner may redeliver once it is enabled again.
-    await settle(services, found, now, 'failed', {
-      attempt: delivery.attempts,
-      at: now.toISOString(),
-      outcome: 'endpoint-disabled',
-      responseStatus: null,
-      durationMs: null,
-      detail: endpoint ? 'the endpoint is disabled' : 'the endpoint was deleted',
-    });
-    return { counted: 'failed', disabled: false };
-  }
-  const claimed: EventDelivery = {
-    ...delivery,
-    status: 'sending',
-    attempts: delivery.attempts + 1,
-    dueAt: addSeconds(now, deliveryLeaseSeconds),
-    firstAttemptAt: delivery.firstAttemptAt ?? now.toISOString(),
-    updatedAt: now.toISOString(),
-  };
-  // Another host claimed it first: it sends this attempt, not us.
-  const claimEtag = await services.events.replaceDelivery(claimed, found.etag);
-  if (claimEtag === null) return { counted: 'skipped', disabled: false };
-  const result = await send(services, endpoint.value, claimed, now);
-  const record: DeliveryAttempt = {
-    attempt: claimed.attempts,
-    at: now.toISOString(),
-    outcome: result.outcome,
-    responseStatus: result.status ?? null,
-    durationMs: result.durationMs,
-    detail: result.excerpt ?? result.error ?? null,
-  };
-  const current = { value: claimed, etag: claimEtag };
-  if (result.outcome === 'delivered') {
-    await settle(services, current, now, 'delivered', record);
-    return { counted: 'delivered', disabled: false };
-  }
-  const windowEnded =
-    Date.parse(claimed.firstAttemptAt!) + retryWindowSeconds * 1000 <= now.getTime();
-  if (result.outcome === 'gone' || windowEnded) {
-    const reason =
-      result.outcome === 'gone' ? 'it answered 410 Gone' : 'a delivery to it failed for three days';
-    const disabled = await disable(services, endpoint, current, now, record, reason);
-    logger.error('webhook endpoint disabled', {
-      partnerId: delivery.partnerId,
-      webhookId: delivery.webhookId,
-      eventId: delivery.eventId,
-      reason,
-    });
-    return { counted: 'failed', disabled };
-  }
-  const delay = deliveryRetryDelaySeconds(claimed.attempts, Math.random());
-  await write(services, current, {
-    ...claimed,
-    status: 'pending',
-    dueAt: addSeconds(now, delay),
-    history: kept([...claimed.history, record]),
-  });
-  logger.warn('webhook delivery failed; retrying', {
-    partnerId: delivery.partnerId,
-    webhookId: delivery.webhookId,
-    eventId: delivery.eventId,
-    attempt: claimed.attempts,
-    responseStatus: result.status ?? null,
-    retryInSeconds: delay,
-  });
-  return { counted: 'retried', disabled: false };
-}
-
-async function send(
-  services: Services,
-  endpoint: WebhookEndpoint,
-  delivery: EventDelivery,
-  now: Date,
-): Promise<WebhookDeliveryResult> {
-  let secrets: string[];
-  try {
-    secrets = signingSecrets(endpoint, now).map((secret) => services.webhooks.open(secret.sealed));
-  } catch {
-    // A secret sealed under another server key (IDEMPOTENCY_SECRET changed): an attempt that
-    // failed, so it is retried and, if it lasts, the endpoint is disabled and its owner told.
-    return { outcome: 'failed', durationMs: 0, error: 'its signing secret cannot be opened' };
-  }
-  return services.webhooks.deliver({
-    url: endpoint.url,
-    secrets,
-    eventId: delivery.eventId,
-    body: delivery.body,
-  });
-}
-
-const kept = (history: DeliveryAttempt[]): DeliveryAttempt[] => history.slice(-keptAttempts);
-
-function settled(
-  delivery: EventDelivery,
-  now: Date,
-  status: 'delivered' | 'failed',
-  record: DeliveryAttempt,
-): EventDelivery {
-  const { dueAt: _due, ...rest } = delivery;
-  return {
-    ...rest,
-    status,
-    updatedAt: now.toISOString(),
-    history: kept([...delivery.history, record]),
-    ...(status === 'failed' ? { failedAt: now.toISOString() } : {}),
-    ttl: settledDeliveryTtlSeconds,
-  };
-}
-
-async function settle(
-  services: Services,
-  found: Versioned<EventDelivery>,
-  now: Date,
-  status: 'delivered' | 'failed',
-  record: DeliveryAttempt,
-): Promise<void> {
-  await write(services, found, settled(found.value, now, status, record));
-}
-
-/** Writes a delivery's new state; another run that changed it meanwhile has the last word. */
-async function write(
-  services: Services,
-  found: Versioned<EventDelivery>,
-  delivery: EventDelivery,
-): Promise<void> {
-  await services.events.replaceDelivery(delivery, found.etag);
-}
-
-/**
- * Fails the delivery for good and disables its endpoint, with the email to its owner, in one
- * batch: the endpoint is disabled once, and its owner told once.
- */
-async function disable(
-  services: Services,
-  endpoint: Versioned<WebhookEndpoint>,
-  delivery: Versioned<EventDelivery>,
-  now: Date,
-  record: DeliveryAttempt,
-  reason: string,
-): Promise<boolean> {
-  const partitionId = endpoint.value.partnerId;
-  const writes: WriteOperation<PartnerDocument>[] = [
-    {
-      op: 'replace',
-      document: {
-        ...endpoint.value,
-        status: 'disabled',
-        disabledReason: reason,
-        updatedAt: now.toISOString(),
-      },
-      etag: endpoint.etag,
-    },
-    {
-      op: 'replace',
-      document: settled(delivery.value, now, 'failed', record),
-      etag: delivery.etag,
-    },
-  ];
-  const email = await disabledEmail(services, endpoint.value, reason);
-  if (email) writes.push({ op: 'create', document: email });
-  try {
-    await services.partners.commit(partitionId, writes);
-    return true;
-  } catch (error) {
-    if (!(error instanceof WriteConflict)) throw error;
-    // The endpoint changed meanwhile (its owner edited it): settle the delivery alone.
-    await settle(services, delivery, now, 'failed', record);
-    return false;
-  }
-}
-
-async function disabledEmail(
-  services: Services,
-  endpoint: WebhookEndpoint,
-  reason: string,
-): Promise<PartnerDocument | null> {
-  const link = landingLink(services.config, 'webhooks');
-  if (endpoint.partnerId === operatorEventsPartition) {
-    return queue(
-      services,
-      endpoint.partnerId,
-      'webhook-disabled',
-      webhookDisabledEmail(
-        endpoint.url,
-        reason,
-        services.config.enrollment.reviewersEmail,
-        'en',
-        link,
-      ),
-    );
-  }
-  const partner = (await services.partners.get(endpoint.partnerId))?.value ?? null;
-  const to = contactEmailOf(partner);
-  if (!partner || !to) return null;
-  return queue(
-    services,
-    endpoint.partnerId,
-    'webhook-disabled',
-    webhookDisabledEmail(endpoint.url, reason, to, preferredLanguage(partner), link),
-  );
 }

@@ -3,23 +3,27 @@ import {
   eventFor,
   relayedEventFor,
   eventSequenceId,
+  feedEventOf,
   isOperatorEvent,
   operatorEventsPartition,
   publicEvent,
-  publishedEventTtlSeconds,
   type EventData,
   type EventDocument,
   type EventSequence,
   type EventType,
+  type FeedEvent,
   type RelayedEventDocument,
 } from '../domain/events';
 import {
   deliveryDocumentId,
   subscribesTo,
+  webhookCursorId,
+  webhookStream,
   type EventDelivery,
+  type WebhookCursor,
   type WebhookEndpoint,
 } from '../domain/webhooks';
-import { WriteConflict, type Versioned, type WriteOperation, type PartnerDocument } from './ports';
+import { WriteConflict, type Versioned } from './ports';
 import type { Services } from './services';
 
 /**
@@ -71,22 +75,20 @@ export function relayedEventOf<T extends EventType>(
  */
 export const horizon = (now: Date): Date => new Date(now.getTime() + 60_000);
 
-/** Transactional batches hold at most 100 operations and 2 MB: publications keep under 1.5 MB. */
-const maxBatchOperations = 100;
-const maxBatchBytes = 1_500_000;
-/** Events read per publication round. */
+/** Events read, numbered and written to the feed per publication round. */
 const eventsPerRound = 50;
 
-/** A delivery of one event to one endpoint, waiting to be sent. */
+/** A delivery of one event to one endpoint, waiting to be sent now (a test event). */
 export function newDelivery(
   endpoint: WebhookEndpoint,
-  event: EventDocument,
+  event: EventDocument | FeedEvent,
   now: Date,
 ): EventDelivery {
   const at = now.toISOString();
   return {
     type: 'delivery',
     id: deliveryDocumentId(endpoint.webhookId, event.id),
+    stream: webhookStream(endpoint.webhookId),
     partnerId: endpoint.partnerId,
     webhookId: endpoint.webhookId,
     eventId: event.id,
@@ -133,24 +135,28 @@ export async function copyEvent(
 
 /**
  * Publishes a partition's waiting events: copies those other partitions receive (operators',
- * a relayed event's partners), then, in one batch guarded by the partition's sequence document,
- * gives each the next feed number and writes a delivery for each active endpoint subscribed to
- * it. Two publishers at once: one batch wins, the other reads again, so an event is numbered
- * and fanned out exactly once, and the feed's numbers are committed in order (no reader skips
- * one written late). Returns how many it published.
+ * a relayed event's partners), then reserves their feed numbers in the partition's sequence
+ * document (guarded by its etag), writes them to the feed in that order, tells the endpoints
+ * subscribed to them that they have events to catch up on, and removes them from the partition.
+ * A publisher that finds a reservation completes it before reserving more; two publishers at
+ * once: one reservation wins, the other reads again. So an event is numbered once, the feed's
+ * numbers are written in order (no reader skips one written late), and each endpoint is sent
+ * each event once, from its cursor (deliver-events.ts). Returns how many it published.
  */
 export async function publishPartition(
   services: Services,
   partnerId: string,
   copiedTo?: Set<string>,
+  told?: Map<string, Versioned<WebhookEndpoint>>,
 ): Promise<number> {
   let published = 0;
   for (let round = 0; round < 20; round += 1) {
-    const now = services.clock.now();
-    // The sequence first: any publication meanwhile changes it, so if its etag still holds at
-    // the commit, the events read after it were still waiting (the guard suffices even where a
-    // batch is applied operation by operation, as in the embedded emulator).
     const sequence = await services.partners.getDocument<EventSequence>(partnerId, eventSequenceId);
+    if (sequence?.value.publishing?.length) {
+      await completePublication(services, partnerId, [], told);
+      continue;
+    }
+    const now = services.clock.now();
     const waiting = await services.events.toPublish(partnerId, horizon(now), eventsPerRound);
     if (waiting.length === 0) return published;
     for (const { value: event } of waiting) {
@@ -159,67 +165,129 @@ export async function publishPartition(
         copiedTo?.add(target);
       }
     }
-    const endpoints = await services.events.webhooks(partnerId);
-    const active = endpoints.map((endpoint) => endpoint.value).filter((e) => e.status === 'active');
-    const operations = publication(partnerId, sequence, waiting, active, now);
+    const next = sequence?.value.next ?? 1;
+    const reserved: EventSequence = {
+      type: 'event-sequence',
+      id: eventSequenceId,
+      partnerId,
+      next: next + waiting.length,
+      publishing: waiting.map(({ value }, index) => ({ id: value.id, sequence: next + index })),
+    };
     try {
-      await services.partners.commit(partnerId, operations.writes);
-      published += operations.count;
-      // Everything waiting fitted in this batch: nothing is left to read.
-      if (waiting.length < eventsPerRound && operations.count === waiting.length) return published;
+      await services.partners.commit(partnerId, [
+        sequence
+          ? { op: 'replace', document: reserved, etag: sequence.etag }
+          : { op: 'create', document: reserved },
+      ]);
     } catch (error) {
       // Another publisher numbered them first (or meanwhile): read again.
       if (!(error instanceof WriteConflict)) throw error;
+      continue;
     }
+    await completePublication(services, partnerId, waiting, told);
+    published += waiting.length;
+    // Everything waiting fitted in this round: nothing is left to read.
+    if (waiting.length < eventsPerRound) return published;
   }
   return published;
 }
 
-function publication(
+/**
+ * Writes the reserved events to the feed, one after the other in their numbers' order (an event
+ * is in the feed only once every number before it is), tells their endpoints, and removes them
+ * from the partition with the reservation, in one batch guarded by the sequence's etag. Safe to
+ * run twice at once, or again after a crash: a feed write or an endpoint's notice is written
+ * once, and only one removal passes the guard.
+ */
+async function completePublication(
+  services: Services,
   partnerId: string,
-  sequence: Versioned<EventSequence> | null,
-  waiting: Versioned<EventDocument>[],
-  endpoints: WebhookEndpoint[],
-  now: Date,
-): { writes: WriteOperation<PartnerDocument>[]; count: number } {
-  let next = sequence?.value.next ?? 1;
-  const writes: WriteOperation<PartnerDocument>[] = [];
-  let count = 0;
-  let bytes = 0;
-  for (const { value: event, etag } of waiting) {
-    const subscribed = endpoints.filter((endpoint) => subscribesTo(endpoint, event.eventType));
-    // The sequence document, this event and its deliveries must fit in the batch: 100
-    // operations, and well under its 2 MB (an order's event grows with its line items).
-    const size = Buffer.byteLength(JSON.stringify(event), 'utf8') * (2 + subscribed.length);
-    const fits =
-      1 + writes.length + 1 + subscribed.length <= maxBatchOperations &&
-      bytes + size <= maxBatchBytes;
-    if (!fits && count > 0) break;
-    bytes += size;
-    const { publishDueAt: _due, copyTo: _copyTo, ...rest } = event;
-    writes.push({
-      op: 'replace',
-      document: { ...rest, sequence: next, ttl: publishedEventTtlSeconds },
-      etag,
-    });
-    for (const endpoint of subscribed) {
-      writes.push({ op: 'create', document: newDelivery(endpoint, event, now) });
-    }
-    next += 1;
-    count += 1;
+  inHand: Versioned<EventDocument>[],
+  told?: Map<string, Versioned<WebhookEndpoint>>,
+): Promise<void> {
+  const sequence = await services.partners.getDocument<EventSequence>(partnerId, eventSequenceId);
+  const reserved = sequence?.value.publishing ?? [];
+  if (!sequence || reserved.length === 0) return;
+  const known = new Map(inHand.map((event) => [event.value.id, event]));
+  const events: { event: EventDocument; sequence: number }[] = [];
+  for (const { id, sequence: number } of reserved) {
+    const found =
+      known.get(id) ?? (await services.partners.getDocument<EventDocument>(partnerId, id));
+    // Gone: another publisher completed this reservation and removed it, after writing it to
+    // the feed.
+    if (!found || found.value.type !== 'event') continue;
+    await services.events.addToFeed(feedEventOf(found.value, number));
+    events.push({ event: found.value, sequence: number });
   }
-  const counter: EventSequence = {
-    type: 'event-sequence',
-    id: eventSequenceId,
-    partnerId,
-    next,
-  };
-  writes.unshift(
-    sequence
-      ? { op: 'replace', document: counter, etag: sequence.etag }
-      : { op: 'create', document: counter },
+  await tellEndpoints(services, partnerId, events, told);
+  const { publishing: _done, ...published } = sequence.value;
+  try {
+    await services.partners.commit(partnerId, [
+      { op: 'replace', document: published, etag: sequence.etag },
+      ...events.map(({ event }) => ({ op: 'delete' as const, id: event.id })),
+    ]);
+  } catch (error) {
+    // Another publisher completed it first.
+    if (!(error instanceof WriteConflict)) throw error;
+  }
+}
+
+/**
+ * Marks the cursor of each active endpoint subscribed to one of these events as due, so that the
+ * timer (or a prompt run) sends them: written only when the endpoint was caught up (an endpoint
+ * already behind is due already), so a flood of events costs one read per endpoint and round.
+ * The endpoints it marked, caught up until now, are added to `told` (a prompt run sends them
+ * their new events; those behind are left to the paced timer).
+ */
+async function tellEndpoints(
+  services: Services,
+  partnerId: string,
+  published: { event: EventDocument; sequence: number }[],
+  told?: Map<string, Versioned<WebhookEndpoint>>,
+): Promise<void> {
+  const last = published.at(-1);
+  if (!last) return;
+  const endpoints = (await services.events.webhooks(partnerId)).filter(
+    ({ value: endpoint }) =>
+      endpoint.status === 'active' &&
+      published.some(({ event }) => subscribesTo(endpoint, event.eventType)),
   );
-  return { writes, count };
+  const at = services.clock.now().toISOString();
+  for (const endpoint of endpoints) {
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const found = await services.events.cursor(endpoint.value.webhookId);
+      if (found && (found.value.dueAt !== undefined || found.value.through >= last.sequence)) break;
+      const cursor: WebhookCursor = {
+        ...(found?.value ?? newCursor(endpoint.value)),
+        head: last.sequence,
+        dueAt: at,
+        behindSince: at,
+      };
+      if (await services.events.advance(cursor, found?.etag ?? null, [])) {
+        told?.set(endpoint.value.webhookId, endpoint);
+        break;
+      }
+    }
+  }
+}
+
+/** An endpoint's cursor before its first event: at the feed number it receives events after. */
+export function newCursor(endpoint: WebhookEndpoint): WebhookCursor {
+  return {
+    type: 'webhook-cursor',
+    id: webhookCursorId,
+    stream: webhookStream(endpoint.webhookId),
+    partnerId: endpoint.partnerId,
+    webhookId: endpoint.webhookId,
+    through: endpoint.deliverFrom ?? 0,
+    head: endpoint.deliverFrom ?? 0,
+  };
+}
+
+/** The last feed number a partition has given (its events up to it are published or being so). */
+export async function feedHead(services: Services, partnerId: string): Promise<number> {
+  const sequence = await services.partners.getDocument<EventSequence>(partnerId, eventSequenceId);
+  return (sequence?.value.next ?? 1) - 1;
 }
 
 /**

@@ -11,11 +11,13 @@ export interface InvocationLabels {
 /**
  * Which partitions a request wrote events to, so that they can be published and delivered right
  * after it answers (EVENTS_PROMPT_DELIVERY) instead of at the deliverEvents timer's next run:
- * partners' partitions, and customers' partitions holding events to relay.
+ * partners' partitions, customers' partitions holding events to relay, and endpoints given a
+ * delivery to send (a test event, a redelivery).
  */
 export interface EventsWritten {
   partners: Set<string>;
   customers: Set<string>;
+  webhooks: Set<string>;
 }
 
 /**

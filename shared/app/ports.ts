@@ -1,6 +1,16 @@
 import type { AuditEvent } from '../domain/audit';
-import type { EventDocument, EventSequence, RelayedEventDocument } from '../domain/events';
-import type { EventDelivery, WebhookEndpoint, WebhookSlot } from '../domain/webhooks';
+import type {
+  EventDocument,
+  EventSequence,
+  FeedEvent,
+  RelayedEventDocument,
+} from '../domain/events';
+import type {
+  EventDelivery,
+  WebhookCursor,
+  WebhookEndpoint,
+  WebhookSlot,
+} from '../domain/webhooks';
 import type { OutboxEmail, EmailLane, EmailMessage } from '../domain/email';
 import type {
   Customer,
@@ -61,8 +71,7 @@ export type PartnerDocument =
   | EventDocument
   | EventSequence
   | WebhookEndpoint
-  | WebhookSlot
-  | EventDelivery;
+  | WebhookSlot;
 
 /**
  * One write in a partition batch. `create` fails if the id exists; `replace` needs the etag
@@ -200,6 +209,10 @@ export interface OutboxRepository {
   writeSendCounters(operations: WriteOperation<SendCounter>[]): Promise<string[] | null>;
 }
 
+/**
+ * Events (docs/rules.md section 11): waiting in their partner's partition until published, then
+ * in the events container: the feed, each endpoint's cursor in it, and its deliveries.
+ */
 export interface EventRepository {
   /** A partition's events written and not yet published, oldest first. */
   toPublish(partnerId: string, now: Date, limit: number): Promise<Versioned<EventDocument>[]>;
@@ -215,14 +228,34 @@ export interface EventRepository {
   ): Promise<Versioned<RelayedEventDocument>[]>;
   /** Removes a relayed event once copied (a concurrent removal is not an error). */
   removeRelayed(event: Versioned<RelayedEventDocument>): Promise<void>;
+  /** Writes a numbered event to its partner's feed; writing it again is not an error. */
+  addToFeed(event: FeedEvent): Promise<void>;
   /** The pull feed: published events numbered after `after`, in feed order. */
-  feed(partnerId: string, after: number, limit: number): Promise<EventDocument[]>;
-  /** A partner's webhook endpoints (at most ten), newest first. */
+  feed(partnerId: string, after: number, limit: number): Promise<FeedEvent[]>;
+  /** A partner's webhook endpoints (at most ten), newest first, every page read. */
   webhooks(partnerId: string): Promise<Versioned<WebhookEndpoint>[]>;
+  /** An endpoint's cursor in its partner's feed, or null before its first event. */
+  cursor(webhookId: string): Promise<Versioned<WebhookCursor> | null>;
+  /**
+   * Writes an endpoint's cursor (created when `etag` is null, else replaced if unchanged) and the
+   * deliveries it takes, in one batch: the new etags (the cursor's first), or null when the
+   * cursor changed meanwhile.
+   */
+  advance(
+    cursor: WebhookCursor,
+    etag: string | null,
+    deliveries: EventDelivery[],
+  ): Promise<(string | null)[] | null>;
+  /** Cross-partition (timer): endpoints with events to catch up on, the longest waiting first. */
+  cursorsDue(now: Date, limit: number): Promise<Versioned<WebhookCursor>[]>;
+  /** One delivery of an endpoint, or null. */
+  delivery(webhookId: string, eventId: string): Promise<Versioned<EventDelivery> | null>;
+  /** Writes a new delivery (a test event): false when that delivery exists already. */
+  createDelivery(delivery: EventDelivery): Promise<boolean>;
   /** One endpoint's deliveries, newest first. */
-  deliveries(partnerId: string, webhookId: string, page: PageRequest): Promise<Page<EventDelivery>>;
-  /** One partition's deliveries due at `now`, oldest first (prompt delivery). */
-  deliveriesDueIn(partnerId: string, now: Date, limit: number): Promise<Versioned<EventDelivery>[]>;
+  deliveries(webhookId: string, page: PageRequest): Promise<Page<EventDelivery>>;
+  /** One endpoint's deliveries due at `now`, oldest first (prompt delivery). */
+  deliveriesDueIn(webhookId: string, now: Date, limit: number): Promise<Versioned<EventDelivery>[]>;
   /** Replaces a delivery if its etag is unchanged: its new etag, or null if it changed. */
   replaceDelivery(delivery: EventDelivery, etag: string): Promise<string | null>;
   /**
@@ -260,15 +293,24 @@ export interface WebhookTransport {
   open(sealed: string): string;
 }
 
-/** The fields the backlog reads of an outbox item (an email, an event delivery). */
-export interface OutboxItem {
+/** An item of an outbox that failed for good, as the backlog lists it (a few properties). */
+export interface FailedOutboxItem {
   id: string;
   partnerId: string;
   kind?: string;
   eventType?: string;
-  status: string;
-  createdAt: string;
   failedAt?: string;
+}
+
+/** What the timers count of an outbox: never the items themselves. */
+export interface OutboxCounts {
+  /** Items waiting (due now or later, or claimed). */
+  waiting: number;
+  /** When the oldest of them was written; null when none waits. */
+  oldestWaitingAt: string | null;
+  failed: number;
+  /** The most recent failures (failed since `since`), newest first, at most `shown`. */
+  recentFailures: FailedOutboxItem[];
 }
 
 /** Timer heartbeats and outbox backlogs (domain/operations.ts), in their own partition. */
@@ -279,10 +321,12 @@ export interface OperationsRepository {
   backlog(outbox: OutboxName): Promise<Versioned<OutboxBacklog> | null>;
   /** Upserts, or replaces if the etag is unchanged: false when it changed. */
   save(document: OperationsDocument, etag?: string): Promise<boolean>;
-  /** Cross-partition (timer): items of a type still waiting (with a `dueAt`), in no order. */
-  waiting(type: string, limit: number): AsyncIterable<OutboxItem>;
-  /** Cross-partition (timer): items of a type that failed for good. */
-  failed(type: string, limit: number): AsyncIterable<OutboxItem>;
+  /**
+   * Cross-partition (timer): an outbox's counts, by COUNT, MIN and a few properties of its most
+   * recent failures; for the events outbox, the feed events endpoints have yet to be sent count
+   * as waiting too.
+   */
+  counts(outbox: OutboxName, since: Date): Promise<OutboxCounts>;
 }
 
 export interface SendResult {

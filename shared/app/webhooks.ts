@@ -3,7 +3,6 @@ import { DomainError, notFound } from '../domain/errors';
 import { newEventId, type EventDocument } from '../domain/events';
 import { actorOf, type Principal } from '../domain/principal';
 import {
-  deliveryDocumentId,
   maxWebhooksPerPartner,
   rotationOverlapSeconds,
   webhookDocumentId,
@@ -13,7 +12,7 @@ import {
   type WebhookSlot,
   type WebhookStatus,
 } from '../domain/webhooks';
-import { newDelivery } from './events';
+import { feedHead, newDelivery } from './events';
 import { WriteConflict, type Page, type PageRequest, type Versioned } from './ports';
 import type { Services } from './services';
 
@@ -67,6 +66,8 @@ export async function createWebhook(
   const webhookId = services.ids.newId();
   const secret = services.webhooks.newSecret();
   const sealed = services.webhooks.seal(secret);
+  // It receives the events published from now on (the feed keeps the earlier ones).
+  const deliverFrom = await feedHead(services, owner.partitionId);
   // A registration racing another for the same free slot reads again and takes the next one.
   for (let attempt = 0; attempt < 3; attempt += 1) {
     const taken = new Set(
@@ -94,6 +95,7 @@ export async function createWebhook(
       disabledReason: null,
       secrets: [{ sealed, createdAt: now, expiresAt: null }],
       slot,
+      deliverFrom,
       createdAt: now,
       updatedAt: now,
     };
@@ -186,8 +188,12 @@ export async function changeWebhook(
   if (change.url !== undefined) await checkUrl(services, change.url);
   const endpoint = found.value;
   const status = change.status ?? endpoint.status;
+  const enabled = status === 'active' && endpoint.status === 'disabled';
   const updated: WebhookEndpoint = {
     ...endpoint,
+    // Enabled again: it receives the events published from now on; those published while it was
+    // disabled are in the feed.
+    ...(enabled ? { deliverFrom: await feedHead(services, owner.partitionId) } : {}),
     url: change.url ?? endpoint.url,
     events: change.events ?? endpoint.events,
     description: change.description ?? endpoint.description,
@@ -277,9 +283,7 @@ export async function testWebhook(
     occurredAt: now.toISOString(),
     data: { webhookId },
   };
-  await services.partners.commit(owner.partitionId, [
-    { op: 'create', document: newDelivery(found.value, event, now) },
-  ]);
+  await services.events.createDelivery(newDelivery(found.value, event, now));
   return { eventId: event.id };
 }
 
@@ -290,7 +294,7 @@ export async function listDeliveries(
   page: PageRequest,
 ): Promise<Page<EventDelivery>> {
   await readWebhook(services, partitionId, webhookId);
-  return services.events.deliveries(partitionId, webhookId, page);
+  return services.events.deliveries(webhookId, page);
 }
 
 /** Sends an event to the endpoint again, with a new three-day retry window. */
@@ -301,30 +305,16 @@ export async function redeliver(
   eventId: string,
 ): Promise<void> {
   await readWebhook(services, owner.partitionId, webhookId);
-  const found = await services.partners.getDocument<EventDelivery>(
-    owner.partitionId,
-    deliveryDocumentId(webhookId, eventId),
-  );
+  const found = await services.events.delivery(webhookId, eventId);
   if (!found || found.value.type !== 'delivery') throw notFound('This event of this endpoint');
   if (found.value.status === 'pending' || found.value.status === 'sending') return;
   const now = services.clock.now().toISOString();
   const { ttl: _ttl, failedAt: _failedAt, ...delivery } = found.value;
-  try {
-    await services.partners.commit(owner.partitionId, [
-      {
-        op: 'replace',
-        document: {
-          ...delivery,
-          status: 'pending',
-          dueAt: now,
-          firstAttemptAt: null,
-          updatedAt: now,
-        },
-        etag: found.etag,
-      },
-    ]);
-  } catch (error) {
-    if (!(error instanceof WriteConflict)) throw error;
+  const replaced = await services.events.replaceDelivery(
+    { ...delivery, status: 'pending', dueAt: now, firstAttemptAt: null, updatedAt: now },
+    found.etag,
+  );
+  if (replaced === null) {
     throw new DomainError('conflict', 'This delivery changed meanwhile; read it and try again.');
   }
 }

@@ -146,12 +146,49 @@ export interface RelayedEventDocument extends Omit<EventDocument, 'partnerId' | 
   copyTo: string[];
 }
 
-/** Keeps the next feed number of one partition; replaced with its etag by each publication. */
+/** An event numbered by a publication, still to be written to the feed. */
+export interface ReservedEvent {
+  id: string;
+  sequence: number;
+}
+
+/**
+ * Keeps the next feed number of one partition; replaced with its etag by each publication. A
+ * publication first reserves the numbers of the events it takes (`publishing`), then writes them
+ * to the feed in that order and removes them from the partition, clearing `publishing`: a
+ * publisher that finds a reservation completes it before taking more, so the feed has no gap.
+ */
 export interface EventSequence {
   type: 'event-sequence';
   id: 'event-sequence';
   partnerId: string;
   next: number;
+  publishing?: ReservedEvent[];
+}
+
+/**
+ * The feed lives in the events container, one partition per partner (`feed:<partnerId>`), apart
+ * from the partner's own partition: 30 days of events must not fill the partner's 20 GB, nor its
+ * publication and expiry spend the RU of the partner's physical partition (docs/capacity.md).
+ */
+export const feedStream = (partnerId: string): string => `feed:${partnerId}`;
+
+/** A published event as the feed keeps it, numbered, for 30 days. */
+export interface FeedEvent extends Omit<EventDocument, 'publishDueAt' | 'copyTo'> {
+  stream: string;
+  sequence: number;
+  ttl: number;
+}
+
+/** The feed's copy of an event numbered `sequence`. */
+export function feedEventOf(event: EventDocument, sequence: number): FeedEvent {
+  const { publishDueAt: _due, copyTo: _copyTo, ...rest } = event;
+  return {
+    ...rest,
+    stream: feedStream(event.partnerId),
+    sequence,
+    ttl: publishedEventTtlSeconds,
+  };
 }
 
 export const eventSequenceId = 'event-sequence';
@@ -203,7 +240,7 @@ export function relayedEventFor<T extends EventType>(
   return { ...event, customerId, subjectId, copyTo: partnerIds };
 }
 
-export function publicEvent(event: EventDocument): PublicEvent {
+export function publicEvent(event: EventDocument | FeedEvent): PublicEvent {
   return {
     id: event.id,
     type: event.eventType,

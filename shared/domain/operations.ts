@@ -123,7 +123,10 @@ export interface OutboxBacklog {
   outbox: OutboxName;
   reportedAt: string;
   pending: number;
-  /** True when there were more waiting than one run counts: `pending` is a lower bound. */
+  /**
+   * True when `pending` is a lower bound. Backlogs are counted (COUNT), not read, so it is false;
+   * kept for the status page's readers.
+   */
   pendingCapped: boolean;
   failed: number;
   oldestPendingAt: string | null;

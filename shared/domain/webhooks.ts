@@ -1,9 +1,11 @@
 import type { EventType } from './events';
 
 /**
- * Webhook endpoints and their deliveries (docs/rules.md section 11, docs/api.md Events). Both
- * live in the partition of the partner that owns the endpoint (or the operators' partition), so
- * publishing an event writes its deliveries in the same batch.
+ * Webhook endpoints and their deliveries (docs/rules.md section 11, docs/api.md Events). An
+ * endpoint lives in the partition of the partner that owns it (or the operators' partition); its
+ * deliveries and its cursor in the feed live in the events container, in a partition of the
+ * endpoint's own (`webhook:<webhookId>`), so one partner's ten busy endpoints spread their writes
+ * and storage over ten partitions (docs/capacity.md).
  */
 export interface WebhookSecret {
   /** The secret sealed with the server key (AES-256-GCM): a database reader cannot sign. */
@@ -30,9 +32,42 @@ export interface WebhookEndpoint {
   secrets: WebhookSecret[];
   /** The slot it holds (0 to 9): see WebhookSlot. */
   slot: number;
+  /**
+   * The feed number it receives events after: the feed's last when it was created or enabled
+   * again (events published while it was disabled are in the feed, not sent to it).
+   */
+  deliverFrom?: number;
   createdAt: string;
   updatedAt: string;
 }
+
+/** The events container's partition of one endpoint: its cursor and its deliveries. */
+export const webhookStream = (webhookId: string): string => `webhook:${webhookId}`;
+
+/**
+ * Where an endpoint is in its partner's feed: every event numbered up to `through` has had its
+ * delivery written (or was of a type it does not take). Deliveries are written from the feed as
+ * they are sent, a share per endpoint per run, so a flood of events waits in the feed rather than
+ * as millions of deliveries, and the writes of webhook delivery follow the sending pace.
+ */
+export interface WebhookCursor {
+  type: 'webhook-cursor';
+  id: 'cursor';
+  stream: string;
+  partnerId: string;
+  webhookId: string;
+  through: number;
+  /** The feed's last number when the cursor was last written (the backlog counts head − through). */
+  head: number;
+  /** Present while the endpoint has events to catch up on: the timer takes the oldest first. */
+  dueAt?: string;
+  /** When the oldest event it has not yet been sent was published (the backlog's age). */
+  behindSince?: string;
+  /** Prompt deliveries in the current minute (a head start, capped per endpoint). */
+  prompt?: { minute: string; count: number };
+}
+
+export const webhookCursorId = 'cursor';
 
 /**
  * One of a partner's ten endpoint slots, created with its endpoint in one batch and deleted with
@@ -62,6 +97,9 @@ export interface DeliveryAttempt {
 export interface EventDelivery {
   type: 'delivery';
   id: string;
+  /** The endpoint's partition in the events container (webhookStream). */
+  stream: string;
+  /** The partner that owns the endpoint (or the operators' partition). */
   partnerId: string;
   webhookId: string;
   eventId: string;

@@ -1,8 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import type { PartitionKeyRange } from './partition-ranges';
+import { standInGateway, type EmulatorAccount, type RangeQueryObserver } from './stand-in-gateway';
 
 const quadraticFrom =
   /\$c\.reduce\(\(\$, (\w+)\) => typeof \1 !== "undefined" \? \[\.\.\.\$, \{\s*\1: \1\s*\}\] : \$, \[\]\)/g;
@@ -51,185 +53,126 @@ function compileLinearQueries(): void {
   prototype[linear] = true;
 }
 
-/** A query's ORDER BY items, as Cosmos DB's query planner reports them. */
-interface OrderByItem {
-  expression: string;
-  order: 'Ascending' | 'Descending';
+interface EmulatorRoute {
+  (request: IncomingMessage): [object, EmulatorHandler] | undefined;
 }
+type EmulatorHandler = (
+  account: EmulatorAccount,
+  request: IncomingMessage,
+  response: ServerResponse,
+  params: object,
+) => Promise<Record<string, unknown> | undefined>;
 
-const planRequiringClause = /\b(TOP|DISTINCT|GROUP\s+BY|OFFSET|COUNT|SUM|MIN|MAX|AVG)\b/i;
-
-/**
- * The ORDER BY items of a `SELECT * FROM c [WHERE ...] ORDER BY ...` query, the only shape of
- * cross-partition query this stand-in plans; undefined when the query has no ORDER BY. Any
- * other shape that Azure's gateway would refuse to run across partitions is refused here too
- * (a thrown Error), so a new kind of query cannot pass locally and fail on Azure.
- */
-export function orderByItems(query: string): OrderByItem[] | undefined {
-  const text = query.trim();
-  if (planRequiringClause.test(text)) {
-    throw new Error(`the embedded emulator cannot plan this cross-partition query: ${text}`);
-  }
-  const orderBy = /\sORDER\s+BY\s+(.+)$/is.exec(text);
-  if (!orderBy) return undefined;
-  if (!/^SELECT\s+\*\s+FROM\s+c\b/i.test(text)) {
-    throw new Error(`the embedded emulator plans only SELECT * cross-partition queries: ${text}`);
-  }
-  return orderBy[1]!.split(',').map((item) => {
-    const [expression, direction] = item.trim().split(/\s+/);
-    return {
-      expression: expression!,
-      order: direction?.toUpperCase() === 'DESC' ? 'Descending' : 'Ascending',
-    };
-  });
-}
-
-/**
- * The plan Azure's gateway gives for a cross-partition ORDER BY query: the SDK then queries
- * each partition key range with the rewritten query and merges the ranges' results itself,
- * as it does on Azure (and, without `enableQueryControl`, returns no continuation token).
- */
-export function queryPlan(query: string): object {
-  const items = orderByItems(query) ?? [];
-  const where = /\sWHERE\s+(.+?)\s+ORDER\s+BY\s/is.exec(query)?.[1];
-  const orderBy = /\sORDER\s+BY\s+(.+)$/is.exec(query.trim())?.[1] ?? '';
-  const rewrittenQuery =
-    items.length === 0
-      ? ''
-      : `SELECT c._rid, [${items.map((item) => `{"item": ${item.expression}}`).join(', ')}] AS orderByItems, c AS payload FROM c WHERE ${where === undefined ? '' : `(${where}) AND `}({documentdb-formattableorderbyquery-filter}) ORDER BY ${orderBy}`;
-  return {
-    partitionedQueryExecutionInfoVersion: 2,
-    queryInfo: {
-      distinctType: 'None',
-      top: null,
-      offset: null,
-      limit: null,
-      orderBy: items.map((item) => item.order),
-      orderByExpressions: items.map((item) => item.expression),
-      groupByExpressions: [],
-      groupByAliases: [],
-      aggregates: [],
-      groupByAliasToAggregateType: {},
-      rewrittenQuery,
-      hasSelectValue: false,
-      hasNonStreamingOrderBy: false,
-    },
-    queryRanges: [{ min: '', max: 'FF', isMinInclusive: true, isMaxInclusive: false }],
+/** The emulator's account (its data) and router, from its own files. */
+function emulatorParts(): {
+  Account: new (host: string, port: number) => EmulatorAccount;
+  route: EmulatorRoute;
+} {
+  const emulator = path.dirname(require.resolve('@vercel/cosmosdb-server'));
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { default: Account } = require(path.join(emulator, 'account')) as {
+    default: new (host: string, port: number) => EmulatorAccount;
   };
-}
-
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.once('error', reject);
-  });
-}
-
-function answer(response: ServerResponse, status: number, body: object): void {
-  response.writeHead(status, {
-    'content-type': 'application/json',
-    connection: 'keep-alive',
-    'x-ms-request-charge': '0',
-  });
-  response.end(JSON.stringify(body));
-}
-
-function isTrue(header: string | string[] | undefined): boolean {
-  return String(header).toLowerCase() === 'true';
+  const { default: route } = require(path.join(emulator, 'routes')) as { default: EmulatorRoute };
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  return { Account, route };
 }
 
 /**
- * The emulator has no query planner and runs every query itself, in any partition, with a
- * continuation token. Azure's gateway does not: it refuses a cross-partition ORDER BY query
- * (400 with the query plan) and the SDK takes its client-side path instead, which pages
- * differently. This makes the stand-in do what Azure does: a query plan request gets a real
- * plan, and a cross-partition query that needs one is refused as the gateway refuses it, so
- * local tests run the SDK's Azure path.
+ * The emulator's request handling (@vercel/cosmosdb-server lib/index.js generateRequestHandler),
+ * with connections kept open: Cosmos DB keeps them open, as the SDK expects, and without it every
+ * Cosmos call paid a new TCP connection.
  */
-function planQueriesAsAzure(server: Server): void {
-  const listeners = server.listeners('request') as ((
-    request: IncomingMessage,
-    response: ServerResponse,
-  ) => void)[];
-  server.removeAllListeners('request');
-  const pass = (request: IncomingMessage, response: ServerResponse): void => {
-    for (const listener of listeners) listener.call(server, request, response);
-  };
-  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-    const headers = request.headers;
-    const planRequest = isTrue(headers['x-ms-cosmos-is-query-plan-request']);
-    const crossPartitionQuery =
-      isTrue(headers['x-ms-documentdb-isquery']) &&
-      headers['x-ms-documentdb-partitionkey'] === undefined &&
-      headers['x-ms-documentdb-partitionkeyrangeid'] === undefined;
-    if (!planRequest && !crossPartitionQuery) {
-      pass(request, response);
-      return;
-    }
-    void readBody(request).then((body) => {
-      let query: string;
-      let plan: object;
-      let needsPlan: boolean;
-      try {
-        query = (JSON.parse(body) as { query: string }).query;
-        plan = queryPlan(query);
-        needsPlan = orderByItems(query) !== undefined;
-      } catch (error) {
-        answer(response, 400, { code: 'BadRequest', message: (error as Error).message });
-        return;
-      }
-      if (planRequest) {
-        answer(response, 200, plan);
-      } else if (needsPlan) {
-        answer(response, 400, {
-          code: 'BadRequest',
-          message:
-            'The provided cross partition query can not be directly served by the gateway. This is a first chance (internal) exception that all newer clients will know how to handle gracefully.',
-          additionalErrorInfo: JSON.stringify(plan),
-        });
+function emulatorHandler(
+  account: () => EmulatorAccount,
+  route: EmulatorRoute,
+): (request: IncomingMessage, response: ServerResponse) => void {
+  return (request, response) => {
+    void (async () => {
+      const found = route(request);
+      let body: Record<string, unknown> | undefined;
+      if (found) {
+        try {
+          body = await found[1](account(), request, response, found[0]);
+        } catch (error) {
+          console.error(error);
+          body = { message: (error as Error).message };
+          response.statusCode = 500;
+        }
+        if (response.statusCode > 399 && body && !body.message) body.message = '';
       } else {
-        // A filter-only query: the gateway runs it. The body was read: hand it on as it came.
-        const replay = Object.assign(Readable.from([Buffer.from(body)]), {
-          headers: request.headers,
-          method: request.method,
-          url: request.url,
-        }) as unknown as IncomingMessage;
-        pass(replay, response);
+        response.statusCode = 400;
+        body = { message: 'no route' };
+      }
+      if (typeof body?._etag === 'string') response.setHeader('etag', body._etag);
+      response.setHeader('content-type', 'application/json');
+      response.setHeader('content-location', `https://${request.headers.host}${request.url}`);
+      response.setHeader('connection', 'keep-alive');
+      response.setHeader('x-ms-activity-id', randomUUID());
+      response.setHeader('x-ms-request-charge', '1');
+      if (request.headers['a-im'] && response.statusCode === 200) {
+        if (request.headers['if-none-match']) response.statusCode = 304;
+        response.setHeader('etag', '1');
+      }
+      response.end(JSON.stringify(body));
+    })().catch((error: unknown) => {
+      console.error(error);
+      if (!response.writableEnded) {
+        response.statusCode = 500;
+        response.end('');
       }
     });
-  });
+  };
+}
+
+export interface EmulatorOptions {
+  /**
+   * Partition key ranges (physical partitions) each container shows the SDK: 2 by default, so
+   * every cross-partition query takes the SDK's multi-range path, as on an Azure account past
+   * 50 GB or 10,000 RU/s.
+   */
+  partitionKeyRanges?: number;
+  /** Hears each query sent to a partition key range, as its caller wrote it (tests). */
+  onRangeQuery?: RangeQueryObserver;
 }
 
 /**
- * The embedded Cosmos DB emulator (@vercel/cosmosdb-server over HTTP), made to plan
- * cross-partition queries as Azure does. Its other gaps (the README lists each with what covers
+ * The embedded Cosmos DB emulator (@vercel/cosmosdb-server over HTTP) behind a stand-in of
+ * Azure's gateway (stand-in-gateway.ts): several partition key ranges, query plans, refusals of
+ * a document of another partition key. Its other gaps (the README lists each with what covers
  * it): a transactional batch is applied operation by operation (only a refused first operation
- * is atomic), queries scan the whole container, TTL is not enforced, data lives in memory.
+ * is atomic), queries scan their partition or range, TTL is not enforced, data lives in memory.
  */
 export async function startCosmosEmulator(
   port: number,
   hostname = '127.0.0.1',
-): Promise<{ endpoint: string; close(): Promise<void> }> {
-  // Required at run time only: a dev dependency, never part of the deployed bundle.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { createHttpServer } = require('@vercel/cosmosdb-server') as {
-    createHttpServer: (options?: { keepAlive?: boolean }) => Server;
-  };
-  // Without keepAlive it answers every request with Connection: close, so each Cosmos call
-  // paid a new TCP connection; Cosmos DB itself keeps them open, as the SDK expects.
+  options: EmulatorOptions = {},
+): Promise<{ endpoint: string; ranges: PartitionKeyRange[]; close(): Promise<void> }> {
   compileLinearQueries();
-  const server = createHttpServer({ keepAlive: true });
-  planQueriesAsAzure(server);
+  const { Account, route } = emulatorParts();
+  // The account knows its own address: it is made once the server listens.
+  const made: { account?: EmulatorAccount } = {};
+  const current = (): EmulatorAccount => {
+    if (!made.account) throw new Error('the emulator is not listening yet');
+    return made.account;
+  };
+  const gateway = standInGateway(
+    current,
+    emulatorHandler(current, route),
+    options.partitionKeyRanges ?? 2,
+    options.onRangeQuery,
+  );
+  const server = createServer(gateway.serve);
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, hostname, () => resolve());
   });
-  const actual = (server.address() as AddressInfo).port;
+  const address = server.address() as AddressInfo;
+  made.account = new Account(hostname, address.port);
   return {
-    endpoint: `http://${hostname}:${actual}`,
+    endpoint: `http://${hostname}:${address.port}`,
+    ranges: gateway.ranges,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections?.();

@@ -2,10 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, inject } from 'vitest';
 import { DependencyUnavailable } from '../../shared/app/ports';
 import { failingPartnerWrites, startSecondHost, startTestApp, type TestApp } from '../support/app';
-import { createPartner, masterRecord } from '../support/builders';
+import { createPartner, createPartnerWithProfile, masterRecord } from '../support/builders';
+import { newCustomer } from '../support/customers';
 import { ManualClock } from '../support/clock';
 import { startCosmosProxy, type CosmosProxy } from '../support/cosmos-proxy';
 import { createProvider } from '../support/providers';
+import { startWebhookReceiver } from '../support/webhook-receiver';
 
 let proxy: CosmosProxy;
 let app: TestApp;
@@ -206,6 +208,83 @@ describe('a query page with no documents and a continuation', () => {
     expect(proxy.faults[0]!.times).toBe(0);
     expect(revoked.status).toBe(200);
     expect(revoked.body.status).toBe('revoked');
+  });
+});
+
+describe('a page with no documents and a continuation, where the page decides for good', () => {
+  it('publishes an event to every active endpoint though the endpoints come back on a later page', async () => {
+    const partner = await createPartnerWithProfile(app);
+    const hooks = [];
+    for (let index = 0; index < 2; index += 1) {
+      const secrets: string[] = [];
+      const hook = await startWebhookReceiver({ secrets });
+      hooks.push(hook);
+      const created = await app.api('POST', '/api/me/webhooks', {
+        token: partner.adminToken,
+        body: { url: hook.url, events: ['customer.created'] },
+      });
+      expect(created.status).toBe(201);
+      secrets.push(created.body.secret);
+    }
+    try {
+      proxy.faults.push({
+        kind: 'query',
+        status: 'empty-page',
+        times: 1,
+        query: /c\.type = 'webhook'/,
+      });
+      const customer = await app.api('POST', '/api/me/customers', {
+        token: partner.adminToken,
+        body: newCustomer(),
+      });
+      expect(customer.status).toBe(201);
+      await app.runTimer('deliverEvents');
+      expect(proxy.faults[0]!.times).toBe(0);
+      for (const hook of hooks) {
+        expect(hook.received.map((received) => received.type)).toEqual(['customer.created']);
+      }
+    } finally {
+      await Promise.all(hooks.map((hook) => hook.close()));
+    }
+  });
+});
+
+describe('a 449 (RetryWith) on a transactional batch', () => {
+  const partnersBatch = { kind: 'write' as const, batches: true, path: /\/colls\/partners\// };
+
+  it('retries the batch, whether the request or an operation in it was answered 449', async () => {
+    proxy.faults.push({ ...partnersBatch, status: 449, times: 1 });
+    proxy.faults.push({ ...partnersBatch, status: 'batch-449', times: 1 });
+    proxy.seen.length = 0;
+    const partnerId = randomUUID();
+    const created = await app.api('PUT', `/api/operator/partners/${partnerId}`, {
+      token: await app.operatorToken(),
+      body: masterRecord(),
+    });
+    expect(created.status, created.text).toBe(201);
+    expect(proxy.faults.map((fault) => fault.times)).toEqual([0, 0]);
+    expect((await app.documents(partnerId, 'partner')).map((partner) => partner.partnerId)).toEqual(
+      [partnerId],
+    );
+  });
+
+  it('answers 503, never 500, when the 449s last', async () => {
+    for (const status of [449, 'batch-449'] as const) {
+      proxy.faults.length = 0;
+      proxy.faults.push({ ...partnersBatch, status, times: Infinity });
+      const partnerId = randomUUID();
+      const refused = await app.api('PUT', `/api/operator/partners/${partnerId}`, {
+        token: await app.operatorToken(),
+        body: masterRecord(),
+      });
+      expect({ status, answer: refused.status, code: refused.body.code }).toEqual({
+        status,
+        answer: 503,
+        code: 'unavailable',
+      });
+      proxy.faults.length = 0;
+      expect(await app.documents(partnerId, 'partner')).toEqual([]);
+    }
   });
 });
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpFunctions } from '../../functions/table';
 import { type CustomerAction, type Relationship } from '../../shared/domain/customer-policy';
 import { relationshipFor } from '../../shared/domain/customers';
-import { startTestApp, type TestApp } from '../support/app';
+import { override, startTestApp, type TestApp } from '../support/app';
 import { createPartner, createPartnerWithProfile } from '../support/builders';
 import { ManualClock } from '../support/clock';
 import { directCustomer, indirectCustomer, newCustomer } from '../support/customers';
@@ -364,6 +364,65 @@ describe('users, licenses and subscriptions', () => {
       { token },
     );
     expect(removed.body.licenses).toEqual([]);
+  });
+
+  it('deletes a user holding 150 licenses, every seat given back, no batch over 100 operations', async () => {
+    const batches: number[] = [];
+    const own = await startTestApp({
+      decorate: (services) => ({
+        ...services,
+        customers: override(services.customers, {
+          commit: (customerId, operations) => {
+            batches.push(operations.length);
+            return services.customers.commit(customerId, operations);
+          },
+        }),
+      }),
+    });
+    try {
+      const { partner, customerId } = await directCustomer(own);
+      const token = partner.adminToken;
+      const subscriptionIds: string[] = [];
+      for (let order = 0; order < 3; order += 1) {
+        const placed = await own.api('POST', `/api/me/customers/${customerId}/orders`, {
+          token,
+          body: {
+            lineItems: Array.from({ length: 50 }, (_, item) => ({
+              offerId: `m365-${order}-${item}`,
+              productType: 'license',
+              quantity: 1,
+            })),
+          },
+        });
+        expect(placed.status, placed.text).toBe(201);
+        subscriptionIds.push(
+          ...placed.body.lineItems.map((item: { subscriptionId: string }) => item.subscriptionId),
+        );
+      }
+      const user = await own.api('POST', `/api/me/customers/${customerId}/users`, {
+        token,
+        body: { displayName: 'Ada', userPrincipalName: 'ada@wingtip.example' },
+      });
+      const userPath = `/api/me/customers/${customerId}/users/${user.body.userId}`;
+      for (const subscriptionId of subscriptionIds) {
+        const assigned = await own.api('POST', `${userPath}/licenses/${subscriptionId}`, { token });
+        expect(assigned.status).toBe(200);
+      }
+      batches.length = 0;
+      const deleted = await own.api('DELETE', userPath, { token });
+      expect(deleted.status, deleted.text).toBe(204);
+      expect(batches.length).toBe(2);
+      expect(Math.max(...batches)).toBeLessThanOrEqual(100);
+      const seats = await own.query<number>(
+        'customers',
+        `SELECT VALUE c.assignedLicenses FROM c WHERE c.customerId = '${customerId}' AND c.type = 'subscription'`,
+      );
+      expect(seats).toEqual(subscriptionIds.map(() => 0));
+      const users = await own.api('GET', `/api/me/customers/${customerId}/users`, { token });
+      expect(users.body.items).toEqual([]);
+    } finally {
+      await own.close();
+    }
   });
 
   it('refuses to assign a license from an Azure plan', async () => {

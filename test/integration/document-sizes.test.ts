@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app';
+import { documentSizes } from '../support/capacity-model';
 import { ManualClock } from '../support/clock';
 import { newCustomer } from '../support/customers';
 import { partnership, tokenOf } from '../support/providers';
@@ -90,19 +89,6 @@ async function largestByKind(sizes = new Map<string, number>()): Promise<Map<str
   return sizes;
 }
 
-/** The "Document sizes" table of docs/capacity.md: `| container | type | bytes | ... |`. */
-function documentedSizes(): Map<string, number> {
-  const text = readFileSync(path.resolve(__dirname, '../../docs/capacity.md'), 'utf8');
-  const section = text.split('## Document sizes')[1]?.split('\n## ')[0] ?? '';
-  const rows = [...section.matchAll(/^\| `([a-z]+)` +\| `([a-z-]+|\(no type\))` +\| ([\d,]+) /gm)];
-  return new Map(
-    rows.map(([, container, type, bytes]) => [
-      `${container}/${type}`,
-      Number(bytes!.replace(/,/g, '')),
-    ]),
-  );
-}
-
 describe('document sizes', () => {
   it('are as docs/capacity.md says: no kind larger than its row, none inflated past rounding', async () => {
     await typicalWorld();
@@ -112,7 +98,7 @@ describe('document sizes', () => {
     // Events published and delivered: numbered, with their deliveries settled.
     await app.runTimer('deliverEvents');
     await largestByKind(measured);
-    const documented = documentedSizes();
+    const documented = documentSizes();
     expect([...measured.keys()].sort()).toEqual([...documented.keys()].sort());
     for (const [kind, bytes] of measured) {
       expect(documented.get(kind), `${kind} measures ${bytes}`).toBeGreaterThanOrEqual(bytes);

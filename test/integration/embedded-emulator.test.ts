@@ -3,6 +3,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emulatorKey } from '../../shared/adapters/cosmos/client';
 import { linearFromClause, startCosmosEmulator } from '../../shared/local/embedded';
+import { startCosmosProxy, type CosmosProxy } from '../support/cosmos-proxy';
+import { rangeOf } from '../support/ranges';
 
 let emulator: { endpoint: string; close(): Promise<void> };
 beforeAll(async () => {
@@ -124,10 +126,151 @@ describe('the embedded Cosmos DB emulator', () => {
       expect(seen).toEqual([4, 5, 6, 7, 8, 9, 10]);
     });
 
-    it('refuses a cross-partition query shape it cannot plan, rather than run it as Azure would not', async () => {
+    it('refuses a cross-partition query shape it does not model, rather than run it unlike Azure', async () => {
       await expect(
-        container.items.query('SELECT TOP 1 * FROM c ORDER BY c.n').fetchNext(),
+        container.items
+          .query('SELECT c.type, COUNT(1) AS n FROM c GROUP BY c.type', { forceQueryPlan: true })
+          .fetchNext(),
       ).rejects.toMatchObject({ code: 400 });
+      // A property named like a keyword, or a keyword inside a string, is no clause.
+      const page = await container.items
+        .query("SELECT * FROM c WHERE c.type = 'top-up' OR c.count = 1 OR c.max = 2")
+        .fetchAll();
+      expect(page.resources).toEqual([]);
+    });
+  });
+
+  describe('several physical partitions, as an Azure account past 50 GB has', () => {
+    let container: Container;
+    let proxy: CosmosProxy;
+    const keys = Array.from({ length: 8 }, (_, index) => `key-${index}`);
+    beforeAll(async () => {
+      proxy = await startCosmosProxy(emulator.endpoint);
+      const client = new CosmosClient({
+        endpoint: proxy.url,
+        key: emulatorKey,
+        connectionPolicy: { enableEndpointDiscovery: false },
+      });
+      const { database } = await client.databases.createIfNotExists({ id: 'ranges' });
+      ({ container } = await database.containers.createIfNotExists({
+        id: 'items',
+        partitionKey: { paths: ['/pk'], version: 2 },
+        indexingPolicy: {
+          compositeIndexes: [
+            [
+              { path: '/type', order: 'ascending' },
+              { path: '/at', order: 'ascending' },
+            ],
+            [
+              { path: '/type', order: 'ascending' },
+              { path: '/none', order: 'ascending' },
+            ],
+          ],
+        },
+      }));
+      for (const [index, pk] of keys.entries()) {
+        await container.items.create({
+          id: `d${index}`,
+          pk,
+          type: 't',
+          at: `2026-01-0${index + 1}`,
+          body: 'x'.repeat(100),
+          none: null,
+        });
+      }
+    });
+    afterAll(() => proxy.close());
+
+    it('shows two partition key ranges, each holding the documents whose key hashes into it', async () => {
+      const { resources: ranges } = await container.readPartitionKeyRanges().fetchAll();
+      expect(ranges.map((range) => range.id)).toEqual(['0', '1']);
+      const byRange = await Promise.all(
+        ranges.map(async (range) => {
+          const response = await fetch(`${emulator.endpoint}/dbs/ranges/colls/items/docs`, {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/query+json',
+              'x-ms-documentdb-isquery': 'True',
+              'x-ms-documentdb-partitionkeyrangeid': range.id,
+            },
+            body: JSON.stringify({ query: 'SELECT VALUE c.pk FROM c', parameters: [] }),
+          });
+          return ((await response.json()) as { Documents: string[] }).Documents.sort();
+        }),
+      );
+      for (const [index, found] of byRange.entries()) {
+        expect(found).toEqual(keys.filter((key) => rangeOf(key) === String(index)).sort());
+        expect(found.length).toBeGreaterThan(0);
+      }
+    });
+
+    it('sends a cross-partition query to each range and merges their ORDER BY in the SDK', async () => {
+      proxy.seen.length = 0;
+      const { resources } = await container.items
+        .query("SELECT * FROM c WHERE c.type = 't' ORDER BY c.type ASC, c.at ASC", {
+          forceQueryPlan: true,
+          maxItemCount: 3,
+        })
+        .fetchAll();
+      expect(resources.map((item) => item.pk)).toEqual(keys);
+      const ranges = new Set(
+        proxy.seen.filter((seen) => seen.kind === 'query').map((seen) => seen.rangeId),
+      );
+      expect(ranges).toEqual(new Set(['0', '1']));
+    });
+
+    it('throws on a cross-partition ORDER BY over a null, as the SDK does on Azure (azure-sdk-for-js#30122)', async () => {
+      await expect(
+        container.items
+          .query("SELECT * FROM c WHERE c.type = 't' ORDER BY c.type ASC, c.none ASC")
+          .fetchAll(),
+      ).rejects.toThrow(/unrecognizable type object/);
+    });
+
+    it('counts, finds the least, projects, takes the top and the distinct across ranges, as Azure plans them', async () => {
+      const run = async (query: string) =>
+        (await container.items.query(query, { forceQueryPlan: true, maxItemCount: 2 }).fetchAll())
+          .resources;
+      expect(await run("SELECT VALUE COUNT(1) FROM c WHERE c.type = 't'")).toEqual([8]);
+      expect(await run("SELECT VALUE COUNT(1) FROM c WHERE c.type = 'none'")).toEqual([0]);
+      expect(await run("SELECT VALUE MIN(c.at) FROM c WHERE c.type = 't'")).toEqual(['2026-01-01']);
+      expect(await run("SELECT VALUE MAX(c.at) FROM c WHERE c.type = 't'")).toEqual(['2026-01-08']);
+      expect(await run("SELECT VALUE MIN(c.at) FROM c WHERE c.type = 'none'")).toEqual([]);
+      expect(await run('SELECT DISTINCT VALUE c.type FROM c')).toEqual(['t']);
+      expect(
+        (await run('SELECT c.pk, c.at FROM c')).sort((a, b) => a.at.localeCompare(b.at)),
+      ).toEqual(keys.map((pk, index) => ({ pk, at: `2026-01-0${index + 1}` })));
+      expect(
+        await run("SELECT TOP 3 c.pk FROM c WHERE c.type = 't' ORDER BY c.type ASC, c.at ASC"),
+      ).toEqual(keys.slice(0, 3).map((pk) => ({ pk })));
+    });
+
+    it("refuses a document whose partition key differs from the request's (400, substatus 1001), alone or in a batch", async () => {
+      await expect(
+        container.item('d0', 'key-0').replace({ id: 'd0', pk: 'key-1', type: 't' }),
+      ).rejects.toMatchObject({ code: 400, substatus: 1001 });
+      await expect(
+        container.items.batch(
+          [{ operationType: 'Create', resourceBody: { id: 'other', pk: 'key-1' } }],
+          'key-0',
+        ),
+      ).rejects.toThrow(/doesn't match the one specified/);
+      await expect(
+        container.items.batch(
+          [
+            {
+              operationType: 'Create',
+              resourceBody: { id: 'other', pk: 'key-0' },
+              partitionKey: 'key-1',
+            },
+          ],
+          'key-0',
+        ),
+      ).rejects.toThrow(/different partition key value than the request/);
+      const { resources } = await container.items
+        .query("SELECT VALUE COUNT(1) FROM c WHERE c.id = 'other'")
+        .fetchAll();
+      expect(resources).toEqual([0]);
     });
   });
 

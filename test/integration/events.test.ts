@@ -6,6 +6,7 @@ import { ManualClock } from '../support/clock';
 import { newCustomer } from '../support/customers';
 import { activeReseller, approvedPartner, submitEnrollment } from '../support/enrollment';
 import { createProvider, inviteReseller, tokenOf } from '../support/providers';
+import { expireFromFeed, storedEvents } from '../support/events';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
 let app: TestApp;
@@ -89,14 +90,10 @@ describe('the pull feed (GET /api/me/events)', () => {
     const { items } = await readWholeFeed(partner.adminToken);
     expect(items).toHaveLength(3);
     // What the 30-day ttl does: the oldest events are gone.
-    const stored = (await app.documents(partner.partnerId, 'event')).sort(
-      (a, b) => a.sequence - b.sequence,
+    const stored = (await storedEvents(app, partner.partnerId)).sort(
+      (a, b) => a.sequence! - b.sequence!,
     );
-    const partition = app.services.partners;
-    await partition.commit(partner.partnerId, [
-      { op: 'delete', id: stored[0].id },
-      { op: 'delete', id: stored[1].id },
-    ]);
+    await expireFromFeed(app, partner.partnerId, [stored[0]!.id, stored[1]!.id]);
     const stale = await app.api('GET', '/api/me/events?after=1', { token: partner.adminToken });
     expect(stale.status).toBe(410);
     expect(stale.body.code).toBe('cursor-expired');
@@ -161,13 +158,11 @@ describe('the pull feed (GET /api/me/events)', () => {
       await app.runTimer('deliverEvents');
       for (let i = 0; i < 10; i += 1) await read();
       expect(new Set(seen).size).toBe(seen.length);
-      const stored = (await app.documents(partner.partnerId, 'event')).filter(
-        (event) => event.eventType === 'customer.created',
-      );
+      const stored = await storedEvents(app, partner.partnerId, 'customer.created');
       expect(stored).toHaveLength(24);
       expect([...seen].sort()).toEqual(stored.map((event) => event.id).sort());
-      const numbers = stored.map((event) => event.sequence).sort((a, b) => a - b);
-      expect(numbers).toEqual(Array.from({ length: 24 }, (_, index) => numbers[0] + index));
+      const numbers = stored.map((event) => event.sequence!).sort((a, b) => a - b);
+      expect(numbers).toEqual(Array.from({ length: 24 }, (_, index) => numbers[0]! + index));
     } finally {
       await second.close({ keepDatabase: true });
     }
@@ -302,6 +297,44 @@ describe('events delivered to webhooks', () => {
           received.type === 'enrollment.submitted' || received.type === 'enrollment.escalated',
       ),
     ).toBe(true);
+  });
+
+  it('sends one endpoint at most its prompt allowance a minute; the paced timer sends the rest, each event once', async () => {
+    const prompt = await startTestApp({
+      clock: new ManualClock('2026-03-02T09:00:00.000Z'),
+      env: {
+        EVENTS_PROMPT_DELIVERY: 'true',
+        EVENTS_PROMPT_DELIVERIES_PER_ENDPOINT_PER_MINUTE: '3',
+      },
+    });
+    try {
+      const partner = await createPartnerWithProfile(prompt);
+      const hook = await endpointFor(
+        partner.adminToken,
+        '/api/me/webhooks',
+        ['customer.created'],
+        prompt,
+      );
+      for (let index = 0; index < 5; index += 1) {
+        const created = await prompt.api('POST', '/api/me/customers', {
+          token: partner.adminToken,
+          body: newCustomer(),
+        });
+        expect(created.status).toBe(201);
+      }
+      // Prompt runs end on their own; wait for them to have sent what they may.
+      for (let waited = 0; hook.received.length < 3 && waited < 200; waited += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(hook.received).toHaveLength(3);
+      await prompt.runTimer('deliverEvents');
+      const ids = hook.received.map((received) => received.id);
+      expect(ids).toHaveLength(5);
+      expect(new Set(ids).size).toBe(5);
+    } finally {
+      await prompt.close();
+    }
   });
 
   it('delivers right after the request when prompt delivery is on, without waiting for the timer, and without a cross-partition query', async () => {

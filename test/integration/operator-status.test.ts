@@ -4,6 +4,7 @@ import { timerFunctions } from '../../functions/timers';
 import { reportBacklog } from '../../shared/app/backlog';
 import type { EmailSender } from '../../shared/app/ports';
 import { loggerFor } from '../../shared/adapters/logger';
+import type { EventDelivery } from '../../shared/domain/webhooks';
 import { defineTimer } from '../../shared/functions';
 import { override, startTestApp, type TestApp, type TestAppOptions } from '../support/app';
 import { createPartnerWithProfile } from '../support/builders';
@@ -248,7 +249,7 @@ describe('GET /api/operator/status', () => {
     });
   });
 
-  it('reports the events backlog as deliverEvents will: from delivery documents, through reportBacklog', async () => {
+  it('reports the events backlog as deliverEvents will: deliveries waiting and events endpoints have yet to be sent, through reportBacklog', async () => {
     const deliverEvents = defineTimer({
       name: 'deliverEvents',
       schedule: '0 */1 * * * *',
@@ -262,34 +263,52 @@ describe('GET /api/operator/status', () => {
     });
     await withApp({ table: [...functionTable, deliverEvents] }, async (app) => {
       const { partnerId } = await approvedPartner(app);
-      const delivery = (id: string, status: string, extra: object) => ({
-        type: 'delivery',
-        id,
-        partnerId,
-        webhookId: 'w1',
-        eventId: `e-${id}`,
-        eventType: 'enrollment.approved',
-        status,
-        attempts: 1,
-        createdAt: '2026-03-02T08:40:00.000Z',
-        ...extra,
-      });
-      await app.services.partners.commit(partnerId, [
+      const delivery = (id: string, status: string, extra: object) =>
+        ({
+          type: 'delivery',
+          id,
+          stream: 'webhook:w1',
+          partnerId,
+          webhookId: 'w1',
+          eventId: `e-${id}`,
+          eventType: 'enrollment.approved',
+          body: '{}',
+          status,
+          attempts: 1,
+          firstAttemptAt: null,
+          createdAt: '2026-03-02T08:40:00.000Z',
+          updatedAt: '2026-03-02T08:40:00.000Z',
+          history: [],
+          ...extra,
+        }) as EventDelivery;
+      await app.services.events.createDelivery(
+        delivery('d1', 'pending', { dueAt: '2026-03-02T09:00:00.000Z' }),
+      );
+      await app.services.events.createDelivery(
+        delivery('d2', 'failed', { failedAt: '2026-03-02T08:50:00.000Z' }),
+      );
+      await app.services.events.createDelivery(delivery('d3', 'delivered', {}));
+      // An endpoint three events behind in its partner's feed since 08:30.
+      await app.services.events.advance(
         {
-          op: 'create',
-          document: delivery('d1', 'pending', { dueAt: '2026-03-02T09:00:00.000Z' }),
-        } as never,
-        {
-          op: 'create',
-          document: delivery('d2', 'failed', { failedAt: '2026-03-02T08:50:00.000Z' }),
-        } as never,
-        { op: 'create', document: delivery('d3', 'delivered', {}) } as never,
-      ]);
+          type: 'webhook-cursor',
+          id: 'cursor',
+          stream: 'webhook:w2',
+          partnerId,
+          webhookId: 'w2',
+          through: 2,
+          head: 5,
+          dueAt: '2026-03-02T08:59:00.000Z',
+          behindSince: '2026-03-02T08:30:00.000Z',
+        },
+        null,
+        [],
+      );
       await app.runTimer('deliverEvents');
       expect((await status(app)).events).toMatchObject({
-        pending: 1,
+        pending: 1 + 3,
         failed: 1,
-        oldestPendingAgeSeconds: 20 * 60,
+        oldestPendingAgeSeconds: 30 * 60,
         recentFailures: [{ id: `${partnerId}.d2`, kind: 'enrollment.approved' }],
       });
     });

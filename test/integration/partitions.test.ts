@@ -3,6 +3,7 @@ import { containerDefinitions } from '../../shared/adapters/cosmos/schema';
 import { startTestApp, type TestApp } from '../support/app';
 import { createPartner, createPartnerWithProfile, uniqueMpnId } from '../support/builders';
 import { directCustomer, indirectCustomer, newCustomer, uniqueDomain } from '../support/customers';
+import { startWebhookReceiver } from '../support/webhook-receiver';
 
 /**
  * Partitions that stay within Cosmos DB's limits at scale (docs/capacity.md): what grows with
@@ -74,6 +75,46 @@ describe('partitions', () => {
     expect(activity.status).toBe(200);
     expect(activity.body.items.length).toBe(events.length);
     for (const item of activity.body.items) expect(item).not.toHaveProperty('ttl');
+  });
+
+  it("publishes events out of the partner's partition: the feed in its own, each endpoint's deliveries in another, all expiring after 30 days", async () => {
+    const partner = await createPartnerWithProfile(app);
+    const hook = await startWebhookReceiver();
+    try {
+      const endpoint = await app.api('POST', '/api/me/webhooks', {
+        token: partner.adminToken,
+        body: { url: hook.url, events: ['customer.created'] },
+      });
+      expect(endpoint.status).toBe(201);
+      const created = await app.api('POST', '/api/me/customers', {
+        token: partner.adminToken,
+        body: newCustomer(),
+      });
+      expect(created.status).toBe(201);
+      await app.runTimer('deliverEvents');
+      expect(hook.received.map((received) => received.type)).toEqual(['customer.created']);
+      const own = await app.documents(partner.partnerId);
+      expect(own.filter((document) => ['event', 'delivery'].includes(document.type))).toEqual([]);
+      const thirtyDays = 30 * 24 * 3600;
+      const feed = await app.query(
+        'events',
+        `SELECT * FROM c WHERE c.stream = 'feed:${partner.partnerId}'`,
+      );
+      expect(feed.map((event) => [event.eventType, event.ttl])).toEqual([
+        ['customer.created', thirtyDays],
+      ]);
+      const deliveries = await app.query(
+        'events',
+        `SELECT * FROM c WHERE c.stream = 'webhook:${endpoint.body.webhookId}' AND c.type = 'delivery'`,
+      );
+      expect(deliveries.map((delivery) => [delivery.status, delivery.ttl])).toEqual([
+        ['delivered', thirtyDays],
+      ]);
+      const events = containerDefinitions.find((definition) => definition.id === 'events');
+      expect(events?.defaultTtl).toBe(-1);
+    } finally {
+      await hook.close();
+    }
   });
 
   it('lets audit events expire on Azure: the partners container turns per-item ttl on', () => {

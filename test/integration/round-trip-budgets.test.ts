@@ -578,13 +578,13 @@ const budgets: Budget[] = [
     },
     // One approval email: the transactional lane's query finds it (fewer than a page: the lane
     // is done), the bulk lane's finds none; the budget's two counters read, then both counted.
-    // The backlog: a query for the waiting emails, one for the failed ones, one upsert; then
-    // the heartbeat: a point read, an upsert.
-    expected: { crossPartitionQueries: 4, pointReads: 3, batches: 1, writes: 4 },
+    // The backlog, counted: the waiting emails' COUNT and MIN, the failed ones' COUNT and the
+    // most recent few (a projection), one upsert; then the heartbeat: a point read, an upsert.
+    expected: { crossPartitionQueries: 6, pointReads: 3, batches: 1, writes: 4 },
   },
   {
     route: 'createWebhook',
-    does: 'registers an endpoint: the partner read, its endpoints counted, one batch with the audit event',
+    does: "registers an endpoint: the partner read, the feed's last number read, its endpoints counted, one batch with the audit event",
     async arrange(app) {
       const partner = await createPartnerWithProfile(app);
       return {
@@ -595,7 +595,7 @@ const budgets: Budget[] = [
         status: 201,
       };
     },
-    expected: { pointReads: 1, singlePartitionQueries: 1, batches: 1 },
+    expected: { pointReads: 2, singlePartitionQueries: 1, batches: 1 },
   },
   {
     route: 'eventFeed',
@@ -614,7 +614,7 @@ const budgets: Budget[] = [
   },
   {
     route: 'deliverEvents',
-    does: 'timer: relayed events, partitions to publish, then per partition its events, sequence and endpoints read and one batch; the due deliveries, per endpoint its read, and per delivery its claim and outcome; the backlog; its heartbeat',
+    does: 'timer: relayed events, partitions to publish, then per partition its events numbered, written to the feed, its endpoints told and the events removed; the deliveries to retry and the endpoints behind, per endpoint its read and its next events taken from the feed and sent; the backlog counted; its heartbeat',
     isolated: true,
     async arrange(app) {
       const partner = await createPartnerWithProfile(app);
@@ -630,16 +630,20 @@ const budgets: Budget[] = [
       });
       return { timer: 'deliverEvents' };
     },
-    // Publication: the relayed events' query (none), the partitions' query, in the partner's
-    // partition its events' query, the sequence's point read, its endpoints' query and one
-    // batch. Delivery: the due deliveries' query, the endpoint's point read, the claim and the
-    // outcome. The backlog: two queries and an upsert; the heartbeat: a point read, an upsert.
+    // Publication: the relayed events' query (none), the partitions' query; in the partner's
+    // partition the sequence's point read, its events' query, the reservation (a create: the
+    // partition's first), the sequence read again, the event's feed write, its endpoints' query,
+    // the endpoint's cursor read and written (due), and the batch removing the event. Delivery:
+    // the retries' query (none), the endpoints behind (one), the endpoint's and its cursor's
+    // reads, its feed read, the batch of the cursor and the claimed delivery, its outcome, the
+    // feed read once more (caught up). The backlog: six counting queries and an upsert; the
+    // heartbeat: a point read, an upsert.
     expected: {
-      crossPartitionQueries: 5,
-      singlePartitionQueries: 2,
-      pointReads: 3,
-      batches: 1,
-      writes: 4,
+      crossPartitionQueries: 10,
+      singlePartitionQueries: 4,
+      pointReads: 6,
+      batches: 2,
+      writes: 6,
     },
   },
   {

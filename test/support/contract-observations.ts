@@ -1,4 +1,4 @@
-import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -30,4 +30,33 @@ export function readObservations(dir: string): Map<string, Set<string>> {
     }
   }
   return answered;
+}
+
+/** The file, beside the problems, where the suite's Cosmos stand-in records its ranges' queries. */
+const rangeQueriesFile = 'range-queries.ndjson';
+
+/**
+ * Records that a partition key range of the suite's stand-in ran `query` (as the app wrote it,
+ * before its plan), once per query and range. Called by the stand-in (global-setup.ts).
+ */
+export function recordRangeQuery(dir: string, query: string, rangeId: string): void {
+  const line = JSON.stringify([query, rangeId]);
+  if (seen.has(line)) return;
+  seen.add(line);
+  appendFileSync(path.join(dir, rangeQueriesFile), `${line}\n`);
+}
+
+/**
+ * The ranges each query was sent to in this run, or null when no stand-in recorded them (the
+ * run went to the account COSMOS_ENDPOINT names).
+ */
+export function readRangeQueries(dir: string): Map<string, Set<string>> | null {
+  const file = path.join(dir, rangeQueriesFile);
+  if (!existsSync(file)) return null;
+  const sent = new Map<string, Set<string>>();
+  for (const line of readFileSync(file, 'utf8').split('\n').filter(Boolean)) {
+    const [query, rangeId] = JSON.parse(line) as [string, string];
+    sent.set(query, (sent.get(query) ?? new Set()).add(rangeId));
+  }
+  return sent;
 }

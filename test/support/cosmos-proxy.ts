@@ -12,9 +12,11 @@ export interface CosmosFault {
    * `reset`: the connection is dropped without an answer, as when Cosmos cannot be reached;
    * `stall`: the request is never answered (a blackholed connection, SNAT exhaustion);
    * `empty-page`: a query page with no documents and a continuation, which Cosmos may answer
-   * when a page hits its time or RU limit (the continuation given makes the emulator start over).
+   * when a page hits its time or RU limit (the continuation given makes the emulator start over);
+   * `batch-449`: a transactional batch answered 207 with its first operation refused 449
+   * (RetryWith) and the others 424, as Cosmos answers a batch that met a concurrent change.
    */
-  status: 400 | 403 | 408 | 413 | 429 | 503 | 'reset' | 'stall' | 'empty-page';
+  status: 400 | 403 | 408 | 413 | 429 | 449 | 503 | 'reset' | 'stall' | 'empty-page' | 'batch-449';
   /** Sent as x-ms-substatus, as Cosmos does (403 with 5301: the identity lacks an RBAC role). */
   substatus?: number;
   /** How many matching requests to answer so; Infinity for an outage. */
@@ -23,6 +25,23 @@ export interface CosmosFault {
   retryAfterMs?: number;
   /** Only requests whose path matches, e.g. /\/colls\/partners\// for one container. */
   path?: RegExp;
+  /** Only queries whose text matches, e.g. /c\.type = 'webhook'/ for one query. */
+  query?: RegExp;
+  /** Only transactional batches (x-ms-cosmos-is-batch-request), not single writes. */
+  batches?: boolean;
+}
+
+export interface SeenRequest {
+  kind: CosmosRequestKind;
+  method: string;
+  path: string;
+  status: number;
+  /** The partition key range a query was sent to (x-ms-documentdb-partitionkeyrangeid). */
+  rangeId?: string;
+  /** The query text, for a query. */
+  query?: string;
+  /** How many documents (or results) a query page returned (x-ms-item-count). */
+  items?: number;
 }
 
 export interface CosmosProxy {
@@ -30,7 +49,7 @@ export interface CosmosProxy {
   /** Faults to inject (push, or empty with length = 0); first match wins, `times` counts down. */
   faults: CosmosFault[];
   /** Every data request seen, with the status given (faulted or forwarded). */
-  seen: { kind: CosmosRequestKind; method: string; path: string; status: number }[];
+  seen: SeenRequest[];
   close(): Promise<void>;
 }
 
@@ -40,9 +59,18 @@ const azureMessages: Record<number, string> = {
   403: 'Request blocked by Auth partner-transition : Request is blocked because principal [00000000-0000-0000-0000-000000000001] does not have required RBAC permissions to perform action [Microsoft.DocumentDB/databaseAccounts/sqlDatabases/containers/executeQuery] on any scope.',
   408: 'Request timed out. More info: https://aka.ms/cosmosdb-tsg-request-timeout',
   413: 'Message: {"Errors":["Request size is too large"]}',
+  449: 'Message: {"Errors":["Conflicting request to resource has been attempted. Retry to avoid conflicts."]}',
   429: 'Message: {"Errors":["Request rate is large. More Request Units may be needed, so no changes were made. Please retry this request later. Learn more: http://aka.ms/cosmosdb-error-429"]}',
   503: 'Service is currently unavailable. More info: https://aka.ms/cosmosdb-tsg-service-unavailable',
 };
+
+function queryText(body: Buffer): string | undefined {
+  try {
+    return (JSON.parse(body.toString('utf8')) as { query?: string }).query;
+  } catch {
+    return undefined;
+  }
+}
 
 function kindOf(request: http.IncomingMessage): CosmosRequestKind {
   const path = request.url ?? '/';
@@ -69,20 +97,29 @@ export async function startCosmosProxy(target: string): Promise<CosmosProxy> {
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const kind = kindOf(request);
-      const record = (status: number): void => {
+      const rangeId = request.headers['x-ms-documentdb-partitionkeyrangeid'];
+      const record = (status: number, items?: number): void => {
         if (kind !== 'metadata')
           proxy.seen.push({
             kind,
             method: request.method ?? 'GET',
             path: request.url ?? '/',
             status,
+            ...(typeof rangeId === 'string' ? { rangeId } : {}),
+            ...(kind === 'query' ? { query: queryText(Buffer.concat(chunks)) } : {}),
+            ...(items === undefined ? {} : { items }),
           });
       };
       const fault = proxy.faults.find(
         (candidate) =>
           candidate.kind === kind &&
           candidate.times > 0 &&
-          (candidate.path === undefined || candidate.path.test(request.url ?? '/')),
+          (candidate.path === undefined || candidate.path.test(request.url ?? '/')) &&
+          (candidate.query === undefined ||
+            candidate.query.test(queryText(Buffer.concat(chunks)) ?? '')) &&
+          (candidate.batches === undefined ||
+            candidate.batches ===
+              (String(request.headers['x-ms-cosmos-is-batch-request']).toLowerCase() === 'true')),
       );
       if (fault) {
         fault.times -= 1;
@@ -100,6 +137,23 @@ export async function startCosmosProxy(target: string): Promise<CosmosProxy> {
             'x-ms-request-charge': '1',
           });
           response.end(JSON.stringify({ Documents: [], _count: 0 }));
+          return;
+        }
+        if (fault.status === 'batch-449') {
+          record(207);
+          const operations = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown[];
+          response.writeHead(207, {
+            'content-type': 'application/json',
+            'x-ms-request-charge': '1',
+          });
+          response.end(
+            JSON.stringify(
+              operations.map((_, index) => ({
+                statusCode: index === 0 ? 449 : 424,
+                requestCharge: 0,
+              })),
+            ),
+          );
           return;
         }
         if (fault.status === 'stall') {
@@ -135,7 +189,8 @@ export async function startCosmosProxy(target: string): Promise<CosmosProxy> {
           headers: { ...request.headers, host: upstream.host },
         },
         (answer) => {
-          record(answer.statusCode ?? 0);
+          const items = answer.headers['x-ms-item-count'];
+          record(answer.statusCode ?? 0, items === undefined ? undefined : Number(items));
           if (!accountRead) {
             response.writeHead(answer.statusCode ?? 502, answer.headers);
             answer.pipe(response);

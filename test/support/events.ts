@@ -1,14 +1,30 @@
-import type { EventDocument, EventType, RelayedEventDocument } from '../../shared/domain/events';
+import { createCosmosClient } from '../../shared/adapters/cosmos/client';
+import {
+  feedStream,
+  type EventDocument,
+  type EventType,
+  type RelayedEventDocument,
+} from '../../shared/domain/events';
 import type { TestApp } from './app';
 
-/** The events stored in a partner's partition (published or not), of one type when given. */
+/**
+ * The events of a partner, of one type when given: those waiting in its partition, and those
+ * published to its feed (the events container's `feed:<partnerId>` partition).
+ */
 export async function storedEvents(
   app: TestApp,
   partnerId: string,
   type?: EventType,
 ): Promise<EventDocument[]> {
-  const events = await app.documents<EventDocument>(partnerId, 'event');
-  return events.filter((event) => type === undefined || event.eventType === type);
+  const waiting = await app.documents<EventDocument>(partnerId, 'event');
+  const published = await app.query<EventDocument>(
+    'events',
+    `SELECT * FROM c WHERE c.stream = 'feed:${partnerId}' AND c.type = 'event'`,
+  );
+  const feedIds = new Set(published.map((event) => event.id));
+  return [...published, ...waiting.filter((event) => !feedIds.has(event.id))].filter(
+    (event) => type === undefined || event.eventType === type,
+  );
 }
 
 /** The relayed events waiting in a customer's partition, of one type when given. */
@@ -48,4 +64,19 @@ export function inFeedOrder(events: readonly EventDocument[]): EventDocument[] {
       ? String(event.sequence).padStart(12, '0')
       : `~${event.publishDueAt ?? event.occurredAt}`;
   return [...events].sort((a, b) => key(a).localeCompare(key(b)));
+}
+
+/** What the feed's 30-day ttl does: these published events of the partner are gone. */
+export async function expireFromFeed(
+  app: TestApp,
+  partnerId: string,
+  eventIds: readonly string[],
+): Promise<void> {
+  const client = await createCosmosClient(app.config.cosmos);
+  try {
+    const feed = client.database(app.config.cosmos.database).container('events');
+    for (const id of eventIds) await feed.item(id, feedStream(partnerId)).delete();
+  } finally {
+    client.dispose();
+  }
 }

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startCosmosEmulator } from '../../shared/local/embedded';
-import { observationsDirVariable } from './contract-observations';
+import { observationsDirVariable, recordRangeQuery } from './contract-observations';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -25,7 +25,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide('cosmosEndpoint', process.env.COSMOS_ENDPOINT);
     return async () => forget();
   }
-  const emulator = await startCosmosEmulator(0);
+  // It records each query its partition key ranges run, for test/contract to show that the
+  // suite sent every cross-partition query the app declares through the SDK's multi-range path.
+  const emulator = await startCosmosEmulator(0, '127.0.0.1', {
+    onRangeQuery: (query, rangeId) => recordRangeQuery(observations, query, rangeId),
+  });
   project.provide('cosmosEndpoint', emulator.endpoint);
   return async () => {
     forget();

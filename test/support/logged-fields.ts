@@ -24,14 +24,7 @@ export async function loggedFields(): Promise<Map<string, Set<string>>> {
     operations: {
       heartbeat: async () => null,
       save: async () => true,
-      // eslint-disable-next-line require-yield
-      waiting: async function* () {
-        return;
-      },
-      // eslint-disable-next-line require-yield
-      failed: async function* () {
-        return;
-      },
+      counts: async () => ({ waiting: 0, oldestWaitingAt: null, failed: 0, recentFailures: [] }),
     },
   };
   await measured(context, services as never, 1_000, async () => ({ status: 200 }), {

@@ -18,6 +18,10 @@ interface QueryShape {
   filtered: string[];
   arrays: string[];
   orderBy: SortItem[];
+  /** Paths a condition keeps to a value (an equality with one, or a range): never null. */
+  valued: string[];
+  /** Paths an aggregate reads (MIN, MAX): served from their range index. */
+  aggregated: string[];
 }
 
 /** `c.enrollment.status` → `/enrollment/status`. */
@@ -43,19 +47,36 @@ function conjuncts(where: string): string[] {
 }
 
 function shapeOf(query: DeclaredQuery): QueryShape {
-  const match = /^SELECT \* FROM c WHERE (.+?)(?: ORDER BY (.+))?$/i.exec(query.text);
-  if (!match) throw new Error(`${query.name}: not a SELECT * FROM c WHERE ... query`);
-  const shape: QueryShape = { equalities: [], filtered: [], arrays: [], orderBy: [] };
-  for (const condition of conjuncts(match[1]!)) {
-    const equality = /^(c(?:\.\w+)+) = (?:@\w+|'[^']*'|null)$/.exec(condition);
+  const match =
+    /^SELECT (?:TOP \d+ )?(?:DISTINCT )?(?:VALUE )?(.+?) FROM c WHERE (.+?)(?: ORDER BY (.+))?$/i.exec(
+      query.text,
+    );
+  if (!match) throw new Error(`${query.name}: not a SELECT ... FROM c WHERE ... query`);
+  const shape: QueryShape = {
+    equalities: [],
+    filtered: [],
+    arrays: [],
+    orderBy: [],
+    valued: [],
+    aggregated: [],
+  };
+  for (const aggregate of match[1]!.matchAll(/\b(?:MIN|MAX)\((c(?:\.\w+)+)\)/g)) {
+    shape.aggregated.push(toPath(aggregate[1]!));
+  }
+  for (const condition of conjuncts(match[2]!)) {
+    const equality = /^(c(?:\.\w+)+) = (@\w+|'[^']*'|null)$/.exec(condition);
+    const range = /^(c(?:\.\w+)+) (?:<=|>=|<|>) @\w+$/.exec(condition);
     const array = /^ARRAY_CONTAINS\((c(?:\.\w+)+), @\w+\)$/.exec(condition);
     if (equality) shape.equalities.push(toPath(equality[1]!));
     else if (array) shape.arrays.push(toPath(array[1]!));
+    if ((equality && equality[2] !== 'null') || range) {
+      shape.valued.push(toPath((equality ?? range)![1]!));
+    }
     for (const property of condition.matchAll(/\bc(?:\.\w+)+/g)) {
       if (!array) shape.filtered.push(toPath(property[0]));
     }
   }
-  for (const item of match[2]?.split(',') ?? []) {
+  for (const item of match[3]?.split(',') ?? []) {
     const [expression, direction] = item.trim().split(/\s+/);
     shape.orderBy.push({
       path: toPath(expression!),
@@ -72,6 +93,20 @@ const containerOf = (query: DeclaredQuery) => {
 };
 
 const partitionKeyOf = (query: DeclaredQuery): string => containerOf(query).partitionKey;
+
+/**
+ * Sort values no filter pins, but that are a string in every document the query can match.
+ * Across two partition key ranges the SDK's merge throws on a null (azure-sdk-for-js#30122) or
+ * on a value missing in one range and present in the other.
+ */
+const alwaysStrings = new Map([
+  ['/partnerId', 'the partition key: every document has one'],
+  ['/createdAt', 'every partner document has it (domain/partner.ts newPartner)'],
+  [
+    '/enrollment/submittedAt',
+    'set on entering pending-approval and kept after (domain/enrollment.ts transition): every status the submitted queue lists; not-enrolled has its own queue',
+  ],
+]);
 
 /** Always indexed by Cosmos DB, whatever the policy says. */
 const systemPaths = new Set(['/id']);
@@ -109,9 +144,11 @@ describe('indexes that serve the declared queries (containers.json)', () => {
     (_name, query) => {
       const shape = shapeOf(query);
       const missing = [
-        ...[...shape.filtered, ...shape.orderBy.map((item) => item.path)].filter(
-          (path) => !isIncluded(query, path),
-        ),
+        ...[
+          ...shape.filtered,
+          ...shape.aggregated,
+          ...shape.orderBy.map((item) => item.path),
+        ].filter((path) => !isIncluded(query, path)),
         ...shape.arrays.filter((path) => !isIncluded(query, path, true)),
       ];
       expect(missing).toEqual([]);
@@ -127,6 +164,21 @@ describe('indexes that serve the declared queries (containers.json)', () => {
       const leading = shape.orderBy.slice(0, equalities.length).map((item) => item.path);
       expect(new Set(leading)).toEqual(new Set(equalities));
       expect(composites(query).some((composite) => serves(composite, shape.orderBy))).toBe(true);
+    },
+  );
+
+  it.each(
+    declaredQueries
+      .filter((query) => query.scope === 'cross-partition' && /ORDER BY/.test(query.text))
+      .map((query) => [query.name, query] as const),
+  )(
+    '%s: sorts across partitions only on values never null or missing (the SDK throws on them)',
+    (_name, query) => {
+      const shape = shapeOf(query);
+      const unsafe = shape.orderBy
+        .map((item) => item.path)
+        .filter((path) => !shape.valued.includes(path) && !alwaysStrings.has(path));
+      expect(unsafe).toEqual([]);
     },
   );
 

@@ -1,14 +1,31 @@
 import type { EventRepository, Page, PageRequest, Versioned } from '../../app/ports';
 import { WriteConflict } from '../../app/ports';
-import type { EventDocument, RelayedEventDocument } from '../../domain/events';
-import type { EventDelivery, WebhookEndpoint } from '../../domain/webhooks';
+import { noteDeliveriesWritten } from '../../app/event-scope';
 import {
+  feedStream,
+  type EventDocument,
+  type FeedEvent,
+  type RelayedEventDocument,
+} from '../../domain/events';
+import {
+  deliveryDocumentId,
+  maxWebhooksPerPartner,
+  webhookCursorId,
+  webhookStream,
+  type EventDelivery,
+  type WebhookCursor,
+  type WebhookEndpoint,
+} from '../../domain/webhooks';
+import {
+  allInPartition,
   queryAcrossPartitions,
   queryPartitionPage,
+  readOne,
   type ScopedContainer,
+  valuesAcrossPartitions,
   writeInPartition,
 } from './operations';
-import { customerQueries, partnerQueries } from './queries';
+import { customerQueries, eventQueries, partnerQueries } from './queries';
 
 async function firstOf<T>(items: AsyncIterable<T>, limit: number): Promise<T[]> {
   const found: T[] = [];
@@ -19,15 +36,21 @@ async function firstOf<T>(items: AsyncIterable<T>, limit: number): Promise<T[]> 
   return found;
 }
 
+/** Pages of due items a timer reads at a time: each partition key range answers one at once. */
+const timerPageSize = 100;
+
 /**
- * Events, webhook endpoints and deliveries (docs/rules.md section 11): documents of the partners
- * container, in the partition of the partner they are for; relayed events wait in the
- * customers container until copied. Writes go through the partner repository's batches.
+ * Events, webhook endpoints and deliveries (docs/rules.md section 11). An event waits in its
+ * partner's partition (partners container), written with its change, until published; the feed,
+ * each endpoint's cursor in it and its deliveries live in the events container. Relayed events
+ * wait in the customers container until copied. Writes of the partners container go through the
+ * partner repository's batches.
  */
 export class CosmosEventRepository implements EventRepository {
   constructor(
     private readonly partners: ScopedContainer,
     private readonly customers: ScopedContainer,
+    private readonly events: ScopedContainer,
   ) {}
 
   async toPublish(
@@ -45,18 +68,14 @@ export class CosmosEventRepository implements EventRepository {
     return page.items;
   }
 
-  async partitionsToPublish(now: Date, limit: number): Promise<string[]> {
-    const partitions = new Set<string>();
-    for await (const event of queryAcrossPartitions<EventDocument>(
+  partitionsToPublish(now: Date, limit: number): Promise<string[]> {
+    return valuesAcrossPartitions<string>(
       this.partners,
       partnerQueries.partitionsToPublish,
       [{ name: '@now', value: now.toISOString() }],
-      100,
-    )) {
-      partitions.add(event.value.partnerId);
-      if (partitions.size === limit) break;
-    }
-    return [...partitions];
+      Math.min(limit, timerPageSize),
+      limit,
+    );
   }
 
   relayed(now: Date, limit: number): Promise<Versioned<RelayedEventDocument>[]> {
@@ -65,7 +84,7 @@ export class CosmosEventRepository implements EventRepository {
         this.customers,
         customerQueries.eventsToRelay,
         [{ name: '@now', value: now.toISOString() }],
-        limit,
+        Math.min(limit, timerPageSize),
       ),
       limit,
     );
@@ -97,40 +116,104 @@ export class CosmosEventRepository implements EventRepository {
     }
   }
 
-  async feed(partnerId: string, after: number, limit: number): Promise<EventDocument[]> {
-    const page = await queryPartitionPage<EventDocument>(
-      this.partners,
-      partnerQueries.eventFeed,
+  async addToFeed(event: FeedEvent): Promise<void> {
+    try {
+      await writeInPartition(this.events, event.stream, [{ op: 'create', document: event }]);
+    } catch (error) {
+      // Another publisher completing the same publication wrote it first.
+      if (!(error instanceof WriteConflict && error.reason === 'exists')) throw error;
+    }
+  }
+
+  async feed(partnerId: string, after: number, limit: number): Promise<FeedEvent[]> {
+    const page = await queryPartitionPage<FeedEvent>(
+      this.events,
+      eventQueries.eventFeed,
       [{ name: '@after', value: after }],
       { pageSize: limit },
-      partnerId,
+      feedStream(partnerId),
     );
     return page.items.map((item) => item.value);
   }
 
-  async webhooks(partnerId: string): Promise<Versioned<WebhookEndpoint>[]> {
-    const page = await queryPartitionPage<WebhookEndpoint>(
+  webhooks(partnerId: string): Promise<Versioned<WebhookEndpoint>[]> {
+    // At most maxWebhooksPerPartner, but read to the last page: publication decides from this
+    // list which endpoints to tell of new events.
+    return allInPartition<WebhookEndpoint>(
       this.partners,
       partnerQueries.webhooks,
       [],
-      // A partner has at most maxWebhooksPerPartner: one page holds them all.
-      { pageSize: 100 },
       partnerId,
+      maxWebhooksPerPartner,
     );
-    return page.items;
   }
 
-  async deliveries(
-    partnerId: string,
-    webhookId: string,
-    page: PageRequest,
-  ): Promise<Page<EventDelivery>> {
+  cursor(webhookId: string): Promise<Versioned<WebhookCursor> | null> {
+    return readOne<WebhookCursor>(this.events, webhookCursorId, webhookStream(webhookId));
+  }
+
+  async advance(
+    cursor: WebhookCursor,
+    etag: string | null,
+    deliveries: EventDelivery[],
+  ): Promise<(string | null)[] | null> {
+    try {
+      const etags = await writeInPartition<WebhookCursor | EventDelivery>(
+        this.events,
+        cursor.stream,
+        [
+          etag === null
+            ? { op: 'create', document: cursor }
+            : { op: 'replace', document: cursor, etag },
+          ...deliveries.map((document) => ({ op: 'create' as const, document })),
+        ],
+      );
+      return etags;
+    } catch (error) {
+      // Another host moved the cursor (or wrote these deliveries) first.
+      if (error instanceof WriteConflict) return null;
+      throw error;
+    }
+  }
+
+  cursorsDue(now: Date, limit: number): Promise<Versioned<WebhookCursor>[]> {
+    return firstOf(
+      queryAcrossPartitions<WebhookCursor>(
+        this.events,
+        eventQueries.cursorsDue,
+        [{ name: '@now', value: now.toISOString() }],
+        Math.min(limit, timerPageSize),
+      ),
+      limit,
+    );
+  }
+
+  delivery(webhookId: string, eventId: string): Promise<Versioned<EventDelivery> | null> {
+    return readOne<EventDelivery>(
+      this.events,
+      deliveryDocumentId(webhookId, eventId),
+      webhookStream(webhookId),
+    );
+  }
+
+  async createDelivery(delivery: EventDelivery): Promise<boolean> {
+    try {
+      await writeInPartition(this.events, delivery.stream, [{ op: 'create', document: delivery }]);
+      noteDeliveriesWritten(this.events.invocation, delivery.webhookId);
+      return true;
+    } catch (error) {
+      if (error instanceof WriteConflict) return false;
+      throw error;
+    }
+  }
+
+  async deliveries(webhookId: string, page: PageRequest): Promise<Page<EventDelivery>> {
     const found = await queryPartitionPage<EventDelivery>(
-      this.partners,
-      partnerQueries.deliveries,
-      [{ name: '@webhookId', value: webhookId }],
+      this.events,
+      eventQueries.deliveries,
+      [],
       page,
-      partnerId,
+      webhookStream(webhookId),
     );
     return {
       items: found.items.map((item) => item.value),
@@ -139,25 +222,27 @@ export class CosmosEventRepository implements EventRepository {
   }
 
   async deliveriesDueIn(
-    partnerId: string,
+    webhookId: string,
     now: Date,
     limit: number,
   ): Promise<Versioned<EventDelivery>[]> {
     const page = await queryPartitionPage<EventDelivery>(
-      this.partners,
-      partnerQueries.deliveriesDueIn,
+      this.events,
+      eventQueries.deliveriesDueIn,
       [{ name: '@now', value: now.toISOString() }],
       { pageSize: limit },
-      partnerId,
+      webhookStream(webhookId),
     );
     return page.items;
   }
 
   async replaceDelivery(delivery: EventDelivery, etag: string): Promise<string | null> {
     try {
-      const [newEtag] = await writeInPartition(this.partners, delivery.partnerId, [
+      const [newEtag] = await writeInPartition(this.events, delivery.stream, [
         { op: 'replace', document: delivery, etag },
       ]);
+      if (delivery.status === 'pending')
+        noteDeliveriesWritten(this.events.invocation, delivery.webhookId);
       return newEtag ?? null;
     } catch (error) {
       if (error instanceof WriteConflict) return null;
@@ -168,13 +253,13 @@ export class CosmosEventRepository implements EventRepository {
   deliveriesDue(now: Date, limit: number, passOver: string[]): Promise<Versioned<EventDelivery>[]> {
     return firstOf(
       queryAcrossPartitions<EventDelivery>(
-        this.partners,
-        partnerQueries.deliveriesDue,
+        this.events,
+        eventQueries.deliveriesDue,
         [
           { name: '@now', value: now.toISOString() },
           { name: '@passOver', value: passOver },
         ],
-        limit,
+        Math.min(limit, timerPageSize),
       ),
       limit,
     );

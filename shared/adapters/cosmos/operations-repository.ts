@@ -1,8 +1,15 @@
-import type { OperationsRepository, OutboxItem, Versioned } from '../../app/ports';
+import type {
+  FailedOutboxItem,
+  OperationsRepository,
+  OutboxCounts,
+  Versioned,
+} from '../../app/ports';
 import { WriteConflict } from '../../app/ports';
 import {
   backlogId,
   heartbeatId,
+  outboxItemType,
+  recentFailuresShown,
   operationsPartition,
   type OperationsDocument,
   type OutboxBacklog,
@@ -10,17 +17,23 @@ import {
   type TimerHeartbeat,
 } from '../../domain/operations';
 import {
-  queryAcrossPartitions,
   queryPartitionPage,
   readOne,
   type ScopedContainer,
+  valuesAcrossPartitions,
   writeInPartition,
 } from './operations';
-import { partnerQueries } from './queries';
+import { backlogQueries, eventQueries, partnerQueries, type OutboxBacklogQueries } from './queries';
 
-/** Operations documents live in a partition of their own in the partners container. */
+/**
+ * Operations documents live in a partition of their own in the partners container; the outboxes
+ * they watch are emails (partners) and webhook deliveries (events).
+ */
 export class CosmosOperationsRepository implements OperationsRepository {
-  constructor(private readonly container: ScopedContainer) {}
+  constructor(
+    private readonly container: ScopedContainer,
+    private readonly events: ScopedContainer,
+  ) {}
 
   async documents(): Promise<OperationsDocument[]> {
     // A handful of documents (one per timer, one per outbox): one page holds them all.
@@ -59,29 +72,51 @@ export class CosmosOperationsRepository implements OperationsRepository {
     }
   }
 
-  async *waiting(type: string, limit: number): AsyncIterable<OutboxItem> {
-    yield* this.read(partnerQueries.outboxWaiting, type, limit);
+  async counts(outbox: OutboxName, since: Date): Promise<OutboxCounts> {
+    const type = outboxItemType[outbox];
+    const container = outbox === 'emails' ? this.container : this.events;
+    const queries = outbox === 'emails' ? backlogQueries.partners : backlogQueries.events;
+    const [counted, behind] = await Promise.all([
+      this.countsIn(container, queries, type, since),
+      outbox === 'events' ? this.eventsBehind() : { count: 0, since: null },
+    ]);
+    const oldest = [counted.oldestWaitingAt, behind.since].filter((at) => at !== null).sort()[0];
+    return { ...counted, waiting: counted.waiting + behind.count, oldestWaitingAt: oldest ?? null };
   }
 
-  async *failed(type: string, limit: number): AsyncIterable<OutboxItem> {
-    yield* this.read(partnerQueries.outboxFailed, type, limit);
-  }
-
-  private async *read(
-    query: (typeof partnerQueries)['outboxWaiting' | 'outboxFailed'],
+  private async countsIn(
+    container: ScopedContainer,
+    queries: OutboxBacklogQueries,
     type: string,
-    limit: number,
-  ): AsyncIterable<OutboxItem> {
-    let count = 0;
-    for await (const { value } of queryAcrossPartitions<OutboxItem>(
-      this.container,
-      query,
-      [{ name: '@type', value: type }],
-      Math.min(limit, 1000),
-    )) {
-      yield value;
-      count += 1;
-      if (count >= limit) return;
-    }
+    since: Date,
+  ): Promise<OutboxCounts> {
+    const parameters = [{ name: '@type', value: type }];
+    const [[waiting], [oldestWaitingAt], [failed], recentFailures] = await Promise.all([
+      valuesAcrossPartitions<number>(container, queries.waitingCount, parameters, 1),
+      valuesAcrossPartitions<string>(container, queries.oldestWaiting, parameters, 1),
+      valuesAcrossPartitions<number>(container, queries.failedCount, parameters, 1),
+      valuesAcrossPartitions<FailedOutboxItem>(
+        container,
+        queries.recentFailures,
+        [...parameters, { name: '@since', value: since.toISOString() }],
+        recentFailuresShown,
+        recentFailuresShown,
+      ),
+    ]);
+    return {
+      waiting: waiting ?? 0,
+      oldestWaitingAt: oldestWaitingAt ?? null,
+      failed: failed ?? 0,
+      recentFailures,
+    };
+  }
+
+  /** Feed events that endpoints behind have yet to be sent, and since when the oldest waits. */
+  private async eventsBehind(): Promise<{ count: number; since: string | null }> {
+    const [[count], [since]] = await Promise.all([
+      valuesAcrossPartitions<number>(this.events, eventQueries.eventsBehind, [], 1),
+      valuesAcrossPartitions<string>(this.events, eventQueries.oldestBehind, [], 1),
+    ]);
+    return { count: count ?? 0, since: since ?? null };
   }
 }

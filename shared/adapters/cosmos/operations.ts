@@ -3,6 +3,7 @@ import type {
   FeedResponse,
   ItemDefinition,
   OperationInput,
+  OperationResponse,
   QueryIterator,
   SqlParameter,
 } from '@azure/cosmos';
@@ -57,7 +58,7 @@ function statusOf(error: unknown): number | undefined {
  * (403 RBAC, 400, 413 too large) is a fault to fix, not to retry.
  */
 const transientBatchMessage =
-  /request rate is large|too ?many ?requests|service ?unavailable|service is currently unavailable|request ?timeout|timed? ?out|timeout error|aborted|ECONNRESET|ECONNREFUSED|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EPIPE|socket hang up|other side closed/i;
+  /request rate is large|conflicting request to resource|too ?many ?requests|service ?unavailable|service is currently unavailable|request ?timeout|timed? ?out|timeout error|aborted|ECONNRESET|ECONNREFUSED|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EPIPE|socket hang up|other side closed/i;
 
 /** True when Cosmos could not be reached or stayed unavailable after the SDK's retries. */
 export function isUnavailable(error: unknown): boolean {
@@ -260,7 +261,7 @@ export async function writeInPartition<D extends ItemDefinition>(
   partitionKey: string,
   operations: WriteOperation<D>[],
 ): Promise<(string | null)[]> {
-  const { container, invocation } = target;
+  const { invocation } = target;
   if (operations.length === 0) return [];
   if (operations.length > 100)
     throw new Error('a transactional batch holds at most 100 operations');
@@ -277,33 +278,72 @@ export async function writeInPartition<D extends ItemDefinition>(
       throw error;
     }
   }
-  const inputs = operations.map((operation) => toOperationInput(operation, partitionKey));
-  const bytes = Buffer.byteLength(JSON.stringify(inputs));
+  // Made afresh for each try: the SDK rewrites each operation's partition key in place.
+  const inputs = (): OperationInput[] =>
+    operations.map((operation) => toOperationInput(operation, partitionKey));
+  const bytes = Buffer.byteLength(JSON.stringify(inputs()));
   if (bytes > maxBatchBytes)
     throw new Error(`a transactional batch of ${bytes} bytes is over Cosmos DB's 2 MB limit`);
-  // A failed batch request comes back as a bare Error (see transientBatchMessage): cosmosCall
-  // makes it 503 only when it was throttling, a timeout or a lost connection.
-  const response = await cosmosCall(invocation, (abortSignal) =>
-    container.items.batch(inputs, partitionKey, { abortSignal }),
-  );
+  for (let attempt = 0; ; attempt += 1) {
+    const results = await sendBatch(target, partitionKey, inputs(), retryWithDelaysMs[attempt]);
+    if (results === 'retry') {
+      await new Promise((resolve) => setTimeout(resolve, retryWithDelaysMs[attempt]));
+      continue;
+    }
+    if (results.length !== operations.length) {
+      throw new Error(`transactional batch answered ${results.length} of ${operations.length}`);
+    }
+    return results.map((result) => result.eTag ?? null);
+  }
+}
+
+/**
+ * 449 (RetryWith): Cosmos DB met a concurrent change of a document the batch touches and applied
+ * none of it. The SDK does not retry it (4.9.3 has no policy for 449), so it is retried here,
+ * twice after a short pause, and then answered 503 like any other passing unavailability.
+ */
+const retryWithDelaysMs = [50, 150];
+
+function isRetryWith(error: unknown): boolean {
+  const e = error as { message?: unknown; cause?: unknown };
+  if (statusOf(error) === 449) return true;
+  if (typeof e?.message === 'string' && /conflicting request to resource/i.test(e.message))
+    return true;
+  return e?.cause !== undefined && e.cause !== error && isRetryWith(e.cause);
+}
+
+/** One try of a transactional batch: its results, or `retry` after a 449 while retries remain. */
+async function sendBatch(
+  { container, invocation }: ScopedContainer,
+  partitionKey: string,
+  inputs: OperationInput[],
+  nextDelay: number | undefined,
+): Promise<OperationResponse[] | 'retry'> {
+  let response;
+  try {
+    // A failed batch request comes back as a bare Error (see transientBatchMessage): cosmosCall
+    // makes it 503 only when it was throttling, a timeout, a 449 or a lost connection.
+    response = await cosmosCall(invocation, (abortSignal) =>
+      container.items.batch(inputs, partitionKey, { abortSignal }),
+    );
+  } catch (error) {
+    if (nextDelay !== undefined && isRetryWith(error)) return 'retry';
+    throw error;
+  }
   addRequestCharge(invocation, Number(response.headers['x-ms-request-charge'] ?? 0));
   const results = response.result ?? [];
   const failedIndex = results.findIndex(
     (result) => result.statusCode >= 400 && result.statusCode !== 424,
   );
-  if (failedIndex >= 0) {
-    const status = results[failedIndex]!.statusCode;
-    const conflict = conflictFor(status, failedIndex);
-    if (conflict) throw conflict;
-    if (status === 429 || status === 503 || status === 408) {
-      throw new DependencyUnavailable('cosmos');
-    }
-    throw new Error(`transactional batch failed with status ${status} at operation ${failedIndex}`);
+  if (failedIndex < 0) return results;
+  const status = results[failedIndex]!.statusCode;
+  const conflict = conflictFor(status, failedIndex);
+  if (conflict) throw conflict;
+  if (status === 449 && nextDelay !== undefined) return 'retry';
+  if (status === 429 || status === 503 || status === 408 || status === 449) {
+    throw new DependencyUnavailable('cosmos');
   }
-  if (results.length !== operations.length) {
-    throw new Error(`transactional batch answered ${results.length} of ${operations.length}`);
-  }
-  return results.map((result) => result.eTag ?? null);
+  throw new Error(`transactional batch failed with status ${status} at operation ${failedIndex}`);
 }
 
 /** A point read: the document and its etag, or null. */
@@ -480,11 +520,66 @@ export async function findInPartition<T>(
 }
 
 /**
+ * Every document a single-partition query finds, every page read: Cosmos may answer a page short,
+ * or empty with a continuation (time, RU or size limits), and a read that decides something for
+ * good (which endpoints an event goes to) must not take that page for the end.
+ */
+export async function allInPartition<T>(
+  { container, invocation }: ScopedContainer,
+  query: DeclaredQuery,
+  parameters: SqlParameter[],
+  partitionKey: string,
+  pageSize: number,
+): Promise<Versioned<T>[]> {
+  const controller = new AbortController();
+  const iterator = container.items.query<T & { _etag: string }>(
+    partitionQuerySpec(query, parameters, partitionKey),
+    { maxItemCount: pageSize, partitionKey, abortSignal: controller.signal },
+  );
+  const found: Versioned<T>[] = [];
+  while (iterator.hasMoreResults()) {
+    const response = await fetchNextOf(invocation, iterator, controller);
+    found.push(...(response.resources ?? []).map(versioned));
+  }
+  return found;
+}
+
+/** One SDK iterator across partitions, drained here (see queryAcrossPartitions). */
+async function* drainAcrossPartitions<T>(
+  { container, invocation }: ScopedContainer,
+  query: DeclaredQuery,
+  parameters: SqlParameter[],
+  pageSize: number,
+): AsyncIterable<T> {
+  if (query.scope !== 'cross-partition') {
+    throw new Error(`query ${query.name} is declared for one partition`);
+  }
+  const controller = new AbortController();
+  const iterator = container.items.query<T>(
+    { query: query.text, parameters },
+    // The plan first: Azure's gateway refuses a cross-partition ORDER BY, aggregate, DISTINCT
+    // or TOP anyway, so asking for the plan straight away saves that refused round trip. Each
+    // partition key range is asked for pages of `pageSize`: the SDK asks every range at once.
+    { maxItemCount: pageSize, abortSignal: controller.signal, forceQueryPlan: true },
+  );
+  try {
+    while (iterator.hasMoreResults()) {
+      const response = await fetchNextOf(invocation, iterator, controller);
+      for (const resource of response.resources ?? []) yield resource;
+    }
+  } finally {
+    controller.abort();
+  }
+}
+
+/**
  * Every document a query finds across partitions, read through one SDK iterator drained here:
  * on Azure a cross-partition ORDER BY is merged by the SDK from each partition and, without
  * `enableQueryControl`, gives no continuation token, so none is asked for or handed on (this
  * function takes none). A caller that has enough (a keyset page, a timer's batch) stops
- * iterating, and the iterator is aborted.
+ * iterating, and the iterator is aborted. The SDK asks each physical partition for `pageSize`
+ * documents at once: a read that needs `n` asks pages of about that size, never its whole run's
+ * limit (which every partition would answer in full).
  */
 export async function* queryAcrossPartitions<T>(
   { container, invocation }: ScopedContainer,
@@ -492,22 +587,37 @@ export async function* queryAcrossPartitions<T>(
   parameters: SqlParameter[],
   pageSize: number,
 ): AsyncIterable<Versioned<T>> {
-  if (query.scope !== 'cross-partition') {
-    throw new Error(`query ${query.name} is declared for one partition`);
+  if (!/^SELECT \* /.test(query.text)) {
+    throw new Error(`query ${query.name} selects values, not documents: valuesAcrossPartitions`);
   }
-  const controller = new AbortController();
-  const iterator = container.items.query<T & { _etag: string }>(
-    { query: query.text, parameters },
-    // The plan first: Azure's gateway refuses a cross-partition ORDER BY anyway, so asking for
-    // the plan straight away saves that refused round trip.
-    { maxItemCount: pageSize, abortSignal: controller.signal, forceQueryPlan: true },
-  );
-  try {
-    while (iterator.hasMoreResults()) {
-      const response = await fetchNextOf(invocation, iterator, controller);
-      for (const resource of response.resources ?? []) yield versioned(resource);
-    }
-  } finally {
-    controller.abort();
+  for await (const resource of drainAcrossPartitions<T & { _etag: string }>(
+    { container, invocation },
+    query,
+    parameters,
+    pageSize,
+  )) {
+    yield versioned(resource);
   }
+}
+
+/**
+ * What a projection, an aggregate or a DISTINCT query selects across partitions, as the SDK
+ * merges it from each partition (an aggregate: one value; a DISTINCT: each value once).
+ */
+export async function valuesAcrossPartitions<T>(
+  target: ScopedContainer,
+  query: DeclaredQuery,
+  parameters: SqlParameter[],
+  pageSize: number,
+  limit = Infinity,
+): Promise<T[]> {
+  if (/^SELECT \* /.test(query.text)) {
+    throw new Error(`query ${query.name} selects documents: queryAcrossPartitions`);
+  }
+  const values: T[] = [];
+  for await (const value of drainAcrossPartitions<T>(target, query, parameters, pageSize)) {
+    values.push(value);
+    if (values.length >= limit) break;
+  }
+  return values;
 }

@@ -10,6 +10,9 @@ import {
 } from './operations';
 import { partnerQueries } from './queries';
 
+/** Due emails read per page of each partition key range (a pending email carries its bodies). */
+const dueEmailsPerPage = 50;
+
 /** Outbox emails live in their partner's partition so they commit with the state change. */
 export class CosmosOutboxRepository implements OutboxRepository {
   constructor(private readonly container: ScopedContainer) {}
@@ -23,7 +26,9 @@ export class CosmosOutboxRepository implements OutboxRepository {
         { name: '@lane', value: lane },
         { name: '@now', value: now.toISOString() },
       ],
-      limit,
+      // Every partition key range answers a page at once, bodies included: pages of at most
+      // dueEmailsPerPage, never the run's whole limit.
+      Math.min(limit, dueEmailsPerPage),
     )) {
       due.push(email);
       if (due.length === limit) break;

@@ -14,6 +14,7 @@ import { directoryPartition, type Partnership, type ProviderListing } from '../.
 import type { Partner } from '../../domain/partner';
 import type { Transfer } from '../../domain/transfers';
 import {
+  allInPartition,
   findInPartition,
   notOurToken,
   queryAcrossPartitions,
@@ -28,16 +29,20 @@ import { partnerQueries, providerListingsQuery, type DeclaredQuery } from './que
 type StoredPartner = Partner & { id: string; type: 'partner' };
 
 interface ReviewCursor {
-  submittedAt: string;
+  /** The last partner's sort value: its submission, or its creation for never-submitted ones. */
+  at: string;
   partnerId: string;
 }
 
+/**
+ * The sort value of a partner in the review queue: when it submitted, or, for a partner who
+ * never did (not-enrolled: `submittedAt` is null), when it was created.
+ */
+const queuedAt = (partner: Partner): string => partner.enrollment.submittedAt ?? partner.createdAt;
+
 /** The review queue's cursor: where the last page ended, opaque to the caller. */
 function encodeReviewCursor(partner: Partner): string {
-  const cursor: ReviewCursor = {
-    submittedAt: partner.enrollment.submittedAt ?? '',
-    partnerId: partner.partnerId,
-  };
+  const cursor: ReviewCursor = { at: queuedAt(partner), partnerId: partner.partnerId };
   return Buffer.from(JSON.stringify({ after: cursor }), 'utf8').toString('base64url');
 }
 
@@ -45,10 +50,12 @@ function decodeReviewCursor(token: string | undefined): ReviewCursor | null {
   if (token === undefined) return null;
   try {
     const { after } = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as {
-      after?: Partial<ReviewCursor>;
+      after?: Partial<ReviewCursor> & { submittedAt?: unknown };
     };
-    if (typeof after?.submittedAt === 'string' && typeof after.partnerId === 'string') {
-      return { submittedAt: after.submittedAt, partnerId: after.partnerId };
+    // `submittedAt`: a cursor issued before never-submitted partners had their own order.
+    const at = after?.at ?? after?.submittedAt;
+    if (typeof at === 'string' && typeof after?.partnerId === 'string') {
+      return { at, partnerId: after.partnerId };
     }
   } catch {
     // not JSON: refused below
@@ -128,14 +135,8 @@ export class CosmosPartnerRepository implements PartnerRepository {
       partnerId,
       operations.map((operation) => this.withRetention(operation)),
     );
-    // An event written, or a delivery queued (a test event, a redelivery): worth a prompt run.
-    if (
-      operations.some(
-        (o) =>
-          (o.op === 'create' && o.document.type === 'event') ||
-          (o.op !== 'delete' && o.document.type === 'delivery'),
-      )
-    ) {
+    // An event written: worth a prompt run.
+    if (operations.some((o) => o.op === 'create' && o.document.type === 'event')) {
       noteEventsWritten(this.container.invocation, partnerId);
     }
     const partnerIndex = operations.findIndex(
@@ -165,20 +166,29 @@ export class CosmosPartnerRepository implements PartnerRepository {
   }
 
   /**
-   * The review queue, oldest submission first, keyset-paged: the cursor is the last partner's
-   * (submittedAt, partnerId), and each page reads a fresh cross-partition iterator from there.
-   * (On Azure the SDK merges a cross-partition ORDER BY itself and gives no continuation token.)
+   * The review queue, oldest submission first (never-submitted partners oldest created first),
+   * keyset-paged: the cursor is the last partner's (sort value, partnerId), and each page reads a
+   * fresh cross-partition iterator from there. (On Azure the SDK merges a cross-partition ORDER
+   * BY itself and gives no continuation token.)
    */
   async enrollmentsWithStatus(status: string, page: PageRequest): Promise<Page<Partner>> {
     const after = decodeReviewCursor(page.continuationToken);
+    const notEnrolled = status === 'not-enrolled';
+    const query = notEnrolled
+      ? after
+        ? partnerQueries.notEnrolledQueueAfter
+        : partnerQueries.notEnrolledQueue
+      : after
+        ? partnerQueries.reviewQueueAfter
+        : partnerQueries.reviewQueue;
     const found = queryAcrossPartitions<StoredPartner>(
       this.container,
-      after ? partnerQueries.reviewQueueAfter : partnerQueries.reviewQueue,
+      query,
       [
-        { name: '@status', value: status },
+        ...(notEnrolled ? [] : [{ name: '@status', value: status }]),
         ...(after
           ? [
-              { name: '@afterAt', value: after.submittedAt },
+              { name: '@afterAt', value: after.at },
               { name: '@afterId', value: after.partnerId },
             ]
           : []),
@@ -316,20 +326,14 @@ export class CosmosPartnerRepository implements PartnerRepository {
   }
 
   async pendingTransfersWith(providerId: string, resellerId: string): Promise<Transfer[]> {
-    const transfers: Transfer[] = [];
-    let continuationToken: string | undefined;
-    do {
-      const page = await queryPartitionPage<Transfer>(
-        this.container,
-        partnerQueries.pendingTransfersWith,
-        [{ name: '@counterpartyId', value: resellerId }],
-        { pageSize: 100, continuationToken },
-        providerId,
-      );
-      transfers.push(...page.items.map((item) => item.value));
-      continuationToken = page.continuationToken ?? undefined;
-    } while (continuationToken !== undefined);
-    return transfers;
+    const found = await allInPartition<Transfer>(
+      this.container,
+      partnerQueries.pendingTransfersWith,
+      [{ name: '@counterpartyId', value: resellerId }],
+      providerId,
+      100,
+    );
+    return found.map((item) => item.value);
   }
 
   async *transfersToExpire(now: Date): AsyncIterable<Versioned<Transfer>> {

@@ -1,3 +1,5 @@
+import { recentFailuresShown } from '../../domain/operations';
+
 /**
  * Every query the app sends to Cosmos DB, declared once: its container, whether it stays in one
  * logical partition, and its text. `test/unit/query-indexes.test.ts` derives from each text the
@@ -11,7 +13,7 @@
  */
 export interface DeclaredQuery {
   readonly name: string;
-  readonly container: 'partners' | 'customers';
+  readonly container: 'partners' | 'customers' | 'events';
   /**
    * `partition`: filters on `c.<partition key> = @partitionKey` and runs in that partition
    * (pages with a continuation token). `cross-partition`: runs across partitions, drained by
@@ -30,6 +32,8 @@ const query = (
 
 const reviewQueueOrder =
   'ORDER BY c.type ASC, c.enrollment.status ASC, c.enrollment.submittedAt ASC, c.partnerId ASC';
+const notEnrolledOrder =
+  'ORDER BY c.type ASC, c.enrollment.status ASC, c.createdAt ASC, c.partnerId ASC';
 
 /** The partners container (partition key /partnerId). */
 export const partnerQueries = {
@@ -39,7 +43,10 @@ export const partnerQueries = {
     'partition',
     "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'audit' ORDER BY c.type ASC, c.id DESC",
   ),
-  /** The operators' review queue, oldest submission first; keyset-paged by the app. */
+  /**
+   * The operators' review queue of a status partners reach by submitting (every status but
+   * not-enrolled: `submittedAt` is set), oldest submission first; keyset-paged by the app.
+   */
   reviewQueue: query(
     'reviewQueue',
     'partners',
@@ -52,11 +59,32 @@ export const partnerQueries = {
     'cross-partition',
     `SELECT * FROM c WHERE c.type = 'partner' AND c.enrollment.status = @status AND (c.enrollment.submittedAt > @afterAt OR (c.enrollment.submittedAt = @afterAt AND c.partnerId > @afterId)) ${reviewQueueOrder}`,
   ),
+  /**
+   * The partners who never submitted (`submittedAt` null: a cross-partition ORDER BY over a
+   * null throws in the SDK), oldest first by creation.
+   */
+  notEnrolledQueue: query(
+    'notEnrolledQueue',
+    'partners',
+    'cross-partition',
+    `SELECT * FROM c WHERE c.type = 'partner' AND c.enrollment.status = 'not-enrolled' ${notEnrolledOrder}`,
+  ),
+  notEnrolledQueueAfter: query(
+    'notEnrolledQueueAfter',
+    'partners',
+    'cross-partition',
+    `SELECT * FROM c WHERE c.type = 'partner' AND c.enrollment.status = 'not-enrolled' AND (c.createdAt > @afterAt OR (c.createdAt = @afterAt AND c.partnerId > @afterId)) ${notEnrolledOrder}`,
+  ),
+  /**
+   * Timer: every enrollment pending past the cutoff and not yet escalated, in no order (the
+   * timer takes each): `escalatedAt` is null in every match, and a cross-partition ORDER BY
+   * over a null throws in the SDK (Azure/azure-sdk-for-js#30122).
+   */
   overduePendingEnrollments: query(
     'overduePendingEnrollments',
     'partners',
     'cross-partition',
-    "SELECT * FROM c WHERE c.type = 'partner' AND c.enrollment.status = 'pending-approval' AND c.enrollment.escalatedAt = null AND c.enrollment.submittedAt <= @cutoff ORDER BY c.type ASC, c.enrollment.status ASC, c.enrollment.escalatedAt ASC, c.enrollment.submittedAt ASC",
+    "SELECT * FROM c WHERE c.type = 'partner' AND c.enrollment.status = 'pending-approval' AND c.enrollment.escalatedAt = null AND c.enrollment.submittedAt <= @cutoff",
   ),
   incentiveInvitationsDue: query(
     'incentiveInvitationsDue',
@@ -69,23 +97,6 @@ export const partnerQueries = {
     'partners',
     'cross-partition',
     "SELECT * FROM c WHERE c.type = 'partner' AND c.incentiveInviteHeldSince <= @now ORDER BY c.type ASC, c.incentiveInviteHeldSince ASC",
-  ),
-  /**
-   * Timer: the waiting items of an outbox (emails, event deliveries), in no order: the backlog
-   * counts them and keeps the oldest, so no composite index is paid for on every write.
-   */
-  outboxWaiting: query(
-    'outboxWaiting',
-    'partners',
-    'cross-partition',
-    'SELECT * FROM c WHERE c.type = @type AND IS_DEFINED(c.dueAt)',
-  ),
-  /** Timer: the items of an outbox that failed for good (kept until retried or expired). */
-  outboxFailed: query(
-    'outboxFailed',
-    'partners',
-    'cross-partition',
-    "SELECT * FROM c WHERE c.type = @type AND c.status = 'failed'",
   ),
   /** Timer: enrollments still pending that were submitted before the cutoff. */
   pendingEnrollmentsSubmittedBefore: query(
@@ -188,48 +199,21 @@ export const partnerQueries = {
     'partition',
     "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'event' AND c.publishDueAt <= @now ORDER BY c.type ASC, c.publishDueAt ASC",
   ),
-  /** Timer: every partition holding events to publish (a crash, or no prompt publication). */
+  /**
+   * Timer: every partition holding events to publish (a crash, or no prompt publication), each
+   * once: however many events wait in one partition, it is one result.
+   */
   partitionsToPublish: query(
     'partitionsToPublish',
     'partners',
     'cross-partition',
-    "SELECT * FROM c WHERE c.type = 'event' AND c.publishDueAt <= @now ORDER BY c.type ASC, c.publishDueAt ASC",
-  ),
-  /** The pull feed: published events after a feed number, in feed order. */
-  eventFeed: query(
-    'eventFeed',
-    'partners',
-    'partition',
-    "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'event' AND c.sequence > @after ORDER BY c.type ASC, c.sequence ASC",
+    "SELECT DISTINCT VALUE c.partnerId FROM c WHERE c.type = 'event' AND c.publishDueAt <= @now",
   ),
   webhooks: query(
     'webhooks',
     'partners',
     'partition',
     "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'webhook' ORDER BY c.type ASC, c.createdAt DESC",
-  ),
-  deliveries: query(
-    'deliveries',
-    'partners',
-    'partition',
-    "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'delivery' AND c.webhookId = @webhookId ORDER BY c.type ASC, c.webhookId ASC, c.createdAt DESC",
-  ),
-  /** Prompt delivery: one partition's deliveries due at `now`, oldest first. */
-  deliveriesDueIn: query(
-    'deliveriesDueIn',
-    'partners',
-    'partition',
-    "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'delivery' AND c.dueAt <= @now ORDER BY c.type ASC, c.dueAt ASC",
-  ),
-  /**
-   * Timer: deliveries waiting (or whose claim lapsed) and due at `now`, oldest first, passing
-   * over the endpoints that already have their share of this run.
-   */
-  deliveriesDue: query(
-    'deliveriesDue',
-    'partners',
-    'cross-partition',
-    "SELECT * FROM c WHERE c.type = 'delivery' AND c.dueAt <= @now AND NOT ARRAY_CONTAINS(@passOver, c.webhookId) ORDER BY c.type ASC, c.dueAt ASC",
   ),
 } as const;
 
@@ -284,9 +268,113 @@ export const customerQueries = {
   ),
 } as const;
 
+/**
+ * The events container (partition key /stream): each partner's feed (`feed:<partnerId>`), and
+ * each webhook endpoint's cursor and deliveries (`webhook:<webhookId>`).
+ */
+export const eventQueries = {
+  /** The pull feed: published events after a feed number, in feed order. */
+  eventFeed: query(
+    'eventFeed',
+    'events',
+    'partition',
+    "SELECT * FROM c WHERE c.stream = @partitionKey AND c.type = 'event' AND c.sequence > @after ORDER BY c.type ASC, c.sequence ASC",
+  ),
+  /** One endpoint's deliveries, newest first. */
+  deliveries: query(
+    'deliveries',
+    'events',
+    'partition',
+    "SELECT * FROM c WHERE c.stream = @partitionKey AND c.type = 'delivery' ORDER BY c.type ASC, c.createdAt DESC",
+  ),
+  /** Prompt delivery: one endpoint's deliveries due at `now`, oldest first. */
+  deliveriesDueIn: query(
+    'deliveriesDueIn',
+    'events',
+    'partition',
+    "SELECT * FROM c WHERE c.stream = @partitionKey AND c.type = 'delivery' AND c.dueAt <= @now ORDER BY c.type ASC, c.dueAt ASC",
+  ),
+  /**
+   * Timer: deliveries waiting to be tried again (or whose claim lapsed) and due at `now`, oldest
+   * first, passing over the endpoints that already have their share of this run.
+   */
+  deliveriesDue: query(
+    'deliveriesDue',
+    'events',
+    'cross-partition',
+    "SELECT * FROM c WHERE c.type = 'delivery' AND c.dueAt <= @now AND NOT ARRAY_CONTAINS(@passOver, c.webhookId) ORDER BY c.type ASC, c.dueAt ASC",
+  ),
+  /** Timer: endpoints with events to catch up on, the longest waiting first. */
+  cursorsDue: query(
+    'cursorsDue',
+    'events',
+    'cross-partition',
+    "SELECT * FROM c WHERE c.type = 'webhook-cursor' AND c.dueAt <= @now ORDER BY c.type ASC, c.dueAt ASC",
+  ),
+  /** Backlog: feed events the endpoints behind have yet to be sent. */
+  eventsBehind: query(
+    'eventsBehind',
+    'events',
+    'cross-partition',
+    "SELECT VALUE SUM(c.head - c.through) FROM c WHERE c.type = 'webhook-cursor' AND IS_DEFINED(c.dueAt)",
+  ),
+  /** Backlog: since when the endpoint furthest behind has waited. */
+  oldestBehind: query(
+    'oldestBehind',
+    'events',
+    'cross-partition',
+    "SELECT VALUE MIN(c.behindSince) FROM c WHERE c.type = 'webhook-cursor' AND IS_DEFINED(c.dueAt)",
+  ),
+} as const;
+
+/**
+ * How a timer counts an outbox's backlog (emails in `partners`, deliveries in `events`): counts,
+ * the oldest date and the most recent failures' few properties, never the items themselves (an
+ * email that failed for good keeps its bodies). Across partitions, each range answers a number or
+ * at most `recentFailuresShown` small results.
+ */
+function outboxBacklogQueries(container: 'partners' | 'events') {
+  return {
+    waitingCount: query(
+      `${container}OutboxWaitingCount`,
+      container,
+      'cross-partition',
+      'SELECT VALUE COUNT(1) FROM c WHERE c.type = @type AND IS_DEFINED(c.dueAt)',
+    ),
+    oldestWaiting: query(
+      `${container}OutboxOldestWaiting`,
+      container,
+      'cross-partition',
+      'SELECT VALUE MIN(c.createdAt) FROM c WHERE c.type = @type AND IS_DEFINED(c.dueAt)',
+    ),
+    failedCount: query(
+      `${container}OutboxFailedCount`,
+      container,
+      'cross-partition',
+      "SELECT VALUE COUNT(1) FROM c WHERE c.type = @type AND c.status = 'failed'",
+    ),
+    recentFailures: query(
+      `${container}OutboxRecentFailures`,
+      container,
+      'cross-partition',
+      `SELECT TOP ${recentFailuresShown} c.id, c.partnerId, c.kind, c.eventType, c.failedAt FROM c WHERE c.type = @type AND c.status = 'failed' AND c.failedAt >= @since ORDER BY c.type ASC, c.status ASC, c.failedAt DESC`,
+    ),
+  };
+}
+
+export type OutboxBacklogQueries = ReturnType<typeof outboxBacklogQueries>;
+
+export const backlogQueries = {
+  partners: outboxBacklogQueries('partners'),
+  events: outboxBacklogQueries('events'),
+} as const;
+
 /** Every declared query, for the index check. */
 export const declaredQueries: readonly DeclaredQuery[] = [
   ...Object.values(partnerQueries),
   ...providerListingVariants,
   ...Object.values(customerQueries),
+  ...Object.values(eventQueries),
+  ...Object.values(backlogQueries.partners),
+  ...Object.values(backlogQueries.events),
 ];

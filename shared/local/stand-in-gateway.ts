@@ -1,0 +1,358 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import {
+  inRange,
+  partitionKeyOf,
+  partitionKeyRanges,
+  type PartitionKeyDefinition,
+  type PartitionKeyRange,
+} from './partition-ranges';
+import { needsClientPipeline, parseQuery, queryPlan, type Parameter } from './query-plan';
+import { rememberAggregate, runQuery, type Engine } from './range-queries';
+
+/**
+ * What Azure Cosmos DB's gateway does and the embedded emulator (@vercel/cosmosdb-server) does
+ * not, in front of it:
+ * - a container has several physical partitions: `/pkranges` answers `rangeCount` partition key
+ *   ranges, and a query sent to one range (x-ms-documentdb-partitionkeyrangeid) sees only the
+ *   documents whose effective partition key falls in it, so the SDK's cross-partition merge
+ *   (ORDER BY, aggregates, DISTINCT, TOP) runs over several ranges as on Azure;
+ * - a query sent with a partition key sees only that logical partition;
+ * - a query plan request gets the gateway's plan, and a cross-partition query that needs one is
+ *   refused (400 with the plan), as the gateway refuses it;
+ * - a write whose document's partition key differs from the request's is refused (400, substatus
+ *   1001), as is a batch with an operation of another partition key.
+ * Everything else goes to the emulator as it came.
+ */
+export interface EmulatorDocuments {
+  _data: Map<string, { read(): object }>;
+  _getQuery(sql: string): {
+    exec(data: object[], options: object): { result: unknown[]; continuation: unknown };
+  };
+  _userDefinedFunctions(): unknown;
+}
+
+export interface EmulatorCollection {
+  read():
+    | {
+        _rid: string;
+        partitionKey?: PartitionKeyDefinition;
+        indexingPolicy?: { compositeIndexes?: unknown[] };
+      }
+    | undefined;
+  documents: EmulatorDocuments;
+}
+
+export interface EmulatorAccount {
+  database(id: string): { collection(id: string): EmulatorCollection };
+}
+
+type Serve = (request: IncomingMessage, response: ServerResponse) => void;
+
+interface QuerySpec {
+  query: string;
+  parameters?: Parameter[];
+}
+
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.once('error', reject);
+  });
+}
+
+/** The request again, its body already read, for the emulator to read it. */
+function replay(request: IncomingMessage, body: string): IncomingMessage {
+  return Object.assign(Readable.from([Buffer.from(body)]), {
+    headers: request.headers,
+    method: request.method,
+    url: request.url,
+  }) as unknown as IncomingMessage;
+}
+
+function answer(
+  response: ServerResponse,
+  status: number,
+  body: object,
+  headers: Record<string, string> = {},
+): void {
+  response.writeHead(status, {
+    'content-type': 'application/json',
+    connection: 'keep-alive',
+    'x-ms-activity-id': randomUUID(),
+    'x-ms-request-charge': '1',
+    ...headers,
+  });
+  response.end(JSON.stringify(body));
+}
+
+const badRequest = (response: ServerResponse, message: string, substatus?: number): void =>
+  answer(
+    response,
+    400,
+    { code: 'BadRequest', message },
+    substatus === undefined ? {} : { 'x-ms-substatus': String(substatus) },
+  );
+
+const isTrue = (header: string | string[] | undefined): boolean =>
+  String(header).toLowerCase() === 'true';
+
+function parseJson(text: string | undefined): unknown {
+  try {
+    return text === undefined ? undefined : JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `/dbs/{db}/colls/{coll}/docs[/{id}]` or `.../pkranges`, as the SDK spells it. */
+function resourceOf(url: string | undefined): { db: string; coll: string; kind: string } | null {
+  const pathname = new URL(url ?? '/', 'http://stand-in').pathname
+    .replace(/^\/\//, '/')
+    .replace(/\/+$/, '');
+  const match = /^\/dbs\/([^/]+)\/colls\/([^/]+)\/(docs|pkranges)(\/[^/]+)?$/.exec(pathname);
+  if (!match) return null;
+  return {
+    db: decodeURIComponent(match[1]!),
+    coll: decodeURIComponent(match[2]!),
+    kind: match[4] === undefined ? match[3]! : `${match[3]}/id`,
+  };
+}
+
+const wrongPartitionKey =
+  "PartitionKey extracted from document doesn't match the one specified in the header. Learn more: https://aka.ms/CosmosDB/sql/errors/wrong-pk-value";
+const batchOfManyKeys =
+  'One or more operations within the batch request have a different partition key value than the request.';
+
+/** The partition key a write names for a document, as the SDK sends it (`["value"]`). */
+const keyText = (value: unknown): string => JSON.stringify([value === undefined ? {} : value]);
+
+/**
+ * The refusal Azure gives a write whose document or operation belongs to another logical
+ * partition than the request's, or null when the write is consistent.
+ */
+function partitionKeyRefusal(
+  request: IncomingMessage,
+  body: unknown,
+  definition: PartitionKeyDefinition,
+): { message: string; substatus?: number } | null {
+  const header = request.headers['x-ms-documentdb-partitionkey'];
+  if (typeof header !== 'string') return null;
+  const requested = JSON.stringify(parseJson(header));
+  if (isTrue(request.headers['x-ms-cosmos-is-batch-request'])) {
+    for (const operation of Array.isArray(body) ? (body as Record<string, unknown>[]) : []) {
+      const named = operation.partitionKey;
+      if (typeof named === 'string' && JSON.stringify(parseJson(named)) !== requested) {
+        return { message: batchOfManyKeys };
+      }
+      const document = operation.resourceBody;
+      if (
+        typeof document === 'object' &&
+        document !== null &&
+        operation.operationType !== 'Patch'
+      ) {
+        if (keyText(partitionKeyOf(document, definition)) !== requested) {
+          return { message: wrongPartitionKey, substatus: 1001 };
+        }
+      }
+    }
+    return null;
+  }
+  return keyText(partitionKeyOf(body, definition)) === requested
+    ? null
+    : { message: wrongPartitionKey, substatus: 1001 };
+}
+
+function engineOf(collection: EmulatorCollection): Engine {
+  const definition = collection.read();
+  return {
+    exec: (sql, documents, options) =>
+      collection.documents._getQuery(sql).exec(documents, {
+        ...options,
+        udf: collection.documents._userDefinedFunctions(),
+        compositeIndexes: definition?.indexingPolicy?.compositeIndexes ?? [],
+      }),
+  };
+}
+
+function documentsOf(collection: EmulatorCollection, keep: (value: unknown) => boolean): object[] {
+  const definition = collection.read()?.partitionKey ?? { paths: ['/id'] };
+  const documents: object[] = [];
+  for (const item of collection.documents._data.values()) {
+    const document = item.read();
+    if (keep(partitionKeyOf(document, definition))) documents.push(document);
+  }
+  return documents;
+}
+
+export interface StandInGateway {
+  ranges: PartitionKeyRange[];
+  serve: Serve;
+}
+
+/** Called with each query a partition key range runs, as its caller wrote it (before its plan). */
+export type RangeQueryObserver = (query: string, rangeId: string) => void;
+
+/** Where the SDK puts the range's filter in an ORDER BY query's rewritten text. */
+const orderByFilter = '{documentdb-formattableorderbyquery-filter}';
+
+/**
+ * The gateway in front of the emulator's own handler (`emulator`), with `rangeCount` ranges;
+ * `observe`, when given, hears each query sent to a range.
+ */
+export function standInGateway(
+  account: () => EmulatorAccount,
+  emulator: Serve,
+  rangeCount: number,
+  observe?: RangeQueryObserver,
+): StandInGateway {
+  const ranges = partitionKeyRanges(rangeCount);
+  /** The query each plan's rewritten text was planned from, as the SDK sends it to a range. */
+  const planned = new Map<string, string>();
+
+  function answerRanges(response: ServerResponse, collection: EmulatorCollection): void {
+    const rid = collection.read()?._rid ?? '';
+    const PartitionKeyRanges = ranges.map((range, index) => ({
+      ...range,
+      _rid: `${rid}${index}`,
+      _etag: `"range-${index}"`,
+      ridPrefix: index,
+      throughputFraction: 1 / ranges.length,
+      status: 'online',
+      parents: [],
+    }));
+    answer(
+      response,
+      200,
+      { _rid: rid, PartitionKeyRanges, _count: ranges.length },
+      { etag: `"ranges-${ranges.length}"`, 'x-ms-item-count': String(ranges.length) },
+    );
+  }
+
+  function answerPlan(response: ServerResponse, spec: QuerySpec): void {
+    const parameters = spec.parameters ?? [];
+    const plan = queryPlan(spec.query, parameters);
+    if (plan.queryInfo.aggregates.length > 0) {
+      rememberAggregate(plan.queryInfo.rewrittenQuery, parseQuery(spec.query, parameters));
+    }
+    if (observe && plan.queryInfo.rewrittenQuery) {
+      if (planned.size > 1000) planned.delete(planned.keys().next().value!);
+      planned.set(plan.queryInfo.rewrittenQuery.replace(orderByFilter, 'true'), spec.query);
+    }
+    answer(response, 200, plan, { 'x-ms-request-charge': '0' });
+  }
+
+  function answerQuery(
+    request: IncomingMessage,
+    response: ServerResponse,
+    collection: EmulatorCollection,
+    spec: QuerySpec,
+  ): void {
+    const parameters = spec.parameters ?? [];
+    const headers = request.headers;
+    const definition = collection.read()?.partitionKey ?? { paths: ['/id'] };
+    const rangeId = headers['x-ms-documentdb-partitionkeyrangeid'];
+    const partitionKey = headers['x-ms-documentdb-partitionkey'];
+    let documents: object[];
+    if (typeof rangeId === 'string') {
+      const range = ranges.find((candidate) => candidate.id === rangeId.split(',').at(-1));
+      if (!range) {
+        answer(
+          response,
+          410,
+          { code: 'Gone', message: 'partition key range gone' },
+          {
+            'x-ms-substatus': '1002',
+          },
+        );
+        return;
+      }
+      documents = documentsOf(collection, (value) => inRange(range, value, definition));
+      observe?.(planned.get(spec.query) ?? spec.query, range.id);
+    } else if (typeof partitionKey === 'string') {
+      const key = JSON.stringify(parseJson(partitionKey));
+      documents = documentsOf(collection, (value) => keyText(value) === key);
+    } else {
+      const plan = queryPlan(spec.query, parameters);
+      if (needsClientPipeline(plan)) {
+        answer(response, 400, {
+          code: 'BadRequest',
+          message:
+            'The provided cross partition query can not be directly served by the gateway. This is a first chance (internal) exception that all newer clients will know how to handle gracefully.',
+          additionalErrorInfo: JSON.stringify(plan),
+        });
+        return;
+      }
+      documents = documentsOf(collection, () => true);
+    }
+    const maxItemCount = Number(headers['x-ms-max-item-count'] ?? 0) || null;
+    const continuation = parseJson(headers['x-ms-continuation'] as string | undefined) ?? null;
+    const page = runQuery(
+      engineOf(collection),
+      documents,
+      spec.query,
+      parameters,
+      maxItemCount,
+      continuation,
+    );
+    answer(
+      response,
+      200,
+      { _rid: collection.read()?._rid, Documents: page.items, _count: page.items.length },
+      {
+        'x-ms-item-count': String(page.items.length),
+        ...(page.continuation === null
+          ? {}
+          : { 'x-ms-continuation': JSON.stringify(page.continuation) }),
+      },
+    );
+  }
+
+  const serve: Serve = (request, response) => {
+    const resource = resourceOf(request.url);
+    const headers = request.headers;
+    const isQuery =
+      request.method === 'POST' &&
+      (isTrue(headers['x-ms-documentdb-isquery']) ||
+        headers['content-type'] === 'application/query+json');
+    const isPlan = isQuery && isTrue(headers['x-ms-cosmos-is-query-plan-request']);
+    const isWrite =
+      resource?.kind === 'docs/id'
+        ? request.method === 'PUT'
+        : resource?.kind === 'docs' && request.method === 'POST' && !isQuery;
+    const collection = resource && account().database(resource.db).collection(resource.coll);
+    const known = collection?.read() !== undefined;
+    if (!isPlan && (!resource || !collection || !known)) {
+      emulator(request, response);
+      return;
+    }
+    if (resource?.kind === 'pkranges' && request.method === 'GET' && collection) {
+      answerRanges(response, collection);
+      return;
+    }
+    if (!isQuery && !isWrite) {
+      emulator(request, response);
+      return;
+    }
+    void readBody(request).then((text) => {
+      const body = parseJson(text);
+      if (isQuery) {
+        try {
+          if (isPlan) answerPlan(response, body as QuerySpec);
+          else answerQuery(request, response, collection!, body as QuerySpec);
+        } catch (error) {
+          badRequest(response, (error as Error).message);
+        }
+        return;
+      }
+      const definition = collection!.read()?.partitionKey ?? { paths: ['/id'] };
+      const refusal = partitionKeyRefusal(request, body, definition);
+      if (refusal) badRequest(response, refusal.message, refusal.substatus);
+      else emulator(replay(request, text), response);
+    });
+  };
+  return { ranges, serve };
+}
