@@ -21,6 +21,8 @@ export interface ColdStart {
   unbundledRequireMs: number;
   /** Median ms of a bare `node -e 0` to the same point: what neither can go below. */
   bareNodeMs: number;
+  /** Its median CPU ms: beside bundleCpuMs, the ratio a busy machine moves least. */
+  bareNodeCpuMs: number;
   runs: number;
   functionsRegistered: number;
 }
@@ -120,6 +122,7 @@ export async function measureColdStart(options: {
     bundleRequireMs: round(median(bundle.map((s) => s.requireMs))),
     unbundledRequireMs: round(median(unbundled.map((s) => s.requireMs))),
     bareNodeMs: round(median(bare.map((s) => s.ms))),
+    bareNodeCpuMs: round(median(bare.map((s) => s.cpuMs))),
     runs: options.runs,
     functionsRegistered: options.expectedFunctions,
   };
