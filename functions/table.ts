@@ -65,6 +65,7 @@ import {
   revokeResellerInvitationFunction,
 } from './reseller-invitations';
 import { timerFunctions } from './timers';
+import { getResellerPipeline, getTransition, getTransitionReport } from './transition';
 import { getOperatorStatus, retryEmail } from './operator';
 import { eventFeedFunction, operatorWebhookFunctions, partnerWebhookFunctions } from './webhooks';
 import {
@@ -91,6 +92,7 @@ export const functionTable: readonly FunctionDefinition[] = [
   getPartner,
   getMe,
   putProfile,
+  getTransition,
   getActivity,
   submitEnrollmentFunction,
   getEnrollment,
@@ -102,6 +104,7 @@ export const functionTable: readonly FunctionDefinition[] = [
   listIndirectProviders,
   listMyIndirectProviders,
   listMyIndirectResellers,
+  getResellerPipeline,
   endPartnershipFunction,
   createResellerInvitation,
   listResellerInvitations,
@@ -150,6 +153,7 @@ export const functionTable: readonly FunctionDefinition[] = [
   eventFeedFunction,
   getOperatorStatus,
   retryEmail,
+  getTransitionReport,
   defineUnmatchedRoute(httpFunctions),
   ...timerFunctions,
 ];

@@ -13,6 +13,7 @@ import { createWebhookTransport } from './adapters/webhooks/transport';
 import type { LookupAll } from './adapters/webhooks/address-guard';
 import { cosmosCall, scoped } from './adapters/cosmos/operations';
 import { CosmosPartnerRepository } from './adapters/cosmos/partner-repository';
+import { CosmosTransitionReportRepository } from './adapters/cosmos/report-repository';
 import { AcsEmailSender } from './adapters/email/acs-sender';
 import { FileOutbox, type DeliveredEmailNotice } from './adapters/email/file-outbox';
 import { loadOrCreateDevKey, loadOrCreateSecret } from './adapters/identity/dev-keys';
@@ -101,6 +102,7 @@ export async function createServices(
       operations: new CosmosOperationsRepository(partners, events),
       idempotency: new CosmosIdempotencyStore(scoped(containers.idempotency, invocation)),
       events: new CosmosEventRepository(partners, customers, events),
+      reports: new CosmosTransitionReportRepository(partners),
     };
   };
   const idempotencySecret = config.idempotency.secret

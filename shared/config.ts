@@ -102,6 +102,7 @@ const settingsShape = z.object({
   AGREEMENT_URL: z.url().default('https://www.microsoft.com/licensing/docs/customeragreement'),
   LINK_TTL_DAYS: intSetting(30, 1, 365),
   INCENTIVE_INVITE_DELAY_DAYS: intSetting(0, 0, 29),
+  TRANSITION_STUCK_DAYS: intSetting(14, 1, 365),
   INVITATION_RATE_LIMIT_PER_HOUR: intSetting(100, 1, 100_000),
   AUDIT_RETENTION_DAYS: intSetting(730, 1, 3650),
   RATE_LIMIT_TENANT_PER_MINUTE: intSetting(300, 1, 10_000_000),
@@ -270,6 +271,8 @@ export interface Config {
     };
   };
   incentives: { inviteDelayDays: number };
+  /** The operators' transition report: a partner at one step longer than this is stuck. */
+  transition: { stuckDays: number };
   limits: {
     invitationsPerHour: number;
     /** Token buckets: per tenant for signed-in requests, per client for link lookups. */
@@ -380,6 +383,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       },
     },
     incentives: { inviteDelayDays: s.INCENTIVE_INVITE_DELAY_DAYS },
+    transition: { stuckDays: s.TRANSITION_STUCK_DAYS },
     limits: {
       invitationsPerHour: s.INVITATION_RATE_LIMIT_PER_HOUR,
       requests: {

@@ -7,7 +7,7 @@
 // or your own, customer-managed: created when customDomain is given, with the DNS records to
 // create as an output, and sent from once customDomainVerified says its verification is done
 // (ACS refuses to link a domain that is not verified). A custom domain starts at 30 emails a
-// minute and 100 an hour, raised on request (README, Azure limits).
+// minute and 100 an hour, raised on request (docs/stand-ins.md, Azure limits).
 
 @description('Tags applied to every resource.')
 param tags object

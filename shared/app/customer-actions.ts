@@ -99,24 +99,28 @@ export async function placeOrder(
   };
   // The event goes to every partner that sees the order (docs/rules.md section 11); at most
   // 50 line items, so the batch stays within 100 operations.
-  const placed = relayedEventOf(
-    services,
+  const event = relayedEventOf(services, customerId, principal.tenantId, partners, 'order.placed', {
     customerId,
-    principal.tenantId,
-    partners,
-    'order.placed',
-    {
-      customerId,
-      orderId: id,
-      placedBy: principal.tenantId,
-      lineItems: order.lineItems.map(({ offerId, productType, quantity, subscriptionId }) => ({
-        offerId,
-        productType,
-        quantity,
-        subscriptionId,
-      })),
-    },
-  );
+    orderId: id,
+    placedBy: principal.tenantId,
+    lineItems: order.lineItems.map(({ offerId, productType, quantity, subscriptionId }) => ({
+      offerId,
+      productType,
+      quantity,
+      subscriptionId,
+    })),
+  });
+  // Its own customer's subscriptions are billed directly: the partner's transition counts them
+  // when the publisher copies the event to it (docs/rules.md section 14).
+  const placed =
+    relationship.relationship === 'direct-bill'
+      ? {
+          ...event,
+          counts: {
+            [relationship.partnerId]: { subscriptions: { directBillActive: subscriptions.length } },
+          },
+        }
+      : event;
   await services.customers.commit(customerId, [
     { op: 'create', document: order },
     ...subscriptions.map((subscription) => ({ op: 'create' as const, document: subscription })),

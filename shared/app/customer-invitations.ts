@@ -25,6 +25,8 @@ import { loadPartner } from './partners';
 import { countInvitationEmail } from './rate-limit';
 import { WriteConflict, type PartnerDocument, type Versioned, type WriteOperation } from './ports';
 import type { Services } from './services';
+import { commitCounting, countsPatch, pipelinePatch, readCounts } from './transition-counts';
+import { firstTime, relationshipCountChange } from '../domain/transition-counts';
 
 export const customerInvitationLink = (services: Services, token: string): string =>
   `${services.config.links.publicBaseUrl}/api/links/customer-invitations#${token}`;
@@ -428,8 +430,9 @@ export async function acceptCustomerInvitation(
     invitation.reseller.partnerId,
     relationshipId(customerId),
   );
+  const moving = existing?.value.relationship === 'direct-bill';
   const resellerSide: CustomerRelationship =
-    existing && existing.value.relationship === 'direct-bill'
+    existing && moving
       ? movedToIndirect(existing.value, invitation.provider, at)
       : (existing?.value ??
         relationshipFor(invitation.reseller.partnerId, customer, 'indirect-reseller', {
@@ -440,6 +443,14 @@ export async function acceptCustomerInvitation(
           reason: `accepted an invitation with ${invitation.provider.companyName}`,
         }));
   if (!retrying) {
+    // Counted with the relationship's write (docs/rules.md section 14); a customer moving from
+    // direct bill may be the reseller's first moved towards a provider.
+    const counted = countsPatch(
+      firstTime(
+        relationshipCountChange(existing?.value ?? null, resellerSide, at),
+        moving ? await readCounts(services, invitation.reseller.partnerId) : null,
+      ),
+    );
     const used: CustomerInvitation = {
       ...invitation,
       status: 'used',
@@ -447,7 +458,7 @@ export async function acceptCustomerInvitation(
       acceptedBy: customerId,
     };
     try {
-      await services.partners.commit(invitation.reseller.partnerId, [
+      await commitCounting(services, invitation.reseller.partnerId, [
         { op: 'replace', document: used, etag: found.etag },
         existing
           ? { op: 'replace', document: resellerSide, etag: existing.etag }
@@ -468,6 +479,7 @@ export async function acceptCustomerInvitation(
           ),
         },
         { op: 'create', document: accepted(invitation.reseller.partnerId) },
+        ...counted,
       ]);
     } catch (error) {
       if (!(error instanceof WriteConflict)) throw error;
@@ -496,11 +508,17 @@ export async function acceptCustomerInvitation(
       reason: `customer accepted ${invitation.reseller.companyName}'s invitation`,
     },
   );
+  // A customer of the reseller's own (acquired in direct bill) shows in the provider's pipeline
+  // as moved to it; a retry after a crash counts it with the relationship it writes, once.
   await writeRelationship(
     services,
     principal,
     providerSide,
     accepted(invitation.provider.partnerId),
+    pipelinePatch(invitation.reseller.partnerId, {
+      customersExtended: resellerSide.acquiredAs === 'direct-bill' ? 1 : 0,
+      at: now.toISOString(),
+    }),
   );
   return { customer, reseller: resellerSide, provider: providerSide };
 }

@@ -22,8 +22,17 @@ import {
 import type { EventDocument } from '../domain/events';
 import { eventOf } from './events';
 import { createOnce, loadPartner } from './partners';
-import { WriteConflict, type Page, type PageRequest, type Versioned } from './ports';
+import {
+  WriteConflict,
+  type Page,
+  type PageRequest,
+  type PartnerDocument,
+  type Versioned,
+  type WriteOperation,
+} from './ports';
 import type { Services } from './services';
+import { countsPatch } from './transition-counts';
+import { relationshipCountChange } from '../domain/transition-counts';
 
 export interface NewCustomer {
   companyName: string;
@@ -147,14 +156,16 @@ async function createIfMissing(services: Services, customer: Customer): Promise<
 }
 
 /**
- * Writes one partner's relationship with its audit event and its event (docs/rules.md section
- * 11); writing it again leaves one of each.
+ * Writes one partner's relationship with its audit event, its event (docs/rules.md section 11)
+ * and its count (section 14); writing it again leaves one of each and counts it once. `patches`
+ * go with it (a provider's pipeline).
  */
 export function writeRelationship(
   services: Services,
   principal: Principal,
   relationship: CustomerRelationship,
   event: EventDocument,
+  patches: WriteOperation<PartnerDocument>[] = [],
 ): Promise<boolean> {
   return createOnce(
     services,
@@ -166,6 +177,7 @@ export function writeRelationship(
       reason: `customer ${relationship.customerId} (${relationship.companyName})`,
     },
     [event],
+    [...countsPatch(relationshipCountChange(null, relationship, relationship.since)), ...patches],
   );
 }
 

@@ -15,7 +15,8 @@ import {
   type EnrollmentStatus,
 } from '../domain/enrollment';
 import { DomainError } from '../domain/errors';
-import { preferredLanguage, type Address, type Contact, type Partner } from '../domain/partner';
+import type { Address, Contact } from '../domain/contact';
+import { preferredLanguage, type Partner } from '../domain/partner';
 import { actorOf, systemActor, type Actor, type Principal } from '../domain/principal';
 import { enrollmentApprovedEmail, enrollmentRejectedEmail } from './emails/enrollment-emails';
 import { onEnrollmentApproved } from './incentives';

@@ -25,6 +25,9 @@ import {
 } from '../domain/webhooks';
 import { WriteConflict, type Versioned } from './ports';
 import type { Services } from './services';
+import { commitCounting, countsPatch } from './transition-counts';
+import { recordTransition } from './transition-report';
+import type { CountChange } from '../domain/transition-counts';
 
 /**
  * An event for one partner, to write in the very batch of the change it reports (docs/rules.md
@@ -114,11 +117,15 @@ function copyTargets(event: EventDocument): string[] {
   return [...targets];
 }
 
-/** Writes a copy of an event in another partition, once (its id is the event's). */
+/**
+ * Writes a copy of an event in another partition, once (its id is the event's), with the count
+ * changes it carries for that partner (written once with it: a copy already there refuses both).
+ */
 export async function copyEvent(
   services: Services,
   event: Omit<EventDocument, 'partnerId'>,
   partnerId: string,
+  counts?: CountChange,
 ): Promise<void> {
   const { copyTo: _copyTo, sequence: _sequence, ...rest } = event as EventDocument;
   const copy: EventDocument = {
@@ -127,7 +134,10 @@ export async function copyEvent(
     publishDueAt: event.publishDueAt ?? event.occurredAt,
   };
   try {
-    await services.partners.commit(partnerId, [{ op: 'create', document: copy }]);
+    await commitCounting(services, partnerId, [
+      { op: 'create', document: copy },
+      ...(counts ? countsPatch(counts) : []),
+    ]);
   } catch (error) {
     if (!(error instanceof WriteConflict && error.reason === 'exists')) throw error;
   }
@@ -150,6 +160,7 @@ export async function publishPartition(
   told?: Map<string, Versioned<WebhookEndpoint>>,
 ): Promise<number> {
   let published = 0;
+  let recorded = false;
   for (let round = 0; round < 20; round += 1) {
     const sequence = await services.partners.getDocument<EventSequence>(partnerId, eventSequenceId);
     if (sequence?.value.publishing?.length) {
@@ -164,6 +175,12 @@ export async function publishPartition(
         await copyEvent(services, event, target);
         copiedTo?.add(target);
       }
+    }
+    // The operators' transition report counts what the changes behind these events reached,
+    // before they are numbered: a crash in between counts it on the next attempt, once.
+    if (!recorded && partnerId !== operatorEventsPartition && waiting.some(movesTransition)) {
+      await recordTransition(services, partnerId);
+      recorded = true;
     }
     const next = sequence?.value.next ?? 1;
     const reserved: EventSequence = {
@@ -191,6 +208,10 @@ export async function publishPartition(
   }
   return published;
 }
+
+/** Every event of a partner's change may move its transition, but a webhook's test. */
+const movesTransition = ({ value }: Versioned<EventDocument>): boolean =>
+  value.eventType !== 'webhook.test';
 
 /**
  * Writes the reserved events to the feed, one after the other in their numbers' order (an event
@@ -315,11 +336,12 @@ async function relay(
   const touched = new Set<string>();
   for (const relayed of events) {
     for (const partnerId of relayed.value.copyTo) {
-      const { customerId: _customerId, ...event } = relayed.value;
+      const { customerId: _customerId, counts, ...event } = relayed.value;
       await copyEvent(
         services,
         { ...event, copyTo: [] } as Omit<EventDocument, 'partnerId'>,
         partnerId,
+        counts?.[partnerId],
       );
       touched.add(partnerId);
     }

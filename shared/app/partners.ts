@@ -3,16 +3,18 @@ import { auditEvent } from '../domain/audit';
 import { DomainError, notFound, validationFailed } from '../domain/errors';
 import {
   newPartner,
+  resumeHeldInvitation,
   type MasterRecord,
   type Partner,
   type PartnerProfile,
 } from '../domain/partner';
-import { resumeHeldInvitation } from '../domain/incentives';
 import { actorOf, type Actor, type Principal } from '../domain/principal';
+import { emptyCounts } from '../domain/transition-counts';
 import { claimMpn, releaseMpn, syncProviderListing } from './directory';
 import { sameEtag } from './etag';
 import { WriteConflict, type PartnerDocument, type Versioned, type WriteOperation } from './ports';
 import type { Services } from './services';
+import { commitCounting } from './transition-counts';
 
 /** How many times an optimistic write is retried when another request got there first. */
 const optimisticAttempts = 5;
@@ -167,6 +169,8 @@ async function writeMasterRecord(
           op: 'create',
           document: auditEvent(services.ids.newId(), partnerId, now, actor, 'partner-created'),
         },
+        // The transition's counts start with the record (docs/rules.md section 14).
+        { op: 'create', document: emptyCounts(partnerId, now) },
       ]);
       return { partner: { value: partner, etag: etag ?? '' }, created: true, previousMpnId: null };
     } catch (error) {
@@ -258,6 +262,8 @@ export async function createOnce(
   action: string,
   change: { to?: string; reason: string },
   also: PartnerDocument[] = [],
+  /** Patches that go with the create (counts, docs/rules.md section 14), written once with it. */
+  patches: WriteOperation<PartnerDocument>[] = [],
 ): Promise<boolean> {
   const audit = auditEvent(
     services.ids.newId(),
@@ -268,10 +274,11 @@ export async function createOnce(
     change,
   );
   try {
-    await services.partners.commit(document.partnerId, [
+    await commitCounting(services, document.partnerId, [
       { op: 'create', document },
       { op: 'create', document: audit },
       ...also.map((extra) => ({ op: 'create' as const, document: extra })),
+      ...patches,
     ]);
     return true;
   } catch (error) {

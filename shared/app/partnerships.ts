@@ -10,6 +10,7 @@ import { queue } from './outbox';
 import { loadPartner } from './partners';
 import { WriteConflict, type PartnerDocument, type Versioned } from './ports';
 import type { Services } from './services';
+import { commitCounting, countsPatch } from './transition-counts';
 import { cancelTransfersBetween } from './transfers';
 
 async function loadSide(
@@ -115,7 +116,7 @@ async function endResellerSide(
   const found = await loadSide(services, resellerId, providerId, 'reseller');
   if (!found || !isActivePartnership(found.value)) return;
   try {
-    await services.partners.commit(resellerId, [
+    await commitCounting(services, resellerId, [
       { op: 'replace', document: { ...found.value, status: 'ended', endedAt }, etag: found.etag },
       {
         op: 'create',
@@ -136,6 +137,8 @@ async function endResellerSide(
           endedAt,
         }),
       },
+      // One provider fewer for the reseller's transition (docs/rules.md section 14).
+      ...countsPatch({ providers: -1, moments: { lastPartnershipEndedAt: endedAt } }),
     ]);
   } catch (error) {
     if (!(error instanceof WriteConflict && error.index === 0)) throw error;

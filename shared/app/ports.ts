@@ -32,6 +32,8 @@ import type {
 } from '../domain/operations';
 import type { SendCounter } from '../domain/send-budget';
 import type { Transfer, TransferGuard } from '../domain/transfers';
+import type { TransitionCounts } from '../domain/transition-counts';
+import type { TransitionDay, TransitionEntry } from '../domain/transition-report';
 
 /** Time comes from here, never from `new Date()` in a rule: tests control it. */
 export interface Clock {
@@ -71,17 +73,32 @@ export type PartnerDocument =
   | EventDocument
   | EventSequence
   | WebhookEndpoint
-  | WebhookSlot;
+  | WebhookSlot
+  | TransitionCounts
+  | TransitionDay
+  | TransitionEntry;
+
+/**
+ * One change of a partial update (Cosmos DB patch): `incr` adds to a number (negative to take
+ * away), `set` writes a value, `add` with a path ending in `/-` appends to an array.
+ */
+export type PatchStep =
+  | { op: 'incr'; path: string; value: number }
+  | { op: 'set'; path: string; value: string | number | boolean | null }
+  | { op: 'add'; path: string; value: string | number };
 
 /**
  * One write in a partition batch. `create` fails if the id exists; `replace` needs the etag
- * read before (optimistic concurrency) and fails if it changed.
+ * read before (optimistic concurrency) and fails if it changed; `patch` changes a few fields of
+ * an existing document without reading it (counters: concurrent increments never conflict),
+ * and fails if the document is missing.
  */
 export type WriteOperation<D> =
   | { op: 'create'; document: D }
   | { op: 'replace'; document: D; etag: string }
   | { op: 'upsert'; document: D }
-  | { op: 'delete'; id: string; etag?: string };
+  | { op: 'delete'; id: string; etag?: string }
+  | { op: 'patch'; id: string; steps: PatchStep[] };
 
 /** Why a write was refused: the document changed, already exists, or is gone. */
 export class WriteConflict extends Error {
@@ -174,6 +191,12 @@ export interface PartnerRepository {
     type: T['type'],
     page: PageRequest,
   ): Promise<Page<T>>;
+  /** Every invitation of a kind that can still be accepted at `now` (not used, revoked, expired). */
+  pendingInvitations<T extends InvitationDocument>(
+    partnerId: string,
+    type: T['type'],
+    now: Date,
+  ): Promise<T[]>;
   /** Cross-partition: the operators' review queue, oldest submission first. */
   enrollmentsWithStatus(status: string, page: PageRequest): Promise<Page<Partner>>;
   /**
@@ -193,6 +216,17 @@ export interface PartnerRepository {
   incentiveInvitationsHeld(now: Date): AsyncIterable<Versioned<Partner>>;
   /** Cross-partition (timer): enrollments still pending, submitted before `cutoff`. */
   pendingEnrollmentsSubmittedBefore(cutoff: Date): AsyncIterable<Versioned<Partner>>;
+}
+
+/** The operators' transition report, in its own partition (domain/transition-report.ts). */
+export interface TransitionReportRepository {
+  /** The days from `from` to `to` (YYYY-MM-DD, both included): one single-partition query. */
+  transitionDays(from: string, to: string): Promise<TransitionDay[]>;
+  /**
+   * The entries of partners at one step since `cutoff` or before, longest first, at most
+   * `limit`: one single-partition query.
+   */
+  stuckSince(cutoff: Date, limit: number): Promise<TransitionEntry[]>;
 }
 
 export interface OutboxRepository {

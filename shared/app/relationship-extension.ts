@@ -14,6 +14,8 @@ import { eventOf } from './events';
 import { createOnce, loadPartner } from './partners';
 import { WriteConflict } from './ports';
 import type { Services } from './services';
+import { commitCounting, countsPatch, pipelinePatch, readCounts } from './transition-counts';
+import { firstTime, relationshipCountChange } from '../domain/transition-counts';
 
 export interface ExtensionInput {
   providerId: string;
@@ -53,9 +55,10 @@ export async function extendRelationship(
 ): Promise<{ reseller: CustomerRelationship; provider: CustomerRelationship }> {
   const resellerId = principal.tenantId;
   const existing = await loadRelationship(services, resellerId, customerId);
-  const [{ value: partner }, partnership] = await Promise.all([
+  const [{ value: partner }, partnership, counts] = await Promise.all([
     loadPartner(services, resellerId),
     services.partners.getDocument<Partnership>(resellerId, partnershipId(input.providerId)),
+    readCounts(services, resellerId),
   ]);
   const relationship = existing.value;
   if (partner.enrollment.status !== 'active') {
@@ -92,7 +95,7 @@ export async function extendRelationship(
   const extended = extendedToProvider(relationship, provider, now.toISOString());
   const consent = `consent attested by ${principal.name} (${principal.userId}); given by ${input.consentGivenBy ?? 'the customer'} on ${input.consentGivenAt ?? now.toISOString()}`;
   try {
-    await services.partners.commit(resellerId, [
+    await commitCounting(services, resellerId, [
       { op: 'replace', document: extended, etag: existing.etag },
       {
         op: 'create',
@@ -116,6 +119,10 @@ export async function extendRelationship(
           resellerId,
         }),
       },
+      // Counted with the move (docs/rules.md section 14).
+      ...countsPatch(
+        firstTime(relationshipCountChange(relationship, extended, now.toISOString()), counts),
+      ),
     ]);
   } catch (error) {
     if (!(error instanceof WriteConflict && error.index === 0)) throw error;
@@ -138,7 +145,8 @@ async function writeProviderSide(
   resellerName: string,
   providerId: string,
 ): Promise<CustomerRelationship> {
-  const side = providerSide(reseller, resellerName, providerId, services.clock.now().toISOString());
+  const at = services.clock.now().toISOString();
+  const side = providerSide(reseller, resellerName, providerId, at);
   await createOnce(
     services,
     principal,
@@ -149,6 +157,8 @@ async function writeProviderSide(
       reason: `customer ${side.customerId} (${side.companyName}) of reseller ${reseller.partnerId}: bill-to details shared, no delegated admin`,
     },
     [extendedEvent(services, providerId, side, { providerId, resellerId: reseller.partnerId })],
+    // The provider's pipeline counts the customer once, with its side of the relationship.
+    pipelinePatch(reseller.partnerId, { customersExtended: 1, at }),
   );
   return side;
 }

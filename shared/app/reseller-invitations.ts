@@ -20,9 +20,11 @@ import { eventOf } from './events';
 import { queue } from './outbox';
 import { findInvitation, openInvitation } from './invitations';
 import { createOnce, loadPartner } from './partners';
-import { WriteConflict, type PartnerDocument, type Versioned } from './ports';
+import { WriteConflict, type PartnerDocument, type Versioned, type WriteOperation } from './ports';
 import { countInvitationEmail } from './rate-limit';
 import type { Services } from './services';
+import { commitCounting, countsPatch, readCounts } from './transition-counts';
+import { firstTime } from '../domain/transition-counts';
 
 export const partnerInvitationLink = (services: Services, token: string): string =>
   `${services.config.links.publicBaseUrl}/api/links/partner-invitations#${token}`;
@@ -198,6 +200,14 @@ async function writeResellerSide(
   principal: Principal,
   side: Partnership,
 ): Promise<void> {
+  // One more provider for the reseller's transition (docs/rules.md section 14), counted with
+  // the side that makes it; the first one says since when the step is done.
+  const counted = countsPatch(
+    firstTime(
+      { providers: 1, moments: { firstPartnershipAt: side.since } },
+      await readCounts(services, side.partnerId),
+    ),
+  );
   const created = await createOnce(
     services,
     principal,
@@ -205,8 +215,10 @@ async function writeResellerSide(
     'provider-partnership-created',
     { reason: `with provider ${side.counterpartyId} (${side.counterpartyName})` },
     [acceptedEvent(services, side)],
+    counted,
   );
-  if (!created) await restartIfEnded(services, principal, side, 'provider-partnership-created');
+  if (!created)
+    await restartIfEnded(services, principal, side, 'provider-partnership-created', counted);
 }
 
 /** `partnership.accepted`, for the side being written (docs/rules.md section 11: both sides). */
@@ -228,11 +240,12 @@ async function restartIfEnded(
   principal: Principal,
   side: Partnership,
   action: string,
+  counted: WriteOperation<PartnerDocument>[],
 ): Promise<boolean> {
   const found = await services.partners.getDocument<Partnership>(side.partnerId, side.id);
   if (!found || isActivePartnership(found.value)) return false;
   try {
-    await services.partners.commit(side.partnerId, [
+    await commitCounting(services, side.partnerId, [
       { op: 'replace', document: side, etag: found.etag },
       {
         op: 'create',
@@ -246,6 +259,7 @@ async function restartIfEnded(
         ),
       },
       { op: 'create', document: acceptedEvent(services, side) },
+      ...counted,
     ]);
   } catch (error) {
     if (!(error instanceof WriteConflict && error.index === 0)) throw error;
@@ -368,9 +382,16 @@ async function restartWithInvitation(
     partnershipId(providerSide.counterpartyId),
   );
   if (!found || isActivePartnership(found.value)) return false;
+  // The pipeline keeps what the reseller did before the partnership ended.
+  const restarted: Partnership = {
+    ...providerSide,
+    customersExtended: found.value.customersExtended ?? 0,
+    transfersPending: found.value.transfersPending ?? 0,
+    transfersCompleted: found.value.transfersCompleted ?? 0,
+  };
   try {
     await services.partners.commit(providerSide.partnerId, [
-      { op: 'replace', document: providerSide, etag: found.etag },
+      { op: 'replace', document: restarted, etag: found.etag },
       { op: 'replace', document: used, etag: invitationEtag },
       {
         op: 'create',

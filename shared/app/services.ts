@@ -12,6 +12,7 @@ import type {
   OutboxRepository,
   PartnerRepository,
   TokenVerifier,
+  TransitionReportRepository,
   WebhookTransport,
 } from './ports';
 import type { RequestLimits } from './request-limits';
@@ -26,6 +27,8 @@ export interface Services {
   customers: CustomerRepository;
   outbox: OutboxRepository;
   events: EventRepository;
+  /** The operators' transition report (its own partition of the partners container). */
+  reports: TransitionReportRepository;
   webhooks: WebhookTransport;
   /** Timer heartbeats and outbox backlogs (the status page, the health check). */
   operations: OperationsRepository;

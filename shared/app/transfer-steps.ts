@@ -28,6 +28,8 @@ import { landingLink } from './links';
 import { queue } from './outbox';
 import { WriteConflict, type PartnerDocument, type Versioned, type WriteOperation } from './ports';
 import type { Services } from './services';
+import { commitCounting, countsPatch, pipelinePatch, readCounts } from './transition-counts';
+import { firstTime } from '../domain/transition-counts';
 
 /**
  * The steps every transfer change goes through (docs/rules.md section 8b). A change is decided in one batch
@@ -178,20 +180,36 @@ export async function closeTransfer(
       updatedAt: now.toISOString(),
       propagateAfter: propagateAfter(now),
     };
-    const partners = await Promise.all([
+    const completed = to === 'completed';
+    const [reseller, provider, counts] = await Promise.all([
       services.partners.get(current.reseller.partnerId),
       services.partners.get(current.provider.partnerId),
+      completed ? readCounts(services, resellerId) : null,
     ]);
+    // Its subscriptions leave the transfer count with the decision, in the batch that writes its
+    // event, so the transition report, recorded as the event is published, sees them moved; a
+    // completed transfer's are transferred, no longer billed directly (docs/rules.md section 14).
+    const moved = movedSubscriptions(current).length;
+    const counted = countsPatch(
+      firstTime(
+        completed
+          ? {
+              subscriptions: { inTransfer: -moved, transferred: moved, directBillActive: -moved },
+              moments: { firstTransferCompletedAt: closed.closedAt! },
+            }
+          : { subscriptions: { inTransfer: -moved } },
+        counts,
+      ),
+    );
     try {
-      await services.partners.commit(resellerId, [
+      await commitCounting(services, resellerId, [
         { op: 'replace', document: closed, etag: found.etag },
         { op: 'create', document: stepAudit(services, resellerId, actor, closed, now) },
         { op: 'create', document: stepEvent(services, resellerId, closed) },
-        ...stepEmails(
-          services,
-          closed,
-          partners.map((partner) => partner?.value ?? null),
-        ).map((document) => ({ op: 'create' as const, document })),
+        ...stepEmails(services, closed, [reseller?.value ?? null, provider?.value ?? null]).map(
+          (document) => ({ op: 'create' as const, document }),
+        ),
+        ...counted,
       ]);
       return await propagate(services, actor, closed);
     } catch (error) {
@@ -228,8 +246,16 @@ async function writeProviderCopy(
     !found && transfer.status !== 'pending'
       ? [stepEvent(services, providerId, { ...transfer, status: 'pending', reason: null })]
       : [];
+  // The provider's pipeline counts each transfer with the copy in its new status, so once.
+  const wasPending = found?.value.status === 'pending';
+  const isPending = copy.status === 'pending';
+  const pipeline = pipelinePatch(transfer.reseller.partnerId, {
+    transfersPending: (isPending ? 1 : 0) - (wasPending ? 1 : 0),
+    transfersCompleted: copy.status === 'completed' ? 1 : 0,
+    at: services.clock.now().toISOString(),
+  });
   try {
-    await services.partners.commit(providerId, [
+    await commitCounting(services, providerId, [
       found
         ? { op: 'replace', document: copy, etag: found.etag }
         : { op: 'create', document: copy },
@@ -239,6 +265,7 @@ async function writeProviderCopy(
         op: 'create',
         document: stepEvent(services, providerId, transfer, missed.length),
       },
+      ...pipeline,
     ]);
   } catch (error) {
     // Another run wrote it first: it writes the same copy.

@@ -18,6 +18,7 @@ import { loadRelationship } from './customers';
 import { loadPartner } from './partners';
 import { WriteConflict, type Logger, type Page, type PageRequest } from './ports';
 import type { Services } from './services';
+import { commitCounting, countsPatch } from './transition-counts';
 import {
   closeTransfer,
   loadResellerCopy,
@@ -158,7 +159,7 @@ export async function createTransfer(
       },
     };
     try {
-      await services.partners.commit(resellerId, [
+      await commitCounting(services, resellerId, [
         guard
           ? { op: 'replace', document: guarded, etag: guard.etag }
           : { op: 'create', document: guarded },
@@ -171,6 +172,11 @@ export async function createTransfer(
         ...stepEmails(services, transfer, [reseller.value, provider?.value ?? null]).map(
           (document) => ({ op: 'create' as const, document }),
         ),
+        // In a transfer from now, counted with the guard that holds them (docs/rules.md section 14).
+        ...countsPatch({
+          subscriptions: { inTransfer: moved.length },
+          moments: { lastTransferRequestedAt: transfer.createdAt },
+        }),
       ]);
       return await propagate(services, actorOf(principal), transfer);
     } catch (error) {

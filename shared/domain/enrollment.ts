@@ -1,6 +1,6 @@
 import type { Actor } from './principal';
 import { DomainError } from './errors';
-import type { Address, Contact } from './partner';
+import type { Address, Contact } from './contact';
 
 /**
  * The indirect reseller enrollment state machine (docs/rules.md sections 2-3). Every change of

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import type { CountChange } from './transition-counts';
 
 /**
  * Events for portals and automation (docs/rules.md section 11). An event document is written in
@@ -144,6 +145,11 @@ export interface EventDocument {
 export interface RelayedEventDocument extends Omit<EventDocument, 'partnerId' | 'sequence'> {
   customerId: string;
   copyTo: string[];
+  /**
+   * What the change moves in a partner's transition counts (docs/rules.md section 14), applied
+   * in the batch that writes that partner's copy: once, as the copy is.
+   */
+  counts?: Record<string, CountChange>;
 }
 
 /** An event numbered by a publication, still to be written to the feed. */

@@ -1,4 +1,3 @@
-import type { Partner } from './partner';
 import { DomainError } from './errors';
 
 /**
@@ -78,15 +77,6 @@ export function isInvitationDue(incentives: Incentives, dueAt: string | null, no
     dueAt !== null &&
     Date.parse(dueAt) <= now.getTime()
   );
-}
-
-/**
- * An invitation held for want of an MPN account email is due again, at once, as soon as the
- * master record has one (the operator's change that fills it in writes this too).
- */
-export function resumeHeldInvitation(partner: Partner, now: Date): Partner {
-  if (!partner.incentiveInviteHeldSince || !partner.mpnAccountEmail) return partner;
-  return { ...partner, incentiveInviteDueAt: now.toISOString(), incentiveInviteHeldSince: null };
 }
 
 /** Not invited, and 30 days or more since the approval: an alert on every timer run. */

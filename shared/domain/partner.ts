@@ -1,5 +1,5 @@
-import type { Enrollment } from './enrollment';
-import { notEnrolled } from './enrollment';
+import type { Address, Contact } from './contact';
+import { notEnrolled, type Enrollment } from './enrollment';
 import { noIncentives, type Incentives } from './incentives';
 
 export const providerServices = ['training-support', 'marketing', 'credit-financing'] as const;
@@ -14,20 +14,6 @@ export interface IndirectProviderProgram {
 export interface Programs {
   directBill: boolean;
   indirectProvider?: IndirectProviderProgram;
-}
-
-export interface Address {
-  line1: string;
-  city: string;
-  postalCode: string;
-  country: string;
-}
-
-export interface Contact {
-  firstName: string;
-  lastName: string;
-  email: string;
-  phone: string;
 }
 
 export type Language = 'en' | 'fr';
@@ -89,6 +75,16 @@ export function newPartner(partnerId: string, record: MasterRecord, now: Date): 
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
   };
+}
+
+/**
+ * An incentives invitation held for want of an MPN account email (docs/rules.md section 10) is
+ * due again, at once, as soon as the master record has one: the operator's change that fills it
+ * in writes this too.
+ */
+export function resumeHeldInvitation(partner: Partner, now: Date): Partner {
+  if (!partner.incentiveInviteHeldSince || !partner.mpnAccountEmail) return partner;
+  return { ...partner, incentiveInviteDueAt: now.toISOString(), incentiveInviteHeldSince: null };
 }
 
 /** Once the agreement is accepted the partner is an indirect reseller as well (docs/rules.md section 3). */

@@ -136,6 +136,15 @@ export interface Partnership {
   /** docs/rules.md section 8b: a provider may end it; both sides keep it, `ended` (absent: active). */
   status?: 'active' | 'ended';
   endedAt?: string | null;
+  /**
+   * The provider's pipeline (docs/rules.md section 14), on its side only, each changed with the
+   * change it counts: customers the reseller moved to it, transfers waiting for its answer and
+   * completed, and when the reseller last did any of these (absent: none yet).
+   */
+  customersExtended?: number;
+  transfersPending?: number;
+  transfersCompleted?: number;
+  lastActivityAt?: string;
 }
 
 export const isActivePartnership = (partnership: Partnership): boolean =>
@@ -165,6 +174,10 @@ export function partnershipSides(
       since,
       status: 'active',
       endedAt: null,
+      customersExtended: 0,
+      transfersPending: 0,
+      transfersCompleted: 0,
+      lastActivityAt: since,
     },
     resellerSide: {
       type: 'partnership',

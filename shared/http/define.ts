@@ -68,7 +68,7 @@ type PrincipalFor<A extends Access> = A extends { kind: 'anonymous' }
  * answer of that status carries it; `sometimes`: some do. (Retry-After on 429 and 503, and
  * Idempotent-Replayed on a POST's answers, are declared by the framework itself.)
  */
-export type DeclaredHeader = 'ETag' | 'Location';
+export type DeclaredHeader = 'ETag' | 'Location' | 'Content-Language';
 export type HeaderPresence = 'always' | 'sometimes';
 
 export interface ResponseSpec {
@@ -76,6 +76,8 @@ export interface ResponseSpec {
   schema?: z.ZodType;
   contentType?: 'application/json' | 'text/html' | 'text/javascript' | 'text/css';
   headers?: Partial<Record<DeclaredHeader, HeaderPresence>>;
+  /** The same answer as CSV, for `Accept: text/csv`: what its lines hold. */
+  csv?: string;
 }
 
 export interface HandlerInput<

@@ -132,6 +132,10 @@ const headerObjects: Record<DeclaredHeader | 'Retry-After' | 'Idempotent-Replaye
     description: 'The URL of the resource this answer created, or of where to go',
     schema: { type: 'string' },
   },
+  'Content-Language': {
+    description: "The language of the answer's plain words: the one the partner's emails are in",
+    schema: { type: 'string', enum: ['en', 'fr'] },
+  },
   'Retry-After': {
     description: 'Seconds to wait before trying again (also in the body as retryAfterSeconds)',
     schema: { type: 'integer', minimum: 1 },
@@ -255,7 +259,15 @@ export function buildOpenApi(functions: HttpFunctionDefinition[], serverUrl: str
         description: response.description,
         ...(headers ? { headers } : {}),
         ...(schema
-          ? { content: { [contentType]: { schema } } }
+          ? {
+              content: {
+                [contentType]: { schema },
+                // The same answer as CSV, chosen with Accept: text/csv.
+                ...(response.csv
+                  ? { 'text/csv': { schema: { type: 'string', description: response.csv } } }
+                  : {}),
+              },
+            }
           : contentType === 'application/json'
             ? {}
             : { content: { [contentType]: { schema: { type: 'string' } } } }),

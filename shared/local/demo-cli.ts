@@ -242,8 +242,68 @@ async function main(): Promise<void> {
     `  the API reference              ${base}/api/docs   (Authorize with $ADMIN's token)`,
     '',
     'The emails sent are in .local/outbox/: npm run outbox lists them.',
+    '',
+    'curl -s $API/me/transition -H "Authorization: Bearer $ADMIN"',
+    ...transitionLines(await countedTransition(base, admin, customers.length * 2)),
   ];
   console.log(lines.join('\n'));
+}
+
+interface TransitionAnswer {
+  steps: { step: string; status: string; waitingOn?: string; detail: string }[];
+  next: string | null;
+  counts: {
+    providers: number;
+    customers: { directBill: number; extendedToProvider: number; indirect: number };
+    subscriptions: { directBillActive: number; inTransfer: number; transferred: number };
+  };
+}
+
+/**
+ * The partner's transition once its orders are counted: an order's subscriptions count when its
+ * event is relayed to the partner, which the app does right after the order, or the
+ * deliverEvents timer (run now) does.
+ */
+async function countedTransition(
+  base: string,
+  admin: string,
+  subscriptions: number,
+): Promise<TransitionAnswer> {
+  await call(
+    base,
+    'publishing the events',
+    'POST',
+    '/admin/functions/deliverEvents',
+    null,
+    [202],
+    {},
+  );
+  for (let attempt = 1; ; attempt += 1) {
+    const view = (await call(
+      base,
+      'the transition',
+      'GET',
+      '/api/me/transition',
+      admin,
+      [200],
+    )) as unknown as TransitionAnswer;
+    if (view.counts.subscriptions.directBillActive >= subscriptions || attempt >= 40) return view;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** The transition as a portal would draw it: one line per step, then what is next. */
+function transitionLines(view: TransitionAnswer): string[] {
+  const { customers, subscriptions } = view.counts;
+  return [
+    "Contoso's transition, step by step (details in the language of its emails)",
+    ...view.steps.map(
+      (state) =>
+        `  ${state.step.padEnd(14)}${(state.waitingOn ? `${state.status} (${state.waitingOn})` : state.status).padEnd(21)}${state.detail}`,
+    ),
+    `  next: ${view.next ?? 'nothing for Contoso to do now'}`,
+    `  counts: ${view.counts.providers} providers; customers ${customers.directBill} direct bill, ${customers.extendedToProvider} extended to a provider, ${customers.indirect} indirect; subscriptions ${subscriptions.directBillActive} direct bill active, ${subscriptions.inTransfer} in a transfer, ${subscriptions.transferred} transferred`,
+  ];
 }
 
 main().catch((error: unknown) => {

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { useAtomicBatches } from './emulator-batches';
 import type { PartitionKeyRange } from './partition-ranges';
 import { standInGateway, type EmulatorAccount, type RangeQueryObserver } from './stand-in-gateway';
 
@@ -139,15 +140,18 @@ export interface EmulatorOptions {
 /**
  * The embedded Cosmos DB emulator (@vercel/cosmosdb-server over HTTP) behind a stand-in of
  * Azure's gateway (stand-in-gateway.ts): several partition key ranges, query plans, refusals of
- * a document of another partition key. Its other gaps (the README lists each with what covers
- * it): a transactional batch is applied operation by operation (only a refused first operation
- * is atomic), queries scan their partition or range, TTL is not enforced, data lives in memory.
+ * a document of another partition key; a transactional batch applied all or nothing, Patch
+ * operations included (emulator-batches.ts). Its other gaps (docs/stand-ins.md lists each with
+ * what covers it): queries scan their partition or range, TTL is not enforced, data lives in
+ * memory.
  */
 export async function startCosmosEmulator(
   port: number,
   hostname = '127.0.0.1',
   options: EmulatorOptions = {},
 ): Promise<{ endpoint: string; ranges: PartitionKeyRange[]; close(): Promise<void> }> {
+  // Before the emulator's routes are built: they keep the batch handler they find.
+  useAtomicBatches();
   compileLinearQueries();
   const { Account, route } = emulatorParts();
   // The account knows its own address: it is made once the server listens.

@@ -159,4 +159,43 @@ describe('npm run demo, against npm start', () => {
       'Adatum Distribution',
     ]);
   });
+
+  it("ends on the transition view of its partner, each step's state printed", async () => {
+    const tail = printed.trimEnd().split('\n').slice(-12);
+    expect(tail[0]).toBe('curl -s $API/me/transition -H "Authorization: Bearer $ADMIN"');
+    expect(tail[1]).toContain("Contoso's transition");
+    const states = Object.fromEntries(
+      tail.slice(2, 10).map((line) => {
+        const [, step, status] = /^ {2}(\S+)\s+(\S+(?: \(\w+\))?)\s{2,}\S/.exec(line)!;
+        return [step!, status!];
+      }),
+    );
+    // Approved at once and active, its provider's invitation waiting in its mailbox; the
+    // incentives invitation is due (waiting on the platform) until the hourly timer sends it.
+    expect(states).toMatchObject({
+      profile: 'done',
+      enrollment: 'done',
+      approval: 'done',
+      agreement: 'done',
+      provider: 'todo',
+      customers: 'not-yet',
+      subscriptions: 'not-yet',
+    });
+    expect(['waiting (platform)', 'todo']).toContain(states.incentives);
+    // Contoso is in France: the details are in French, as its emails are.
+    expect(tail[6]).toContain('fournisseur');
+    expect(tail[11]).toBe(
+      '  counts: 0 providers; customers 2 direct bill, 0 extended to a provider, 0 indirect; subscriptions 4 direct bill active, 0 in a transfer, 0 transferred',
+    );
+    expect(tail[10]).toBe('  next: provider');
+    // The printed curl line reads the same view (the test above has since accepted the
+    // provider's invitation: the steps before it are as printed).
+    const view = (await (await curl(tail[0]!)).json()) as any;
+    expect(view.steps.slice(0, 4).map((state: any) => state.status)).toEqual([
+      states.profile,
+      states.enrollment,
+      states.approval,
+      states.agreement,
+    ]);
+  });
 });

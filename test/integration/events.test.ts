@@ -211,7 +211,7 @@ describe('events delivered to webhooks', () => {
       ...services,
       partners: override(services.partners, {
         commit: async (partnerId, operations) => {
-          if (operations.some((o) => o.op !== 'delete' && o.document.type === 'event-sequence')) {
+          if (operations.some((o) => 'document' in o && o.document.type === 'event-sequence')) {
             throw new Error('process died');
           }
           return services.partners.commit(partnerId, operations);

@@ -160,6 +160,82 @@ const budgets: Budget[] = [
     expected: { pointReads: 1 },
   },
   {
+    route: 'getTransition',
+    does: "the partner's transition: its record and its counts, two point reads, however many customers it has",
+    async arrange(app) {
+      const partner = await createPartnerWithProfile(app);
+      // More customers than one batch holds: the read does not grow with them.
+      await seedCustomers(app, partner.partnerId, 60);
+      await seedCustomers(app, partner.partnerId, 60);
+      return { method: 'GET', path: '/api/me/transition', token: partner.adminToken, status: 200 };
+    },
+    expected: { pointReads: 2 },
+    perPartition: { reads: 2, batches: 0 },
+  },
+  {
+    route: 'getResellerPipeline',
+    does: "a provider's pipeline: its record, its open invitations and a page of its partnerships, in its own partition",
+    async arrange(app) {
+      const { provider } = await partnership(app);
+      await pendingInvitation(app, provider);
+      return {
+        method: 'GET',
+        path: '/api/me/reseller-pipeline?pageSize=10',
+        token: provider.adminToken,
+        status: 200,
+      };
+    },
+    expected: { pointReads: 1, singlePartitionQueries: 2 },
+  },
+  {
+    route: 'getResellerPipeline',
+    does: 'the next page: the open invitations are not read again',
+    async arrange(app) {
+      const provider = await createProvider(app);
+      await pendingInvitation(app, provider);
+      await pendingInvitation(app, provider);
+      const reseller = await activeReseller(app);
+      const invited = await inviteReseller(app, provider, reseller);
+      await app.api('POST', '/api/partner-invitations/accept', {
+        token: reseller.adminToken,
+        body: { token: tokenOf(invited.body.link as string) },
+      });
+      const other = await activeReseller(app);
+      const again = await inviteReseller(app, provider, other);
+      await app.api('POST', '/api/partner-invitations/accept', {
+        token: other.adminToken,
+        body: { token: tokenOf(again.body.link as string) },
+      });
+      const first = await app.api('GET', '/api/me/reseller-pipeline?pageSize=1', {
+        token: provider.adminToken,
+      });
+      const next = encodeURIComponent(first.body.continuationToken as string);
+      return {
+        method: 'GET',
+        path: `/api/me/reseller-pipeline?pageSize=1&continuationToken=${next}`,
+        token: provider.adminToken,
+        status: 200,
+      };
+    },
+    expected: { pointReads: 1, singlePartitionQueries: 1 },
+  },
+  {
+    route: 'getTransitionReport',
+    does: "the operators' report over a year: the days and the stuck list, two queries of the report's own partition",
+    async arrange(app) {
+      await pendingPartner(app);
+      await app.runTimer('deliverEvents');
+      return {
+        method: 'GET',
+        path: '/api/operator/reports/transitions?from=2026-01-01&to=2026-12-31',
+        token: await app.operatorToken(),
+        status: 200,
+      };
+    },
+    expected: { singlePartitionQueries: 2 },
+    perPartition: { reads: 0, batches: 0 },
+  },
+  {
     route: 'putProfile',
     does: 'confirms the profile: one read, one batch',
     async arrange(app) {
@@ -312,9 +388,10 @@ const budgets: Budget[] = [
       };
     },
     // The provider's partition: the invitation read, then the batch that uses up the link with
-    // the provider's side. The reseller's: its record read (in parallel), then its side's batch.
-    expected: { pointReads: 2, batches: 2 },
-    perPartition: { reads: 1, batches: 1 },
+    // the provider's side. The reseller's: its record read (in parallel), then its counts (the
+    // first partnership's moment, docs/rules.md section 14) and its side's batch.
+    expected: { pointReads: 3, batches: 2 },
+    perPartition: { reads: 2, batches: 1 },
   },
   {
     route: 'listCustomers',
@@ -614,7 +691,7 @@ const budgets: Budget[] = [
   },
   {
     route: 'deliverEvents',
-    does: 'timer: relayed events, partitions to publish, then per partition its events numbered, written to the feed, its endpoints told and the events removed; the deliveries to retry and the endpoints behind, per endpoint its read and its next events taken from the feed and sent; the backlog counted; its heartbeat',
+    does: 'timer: relayed events, partitions to publish, then per partition its events numbered (the partner read first for the transition report), written to the feed, its endpoints told and the events removed; the deliveries to retry and the endpoints behind, per endpoint its read and its next events taken from the feed and sent; the backlog counted; its heartbeat',
     isolated: true,
     async arrange(app) {
       const partner = await createPartnerWithProfile(app);
@@ -631,24 +708,25 @@ const budgets: Budget[] = [
       return { timer: 'deliverEvents' };
     },
     // Publication: the relayed events' query (none), the partitions' query; in the partner's
-    // partition the sequence's point read, its events' query, the reservation (a create: the
-    // partition's first), the sequence read again, the event's feed write, its endpoints' query,
-    // the endpoint's cursor read and written (due), and the batch removing the event. Delivery:
-    // the retries' query (none), the endpoints behind (one), the endpoint's and its cursor's
-    // reads, its feed read, the batch of the cursor and the claimed delivery, its outcome, the
-    // feed read once more (caught up). The backlog: six counting queries and an upsert; the
-    // heartbeat: a point read, an upsert.
+    // partition the sequence's point read, its events' query, the partner's record for the
+    // transition report (one that has not enrolled has no entry: nothing more), the reservation
+    // (a create: the partition's first), the sequence read again, the event's feed write, its
+    // endpoints' query, the endpoint's cursor read and written (due), and the batch removing the
+    // event. Delivery: the retries' query (none), the endpoints behind (one), the endpoint's and
+    // its cursor's reads, its feed read, the batch of the cursor and the claimed delivery, its
+    // outcome, the feed read once more (caught up). The backlog: six counting queries and an
+    // upsert; the heartbeat: a point read, an upsert.
     expected: {
       crossPartitionQueries: 10,
       singlePartitionQueries: 4,
-      pointReads: 6,
+      pointReads: 7,
       batches: 2,
       writes: 6,
     },
   },
   {
     route: 'extendRelationship',
-    does: 'extends a customer: relationship, partner, partnership reads, then one batch per side',
+    does: 'extends a customer: relationship, partner, partnership and counts reads, then one batch per side',
     async arrange(app) {
       const world = await resellerWithDirectCustomer(app);
       return {
@@ -659,7 +737,7 @@ const budgets: Budget[] = [
         status: 201,
       };
     },
-    expected: { pointReads: 3, batches: 2 },
+    expected: { pointReads: 4, batches: 2 },
   },
   {
     route: 'transferEligibility',
@@ -734,7 +812,8 @@ const budgets: Budget[] = [
         status: 200,
       };
     },
-    expected: { pointReads: 12, singlePartitionQueries: 1, batches: 4 },
+    // The settlement reads the reseller's counts too: its first transfer completed counts once.
+    expected: { pointReads: 13, singlePartitionQueries: 1, batches: 4 },
   },
   {
     route: 'rejectTransfer',

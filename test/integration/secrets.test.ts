@@ -188,7 +188,9 @@ describe('audit events', () => {
         ? created.some(
             ({ operation: audit }) => audit.op === 'create' && audit.document.id === operation.id,
           )
-        : operation.op !== 'create' && operation.document.type === 'audit',
+        : operation.op !== 'create' &&
+          'document' in operation &&
+          operation.document.type === 'audit',
     );
     expect(others).toEqual([]);
     // Each is stored as it was written.

@@ -66,6 +66,9 @@ describe('a client generated from openapi.json (openapi-typescript, openapi-fetc
       'Event',
       'TransferCompletedEvent',
       'Problem',
+      'Transition',
+      'ResellerPipeline',
+      'TransitionReport',
     ])
       expect(types).toMatch(new RegExp(`^ {8}${name}: `, 'm'));
     // `unknown` only as the index signature openapi-typescript gives every response's headers.
@@ -154,5 +157,30 @@ describe('a client generated from openapi.json (openapi-typescript, openapi-fetc
     expect(record.events.completedTransfers).toEqual([requested.transferId]);
     expect(record.status.timers.length).toBeGreaterThan(0);
     expect(record.refusal).toBe('not-found');
+    // The transition view after each step: recorded, profile confirmed, enrolled and active,
+    // in partnership, with an indirect customer, its own customer moved.
+    const [recorded, confirmed, enrolled, partnered, indirect, afterMove] = record.transition;
+    expect(recorded).toMatchObject({ profile: 'todo', enrollment: 'not-yet' });
+    expect(confirmed).toMatchObject({ profile: 'done', enrollment: 'todo' });
+    expect(enrolled).toMatchObject({
+      enrollment: 'done',
+      approval: 'done',
+      agreement: 'done',
+      provider: 'todo',
+      incentives: 'waiting (platform)',
+    });
+    expect(partnered).toMatchObject({ provider: 'done', customers: 'todo' });
+    expect(indirect).toMatchObject({ customers: 'todo', subscriptions: 'not-yet' });
+    expect(afterMove).toMatchObject({ customers: 'done', subscriptions: 'done' });
+    expect(record.counts).toEqual({
+      providers: 1,
+      customers: { directBill: 0, extendedToProvider: 1, indirect: 1 },
+      subscriptions: { directBillActive: 0, inTransfer: 0, transferred: 1 },
+    });
+    expect(record.glance.pipeline.resellers).toMatchObject([
+      { resellerId: partnerId, customersExtended: 1, transfersCompleted: 1 },
+    ]);
+    expect(record.glance.report.funnel).toMatchObject({ firstTransferCompleted: 1 });
+    expect(record.glance.stuckCsv.split('\r\n')[0]).toBe('partnerId,companyName,step,since');
   });
 });

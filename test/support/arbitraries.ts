@@ -38,9 +38,20 @@ const emailAddress = fc
 
 const webUrl = fc.webUrl({ validSchemes: ['https'], withQueryParameters: true });
 
+const calendarDay = fc
+  .date({
+    min: new Date('2025-01-01T00:00:00.000Z'),
+    max: new Date('2026-12-31T00:00:00.000Z'),
+    noInvalidDate: true,
+  })
+  .map((date) => date.toISOString().slice(0, 10));
+
 function stringArbitrary(schema: JsonSchema, name: string): fc.Arbitrary<string> {
   const minLength = schema.minLength ?? 0;
   const maxLength = Math.min(schema.maxLength ?? 60, 60);
+  // A calendar date (a report's period, whose end is named `to`): days of two recent years, so
+  // that pairs of them are as often valid periods as not.
+  if (schema.format === 'date') return calendarDay;
   // A pattern the schema states wins over a name (`emailId` is no address).
   if (schema.format === 'email' || (!schema.pattern && /email|^to$|principalname/i.test(name)))
     return emailAddress;

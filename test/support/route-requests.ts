@@ -41,6 +41,7 @@ function sampleString(schema: JsonSchema): string {
   if (schema.format === 'email') return 'someone@example.com';
   if (schema.format === 'uuid' || schema.format === 'guid') return sampleGuid;
   if (schema.format === 'date-time') return new Date().toISOString();
+  if (schema.format === 'date') return '2026-01-01';
   if (schema.format === 'uri' || schema.format === 'url') return 'https://example.com/';
   if (schema.pattern !== undefined) {
     // The patterns our schemas use: digits (MPN IDs), country codes, GUIDs.

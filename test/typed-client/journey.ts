@@ -31,6 +31,9 @@ export type Delivery = Schemas['Delivery'];
 export type Status = Schemas['Status'];
 export type Event = Schemas['Event'];
 export type Problem = Schemas['Problem'];
+export type Transition = Schemas['Transition'];
+export type ResellerPipeline = Schemas['ResellerPipeline'];
+export type TransitionReport = Schemas['TransitionReport'];
 
 /** True only when A and B are the same type: `const _: Same<A, B> = true` compiles only then. */
 export type Same<A, B> =
@@ -385,19 +388,78 @@ export async function typedRefusal(api: Clients): Promise<Problem['code'] | null
   return result.error ? result.error.code : null;
 }
 
-/** The journey, step after step. */
+/**
+ * Where the partner stands, as its portal draws the progress page: each step's status (the
+ * detail's language named by Content-Language), read after each step of the journey.
+ */
+export async function transitionView(
+  api: Clients,
+): Promise<{ view: Transition; steps: Record<Transition['steps'][number]['step'], string> }> {
+  const read = await api.partner.GET('/api/me/transition');
+  const view = ok(read);
+  const language = header(
+    read.response,
+    { path: '/api/me/transition', method: 'get', status: 200 },
+    'Content-Language',
+  );
+  if (language !== 'en' && language !== 'fr') throw new Error(`no language: ${language}`);
+  const steps = Object.fromEntries(
+    view.steps.map((state) => [
+      state.step,
+      state.waitingOn ? `${state.status} (${state.waitingOn})` : state.status,
+    ]),
+  ) as Record<Transition['steps'][number]['step'], string>;
+  return { view, steps };
+}
+
+/** The provider's pipeline, and the operators' report of the day (as CSV too). */
+export async function pipelineAndReport(
+  api: Clients,
+  day: string,
+): Promise<{ pipeline: ResellerPipeline; report: TransitionReport; stuckCsv: string }> {
+  const pipeline = ok(
+    await api.provider.GET('/api/me/reseller-pipeline', { params: { query: { pageSize: 10 } } }),
+  );
+  // The operation answers JSON or, asked with Accept: text/csv, CSV: the type says both.
+  const answered = ok(
+    await api.operator.GET('/api/operator/reports/transitions', {
+      params: { query: { from: day, to: day } },
+    }),
+  );
+  if (typeof answered === 'string') throw new Error('asked for JSON, the report came as CSV');
+  const report: TransitionReport = answered;
+  const csv = await api.operator.GET('/api/operator/reports/transitions', {
+    params: { query: { from: day, to: day } },
+    headers: { Accept: 'text/csv' },
+    parseAs: 'text',
+  });
+  return { pipeline, report, stuckCsv: String(csv.data ?? '') };
+}
+
+/** The journey, step after step, the transition read after each. */
 export async function partnerJourney(world: World) {
   const api = clientsFor(world);
+  const transition: Record<string, string>[] = [];
+  const look = async () => transition.push((await transitionView(api)).steps);
   const records = await masterRecords(api, world);
+  await look();
   const profile = await confirmProfile(api, world);
+  await look();
   const direct = await directCustomer(api);
   const enrolled = await enroll(api, world);
+  await look();
   const partnership = await partnerWithProvider(api, world);
+  await look();
   const indirect = await indirectCustomer(api, world);
+  await world.settle?.();
+  await look();
   const move = await moveCustomer(api, world, direct);
+  const { view } = await transitionView(api);
+  await look();
   const events = await automation(api, world);
   const status = await operatorStatus(api);
   const refusal = await typedRefusal(api);
+  const glance = await pipelineAndReport(api, move.completed.createdAt.slice(0, 10));
   return {
     records,
     profile,
@@ -409,6 +471,9 @@ export async function partnerJourney(world: World) {
     events,
     status,
     refusal,
+    transition,
+    counts: view.counts,
+    glance,
   };
 }
 
@@ -423,5 +488,6 @@ const named: [
   Same<Answer<'/api/me/transfers/{transferId}', 'get', 200>, Transfer>,
   Same<Answer<'/api/operator/status', 'get', 200>, Status>,
   Same<Answer<'/api/me/events', 'get', 200>['items'][number], Event>,
-] = [true, true, true, true];
+  Same<Answer<'/api/me/transition', 'get', 200>, Transition>,
+] = [true, true, true, true, true];
 void named;

@@ -4,6 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { httpFunctions } from '../../functions/table';
 import { settingNames } from '../../shared/config';
 import { problemCatalog } from '../../shared/domain/errors';
+import { transitionSteps } from '../../shared/domain/transition';
+import { transitionView } from '../../shared/http/schemas/transition';
+import { stepDetail } from '../../shared/http/transition-words';
 
 const root = path.resolve(__dirname, '../..');
 const read = (file: string): string => readFileSync(path.join(root, file), 'utf8');
@@ -49,6 +52,34 @@ describe('README', () => {
 
   it('links to each page of docs/', () => {
     for (const page of docs) expect(readme, page).toContain(`](${page})`);
+  });
+
+  it("is a newcomer's page: at most 150 lines, the reference kept in docs/", () => {
+    expect(readme.split('\n').length).toBeLessThanOrEqual(150);
+    // The stand-ins' differences from Azure, the Azure limits and the walk-through have pages
+    // of their own, which the README links.
+    const standIns = read('docs/stand-ins.md');
+    expect(standIns).toMatch(/^## Where the stand-ins differ from Azure$/m);
+    expect(standIns).toMatch(/^## Azure limits the app is tuned to$/m);
+    expect(read('docs/walkthrough.md')).toMatch(/^## Step by step$/m);
+    for (const heading of ['stand-ins and Azure', 'Azure limits', 'Try it'])
+      expect(readme).not.toMatch(new RegExp(`^#+ .*${heading}`, 'm'));
+  });
+
+  it('shows a transition as the app answers it: its schema, the steps in order, the words the app uses', () => {
+    const taste = /curl -s \S+\/api\/me\/transition[^\n]*\n```\n\n```json\n([\s\S]*?)\n```/.exec(
+      readme,
+    );
+    expect(taste, 'the taste shows the answer of GET /api/me/transition').not.toBeNull();
+    const shown = transitionView.parse(JSON.parse(taste![1]!));
+    expect(shown.steps.map((state) => state.step)).toEqual([...transitionSteps]);
+    const approval = shown.steps.find((state) => state.step === 'approval')!;
+    expect(approval.detail).toBe(
+      stepDetail(
+        { step: 'approval', why: 'in-review', dueBy: approval.dueBy!, overdue: false },
+        'en',
+      ),
+    );
   });
 });
 

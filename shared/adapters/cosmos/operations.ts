@@ -207,6 +207,13 @@ function toOperationInput<D extends ItemDefinition>(
         id: operation.id,
         ...(operation.etag === undefined ? {} : { ifMatch: operation.etag }),
       };
+    case 'patch':
+      return {
+        operationType: 'Patch',
+        partitionKey,
+        id: operation.id,
+        resourceBody: { operations: operation.steps },
+      };
   }
 }
 
@@ -244,6 +251,12 @@ async function writeOne<D extends ItemDefinition>(
       addRequestCharge(invocation, response.requestCharge);
       return null;
     }
+    case 'patch':
+      return charged(
+        await container
+          .item(operation.id, partitionKey)
+          .patch({ operations: operation.steps }, { abortSignal }),
+      );
   }
 }
 

@@ -63,6 +63,29 @@ function decodeReviewCursor(token: string | undefined): ReviewCursor | null {
   throw notOurToken();
 }
 
+/** Every document a single-partition query finds, page after page, without their etags. */
+export async function allOf<T>(
+  container: ScopedContainer,
+  query: DeclaredQuery,
+  parameters: { name: string; value: string }[],
+  partitionKey: string,
+): Promise<T[]> {
+  const all: T[] = [];
+  let continuationToken: string | undefined;
+  do {
+    const page = await queryPartitionPage<T>(
+      container,
+      query,
+      parameters,
+      { pageSize: 100, continuationToken },
+      partitionKey,
+    );
+    all.push(...page.items.map((item) => item.value));
+    continuationToken = page.continuationToken ?? undefined;
+  } while (continuationToken !== undefined);
+  return all;
+}
+
 /** A page of documents without their etags, as the lists answer them. */
 function valuesOf<T>(page: Page<Versioned<T>>): Page<T> {
   return { items: page.items.map((item) => item.value), continuationToken: page.continuationToken };
@@ -85,9 +108,9 @@ function toPartner(stored: StoredPartner): Partner {
 export function assertAuditAppendOnly(operations: WriteOperation<PartnerDocument>[]): void {
   for (const operation of operations) {
     const touchesAudit =
-      operation.op === 'delete'
-        ? isAuditEventId(operation.id)
-        : operation.document.type === 'audit' || isAuditEventId(operation.document.id);
+      'document' in operation
+        ? operation.document.type === 'audit' || isAuditEventId(operation.document.id)
+        : isAuditEventId(operation.id);
     if (touchesAudit && operation.op !== 'create') {
       throw new Error(`audit events are append-only: refused a ${operation.op} of one`);
     }
@@ -140,7 +163,7 @@ export class CosmosPartnerRepository implements PartnerRepository {
       noteEventsWritten(this.container.invocation, partnerId);
     }
     const partnerIndex = operations.findIndex(
-      (operation) => operation.op !== 'delete' && operation.document.type === 'partner',
+      (operation) => 'document' in operation && operation.document.type === 'partner',
     );
     return partnerIndex >= 0 ? (etags[partnerIndex] ?? null) : null;
   }
@@ -393,6 +416,22 @@ export class CosmosPartnerRepository implements PartnerRepository {
         page,
         partnerId,
       ),
+    );
+  }
+
+  async pendingInvitations<T extends InvitationDocument>(
+    partnerId: string,
+    type: T['type'],
+    now: Date,
+  ): Promise<T[]> {
+    return allOf<T>(
+      this.container,
+      partnerQueries.pendingInvitations,
+      [
+        { name: '@type', value: type },
+        { name: '@now', value: now.toISOString() },
+      ],
+      partnerId,
     );
   }
 

@@ -180,6 +180,27 @@ export const partnerQueries = {
     'partition',
     'SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = @type ORDER BY c.type ASC, c.createdAt DESC',
   ),
+  /** The reseller pipeline: a provider's invitations still open (at most a few hundred). */
+  pendingInvitations: query(
+    'pendingInvitations',
+    'partners',
+    'partition',
+    "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = @type AND c.status = 'active' AND c.expiresAt > @now",
+  ),
+  /** The operators' transition report: the days of a period (at most 366). */
+  transitionDays: query(
+    'transitionDays',
+    'partners',
+    'partition',
+    "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'transition-day' AND c.day >= @from AND c.day <= @to",
+  ),
+  /** The operators' transition report: partners at one step since before a cutoff, longest first. */
+  stuckTransitions: query(
+    'stuckTransitions',
+    'partners',
+    'partition',
+    "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'transition-entry' AND c.since <= @cutoff ORDER BY c.type ASC, c.since ASC",
+  ),
   customerRelationships: query(
     'customerRelationships',
     'partners',
