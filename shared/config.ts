@@ -1,5 +1,4 @@
 import * as z from 'zod';
-import { defaultScope } from './domain/principal';
 
 /**
  * Every setting the app reads, validated once at start. A missing or bad setting stops the app
@@ -29,7 +28,7 @@ export const functionTimeoutMs = 5 * 60_000;
 export const maxTimerDeadlineMs = functionTimeoutMs - 60_000;
 
 /** The delegated scope user tokens must carry (AUTH_SCOPE), and dev tokens carry. */
-export const devScope = defaultScope;
+export const devScope = 'access_as_user';
 
 const settingsShape = z.object({
   AUTH_MODE: z.enum(['entra', 'dev']).default('entra'),

@@ -13,9 +13,6 @@ export interface Principal {
 /** The Global Administrator directory role template id, as found in the `wids` claim. */
 export const globalAdminRoleTemplateId = '62e90394-69f5-4237-9190-012177145e10';
 
-/** The delegated scope user tokens carry for this API unless AUTH_SCOPE names another. */
-export const defaultScope = 'access_as_user';
-
 /** The tenant every personal Microsoft account (MSA) signs in through: never a partner. */
 export const personalAccountsTenantId = '9188040d-6c67-4c5b-b112-36a304b66dad';
 

@@ -2,7 +2,8 @@ import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { defaultScope, globalAdminRoleTemplateId } from '../../domain/principal';
+import { devScope } from '../../config';
+import { globalAdminRoleTemplateId } from '../../domain/principal';
 
 /**
  * The development signing key (AUTH_MODE=dev): created once per checkout in .local/ (never
@@ -87,7 +88,7 @@ export async function signDevToken(
     : {
         name: claims.name,
         preferred_username: claims.email,
-        scp: (claims.scopes ?? [defaultScope]).join(' '),
+        scp: (claims.scopes ?? [devScope]).join(' '),
       };
   return new SignJWT({
     tid: claims.tenantId,
