@@ -294,18 +294,3 @@ describe('a change that loses a race to another request', () => {
     );
   });
 });
-
-describe('an enrollment decision on a partner the app has never recorded', () => {
-  it('is 404 not-found, and records no partner', async () => {
-    const partnerId = '5d9c3a51-8f0e-4b7a-9c1d-2e3f4a5b6c7d';
-    const decided = await app.api('POST', `/api/operator/enrollments/${partnerId}/decision`, {
-      token: await app.operatorToken(),
-      body: { decision: 'approve' },
-    });
-    expectProblem(decided, 404, 'not-found');
-    const record = await app.api('GET', `/api/operator/partners/${partnerId}`, {
-      token: await app.operatorToken(),
-    });
-    expect(record.status).toBe(404);
-  });
-});
