@@ -202,7 +202,9 @@ export function defineHttp<
         ifMatch: spec.ifMatch ? ifMatchOf(request) : undefined,
       } as HandlerInput<P, Q, B, A>;
       const respond = (): Promise<HttpResponseInit> => answer(spec, input, services, context);
-      if (request.method.toUpperCase() !== 'POST') return await respond();
+      // Anonymous routes (link lookups) change nothing, so an Idempotency-Key there is read
+      // and ignored: an anonymous caller never makes the app write (docs/security.md).
+      if (!idempotentOperation(spec, request.method)) return await respond();
       return await idempotent(
         {
           services,
@@ -558,11 +560,22 @@ export function frameworkCodes(
     codes.add('payload-too-large');
     codes.add('unsupported-media-type');
   }
-  if (post) {
+  if (idempotentOperation(spec, method)) {
     codes.add('idempotency-key-reused');
     codes.add('conflict');
   }
   return [...codes];
+}
+
+/**
+ * A POST is kept for its retries (Idempotency-Key), but an anonymous one: the link lookups
+ * change nothing, and an anonymous caller never makes the app write (docs/security.md).
+ */
+export function idempotentOperation(
+  spec: Pick<HttpSpec<Schema, Schema, Schema, Access>, 'access'>,
+  method: string,
+): boolean {
+  return method.toUpperCase() === 'POST' && spec.access.kind !== 'anonymous';
 }
 
 /** Every code an operation may answer: its handler's and the framework's. */

@@ -159,6 +159,33 @@ function decorated(built: Services, decorate: (services: Services) => Services):
   };
 }
 
+/**
+ * A point where a host's call waits for the test, to race two hosts deterministically with
+ * their guard document already there: the slow host reads it (`hold` after its read), the test
+ * lets the other host change it, then `open`s. `reached` resolves when the slow host waits.
+ */
+export interface Gate {
+  reached: Promise<void>;
+  /** Called by the held host once, after its read: waits until the test opens the gate. */
+  hold(): Promise<void>;
+  open(): void;
+}
+
+export function gate(): Gate {
+  let arrive: () => void = () => undefined;
+  let release: () => void = () => undefined;
+  const reached = new Promise<void>((resolve) => (arrive = resolve));
+  const opened = new Promise<void>((resolve) => (release = resolve));
+  return {
+    reached,
+    hold() {
+      arrive();
+      return opened;
+    },
+    open: () => release(),
+  };
+}
+
 /** The same object with some methods replaced (prototype methods included). */
 export function override<T extends object>(target: T, replacements: Partial<T>): T {
   return new Proxy(target, {

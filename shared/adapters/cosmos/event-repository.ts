@@ -1,4 +1,11 @@
-import type { EventRepository, Page, PageRequest, Versioned } from '../../app/ports';
+import type {
+  EventRepository,
+  Page,
+  PageRequest,
+  Versioned,
+  WriteOperation,
+} from '../../app/ports';
+import type { RateCounter } from '../../domain/rate-limit';
 import { WriteConflict } from '../../app/ports';
 import { noteDeliveriesWritten } from '../../app/event-scope';
 import {
@@ -205,6 +212,22 @@ export class CosmosEventRepository implements EventRepository {
       if (error instanceof WriteConflict) return false;
       throw error;
     }
+  }
+
+  streamCounter(webhookId: string, id: string): Promise<Versioned<RateCounter> | null> {
+    return readOne<RateCounter>(this.events, id, webhookStream(webhookId));
+  }
+
+  async commitCountedDelivery(
+    webhookId: string,
+    counter: WriteOperation<RateCounter>,
+    delivery: WriteOperation<EventDelivery>,
+  ): Promise<void> {
+    await writeInPartition<RateCounter | EventDelivery>(this.events, webhookStream(webhookId), [
+      counter,
+      delivery,
+    ]);
+    noteDeliveriesWritten(this.events.invocation, webhookId);
   }
 
   async deliveries(webhookId: string, page: PageRequest): Promise<Page<EventDelivery>> {

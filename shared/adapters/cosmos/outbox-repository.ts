@@ -17,7 +17,12 @@ const dueEmailsPerPage = 50;
 export class CosmosOutboxRepository implements OutboxRepository {
   constructor(private readonly container: ScopedContainer) {}
 
-  async due(now: Date, lane: EmailLane, limit: number): Promise<Versioned<OutboxEmail>[]> {
+  async due(
+    now: Date,
+    lane: EmailLane,
+    limit: number,
+    passOver: readonly string[] = [],
+  ): Promise<Versioned<OutboxEmail>[]> {
     const due: Versioned<OutboxEmail>[] = [];
     for await (const email of queryAcrossPartitions<OutboxEmail>(
       this.container,
@@ -25,6 +30,7 @@ export class CosmosOutboxRepository implements OutboxRepository {
       [
         { name: '@lane', value: lane },
         { name: '@now', value: now.toISOString() },
+        { name: '@passOver', value: [...passOver] },
       ],
       // Every partition key range answers a page at once, bodies included: pages of at most
       // dueEmailsPerPage, never the run's whole limit.

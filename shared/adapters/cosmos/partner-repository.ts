@@ -10,7 +10,12 @@ import { noteEventsWritten } from '../../app/event-scope';
 import { isAuditEventId, type AuditEvent } from '../../domain/audit';
 import type { CustomerRelationship } from '../../domain/customers';
 import type { InvitationDocument } from '../../domain/link';
-import { directoryPartition, type Partnership, type ProviderListing } from '../../domain/providers';
+import {
+  directoryPartition,
+  type Partnership,
+  type ProviderListing,
+  type ResellerInvitation,
+} from '../../domain/providers';
 import type { Partner } from '../../domain/partner';
 import type { Transfer } from '../../domain/transfers';
 import {
@@ -385,6 +390,26 @@ export class CosmosPartnerRepository implements PartnerRepository {
       providerId,
     );
     return found?.value ?? null;
+  }
+
+  async openInvitationsTo(
+    providerId: string,
+    mpnId: string,
+  ): Promise<Versioned<ResellerInvitation>[]> {
+    const open: Versioned<ResellerInvitation>[] = [];
+    let continuationToken: string | undefined;
+    do {
+      const page = await queryPartitionPage<ResellerInvitation>(
+        this.container,
+        partnerQueries.openResellerInvitations,
+        [],
+        { pageSize: 100, continuationToken },
+        providerId,
+      );
+      open.push(...page.items.filter((item) => item.value.mpnId === mpnId));
+      continuationToken = page.continuationToken ?? undefined;
+    } while (continuationToken !== undefined);
+    return open;
   }
 
   async invitationById<T extends InvitationDocument>(
