@@ -324,7 +324,7 @@ const trimSlash = (url: string): string => url.replace(/\/+$/, '');
 
 /** Reads and validates the settings; throws ConfigError naming every bad or missing one. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const parsed = settingsShape.safeParse(env);
+  const parsed = settingsShape.safeParse(env, { jitless: true });
   const problems = [
     ...(parsed.success
       ? []

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpFunctions } from '../../functions/table';
 import { createCosmosClient } from '../../shared/adapters/cosmos/client';
 import { CosmosPartnerRepository } from '../../shared/adapters/cosmos/partner-repository';
+import { scoped } from '../../shared/adapters/cosmos/operations';
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import { startTestApp, freePort, type TestApp } from '../support/app';
 import { createPartner, globalAdminToken, masterRecord, profile } from '../support/builders';
@@ -211,7 +212,9 @@ describe('failures on our side', () => {
         const container = client.database(services.config.cosmos.database).container('partners');
         return {
           ...services,
-          partners: new CosmosPartnerRepository(container, { auditTtlSeconds: 3600 }),
+          partners: new CosmosPartnerRepository(scoped(container, null), {
+            auditTtlSeconds: 3600,
+          }),
           pingCosmos: async () => {
             try {
               await client.database(services.config.cosmos.database).read();

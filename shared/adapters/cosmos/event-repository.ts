@@ -1,4 +1,3 @@
-import type { Container } from '@azure/cosmos';
 import type {
   EventRepository,
   Page,
@@ -29,6 +28,7 @@ import {
   queryAcrossPartitions,
   queryPartitionPage,
   readOne,
+  type ScopedContainer,
   valuesAcrossPartitions,
   writeInPartition,
 } from './operations';
@@ -55,9 +55,9 @@ const timerPageSize = 100;
  */
 export class CosmosEventRepository implements EventRepository {
   constructor(
-    private readonly partners: Container,
-    private readonly customers: Container,
-    private readonly events: Container,
+    private readonly partners: ScopedContainer,
+    private readonly customers: ScopedContainer,
+    private readonly events: ScopedContainer,
   ) {}
 
   async toPublish(
@@ -206,7 +206,7 @@ export class CosmosEventRepository implements EventRepository {
   async createDelivery(delivery: EventDelivery): Promise<boolean> {
     try {
       await writeInPartition(this.events, delivery.stream, [{ op: 'create', document: delivery }]);
-      noteDeliveriesWritten(delivery.webhookId);
+      noteDeliveriesWritten(this.events.invocation, delivery.webhookId);
       return true;
     } catch (error) {
       if (error instanceof WriteConflict) return false;
@@ -227,7 +227,7 @@ export class CosmosEventRepository implements EventRepository {
       counter,
       delivery,
     ]);
-    noteDeliveriesWritten(webhookId);
+    noteDeliveriesWritten(this.events.invocation, webhookId);
   }
 
   async deliveries(webhookId: string, page: PageRequest): Promise<Page<EventDelivery>> {
@@ -264,7 +264,8 @@ export class CosmosEventRepository implements EventRepository {
       const [newEtag] = await writeInPartition(this.events, delivery.stream, [
         { op: 'replace', document: delivery, etag },
       ]);
-      if (delivery.status === 'pending') noteDeliveriesWritten(delivery.webhookId);
+      if (delivery.status === 'pending')
+        noteDeliveriesWritten(this.events.invocation, delivery.webhookId);
       return newEtag ?? null;
     } catch (error) {
       if (error instanceof WriteConflict) return null;

@@ -1,4 +1,4 @@
-import type { Container, SqlParameter } from '@azure/cosmos';
+import type { SqlParameter } from '@azure/cosmos';
 import { operatorEventsPartition } from '../../domain/events';
 import type {
   FailedOutboxItem,
@@ -21,6 +21,7 @@ import {
 import {
   queryPartitionPage,
   readOne,
+  type ScopedContainer,
   valuesAcrossPartitions,
   writeInPartition,
 } from './operations';
@@ -32,8 +33,8 @@ import { backlogQueries, eventQueries, partnerQueries, type OutboxBacklogQueries
  */
 export class CosmosOperationsRepository implements OperationsRepository {
   constructor(
-    private readonly container: Container,
-    private readonly events: Container,
+    private readonly container: ScopedContainer,
+    private readonly events: ScopedContainer,
   ) {}
 
   async documents(): Promise<OperationsDocument[]> {
@@ -116,7 +117,7 @@ export class CosmosOperationsRepository implements OperationsRepository {
   }
 
   private async countsIn(
-    container: Container,
+    container: ScopedContainer,
     queries: OutboxBacklogQueries,
     parameters: SqlParameter[],
     since: Date,
