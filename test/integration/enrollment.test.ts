@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app';
 import {
@@ -321,6 +322,19 @@ describe('approval', () => {
     expect(response.status).toBe(403);
     const enrollment = await app.api('GET', '/api/me/enrollment', { token: partner.adminToken });
     expect(enrollment.body.status).toBe('pending-approval');
+  });
+
+  it('answers 404 not-found to a decision on a partner that does not exist, and creates none', async () => {
+    const partnerId = randomUUID();
+    const operator = await app.operatorToken();
+    const response = await app.api('POST', `/api/operator/enrollments/${partnerId}/decision`, {
+      token: operator,
+      body: { decision: 'approve' },
+    });
+    expect(response.status).toBe(404);
+    expect(response.body.code).toBe('not-found');
+    const again = await app.api('GET', `/api/operator/partners/${partnerId}`, { token: operator });
+    expect(again.status).toBe(404);
   });
 });
 
