@@ -8,31 +8,24 @@ const config = {
   checkers: ['typescript'],
   tsconfigFile: 'tsconfig.json',
   typescriptChecker: { prioritizePerformanceOverAccuracy: true },
-  mutate: [
-    'shared/domain/**/*.ts',
-    // The use cases that hold the README's headline claims.
-    'shared/app/deliver-emails.ts',
-    'shared/app/links.ts',
-    'shared/app/link-tokens.ts',
-    'shared/app/invitations.ts',
-    'shared/app/customer-invitations.ts',
-    'shared/app/reseller-invitations.ts',
-    'shared/app/escalation.ts',
-    'shared/app/incentives.ts',
-    'shared/app/customer-actions.ts',
-  ],
+  mutate: ['shared/domain/**/*.ts', 'shared/app/**/*.ts'],
   coverageAnalysis: 'perTest',
   // Two cores shared with the rest of the machine: one or two test runners, never more.
   concurrency: 2,
-  timeoutMS: 20_000,
+  // Generous: other work on the machine slows a run down, and a run that merely took longer
+  // than the first one must not count as a mutant killed by a timeout.
+  timeoutMS: 30_000,
+  timeoutFactor: 2,
+  // The first run of the whole suite, on a machine shared with other work: minutes, not five.
+  dryRunTimeoutMinutes: 60,
   // A rerun tests only the mutants whose code or covering tests changed since the last run.
   incremental: true,
   incrementalFile: 'reports/stryker-incremental.json',
   reporters: ['clear-text', 'progress', 'html', 'json'],
   htmlReporter: { fileName: 'reports/mutation/mutation.html' },
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
-  // break: the score measured on this branch (docs/testing.md); raise it as the score rises.
-  thresholds: { high: 80, low: 70, break: 70 },
+  // The score last measured (61.83%, docs/testing.md), never above it; raise it as it rises.
+  thresholds: { high: 61.83, low: 61, break: 61 },
   tempDirName: '.stryker-tmp',
   // Not copied into the sandbox: build output, and other runs' sandboxes and reports.
   ignorePatterns: ['.stryker-tmp*', 'reports', 'dist', 'dist-tsc', '.deploy', '.local'],

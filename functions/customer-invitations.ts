@@ -2,6 +2,7 @@ import {
   acceptCustomerInvitation,
   createCustomerInvitation,
   markCustomerInvitationDone,
+  revokeCustomerInvitation,
   sendCustomerInvitation,
 } from '../shared/app/customer-invitations';
 import type { CustomerInvitation } from '../shared/domain/customers';
@@ -26,6 +27,7 @@ import {
 
 const stateView = (invitation: CustomerInvitation) => ({
   invitationId: invitation.invitationId,
+  status: invitation.status,
   handedOver: invitation.handedOver,
   sentTo: invitation.sentTo,
   expiresAt: invitation.expiresAt,
@@ -47,7 +49,7 @@ export const createCustomerInvitationFunction = defineHttp({
       schema: createdCustomerInvitationView,
     },
   },
-  errors: ['not-found', 'forbidden'],
+  errors: ['not-found', 'forbidden', 'partnership-ended'],
   async handle({ principal, body, services }) {
     const { invitation, link, draft } = await createCustomerInvitation(
       services,
@@ -75,8 +77,15 @@ export const sendCustomerInvitationFunction = defineHttp({
   responses: {
     202: { description: 'Queued for sending', schema: customerInvitationStateView },
   },
-  // No route revokes a customer invitation: its link is never invitation-revoked.
-  errors: ['not-found', 'link-missing', 'invitation-expired', 'invitation-used'],
+  errors: [
+    'not-found',
+    'link-missing',
+    'link-not-allowed',
+    'invitation-expired',
+    'invitation-used',
+    'invitation-revoked',
+    'partnership-ended',
+  ],
   async handle({ principal, params, body, services }) {
     return accepted(
       stateView(await sendCustomerInvitation(services, principal, params.invitationId, body)),
@@ -95,11 +104,29 @@ export const customerInvitationDone = defineHttp({
   responses: {
     200: { description: 'Recorded', schema: customerInvitationStateView },
   },
-  errors: ['not-found'],
+  errors: ['not-found', 'partnership-ended'],
   async handle({ principal, params, services }) {
     return ok(
       stateView(await markCustomerInvitationDone(services, principal, params.invitationId)),
     );
+  },
+});
+
+export const revokeCustomerInvitationFunction = defineHttp({
+  name: 'revokeCustomerInvitation',
+  methods: ['DELETE'],
+  route: 'me/customer-invitations/{invitationId}',
+  summary: 'Revoke a customer invitation: its link then reads revoked and cannot be accepted',
+  tags: ['customers'],
+  access: { kind: 'signed-in', roles: ['GlobalAdmin', 'AdminAgent'] },
+  params: customerInvitationIdParams,
+  responses: {
+    200: { description: 'Revoked', schema: customerInvitationStateView },
+  },
+  // 409: accepted already, or changed by another request while being revoked.
+  errors: ['not-found', 'conflict'],
+  async handle({ principal, params, services }) {
+    return ok(stateView(await revokeCustomerInvitation(services, principal, params.invitationId)));
   },
 });
 
@@ -139,7 +166,14 @@ export const acceptCustomerInvitationFunction = defineHttp({
   responses: {
     200: { description: 'Accepted', schema: acceptedCustomerView },
   },
-  errors: ['not-found', 'wrong-tenant', 'invitation-expired', 'invitation-used'],
+  errors: [
+    'not-found',
+    'wrong-tenant',
+    'invitation-expired',
+    'invitation-used',
+    'invitation-revoked',
+    'partnership-ended',
+  ],
   async handle({ principal, body, services }) {
     // An existing customer gives the token alone; a new one its details, each missing one
     // named by its own path (customerRecord).

@@ -65,7 +65,7 @@ export const createCustomerFunction = defineHttp({
   responses: {
     201: { description: 'Created', schema: customerSchema, headers: { Location: 'always' } },
   },
-  errors: ['not-found', 'no-new-direct-customers', 'provider-creates-tenants'],
+  errors: ['not-found', 'no-new-direct-customers', 'provider-creates-tenants', 'partnership-ended'],
   async handle({ principal, body, services }) {
     const customer = customerView(await createCustomer(services, principal, body));
     return created(customer, { Location: `/api/me/customers/${customer.customerId}` });

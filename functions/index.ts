@@ -1,57 +1,68 @@
-import { app, type HttpHandler as AzureHttpHandler } from '@azure/functions';
-import type { Services } from '../shared/app/services';
+import { app, type HttpHandler, type TimerHandler } from '@azure/functions';
 import { loadConfig } from '../shared/config';
-import { createServices } from '../shared/composition';
-import type { HttpHandler } from '../shared/http/define';
 import { problemFromError } from '../shared/http/problem';
-import { functionTable } from './table';
+import type { LoadedApp } from './app';
+import { functionRegistrations } from './registrations';
 
 /**
  * The Azure Functions entry point (package.json main): registers every row of the function
  * table with the host. Settings are validated here, at load, so a bad one stops the app with
- * a message naming it; adapters are built on the first invocation, once per process.
+ * a message naming it. The app itself (the table's handlers, the adapters) loads with the first
+ * invocation, once per process: a cold start only registers (docs/performance.md, Cold start).
  */
 const config = loadConfig();
-let services: Promise<Services> | undefined;
-const getServices = (): Promise<Services> =>
-  (services ??= createServices(config).catch((error: unknown) => {
-    services = undefined; // let the next invocation try again
-    throw error;
-  }));
+let loaded: Promise<LoadedApp> | undefined;
+const loadedApp = (): Promise<LoadedApp> =>
+  (loaded ??= import('./app')
+    .then(({ loadApp }) => loadApp(config))
+    .catch((error: unknown) => {
+      loaded = undefined; // let the next invocation try again
+      throw error;
+    }));
 
 /**
- * An HTTP row's handler with the services. When they cannot be built (a chunk of the bundle
- * missing, a credential failing), a rejection would reach the worker, and the host would answer
- * an empty 500; the caller gets the app's problem+json instead, and the error is logged.
+ * An HTTP function's handler, from the app once loaded. When it cannot be (its file missing from
+ * the package), a rejection would reach the worker, and the host would answer an empty 500; the
+ * caller gets the app's problem+json instead, and the error is logged.
  */
-const served =
-  (handler: HttpHandler): AzureHttpHandler =>
-  async (request, context) => {
-    let built: Services;
-    try {
-      built = await getServices();
-    } catch (error) {
-      return problemFromError(error, context);
+function served(name: string): HttpHandler {
+  let handler: HttpHandler | undefined;
+  return async (request, context) => {
+    if (!handler) {
+      try {
+        handler = (await loadedApp()).http(name);
+      } catch (error) {
+        return problemFromError(error, context);
+      }
     }
-    return handler(request, context, built);
+    return handler(request, context);
   };
+}
+
+function timed(name: string): TimerHandler {
+  let handler: TimerHandler | undefined;
+  return async (timer, context) => {
+    handler ??= (await loadedApp()).timer(name);
+    return handler(timer, context);
+  };
+}
 
 // Bodies arrive whole, through the host's RPC message, not as streams (docs/api.md, Conventions).
 app.setup({ enableHttpStream: false });
 
-for (const definition of functionTable) {
-  if (definition.kind === 'timer') {
-    app.timer(definition.name, {
-      schedule: definition.schedule,
+for (const registration of functionRegistrations) {
+  if (registration.kind === 'timer') {
+    app.timer(registration.name, {
+      schedule: registration.schedule,
       runOnStartup: false,
-      handler: async (timer, context) => definition.handler(timer, context, await getServices()),
+      handler: timed(registration.name),
     });
   } else {
-    app.http(definition.name, {
-      methods: [...definition.methods],
-      route: definition.route,
+    app.http(registration.name, {
+      methods: registration.methods,
+      route: registration.route,
       authLevel: 'anonymous',
-      handler: served(definition.handler),
+      handler: served(registration.name),
     });
   }
 }

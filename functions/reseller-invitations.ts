@@ -50,7 +50,8 @@ export const createResellerInvitation = defineHttp({
   responses: {
     201: { description: 'Invited; the email is queued', schema: createdResellerInvitationView },
   },
-  errors: ['not-found', 'forbidden', 'region-mismatch'],
+  // The region is checked when the reseller accepts: no answer here tells where an MPN ID is.
+  errors: ['not-found', 'forbidden'],
   async handle({ principal, body, services }) {
     const { invitation, link } = await inviteReseller(services, principal, body);
     return created({ ...toInvitationView(services, invitation), link });

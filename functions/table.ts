@@ -28,6 +28,7 @@ import {
   customerInvitationDone,
   customerInvitationLanding,
   lookupCustomerInvitation,
+  revokeCustomerInvitationFunction,
   sendCustomerInvitationFunction,
 } from './customer-invitations';
 import { createCustomerFunction, getCustomer, listCustomersFunction } from './customers';
@@ -118,6 +119,7 @@ export const functionTable: readonly FunctionDefinition[] = [
   createCustomerInvitationFunction,
   sendCustomerInvitationFunction,
   customerInvitationDone,
+  revokeCustomerInvitationFunction,
   lookupCustomerInvitation,
   acceptCustomerInvitationFunction,
   customerInvitationLanding,

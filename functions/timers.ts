@@ -37,12 +37,16 @@ export const deliverEventsTimer = defineTimer({
   async handler(_timer, context, services) {
     const logger = loggerFor(context);
     const report = await deliverEvents(services, logger);
-    const backlog = await reportBacklog(services, logger, 'events', { newlyFailed: report.failed });
+    // Only the operators' own endpoints alert: a partner's failing endpoint is its own matter.
+    const backlog = await reportBacklog(services, logger, 'events', {
+      newlyFailed: report.platformFailed,
+    });
     return {
       ...report,
       pending: backlog.pending,
       failedForGood: backlog.failed,
       oldestPendingAt: backlog.oldestPendingAt,
+      endpointsFailing: backlog.endpointsFailing ?? 0,
     };
   },
 });

@@ -73,7 +73,7 @@ export const extendRelationshipFunction = defineHttp({
   responses: {
     201: { description: 'The customer as the provider now sees it', schema: customerViewSchema },
   },
-  errors: ['not-found', 'action-not-allowed', 'region-mismatch'],
+  errors: ['not-found', 'action-not-allowed', 'region-mismatch', 'partnership-ended'],
   async handle({ principal, params, body, services }) {
     const { provider } = await extendRelationship(services, principal, params.customerId, body);
     return created(customerView(provider));
@@ -93,7 +93,7 @@ export const transferEligibilityFunction = defineHttp({
   responses: {
     200: { description: 'Eligible and ineligible subscriptions', schema: eligibilityView },
   },
-  errors: ['not-found'],
+  errors: ['not-found', 'partnership-ended'],
   async handle({ principal, params, query, services }) {
     const result = await transferEligibility(
       services,
@@ -133,7 +133,13 @@ export const createTransferFunction = defineHttp({
       headers: { Location: 'always' },
     },
   },
-  errors: ['not-found', 'relationship-required', 'transfer-not-eligible', 'transfer-in-progress'],
+  errors: [
+    'not-found',
+    'relationship-required',
+    'transfer-not-eligible',
+    'transfer-in-progress',
+    'partnership-ended',
+  ],
   async handle({ principal, params, body, services }) {
     const transfer = await createTransfer(services, principal, params.customerId, body);
     return created(toTransferView(transfer), {

@@ -46,7 +46,10 @@ interface Audience {
   names: string;
   /** What looking the owner up may answer: a partner without a record is 404. */
   ownerErrors: readonly ProblemCode[];
+  /** Reading endpoints: their URLs often carry a credential (`sig=`, `code=`). */
   read: SignedInAccess;
+  /** Reading deliveries: outcomes and timings, no URL. */
+  readDeliveries: SignedInAccess;
   manage: SignedInAccess;
   owner(principal: Principal, services: Services, creating: boolean): Promise<WebhookOwner>;
 }
@@ -55,7 +58,8 @@ const partnerAudience: Audience = {
   prefix: 'me',
   names: '',
   ownerErrors: ['not-found'],
-  read: { kind: 'signed-in' },
+  read: { kind: 'signed-in', roles: ['GlobalAdmin', 'AdminAgent'] },
+  readDeliveries: { kind: 'signed-in' },
   manage: { kind: 'signed-in', roles: ['GlobalAdmin', 'AdminAgent'] },
   async owner(principal, services, creating) {
     // Only a partner registers endpoints: its partition holds its events.
@@ -69,6 +73,7 @@ const operatorAudience: Audience = {
   names: 'Operator',
   ownerErrors: [],
   read: { kind: 'operator', roles: ['Operator'] },
+  readDeliveries: { kind: 'operator', roles: ['Operator'] },
   manage: { kind: 'operator', roles: ['Operator'] },
   owner: async (principal) => ({
     partitionId: operatorEventsPartition,
@@ -208,7 +213,7 @@ function webhookRoutes(audience: Audience): HttpFunctionDefinition[] {
       summary:
         "Recent deliveries to this endpoint, newest first, each with its last attempt's outcome",
       tags,
-      access: audience.read,
+      access: audience.readDeliveries,
       params: webhookIdParams,
       query: pageQuery,
       responses: {
@@ -228,7 +233,8 @@ function webhookRoutes(audience: Audience): HttpFunctionDefinition[] {
       name: `redeliver${names}WebhookEvent`,
       methods: ['POST'],
       route: `${prefix}/webhooks/{webhookId}/deliveries/{eventId}/redeliver`,
-      summary: 'Send that event to this endpoint again (a new three-day retry window)',
+      summary:
+        'Send that event to this endpoint again, at once (a settled one gets a new three-day retry window)',
       tags,
       access: audience.manage,
       params: deliveryParams,

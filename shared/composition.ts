@@ -11,7 +11,7 @@ import { CosmosOutboxRepository } from './adapters/cosmos/outbox-repository';
 import { CosmosEventRepository } from './adapters/cosmos/event-repository';
 import { createWebhookTransport } from './adapters/webhooks/transport';
 import type { LookupAll } from './adapters/webhooks/address-guard';
-import { cosmosCall } from './adapters/cosmos/operations';
+import { cosmosCall, scoped } from './adapters/cosmos/operations';
 import { CosmosPartnerRepository } from './adapters/cosmos/partner-repository';
 import { CosmosTransitionReportRepository } from './adapters/cosmos/report-repository';
 import { AcsEmailSender } from './adapters/email/acs-sender';
@@ -20,6 +20,7 @@ import { loadOrCreateDevKey, loadOrCreateSecret } from './adapters/identity/dev-
 import { devKeys, JwtVerifier, remoteKeys } from './adapters/identity/jwt-verifier';
 import { createRequestLimits } from './app/request-limits';
 import type { Config } from './config';
+import { withinInvocation, type Invocation } from './app/invocation';
 
 export const systemClock: Clock = { now: () => new Date() };
 export const randomIds: IdGenerator = { newId: () => randomUUID() };
@@ -81,36 +82,46 @@ export async function createServices(
     options.cosmosClient ??
     (await createCosmosClient({ ...config.cosmos, identity: config.identity }));
   const database = client.database(config.cosmos.database);
-  const partners = database.container('partners');
+  const containers = {
+    partners: database.container('partners'),
+    customers: database.container('customers'),
+    idempotency: database.container('idempotency'),
+    events: database.container('events'),
+  };
+  /** The repositories, bound to an invocation (null: the process's own calls). */
+  const repositories = (invocation: Invocation | null) => {
+    const partners = scoped(containers.partners, invocation);
+    const customers = scoped(containers.customers, invocation);
+    const events = scoped(containers.events, invocation);
+    return {
+      partners: new CosmosPartnerRepository(partners, {
+        auditTtlSeconds: config.audit.retentionDays * 24 * 60 * 60,
+      }),
+      customers: new CosmosCustomerRepository(customers),
+      outbox: new CosmosOutboxRepository(partners),
+      operations: new CosmosOperationsRepository(partners, events),
+      idempotency: new CosmosIdempotencyStore(scoped(containers.idempotency, invocation)),
+      events: new CosmosEventRepository(partners, customers, events),
+      reports: new CosmosTransitionReportRepository(partners),
+    };
+  };
   const idempotencySecret = config.idempotency.secret
     ? Buffer.from(config.idempotency.secret, 'utf8')
     : await loadOrCreateSecret(config.idempotency.secretFile);
   const previousIdempotencySecret = config.idempotency.previousSecret
     ? Buffer.from(config.idempotency.previousSecret, 'utf8')
     : null;
-  const operations = new CosmosOperationsRepository(partners, database.container('events'));
-  return {
+  const processRepositories = repositories(null);
+  const services: Services = {
+    ...processRepositories,
     config,
     clock,
     ids: options.ids ?? randomIds,
     tokens: options.tokens ?? (await createTokenVerifier(config, clock)),
-    partners: new CosmosPartnerRepository(partners, {
-      auditTtlSeconds: config.audit.retentionDays * 24 * 60 * 60,
-    }),
-    customers: new CosmosCustomerRepository(database.container('customers')),
-    outbox: new CosmosOutboxRepository(partners),
-    operations,
     startedAt: clock.now(),
-    idempotency: new CosmosIdempotencyStore(database.container('idempotency')),
     emailSender: options.emailSender ?? createEmailSender(config, clock, options.announceEmail),
     limits: createRequestLimits(config.limits.requests, clock),
     secrets: { idempotency: idempotencySecret, previousIdempotency: previousIdempotencySecret },
-    events: new CosmosEventRepository(
-      partners,
-      database.container('customers'),
-      database.container('events'),
-    ),
-    reports: new CosmosTransitionReportRepository(partners),
     webhooks: createWebhookTransport({
       allowLocal: config.webhooks.allowLocal,
       serverKey: idempotencySecret,
@@ -121,11 +132,15 @@ export async function createServices(
     pingCosmos: cachedCheck(async () => {
       // Within the request's deadline like every other Cosmos call: a stalled account shows
       // as down, not as a health check that never answers.
-      await cosmosCall((abortSignal) => database.read({ abortSignal }));
+      await withinInvocation(config.cosmos.deadlineMs.http, (invocation) =>
+        cosmosCall(invocation, (abortSignal) => database.read({ abortSignal })),
+      );
       return true;
     }, clock),
     // The health check's view of timers and outboxes: one single-partition query per period.
-    operationsSnapshot: cachedRead(() => operations.documents(), clock),
+    operationsSnapshot: cachedRead(() => processRepositories.operations.documents(), clock),
     checkResponses: options.checkResponses ?? false,
+    forInvocation: (invocation) => ({ ...services, ...repositories(invocation) }),
   };
+  return services;
 }

@@ -103,6 +103,9 @@ const settingsShape = z.object({
   INCENTIVE_INVITE_DELAY_DAYS: intSetting(0, 0, 29),
   TRANSITION_STUCK_DAYS: intSetting(14, 1, 365),
   INVITATION_RATE_LIMIT_PER_HOUR: intSetting(100, 1, 100_000),
+  // docs/rules.md section 13: a busy reseller requesting a transfer every minute (two emails
+  // each, one to each partner) and inviting a few customers stays within it; a flood does not.
+  EMAIL_SENDS_PER_PARTNER_PER_HOUR: intSetting(200, 1, 1_000_000),
   AUDIT_RETENTION_DAYS: intSetting(730, 1, 3650),
   RATE_LIMIT_TENANT_PER_MINUTE: intSetting(300, 1, 10_000_000),
   RATE_LIMIT_TENANT_BURST: intSetting(100, 1, 10_000_000),
@@ -180,6 +183,10 @@ function crossSettingProblems(env: Record<string, string | undefined>): string[]
   if (env.WEBHOOKS_ALLOW_LOCAL?.trim() === 'true' && marker) {
     problems.push(
       `WEBHOOKS_ALLOW_LOCAL: local webhook endpoints are refused when the app runs in Azure (${marker} is set)`,
+    );
+  } else if (env.WEBHOOKS_ALLOW_LOCAL?.trim() === 'true' && mode !== 'dev') {
+    problems.push(
+      'WEBHOOKS_ALLOW_LOCAL: local webhook endpoints are allowed only with AUTH_MODE=dev (the local stack), never with entra sign-in',
     );
   }
   const audience = env.AUTH_AUDIENCE?.trim();
@@ -274,6 +281,8 @@ export interface Config {
   transition: { stuckDays: number };
   limits: {
     invitationsPerHour: number;
+    /** Emails a partner's actions may cause per hour (docs/rules.md section 13). */
+    emailsPerPartnerPerHour: number;
     /** Token buckets: per tenant for signed-in requests, per client for link lookups. */
     requests: {
       tenant: { burst: number; perMinute: number };
@@ -283,7 +292,7 @@ export interface Config {
   /** Audit events expire this long after they are written (a Cosmos per-item ttl). */
   audit: { retentionDays: number };
   webhooks: {
-    /** `http://localhost` endpoints: off an Azure host only (docs/security.md). */
+    /** `http://localhost` endpoints: with dev sign-in only, never in Azure (docs/security.md). */
     allowLocal: boolean;
     /** Publish and deliver a request's events right after it answers, besides the timer. */
     promptDelivery: boolean;
@@ -315,7 +324,7 @@ const trimSlash = (url: string): string => url.replace(/\/+$/, '');
 
 /** Reads and validates the settings; throws ConfigError naming every bad or missing one. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const parsed = settingsShape.safeParse(env);
+  const parsed = settingsShape.safeParse(env, { jitless: true });
   const problems = [
     ...(parsed.success
       ? []
@@ -385,6 +394,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     transition: { stuckDays: s.TRANSITION_STUCK_DAYS },
     limits: {
       invitationsPerHour: s.INVITATION_RATE_LIMIT_PER_HOUR,
+      emailsPerPartnerPerHour: s.EMAIL_SENDS_PER_PARTNER_PER_HOUR,
       requests: {
         tenant: { burst: s.RATE_LIMIT_TENANT_BURST, perMinute: s.RATE_LIMIT_TENANT_PER_MINUTE },
         linkLookups: {
@@ -395,7 +405,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     audit: { retentionDays: s.AUDIT_RETENTION_DAYS },
     webhooks: {
-      allowLocal: (s.WEBHOOKS_ALLOW_LOCAL ?? (runsOnAzureHost(env) ? 'false' : 'true')) === 'true',
+      // Only the local stack (dev sign-in) reaches loopback webhooks: in entra mode, whatever
+      // the host (AKS, a VM, Container Apps without the WEBSITE_* markers), never.
+      allowLocal: (s.WEBHOOKS_ALLOW_LOCAL ?? (s.AUTH_MODE === 'dev' ? 'true' : 'false')) === 'true',
       promptDelivery: s.EVENTS_PROMPT_DELIVERY,
       deliveriesPerRun: s.EVENTS_DELIVERIES_PER_RUN,
       deliveriesPerEndpointPerRun: s.EVENTS_DELIVERIES_PER_ENDPOINT_PER_RUN,

@@ -46,20 +46,20 @@ export function defineTimer(
     periodSeconds,
     async handler(timer, context, services) {
       try {
-        await measured(context, services.config.cosmos.deadlineMs.timer, async () => {
-          const startedAt = services.clock.now();
+        await measured(context, services, services.config.cosmos.deadlineMs.timer, async (run) => {
+          const startedAt = run.clock.now();
           let summary: TimerSummary | null = null;
           let failure: unknown;
           try {
-            summary = (await definition.handler(timer, context, services)) ?? null;
+            summary = (await definition.handler(timer, context, run)) ?? null;
           } catch (error) {
             failure = error ?? new Error('the timer failed');
           }
-          await recordTimerRun(services, loggerFor(context), {
+          await recordTimerRun(run, loggerFor(context), {
             name: definition.name,
             periodSeconds,
             startedAt,
-            endedAt: services.clock.now(),
+            endedAt: run.clock.now(),
             outcome: failure === undefined ? 'succeeded' : 'failed',
             summary,
             error: failure === undefined ? null : redactSecrets(messageOf(failure)),

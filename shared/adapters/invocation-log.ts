@@ -1,5 +1,6 @@
 import type { InvocationContext } from '@azure/functions';
-import { newInvocation, runInvocation, type Invocation } from '../app/invocation';
+import { endInvocation, newInvocation, type Invocation } from '../app/invocation';
+import type { Services } from '../app/services';
 
 /**
  * The line each invocation ends with, the same locally and in Application Insights (where it
@@ -46,15 +47,25 @@ export function correlationIdOf(headers: { get(name: string): string | null }): 
 
 const rounded = (value: number): number => Math.round(value * 100) / 100;
 
+/** The invocation running under each context the host handed over (its log lines name it). */
+const running = new WeakMap<InvocationContext, Invocation>();
+
+/** The invocation of a context, while it runs under `measured`. */
+export function invocationOf(context: InvocationContext): Invocation | undefined {
+  return running.get(context);
+}
+
 /**
- * Runs one invocation with its Cosmos deadline and logs how it went: the request units its
- * Cosmos calls used (the sum of their x-ms-request-charge, `cosmos request charge {...}`, so RU
- * budgets can be checked on a real account) and one `invocation {...}` line (InvocationEvent).
+ * Runs one invocation with its Cosmos deadline and logs how it went in one `invocation {...}`
+ * line (InvocationEvent), built once: with the request units its Cosmos calls used (the sum of
+ * their x-ms-request-charge, so RU budgets can be checked on a real account). The work gets the
+ * services bound to the invocation (Services.forInvocation).
  */
 export async function measured<T>(
   context: InvocationContext,
+  services: Services,
   deadlineMs: number,
-  work: () => Promise<T>,
+  work: (services: Services, invocation: Invocation) => Promise<T>,
   options: MeasureOptions<T> = {},
 ): Promise<T> {
   const invocation = newInvocation(deadlineMs, {
@@ -64,11 +75,14 @@ export async function measured<T>(
   });
   const started = performance.now();
   const end = (outcome: InvocationEvent['outcome'], status: number | null): void => {
+    running.delete(context);
+    endInvocation(invocation);
     logInvocation(context, invocation, performance.now() - started, outcome, status);
   };
+  running.set(context, invocation);
   let result: T;
   try {
-    result = await runInvocation(invocation, work);
+    result = await work(services.forInvocation(invocation), invocation);
   } catch (error) {
     end('failed', null);
     throw error;
@@ -85,14 +99,6 @@ function logInvocation(
   outcome: InvocationEvent['outcome'],
   status: number | null,
 ): void {
-  if (invocation.requestCharge > 0) {
-    context.log(
-      `cosmos request charge ${JSON.stringify({
-        functionName: context.functionName,
-        requestCharge: rounded(invocation.requestCharge),
-      })}`,
-    );
-  }
   const event: InvocationEvent = {
     functionName: context.functionName,
     invocationId: context.invocationId,

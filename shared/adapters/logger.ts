@@ -1,6 +1,6 @@
 import type { InvocationContext } from '@azure/functions';
 import type { Logger } from '../app/ports';
-import { currentInvocation } from '../app/invocation';
+import { invocationOf } from './invocation-log';
 import { redactFields, redactSecrets } from '../redact';
 
 /**
@@ -10,7 +10,7 @@ import { redactFields, redactSecrets } from '../redact';
  */
 export function loggerFor(context: InvocationContext): Logger {
   const line = (message: string, properties?: Record<string, unknown>): string => {
-    const invocation = currentInvocation();
+    const invocation = invocationOf(context);
     const fields = {
       ...properties,
       functionName: context.functionName,

@@ -68,8 +68,8 @@ export function deliverPromptly(
         const next = run.owed;
         run.owed = null;
         lastStarted.set(services, performance.now());
-        await measured(silent, services.config.cosmos.deadlineMs.timer, () =>
-          deliverWritten(services, loggerFor(silent), next),
+        await measured(silent, services, services.config.cosmos.deadlineMs.timer, (run) =>
+          deliverWritten(run, loggerFor(silent), next),
         );
       }
     } catch {

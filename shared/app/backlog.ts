@@ -16,7 +16,10 @@ import type { Services } from './services';
 const failuresKeptSeconds = 30 * 24 * 3600;
 
 export interface BacklogReport {
-  /** Items this run marked failed for good (alerts fire on them). */
+  /**
+   * Items this run marked failed for good that are the platform's matter (alerts fire on them):
+   * emails, and deliveries to the operators' own endpoints.
+   */
   newlyFailed: number;
 }
 
@@ -45,6 +48,8 @@ export async function reportBacklog(
   }));
   const oldestPendingAt = counts.oldestWaitingAt;
   const pending = counts.waiting;
+  // Deliveries to a failing endpoint count apart (docs/rules.md section 13).
+  const endpointsFailing = counts.endpointsFailing;
   const backlog: OutboxBacklog = {
     type: 'outbox-backlog',
     id: backlogId(outbox),
@@ -57,6 +62,7 @@ export async function reportBacklog(
     failed: counts.failed,
     oldestPendingAt,
     recentFailures: failures.slice(0, recentFailuresShown),
+    ...(outbox === 'events' ? { endpointsFailing } : {}),
   };
   await services.operations.save(backlog);
   const oldestPendingAgeSeconds =
@@ -69,6 +75,7 @@ export async function reportBacklog(
     failed: backlog.failed,
     newlyFailed: report.newlyFailed,
     oldestPendingAgeSeconds,
+    ...(outbox === 'events' ? { endpointsFailing } : {}),
   });
   return backlog;
 }

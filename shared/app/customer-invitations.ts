@@ -1,4 +1,3 @@
-import { assertProviderOf } from './provider-partnership';
 import { auditEvent } from '../domain/audit';
 import {
   maxCustomerInvitationSends,
@@ -12,17 +11,24 @@ import {
 import { DomainError, notFound, validationFailed } from '../domain/errors';
 import type { EventDocument } from '../domain/events';
 import { linkProblem } from '../domain/link';
-import { preferredLanguage, type Language } from '../domain/partner';
+import { preferredLanguage } from '../domain/partner';
 import { actorOf, type Principal } from '../domain/principal';
-import { partnershipId, type Partnership } from '../domain/providers';
-import { escapeHtml } from '../html';
+import { partnershipEnded, partnershipState } from '../domain/providers';
+import { foreignLinks } from '../domain/urls';
 import { claimDomain, createIfMissing, writeRelationship, type NewCustomer } from './customers';
 import { findInvitation, openInvitation } from './invitations';
-import { parseLinkToken } from './link-tokens';
+import {
+  customerInvitationFooter,
+  customerInvitationHtml,
+  draftFor,
+  invitationLinkSpans,
+  type Draft,
+} from './emails/customer-invitation-email';
 import { eventOf } from './events';
 import { queue } from './outbox';
 import { loadPartner } from './partners';
-import { countInvitationEmail } from './rate-limit';
+import { activePartnership, partnershipSides } from './provider-partnership';
+import { countEmails } from './rate-limit';
 import { WriteConflict, type PartnerDocument, type Versioned, type WriteOperation } from './ports';
 import type { Services } from './services';
 import { commitCounting, countsPatch, pipelinePatch, readCounts } from './transition-counts';
@@ -30,51 +36,6 @@ import { firstTime, relationshipCountChange } from '../domain/transition-counts'
 
 export const customerInvitationLink = (services: Services, token: string): string =>
   `${services.config.links.publicBaseUrl}/api/links/customer-invitations#${token}`;
-
-export interface Draft {
-  subject: string;
-  body: string;
-}
-
-/** The email the reseller may edit, in its language; the link must stay in it (section 8). */
-export function draftFor(
-  language: Language,
-  reseller: string,
-  provider: string,
-  link: string,
-  expiresAt: string,
-): Draft {
-  const expires = expiresAt.slice(0, 10);
-  return language === 'fr'
-    ? {
-        subject: `${reseller} vous invite à travailler avec ${provider}`,
-        body: [
-          'Bonjour,',
-          '',
-          `${reseller} vous invite à en faire votre revendeur, avec ${provider} comme fournisseur indirect. En acceptant, ${reseller} gérera vos abonnements, licences et utilisateurs, et ${provider} pourra passer vos commandes.`,
-          '',
-          `Un administrateur général de votre organisation peut accepter l'invitation ici (lien valable jusqu'au ${expires}) :`,
-          link,
-          '',
-          'Cordialement,',
-          reseller,
-        ].join('\n'),
-      }
-    : {
-        subject: `${reseller} invites you to work with ${provider}`,
-        body: [
-          'Hello,',
-          '',
-          `${reseller} invites you to make it your reseller, with ${provider} as its indirect provider. Once you accept, ${reseller} manages your subscriptions, licenses and users, and ${provider} can place your orders.`,
-          '',
-          `A global admin of your organisation can accept the invitation here (the link works until ${expires}):`,
-          link,
-          '',
-          'Kind regards,',
-          reseller,
-        ].join('\n'),
-      };
-}
 
 /** POST /api/me/customer-invitations: a draft with a personalised link, for one of its providers. */
 export async function createCustomerInvitation(
@@ -84,15 +45,20 @@ export async function createCustomerInvitation(
 ): Promise<{ invitation: CustomerInvitation; link: string; draft: Draft }> {
   const [{ value: reseller }, partnership] = await Promise.all([
     loadPartner(services, principal.tenantId),
-    services.partners.getDocument<Partnership>(principal.tenantId, partnershipId(providerId)),
+    activePartnership(
+      services,
+      { providerId, resellerId: principal.tenantId },
+      'reseller',
+      'body.providerId',
+    ),
   ]);
-  assertProviderOf(partnership);
   const now = services.clock.now();
   const opened = openInvitation(services, reseller.partnerId, 'customer-invitation', now);
   const invitation: CustomerInvitation = {
     ...opened.document,
     reseller: { partnerId: reseller.partnerId, companyName: reseller.companyName },
     provider: { partnerId: providerId, companyName: partnership.value.counterpartyName },
+    partnershipInvitationId: partnership.value.invitationId,
     handedOver: 'not-yet',
     sentTo: null,
     acceptedBy: null,
@@ -140,89 +106,58 @@ async function ownInvitation(
 }
 
 /**
- * Where the invitation's own link stands in the text, exactly: its prefix, then a whole token
- * (not followed by another token character, so a link followed by punctuation or inside
- * brackets is found and ends where the token ends), whose secret is this invitation's.
+ * docs/rules.md section 8b: a customer invitation names a partnership; once that partnership
+ * ended (on either side, or replaced by a new one), the invitation can no longer be sent or
+ * accepted: 409 `partnership-ended`.
  */
-export function invitationLinkSpans(
+async function assertPartnershipHolds(
   services: Services,
-  text: string,
   invitation: CustomerInvitation,
-): { start: number; end: number }[] {
-  const prefix = customerInvitationLink(services, '');
-  const escaped = prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const pattern = new RegExp(
-    `${escaped}([A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])`,
-    'g',
+): Promise<void> {
+  const { resellerSide, providerSide } = await partnershipSides(services, {
+    providerId: invitation.provider.partnerId,
+    resellerId: invitation.reseller.partnerId,
+  });
+  const state = partnershipState(resellerSide?.value, providerSide?.value, 'reseller');
+  const drafted = invitation.partnershipInvitationId;
+  if (state === 'active' && (drafted === undefined || drafted === resellerSide?.value.invitationId))
+    return;
+  throw partnershipEnded(
+    `The partnership between ${invitation.reseller.companyName} and ${invitation.provider.companyName} that this invitation names has ended: it can no longer be sent or accepted.`,
   );
-  const spans: { start: number; end: number }[] = [];
-  for (const match of text.matchAll(pattern)) {
-    const parsed = parseLinkToken(match[1]!);
-    if (
-      parsed &&
-      parsed.partitionKey === invitation.partnerId &&
-      parsed.documentId === invitation.id
-    ) {
-      spans.push({ start: match.index, end: match.index + match[0].length });
-    }
-  }
-  return spans;
-}
-
-/** True when the text holds the invitation's own link, exactly (section 8: the link must stay). */
-export function containsLink(
-  services: Services,
-  text: string,
-  invitation: CustomerInvitation,
-): boolean {
-  return invitationLinkSpans(services, text, invitation).length > 0;
 }
 
 /**
- * The HTML part of the reseller's plain text: everything escaped, and only the invitation
- * link made a link (its href exactly the link); any other URL stays text.
+ * docs/rules.md section 13: the platform sends the reseller's words, so they carry the
+ * invitation link and no other: any other URL (or link-like text a mail client would make a
+ * link of) is refused with 400 `link-not-allowed`, naming it. The partners' own company names
+ * (`Amazon.com, Inc.`) are theirs as recorded, not the reseller's words.
  */
-export function customerInvitationHtml(
-  text: string,
+function assertNoOtherLink(
+  email: { subject: string; body: string },
   spans: readonly { start: number; end: number }[],
-  footer: string,
-): string {
-  let html = '';
-  let at = 0;
-  for (const { start, end } of spans) {
-    const link = escapeHtml(text.slice(start, end));
-    html += `${escapeHtml(text.slice(at, start))}<a href="${link}">${link}</a>`;
-    at = end;
-  }
-  html += escapeHtml(text.slice(at));
-  const paragraphs = (value: string): string =>
-    value
-      .split('\n')
-      .map((line) => `<p>${line}</p>`)
-      .join('');
-  return `<!doctype html>\n<html><head><meta charset="utf-8"></head><body style="font-family:Segoe UI,Helvetica,Arial,sans-serif;line-height:1.5">${paragraphs(html)}<hr><div style="color:#555;font-size:90%">${paragraphs(escapeHtml(footer))}</div></body></html>`;
-}
-
-/** The fixed footer: who sent it and why the recipient got it, whatever the editable part says. */
-export function customerInvitationFooter(
-  language: Language,
-  reseller: string,
-  provider: string,
-): string {
-  return language === 'fr'
-    ? [
-        `Cet e-mail vous est envoyé par ${reseller}, revendeur indirect de ${provider}, via la plateforme de transition des partenaires CSP de Microsoft.`,
-        `Vous le recevez parce que ${reseller} a saisi votre adresse pour vous inviter. Le texte ci-dessus est le sien ; le seul lien de la plateforme est le lien d'invitation. Pour répondre, répondez à cet e-mail : votre réponse va à ${reseller}.`,
-      ].join('\n')
-    : [
-        `This email is sent by ${reseller}, an indirect reseller of ${provider}, through the Microsoft CSP partner transition platform.`,
-        `You receive it because ${reseller} entered your address to invite you. The text above is theirs; the only platform link is the invitation link. To answer, reply to this email: your reply goes to ${reseller}.`,
-      ].join('\n');
+  invitation: CustomerInvitation,
+): void {
+  const names = [invitation.reseller.companyName, invitation.provider.companyName];
+  const errors = [
+    ...foreignLinks(email.subject, [], names).map((link) => ({ path: 'body.subject', link })),
+    ...foreignLinks(email.body, spans, names).map((link) => ({ path: 'body.body', link })),
+  ];
+  if (errors.length === 0) return;
+  throw new DomainError(
+    'link-not-allowed',
+    `The email may carry no link but the invitation link: remove ${errors.map(({ link }) => link).join(', ')}.`,
+    errors.map(({ path, link }) => ({
+      path,
+      message: `holds ${link}, which is not the invitation link`,
+    })),
+  );
 }
 
 /**
  * POST /api/me/customer-invitations/{id}/send: the reseller's edited email goes out through the
- * outbox, in one batch with the invitation's state; a body without the exact link is refused.
+ * outbox to its one recipient, in one batch with the invitation's state and the reseller's
+ * hourly email count; a body without the exact link, or with another one, is refused.
  */
 export async function sendCustomerInvitation(
   services: Services,
@@ -237,7 +172,7 @@ export async function sendCustomerInvitation(
   const now = services.clock.now();
   const problem = linkProblem(found.value, now);
   if (problem) throw problem;
-  const spans = invitationLinkSpans(services, email.body, found.value);
+  const spans = invitationLinkSpans(customerInvitationLink(services, ''), email.body, found.value);
   if (spans.length === 0) {
     throw new DomainError(
       'link-missing',
@@ -245,6 +180,7 @@ export async function sendCustomerInvitation(
       [{ path: 'body.body', message: 'does not contain the invitation link' }],
     );
   }
+  assertNoOtherLink(email, spans, found.value);
   const sends = found.value.sends ?? (found.value.handedOver === 'sent' ? 1 : 0);
   if (sends >= maxCustomerInvitationSends) {
     throw new DomainError(
@@ -252,6 +188,7 @@ export async function sendCustomerInvitation(
       `An invitation is sent at most ${maxCustomerInvitationSends} times; create a new invitation, or copy it and send it yourself.`,
     );
   }
+  await assertPartnershipHolds(services, found.value);
   const links = spans.map(({ start, end }) => email.body.slice(start, end));
   const names = {
     reseller: found.value.reseller.companyName,
@@ -298,9 +235,12 @@ export async function sendCustomerInvitation(
     },
   ];
   for (let attempt = 1; ; attempt += 1) {
-    // The hourly counter of invitation emails goes first (shared/app/rate-limit.ts): over the
-    // limit nothing is written; raced by another invitation, it is counted again.
-    const counted = await countInvitationEmail(services, principal.tenantId, now);
+    // The hourly counter of the reseller's emails goes first (shared/app/rate-limit.ts): over
+    // the allowance nothing is written; raced by another action, it is counted again.
+    const counted = await countEmails(services, principal.tenantId, now, {
+      emails: 1,
+      invitations: 1,
+    });
     try {
       await services.partners.commit(principal.tenantId, [counted, ...operations]);
       return sent;
@@ -322,6 +262,7 @@ export async function markCustomerInvitationDone(
 ): Promise<CustomerInvitation> {
   const found = await ownInvitation(services, principal.tenantId, invitationId);
   if (found.value.handedOver === 'by-hand') return found.value;
+  await assertPartnershipHolds(services, found.value);
   const done: CustomerInvitation = { ...found.value, handedOver: 'by-hand' };
   const now = services.clock.now();
   await services.partners.commit(principal.tenantId, [
@@ -341,6 +282,54 @@ export async function markCustomerInvitationDone(
     },
   ]);
   return done;
+}
+
+/**
+ * DELETE /api/me/customer-invitations/{id}: the reseller withdraws an invitation; its link then
+ * reads `revoked` and accepting it answers 410. Revoking it again answers the same; one already
+ * accepted is 409. Allowed after the partnership ended too: withdrawing changes nothing for it.
+ */
+export async function revokeCustomerInvitation(
+  services: Services,
+  principal: Principal,
+  invitationId: string,
+): Promise<CustomerInvitation> {
+  for (;;) {
+    const found = await ownInvitation(services, principal.tenantId, invitationId);
+    if (found.value.status === 'revoked') return found.value;
+    if (found.value.status === 'used') {
+      throw new DomainError(
+        'conflict',
+        'The invitation has been accepted already; it can no longer be revoked.',
+      );
+    }
+    const now = services.clock.now();
+    const revoked: CustomerInvitation = {
+      ...found.value,
+      status: 'revoked',
+      revokedAt: now.toISOString(),
+    };
+    try {
+      await services.partners.commit(principal.tenantId, [
+        { op: 'replace', document: revoked, etag: found.etag },
+        {
+          op: 'create',
+          document: auditEvent(
+            services.ids.newId(),
+            principal.tenantId,
+            now,
+            actorOf(principal),
+            'customer-invitation-revoked',
+            { reason: `invitation ${invitationId}` },
+          ),
+        },
+      ]);
+      return revoked;
+    } catch (error) {
+      // Accepted, sent or revoked meanwhile: read it again and answer from what it is now.
+      if (!(error instanceof WriteConflict && error.index === 0)) throw error;
+    }
+  }
 }
 
 /** The customer's record: found, or created from what its global admin gave. */
@@ -409,6 +398,8 @@ export async function acceptCustomerInvitation(
   const problem = linkProblem(invitation, now);
   const retrying = problem?.code === 'invitation-used' && invitation.acceptedBy === customerId;
   if (problem && !retrying) throw problem;
+  // A retry completes an acceptance made while the partnership held; a new one needs it now.
+  if (!retrying) await assertPartnershipHolds(services, invitation);
 
   const customer = await customerRecord(
     services,

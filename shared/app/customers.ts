@@ -13,15 +13,11 @@ import { assertMayAddDirectCustomers, isEnrolled } from '../domain/enrollment';
 import { DomainError, notFound, validationFailed } from '../domain/errors';
 import type { Partner } from '../domain/partner';
 import type { Principal } from '../domain/principal';
-import {
-  isActivePartnership,
-  isProvider,
-  partnershipId,
-  type Partnership,
-} from '../domain/providers';
+import { isProvider, type Partnership } from '../domain/providers';
 import type { EventDocument } from '../domain/events';
 import { eventOf } from './events';
 import { createOnce, loadPartner } from './partners';
+import { activePartnership } from './provider-partnership';
 import {
   WriteConflict,
   type Page,
@@ -107,22 +103,28 @@ export async function listCustomers(
 /**
  * Claims a customer domain, in the domain's own partition. A claim left by a creation that did not
  * finish, by the same partner, is taken up again with the same customer id, so a retry after a
- * crash completes the customer instead of refusing its own domain.
+ * crash completes the customer instead of refusing its own domain. A creation has not finished
+ * while its customer is not written; with `untilRelationship`, while the claimant's own
+ * relationship with it is not (POST /api/me/customers writes that last).
  */
 async function claimDomain(
   services: Services,
   domain: string,
   customerId: string,
   claimedBy: string,
+  options: { untilRelationship?: boolean } = {},
 ): Promise<DomainClaim> {
   const id = customerDomainClaimId(domain);
   const partition = domainClaimPartition(domain);
+  const unfinished = async (claim: DomainClaim): Promise<boolean> =>
+    options.untilRelationship
+      ? !(await services.partners.getDocument(claimedBy, relationshipId(claim.customerId)))
+      : !(await services.customers.get(claim.customerId));
   for (;;) {
     const existing = await services.partners.getDocument<DomainClaim>(partition, id);
     if (existing) {
       const claim = existing.value;
-      const resumable =
-        claim.claimedBy === claimedBy && !(await services.customers.get(claim.customerId));
+      const resumable = claim.claimedBy === claimedBy && (await unfinished(claim));
       if (claim.customerId === customerId || resumable) return claim;
       throw new DomainError(
         'conflict',
@@ -205,23 +207,12 @@ async function creationPlan(
         },
       ]);
     }
-    const found = await services.partners.getDocument<Partnership>(
-      partner.partnerId,
-      partnershipId(indirectResellerId),
+    const found = await activePartnership(
+      services,
+      { providerId: partner.partnerId, resellerId: indirectResellerId },
+      'provider',
+      'body.indirectResellerId',
     );
-    if (
-      !found ||
-      found.value.type !== 'partnership' ||
-      found.value.side !== 'provider' ||
-      !isActivePartnership(found.value)
-    ) {
-      throw validationFailed([
-        {
-          path: 'body.indirectResellerId',
-          message: 'is not an indirect reseller in partnership with you',
-        },
-      ]);
-    }
     return { kind: 'indirect', reseller: found.value };
   }
   if (!partner.programs.directBill) {
@@ -266,7 +257,9 @@ export async function createCustomer(
 ): Promise<CustomerRelationship> {
   const { value: partner } = await loadPartner(services, principal.tenantId);
   const plan = await creationPlan(services, partner, input.indirectResellerId);
-  const claim = await claimDomain(services, input.domain, services.ids.newId(), partner.partnerId);
+  const claim = await claimDomain(services, input.domain, services.ids.newId(), partner.partnerId, {
+    untilRelationship: true,
+  });
   const now = services.clock.now().toISOString();
   const customer: Customer = {
     type: 'customer',

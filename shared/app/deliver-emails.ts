@@ -3,6 +3,7 @@ import {
   settledEmail,
   deliveryLeaseSeconds,
   retryDelaySeconds,
+  type EmailLane,
   type OutboxEmail,
 } from '../domain/email';
 import { publicItemId } from '../domain/operations';
@@ -32,12 +33,17 @@ const dueEmailsPerQuery = 1000;
  */
 const emailsReadPerSend = 4;
 
+/** Reads of due emails per turn, each passing over the partners already found. */
+const readsPerTurn = 4;
+
 type Outcome = 'sent' | 'retried' | 'failed' | 'skipped' | 'throttled';
 
 /**
  * The deliverEmails timer: sends the emails that are due, at least once and idempotently, within
  * the platform's send budget (EMAIL_SENDS_PER_MINUTE, EMAIL_SENDS_PER_HOUR: ACS quotas), the
- * transactional lane first, then bulk; what the budget does not allow waits for the next run.
+ * reviewers' and operators' lane first, then transactional, then bulk; what the budget does not
+ * allow waits for the next run. Within a lane, partners take turns (docs/rules.md section 13):
+ * one partner's backlog delays another partner's email by one run at most.
  * Each email is first claimed with its etag (so two hosts running at once never both send it)
  * for a lease; a process that dies mid-delivery leaves a claim that lapses and is retried.
  * The send carries the email id as its operation id, so a send repeated after a crash is
@@ -65,8 +71,7 @@ export async function deliverEmails(
   for (const lane of emailLanes) {
     while (!stop && Date.now() - started < budgetMs) {
       const limit = Math.min(dueEmailsPerQuery, Math.max(1, budget.ceiling * emailsReadPerSend));
-      const page = await services.outbox.due(services.clock.now(), lane, limit);
-      const due = page.filter((email) => !seen.has(email.value.id));
+      const { due, complete } = await dueInTurn(services, lane, limit, seen);
       if (due.length === 0) break;
       const granted = await budget.take(due.length);
       const batch = takingTurns(
@@ -87,7 +92,7 @@ export async function deliverEmails(
         if (outcome === 'throttled') stop = true;
       });
       await budget.giveBack(granted - sends);
-      if (page.length < limit) break; // the lane has nothing more due
+      if (complete) break; // the lane had nothing more due
     }
   }
   if (report.outOfBudget) {
@@ -100,6 +105,36 @@ export async function deliverEmails(
     );
   }
   return report;
+}
+
+/**
+ * The emails of a lane due now that this run has not handled yet, oldest first, with every
+ * partner that has any among them (docs/rules.md section 13): when one partner's backlog fills a
+ * read, the next read passes over the partners found so far, so the others' emails are found
+ * too, whatever the backlog. Partners then take turns over what was found.
+ */
+async function dueInTurn(
+  services: Services,
+  lane: EmailLane,
+  limit: number,
+  seen: ReadonlySet<string>,
+): Promise<{ due: Versioned<OutboxEmail>[]; complete: boolean }> {
+  const due: Versioned<OutboxEmail>[] = [];
+  const ids = new Set<string>();
+  const partners = new Set<string>();
+  for (let read = 0; read < readsPerTurn; read += 1) {
+    const page = await services.outbox.due(services.clock.now(), lane, limit, [...partners]);
+    for (const email of page) {
+      if (seen.has(email.value.id) || ids.has(email.value.id)) continue;
+      ids.add(email.value.id);
+      due.push(email);
+      partners.add(email.value.partnerId);
+    }
+    // Fewer than asked: every due email of the partners not passed over was in this read, and
+    // on the first read, every due email of the lane.
+    if (page.length < limit) return { due, complete: read === 0 };
+  }
+  return { due, complete: false };
 }
 
 async function deliverOne(

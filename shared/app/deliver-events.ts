@@ -1,3 +1,4 @@
+import { operatorEventsPartition } from '../domain/events';
 import { webhookDocumentId, type EventDelivery, type WebhookEndpoint } from '../domain/webhooks';
 import { eachBounded } from './bounded';
 import { attempt, sendClaimed, type AttemptOutcome } from './delivery-attempts';
@@ -15,6 +16,11 @@ export interface EventDeliveryReport {
   delivered: number;
   retried: number;
   failed: number;
+  /**
+   * Of those, deliveries to the operators' own endpoints: the platform's matter, which alerts.
+   * A partner's endpoint failing is that partner's (docs/rules.md section 13).
+   */
+  platformFailed: number;
   /** Claimed by another host first. */
   skipped: number;
   /** Endpoints whose turn ended on an error of ours (logged): their deliveries wait. */
@@ -47,6 +53,7 @@ export const emptyReport = (): EventDeliveryReport => ({
   delivered: 0,
   retried: 0,
   failed: 0,
+  platformFailed: 0,
   skipped: 0,
   unsent: 0,
   disabled: 0,
@@ -267,6 +274,8 @@ async function serveEndpoints(
         ));
       const count = (outcome: AttemptOutcome): void => {
         report[outcome.counted] += 1;
+        if (outcome.counted === 'failed' && turn.partnerId === operatorEventsPartition)
+          report.platformFailed += 1;
         if (outcome.disabled && endpoint) {
           report.disabled += 1;
           endpoint = { ...endpoint, value: { ...endpoint.value, status: 'disabled' } };

@@ -1,3 +1,4 @@
+import { DomainError } from '../domain/errors';
 import { operatorEventsPartition } from '../domain/events';
 import { contactEmailOf, preferredLanguage } from '../domain/partner';
 import {
@@ -23,6 +24,7 @@ import {
   type WebhookDeliveryResult,
   type WriteOperation,
 } from './ports';
+import { countEmails } from './rate-limit';
 import type { Services } from './services';
 
 /**
@@ -93,12 +95,18 @@ export async function sendClaimed(
     await settle(services, current, now, 'delivered', record);
     return { counted: 'delivered', disabled: false };
   }
+  if (result.outcome !== 'gone' && claimed.eventType === 'webhook.test') {
+    // A test shows how the endpoint answers now: it is tried once, never retried, so that a
+    // `test` call sends one request (docs/security.md).
+    await settle(services, current, now, 'failed', record);
+    return { counted: 'failed', disabled: false };
+  }
   const windowEnded =
     Date.parse(claimed.firstAttemptAt!) + retryWindowSeconds * 1000 <= now.getTime();
   if (result.outcome === 'gone' || windowEnded) {
     const reason =
       result.outcome === 'gone' ? 'it answered 410 Gone' : 'a delivery to it failed for three days';
-    const disabled = await disable(services, endpoint, current, now, record, reason);
+    const disabled = await disable(services, logger, endpoint, current, now, record, reason);
     logger.error('webhook endpoint disabled', {
       partnerId: claimed.partnerId,
       webhookId: claimed.webhookId,
@@ -188,11 +196,14 @@ async function write(
 /**
  * Disables the endpoint, with the email to its owner, in one batch guarded by the endpoint's
  * etag (the endpoint is disabled once, and its owner told once), then fails the delivery for
- * good. A crash between the two leaves the delivery claimed: tried again once its claim lapses,
- * it finds the endpoint disabled and fails.
+ * good. A partner's email counts against its hourly allowance (docs/rules.md section 13, the
+ * counter first in the batch); past it the endpoint is disabled all the same, without an email
+ * (its status and deliveries say why). A crash between the batch and the delivery leaves the
+ * delivery claimed: tried again once its claim lapses, it finds the endpoint disabled and fails.
  */
 async function disable(
   services: Services,
+  logger: Logger,
   endpoint: Versioned<WebhookEndpoint>,
   delivery: Versioned<EventDelivery>,
   now: Date,
@@ -200,30 +211,62 @@ async function disable(
   reason: string,
 ): Promise<boolean> {
   const partitionId = endpoint.value.partnerId;
-  const writes: WriteOperation<PartnerDocument>[] = [
-    {
-      op: 'replace',
-      document: {
-        ...endpoint.value,
-        status: 'disabled',
-        disabledReason: reason,
-        updatedAt: now.toISOString(),
-      },
-      etag: endpoint.etag,
+  const change: WriteOperation<PartnerDocument> = {
+    op: 'replace',
+    document: {
+      ...endpoint.value,
+      status: 'disabled',
+      disabledReason: reason,
+      updatedAt: now.toISOString(),
     },
-  ];
+    etag: endpoint.etag,
+  };
   const email = await disabledEmail(services, endpoint.value, reason);
-  if (email) writes.push({ op: 'create', document: email });
-  let disabled = true;
-  try {
-    await services.partners.commit(partitionId, writes);
-  } catch (error) {
-    // The endpoint changed meanwhile (its owner edited it): the delivery alone fails.
-    if (!(error instanceof WriteConflict)) throw error;
-    disabled = false;
+  const operators = partitionId === operatorEventsPartition;
+  let disabled = false;
+  for (let round = 1; round <= countingAttempts; round += 1) {
+    const counted =
+      email && !operators ? await countOrSkip(services, logger, partitionId, now) : null;
+    const writes: WriteOperation<PartnerDocument>[] = [
+      ...(counted ? [counted] : []),
+      change,
+      ...(email && (counted || operators) ? [{ op: 'create' as const, document: email }] : []),
+    ];
+    try {
+      await services.partners.commit(partitionId, writes);
+      disabled = true;
+      break;
+    } catch (error) {
+      if (!(error instanceof WriteConflict)) throw error;
+      if (counted && error.index === 0) continue; // another action counted meanwhile
+      // The endpoint changed meanwhile (its owner edited it): the delivery alone fails.
+      break;
+    }
   }
   await settle(services, delivery, now, 'failed', record);
   return disabled;
+}
+
+/** How often a disable is counted again when concurrent actions moved the hourly counter. */
+const countingAttempts = 5;
+
+/** The owner's counted email, or null (logged) when its hourly allowance is spent. */
+async function countOrSkip(
+  services: Services,
+  logger: Logger,
+  partnerId: string,
+  now: Date,
+): Promise<WriteOperation<PartnerDocument> | null> {
+  try {
+    return await countEmails(services, partnerId, now, { emails: 1 });
+  } catch (error) {
+    if (!(error instanceof DomainError && error.code === 'rate-limited')) throw error;
+    logger.warn(
+      "webhook endpoint disabled without an email: the partner's hourly email allowance is spent",
+      { partnerId },
+    );
+    return null;
+  }
 }
 
 async function disabledEmail(

@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { CallDeadline } from './call-deadline';
 
 /** Who and what an invocation's log lines name (ids only, never personal data). */
 export interface InvocationLabels {
@@ -9,13 +9,28 @@ export interface InvocationLabels {
 }
 
 /**
+ * Which partitions a request wrote events to, so that they can be published and delivered right
+ * after it answers (EVENTS_PROMPT_DELIVERY) instead of at the deliverEvents timer's next run:
+ * partners' partitions, customers' partitions holding events to relay, and endpoints given a
+ * delivery to send (a test event, a redelivery).
+ */
+export interface EventsWritten {
+  partners: Set<string>;
+  customers: Set<string>;
+  webhooks: Set<string>;
+}
+
+/**
  * What one invocation (an HTTP request or a timer run) allows its calls to Cosmos DB, and what
  * they cost it. On Azure the SDK's own retry loops (endpoint discovery, timeout failover) can
  * last minutes; the deadline bounds each call so a caller gets a fast 503 instead.
+ *
+ * It is handed down explicitly (Services.forInvocation binds the repositories to it), not found
+ * through AsyncLocalStorage, which turns on Node's promise hooks for every promise of the process.
  */
 export interface Invocation {
-  /** How long one Cosmos call may take, retries included, before it is abandoned. */
-  readonly deadlineMs: number;
+  /** How long each Cosmos call may take, retries included, before it is abandoned. */
+  readonly deadline: CallDeadline;
   /** The request units (x-ms-request-charge) the invocation's calls have used so far. */
   requestCharge: number;
   /** Cosmos calls that stayed throttled (429) after the SDK's own retries. */
@@ -23,62 +38,50 @@ export interface Invocation {
   /** The caller's tenant, once its token is verified. */
   tenantId: string | null;
   readonly labels: InvocationLabels | null;
+  /** The partitions its batches wrote events to; null while none. */
+  eventsWritten: EventsWritten | null;
 }
-
-const storage = new AsyncLocalStorage<Invocation>();
 
 /** Outside an invocation (scripts, tests calling adapters directly) a call gets this deadline. */
 export const defaultDeadlineMs = 8_000;
 
-/** A new invocation's record, to run work in with `runInvocation`. */
+/** A new invocation's record; `endInvocation` when its work is done. */
 export function newInvocation(
   deadlineMs: number,
   labels: InvocationLabels | null = null,
 ): Invocation {
-  return { deadlineMs, requestCharge: 0, cosmosThrottled: 0, tenantId: null, labels };
+  return {
+    deadline: new CallDeadline(deadlineMs),
+    requestCharge: 0,
+    cosmosThrottled: 0,
+    tenantId: null,
+    labels,
+    eventsWritten: null,
+  };
 }
 
-/** Runs `work` within `invocation`: its Cosmos calls get its deadline and add to its totals. */
-export function runInvocation<T>(invocation: Invocation, work: () => Promise<T>): Promise<T> {
-  return storage.run(invocation, work);
+/** Its deadline's timer stops. */
+export function endInvocation(invocation: Invocation): void {
+  invocation.deadline.end();
 }
 
 /** Runs `work` as one invocation; answers its result and the request units it used. */
 export async function withinInvocation<T>(
   deadlineMs: number,
-  work: () => Promise<T>,
+  work: (invocation: Invocation) => Promise<T>,
 ): Promise<{ result: T; requestCharge: number }> {
   const invocation = newInvocation(deadlineMs);
-  const result = await runInvocation(invocation, work);
-  return { result, requestCharge: invocation.requestCharge };
-}
-
-/** The current invocation, for its log lines (undefined outside one). */
-export function currentInvocation(): Invocation | undefined {
-  return storage.getStore();
-}
-
-/** The deadline of a call starting now, in the current invocation. */
-export function callDeadlineMs(): number {
-  return storage.getStore()?.deadlineMs ?? defaultDeadlineMs;
-}
-
-/** Adds a response's request charge to the current invocation's total. */
-export function addRequestCharge(charge: number | undefined): void {
-  const invocation = storage.getStore();
-  if (invocation && typeof charge === 'number' && Number.isFinite(charge)) {
-    invocation.requestCharge += charge;
+  try {
+    const result = await work(invocation);
+    return { result, requestCharge: invocation.requestCharge };
+  } finally {
+    endInvocation(invocation);
   }
 }
 
-/** Counts a Cosmos call that stayed throttled (the throttling alert reads it). */
-export function noteCosmosThrottled(): void {
-  const invocation = storage.getStore();
-  if (invocation) invocation.cosmosThrottled += 1;
-}
-
-/** Names the caller's tenant in the invocation's log lines. */
-export function noteTenant(tenantId: string | null): void {
-  const invocation = storage.getStore();
-  if (invocation) invocation.tenantId = tenantId;
+/** Adds a response's request charge to the invocation's total. */
+export function addRequestCharge(invocation: Invocation | null, charge: number | undefined): void {
+  if (invocation && typeof charge === 'number' && Number.isFinite(charge)) {
+    invocation.requestCharge += charge;
+  }
 }

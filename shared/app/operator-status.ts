@@ -30,7 +30,12 @@ export interface TimerStatus {
 export interface OperatorStatus {
   timers: TimerStatus[];
   emails: BacklogFigures & { reportedAt: string | null; recentFailures: FailedItem[] };
-  events: BacklogFigures & { reportedAt: string | null; recentFailures: FailedItem[] };
+  /** `endpointsFailing`: partners' endpoints waiting for a retry, apart from the backlog. */
+  events: BacklogFigures & {
+    reportedAt: string | null;
+    recentFailures: FailedItem[];
+    endpointsFailing: number;
+  };
   enrollmentsPastReviewWindow: number | null;
   incentiveInvitationsOverdue: number | null;
   partnersWithoutMpnEmail: number | null;
@@ -96,7 +101,10 @@ export function statusFrom(
       };
     }),
     emails: outbox('emails'),
-    events: outbox('events'),
+    events: {
+      ...outbox('events'),
+      endpointsFailing: backlogs.get('events')?.endpointsFailing ?? 0,
+    },
     enrollmentsPastReviewWindow: figure(summaryFigures.enrollmentsPastReviewWindow),
     incentiveInvitationsOverdue: figure(summaryFigures.incentiveInvitationsOverdue),
     partnersWithoutMpnEmail: figure(summaryFigures.partnersWithoutMpnEmail),

@@ -21,7 +21,12 @@ import type {
 } from '../domain/customers';
 import type { InvitationDocument } from '../domain/link';
 import type { Partner } from '../domain/partner';
-import type { MpnIndexEntry, Partnership, ProviderListing } from '../domain/providers';
+import type {
+  MpnIndexEntry,
+  Partnership,
+  ProviderListing,
+  ResellerInvitation,
+} from '../domain/providers';
 import type { Principal } from '../domain/principal';
 import type { RateCounter } from '../domain/rate-limit';
 import type {
@@ -180,6 +185,8 @@ export interface PartnerRepository {
   /** The partnership of a provider with the reseller holding this MPN ID, if any. */
   partnershipWithMpn(providerId: string, mpnId: string): Promise<Partnership | null>;
   /** An invitation found by its public id in the inviting partner's partition. */
+  /** A provider's reseller invitations still open (active) to one MPN ID. */
+  openInvitationsTo(providerId: string, mpnId: string): Promise<Versioned<ResellerInvitation>[]>;
   invitationById<T extends InvitationDocument>(
     partnerId: string,
     type: T['type'],
@@ -232,9 +239,14 @@ export interface TransitionReportRepository {
 export interface OutboxRepository {
   /**
    * Cross-partition: emails of one lane waiting (or whose claim lapsed) and due at `now`,
-   * oldest first.
+   * oldest first, but those of the partners in `passOver` (they have their turn already).
    */
-  due(now: Date, lane: EmailLane, limit: number): Promise<Versioned<OutboxEmail>[]>;
+  due(
+    now: Date,
+    lane: EmailLane,
+    limit: number,
+    passOver?: readonly string[],
+  ): Promise<Versioned<OutboxEmail>[]>;
   /** Replaces the email if its etag is unchanged; returns the new etag or null if it changed. */
   replaceIfUnchanged(email: OutboxEmail, etag: string): Promise<string | null>;
   /** Point reads of the send budget's counters (domain/send-budget.ts); absent ones are left out. */
@@ -286,6 +298,18 @@ export interface EventRepository {
   delivery(webhookId: string, eventId: string): Promise<Versioned<EventDelivery> | null>;
   /** Writes a new delivery (a test event): false when that delivery exists already. */
   createDelivery(delivery: EventDelivery): Promise<boolean>;
+  /** A counter kept in an endpoint's stream (its manual sends a minute), or null. */
+  streamCounter(webhookId: string, id: string): Promise<Versioned<RateCounter> | null>;
+  /**
+   * Writes an endpoint's counter and one of its deliveries (created, or replaced if unchanged)
+   * in one batch in its stream: both or neither. A WriteConflict at index 0 when another send
+   * counted meanwhile, at index 1 when the delivery exists already or changed.
+   */
+  commitCountedDelivery(
+    webhookId: string,
+    counter: WriteOperation<RateCounter>,
+    delivery: WriteOperation<EventDelivery>,
+  ): Promise<void>;
   /** One endpoint's deliveries, newest first. */
   deliveries(webhookId: string, page: PageRequest): Promise<Page<EventDelivery>>;
   /** One endpoint's deliveries due at `now`, oldest first (prompt delivery). */
@@ -345,6 +369,12 @@ export interface OutboxCounts {
   failed: number;
   /** The most recent failures (failed since `since`), newest first, at most `shown`. */
   recentFailures: FailedOutboxItem[];
+  /**
+   * Deliveries: the endpoints whose deliveries wait for a retry (docs/rules.md section 13). Their
+   * deliveries, and the events they have yet to be sent, count here, not in `waiting`; and only
+   * the operators' own endpoints' failures count in `failed`. Emails: 0.
+   */
+  endpointsFailing: number;
 }
 
 /** Timer heartbeats and outbox backlogs (domain/operations.ts), in their own partition. */
@@ -358,7 +388,7 @@ export interface OperationsRepository {
   /**
    * Cross-partition (timer): an outbox's counts, by COUNT, MIN and a few properties of its most
    * recent failures; for the events outbox, the feed events endpoints have yet to be sent count
-   * as waiting too.
+   * as waiting too, but a failing endpoint's count apart (`endpointsFailing`).
    */
   counts(outbox: OutboxName, since: Date): Promise<OutboxCounts>;
 }

@@ -1,52 +1,109 @@
 import { DomainError } from '../domain/errors';
 import {
+  allowanceExceeded,
   hourWindow,
+  minuteWindow,
   rateCounterId,
   rateCounterTtlSeconds,
   type RateCounter,
 } from '../domain/rate-limit';
-import type { PartnerDocument, WriteOperation } from './ports';
+import type { PartnerDocument, Versioned, WriteOperation } from './ports';
 import type { Services } from './services';
 
+/** The emails one action causes, and how many of them are invitations. */
+export interface EmailCount {
+  emails: number;
+  invitations?: number;
+}
+
 /**
- * Counts one invitation email against the tenant's hourly limit (INVITATION_RATE_LIMIT_PER_HOUR):
- * returns the counter's write, to go FIRST in the batch that queues the email (a refused first
- * operation writes nothing, even on the emulator; a concurrent invitation makes it a
- * WriteConflict at index 0, and the caller counts again). Over the limit it throws 429
- * `rate-limited` with Retry-After, the seconds until the next hour, before anything is written.
- * Every route that emails an invitation calls it: reseller invitations, customer invitations.
+ * docs/rules.md section 13: counts the emails a partner's action causes against its hourly
+ * allowance (EMAIL_SENDS_PER_PARTNER_PER_HOUR; invitation emails also against
+ * INVITATION_RATE_LIMIT_PER_HOUR), in one counter document per partner and hour in its own
+ * partition. Returns the counter's write, to go FIRST in the batch that queues the emails (a
+ * refused first operation writes nothing, even on the emulator; a concurrent action makes it a
+ * WriteConflict at index 0, and the caller counts again). An action that would pass the
+ * allowance gets 429 `rate-limited` with Retry-After, the seconds until the next hour, before
+ * anything is written; with `overrun: 'allowed'` (ending a partnership, which must never be
+ * refused) it is counted all the same, and what follows this hour is refused.
  */
-export async function countInvitationEmail(
+export async function countEmails(
   services: Services,
   partnerId: string,
   now: Date,
+  adding: EmailCount,
+  overrun: 'refused' | 'allowed' = 'refused',
 ): Promise<WriteOperation<PartnerDocument>> {
   const window = hourWindow(now);
-  const id = rateCounterId('invitations', window);
-  const limit = services.config.limits.invitationsPerHour;
+  const id = rateCounterId('emails', window);
   const found = await services.partners.getDocument<RateCounter>(partnerId, id);
-  if (!found) {
-    const counter: RateCounter = {
-      type: 'rate-counter',
-      id,
-      partnerId,
-      window: window.key,
-      count: 1,
-      ttl: rateCounterTtlSeconds,
-    };
-    return { op: 'create', document: counter };
-  }
-  if (found.value.count >= limit) {
+  const counted = { emails: found?.value.count ?? 0, invitations: found?.value.invitations ?? 0 };
+  const add = { emails: adding.emails, invitations: adding.invitations ?? 0 };
+  const limits = {
+    emailsPerHour: services.config.limits.emailsPerPartnerPerHour,
+    invitationsPerHour: services.config.limits.invitationsPerHour,
+  };
+  const exceeded = allowanceExceeded(counted, add, limits);
+  if (exceeded && overrun === 'refused') {
+    const what =
+      exceeded === 'invitations'
+        ? `At most ${limits.invitationsPerHour} invitation emails an hour may be sent for a partner`
+        : `At most ${limits.emailsPerHour} emails an hour may be caused by a partner's actions, and this one would send ${add.emails} more`;
     throw new DomainError(
       'rate-limited',
-      `At most ${limit} invitation emails an hour may be sent for a partner; try again in ${window.secondsLeft} seconds.`,
+      `${what}; try again in ${window.secondsLeft} seconds.`,
       undefined,
       { 'Retry-After': String(window.secondsLeft) },
     );
   }
-  return {
-    op: 'replace',
-    document: { ...found.value, count: found.value.count + 1 },
-    etag: found.etag,
+  const counter: RateCounter = {
+    type: 'rate-counter',
+    id,
+    partnerId,
+    window: window.key,
+    count: Math.max(0, counted.emails + add.emails),
+    invitations: Math.max(0, counted.invitations + add.invitations),
+    ttl: rateCounterTtlSeconds,
   };
+  return found
+    ? { op: 'replace', document: counter, etag: found.etag }
+    : { op: 'create', document: counter };
+}
+
+/**
+ * A per-minute limit on what one thing (a webhook endpoint) may be asked to do: the counter's
+ * write, to go first in the batch that does it, in the partition `read` reads it from (`place`
+ * says which); 429 with Retry-After once `limit` is reached.
+ */
+export async function countPerMinute(
+  services: Services,
+  read: (id: string) => Promise<Versioned<RateCounter> | null>,
+  place: Pick<RateCounter, 'partnerId' | 'stream'>,
+  what: string,
+  limit: number,
+  detail: string,
+): Promise<WriteOperation<RateCounter>> {
+  const window = minuteWindow(services.clock.now());
+  const id = rateCounterId(what, window);
+  const found = await read(id);
+  const count = found?.value.count ?? 0;
+  if (count >= limit) {
+    throw new DomainError(
+      'rate-limited',
+      `${detail}; try again in ${window.secondsLeft} seconds.`,
+      undefined,
+      { 'Retry-After': String(window.secondsLeft) },
+    );
+  }
+  const counter: RateCounter = {
+    type: 'rate-counter',
+    id,
+    ...place,
+    window: window.key,
+    count: count + 1,
+    ttl: 120,
+  };
+  return found
+    ? { op: 'replace', document: counter, etag: found.etag }
+    : { op: 'create', document: counter };
 }

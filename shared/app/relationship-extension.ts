@@ -1,4 +1,4 @@
-import { assertProviderOf } from './provider-partnership';
+import { assertActive, partnershipSides } from './provider-partnership';
 import {
   extendedToProvider,
   relationshipFor,
@@ -7,7 +7,7 @@ import {
 import { DomainError } from '../domain/errors';
 import type { EventDocument } from '../domain/events';
 import { actorOf, type Principal } from '../domain/principal';
-import { assertSameRegion, partnershipId, type Partnership } from '../domain/providers';
+import { assertSameRegion } from '../domain/providers';
 import { auditEvent } from '../domain/audit';
 import { loadRelationship } from './customers';
 import { eventOf } from './events';
@@ -55,9 +55,9 @@ export async function extendRelationship(
 ): Promise<{ reseller: CustomerRelationship; provider: CustomerRelationship }> {
   const resellerId = principal.tenantId;
   const existing = await loadRelationship(services, resellerId, customerId);
-  const [{ value: partner }, partnership, counts] = await Promise.all([
+  const [{ value: partner }, sides, counts] = await Promise.all([
     loadPartner(services, resellerId),
-    services.partners.getDocument<Partnership>(resellerId, partnershipId(input.providerId)),
+    partnershipSides(services, { providerId: input.providerId, resellerId }),
     readCounts(services, resellerId),
   ]);
   const relationship = existing.value;
@@ -73,7 +73,7 @@ export async function extendRelationship(
       `${relationship.companyName} is an indirect customer (it came through ${relationship.indirectProvider?.companyName ?? 'an indirect provider'}), not one of your direct-bill customers: there is nothing to extend.`,
     );
   }
-  assertProviderOf(partnership);
+  const partnership = assertActive(sides, 'reseller', 'body.providerId');
   assertSameRegion(partnership.value.counterpartyRegions, partner.country);
   const provider = { partnerId: input.providerId, companyName: partnership.value.counterpartyName };
   if (relationship.relationship !== 'direct-bill') {

@@ -21,7 +21,7 @@ import { queue } from './outbox';
 import { findInvitation, openInvitation } from './invitations';
 import { createOnce, loadPartner } from './partners';
 import { WriteConflict, type PartnerDocument, type Versioned, type WriteOperation } from './ports';
-import { countInvitationEmail } from './rate-limit';
+import { countEmails } from './rate-limit';
 import type { Services } from './services';
 import { commitCounting, countsPatch, readCounts } from './transition-counts';
 import { firstTime } from '../domain/transition-counts';
@@ -59,8 +59,8 @@ export async function inviteReseller(
       `The reseller with MPN ID ${input.mpnId} is already in partnership with you.`,
     );
   }
-  // A reseller we know is checked now; one not yet onboarded is checked when it accepts.
-  if (reseller) assertSameRegion(snapshot.regions, reseller.country, false);
+  // The region rule is applied when the reseller accepts, not here: refusing now would tell a
+  // provider that an MPN ID belongs to a registered partner outside its regions.
 
   const now = services.clock.now();
   const opened = openInvitation(services, provider.partnerId, 'reseller-invitation', now);
@@ -101,7 +101,10 @@ export async function inviteReseller(
   for (let attempt = 1; ; attempt += 1) {
     // The hourly counter goes first: over the limit, or raced by another invitation, it is
     // refused and nothing of this batch is written.
-    const counted = await countInvitationEmail(services, provider.partnerId, now);
+    const counted = await countEmails(services, provider.partnerId, now, {
+      emails: 1,
+      invitations: 1,
+    });
     try {
       await services.partners.commit(provider.partnerId, [
         counted,
@@ -137,41 +140,60 @@ export async function revokeResellerInvitation(
         'The invitation has been accepted already; it can no longer be revoked.',
       );
     }
-    const now = services.clock.now();
-    const revoked: ResellerInvitation = {
-      ...invitation,
-      status: 'revoked',
-      revokedAt: now.toISOString(),
-    };
-    try {
-      await services.partners.commit(principal.tenantId, [
-        { op: 'replace', document: revoked, etag: found.etag },
-        {
-          op: 'create',
-          document: auditEvent(
-            services.ids.newId(),
-            principal.tenantId,
-            now,
-            actorOf(principal),
-            'reseller-invitation-revoked',
-            {
-              reason: `invitation ${invitationId}`,
-            },
-          ),
-        },
-        {
-          op: 'create',
-          document: eventOf(services, principal.tenantId, 'partnership.revoked', {
-            invitationId,
-            resellerMpnId: invitation.mpnId,
-          }),
-        },
-      ]);
-      return revoked;
-    } catch (error) {
-      // Accepted or revoked meanwhile: read it again and answer from what it is now.
-      if (!(error instanceof WriteConflict && error.index === 0)) throw error;
-    }
+    const revoked = await revokeInvitation(
+      services,
+      principal,
+      found,
+      `invitation ${invitationId}`,
+    );
+    // Accepted or revoked meanwhile: read it again and answer from what it is now.
+    if (revoked) return revoked;
+  }
+}
+
+/**
+ * Revokes an open invitation, with its audit event and `partnership.revoked`, in one batch in
+ * the provider's partition; null when it changed meanwhile (accepted or revoked first).
+ */
+export async function revokeInvitation(
+  services: Services,
+  principal: Principal,
+  found: Versioned<ResellerInvitation>,
+  reason: string,
+): Promise<ResellerInvitation | null> {
+  const invitation = found.value;
+  const now = services.clock.now();
+  const revoked: ResellerInvitation = {
+    ...invitation,
+    status: 'revoked',
+    revokedAt: now.toISOString(),
+  };
+  try {
+    await services.partners.commit(invitation.partnerId, [
+      { op: 'replace', document: revoked, etag: found.etag },
+      {
+        op: 'create',
+        document: auditEvent(
+          services.ids.newId(),
+          invitation.partnerId,
+          now,
+          actorOf(principal),
+          'reseller-invitation-revoked',
+          { reason },
+        ),
+      },
+      {
+        op: 'create',
+        document: eventOf(services, invitation.partnerId, 'partnership.revoked', {
+          invitationId: invitation.invitationId,
+          resellerMpnId: invitation.mpnId,
+        }),
+      },
+    ]);
+    return revoked;
+  } catch (error) {
+    if (!(error instanceof WriteConflict && error.index === 0)) throw error;
+    return null;
   }
 }
 
@@ -193,7 +215,7 @@ function assertMayAccept(reseller: Partner, invitation: ResellerInvitation): voi
 
 /**
  * Writes the reseller's side of the partnership; writing it twice leaves one. A side that ended
- * (docs/rules.md section 8b) is started again by the new invitation, its earlier dates kept in the audit trail.
+ * (docs/rules.md section 8b) is started again only by the accept that consumed a new invitation.
  */
 async function writeResellerSide(
   services: Services,
@@ -221,6 +243,30 @@ async function writeResellerSide(
     await restartIfEnded(services, principal, side, 'provider-partnership-created', counted);
 }
 
+/**
+ * A used link accepted again by the reseller that used it (a retry after a crash between the two
+ * sides): its side is completed only while the provider's side is active for this very
+ * invitation. Once the provider ended the partnership, the replay writes nothing (section 8b).
+ */
+async function completeResellerSide(
+  services: Services,
+  principal: Principal,
+  side: Partnership,
+): Promise<void> {
+  const providerSide = await services.partners.getDocument<Partnership>(
+    side.counterpartyId,
+    partnershipId(side.partnerId),
+  );
+  if (
+    !providerSide ||
+    providerSide.value.type !== 'partnership' ||
+    !isActivePartnership(providerSide.value) ||
+    providerSide.value.invitationId !== side.invitationId
+  )
+    return;
+  await writeResellerSide(services, principal, { ...side, since: providerSide.value.since });
+}
+
 /** `partnership.accepted`, for the side being written (docs/rules.md section 11: both sides). */
 function acceptedEvent(services: Services, side: Partnership): PartnerDocument {
   const [providerId, resellerId] =
@@ -243,7 +289,9 @@ async function restartIfEnded(
   counted: WriteOperation<PartnerDocument>[],
 ): Promise<boolean> {
   const found = await services.partners.getDocument<Partnership>(side.partnerId, side.id);
-  if (!found || isActivePartnership(found.value)) return false;
+  // Ended by this very invitation's partnership: it stays ended (section 8b).
+  if (!found || isActivePartnership(found.value) || found.value.invitationId === side.invitationId)
+    return false;
   try {
     await commitCounting(services, side.partnerId, [
       { op: 'replace', document: side, etag: found.etag },
@@ -305,10 +353,7 @@ export async function acceptResellerInvitation(
       problem.code === 'invitation-used' &&
       invitation.acceptedBy?.partnerId === reseller.partnerId
     ) {
-      await writeResellerSide(services, principal, {
-        ...resellerSide,
-        since: invitation.usedAt ?? resellerSide.since,
-      });
+      await completeResellerSide(services, principal, resellerSide);
     }
     throw problem;
   }
@@ -382,6 +427,11 @@ async function restartWithInvitation(
     partnershipId(providerSide.counterpartyId),
   );
   if (!found || isActivePartnership(found.value)) return false;
+  // Only an invitation sent after the end starts the partnership again: one sent before it was
+  // revoked by the end (section 8b), even when this accept read it just before.
+  if (used.createdAt < (found.value.endedAt ?? '')) {
+    throw new DomainError('invitation-revoked', 'The sender withdrew this invitation.');
+  }
   // The pipeline keeps what the reseller did before the partnership ended.
   const restarted: Partnership = {
     ...providerSide,

@@ -1,4 +1,5 @@
 import type { Config } from '../config';
+import type { Invocation } from './invocation';
 import type { OperationsDocument } from '../domain/operations';
 import type {
   Clock,
@@ -49,6 +50,11 @@ export interface Services {
   operationsSnapshot(): Promise<OperationsDocument[] | null>;
   /** Tests check every JSON answer against its declared schema, and every problem's code. */
   checkResponses: boolean;
+  /**
+   * The same services with the repositories bound to one invocation: their Cosmos calls get its
+   * deadline, add to its request charge and note the events it wrote (app/invocation.ts).
+   */
+  forInvocation(invocation: Invocation): Services;
   /** Tests: told of each problem an operation answers (test/contract reads them). */
   recordProblem?: (operationId: string, code: string) => void;
 }

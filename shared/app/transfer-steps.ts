@@ -27,9 +27,45 @@ import { eventOf } from './events';
 import { landingLink } from './links';
 import { queue } from './outbox';
 import { WriteConflict, type PartnerDocument, type Versioned, type WriteOperation } from './ports';
+import { countEmails } from './rate-limit';
 import type { Services } from './services';
 import { commitCounting, countsPatch, pipelinePatch, readCounts } from './transition-counts';
 import { firstTime } from '../domain/transition-counts';
+
+/** How often a step is counted again when concurrent actions moved the hourly counter. */
+const countingAttempts = 10;
+
+/** The acting partner's hourly counter, in its own partition, moved meanwhile. */
+class CounterConflict extends Error {}
+
+/**
+ * Counts `emails` against `partnerId`'s allowance in its own partition, then runs `write`; if
+ * that write is refused, the count is given back (at worst, after a crash, a few emails are
+ * counted that were never queued: the allowance errs on the safe side).
+ */
+async function countApart(
+  services: Services,
+  partnerId: string,
+  now: Date,
+  emails: number,
+  write: () => Promise<unknown>,
+): Promise<void> {
+  const counted = await countEmails(services, partnerId, now, { emails });
+  try {
+    await services.partners.commit(partnerId, [counted]);
+  } catch (error) {
+    if (error instanceof WriteConflict) throw new CounterConflict('counter moved');
+    throw error;
+  }
+  try {
+    await write();
+  } catch (error) {
+    await countEmails(services, partnerId, now, { emails: -emails }, 'allowed')
+      .then((givenBack) => services.partners.commit(partnerId, [givenBack]))
+      .catch(() => undefined);
+    throw error;
+  }
+}
 
 /**
  * The steps every transfer change goes through (docs/rules.md section 8b). A change is decided in one batch
@@ -156,7 +192,9 @@ export async function loadResellerCopy(
 /**
  * Moves a pending transfer to `to`: decided by an etag-guarded replace of the reseller's copy
  * (of two concurrent decisions one wins), then propagated. Deciding what it already is answers
- * it as it is (a retry), after finishing what a crash may have left.
+ * it as it is (a retry), after finishing what a crash may have left. The step's emails count
+ * against the hourly allowance of the partner whose action it is (`countedFor`; null for the
+ * timer's expiries and for cancellations the end of the partnership counted already).
  */
 export async function closeTransfer(
   services: Services,
@@ -165,8 +203,10 @@ export async function closeTransfer(
   transferId: string,
   to: TransferStatus,
   reason: string | null,
+  countedFor: string | null = null,
 ): Promise<Transfer> {
-  for (let attempt = 1; attempt <= attempts; attempt += 1) {
+  // Conflicts on the hourly counter are retried apart: they say nothing about the transfer.
+  for (let attempt = 1, countings = 0; attempt <= attempts; attempt += 1) {
     const found = await loadResellerCopy(services, resellerId, transferId);
     const current = found.value;
     if (current.status === to) return propagate(services, actor, current);
@@ -201,19 +241,42 @@ export async function closeTransfer(
         counts,
       ),
     );
+    const emails = stepEmails(services, closed, [reseller?.value ?? null, provider?.value ?? null]);
+    const decision: WriteOperation<PartnerDocument>[] = [
+      { op: 'replace', document: closed, etag: found.etag },
+      { op: 'create', document: stepAudit(services, resellerId, actor, closed, now) },
+      { op: 'create', document: stepEvent(services, resellerId, closed) },
+      ...emails.map((document) => ({ op: 'create' as const, document })),
+      ...counted,
+    ];
+    const counting = countedFor !== null && emails.length > 0;
+    // The reseller's own step: its counter goes first in the same batch. The provider's step
+    // is decided in the reseller's partition: its counter is written apart, in its own.
+    const ownCounter = counting && countedFor === resellerId;
     try {
-      await commitCounting(services, resellerId, [
-        { op: 'replace', document: closed, etag: found.etag },
-        { op: 'create', document: stepAudit(services, resellerId, actor, closed, now) },
-        { op: 'create', document: stepEvent(services, resellerId, closed) },
-        ...stepEmails(services, closed, [reseller?.value ?? null, provider?.value ?? null]).map(
-          (document) => ({ op: 'create' as const, document }),
-        ),
-        ...counted,
-      ]);
+      if (ownCounter) {
+        const emailsCounted = await countEmails(services, resellerId, now, {
+          emails: emails.length,
+        });
+        await commitCounting(services, resellerId, [emailsCounted, ...decision]);
+      } else if (counting) {
+        await countApart(services, countedFor, now, emails.length, () =>
+          commitCounting(services, resellerId, decision),
+        );
+      } else {
+        await commitCounting(services, resellerId, decision);
+      }
       return await propagate(services, actor, closed);
     } catch (error) {
-      if (!(error instanceof WriteConflict && error.index === 0)) throw error;
+      const counterRaced =
+        error instanceof CounterConflict ||
+        (ownCounter && error instanceof WriteConflict && error.index === 0);
+      if (counterRaced) {
+        countings += 1;
+        if (countings < countingAttempts) attempt -= 1;
+        continue;
+      }
+      if (!(error instanceof WriteConflict && error.index === (ownCounter ? 1 : 0))) throw error;
     }
   }
   throw new DomainError('conflict', 'The transfer changed while it was being decided; try again.');

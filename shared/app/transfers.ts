@@ -1,8 +1,8 @@
-import { assertProviderOf } from './provider-partnership';
+import { activePartnership, partnershipSides } from './provider-partnership';
 import { relationshipId, type CustomerRelationship, type Subscription } from '../domain/customers';
 import { DomainError, notFound, validationFailed } from '../domain/errors';
 import { actorOf, systemActor, type Principal } from '../domain/principal';
-import { isActivePartnership, partnershipId, type Partnership } from '../domain/providers';
+import { partnershipState } from '../domain/providers';
 import {
   eligibility,
   transferDocumentId,
@@ -16,6 +16,7 @@ import {
 } from '../domain/transfers';
 import { loadRelationship } from './customers';
 import { loadPartner } from './partners';
+import { countEmails } from './rate-limit';
 import { WriteConflict, type Logger, type Page, type PageRequest } from './ports';
 import type { Services } from './services';
 import { commitCounting, countsPatch } from './transition-counts';
@@ -64,12 +65,11 @@ export async function transferEligibility(
 ): Promise<Eligibility> {
   const resellerId = principal.tenantId;
   await loadRelationship(services, resellerId, customerId);
-  const [partnership, guard, subscriptions] = await Promise.all([
-    services.partners.getDocument<Partnership>(resellerId, partnershipId(providerId)),
+  const [, guard, subscriptions] = await Promise.all([
+    activePartnership(services, { providerId, resellerId }, 'reseller', 'query.providerId'),
     services.partners.getDocument<TransferGuard>(resellerId, transferGuardId(customerId)),
     subscriptionsOf(services, customerId, resellerId),
   ]);
-  assertProviderOf(partnership, 'query.providerId');
   return eligibility(subscriptions, resellerId, guard?.value.open ?? {});
 }
 
@@ -89,14 +89,18 @@ export async function createTransfer(
   const [reseller, provider, partnership, providerRelationship, subscriptions] = await Promise.all([
     loadPartner(services, resellerId),
     services.partners.get(input.providerId),
-    services.partners.getDocument<Partnership>(resellerId, partnershipId(input.providerId)),
+    activePartnership(
+      services,
+      { providerId: input.providerId, resellerId },
+      'reseller',
+      'body.providerId',
+    ),
     services.partners.getDocument<CustomerRelationship>(
       input.providerId,
       relationshipId(customerId),
     ),
     subscriptionsOf(services, customerId, resellerId),
   ]);
-  assertProviderOf(partnership);
   if (
     !providerRelationship ||
     providerRelationship.value.type !== 'customer-relationship' ||
@@ -158,8 +162,13 @@ export async function createTransfer(
         ...Object.fromEntries(moved.map((item) => [item.subscriptionId, transferId])),
       },
     };
+    const emails = stepEmails(services, transfer, [reseller.value, provider?.value ?? null]);
+    // The hourly counter of the reseller's emails first, then the guard: a conflict on either
+    // is a concurrent request, and this one reads again (docs/rules.md section 13).
+    const counted = await countEmails(services, resellerId, now, { emails: emails.length });
     try {
       await commitCounting(services, resellerId, [
+        counted,
         guard
           ? { op: 'replace', document: guarded, etag: guard.etag }
           : { op: 'create', document: guarded },
@@ -169,9 +178,7 @@ export async function createTransfer(
           document: stepAudit(services, resellerId, actorOf(principal), transfer, now),
         },
         { op: 'create', document: stepEvent(services, resellerId, transfer) },
-        ...stepEmails(services, transfer, [reseller.value, provider?.value ?? null]).map(
-          (document) => ({ op: 'create' as const, document }),
-        ),
+        ...emails.map((document) => ({ op: 'create' as const, document })),
         // In a transfer from now, counted with the guard that holds them (docs/rules.md section 14).
         ...countsPatch({
           subscriptions: { inTransfer: moved.length },
@@ -180,7 +187,7 @@ export async function createTransfer(
       ]);
       return await propagate(services, actorOf(principal), transfer);
     } catch (error) {
-      if (!(error instanceof WriteConflict && error.index === 0)) throw error;
+      if (!(error instanceof WriteConflict && error.index <= 1)) throw error;
     }
   }
   throw new DomainError('conflict', 'Too many concurrent requests for this customer; try again.');
@@ -257,11 +264,13 @@ async function closeIfLapsed(services: Services, transfer: Transfer): Promise<vo
     );
     throw new DomainError('conflict', 'The transfer request expired after 30 days.');
   }
-  const partnership = await services.partners.getDocument<Partnership>(
-    current.reseller.partnerId,
-    partnershipId(current.provider.partnerId),
-  );
-  if (!partnership || !isActivePartnership(partnership.value)) {
+  // Both sides: a partnership ended on the provider's side only (a crash between the two
+  // writes of the end) has ended too (docs/rules.md section 8b).
+  const { resellerSide, providerSide } = await partnershipSides(services, {
+    providerId: current.provider.partnerId,
+    resellerId: current.reseller.partnerId,
+  });
+  if (partnershipState(resellerSide?.value, providerSide?.value, 'reseller') !== 'active') {
     await closeTransfer(
       services,
       systemActor,
@@ -289,6 +298,7 @@ export async function acceptTransfer(
     transferId,
     'completed',
     null,
+    principal.tenantId,
   );
 }
 
@@ -306,6 +316,7 @@ export async function rejectTransfer(
     transferId,
     'rejected',
     reason,
+    principal.tenantId,
   );
 }
 
@@ -322,6 +333,7 @@ export async function withdrawTransfer(
     transferId,
     'withdrawn',
     null,
+    principal.tenantId,
   );
 }
 
@@ -372,14 +384,16 @@ export async function expireTransfers(
   return { expired, completed };
 }
 
-/** Ending a partnership cancels the pending transfers between the two (docs/rules.md section 8b). */
+/**
+ * Ending a partnership cancels the pending transfers between the two (docs/rules.md section
+ * 8b): `pending`, the provider's copies, read before the end counted their emails.
+ */
 export async function cancelTransfersBetween(
   services: Services,
   principal: Principal,
-  providerId: string,
   resellerId: string,
+  pending: readonly Transfer[],
 ): Promise<string[]> {
-  const pending = await services.partners.pendingTransfersWith(providerId, resellerId);
   const cancelled: string[] = [];
   for (const transfer of pending) {
     try {

@@ -2,18 +2,28 @@ import { auditEvent } from '../domain/audit';
 import { DomainError, notFound } from '../domain/errors';
 import { newEventId, type EventDocument } from '../domain/events';
 import { actorOf, type Principal } from '../domain/principal';
+import type { RateCounter } from '../domain/rate-limit';
 import {
+  manualSendsPerMinute,
   maxWebhooksPerPartner,
   rotationOverlapSeconds,
   webhookDocumentId,
   webhookSlotId,
+  webhookStream,
   type EventDelivery,
   type WebhookEndpoint,
   type WebhookSlot,
   type WebhookStatus,
 } from '../domain/webhooks';
 import { feedHead, newDelivery } from './events';
-import { WriteConflict, type Page, type PageRequest, type Versioned } from './ports';
+import {
+  WriteConflict,
+  type Page,
+  type PageRequest,
+  type Versioned,
+  type WriteOperation,
+} from './ports';
+import { countPerMinute } from './rate-limit';
 import type { Services } from './services';
 
 /**
@@ -62,69 +72,85 @@ export async function createWebhook(
   owner: WebhookOwner,
   input: NewWebhook,
 ): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
+  // The slots first: a partner with ten endpoints is answered without resolving anything.
+  let free = await freeSlots(services, owner.partitionId);
   await checkUrl(services, input.url);
   const webhookId = services.ids.newId();
   const secret = services.webhooks.newSecret();
   const sealed = services.webhooks.seal(secret);
   // It receives the events published from now on (the feed keeps the earlier ones).
   const deliverFrom = await feedHead(services, owner.partitionId);
-  // A registration racing another for the same free slot reads again and takes the next one.
-  for (let attempt = 0; attempt < 3; attempt += 1) {
-    const taken = new Set(
-      (await services.events.webhooks(owner.partitionId)).map((e) => e.value.slot),
-    );
-    const slot = Array.from({ length: maxWebhooksPerPartner }, (_, n) => n).find(
-      (n) => !taken.has(n),
-    );
-    if (slot === undefined) {
-      throw new DomainError(
-        'conflict',
-        `You have ${maxWebhooksPerPartner} webhook endpoints already: delete one before adding another.`,
-      );
+  // Registrations racing for the free slots each try every slot in turn: one that finds a
+  // slot taken meanwhile takes the next, and gives up only once every slot is taken.
+  for (let round = 0; round < 3 && free.length > 0; round += 1) {
+    for (const slot of free) {
+      const now = services.clock.now().toISOString();
+      const endpoint: WebhookEndpoint = {
+        type: 'webhook',
+        id: webhookDocumentId(webhookId),
+        partnerId: owner.partitionId,
+        webhookId,
+        url: input.url,
+        events: input.events,
+        description: input.description ?? null,
+        status: 'active',
+        disabledReason: null,
+        secrets: [{ sealed, createdAt: now, expiresAt: null }],
+        slot,
+        deliverFrom,
+        createdAt: now,
+        updatedAt: now,
+      };
+      const claim: WebhookSlot = {
+        type: 'webhook-slot',
+        id: webhookSlotId(slot),
+        partnerId: owner.partitionId,
+        webhookId,
+      };
+      try {
+        await services.partners.commit(owner.partitionId, [
+          { op: 'create', document: claim },
+          { op: 'create', document: endpoint },
+          {
+            op: 'create',
+            document: audit(
+              services,
+              owner,
+              'webhook-created',
+              `webhook ${webhookId} to ${endpointHost(input.url)}`,
+            ),
+          },
+        ]);
+        return { endpoint, secret };
+      } catch (error) {
+        if (!(error instanceof WriteConflict && error.index === 0)) throw error;
+      }
     }
-    const now = services.clock.now().toISOString();
-    const endpoint: WebhookEndpoint = {
-      type: 'webhook',
-      id: webhookDocumentId(webhookId),
-      partnerId: owner.partitionId,
-      webhookId,
-      url: input.url,
-      events: input.events,
-      description: input.description ?? null,
-      status: 'active',
-      disabledReason: null,
-      secrets: [{ sealed, createdAt: now, expiresAt: null }],
-      slot,
-      deliverFrom,
-      createdAt: now,
-      updatedAt: now,
-    };
-    const claim: WebhookSlot = {
-      type: 'webhook-slot',
-      id: webhookSlotId(slot),
-      partnerId: owner.partitionId,
-      webhookId,
-    };
-    try {
-      await services.partners.commit(owner.partitionId, [
-        { op: 'create', document: claim },
-        { op: 'create', document: endpoint },
-        {
-          op: 'create',
-          document: audit(
-            services,
-            owner,
-            'webhook-created',
-            `webhook ${webhookId} to ${endpointHost(input.url)}`,
-          ),
-        },
-      ]);
-      return { endpoint, secret };
-    } catch (error) {
-      if (!(error instanceof WriteConflict && error.index === 0)) throw error;
-    }
+    // Every slot tried was taken meanwhile; one deleted since is found by reading again.
+    free = await freeSlots(services, owner.partitionId).catch((error: unknown) => {
+      if (error instanceof DomainError) return [];
+      throw error;
+    });
   }
-  throw new DomainError('conflict', 'Other endpoints were registered meanwhile; try again.');
+  throw tooManyEndpoints();
+}
+
+const tooManyEndpoints = (): DomainError =>
+  new DomainError(
+    'conflict',
+    `You have ${maxWebhooksPerPartner} webhook endpoints already: delete one before adding another.`,
+  );
+
+/** The slots no endpoint holds (by the endpoints' own record of theirs); 409 when none. */
+async function freeSlots(services: Services, partitionId: string): Promise<number[]> {
+  const taken = new Set(
+    (await services.events.webhooks(partitionId)).map((found) => found.value.slot),
+  );
+  const free = Array.from({ length: maxWebhooksPerPartner }, (_, n) => n).filter(
+    (n) => !taken.has(n),
+  );
+  if (free.length === 0) throw tooManyEndpoints();
+  return free;
 }
 
 /** Only the host reaches the audit trail: a URL's path or query may carry the partner's token. */
@@ -266,7 +292,27 @@ export async function rotateWebhookSecret(
   return secret;
 }
 
-/** Queues a `webhook.test` event to this endpoint only (it is in no feed). */
+/**
+ * `test` and `redeliver` each send a signed request to the endpoint's URL: at most
+ * `manualSendsPerMinute` a minute per endpoint (429 with Retry-After past it), counted in the
+ * endpoint's stream, where its deliveries are, so the platform is no reflector (docs/security.md).
+ */
+function countManualSend(
+  services: Services,
+  partitionId: string,
+  webhookId: string,
+): Promise<WriteOperation<RateCounter>> {
+  return countPerMinute(
+    services,
+    (id) => services.events.streamCounter(webhookId, id),
+    { partnerId: partitionId, stream: webhookStream(webhookId) },
+    `webhook-${webhookId}`,
+    manualSendsPerMinute,
+    `An endpoint is sent at most ${manualSendsPerMinute} test events and redeliveries a minute`,
+  );
+}
+
+/** Queues a `webhook.test` event to this endpoint only (it is in no feed); tried once. */
 export async function testWebhook(
   services: Services,
   owner: WebhookOwner,
@@ -283,7 +329,10 @@ export async function testWebhook(
     occurredAt: now.toISOString(),
     data: { webhookId },
   };
-  await services.events.createDelivery(newDelivery(found.value, event, now));
+  await commitCounted(services, owner.partitionId, webhookId, {
+    op: 'create',
+    document: newDelivery(found.value, event, now),
+  });
   return { eventId: event.id };
 }
 
@@ -297,7 +346,13 @@ export async function listDeliveries(
   return services.events.deliveries(webhookId, page);
 }
 
-/** Sends an event to the endpoint again, with a new three-day retry window. */
+/**
+ * Sends an event to the endpoint again, due at once. A settled one starts a new series of
+ * attempts: a new three-day retry window and its backoff from the start (30 s, 1 min ...), as an
+ * operator's retry of an email gets a fresh set of attempts; the past attempts stay in its history.
+ * One waiting for its next retry is sent without waiting any longer, in its own window and series.
+ * One being sent right now is left to that attempt.
+ */
 export async function redeliver(
   services: Services,
   owner: WebhookOwner,
@@ -306,16 +361,62 @@ export async function redeliver(
 ): Promise<void> {
   await readWebhook(services, owner.partitionId, webhookId);
   const found = await services.events.delivery(webhookId, eventId);
-  if (!found || found.value.type !== 'delivery') throw notFound('This event of this endpoint');
-  if (found.value.status === 'pending' || found.value.status === 'sending') return;
+  if (!found || found.value.type !== 'delivery') {
+    // Only an attempted event can be sent again: one published while the endpoint was disabled,
+    // or of a type it does not subscribe to, never had a delivery (none is written for it).
+    throw new DomainError(
+      'not-found',
+      owner.kind === 'operator'
+        ? 'This endpoint has no delivery of this event: events published while it was disabled are not sent to it. The enrollments waiting for review are listed by GET /api/operator/enrollments.'
+        : 'This endpoint has no delivery of this event: events published while it was disabled, or of types it does not subscribe to, are not sent to it. Read them from the pull feed, GET /api/me/events.',
+    );
+  }
+  if (found.value.status === 'sending') return;
   const now = services.clock.now().toISOString();
   const { ttl: _ttl, failedAt: _failedAt, ...delivery } = found.value;
-  const replaced = await services.events.replaceDelivery(
-    { ...delivery, status: 'pending', dueAt: now, firstAttemptAt: null, updatedAt: now },
-    found.etag,
-  );
-  if (replaced === null) {
+  const waiting = found.value.status === 'pending';
+  try {
+    await commitCounted(services, owner.partitionId, webhookId, {
+      op: 'replace',
+      document: {
+        ...delivery,
+        status: 'pending',
+        dueAt: now,
+        // Waiting for a retry, it keeps its window and its series; settled, it starts new ones.
+        attempts: waiting ? delivery.attempts : 0,
+        firstAttemptAt: waiting ? delivery.firstAttemptAt : null,
+        updatedAt: now,
+      },
+      etag: found.etag,
+    });
+  } catch (error) {
+    if (!(error instanceof WriteConflict)) throw error;
     throw new DomainError('conflict', 'This delivery changed meanwhile; read it and try again.');
+  }
+}
+
+/**
+ * The delivery, written in one batch with this endpoint's count of manual sends (both or neither,
+ * in the endpoint's stream): a conflict on the count (another test or redelivery at once) counts
+ * again; one on the delivery is the caller's (index 0).
+ */
+async function commitCounted(
+  services: Services,
+  partitionId: string,
+  webhookId: string,
+  delivery: WriteOperation<EventDelivery>,
+): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    const counted = await countManualSend(services, partitionId, webhookId);
+    try {
+      await services.events.commitCountedDelivery(webhookId, counted, delivery);
+      return;
+    } catch (error) {
+      if (!(error instanceof WriteConflict)) throw error;
+      if (error.index > 0) throw new WriteConflict(error.reason, error.index - 1);
+      if (attempt >= 10)
+        throw new DomainError('conflict', 'Too many sends to this endpoint at once; try again.');
+    }
   }
 }
 

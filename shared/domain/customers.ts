@@ -251,6 +251,11 @@ export interface CustomerInvitation extends InvitationDocument {
   type: 'customer-invitation';
   reseller: Counterparty;
   provider: Counterparty;
+  /**
+   * The partnership it was drafted under (its invitation id): once that partnership ended, the
+   * invitation can no longer be sent or accepted (docs/rules.md section 8b). Absent on older ones.
+   */
+  partnershipInvitationId?: string;
   handedOver: 'not-yet' | 'sent' | 'by-hand';
   sentTo: string | null;
   /** How many times the system sent it (docs/rules.md section 8: at most three; absent before any). */
@@ -260,5 +265,12 @@ export interface CustomerInvitation extends InvitationDocument {
 
 /** docs/rules.md section 8: the system sends one invitation at most this many times. */
 export const maxCustomerInvitationSends = 3;
+
+/**
+ * The most a sent invitation's subject and body may hold (docs/rules.md section 13): the draft
+ * is a few hundred characters; a note of the reseller's own fits beside it.
+ */
+export const maxInvitationSubjectLength = 200;
+export const maxInvitationBodyLength = 4000;
 
 export type CustomerDocument = Customer | Order | Subscription | CustomerUser | UserNameClaim;

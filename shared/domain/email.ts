@@ -1,3 +1,5 @@
+import { operatorEventsPartition } from './events';
+
 /**
  * Emails leave through an outbox: a document written in the same transactional batch as the
  * state change that causes it, then delivered by the deliverEmails timer (docs/rules.md, Emails).
@@ -18,18 +20,26 @@ export interface EmailMessage {
 export type EmailStatus = 'pending' | 'sending' | 'sent' | 'failed';
 
 /**
- * Which emails go first when the platform's send budget (ACS quota) is short: those a person is
- * waiting for (enrollment decisions, invitations, transfers) before bulk ones.
+ * Which emails go first when the platform's send budget (ACS quota) is short (docs/rules.md
+ * section 13): those to the platform's own reviewers and operators, then those a person is
+ * waiting for (enrollment decisions, invitations, transfers), then bulk ones.
  */
-export type EmailLane = 'transactional' | 'bulk';
+export type EmailLane = 'platform' | 'transactional' | 'bulk';
 
 /** In the order deliverEmails serves them. */
-export const emailLanes: readonly EmailLane[] = ['transactional', 'bulk'];
+export const emailLanes: readonly EmailLane[] = ['platform', 'transactional', 'bulk'];
+
+/** Kinds sent to the reviewers' mailbox. */
+const platformKinds: ReadonlySet<string> = new Set(['enrollment-escalated']);
 
 /** Kinds nobody waits for at the moment they are queued; every other kind is transactional. */
-const bulkKinds: ReadonlySet<string> = new Set(['incentive-invitation', 'enrollment-escalated']);
+const bulkKinds: ReadonlySet<string> = new Set(['incentive-invitation']);
 
-export const laneOf = (kind: string): EmailLane => (bulkKinds.has(kind) ? 'bulk' : 'transactional');
+/** The lane of an email: the reviewers' and the operators' own (their partition's) first. */
+export function laneOf(kind: string, partnerId?: string): EmailLane {
+  if (platformKinds.has(kind) || partnerId === operatorEventsPartition) return 'platform';
+  return bulkKinds.has(kind) ? 'bulk' : 'transactional';
+}
 
 export interface OutboxEmail extends EmailMessage {
   type: 'email';
@@ -66,7 +76,7 @@ export function queuedEmail(
     id,
     partnerId,
     kind,
-    lane: laneOf(kind),
+    lane: laneOf(kind, partnerId),
     ...message,
     status: 'pending',
     attempts: 0,

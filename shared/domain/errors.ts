@@ -6,6 +6,10 @@ export const problemCatalog = {
   'validation-failed': { status: 400, title: 'The request is not valid' },
   'link-missing': { status: 400, title: 'The invitation link is missing from the email body' },
   'webhook-url-refused': { status: 400, title: 'This webhook URL is not allowed' },
+  'link-not-allowed': {
+    status: 400,
+    title: 'The email may carry no link but the invitation link',
+  },
   unauthenticated: { status: 401, title: 'Sign-in required' },
   forbidden: { status: 403, title: 'Not allowed' },
   'not-eligible': { status: 403, title: 'Not eligible for indirect reseller enrollment' },
@@ -33,6 +37,7 @@ export const problemCatalog = {
   irreversible: { status: 409, title: 'Indirect reseller enrollment cannot be undone' },
   'agreement-not-available': { status: 409, title: 'The agreement is not available yet' },
   'idempotency-key-reused': { status: 409, title: 'Idempotency key reused for another request' },
+  'partnership-ended': { status: 409, title: 'The partnership this action needs has ended' },
   'invitation-expired': { status: 410, title: 'This invitation has expired' },
   'invitation-used': { status: 410, title: 'This invitation has already been used' },
   'invitation-revoked': { status: 410, title: 'This invitation was revoked' },

@@ -132,6 +132,11 @@ export interface OutboxBacklog {
   oldestPendingAt: string | null;
   /** The most recent failures, newest first (at most `recentFailuresShown`). */
   recentFailures: FailedItem[];
+  /**
+   * Events only: webhook endpoints whose deliveries wait for a retry (docs/rules.md section 13).
+   * Their deliveries count here, not in `pending`: one partner's failing endpoint is its matter.
+   */
+  endpointsFailing?: number;
 }
 
 export const backlogId = (outbox: OutboxName): string => `outbox-backlog-${outbox}`;

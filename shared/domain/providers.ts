@@ -152,6 +152,40 @@ export const isActivePartnership = (partnership: Partnership): boolean =>
 
 export const partnershipId = (counterpartyId: string): string => `partnership-${counterpartyId}`;
 
+/** A side as read, when it is one: a partnership document on that side. */
+const sideOf = (
+  document: Partnership | null | undefined,
+  side: Partnership['side'],
+): Partnership | null =>
+  document && document.type === 'partnership' && document.side === side ? document : null;
+
+/**
+ * docs/rules.md section 8b: what a check of a partnership finds, from BOTH sides. `none`: the two
+ * were never partners (the caller's side is missing); `ended`: either side ended, the other side
+ * is missing, or the two sides belong to different partnerships (a new invitation restarted one
+ * side only): only two active sides of the same partnership make it `active`.
+ */
+export function partnershipState(
+  resellerSide: Partnership | null | undefined,
+  providerSide: Partnership | null | undefined,
+  seenBy: Partnership['side'],
+): 'active' | 'ended' | 'none' {
+  const reseller = sideOf(resellerSide, 'reseller');
+  const provider = sideOf(providerSide, 'provider');
+  if ((seenBy === 'reseller' ? reseller : provider) === null) return 'none';
+  return reseller !== null &&
+    provider !== null &&
+    isActivePartnership(reseller) &&
+    isActivePartnership(provider) &&
+    reseller.invitationId === provider.invitationId
+    ? 'active'
+    : 'ended';
+}
+
+/** 409 `partnership-ended`: the partnership this action needs has ended (section 8b). */
+export const partnershipEnded = (detail: string): DomainError =>
+  new DomainError('partnership-ended', detail);
+
 export function partnershipSides(
   provider: ProviderSnapshot,
   reseller: Partner,

@@ -155,6 +155,9 @@ export function isLoopbackAddress(address: string): boolean {
 
 const localHostnames = new Set(['localhost', '127.0.0.1', '[::1]']);
 
+/** `''`: the scheme's default (443 for https). */
+const allowedPorts = new Set(['', '443', '8443']);
+
 const refusal = (reason: string): WebhookUrlCheck => ({ ok: false, reason });
 
 /**
@@ -181,6 +184,10 @@ export function checkWebhookUrl(raw: string, options: WebhookUrlOptions): Webhoo
         ? 'The webhook URL must use https (or http to localhost, 127.0.0.1 or [::1] on the local host).'
         : 'The webhook URL must use https.',
     );
+  // Public endpoints listen on https's ports: no other port, so the app cannot be used to
+  // probe which ports of a host answer (docs/security.md).
+  if (!local && !allowedPorts.has(url.port))
+    return refusal('The webhook URL must use port 443 (the default) or 8443.');
   const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
   if (hostname === '') return refusal('The webhook URL has no host.');
   const ipLiteral = isIP(hostname) !== 0;

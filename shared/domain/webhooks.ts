@@ -128,6 +128,8 @@ export const deliveryDocumentId = (webhookId: string, eventId: string): string =
 
 /** At most this many endpoints per partner. */
 export const maxWebhooksPerPartner = 10;
+/** `test` and `redeliver` send at most this many requests a minute to one endpoint. */
+export const manualSendsPerMinute = 10;
 export const keptAttempts = 10;
 /** A delivery is retried for three days, then fails for good and disables its endpoint. */
 export const retryWindowSeconds = 3 * 24 * 3600;

@@ -16,9 +16,8 @@ import {
   type Principal,
 } from '../domain/principal';
 import { correlationIdOf, measured } from '../adapters/invocation-log';
-import { noteTenant } from '../app/invocation';
+import type { Invocation } from '../app/invocation';
 import { deliverPromptly } from '../adapters/prompt-delivery';
-import { withEventScope } from '../app/event-scope';
 import { clientAddress, takeToken } from '../app/request-limits';
 import { idempotent } from './idempotency';
 import { plainMessage } from './messages';
@@ -153,29 +152,43 @@ export function defineHttp<
   A extends Access = Access,
 >(spec: HttpSpec<P, Q, B, A>): HttpFunctionDefinition {
   const handler: HttpHandler = async (request, context, services) => {
-    const { result, written } = await withEventScope(() =>
-      measured(
-        context,
-        services.config.cosmos.deadlineMs.http,
-        () => handle(request, context, services),
-        {
-          correlationId: correlationIdOf(request.headers),
-          statusOf: (response) => response.status ?? 200,
-        },
-      ),
+    let invocation: Invocation | undefined;
+    const result = await measured(
+      context,
+      services,
+      services.config.cosmos.deadlineMs.http,
+      (scoped, running) => {
+        invocation = running;
+        return handle(request, context, scoped, running);
+      },
+      {
+        correlationId: correlationIdOf(request.headers),
+        statusOf: (response) => response.status ?? 200,
+      },
     );
+    const written = invocation?.eventsWritten;
     if (written && services.config.webhooks.promptDelivery)
       deliverPromptly(services, context, written);
     return result;
   };
-  const handle: HttpHandler = async (request, context, services) => {
-    const response = await run(request, context, services);
+  const handle = async (
+    request: HttpRequest,
+    context: InvocationContext,
+    services: Services,
+    invocation: Invocation,
+  ): Promise<HttpResponseInit> => {
+    const response = await run(request, context, services, invocation);
     return services.checkResponses ? holdToContract(spec, request, response, services) : response;
   };
-  const run: HttpHandler = async (request, context, services) => {
+  const run = async (
+    request: HttpRequest,
+    context: InvocationContext,
+    services: Services,
+    invocation: Invocation,
+  ): Promise<HttpResponseInit> => {
     try {
       const principal = await authenticate(request, spec.access, services);
-      noteTenant(principal?.tenantId ?? null);
+      invocation.tenantId = principal?.tenantId ?? null;
       limit(request, spec, principal, services);
       const body = spec.body ? await readJsonBody(request) : undefined;
       const input = {
@@ -189,7 +202,9 @@ export function defineHttp<
         ifMatch: spec.ifMatch ? ifMatchOf(request) : undefined,
       } as HandlerInput<P, Q, B, A>;
       const respond = (): Promise<HttpResponseInit> => answer(spec, input, services, context);
-      if (request.method.toUpperCase() !== 'POST') return await respond();
+      // Anonymous routes (link lookups) change nothing, so an Idempotency-Key there is read
+      // and ignored: an anonymous caller never makes the app write (docs/security.md).
+      if (!idempotentOperation(spec, request.method)) return await respond();
       return await idempotent(
         {
           services,
@@ -545,11 +560,22 @@ export function frameworkCodes(
     codes.add('payload-too-large');
     codes.add('unsupported-media-type');
   }
-  if (post) {
+  if (idempotentOperation(spec, method)) {
     codes.add('idempotency-key-reused');
     codes.add('conflict');
   }
   return [...codes];
+}
+
+/**
+ * A POST is kept for its retries (Idempotency-Key), but an anonymous one: the link lookups
+ * change nothing, and an anonymous caller never makes the app write (docs/security.md).
+ */
+export function idempotentOperation(
+  spec: Pick<HttpSpec<Schema, Schema, Schema, Access>, 'access'>,
+  method: string,
+): boolean {
+  return method.toUpperCase() === 'POST' && spec.access.kind !== 'anonymous';
 }
 
 /** Every code an operation may answer: its handler's and the framework's. */

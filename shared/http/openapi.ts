@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { problemCatalog, type ProblemCode } from '../domain/errors';
 import { eventTypes } from '../domain/events';
 import {
+  idempotentOperation,
   operationCodes,
   operationIdOf,
   type DeclaredHeader,
@@ -246,7 +247,8 @@ export function buildOpenApi(functions: HttpFunctionDefinition[], serverUrl: str
 
   const paths: Record<string, Record<string, JsonSchema>> = {};
   for (const { spec, method, params, query, body, answers } of operations) {
-    const post = method === 'POST';
+    // A POST is kept for retries unless it is anonymous (a lookup changes nothing).
+    const post = idempotentOperation(spec, method);
     const responses: Record<string, JsonSchema> = {};
     for (const [status, response] of Object.entries(spec.responses)) {
       const contentType = response.contentType ?? 'application/json';

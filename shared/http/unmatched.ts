@@ -62,6 +62,7 @@ export function defineUnmatchedRoute(
     handler: (request, context, services) =>
       measured(
         context,
+        services,
         services.config.cosmos.deadlineMs.http,
         async () => {
           // The catch-all's value: the decoded path after the prefix (absent for /api itself).

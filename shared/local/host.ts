@@ -298,7 +298,8 @@ const homepage: HttpResponseInit = {
 
 /**
  * Writes an answer as the host does: the function's headers, then the CORS middleware's (which
- * set theirs), then host.json's customHeaders where the answer has none of that name.
+ * set theirs), then host.json's customHeaders where the answer has none of that name. Names are
+ * written lower-cased and a repeated one's values joined with ", ", as a Headers object has them.
  */
 function writeResponse(
   response: ServerResponse,
@@ -306,13 +307,22 @@ function writeResponse(
   corsHeaders: Record<string, string> = {},
   customHeaders: Readonly<Record<string, string>> = {},
 ): void {
-  const headers = new Headers(init.headers as Record<string, string> | undefined);
-  for (const [name, value] of Object.entries(corsHeaders)) {
-    if (name === 'Vary') headers.append(name, value);
-    else headers.set(name, value);
+  const headers = new Map<string, string>();
+  const append = (name: string, value: string): void => {
+    const key = name.toLowerCase();
+    const seen = headers.get(key);
+    headers.set(key, seen === undefined ? value : `${seen}, ${value}`);
+  };
+  const given = init.headers as Headers | [string, string][] | Record<string, string> | undefined;
+  if (given instanceof Headers) given.forEach((value, name) => headers.set(name, value));
+  else if (Array.isArray(given)) for (const [name, value] of given) append(name, value);
+  else if (given) for (const name of Object.keys(given)) append(name, given[name]!);
+  for (const name of Object.keys(corsHeaders)) {
+    if (name === 'Vary') append(name, corsHeaders[name]!);
+    else headers.set(name.toLowerCase(), corsHeaders[name]!);
   }
-  for (const [name, value] of Object.entries(customHeaders)) {
-    if (!headers.has(name)) headers.set(name, value);
+  for (const name of Object.keys(customHeaders)) {
+    if (!headers.has(name.toLowerCase())) headers.set(name.toLowerCase(), customHeaders[name]!);
   }
   const body =
     init.body === undefined || init.body === null
@@ -320,7 +330,7 @@ function writeResponse(
       : typeof init.body === 'string'
         ? Buffer.from(init.body, 'utf8')
         : Buffer.from(init.body as Uint8Array);
-  headers.forEach((value, name) => response.setHeader(name, value));
+  for (const [name, value] of headers) response.setHeader(name, value);
   // A 204 carries no length; any other answer its own, an empty one 0, as Kestrel sends it.
   if (init.status !== 204) response.setHeader('Content-Length', body.length);
   response.statusCode = init.status ?? 200;

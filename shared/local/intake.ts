@@ -13,9 +13,13 @@ import type { IncomingMessage } from 'node:http';
  * drop a second Authorization or Content-Type and join the others with ', '.
  */
 export function requestHeaders(message: IncomingMessage): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [name, values] of Object.entries(message.headersDistinct)) {
-    if (values !== undefined) headers[name] = values.join(',');
+  // From the raw name/value pairs, in one pass (headersDistinct builds an array per header).
+  const headers = Object.create(null) as Record<string, string>;
+  const raw = message.rawHeaders;
+  for (let index = 0; index + 1 < raw.length; index += 2) {
+    const name = raw[index]!.toLowerCase();
+    const seen = headers[name];
+    headers[name] = seen === undefined ? raw[index + 1]! : `${seen},${raw[index + 1]!}`;
   }
   return headers;
 }

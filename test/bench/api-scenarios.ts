@@ -1,10 +1,19 @@
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createCosmosClient } from '../../shared/adapters/cosmos/client';
 import { ensureDatabase } from '../../shared/adapters/cosmos/schema';
 import { loadOrCreateDevKey } from '../../shared/adapters/identity/dev-keys';
 import { loadConfig } from '../../shared/config';
 import { startChild, type Child } from './child-process';
-import { notSelected, skipped, type Scenario, type ScenarioRunner } from './scenarios';
+import type { CpuProfile } from './cpu-profile';
+import { requestBreakdown } from './request-breakdown';
+import {
+  notSelected,
+  skipped,
+  type HttpScenario,
+  type Scenario,
+  type ScenarioRunner,
+} from './scenarios';
 import { benchPartners, seedCustomerRelationships, seedPartners } from './seed';
 import { apiAt, arrangeWorld, tokenSigner } from './world';
 
@@ -22,9 +31,13 @@ export interface ApiScenarioOptions {
   workDir: string;
   partners: number;
   customers: number;
-  /** The bundled host's script, its node arguments, and where to record its process id. */
+  /** The bundled host's script, and where to record its process id. */
   hostScript: string;
-  hostArguments: string[];
+  /**
+   * Where to write a CPU profile of the host under `get-me`'s load (a second run, after the
+   * measured one), whose breakdown by part goes into get-me's row; null for none.
+   */
+  profileDir: string | null;
   onHost(pid: number | undefined): void;
   log(line: string): void;
 }
@@ -61,7 +74,7 @@ export async function apiScenarios(
   const partners = (await ensureDatabase(client, config.cosmos.database)).container('partners');
   let host: Child<{ url: string }> | undefined;
   try {
-    host = await startChild<{ url: string }>(options.hostScript, env, options.hostArguments);
+    host = await startChild<{ url: string }>(options.hostScript, env);
     options.onHost(host.process.pid);
     const hostUrl = host.details.url;
     const sign = tokenSigner(
@@ -91,14 +104,30 @@ export async function apiScenarios(
       const { statusCode } = await partners.item(partnerId, partnerId).read();
       if (statusCode !== 200) throw new Error(`point read answered ${statusCode}`);
     });
-    const getMe = await runner.http(hostUrl, {
+    const getMeScenario: HttpScenario = {
       name: 'get-me',
       method: 'GET',
       route: 'me',
       requests: tokens.map((token) => ({ path: '/api/me', headers: bearer(token) })),
       expectedStatus: 200,
       baseline: rawPointRead,
-    });
+    };
+    const getMe = await runner.http(hostUrl, getMeScenario);
+    if (options.profileDir !== null && getMe.rps !== null) {
+      const hostCpu = getMe.cpuSeconds?.host;
+      if (hostCpu && getMe.requests) {
+        const file = path.resolve(options.profileDir, 'get-me.cpuprofile');
+        await mkdir(options.profileDir, { recursive: true });
+        options.log(`get-me: again, the host's CPU profiled, into ${file}`);
+        await host.ask({ profile: 'start' });
+        await runner.http(hostUrl, getMeScenario);
+        await host.ask({ profile: 'stop', file });
+        const profile = JSON.parse(await readFile(file, 'utf8')) as CpuProfile;
+        getMe.breakdown = requestBreakdown(profile, Math.round((hostCpu * 1e6) / getMe.requests));
+      } else {
+        options.log("get-me: not profiled, the host's CPU is not known here (Linux only)");
+      }
+    }
 
     // The first page of a partner's customers, by sortName then id. The ORDER BY leads with
     // the equality-filtered type: a multi-property ORDER BY is served only by a composite index

@@ -5,9 +5,15 @@ import { parseArgs } from 'node:util';
 import { functionTable } from '../../functions/table';
 import { apiScenarios, loadScenarioNames } from './api-scenarios';
 import { cpuMeter, startChild, type Child } from './child-process';
-import { measureColdStart, type ColdStart } from './cold-start';
+import {
+  measureColdStart,
+  measureRequireByModule,
+  type ColdStart,
+  type RequireByModule,
+} from './cold-start';
 import { benchDeliverEmails, type DeliveryThroughput } from './deliver';
 import { benchDeliverEvents, type EventDeliveryThroughput } from './deliver-events';
+import { goalLines, goals, type Goal } from './goals';
 import type { LoadSettings } from './load';
 import { notSelected, ScenarioRunner, type Scenario } from './scenarios';
 
@@ -22,7 +28,9 @@ interface Results {
   scenarios: Scenario[];
   deliverEmails: DeliveryThroughput | { skipped: string };
   deliverEvents: EventDeliveryThroughput | { skipped: string };
-  coldStart: ColdStart | { skipped: string };
+  coldStart: (ColdStart & { requireByModule?: RequireByModule }) | { skipped: string };
+  /** Each figure against its goal (docs/performance.md). */
+  goals: Goal[];
 }
 
 const { values: args } = parseArgs({
@@ -40,7 +48,10 @@ const { values: args } = parseArgs({
     output: { type: 'string', default: 'bench/results.json' },
     /** Comma-separated scenario names (and deliverEmails, deliverEvents, coldStart); all by default. */
     only: { type: 'string' },
-    /** Writes a CPU profile of the host under load into bench/profiles/. */
+    /**
+     * Profiles the host under get-me's load (bench/profiles/get-me.cpuprofile) and adds the
+     * breakdown of its CPU per request to get-me's row.
+     */
     'profile-host': { type: 'boolean', default: false },
   },
 });
@@ -76,6 +87,12 @@ async function report(parts: {
   deliverEvents?: Results['deliverEvents'];
   coldStart: Results['coldStart'];
 }): Promise<void> {
+  const measured = {
+    scenarios: parts.scenarios,
+    deliverEmails: parts.deliverEmails ?? { skipped: notSelected },
+    deliverEvents: parts.deliverEvents ?? { skipped: notSelected },
+    coldStart: parts.coldStart,
+  };
   const results: Results = {
     machine: { ...parts.started, loadAverageAtEnd: loadAverage() },
     settings: {
@@ -83,11 +100,10 @@ async function report(parts: {
       partners: Number(args.partners),
       customers: Number(args.customers),
     },
-    scenarios: parts.scenarios,
-    deliverEmails: parts.deliverEmails ?? { skipped: notSelected },
-    deliverEvents: parts.deliverEvents ?? { skipped: notSelected },
-    coldStart: parts.coldStart,
+    ...measured,
+    goals: goals(measured),
   };
+  for (const line of goalLines(results.goals)) log(line);
   const document = JSON.stringify(results, null, 2);
   await mkdir(path.dirname(path.resolve(args.output)), { recursive: true });
   await writeFile(path.resolve(args.output), `${document}\n`);
@@ -110,7 +126,9 @@ async function main(): Promise<void> {
   let emulator: Child<{ endpoint: string }> | undefined;
   try {
     // First, while nothing else of the bench runs.
-    let coldStart: Results['coldStart'] = { skipped: notSelected };
+    let coldStart: (ColdStart & { requireByModule?: RequireByModule }) | { skipped: string } = {
+      skipped: notSelected,
+    };
     if (wanted('coldStart')) {
       log(`cold start: ${args['cold-start-runs']} runs each of the bundle and the tsc output`);
       coldStart = await measureColdStart({
@@ -120,6 +138,12 @@ async function main(): Promise<void> {
         preload: path.resolve('test/support/functions-core-preload.cjs'),
         runs: Number(args['cold-start-runs']),
         expectedFunctions: functionTable.length,
+      });
+      log('cold start: where its CPU goes, by source module (an unminified copy, profiled)');
+      coldStart.requireByModule = await measureRequireByModule({
+        entry: path.resolve(__dirname, 'cold/functions/main.js'),
+        preload: path.resolve('test/support/functions-core-preload.cjs'),
+        runs: Number(args['cold-start-runs']),
       });
     }
     if (![...loadScenarioNames, 'deliverEmails', 'deliverEvents'].some(wanted)) {
@@ -137,9 +161,7 @@ async function main(): Promise<void> {
       partners: Number(args.partners),
       customers: Number(args.customers),
       hostScript: bundled('host'),
-      hostArguments: args['profile-host']
-        ? ['--cpu-prof', '--cpu-prof-dir', path.resolve('bench/profiles')]
-        : [],
+      profileDir: args['profile-host'] ? path.resolve('bench/profiles') : null,
       onHost: (pid) => (processes.host = pid),
       log,
     });

@@ -12,6 +12,8 @@ export function announceReady(details: Record<string, string>): void {
 export interface Child<T> {
   process: ChildProcess;
   details: T;
+  /** Sends a message (the child listens on its IPC channel) and waits for the child's answer. */
+  ask(message: object): Promise<unknown>;
   stop(): Promise<void>;
 }
 
@@ -23,8 +25,9 @@ export async function startChild<T>(
 ): Promise<Child<T>> {
   const child = spawn(process.execPath, [...args, script], {
     env: env as NodeJS.ProcessEnv,
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
+  child.channel?.unref();
   const details = await new Promise<T>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {
@@ -37,6 +40,11 @@ export async function startChild<T>(
   return {
     process: child,
     details,
+    ask: (message) =>
+      new Promise((resolve, reject) => {
+        child.once('message', resolve);
+        child.send(message, (error) => error && reject(error));
+      }),
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();

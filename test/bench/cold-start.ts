@@ -1,6 +1,9 @@
 import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { FrameReader, timeByModule, type CpuProfile } from './cpu-profile';
 
 const run = promisify(execFile);
 
@@ -18,6 +21,8 @@ export interface ColdStart {
   unbundledRequireMs: number;
   /** Median ms of a bare `node -e 0` to the same point: what neither can go below. */
   bareNodeMs: number;
+  /** Its median CPU ms: beside bundleCpuMs, the ratio a busy machine moves least. */
+  bareNodeCpuMs: number;
   runs: number;
   functionsRegistered: number;
 }
@@ -37,6 +42,15 @@ const median = (values: number[]): number => {
 
 const round = (value: number, digits = 1): number => Number(value.toFixed(digits));
 
+/** Only PATH and the settings Azure requires, as on the worker. */
+const coldStartEnvironment = {
+  PATH: process.env.PATH ?? '',
+  COSMOS_ENDPOINT: 'https://account.documents.azure.com:443/',
+  // Entra mode, as on Azure: the API's client id and the idempotency secret it requires.
+  AUTH_AUDIENCE: '5b1e9f3a-2c4d-4e6f-8a0b-1c2d3e4f5a6b',
+  IDEMPOTENCY_SECRET: 'bench-secret-of-at-least-thirty-two-characters',
+};
+
 /**
  * One fresh node process that loads `entry` as the Functions worker does (the preload stands in
  * for @azure/functions-core and records each registration), then reports the time since the
@@ -53,13 +67,7 @@ async function sample(entry: string | null, preload: string): Promise<Sample> {
     [...(entry === null ? [] : ['--require', preload]), '-e', script],
     {
       cwd: entry === null ? process.cwd() : path.dirname(entry),
-      env: {
-        PATH: process.env.PATH ?? '',
-        COSMOS_ENDPOINT: 'https://account.documents.azure.com:443/',
-        // Entra mode, as on Azure: the API's client id and the idempotency secret it requires.
-        AUTH_AUDIENCE: '5b1e9f3a-2c4d-4e6f-8a0b-1c2d3e4f5a6b',
-        IDEMPOTENCY_SECRET: 'bench-secret-of-at-least-thirty-two-characters',
-      },
+      env: coldStartEnvironment,
       maxBuffer: 16 * 1024 * 1024,
     },
   );
@@ -114,7 +122,84 @@ export async function measureColdStart(options: {
     bundleRequireMs: round(median(bundle.map((s) => s.requireMs))),
     unbundledRequireMs: round(median(unbundled.map((s) => s.requireMs))),
     bareNodeMs: round(median(bare.map((s) => s.ms))),
+    bareNodeCpuMs: round(median(bare.map((s) => s.cpuMs))),
     runs: options.runs,
     functionsRegistered: options.expectedFunctions,
   };
+}
+
+/** Where a cold start's CPU goes: milliseconds per start by source module, the largest first. */
+export interface RequireByModule {
+  runs: number;
+  /** Mean CPU ms per start of the profiled (unminified) copy, all modules together. */
+  totalMs: number;
+  modules: { module: string; ms: number }[];
+}
+
+/**
+ * Profiles `runs` cold starts of an unminified copy of the bundle (the same files, the same
+ * split) and adds up each sample's time by the source module its code came from, read through
+ * the copy's source maps. Node's own start (its bootstrap, the module loader) is one line.
+ */
+export async function measureRequireByModule(options: {
+  entry: string;
+  preload: string;
+  runs: number;
+  top?: number;
+}): Promise<RequireByModule> {
+  const directory = await mkdtemp(path.join(tmpdir(), 'cold-profile-'));
+  try {
+    for (let index = 0; index < options.runs; index += 1) {
+      await run(
+        process.execPath,
+        [
+          '--cpu-prof',
+          '--cpu-prof-dir',
+          directory,
+          '--cpu-prof-interval',
+          '100',
+          '--require',
+          options.preload,
+          '-e',
+          `require(${JSON.stringify(options.entry)})`,
+        ],
+        {
+          cwd: path.dirname(options.entry),
+          env: coldStartEnvironment,
+          maxBuffer: 16 * 1024 * 1024,
+        },
+      );
+    }
+    const profiles = await Promise.all(
+      (await readdir(directory)).map(
+        async (file) =>
+          JSON.parse(await readFile(path.join(directory, file), 'utf8')) as CpuProfile,
+      ),
+    );
+    const byModule = timeByModule(profiles, new FrameReader());
+    const grouped = new Map<string, number>();
+    for (const [module, microseconds] of byModule) {
+      const name = /^node:|^\((?!garbage)/.test(module)
+        ? 'node (its start, the module loader)'
+        : module;
+      grouped.set(name, (grouped.get(name) ?? 0) + microseconds);
+    }
+    const perRun = (microseconds: number): number =>
+      round(microseconds / 1000 / profiles.length, 2);
+    const sorted = [...grouped].sort((a, b) => b[1] - a[1]);
+    const top = options.top ?? 15;
+    const rest = sorted.slice(top).reduce((sum, [, microseconds]) => sum + microseconds, 0);
+    return {
+      runs: profiles.length,
+      totalMs: perRun([...grouped.values()].reduce((sum, value) => sum + value, 0)),
+      modules: [
+        ...sorted
+          .slice(0, top)
+          .map(([module, microseconds]) => ({ module, ms: perRun(microseconds) })),
+        ...(rest > 0 ? [{ module: `${sorted.length - top} other modules`, ms: perRun(rest) }] : []),
+      ],
+    };
+  } finally {
+    await rm(directory, { recursive: true, force: true });
+  }
 }

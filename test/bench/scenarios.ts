@@ -1,6 +1,7 @@
 import { httpFunctions } from '../../functions/table';
 import type { HttpMethod } from '../../shared/http/define';
 import { runAutocannon, runPool, type Measured, type Metered } from './load';
+import type { RequestBreakdown } from './request-breakdown';
 
 /** One row of the results: an API route under load, or the raw SDK call it is compared with. */
 export interface Scenario {
@@ -15,6 +16,8 @@ export interface Scenario {
   cpuSeconds?: Record<string, number | null>;
   /** Why the scenario did not run (e.g. its route is not in this build). */
   skipped?: string;
+  /** The host's CPU per request by part, from a profile under the same load (--profile-host). */
+  breakdown?: RequestBreakdown;
 }
 
 export interface HttpScenario {

@@ -172,6 +172,10 @@ const fixtureCannotSucceed = new Map<string, string>([
     'A has no customer invitation; customer-invitations.test.ts',
   ],
   [
+    'DELETE me/customer-invitations/{invitationId}',
+    'A has no customer invitation; customer-invitations.test.ts',
+  ],
+  [
     'POST customer-invitations/lookup',
     'the token is a partner invitation; customer-invitations.test.ts, link-pages.test.ts',
   ],

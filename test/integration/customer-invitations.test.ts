@@ -83,7 +83,7 @@ describe('sending it', () => {
     const pair = await partnership(app);
     const invitation = await draft(pair);
     const body = [
-      'Urgent: verify your account at https://phish.example/login?next=x and <a href="https://evil.example">here</a>.',
+      'Urgent: verify your account <a href="#">here</a>, quoting <b>bold</b> &amp; more.',
       `Accept here: ${invitation.link}.`,
       `(${invitation.link})`,
       `<${invitation.link}>, or [${invitation.link}]!`,
@@ -104,9 +104,7 @@ describe('sending it', () => {
     expect(email).toBeDefined();
     const anchors = [...email!.html.matchAll(/<a\b[^>]*href="([^"]*)"/g)].map((match) => match[1]);
     expect(anchors).toEqual([invitation.link, invitation.link, invitation.link, invitation.link]);
-    expect(email!.html).not.toMatch(/<a href="https:\/\/(phish|evil)/);
-    expect(email!.html).toContain('https://phish.example/login?next=x');
-    expect(email!.html).toContain('&lt;a href=&quot;https://evil.example&quot;&gt;');
+    expect(email!.html).toContain('&lt;a href=&quot;#&quot;&gt;here&lt;/a&gt;');
     const reseller = (await app.api('GET', '/api/me', { token: pair.reseller.adminToken })).body;
     for (const part of [email!.text, email!.html]) {
       expect(part).toContain(
@@ -116,6 +114,73 @@ describe('sending it', () => {
     expect(email!.from).toContain(reseller.companyName);
     expect(email!.from).toContain('Adatum Distribution');
     expect(email!.replyTo).toBe(reseller.profile.primaryContact.email);
+  });
+
+  it('refuses any link but the invitation link with 400 link-not-allowed naming it, and sends nothing', async () => {
+    const pair = await partnership(app);
+    const invitation = await draft(pair);
+    const before = await app.documents(pair.reseller.partnerId);
+    const send = (email: { subject: string; body: string }) =>
+      app.api('POST', `/api/me/customer-invitations/${invitation.invitationId}/send`, {
+        token: pair.reseller.adminToken,
+        body: { to: 'relay-check@wingtiptoys.example', ...email },
+      });
+    for (const [subject, body, named] of [
+      [
+        'Invitation',
+        `Verify at https://phish.example/login?next=x then ${invitation.link}`,
+        'https://phish.example/login?next=x',
+      ],
+      [
+        'Invitation',
+        `${invitation.link} or www.rnicrosoft-billing.example`,
+        'www.rnicrosoft-billing.example',
+      ],
+      [
+        'Invitation',
+        `${invitation.link}\nYour payment failed: rnicrosoft-billing.example/verify.`,
+        'rnicrosoft-billing.example/verify',
+      ],
+      ['Act now at contoso-billing.example', `${invitation.link}`, 'contoso-billing.example'],
+      // The link of another invitation is another link.
+      [
+        'Invitation',
+        `${invitation.link} ${invitation.link.slice(0, -5)}AAAAA`,
+        invitation.link.slice(0, -5) + 'AAAAA',
+      ],
+    ] as const) {
+      const refused = await send({ subject, body });
+      expect(refused.status, body).toBe(400);
+      expect(refused.body.code).toBe('link-not-allowed');
+      expect(refused.body.detail).toContain(named);
+      expect(refused.body.errors[0].path).toBe(
+        subject === 'Invitation' ? 'body.body' : 'body.subject',
+      );
+    }
+    expect(await app.documents(pair.reseller.partnerId)).toEqual(before);
+    // An email address of the reseller's, and the partners' own names, are not links.
+    const signed = await send({
+      subject: invitation.draft.subject,
+      body: `${invitation.draft.body}\nQuestions: pat.lee@contoso.example`,
+    });
+    expect(signed.status).toBe(202);
+  });
+
+  it('bounds the subject and the body', async () => {
+    const pair = await partnership(app);
+    const invitation = await draft(pair);
+    const send = (subject: string, body: string) =>
+      app.api('POST', `/api/me/customer-invitations/${invitation.invitationId}/send`, {
+        token: pair.reseller.adminToken,
+        body: { to: 'dana@wingtiptoys.example', subject, body },
+      });
+    const long = await send('S'.repeat(201), invitation.draft.body);
+    expect(long.status).toBe(400);
+    expect(long.body.errors[0].path).toBe('body.subject');
+    const longer = await send('S', `${invitation.draft.body}\n${'x'.repeat(4000)}`);
+    expect(longer.status).toBe(400);
+    expect(longer.body.errors[0].path).toBe('body.body');
+    expect((await send('S'.repeat(200), invitation.draft.body)).status).toBe(202);
   });
 
   it('sends to one recipient only', async () => {
@@ -204,7 +269,123 @@ describe('sending it', () => {
   });
 });
 
+describe('revoking it', () => {
+  const revoke = (invitationId: string, token: string) =>
+    app.api('DELETE', `/api/me/customer-invitations/${invitationId}`, { token });
+
+  it('revokes it for the reseller: its link then reads revoked and accepting it answers 410', async () => {
+    const pair = await partnership(app);
+    const invitation = await draft(pair);
+    const agent = await app.token({ tenant: pair.reseller.partnerId, roles: ['AdminAgent'] });
+    const revoked = await revoke(invitation.invitationId, agent);
+    expect(revoked.status).toBe(200);
+    expect(revoked.body).toMatchObject({
+      invitationId: invitation.invitationId,
+      status: 'revoked',
+    });
+    const token = tokenOf(invitation.link);
+    const lookup = await app.api('POST', '/api/customer-invitations/lookup', { body: { token } });
+    expect(lookup.body.status).toBe('revoked');
+    const customerId = crypto.randomUUID();
+    const accepted = await app.api('POST', '/api/customer-invitations/accept', {
+      token: await customerAdmin(customerId),
+      body: { token, companyName: 'Tailspin Toys', domain: uniqueDomain('t'), country: 'US' },
+    });
+    expect(accepted.status).toBe(410);
+    expect(accepted.body.code).toBe('invitation-revoked');
+    expect(
+      await app.query('customers', `SELECT * FROM c WHERE c.customerId = '${customerId}'`),
+    ).toEqual([]);
+    // Revoking again answers the same and writes nothing more.
+    const audits = (await app.documents(pair.reseller.partnerId, 'audit')).length;
+    expect((await revoke(invitation.invitationId, pair.reseller.adminToken)).body.status).toBe(
+      'revoked',
+    );
+    expect(await app.documents(pair.reseller.partnerId, 'audit')).toHaveLength(audits);
+  });
+
+  it('leaves nothing to send: sending a revoked invitation answers 410 invitation-revoked and queues no email', async () => {
+    const pair = await partnership(app);
+    const invitation = await draft(pair);
+    expect((await revoke(invitation.invitationId, pair.reseller.adminToken)).status).toBe(200);
+    const before = await app.documents(pair.reseller.partnerId);
+    const sent = await app.api(
+      'POST',
+      `/api/me/customer-invitations/${invitation.invitationId}/send`,
+      {
+        token: pair.reseller.adminToken,
+        body: { to: 'it@wingtiptoys.example', ...invitation.draft },
+      },
+    );
+    expect(sent.status).toBe(410);
+    expect(sent.body.code).toBe('invitation-revoked');
+    expect(await app.documents(pair.reseller.partnerId)).toEqual(before);
+    expect(
+      (await app.documents(pair.reseller.partnerId, 'email')).filter(
+        (email) => email.kind === 'customer-invitation',
+      ),
+    ).toEqual([]);
+  });
+
+  it('refuses a used invitation with 409, a SalesAgent with 403, and another partner with 404', async () => {
+    const pair = await partnership(app);
+    const invitation = await draft(pair);
+    const sales = await app.token({ tenant: pair.reseller.partnerId, roles: ['SalesAgent'] });
+    expect((await revoke(invitation.invitationId, sales)).status).toBe(403);
+    const other = await partnership(app);
+    expect((await revoke(invitation.invitationId, other.reseller.adminToken)).status).toBe(404);
+    expect((await revoke(invitation.invitationId, pair.provider.adminToken)).status).toBe(404);
+    await app.api('POST', '/api/customer-invitations/accept', {
+      token: await customerAdmin(crypto.randomUUID()),
+      body: {
+        token: tokenOf(invitation.link),
+        companyName: 'Tailspin Toys',
+        domain: uniqueDomain('t'),
+        country: 'US',
+      },
+    });
+    const used = await revoke(invitation.invitationId, pair.reseller.adminToken);
+    expect(used.status).toBe(409);
+  });
+});
+
 describe('a customer accepting', () => {
+  it('refuses a company name carrying a web address (it would reach both partners in platform emails), as a partner creating a customer is refused', async () => {
+    const pair = await partnership(app);
+    const invitation = await draft(pair);
+    for (const companyName of [
+      'Pay at https://rnicrosoft-billing.example',
+      'www.contoso-pay.example Ltd',
+    ]) {
+      const accepted = await app.api('POST', '/api/customer-invitations/accept', {
+        token: await customerAdmin(crypto.randomUUID()),
+        body: {
+          token: tokenOf(invitation.link),
+          companyName,
+          domain: uniqueDomain('t'),
+          country: 'US',
+        },
+      });
+      expect(accepted.status).toBe(400);
+      expect(accepted.body.errors[0].path).toBe('body.companyName');
+      const created = await app.api('POST', '/api/me/customers', {
+        token: pair.provider.adminToken,
+        body: newCustomer({ companyName, indirectResellerId: pair.reseller.partnerId }),
+      });
+      expect(created.status).toBe(400);
+    }
+    const named = await app.api('POST', '/api/customer-invitations/accept', {
+      token: await customerAdmin(crypto.randomUUID()),
+      body: {
+        token: tokenOf(invitation.link),
+        companyName: 'Amazon.com, Inc.',
+        domain: uniqueDomain('a'),
+        country: 'US',
+      },
+    });
+    expect(named.status).toBe(200);
+  });
+
   it('makes both partners resellers of record of a new customer, which both then see', async () => {
     const pair = await partnership(app);
     const invitation = await draft(pair);

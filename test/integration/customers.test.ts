@@ -1,11 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpFunctions } from '../../functions/table';
 import { type CustomerAction, type Relationship } from '../../shared/domain/customer-policy';
-import { relationshipFor } from '../../shared/domain/customers';
-import { override, startTestApp, type TestApp } from '../support/app';
+import {
+  relationshipFor,
+  subscriptionDocumentId,
+  userDocumentId,
+} from '../../shared/domain/customers';
+import {
+  dyingAtWrite,
+  gate,
+  override,
+  startSecondHost,
+  startTestApp,
+  type TestApp,
+} from '../support/app';
 import { createPartner, createPartnerWithProfile } from '../support/builders';
 import { ManualClock } from '../support/clock';
 import { directCustomer, indirectCustomer, newCustomer } from '../support/customers';
+import { partnership } from '../support/providers';
 import { activeReseller, approvedPartner } from '../support/enrollment';
 
 let app: TestApp;
@@ -86,6 +98,109 @@ describe('customer tenants created by a provider', () => {
     });
     expect(direct.status).toBe(409);
   });
+});
+
+describe('creating a customer tenant, crashed at each write', () => {
+  /** Counts the writes of one request on a second host. */
+  async function writesOf(request: (host: TestApp) => Promise<{ status: number }>) {
+    let writes = 0;
+    const counting = await startSecondHost(app, (services) => ({
+      ...services,
+      partners: override(services.partners, {
+        commit: async (partnerId, operations) => {
+          writes += 1;
+          return services.partners.commit(partnerId, operations);
+        },
+      }),
+      customers: override(services.customers, {
+        commit: async (customerId, operations) => {
+          writes += 1;
+          return services.customers.commit(customerId, operations);
+        },
+      }),
+    }));
+    try {
+      expect((await request(counting)).status).toBe(201);
+    } finally {
+      await counting.close({ keepDatabase: true });
+    }
+    return writes;
+  }
+
+  const flows = {
+    'by a provider for its reseller': {
+      writes: 4, // the domain claim, the customer, the reseller's side, the provider's side
+      async world() {
+        const { provider, reseller } = await partnership(app);
+        const body = newCustomer({ indirectResellerId: reseller.partnerId });
+        return { creator: provider, partners: [provider.partnerId, reseller.partnerId], body };
+      },
+    },
+    'by a direct-bill partner for itself': {
+      writes: 3, // the domain claim, the customer, its relationship
+      async world() {
+        const partner = await createPartnerWithProfile(app);
+        return { creator: partner, partners: [partner.partnerId], body: newCustomer() };
+      },
+    },
+  } as const;
+
+  for (const [name, flow] of Object.entries(flows)) {
+    it(`${name} writes ${flow.writes} times`, async () => {
+      const { creator, body } = await flow.world();
+      const writes = await writesOf(async (host) =>
+        host.api('POST', '/api/me/customers', {
+          token: await host.token({ tenant: creator.partnerId, roles: ['GlobalAdmin'] }),
+          body,
+        }),
+      );
+      expect(writes).toBe(flow.writes);
+    });
+
+    for (let write = 1; write <= flow.writes; write += 1) {
+      it(`${name} is completed by the retry when the process dies at write ${write} of ${flow.writes}: one customer, one relationship and one customer.created per partner`, async () => {
+        const { creator, partners, body } = await flow.world();
+        const dying = await startSecondHost(app, dyingAtWrite(write));
+        try {
+          const crashed = await dying.api('POST', '/api/me/customers', {
+            token: await dying.token({ tenant: creator.partnerId, roles: ['GlobalAdmin'] }),
+            body,
+          });
+          expect(crashed.status).toBe(500);
+        } finally {
+          await dying.close({ keepDatabase: true });
+        }
+        const retried = await app.api('POST', '/api/me/customers', {
+          token: creator.adminToken,
+          body,
+        });
+        expect(retried.status, retried.text).toBe(201);
+        const customerId = retried.body.customerId as string;
+        const customers = await app.query(
+          'customers',
+          `SELECT * FROM c WHERE c.type = 'customer' AND c.domain = '${body.domain}'`,
+        );
+        expect(customers.map((customer) => customer.customerId)).toEqual([customerId]);
+        for (const partnerId of partners) {
+          const relationships = await app.documents(partnerId, 'customer-relationship');
+          expect(
+            relationships.map((r) => r.customerId),
+            partnerId,
+          ).toEqual([customerId]);
+          const events = (await app.documents(partnerId, 'event')).filter(
+            (event) => event.eventType === 'customer.created',
+          );
+          expect(events, partnerId).toHaveLength(1);
+        }
+        // Done: the same request again is now the domain taken by a customer (409).
+        const again = await app.api('POST', '/api/me/customers', {
+          token: creator.adminToken,
+          body,
+        });
+        expect(again.status).toBe(409);
+      });
+    }
+  }
 });
 
 describe('who may create customer tenants', () => {
@@ -442,6 +557,141 @@ describe('users, licenses and subscriptions', () => {
       { token },
     );
     expect(response.status).toBe(409);
+  });
+
+  /** A second host whose next read of a customer's document waits, after it, for the test. */
+  async function holding(documentId: string) {
+    const held = gate();
+    let armed = true;
+    const host = await startSecondHost(app, (services) => ({
+      ...services,
+      customers: override(services.customers, {
+        getDocument: (async (customerId: string, id: string) => {
+          const found = await services.customers.getDocument(customerId, id);
+          if (armed && id === documentId) {
+            armed = false;
+            await held.hold();
+          }
+          return found;
+        }) as typeof services.customers.getDocument,
+      }),
+    }));
+    return { host, held };
+  }
+
+  it('gives the last seat to one user when another assignment read the subscription before it was taken (409)', async () => {
+    const { partner, customerId } = await directCustomer(app);
+    const token = partner.adminToken;
+    const subscriptionId = await licenseSubscription(customerId, token); // two seats
+    const users: string[] = [];
+    for (const name of ['ada', 'grace', 'alan']) {
+      const created = await app.api('POST', `/api/me/customers/${customerId}/users`, {
+        token,
+        body: { displayName: name, userPrincipalName: `${name}@seats.example` },
+      });
+      users.push(created.body.userId as string);
+    }
+    const assign = (host: TestApp, userId: string) =>
+      host.api(
+        'POST',
+        `/api/me/customers/${customerId}/users/${userId}/licenses/${subscriptionId}`,
+        {
+          token,
+        },
+      );
+    expect((await assign(app, users[0]!)).status).toBe(200);
+    const slow = await holding(subscriptionDocumentId(subscriptionId));
+    try {
+      const late = assign(slow.host, users[2]!); // reads one seat free, then waits
+      await slow.held.reached;
+      expect((await assign(app, users[1]!)).status).toBe(200); // takes it
+      slow.held.open();
+      const refused = await late;
+      expect(refused.status).toBe(409);
+    } finally {
+      slow.held.open();
+      await slow.host.close({ keepDatabase: true });
+    }
+    const subscriptions = await app.api('GET', `/api/me/customers/${customerId}/subscriptions`, {
+      token,
+    });
+    const seats = subscriptions.body.items.find(
+      (item: { subscriptionId: string }) => item.subscriptionId === subscriptionId,
+    );
+    expect(seats).toMatchObject({ quantity: 2, assignedLicenses: 2 });
+    const listed = await app.api('GET', `/api/me/customers/${customerId}/users`, { token });
+    const holders = (listed.body.items as { licenses: string[] }[]).filter((user) =>
+      user.licenses.includes(subscriptionId),
+    );
+    expect(holders).toHaveLength(2);
+  });
+
+  it('keeps both licenses of a user given two at once: an assignment that read the user before the other was written gets 409', async () => {
+    const { partner, customerId } = await directCustomer(app);
+    const token = partner.adminToken;
+    const first = await licenseSubscription(customerId, token);
+    const second = await licenseSubscription(customerId, token);
+    const created = await app.api('POST', `/api/me/customers/${customerId}/users`, {
+      token,
+      body: { displayName: 'Ada', userPrincipalName: 'ada@two-licenses.example' },
+    });
+    const userId = created.body.userId as string;
+    const assign = (host: TestApp, subscriptionId: string) =>
+      host.api(
+        'POST',
+        `/api/me/customers/${customerId}/users/${userId}/licenses/${subscriptionId}`,
+        {
+          token,
+        },
+      );
+    const slow = await holding(userDocumentId(userId));
+    try {
+      const late = assign(slow.host, second); // reads the user without licenses, then waits
+      await slow.held.reached;
+      expect((await assign(app, first)).status).toBe(200);
+      slow.held.open();
+      expect((await late).status).toBe(409);
+    } finally {
+      slow.held.open();
+      await slow.host.close({ keepDatabase: true });
+    }
+    // What the user holds and what the subscriptions count agree.
+    const users = await app.api('GET', `/api/me/customers/${customerId}/users`, { token });
+    expect(users.body.items[0].licenses).toEqual([first]);
+    const listed = await app.api('GET', `/api/me/customers/${customerId}/subscriptions`, { token });
+    const assigned = Object.fromEntries(
+      (listed.body.items as { subscriptionId: string; assignedLicenses: number }[]).map((item) => [
+        item.subscriptionId,
+        item.assignedLicenses,
+      ]),
+    );
+    expect(assigned).toEqual({ [first]: 1, [second]: 0 });
+  });
+
+  it('refuses with 412 a subscription change that read it before another change was written, If-Match or not', async () => {
+    const { partner, customerId } = await directCustomer(app);
+    const token = partner.adminToken;
+    const subscriptionId = await licenseSubscription(customerId, token);
+    const path = `/api/me/customers/${customerId}/subscriptions/${subscriptionId}`;
+    const slow = await holding(subscriptionDocumentId(subscriptionId));
+    try {
+      const late = slow.host.api('PATCH', path, { token, body: { autoRenew: false } });
+      await slow.held.reached;
+      expect((await app.api('PATCH', path, { token, body: { quantity: 5 } })).status).toBe(200);
+      slow.held.open();
+      const refused = await late;
+      expect(refused.status).toBe(412);
+      expect(refused.body.code).toBe('precondition-failed');
+    } finally {
+      slow.held.open();
+      await slow.host.close({ keepDatabase: true });
+    }
+    const listed = await app.api('GET', `/api/me/customers/${customerId}/subscriptions`, { token });
+    const subscription = listed.body.items.find(
+      (item: { subscriptionId: string }) => item.subscriptionId === subscriptionId,
+    );
+    // The quantity bought is not lost to the stale change.
+    expect(subscription).toMatchObject({ quantity: 5, autoRenew: true });
   });
 
   it('honours If-Match on a subscription change', async () => {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -12,6 +12,8 @@ const run = promisify(execFile);
 
 /** What the Functions bundle loads on first use only (shared/local/build.mjs). */
 const lazyChunks = ['cosmos.js', 'identity.js', 'acs-email.js'];
+/** The app, loaded at the first invocation, and @azure/functions, which both files require. */
+const appFiles = ['app.js', 'azure-functions.js'];
 /** Swagger UI's files for GET /api/docs, with its licence (shared/local/build.mjs). */
 const referenceFiles = ['swagger-ui-bundle.js', 'swagger-ui.css', 'LICENSE', 'NOTICE'];
 
@@ -32,6 +34,13 @@ function filesUnder(folder: string): string[] {
     .sort();
 }
 
+/**
+ * The source modules a cold start evaluates, at most: those bundled into the files the entry
+ * requires before the first invocation (docs/performance.md, Cold start). A heavy import at the
+ * entry's top level (the Cosmos SDK, jose, the function table) goes past it and fails here.
+ */
+const modulesAtStartBudget = 110;
+
 const readJson = (file: string): Record<string, unknown> =>
   JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
 
@@ -45,7 +54,7 @@ describe('the deployment package (npm run build, deployed by azd)', () => {
 
   it('holds its entry, the bundle, its lazily loaded chunks, their source maps, the API reference page files, host.json and package.json, and nothing else', () => {
     const beside = (file: string): string => path.posix.join(path.posix.dirname(bundle), file);
-    const chunks = lazyChunks.map(beside);
+    const chunks = [...appFiles, ...lazyChunks].map(beside);
     expect(filesUnder(folder)).toEqual(
       [
         String(manifest.main),
@@ -59,22 +68,32 @@ describe('the deployment package (npm run build, deployed by azd)', () => {
     );
   });
 
-  it('turns source maps on before the bundle loads, with no worker arguments (a pre-warmed worker is kept)', async () => {
+  it('registers with source maps off and the app not loaded, then turns source maps on for the app; no worker arguments (a pre-warmed worker is kept)', async () => {
     const entry = path.join(folder, String(manifest.main));
+    const app = path.join(path.dirname(entry), 'app.js');
     const { stdout } = await run(
       process.execPath,
       [
         '--require',
         path.resolve(__dirname, '../support/functions-core-preload.cjs'),
         '-e',
-        `const before = process.sourceMapsEnabled; require(${JSON.stringify(entry)}); console.log(before, process.sourceMapsEnabled)`,
+        `const before = process.sourceMapsEnabled; require(${JSON.stringify(entry)}); console.log(before, process.sourceMapsEnabled, ${JSON.stringify(app)} in require.cache)`,
       ],
       { env: { PATH: process.env.PATH ?? '', ...azureSettings } },
     );
-    expect(stdout.split('\n')[0]).toBe('false true');
-    expect(readFileSync(entry, 'utf8').indexOf('setSourceMapsEnabled(true)')).toBeLessThan(
-      readFileSync(entry, 'utf8').indexOf("require('./index.js')"),
+    expect(stdout.split('\n')[0]).toBe('false true false');
+    const code = readFileSync(entry, 'utf8');
+    expect(code.indexOf("require('./index.js')")).toBeLessThan(
+      code.indexOf('setSourceMapsEnabled(true)'),
     );
+  });
+
+  it("links the source maps of the app's code, not those of the packages' chunks (a stack trace through them stays as it is)", () => {
+    const directory = path.join(folder, path.dirname(bundle));
+    const linked = (file: string): boolean =>
+      readFileSync(path.join(directory, file), 'utf8').includes(`sourceMappingURL=${file}.map`);
+    expect(['index.js', 'app.js'].filter(linked)).toEqual(['index.js', 'app.js']);
+    expect(['azure-functions.js', ...lazyChunks].filter(linked)).toEqual([]);
   });
 
   it("ships Swagger UI's files for GET /api/docs as swagger-ui-dist has them", () => {
@@ -87,13 +106,17 @@ describe('the deployment package (npm run build, deployed by azd)', () => {
     }
   });
 
-  it('loads the managed identity and ACS email from its chunks, on their own', async () => {
+  it('loads the app from its file, and the managed identity and ACS email from their chunks, on their own', async () => {
     const copy = mkdtempSync(path.join(tmpdir(), 'deploy-package-'));
     copies.push(copy);
     cpSync(folder, copy, { recursive: true });
     const directory = path.join(copy, path.dirname(bundle));
-    const code = readFileSync(path.join(copy, bundle), 'utf8');
-    for (const chunk of lazyChunks) expect(code).toContain(`require("./${chunk}")`);
+    const entryCode = readFileSync(path.join(copy, bundle), 'utf8');
+    const appCode = readFileSync(path.join(directory, 'app.js'), 'utf8');
+    for (const code of [entryCode, appCode])
+      expect(code).toContain('require("./azure-functions.js")');
+    expect(entryCode).toContain('require("./app.js")');
+    for (const chunk of lazyChunks) expect(appCode).toContain(`require("./${chunk}")`);
     const { stdout } = await run(
       process.execPath,
       [
@@ -132,5 +155,34 @@ describe('the deployment package (npm run build, deployed by azd)', () => {
     expect(registrations.map((registration) => registration.name).sort()).toEqual(
       functionTable.map((definition) => definition.name).sort(),
     );
+  });
+
+  it(`loads at start only the entry, its registrations and @azure/functions: at most ${modulesAtStartBudget} source modules, none of the app's`, async () => {
+    const entry = path.join(folder, String(manifest.main));
+    const { stdout } = await run(
+      process.execPath,
+      [
+        '--require',
+        path.resolve(__dirname, '../support/functions-core-preload.cjs'),
+        '-e',
+        `require(${JSON.stringify(entry)}); console.log(JSON.stringify(Object.keys(require.cache)))`,
+      ],
+      { env: { PATH: process.env.PATH ?? '', ...azureSettings } },
+    );
+    const loaded = (JSON.parse(stdout.split('\n')[0]!) as string[])
+      .filter((file) => !file.endsWith('functions-core-preload.cjs'))
+      .map((file) => path.relative(path.dirname(entry), file))
+      .sort();
+    expect(loaded).toEqual(['azure-functions.js', 'index.js', 'main.js']);
+    const modules = loaded.flatMap((file) => {
+      const map = path.join(path.dirname(entry), `${file}.map`);
+      if (!existsSync(map)) return [file];
+      return (readJson(map).sources as string[]).map((source) => source.replace(/^(\.\.\/)+/, ''));
+    });
+    expect(modules.length, modules.join('\n')).toBeLessThanOrEqual(modulesAtStartBudget);
+    // The function table, its handlers and the adapters load with the first invocation (app.js).
+    const theApp =
+      /^functions\/(?!index\.ts|registrations\.ts)|^shared\/(composition|adapters\/|http\/define)/;
+    expect(modules.filter((source) => theApp.test(source))).toEqual([]);
   });
 });

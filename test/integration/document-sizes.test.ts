@@ -29,6 +29,11 @@ async function typicalWorld(): Promise<void> {
     body: { url: hook.url, events: ['*'], description: 'Fabrikam order automation' },
   });
   if (endpoint.status !== 201) throw new Error(endpoint.text);
+  // It tries the endpoint once: the test event, counted in the endpoint's stream.
+  const tried = await app.api('POST', `/api/me/webhooks/${endpoint.body.webhookId}/test`, {
+    token: reseller.adminToken,
+  });
+  if (tried.status !== 202) throw new Error(tried.text);
   const customer = await app.api('POST', '/api/me/customers', {
     token: provider.adminToken,
     body: newCustomer({

@@ -1,8 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AcsEmailSender } from '../../shared/adapters/email/acs-sender';
 import type { OutboxRepository } from '../../shared/app/ports';
+import { sendBudgetPartition } from '../../shared/domain/send-budget';
 import type { Services } from '../../shared/app/services';
-import { override, startSecondHost, startTestApp, type TestApp } from '../support/app';
+import { gate, override, startSecondHost, startTestApp, type TestApp } from '../support/app';
 import { ManualClock } from '../support/clock';
 import { approvedPartner } from '../support/enrollment';
 import { startFakeAcs, type FakeAcs } from '../support/fake-acs';
@@ -147,6 +148,22 @@ describe('deliverEmails with the file outbox', () => {
     const files = (await app.mailbox()).filter((email) => email.file.includes(queued.id));
     expect(files).toHaveLength(1);
   });
+
+  it('takes over a claim whose sender died exactly when its five-minute lease lapses, not a millisecond before', async () => {
+    const partner = await approvedPartner(app);
+    const [queued] = await app.documents(partner.partnerId, 'email');
+    const claimedAt = app.clock.now().getTime();
+    failNextOutcome = (id) => id === queued.id;
+    await expect(app.runTimer('deliverEmails')).rejects.toThrow('process killed');
+    failNextOutcome = null;
+    const statusAt = async (offsetMs: number) => {
+      app.clock.set(new Date(claimedAt + offsetMs));
+      await app.runTimer('deliverEmails');
+      return (await app.documents(partner.partnerId, 'email'))[0].status as string;
+    };
+    expect(await statusAt(300_000 - 1)).toBe('sending');
+    expect(await statusAt(300_000)).toBe('sent');
+  });
 });
 
 describe('deliverEmails on two hosts', () => {
@@ -164,8 +181,8 @@ describe('deliverEmails on two hosts', () => {
         },
       }),
       outbox: override(services.outbox, {
-        due: async (now, lane, limit) => {
-          const due = await services.outbox.due(now, lane, limit);
+        due: async (now, lane, limit, passOver) => {
+          const due = await services.outbox.due(now, lane, limit, passOver);
           foundByRun.push(due.length);
           return due;
         },
@@ -395,7 +412,58 @@ describe('deliverEmails within the platform send budget (ACS quotas)', () => {
     }
   });
 
-  it('sends transactional emails (enrollment decisions, invitations) before bulk ones (incentives invitations, escalations)', async () => {
+  it("counts with etags once the minute's counters exist: a host that read them before another spent the rest sends nothing more", async () => {
+    const clock = new ManualClock('2026-03-02T09:00:00Z');
+    const env = { EMAIL_SENDS_PER_MINUTE: '3', EMAIL_SENDS_PER_HOUR: '100' };
+    const first = await startTestApp({ clock, env });
+    const held = gate();
+    let armed = false;
+    const second = await startTestApp({
+      clock,
+      env: { ...env, COSMOS_DATABASE: first.config.cosmos.database },
+      decorate: (services) => ({
+        ...services,
+        outbox: override(services.outbox, {
+          async sendCounters(ids) {
+            const counters = await services.outbox.sendCounters(ids);
+            if (armed) {
+              armed = false;
+              await held.hold();
+            }
+            return counters;
+          },
+        }),
+      }),
+    });
+    try {
+      // 09:00: one email sent, so this minute's counters are there (1 of 3).
+      await approvedPartner(first);
+      await first.runTimer('deliverEmails');
+      expect(await first.mailbox()).toHaveLength(1);
+      // Four more wait. The second host reads the counters (2 left), then waits...
+      await Promise.all(Array.from({ length: 4 }, () => approvedPartner(first)));
+      armed = true;
+      const secondRun = second.runTimer('deliverEmails');
+      await held.reached;
+      // ...while the first spends the 2 left.
+      await first.runTimer('deliverEmails');
+      expect(await first.mailbox()).toHaveLength(3);
+      held.open();
+      await secondRun;
+      expect(await second.mailbox()).toHaveLength(0);
+      const minute = await first.pointRead(
+        sendBudgetPartition,
+        'send-budget-minute-2026-03-02T09:00',
+      );
+      expect(minute).toMatchObject({ count: 3 });
+    } finally {
+      held.open();
+      await second.close({ keepDatabase: true });
+      await first.close();
+    }
+  });
+
+  it('sends transactional emails (enrollment decisions, invitations) before bulk ones (incentives invitations)', async () => {
     const app = await startTestApp({
       clock: new ManualClock('2026-03-02T09:00:00Z'),
       env: { EMAIL_SENDS_PER_MINUTE: '1', EMAIL_SENDS_PER_HOUR: '100' },
@@ -458,6 +526,39 @@ describe('deliverEmails when ACS throttles (429)', () => {
       const [sent] = await app.documents(partner.partnerId, 'email');
       expect(sent).toMatchObject({ status: 'sent', attempts: 1 });
       expect(acs.delivered.get(sent.id)?.plainText).toContain(queued.links[0]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('gives back the sends a throttled run counted but did not make: the same minute sends them', async () => {
+    const app = await appOn({
+      EMAIL_DELIVERY_CONCURRENCY: '1',
+      EMAIL_SENDS_PER_MINUTE: '3',
+      EMAIL_SENDS_PER_HOUR: '100',
+    });
+    const minute = () => app.pointRead(sendBudgetPartition, 'send-budget-minute-2026-03-02T09:00');
+    try {
+      const partners = await Promise.all(Array.from({ length: 3 }, () => approvedPartner(app)));
+      acs.script.push({ status: 429, retryAfterSeconds: 10 });
+      // 09:00:00: three counted, one tried (throttled), two not sent and given back.
+      await app.runTimer('deliverEmails');
+      expect(await minute()).toMatchObject({ count: 1 });
+      // 09:00:30, the same minute: the two given back are spent, on the three now due.
+      app.clock.advance({ seconds: 30 });
+      await app.runTimer('deliverEmails');
+      expect(await minute()).toMatchObject({ count: 3 });
+      const statuses = await Promise.all(
+        partners.map(
+          async (partner) => (await app.documents(partner.partnerId, 'email'))[0].status,
+        ),
+      );
+      expect(statuses.filter((status) => status === 'sent')).toHaveLength(2);
+      // The next minute sends the last.
+      app.clock.advance({ seconds: 30 });
+      await app.runTimer('deliverEmails');
+      for (const partner of partners)
+        expect((await app.documents(partner.partnerId, 'email'))[0].status).toBe('sent');
     } finally {
       await app.close();
     }

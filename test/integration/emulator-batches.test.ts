@@ -1,7 +1,7 @@
 import { CosmosClient, type Container, type OperationInput } from '@azure/cosmos';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emulatorKey } from '../../shared/adapters/cosmos/client';
-import { writeInPartition } from '../../shared/adapters/cosmos/operations';
+import { scoped, writeInPartition } from '../../shared/adapters/cosmos/operations';
 import { WriteConflict } from '../../shared/app/ports';
 import { startCosmosEmulator } from '../../shared/local/embedded';
 
@@ -77,7 +77,7 @@ describe('a transactional batch on the embedded emulator, as on Azure', () => {
     await container.items.create({ id: 'counts', pk, n: 0 });
     await Promise.all(
       Array.from({ length: 10 }, (_, index) =>
-        writeInPartition(container, pk, [
+        writeInPartition(scoped(container, null), pk, [
           { op: 'create', document: { id: `change-${index}`, pk } },
           { op: 'patch', id: 'counts', steps: [{ op: 'incr', path: '/n', value: 1 }] },
         ]),
@@ -88,7 +88,7 @@ describe('a transactional batch on the embedded emulator, as on Azure', () => {
 
   it('refuses the whole batch when a patched document is missing (404), writing nothing', async () => {
     const pk = 'p4';
-    const refused = writeInPartition(container, pk, [
+    const refused = writeInPartition(scoped(container, null), pk, [
       { op: 'create', document: { id: 'change', pk } },
       { op: 'patch', id: 'absent', steps: [{ op: 'incr', path: '/n', value: 1 }] },
     ]);
@@ -100,7 +100,7 @@ describe('a transactional batch on the embedded emulator, as on Azure', () => {
     const pk = 'p5';
     await container.items.create({ id: 'counts', pk, n: 0 });
     const once = () =>
-      writeInPartition(container, pk, [
+      writeInPartition(scoped(container, null), pk, [
         { op: 'create', document: { id: 'copy-of-event', pk } },
         { op: 'patch', id: 'counts', steps: [{ op: 'incr', path: '/n', value: 3 }] },
       ]);

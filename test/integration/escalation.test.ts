@@ -59,6 +59,23 @@ describe('escalatePendingEnrollments', () => {
     expect(enrollment.body.escalatedAt).toBe('2026-03-11T19:00:00.000Z');
   });
 
+  it('escalates a weekend submission a millisecond after three business days from Monday 00:00, not at them', async () => {
+    app.clock.set('2026-07-11T15:00:00Z'); // a Saturday: the days count from Monday 00:00
+    const partner = await createPartnerWithProfile(app, { mpnVerified: false });
+    await submitEnrollment(app, partner);
+    // Monday, Tuesday, Wednesday: the window ends Thursday 00:00.
+    for (const moment of ['2026-07-15T23:59:59.999Z', '2026-07-16T00:00:00.000Z']) {
+      app.clock.set(moment);
+      await app.runTimer('escalatePendingEnrollments');
+      expect(await escalationsFor(partner.partnerId), moment).toHaveLength(0);
+    }
+    app.clock.set('2026-07-16T00:00:00.001Z');
+    await app.runTimer('escalatePendingEnrollments');
+    expect(await escalationsFor(partner.partnerId)).toHaveLength(1);
+    const enrollment = await app.api('GET', '/api/me/enrollment', { token: partner.adminToken });
+    expect(enrollment.body.escalatedAt).toBe('2026-07-16T00:00:00.001Z');
+  });
+
   it('escalates each submission once when two hosts start their first runs together', async () => {
     app.clock.set('2026-05-04T09:00:00Z'); // a Monday
     const partners = await Promise.all(

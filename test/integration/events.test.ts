@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { override, startSecondHost, startTestApp, type TestApp } from '../support/app';
+import { eventSequenceId } from '../../shared/domain/events';
+import { gate, override, startSecondHost, startTestApp, type TestApp } from '../support/app';
 import { createPartnerWithProfile } from '../support/builders';
 import { roundTrips } from '../support/cosmos-requests';
 import { ManualClock } from '../support/clock';
@@ -169,6 +170,93 @@ describe('the pull feed (GET /api/me/events)', () => {
   });
 });
 
+describe('the feed numbers under a publisher that read before another published', () => {
+  /**
+   * A second host whose next publication of `partnerId` stops after its first read (the feed's
+   * sequence document, or the waiting events: whichever it reads first) until `held.open()`.
+   */
+  async function slowPublisher(partnerId: string) {
+    const held = gate();
+    let armed = false;
+    const pauseOnce = async () => {
+      if (!armed) return;
+      armed = false;
+      await held.hold();
+    };
+    const host = await startSecondHost(app, (services) => ({
+      ...services,
+      partners: override(services.partners, {
+        getDocument: (async (partition: string, id: string) => {
+          const found = await services.partners.getDocument(partition, id);
+          if (partition === partnerId && id === eventSequenceId) await pauseOnce();
+          return found;
+        }) as typeof services.partners.getDocument,
+      }),
+      events: override(services.events, {
+        toPublish: async (partition, now, limit) => {
+          const waiting = await services.events.toPublish(partition, now, limit);
+          if (partition === partnerId) await pauseOnce();
+          return waiting;
+        },
+      }),
+    }));
+    return {
+      host,
+      held,
+      arm: () => {
+        armed = true;
+      },
+    };
+  }
+
+  async function feedNumbers(partnerId: string): Promise<number[]> {
+    return (await storedEvents(app, partnerId))
+      .filter((event) => typeof event.sequence === 'number')
+      .map((event) => event.sequence as number)
+      .sort((a, b) => a - b);
+  }
+
+  it('numbers each event once, consecutively, when the sequence document already exists', async () => {
+    const partner = await createPartnerWithProfile(app);
+    const customer = () =>
+      app.api('POST', '/api/me/customers', {
+        token: partner.adminToken,
+        body: newCustomer(),
+      });
+    // Published once already: the sequence document is there, as for any partner after day one.
+    expect((await customer()).status).toBe(201);
+    await app.runTimer('deliverEvents');
+    const { cursor } = await readWholeFeed(partner.adminToken);
+    expect(await app.pointRead(partner.partnerId, eventSequenceId)).not.toBeNull();
+
+    const slow = await slowPublisher(partner.partnerId);
+    try {
+      expect((await customer()).status).toBe(201); // waiting: the slow host will find it
+      slow.arm();
+      const slowRun = slow.host.runTimer('deliverEvents');
+      await slow.held.reached;
+      // Meanwhile another host publishes it, and one more change is written.
+      await app.runTimer('deliverEvents');
+      expect((await customer()).status).toBe(201);
+      slow.held.open();
+      await slowRun;
+      await app.runTimer('deliverEvents');
+    } finally {
+      slow.held.open();
+      await slow.host.close({ keepDatabase: true });
+    }
+    // Numbers 1 to 3, each once: no duplicate (a stale sequence) and no gap (a batch that
+    // moved the sequence although its events were published meanwhile).
+    expect(await feedNumbers(partner.partnerId)).toEqual([1, 2, 3]);
+    const after = await readWholeFeed(partner.adminToken, cursor);
+    expect(after.items.map((event) => event.type)).toEqual([
+      'customer.created',
+      'customer.created',
+    ]);
+    expect(new Set(after.items.map((event) => event.id)).size).toBe(2);
+  });
+});
+
 describe('events delivered to webhooks', () => {
   it('delivers one partnership.accepted to each side when 50 accepts of one invitation race', async () => {
     const provider = await createProvider(app);
@@ -297,6 +385,31 @@ describe('events delivered to webhooks', () => {
           received.type === 'enrollment.submitted' || received.type === 'enrollment.escalated',
       ),
     ).toBe(true);
+  });
+
+  it("publishes promptly what a request's events copied into the operators' partition: their endpoint receives an enrollment waiting for review without the timer", async () => {
+    const prompt = await startTestApp({
+      clock: new ManualClock('2026-03-02T09:00:00.000Z'),
+      env: { EVENTS_PROMPT_DELIVERY: 'true' },
+    });
+    try {
+      const hook = await endpointFor(
+        await prompt.operatorToken(),
+        '/api/operator/webhooks',
+        ['enrollment.submitted'],
+        prompt,
+      );
+      const waiting = await createPartnerWithProfile(prompt, { mpnVerified: false });
+      const submitted = await submitEnrollment(prompt, waiting);
+      expect(submitted.body.status).toBe('pending-approval');
+      for (let waited = 0; hook.received.length < 1 && waited < 200; waited += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(hook.received.map((received) => received.type)).toEqual(['enrollment.submitted']);
+      expect(JSON.parse(hook.received[0]!.body).partnerId).toBe(waiting.partnerId);
+    } finally {
+      await prompt.close();
+    }
   });
 
   it('sends one endpoint at most its prompt allowance a minute; the paced timer sends the rest, each event once', async () => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpFunctions } from '../../functions/table';
 import { createCosmosClient } from '../../shared/adapters/cosmos/client';
 import { CosmosPartnerRepository } from '../../shared/adapters/cosmos/partner-repository';
+import { scoped } from '../../shared/adapters/cosmos/operations';
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import { startTestApp, freePort, type TestApp } from '../support/app';
 import { createPartner, globalAdminToken, masterRecord, profile } from '../support/builders';
@@ -158,13 +159,21 @@ describe('routes', () => {
 });
 
 describe('GET /api/health', () => {
-  it('answers 200 with cosmos ok', async () => {
+  it('answers anyone with words only, no adapter or timer named', async () => {
     const response = await app.api('GET', '/api/health');
     expect(response.status).toBe(200);
+    expect(response.body).toEqual({ status: 'ok', checks: { cosmos: 'ok', email: 'ok' } });
+    // A token of a partner changes nothing: details are an operator's.
+    const partner = await app.token({ tenant: crypto.randomUUID(), roles: ['GlobalAdmin'] });
+    expect((await app.api('GET', '/api/health', { token: partner })).body).toEqual(response.body);
+  });
+
+  it("gives an operator's token the details: the email adapter, timers, outboxes", async () => {
+    const response = await app.api('GET', '/api/health', { token: await app.operatorToken() });
     expect(response.body).toEqual({
       status: 'ok',
-      checks: { cosmos: 'ok', email: 'file-outbox', timers: 'ok', outbox: 'ok' },
-      degraded: [],
+      checks: { cosmos: 'ok', email: 'ok' },
+      details: { emailAdapter: 'file-outbox', timers: 'ok', outbox: 'ok', degraded: [] },
     });
   });
 });
@@ -203,7 +212,9 @@ describe('failures on our side', () => {
         const container = client.database(services.config.cosmos.database).container('partners');
         return {
           ...services,
-          partners: new CosmosPartnerRepository(container, { auditTtlSeconds: 3600 }),
+          partners: new CosmosPartnerRepository(scoped(container, null), {
+            auditTtlSeconds: 3600,
+          }),
           pingCosmos: async () => {
             try {
               await client.database(services.config.cosmos.database).read();
@@ -222,7 +233,7 @@ describe('failures on our side', () => {
       expect(me.headers.get('retry-after')).toBe('5');
       const health = await offline.api('GET', '/api/health');
       expect(health.status).toBe(503);
-      expect(health.body.checks.cosmos).toBe('unavailable');
+      expect(health.body).toEqual({ status: 'down', checks: { cosmos: 'down', email: 'ok' } });
     } finally {
       await offline.close();
     }

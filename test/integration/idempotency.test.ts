@@ -1,4 +1,5 @@
 import { createHash, hkdfSync, randomUUID } from 'node:crypto';
+import { httpFunctions } from '../../functions/table';
 import { idempotencyKeys, openStoredAnswer } from '../../shared/http/idempotency';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DependencyUnavailable } from '../../shared/app/ports';
@@ -45,6 +46,23 @@ function submitEnrollment(
 }
 
 const invitationBody = () => ({ mpnId: uniqueMpnId(), email: 'admin@reseller.example' });
+
+describe('anonymous callers (link lookups)', () => {
+  it('write nothing, whatever their headers: no idempotency record for a lookup with a key', async () => {
+    const before = JSON.stringify(await app.allDocuments());
+    for (const kind of ['partner', 'customer', 'incentive']) {
+      for (const key of [randomUUID(), 'a key with spaces, not valid', randomUUID()]) {
+        const response = await app.api('POST', `/api/${kind}-invitations/lookup`, {
+          body: { token: 'x' },
+          headers: { 'Idempotency-Key': key, 'MS-RequestId': randomUUID() },
+        });
+        expect(response.status).toBe(404);
+        expect(response.headers.get('idempotent-replayed')).toBeNull();
+      }
+    }
+    expect(JSON.stringify(await app.allDocuments())).toBe(before);
+  });
+});
 
 describe('Idempotency-Key on POST', () => {
   it('replays the first answer to a retried invitation: one invitation, one email', async () => {
@@ -222,6 +240,25 @@ describe('Idempotency-Key on POST', () => {
     expect(later.body.invitationId).not.toBe(first.body.invitationId);
   });
 
+  it('replays until exactly 24 hours: a millisecond before, the first answer; at 24 hours, a new run', async () => {
+    const provider = await createProvider(app);
+    const key = randomUUID();
+    const body = invitationBody();
+    const sentAt = app.clock.now().getTime();
+    const first = await invite(provider, body, { 'Idempotency-Key': key });
+    expect(first.status).toBe(201);
+    const day = 24 * 3600 * 1000;
+    app.clock.set(new Date(sentAt + day - 1));
+    const before = await invite(provider, body, { 'Idempotency-Key': key });
+    expect(before.headers.get('idempotent-replayed')).toBe('true');
+    expect(before.body.invitationId).toBe(first.body.invitationId);
+    app.clock.set(new Date(sentAt + day));
+    const at = await invite(provider, body, { 'Idempotency-Key': key });
+    expect(at.status).toBe(201);
+    expect(at.headers.get('idempotent-replayed')).toBeNull();
+    expect(at.body.invitationId).not.toBe(first.body.invitationId);
+  });
+
   it('lets a retry run again after a failure on our side (503 is not stored)', async () => {
     let failures = 1;
     const flaky = await startSecondHost(
@@ -337,17 +374,55 @@ describe('Idempotency-Key on POST', () => {
     expect(openStoredAnswer(record.response, real.sealingKey)).toMatchObject({ status: 201 });
   });
 
-  it('is documented on every POST of the OpenAPI document, and on nothing else', async () => {
+  it("seals with the client's key too: the server secret with another key opens nothing", async () => {
+    const provider = await createProvider(app);
+    const key = 'retry-1';
+    const created = await invite(provider, invitationBody(), { 'Idempotency-Key': key });
+    expect(created.status).toBe(201);
+    const method = 'POST';
+    const route = 'me/reseller-invitations';
+    const secret = app.services.secrets.idempotency;
+    const real = idempotencyKeys(secret, key, provider.partnerId, method, route);
+    const record = (await app.allDocuments()).idempotency!.find(
+      (candidate) => candidate.scope === real.scope,
+    );
+    expect(record).toBeDefined();
+    expect(openStoredAnswer(record.response, real.sealingKey)).toMatchObject({ status: 201 });
+    // Whoever holds the server secret (Key Vault) but not the client's key: another key of the
+    // same length, and the secret alone, open nothing.
+    const other = idempotencyKeys(secret, 'retry-2', provider.partnerId, method, route);
+    expect(() => openStoredAnswer(record.response, other.sealingKey)).toThrow();
+    const secretOnly = Buffer.from(
+      hkdfSync(
+        'sha256',
+        secret,
+        'partner-transition/idempotency',
+        JSON.stringify([provider.partnerId, method, route, key.length]),
+        32,
+      ),
+    );
+    expect(() => openStoredAnswer(record.response, secretOnly)).toThrow();
+  });
+
+  it('is documented on every POST a signed-in caller makes, and on nothing else (an anonymous link lookup changes nothing)', async () => {
     const { body } = await app.api('GET', '/api/openapi.json');
+    const anonymousPosts = httpFunctions()
+      .filter(({ access, methods }) => access.kind === 'anonymous' && methods.includes('POST'))
+      .map(({ route }) => `post /api/${route}`);
+    expect(anonymousPosts.sort()).toEqual([
+      'post /api/customer-invitations/lookup',
+      'post /api/incentive-invitations/lookup',
+      'post /api/partner-invitations/lookup',
+    ]);
     for (const [path, operations] of Object.entries(body.paths as Record<string, any>)) {
       for (const [method, operation] of Object.entries(operations as Record<string, any>)) {
         const headers = (operation.parameters as { name: string; in: string }[])
           .filter((parameter) => parameter.in === 'header')
           .map((parameter) => parameter.name);
         const documented = headers.includes('Idempotency-Key') && headers.includes('MS-RequestId');
-        expect(documented, `${method} ${path}`).toBe(method === 'post');
-        if (method === 'post')
-          expect(operation.responses['409'], `${method} ${path}`).toBeDefined();
+        const kept = method === 'post' && !anonymousPosts.includes(`${method} ${path}`);
+        expect(documented, `${method} ${path}`).toBe(kept);
+        if (kept) expect(operation.responses['409'], `${method} ${path}`).toBeDefined();
       }
     }
   });

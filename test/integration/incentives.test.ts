@@ -97,7 +97,7 @@ describe('sendIncentiveInvitations', () => {
     try {
       const partner = await approvedPartner(delayed);
       await run(delayed);
-      delayed.clock.set('2026-03-07T08:59:59.000Z');
+      delayed.clock.set('2026-03-07T08:59:59.999Z'); // a millisecond before day 5
       await run(delayed);
       expect(await invitationEmails(partner.partnerId, delayed)).toHaveLength(0);
 
@@ -197,7 +197,7 @@ describe('sendIncentiveInvitations', () => {
     const overdueLines = () =>
       logLinesAbout(partner.partnerId, 'error').filter((line) => line.includes('overdue'));
 
-    app.clock.set('2026-04-05T08:59:00.000Z'); // 29 days, 23 hours and 59 minutes
+    app.clock.set('2026-04-05T08:59:59.999Z'); // a millisecond before 30 days
     await run();
     expect(overdueLines()).toHaveLength(0);
 

@@ -1,7 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DependencyUnavailable } from '../../shared/app/ports';
 import { staleMpnClaimMinutes } from '../../shared/app/directory';
-import { failingPartnerWrites, startSecondHost, startTestApp, type TestApp } from '../support/app';
+import { mpnIndexId } from '../../shared/domain/providers';
+import {
+  dyingAtWrite,
+  failingPartnerWrites,
+  gate,
+  override,
+  startSecondHost,
+  startTestApp,
+  type TestApp,
+} from '../support/app';
 import { createPartner, masterRecord, uniqueMpnId } from '../support/builders';
 import { ManualClock } from '../support/clock';
 import { newTenantId } from '../support/ids';
@@ -122,4 +131,175 @@ describe('one MPN ID, one partner', () => {
     expect((await put(app, other, masterRecord({ mpnId }))).status).toBe(201);
     expect(await entriesFor(mpnId)).toMatchObject([{ ownerId: other }]);
   });
+
+  /** An MPN ID claimed by a write that crashed after the claim: its entry, and nobody's record. */
+  async function abandonedClaim(): Promise<string> {
+    const abandoned = newTenantId();
+    const mpnId = uniqueMpnId();
+    const flaky = await startSecondHost(
+      app,
+      failingPartnerWrites((partition) =>
+        partition === abandoned ? new DependencyUnavailable('cosmos') : null,
+      ),
+    );
+    try {
+      expect((await put(flaky, abandoned, masterRecord({ mpnId }))).status).toBe(503);
+    } finally {
+      await flaky.close({ keepDatabase: true });
+    }
+    return mpnId;
+  }
+
+  it('takes over a claim left by a crashed write at exactly 60 minutes, not a millisecond before', async () => {
+    const mpnId = await abandonedClaim();
+    const [entry] = await entriesFor(mpnId);
+    const other = newTenantId();
+    const stale = Date.parse(entry.claimedAt) + staleMpnClaimMinutes * 60_000;
+    app.clock.set(new Date(stale - 1));
+    expect((await put(app, other, masterRecord({ mpnId }))).status).toBe(409);
+    app.clock.set(new Date(stale));
+    expect((await put(app, other, masterRecord({ mpnId }))).status).toBe(201);
+    expect(await entriesFor(mpnId)).toMatchObject([{ ownerId: other }]);
+  });
+
+  it('gives a stale claim to one of two partners taking it over at once: the one that read it before the other took it gets 409', async () => {
+    const mpnId = await abandonedClaim();
+    app.clock.advance({ minutes: staleMpnClaimMinutes + 1 });
+    const held = gate();
+    let armed = true;
+    const slow = await startSecondHost(app, (services) => ({
+      ...services,
+      partners: override(services.partners, {
+        getDocument: (async (partition: string, id: string) => {
+          const found = await services.partners.getDocument(partition, id);
+          if (armed && id === mpnIndexId(mpnId) && found) {
+            armed = false;
+            await held.hold();
+          }
+          return found;
+        }) as typeof services.partners.getDocument,
+      }),
+    }));
+    const [first, second] = [newTenantId(), newTenantId()];
+    try {
+      const late = put(slow, second, masterRecord({ mpnId })); // reads the stale claim, waits
+      await held.reached;
+      expect((await put(app, first, masterRecord({ mpnId }))).status).toBe(201);
+      held.open();
+      expect((await late).status).toBe(409);
+    } finally {
+      held.open();
+      await slow.close({ keepDatabase: true });
+    }
+    expect(await entriesFor(mpnId)).toMatchObject([{ ownerId: first }]);
+    expect(await app.documents(second, 'partner')).toEqual([]);
+  });
+
+  it('does not let go of an MPN ID another partner took over after the old owner read it to let it go', async () => {
+    const owner = newTenantId();
+    const [old, moved] = [uniqueMpnId(), uniqueMpnId()];
+    expect((await put(app, owner, masterRecord({ mpnId: old }))).status).toBe(201);
+    app.clock.advance({ minutes: staleMpnClaimMinutes + 1 });
+    // The owner moves to another ID; its host reads the old entry to delete it, and waits...
+    const held = gate();
+    let armed = true;
+    const slow = await startSecondHost(app, (services) => ({
+      ...services,
+      partners: override(services.partners, {
+        getDocument: (async (partition: string, id: string) => {
+          const found = await services.partners.getDocument(partition, id);
+          if (armed && id === mpnIndexId(old) && found) {
+            armed = false;
+            await held.hold();
+          }
+          return found;
+        }) as typeof services.partners.getDocument,
+      }),
+    }));
+    const taker = newTenantId();
+    try {
+      const moving = put(slow, owner, masterRecord({ mpnId: moved }));
+      await held.reached;
+      // ...while another partner takes the old ID over (its owner's record no longer holds it).
+      expect((await put(app, taker, masterRecord({ mpnId: old }))).status).toBe(201);
+      held.open();
+      expect((await moving).status).toBe(200);
+    } finally {
+      held.open();
+      await slow.close({ keepDatabase: true });
+    }
+    expect(await entriesFor(old)).toMatchObject([{ ownerId: taker }]);
+    // So nobody else can take it while the taker's record holds it.
+    expect((await put(app, newTenantId(), masterRecord({ mpnId: old }))).status).toBe(409);
+  });
+});
+
+describe('a provider moved to another MPN ID and renamed, crashed at each write', () => {
+  /** A provider holding `old`, listed in the directory, about to move to `moved`. */
+  async function providerMoving() {
+    const partnerId = newTenantId();
+    const [old, moved] = [uniqueMpnId(), uniqueMpnId()];
+    const programs = {
+      directBill: false,
+      indirectProvider: { regions: ['US'], services: ['training-support'] },
+    };
+    const before = masterRecord({ mpnId: old, companyName: 'Adatum Moving', programs });
+    expect((await put(app, partnerId, before)).status).toBe(201);
+    const after = { ...before, mpnId: moved, companyName: 'Adatum Moved' };
+    return { partnerId, old, moved, after };
+  }
+  const listed = async (partnerId: string) =>
+    (await app.documents('directory', 'provider-listing')).filter(
+      (listing: { providerId: string }) => listing.providerId === partnerId,
+    );
+
+  it('writes four times: the new ID claimed, the record, the directory listing, the old ID let go', async () => {
+    const { partnerId, after } = await providerMoving();
+    let writes = 0;
+    const counting = await startSecondHost(app, (services) => ({
+      ...services,
+      partners: override(services.partners, {
+        commit: async (partition, operations) => {
+          writes += 1;
+          return services.partners.commit(partition, operations);
+        },
+      }),
+    }));
+    try {
+      expect((await put(counting, partnerId, after)).status).toBe(200);
+    } finally {
+      await counting.close({ keepDatabase: true });
+    }
+    expect(writes).toBe(4);
+  });
+
+  for (const write of [1, 2, 3, 4]) {
+    it(`is completed by the same write again when the process dies at write ${write} of 4; an old ID it kept is free once stale`, async () => {
+      const { partnerId, old, moved, after } = await providerMoving();
+      const dying = await startSecondHost(app, dyingAtWrite(write));
+      try {
+        expect((await put(dying, partnerId, after)).status).toBe(500);
+      } finally {
+        await dying.close({ keepDatabase: true });
+      }
+      expect((await put(app, partnerId, after)).status).toBe(200);
+      const [record] = await app.documents(partnerId, 'partner');
+      expect(record).toMatchObject({ mpnId: moved, companyName: 'Adatum Moved' });
+      expect(await entriesFor(moved)).toMatchObject([{ ownerId: partnerId }]);
+      expect((await listed(partnerId)).map((listing) => listing.companyName)).toEqual([
+        'Adatum Moved',
+      ]);
+      // The old ID is another partner's to take: at once when it was let go, else once its
+      // claim is stale (the record no longer holds it).
+      const other = newTenantId();
+      const atOnce = await put(app, other, masterRecord({ mpnId: old }));
+      if (write < 3) expect(atOnce.status).toBe(201);
+      else {
+        expect(atOnce.status).toBe(409);
+        app.clock.advance({ minutes: staleMpnClaimMinutes });
+        expect((await put(app, other, masterRecord({ mpnId: old }))).status).toBe(201);
+      }
+      expect(await entriesFor(old)).toMatchObject([{ ownerId: other }]);
+    });
+  }
 });

@@ -1,3 +1,4 @@
+import { operatorEventsPartition } from '../../shared/domain/events';
 import { describe, expect, it } from 'vitest';
 import { functionTable } from '../../functions/table';
 import { timerFunctions } from '../../functions/timers';
@@ -6,7 +7,14 @@ import type { EmailSender } from '../../shared/app/ports';
 import { loggerFor } from '../../shared/adapters/logger';
 import type { EventDelivery } from '../../shared/domain/webhooks';
 import { defineTimer } from '../../shared/functions';
-import { override, startTestApp, type TestApp, type TestAppOptions } from '../support/app';
+import {
+  gate,
+  override,
+  startSecondHost,
+  startTestApp,
+  type TestApp,
+  type TestAppOptions,
+} from '../support/app';
 import { createPartnerWithProfile } from '../support/builders';
 import { ManualClock } from '../support/clock';
 import { activeReseller, approvedPartner, submitEnrollment } from '../support/enrollment';
@@ -78,6 +86,7 @@ describe('GET /api/operator/status', () => {
         oldestPendingAgeSeconds: null,
         reportedAt: null,
         recentFailures: [],
+        endpointsFailing: 0,
       });
       expect(body).toMatchObject({
         enrollmentsPastReviewWindow: null,
@@ -249,7 +258,7 @@ describe('GET /api/operator/status', () => {
     });
   });
 
-  it('reports the events backlog as deliverEvents will: deliveries waiting and events endpoints have yet to be sent, through reportBacklog', async () => {
+  it("reports the events backlog as deliverEvents will: deliveries waiting and events endpoints have yet to be sent, through reportBacklog, a failing endpoint's apart", async () => {
     const deliverEvents = defineTimer({
       name: 'deliverEvents',
       schedule: '0 */1 * * * *',
@@ -263,53 +272,80 @@ describe('GET /api/operator/status', () => {
     });
     await withApp({ table: [...functionTable, deliverEvents] }, async (app) => {
       const { partnerId } = await approvedPartner(app);
-      const delivery = (id: string, status: string, extra: object) =>
-        ({
+      const delivery = (id: string, status: string, extra: Partial<EventDelivery>) => {
+        const webhookId = extra.webhookId ?? 'w1';
+        return {
           type: 'delivery',
           id,
-          stream: 'webhook:w1',
+          stream: `webhook:${webhookId}`,
           partnerId,
-          webhookId: 'w1',
+          webhookId,
           eventId: `e-${id}`,
           eventType: 'enrollment.approved',
           body: '{}',
           status,
-          attempts: 1,
+          attempts: 0,
           firstAttemptAt: null,
           createdAt: '2026-03-02T08:40:00.000Z',
           updatedAt: '2026-03-02T08:40:00.000Z',
           history: [],
           ...extra,
-        }) as EventDelivery;
+        } as EventDelivery;
+      };
+      const due = { dueAt: '2026-03-02T09:00:00.000Z' };
+      // Waiting for its first attempt: the platform's backlog.
+      await app.services.events.createDelivery(delivery('d1', 'pending', due));
+      // Another endpoint that failed and waits for a retry, with an older delivery behind it.
       await app.services.events.createDelivery(
-        delivery('d1', 'pending', { dueAt: '2026-03-02T09:00:00.000Z' }),
+        delivery('d4', 'pending', { ...due, webhookId: 'w2', attempts: 2 }),
       );
+      await app.services.events.createDelivery(
+        delivery('d5', 'pending', {
+          ...due,
+          webhookId: 'w2',
+          createdAt: '2026-03-02T08:00:00.000Z',
+        }),
+      );
+      // A partner's delivery failed for good: its endpoint was disabled, its owner told.
       await app.services.events.createDelivery(
         delivery('d2', 'failed', { failedAt: '2026-03-02T08:50:00.000Z' }),
       );
       await app.services.events.createDelivery(delivery('d3', 'delivered', {}));
-      // An endpoint three events behind in its partner's feed since 08:30.
-      await app.services.events.advance(
-        {
-          type: 'webhook-cursor',
-          id: 'cursor',
-          stream: 'webhook:w2',
-          partnerId,
-          webhookId: 'w2',
-          through: 2,
-          head: 5,
-          dueAt: '2026-03-02T08:59:00.000Z',
-          behindSince: '2026-03-02T08:30:00.000Z',
-        },
-        null,
-        [],
+      // The operators' own endpoint failed for good: the platform's matter.
+      await app.services.events.createDelivery(
+        delivery('d6', 'failed', {
+          partnerId: operatorEventsPartition,
+          webhookId: 'w4',
+          failedAt: '2026-03-02T08:55:00.000Z',
+        }),
       );
+      const cursor = (webhookId: string, through: number, head: number, behindSince: string) =>
+        app.services.events.advance(
+          {
+            type: 'webhook-cursor',
+            id: 'cursor',
+            stream: `webhook:${webhookId}`,
+            partnerId,
+            webhookId,
+            through,
+            head,
+            dueAt: '2026-03-02T08:59:00.000Z',
+            behindSince,
+          },
+          null,
+          [],
+        );
+      // An endpoint three events behind in its partner's feed since 08:30.
+      await cursor('w3', 2, 5, '2026-03-02T08:30:00.000Z');
+      // The failing endpoint is behind too, for longer: its partner's matter, counted apart.
+      await cursor('w2', 1, 8, '2026-03-02T07:00:00.000Z');
       await app.runTimer('deliverEvents');
       expect((await status(app)).events).toMatchObject({
         pending: 1 + 3,
         failed: 1,
         oldestPendingAgeSeconds: 30 * 60,
-        recentFailures: [{ id: `${partnerId}.d2`, kind: 'enrollment.approved' }],
+        endpointsFailing: 1,
+        recentFailures: [{ id: `${operatorEventsPartition}.d6`, kind: 'enrollment.approved' }],
       });
     });
   });
@@ -375,6 +411,69 @@ describe('POST /api/operator/emails/{emailId}/retry', () => {
     });
   });
 
+  it('sends a retried email once: a retry that read it before another retry was sent gets 409', async () => {
+    const sender = switchableSender();
+    await withApp({ emailSender: sender, env: { EMAIL_MAX_ATTEMPTS: '1' } }, async (app) => {
+      const { partnerId } = await approvedPartner(app);
+      await app.runTimer('deliverEmails');
+      const [email] = await app.documents(partnerId, 'email');
+      expect(email.status).toBe('failed');
+      const path = `/api/operator/emails/${partnerId}.${email.id}/retry`;
+      const held = gate();
+      let armed = true;
+      const slow = await startSecondHost(app, (services) => ({
+        ...services,
+        partners: override(services.partners, {
+          getDocument: (async (partition: string, id: string) => {
+            const found = await services.partners.getDocument(partition, id);
+            if (armed && id === email.id) {
+              armed = false;
+              await held.hold();
+            }
+            return found;
+          }) as typeof services.partners.getDocument,
+        }),
+      }));
+      try {
+        const late = slow.api('POST', path, { token: await app.operatorToken() });
+        await held.reached;
+        expect((await app.api('POST', path, { token: await app.operatorToken() })).status).toBe(
+          200,
+        );
+        sender.working = true;
+        await app.runTimer('deliverEmails'); // sent
+        held.open();
+        expect((await late).status).toBe(409);
+      } finally {
+        held.open();
+        await slow.close({ keepDatabase: true });
+      }
+      await app.runTimer('deliverEmails');
+      expect(sender.sent).toBe(1);
+      expect((await app.documents(partnerId, 'email'))[0]).toMatchObject({ status: 'sent' });
+    });
+  });
+
+  it('retries a failed email until a millisecond before its 30 days', async () => {
+    await withApp(
+      { emailSender: switchableSender(), env: { EMAIL_MAX_ATTEMPTS: '1' } },
+      async (app) => {
+        const { partnerId } = await approvedPartner(app);
+        await app.runTimer('deliverEmails');
+        const [email] = await app.documents(partnerId, 'email');
+        app.clock.set(new Date(Date.parse(email.failedAt) + 30 * 24 * 3600 * 1000 - 1));
+        const retried = await app.api(
+          'POST',
+          `/api/operator/emails/${partnerId}.${email.id}/retry`,
+          {
+            token: await app.operatorToken(),
+          },
+        );
+        expect(retried.status, retried.text).toBe(200);
+      },
+    );
+  });
+
   it('answers 404 for a failed email past its 30 days, when its link is dead', async () => {
     await withApp(
       { emailSender: switchableSender(), env: { EMAIL_MAX_ATTEMPTS: '1' } },
@@ -404,13 +503,96 @@ describe('GET /api/health, degraded', () => {
       expect((await app.api('GET', '/api/health')).body.status).toBe('ok');
       app.clock.advance({ minutes: 15, seconds: 1 });
       await app.runTimer('deliverEmails'); // still failing: it waits for its next attempt
-      const health = await app.api('GET', '/api/health');
+      const health = await app.api('GET', '/api/health', { token: await app.operatorToken() });
       expect(health.status).toBe(200);
       expect(health.body).toMatchObject({
         status: 'degraded',
-        checks: { cosmos: 'ok', outbox: 'backed-up' },
-        degraded: expect.arrayContaining(['the emails outbox is backed up']),
+        checks: { cosmos: 'ok', email: 'degraded' },
+        details: {
+          outbox: 'backed-up',
+          degraded: expect.arrayContaining(['the emails outbox is backed up']),
+        },
       });
     });
   });
+  /** An item waiting in each outbox since 09:00, its delivery failing. */
+  const backedUp = {
+    emails: {
+      options: { emailSender: switchableSender() },
+      async wait(app: TestApp) {
+        await approvedPartner(app);
+        await app.runTimer('deliverEmails');
+      },
+    },
+    events: {
+      // A partner's endpoint waiting for its first attempt is the platform's backlog (a failing
+      // one is its partner's matter, counted apart): the delivery timer here only reports it.
+      options: {
+        table: [
+          ...functionTable,
+          defineTimer({
+            name: 'deliverEvents',
+            schedule: '0 */1 * * * *',
+            description: 'stands in for the webhook delivery timer: reports, sends nothing',
+            async handler(_timer, context, services) {
+              const backlog = await reportBacklog(services, loggerFor(context), 'events', {
+                newlyFailed: 0,
+              });
+              return { pending: backlog.pending, failedForGood: backlog.failed };
+            },
+          }),
+        ],
+      },
+      async wait(app: TestApp) {
+        const { partnerId } = await approvedPartner(app);
+        const at = '2026-03-02T09:00:00.000Z';
+        await app.services.events.createDelivery({
+          type: 'delivery',
+          id: 'waiting',
+          stream: 'webhook:w1',
+          partnerId,
+          webhookId: 'w1',
+          eventId: 'e-waiting',
+          eventType: 'customer.created',
+          body: '{}',
+          status: 'pending',
+          attempts: 0,
+          firstAttemptAt: null,
+          dueAt: at,
+          createdAt: at,
+          updatedAt: at,
+          history: [],
+        } as EventDelivery);
+        await app.runTimer('deliverEvents');
+      },
+    },
+  } as const;
+
+  for (const outbox of ['emails', 'events'] as const) {
+    it(`says the ${outbox} outbox is backed up once its oldest item has waited more than 15 minutes: not at 899 s nor at 900 s, at 901 s`, async () => {
+      await withApp(backedUp[outbox].options, async (app) => {
+        await backedUp[outbox].wait(app);
+        const start = new Date('2026-03-02T09:00:00.000Z').getTime();
+        // Which outbox is backed up is an operator's detail; anyone else reads only the words.
+        const operator = await app.operatorToken();
+        const backedUpAt = async (seconds: number) => {
+          app.clock.set(new Date(start + seconds * 1000));
+          const health = await app.api('GET', '/api/health', { token: operator });
+          expect(health.status).toBe(200);
+          return (health.body.details.degraded as string[]).includes(
+            `the ${outbox} outbox is backed up`,
+          );
+        };
+        expect(await backedUpAt(899)).toBe(false);
+        expect(await backedUpAt(900)).toBe(false);
+        expect(await backedUpAt(901)).toBe(true);
+        const health = await app.api('GET', '/api/health', { token: operator });
+        expect(health.body).toMatchObject({
+          status: 'degraded',
+          details: { outbox: 'backed-up' },
+        });
+        expect((await app.api('GET', '/api/health')).body.status).toBe('degraded');
+      });
+    });
+  }
 });

@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../support/app';
+import {
+  dyingAtWrite,
+  override,
+  startSecondHost,
+  startTestApp,
+  type TestApp,
+} from '../support/app';
 import { ManualClock } from '../support/clock';
+import { storedEvents } from '../support/events';
 import { createProvider, inviteReseller, tokenOf } from '../support/providers';
 import { pendingTransfer } from '../support/transfers';
 
@@ -12,8 +19,8 @@ afterAll(() => app.close());
 
 type World = Awaited<ReturnType<typeof pendingTransfer>>;
 
-const end = (world: World, token = world.provider.adminToken) =>
-  app.api('DELETE', `/api/me/indirect-resellers/${world.reseller.partnerId}`, { token });
+const end = (world: World, token = world.provider.adminToken, host: TestApp = app) =>
+  host.api('DELETE', `/api/me/indirect-resellers/${world.reseller.partnerId}`, { token });
 
 describe('ending a partnership', () => {
   it('ends it on both sides, each list keeping it as ended, ?status=active showing only active ones', async () => {
@@ -94,7 +101,8 @@ describe('ending a partnership', () => {
         lineItems: [{ subscriptionId: world.subscriptions.e3 }],
       },
     });
-    expect(again.status).toBe(400);
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe('partnership-ended');
   });
 
   it('answers the same when ended again, and writes nothing twice', async () => {
@@ -141,4 +149,114 @@ describe('ending a partnership', () => {
     const agent = await app.token({ tenant: world.provider.partnerId, roles: ['AdminAgent'] });
     expect((await end(world, agent)).status).toBe(200);
   });
+});
+
+describe('ending a partnership, crashed at each write', () => {
+  /** The writes counted on a host of the app sharing the database. */
+  async function countingHost() {
+    const counter = { writes: 0 };
+    const host = await startSecondHost(app, (services) => ({
+      ...services,
+      partners: override(services.partners, {
+        commit: async (partnerId, operations) => {
+          counter.writes += 1;
+          return services.partners.commit(partnerId, operations);
+        },
+      }),
+      customers: override(services.customers, {
+        commit: async (customerId, operations) => {
+          counter.writes += 1;
+          return services.customers.commit(customerId, operations);
+        },
+      }),
+    }));
+    return { host, counter };
+  }
+
+  const matching = async (partnerId: string, type: string, key: string, value: string) =>
+    (await app.documents(partnerId, type)).filter(
+      (document: Record<string, unknown>) => document[key] === value,
+    ).length;
+
+  /** What the partners see and hold once the end is done: everything once, on both sides. */
+  async function expectEndedOnce(world: World) {
+    for (const [path, token] of [
+      ['/api/me/indirect-resellers?status=ended', world.provider.adminToken],
+      ['/api/me/indirect-providers?status=ended', world.reseller.adminToken],
+    ] as const) {
+      expect((await app.api('GET', path, { token })).body.items, path).toHaveLength(1);
+    }
+    for (const token of [world.reseller.adminToken, world.provider.adminToken]) {
+      const transfer = await app.api('GET', `/api/me/transfers/${world.transferId}`, { token });
+      expect(transfer.body).toMatchObject({ status: 'cancelled', reason: 'the partnership ended' });
+    }
+    for (const partnerId of [world.provider.partnerId, world.reseller.partnerId]) {
+      // Waiting in the partner's partition or published to the feed: once either way.
+      expect((await storedEvents(app, partnerId, 'partnership.ended')).length, partnerId).toBe(1);
+      expect((await storedEvents(app, partnerId, 'transfer.cancelled')).length, partnerId).toBe(1);
+    }
+    expect(
+      await matching(world.provider.partnerId, 'audit', 'action', 'reseller-partnership-ended'),
+    ).toBe(1);
+    expect(
+      await matching(world.reseller.partnerId, 'audit', 'action', 'provider-partnership-ended'),
+    ).toBe(1);
+    expect(await matching(world.provider.partnerId, 'email', 'kind', 'partnership-ended')).toBe(1);
+    expect(await matching(world.reseller.partnerId, 'email', 'kind', 'transfer-cancelled')).toBe(2);
+  }
+
+  it("writes five times with a pending transfer: the provider's side, the reseller's, then the transfer's decision, its provider copy, its settlement", async () => {
+    const world = await pendingTransfer(app);
+    const { host, counter } = await countingHost();
+    try {
+      const token = await host.token({ tenant: world.provider.partnerId, roles: ['GlobalAdmin'] });
+      expect((await end(world, token, host)).status).toBe(200);
+    } finally {
+      await host.close({ keepDatabase: true });
+    }
+    // The crash tests below kill the process before each of these writes.
+    expect(counter.writes).toBe(5);
+    await expectEndedOnce(world);
+  });
+
+  for (const write of [1, 2, 3, 4, 5]) {
+    it(`is finished by ending again when the process dies at write ${write} of 5: the pending transfer cancelled on both sides, everything once`, async () => {
+      const world = await pendingTransfer(app);
+      const dying = await startSecondHost(app, dyingAtWrite(write));
+      try {
+        const token = await dying.token({
+          tenant: world.provider.partnerId,
+          roles: ['GlobalAdmin'],
+        });
+        expect((await end(world, token, dying)).status).toBe(500);
+      } finally {
+        await dying.close({ keepDatabase: true });
+      }
+      const again = await end(world);
+      expect(again.status).toBe(200);
+      expect(again.body).toMatchObject({ resellerId: world.reseller.partnerId, status: 'ended' });
+      await expectEndedOnce(world);
+      // And once more, and the timer that finishes transfers: nothing is written twice.
+      expect((await end(world)).status).toBe(200);
+      app.clock.advance({ minutes: 5 });
+      await app.runTimer('expireTransfers');
+      await expectEndedOnce(world);
+      // The customer's transfer guard is freed: with a new partnership, the subscription the
+      // cancelled transfer held can be requested again.
+      const invited = await inviteReseller(app, world.provider, world.reseller);
+      const accepted = await app.api('POST', '/api/partner-invitations/accept', {
+        token: world.reseller.adminToken,
+        body: { token: tokenOf(invited.body.link) },
+      });
+      expect(accepted.status).toBe(200);
+      const requested = await app.api('POST', `/api/me/customers/${world.customerId}/transfers`, {
+        token: world.reseller.adminToken,
+        body: {
+          providerId: world.provider.partnerId,
+          lineItems: [{ subscriptionId: world.subscriptions.e3 }],
+        },
+      });
+      expect(requested.status).toBe(201);
+    });
+  }
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   failingPartnerWrites,
+  gate,
   override,
   startSecondHost,
   startTestApp,
@@ -193,13 +194,21 @@ describe('reseller invitations', () => {
     expect(sales.status).toBe(403);
   });
 
-  it('are refused for a reseller outside the provider regions', async () => {
+  it('are sent to any MPN ID alike, the region checked when the reseller accepts (no MPN ID oracle)', async () => {
     const provider = await createProvider(app, { regions: ['US', 'CA'] });
     const french = await activeReseller(app, { country: 'FR' });
-    const response = await inviteReseller(app, provider, french);
-    expect(response.status).toBe(403);
-    expect(response.body.code).toBe('region-mismatch');
-    expect(await app.documents(provider.partnerId, 'reseller-invitation')).toHaveLength(0);
+    const known = await inviteReseller(app, provider, french);
+    const unknown = await inviteReseller(app, provider, { record: { mpnId: uniqueMpnId() } });
+    // A registered partner outside the regions and an unknown MPN ID get the same answer.
+    expect([known.status, unknown.status]).toEqual([201, 201]);
+    expect(Object.keys(known.body).sort()).toEqual(Object.keys(unknown.body).sort());
+    const accepted = await app.api('POST', '/api/partner-invitations/accept', {
+      body: { token: tokenOf(known.body.link) },
+      token: french.adminToken,
+    });
+    expect(accepted.status).toBe(403);
+    expect(accepted.body.code).toBe('region-mismatch');
+    expect(await app.documents(french.partnerId, 'partnership')).toEqual([]);
   });
 
   it('are refused with 409 for a reseller already in partnership', async () => {
@@ -411,6 +420,23 @@ describe('accepting an invitation', () => {
     expect(response.body.code).toBe('invitation-expired');
   });
 
+  it('accepts a link until a millisecond before it expires', async () => {
+    const provider = await createProvider(app);
+    const reseller = await activeReseller(app);
+    const invited = await inviteReseller(app, provider, reseller);
+    const now = app.clock.now();
+    app.clock.set(new Date(Date.parse(invited.body.expiresAt) - 1));
+    try {
+      const response = await app.api('POST', '/api/partner-invitations/accept', {
+        body: { token: tokenOf(invited.body.link) },
+        token: await globalAdminToken(app, reseller.partnerId),
+      });
+      expect(response.status, response.text).toBe(200);
+    } finally {
+      app.clock.set(now);
+    }
+  });
+
   it('answers a revoked link with 410 invitation-revoked', async () => {
     const provider = await createProvider(app);
     const reseller = await activeReseller(app);
@@ -507,9 +533,56 @@ describe('accepting an invitation', () => {
       token: provider.adminToken,
     });
     expect(list.body.items).toEqual([expect.objectContaining({ invitationId, status: 'revoked' })]);
-    // The provider's side is not asserted: the embedded emulator keeps a batch's first
-    // operation when a later one fails (Cosmos DB rolls it back).
+    // The batch that lost rolled back whole (on the embedded emulator as on Azure).
     expect(await app.documents(reseller.partnerId, 'partnership')).toHaveLength(0);
+    expect(await app.documents(provider.partnerId, 'partnership')).toHaveLength(0);
+  });
+
+  it('does not let a revoke overwrite an accept that landed between its read and its write (409)', async () => {
+    const provider = await createProvider(app);
+    const reseller = await activeReseller(app);
+    const invited = await inviteReseller(app, provider, reseller);
+    const invitationId = invited.body.invitationId as string;
+    // A second host revokes: it reads the invitation still pending, and waits while it is used.
+    const held = gate();
+    let armed = true;
+    const revoking = await startSecondHost(app, (services) => ({
+      ...services,
+      partners: override(services.partners, {
+        invitationById: (async (...args: Parameters<typeof services.partners.invitationById>) => {
+          const found = await services.partners.invitationById(...args);
+          if (armed && found) {
+            armed = false;
+            await held.hold();
+          }
+          return found;
+        }) as typeof services.partners.invitationById,
+      }),
+    }));
+    try {
+      const revoke = revoking.api('DELETE', `/api/me/reseller-invitations/${invitationId}`, {
+        token: provider.adminToken,
+      });
+      await held.reached;
+      const accept = await app.api('POST', '/api/partner-invitations/accept', {
+        token: reseller.adminToken,
+        body: { token: tokenOf(invited.body.link) },
+      });
+      expect(accept.status).toBe(200);
+      held.open();
+      const refused = await revoke;
+      expect(refused.status).toBe(409);
+    } finally {
+      held.open();
+      await revoking.close({ keepDatabase: true });
+    }
+    const list = await app.api('GET', '/api/me/reseller-invitations', {
+      token: provider.adminToken,
+    });
+    expect(list.body.items).toEqual([
+      expect.objectContaining({ invitationId, status: 'accepted' }),
+    ]);
+    expect(await app.documents(reseller.partnerId, 'partnership')).toHaveLength(1);
   });
 
   it('ends a revoke and an accept fired together either revoked or used, never both', async () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type ApiResponse, type TestApp } from '../support/app';
+import { gate, override, startTestApp, type ApiResponse, type TestApp } from '../support/app';
 import { uniqueMpnId } from '../support/builders';
 import { ManualClock } from '../support/clock';
 import { createProvider, partnership } from '../support/providers';
@@ -76,6 +76,50 @@ describe('the hourly limit on invitation emails (INVITATION_RATE_LIMIT_PER_HOUR)
     expect(await app.documents(provider.partnerId, 'reseller-invitation')).toHaveLength(3);
     const [counter] = await app.documents(provider.partnerId, 'rate-counter');
     expect(counter).toMatchObject({ window: '2026-03-05T10', count: 3 });
+  });
+
+  it("holds with the hour's counter already there: an invitation that read it before another took the last one is refused 429", async () => {
+    app.clock.set('2026-03-05T11:00:00.000Z');
+    const provider = await createProvider(app);
+    // Two of three sent: the hour's counter is there.
+    for (let sent = 0; sent < 2; sent += 1) expect((await invite(provider)).status).toBe(201);
+    const held = gate();
+    let armed = true;
+    const slow = await startTestApp({
+      clock: app.clock,
+      env: { INVITATION_RATE_LIMIT_PER_HOUR: '3', COSMOS_DATABASE: app.config.cosmos.database },
+      decorate: (services) => ({
+        ...services,
+        partners: override(services.partners, {
+          async getDocument(partnerId, id) {
+            const found = await services.partners.getDocument(partnerId, id);
+            if (armed && id.startsWith('rate-')) {
+              armed = false;
+              await held.hold();
+            }
+            return found as never;
+          },
+        }),
+      }),
+    });
+    try {
+      // The slow host reads the counter (one left), then waits while the other takes the last.
+      const slowInvite = slow.api('POST', '/api/me/reseller-invitations', {
+        token: await slow.token({ tenant: provider.partnerId, roles: ['GlobalAdmin'] }),
+        body: { mpnId: uniqueMpnId(), email: 'b@reseller.example' },
+      });
+      await held.reached;
+      expect((await invite(provider)).status).toBe(201);
+      held.open();
+      const late = await slowInvite;
+      expect(late.status).toBe(429);
+      expect(late.body.code).toBe('rate-limited');
+    } finally {
+      held.open();
+      await slow.close({ keepDatabase: true });
+    }
+    expect(await app.documents(provider.partnerId, 'reseller-invitation')).toHaveLength(3);
+    expect(await app.documents(provider.partnerId, 'email')).toHaveLength(3);
   });
 
   it('does not count a replayed retry, and lets a limited request run when retried later', async () => {

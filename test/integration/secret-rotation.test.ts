@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app';
 import { createPartnerWithProfile, uniqueMpnId } from '../support/builders';
 import { ManualClock } from '../support/clock';
+import { newCustomer } from '../support/customers';
 import { createProvider } from '../support/providers';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
@@ -111,10 +112,12 @@ describe('rotating IDEMPOTENCY_SECRET', () => {
 
   it('cannot open what was sealed before it once the previous secret is gone', async () => {
     const { partner, hook, webhookId } = await endpointCreatedBeforeRotation();
-    const queued = await forgetful.api('POST', `/api/me/webhooks/${webhookId}/test`, {
+    // A partner's event (a customer created), retried when it fails, unlike a test event.
+    const queued = await forgetful.api('POST', '/api/me/customers', {
       token: partner.adminToken,
+      body: newCustomer(),
     });
-    expect(queued.status).toBe(202);
+    expect(queued.status).toBe(201);
     await forgetful.runTimer('deliverEvents');
     expect(hook.received).toEqual([]);
     const deliveries = await forgetful.api('GET', `/api/me/webhooks/${webhookId}/deliveries`, {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { queuedEmail, settledEmail, type OutboxEmail } from '../../shared/domain/email';
+import { operatorEventsPartition } from '../../shared/domain/events';
 import { webhookStream, type EventDelivery } from '../../shared/domain/webhooks';
 import { startTestApp, type TestApp } from '../support/app';
 import { ManualClock } from '../support/clock';
@@ -134,24 +135,41 @@ describe('what a timer run reads, on two partition key ranges', () => {
     expect(status.body.emails.recentFailures).toHaveLength(20);
   });
 
-  it('counts 100 failed and 100 waiting deliveries without reading them', async () => {
+  it("counts 100 failed and 100 waiting deliveries without reading them, a failing endpoint's apart", async () => {
     for (const [index, partnerId] of partitions().entries()) {
       const webhookId = `hook-${index}-${randomUUID()}`;
+      // Failures for good of the operators' own endpoints (the platform's), and deliveries
+      // waiting for their first attempt.
       await seedDeliveries(
         partnerId,
         webhookId,
-        Array.from({ length: 50 }, (_, item) => delivery(partnerId, webhookId, item % 2 === 0)),
+        Array.from({ length: 50 }, (_, item) =>
+          item % 2 === 0
+            ? delivery(operatorEventsPartition, webhookId, true)
+            : { ...delivery(partnerId, webhookId, false), attempts: 0 },
+        ),
+      );
+      // A partner's endpoint failing: its deliveries wait for a retry, counted apart.
+      const failingId = `hook-failing-${index}-${randomUUID()}`;
+      await seedDeliveries(
+        partnerId,
+        failingId,
+        Array.from({ length: 10 }, () => delivery(partnerId, failingId, false)),
       );
     }
     const read = await readDuring('deliverEvents');
     // Per range: the relayed events', the partitions', the retries' and the endpoints' pages
-    // (none due), the deliveries' COUNT, MIN, failed COUNT and 20 recent failures, the feed's
-    // SUM and MIN behind.
-    expect(read.items).toBeLessThanOrEqual(ranges * (1 + 1 + 1 + 20 + 1 + 1));
+    // (none due), the failing endpoints' ids (one each), the deliveries' COUNT, MIN, failed COUNT
+    // and 20 recent failures, the feed's SUM and MIN behind.
+    expect(read.items).toBeLessThanOrEqual(ranges * (1 + 1 + 1 + 20 + 1 + 1) + partitions().length);
     const status = await app.api('GET', '/api/operator/status', {
       token: await app.operatorToken(),
     });
-    expect(status.body.events).toMatchObject({ pending: 100, failed: 100 });
+    expect(status.body.events).toMatchObject({
+      pending: 100,
+      failed: 100,
+      endpointsFailing: partitions().length,
+    });
   });
 
   it('reads deliveries to try again in pages of its run, not of every range at once', async () => {

@@ -1,13 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   dyingAtWrite,
+  gate,
   override,
   startSecondHost,
   startTestApp,
   type TestApp,
 } from '../support/app';
+import { subscriptionDocumentId } from '../../shared/domain/customers';
+import { transferGuardId } from '../../shared/domain/transfers';
 import { ManualClock } from '../support/clock';
-import { pendingTransfer, storedSubscriptions } from '../support/transfers';
+import {
+  extendedCustomer,
+  pendingTransfer,
+  requestTransfer,
+  storedSubscriptions,
+} from '../support/transfers';
 
 let app: TestApp;
 beforeAll(async () => {
@@ -152,7 +160,7 @@ describe('completing a transfer', () => {
     expectCompletedOnce(world, await completionOf(world));
   });
 
-  it('writes four times to accept: the decision, the provider copy, the customer, the settlement', async () => {
+  it("writes five times to accept: the provider's email count, the decision, the provider copy, the customer, the settlement", async () => {
     const world = await pendingTransfer(app, { addOn: true });
     let writes = 0;
     const counting = await startSecondHost(app, (services) => ({
@@ -180,12 +188,13 @@ describe('completing a transfer', () => {
       await counting.close({ keepDatabase: true });
     }
     // The crash tests below kill the process before each of these writes.
-    expect(writes).toBe(4);
+    expect(writes).toBe(5);
   });
 
-  for (const write of [1, 2, 3, 4]) {
-    const by = write % 2 === 1 ? 'the next accept' : 'the expireTransfers timer';
-    it(`is completed exactly once by ${by} when the process dies at write ${write} of 4`, async () => {
+  for (const write of [1, 2, 3, 4, 5]) {
+    // Before the decision is written (the count, the decision itself) only an accept decides.
+    const by = write >= 3 && write % 2 === 1 ? 'the expireTransfers timer' : 'the next accept';
+    it(`is completed exactly once by ${by} when the process dies at write ${write} of 5`, async () => {
       const world = await pendingTransfer(app, { addOn: true });
       const dying = await startSecondHost(app, dyingAtWrite(write));
       try {
@@ -198,7 +207,7 @@ describe('completing a transfer', () => {
       } finally {
         await dying.close({ keepDatabase: true });
       }
-      if (write % 2 === 1) {
+      if (by === 'the next accept') {
         const retried = await accept(world);
         expect(retried.status).toBe(200);
         expect(retried.body.status).toBe('completed');
@@ -213,6 +222,211 @@ describe('completing a transfer', () => {
       expectCompletedOnce(world, await completionOf(world));
     });
   }
+});
+
+describe('rejecting or withdrawing, crashed at each write', () => {
+  const steps = {
+    reject: {
+      status: 'rejected',
+      by: (world: World) => world.provider,
+      body: { reason: 'Not taking on Azure customers this quarter' },
+    },
+    withdraw: { status: 'withdrawn', by: (world: World) => world.reseller, body: undefined },
+  } as const;
+  const decide = (world: World, step: keyof typeof steps, host: TestApp, token: string) =>
+    host.api('POST', `/api/me/transfers/${world.transferId}/${step}`, {
+      token,
+      ...(steps[step].body ? { body: steps[step].body } : {}),
+    });
+  const tokenFor = (host: TestApp, world: World, step: keyof typeof steps) =>
+    host.token({ tenant: steps[step].by(world).partnerId, roles: ['GlobalAdmin'] });
+
+  for (const step of Object.keys(steps) as (keyof typeof steps)[]) {
+    it(`${step}: writes three times, the decision, the provider's copy, the settlement`, async () => {
+      const world = await pendingTransfer(app);
+      let writes = 0;
+      const counting = await startSecondHost(app, (services) => ({
+        ...services,
+        partners: override(services.partners, {
+          commit: async (partnerId, operations) => {
+            writes += 1;
+            return services.partners.commit(partnerId, operations);
+          },
+        }),
+        customers: override(services.customers, {
+          commit: async (customerId, operations) => {
+            writes += 1;
+            return services.customers.commit(customerId, operations);
+          },
+        }),
+      }));
+      try {
+        const decided = await decide(world, step, counting, await tokenFor(counting, world, step));
+        expect(decided.status).toBe(200);
+      } finally {
+        await counting.close({ keepDatabase: true });
+      }
+      expect(writes).toBe(3);
+    });
+
+    for (const write of [1, 2, 3]) {
+      it(`${step}: is finished once by the same request again when the process dies at write ${write} of 3`, async () => {
+        const world = await pendingTransfer(app);
+        const dying = await startSecondHost(app, dyingAtWrite(write));
+        try {
+          const crashed = await decide(world, step, dying, await tokenFor(dying, world, step));
+          expect(crashed.status).toBe(500);
+        } finally {
+          await dying.close({ keepDatabase: true });
+        }
+        const retried = await decide(world, step, app, steps[step].by(world).adminToken);
+        expect(retried.status, retried.text).toBe(200);
+        expect(retried.body.status).toBe(steps[step].status);
+        await decide(world, step, app, steps[step].by(world).adminToken); // and once more
+        const action = `transfer-${steps[step].status}`;
+        for (const partnerId of [world.reseller.partnerId, world.provider.partnerId]) {
+          const [copy] = await app.documents(partnerId, 'transfer');
+          expect(copy.status, partnerId).toBe(steps[step].status);
+          expect('propagateAfter' in copy).toBe(false);
+          const audits = (await app.documents(partnerId, 'audit')).filter(
+            (event: { action: string }) => event.action === action,
+          );
+          expect(audits, partnerId).toHaveLength(1);
+          const events = (await app.documents(partnerId, 'event')).filter(
+            (event: { eventType: string }) => event.eventType === `transfer.${steps[step].status}`,
+          );
+          expect(events, partnerId).toHaveLength(1);
+        }
+        const emails = (await app.documents(world.reseller.partnerId, 'email')).filter(
+          (email: { kind: string }) => email.kind === action,
+        );
+        expect(emails).toHaveLength(2);
+        const [guard] = await app.documents(world.reseller.partnerId, 'transfer-guard');
+        expect(guard.open).toEqual({});
+      });
+    }
+  }
+});
+
+describe('propagating a step while another request moves the transfer (copies already there)', () => {
+  /** A host whose next read of `partition`'s document matching `which` waits for the test. */
+  async function holdingRead(partition: string, which: (id: string) => boolean) {
+    const held = gate();
+    let armed = true;
+    const host = await startSecondHost(app, (services) => ({
+      ...services,
+      partners: override(services.partners, {
+        getDocument: (async (read: string, id: string) => {
+          const found = await services.partners.getDocument(read, id);
+          if (armed && read === partition && which(id)) {
+            armed = false;
+            await held.hold();
+          }
+          return found;
+        }) as typeof services.partners.getDocument,
+      }),
+    }));
+    return { host, held };
+  }
+  const isTransferCopy = (id: string) =>
+    id.startsWith('transfer-') && !id.startsWith('transfer-guard-');
+
+  it('keeps a rejection decided while the request was still settling its creation', async () => {
+    const world = await extendedCustomer(app);
+    const slow = await holdingRead(world.reseller.partnerId, isTransferCopy);
+    let transferId: string | undefined;
+    try {
+      const token = await slow.host.token({
+        tenant: world.reseller.partnerId,
+        roles: ['GlobalAdmin'],
+      });
+      const requesting = requestTransfer(slow.host, world, [world.subscriptions.e3], token);
+      await slow.held.reached; // the provider's copy is written; the reseller's not settled yet
+      const incoming = await app.api('GET', '/api/me/transfers?direction=incoming', {
+        token: world.provider.adminToken,
+      });
+      transferId = incoming.body.items[0].transferId as string;
+      const rejected = await app.api('POST', `/api/me/transfers/${transferId}/reject`, {
+        token: world.provider.adminToken,
+        body: { reason: 'Not this one' },
+      });
+      expect(rejected.status).toBe(200);
+      slow.held.open();
+      expect((await requesting).status).toBe(201);
+    } finally {
+      slow.held.open();
+      await slow.host.close({ keepDatabase: true });
+    }
+    for (const token of [world.reseller.adminToken, world.provider.adminToken]) {
+      const seen = await app.api('GET', `/api/me/transfers/${transferId!}`, { token });
+      expect(seen.body.status).toBe('rejected');
+    }
+  });
+
+  it('leaves a decided step to its request for two minutes: the timer propagates it at 120 s, not a millisecond before', async () => {
+    const world = await pendingTransfer(app);
+    const dying = await startSecondHost(app, dyingAtWrite(2)); // decided, not propagated
+    try {
+      const crashed = await dying.api('POST', `/api/me/transfers/${world.transferId}/reject`, {
+        token: await dying.token({ tenant: world.provider.partnerId, roles: ['GlobalAdmin'] }),
+        body: { reason: 'Not this one' },
+      });
+      expect(crashed.status).toBe(500);
+    } finally {
+      await dying.close({ keepDatabase: true });
+    }
+    const providerSees = async () =>
+      (
+        await app.api('GET', `/api/me/transfers/${world.transferId}`, {
+          token: world.provider.adminToken,
+        })
+      ).body.status;
+    const decidedAt = app.clock.now().getTime();
+    app.clock.set(new Date(decidedAt + 120_000 - 1).toISOString());
+    await app.runTimer('expireTransfers');
+    expect(await providerSees()).toBe('pending');
+    app.clock.set(new Date(decidedAt + 120_000).toISOString());
+    await app.runTimer('expireTransfers');
+    expect(await providerSees()).toBe('rejected');
+  });
+
+  it("writes the provider's copy of a step once when the timer and a retry propagate it at once", async () => {
+    const world = await pendingTransfer(app);
+    const dying = await startSecondHost(app, dyingAtWrite(2)); // decided, not propagated
+    try {
+      const crashed = await dying.api('POST', `/api/me/transfers/${world.transferId}/reject`, {
+        token: await dying.token({ tenant: world.provider.partnerId, roles: ['GlobalAdmin'] }),
+        body: { reason: 'Not this one' },
+      });
+      expect(crashed.status).toBe(500);
+    } finally {
+      await dying.close({ keepDatabase: true });
+    }
+    app.clock.advance({ minutes: 5 });
+    const slow = await holdingRead(world.provider.partnerId, isTransferCopy);
+    try {
+      const timer = slow.host.runTimer('expireTransfers'); // reads the provider's copy, waits
+      await slow.held.reached;
+      const retried = await app.api('POST', `/api/me/transfers/${world.transferId}/reject`, {
+        token: world.provider.adminToken,
+        body: { reason: 'Not this one' },
+      });
+      expect(retried.status).toBe(200);
+      slow.held.open();
+      await timer;
+    } finally {
+      slow.held.open();
+      await slow.host.close({ keepDatabase: true });
+    }
+    const audits = (await app.documents(world.provider.partnerId, 'audit')).filter(
+      (event: { action: string }) => event.action === 'transfer-rejected',
+    );
+    expect(audits).toHaveLength(1);
+    const events = (await app.documents(world.provider.partnerId, 'event')).filter(
+      (event: { eventType: string }) => event.eventType === 'transfer.rejected',
+    );
+    expect(events).toHaveLength(1);
+  });
 });
 
 describe('deciding under races and crashes', () => {
@@ -264,6 +478,113 @@ describe('deciding under races and crashes', () => {
     expect((await incoming()).body.items).toHaveLength(2);
     await app.runTimer('expireTransfers');
     expect(await app.documents(world.provider.partnerId, 'transfer')).toHaveLength(2);
+  });
+});
+
+describe('completing while the customer changes (the documents already there)', () => {
+  /**
+   * A host whose first read of `id` (a customer's or a partner's document) after it wrote the
+   * decision (the reseller's copy completed) waits for the test.
+   */
+  async function holding(id: string) {
+    const held = gate();
+    let decided = false;
+    let armed = true;
+    const hold = async <T>(found: T, read: string): Promise<T> => {
+      if (decided && armed && read === id) {
+        armed = false;
+        await held.hold();
+      }
+      return found;
+    };
+    const host = await startSecondHost(app, (services) => ({
+      ...services,
+      customers: override(services.customers, {
+        getDocument: (async (partition: string, read: string) =>
+          hold(
+            await services.customers.getDocument(partition, read),
+            read,
+          )) as typeof services.customers.getDocument,
+      }),
+      partners: override(services.partners, {
+        getDocument: (async (partition: string, read: string) =>
+          hold(
+            await services.partners.getDocument(partition, read),
+            read,
+          )) as typeof services.partners.getDocument,
+        commit: async (partnerId, operations) => {
+          const etag = await services.partners.commit(partnerId, operations);
+          decided ||= operations.some(
+            (operation) =>
+              'document' in operation &&
+              operation.document.type === 'transfer' &&
+              (operation.document as { status?: string }).status === 'completed',
+          );
+          return etag;
+        },
+      }),
+    }));
+    return { host, held };
+  }
+
+  it('keeps a change to a moved subscription made while the accept was completing: it reads again', async () => {
+    const world = await pendingTransfer(app, { addOn: true });
+    const user = await app.api('POST', `/api/me/customers/${world.customerId}/users`, {
+      token: world.reseller.adminToken,
+      body: { displayName: 'Ada', userPrincipalName: 'ada@moving.example' },
+    });
+    expect(user.status).toBe(201);
+    const userId = user.body.userId as string;
+    const slow = await holding(subscriptionDocumentId(world.subscriptions.e3));
+    try {
+      const token = await slow.host.token({
+        tenant: world.provider.partnerId,
+        roles: ['GlobalAdmin'],
+      });
+      const accepting = accept(world, slow.host, token);
+      await slow.held.reached;
+      const assigned = await app.api(
+        'POST',
+        `/api/me/customers/${world.customerId}/users/${userId}/licenses/${world.subscriptions.e3}`,
+        { token: world.reseller.adminToken },
+      );
+      expect(assigned.status).toBe(200);
+      slow.held.open();
+      expect((await accepting).status).toBe(200);
+    } finally {
+      slow.held.open();
+      await slow.host.close({ keepDatabase: true });
+    }
+    const original = (await storedSubscriptions(app, world.customerId)).find(
+      (subscription) => subscription.subscriptionId === world.subscriptions.e3,
+    )!;
+    // The seat taken meanwhile is counted on the subscription as the user holds it.
+    expect(original).toMatchObject({ status: 'suspended', assignedLicenses: 1 });
+    expectCompletedOnce(world, await completionOf(world));
+  });
+
+  it('keeps the guard of a transfer requested while the accept was settling: that subscription cannot be requested twice', async () => {
+    const world = await pendingTransfer(app, { addOn: true });
+    const slow = await holding(transferGuardId(world.customerId));
+    try {
+      const token = await slow.host.token({
+        tenant: world.provider.partnerId,
+        roles: ['GlobalAdmin'],
+      });
+      const accepting = accept(world, slow.host, token);
+      await slow.held.reached; // its settlement read the guard: E3 open, and nothing else
+      expect((await requestTransfer(app, world, [world.subscriptions.phone])).status).toBe(201);
+      slow.held.open();
+      expect((await accepting).status).toBe(200);
+    } finally {
+      slow.held.open();
+      await slow.host.close({ keepDatabase: true });
+    }
+    const again = await requestTransfer(app, world, [world.subscriptions.phone]);
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe('transfer-in-progress');
+    const [guard] = await app.documents(world.reseller.partnerId, 'transfer-guard');
+    expect(Object.keys(guard.open)).toEqual([world.subscriptions.phone]);
   });
 });
 

@@ -1,9 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../support/app';
+import { relationshipId } from '../../shared/domain/customers';
+import { transferGuardId } from '../../shared/domain/transfers';
+import {
+  dyingAtWrite,
+  gate,
+  override,
+  startSecondHost,
+  startTestApp,
+  type TestApp,
+} from '../support/app';
 import { createPartnerWithProfile } from '../support/builders';
 import { ManualClock } from '../support/clock';
+import { storedEvents } from '../support/events';
 import { directCustomer, indirectCustomer, newCustomer } from '../support/customers';
-import { createProvider } from '../support/providers';
+import { createProvider, inviteReseller, tokenOf } from '../support/providers';
 import {
   extend,
   extendedCustomer,
@@ -78,6 +88,133 @@ describe('relationship extension', () => {
     expect(again.status).toBe(409);
     expect(again.body.code).toBe('conflict');
     expect(await app.documents(world.provider.partnerId, 'customer-relationship')).toHaveLength(1);
+  });
+
+  it("writes twice: the reseller's side, then the provider's", async () => {
+    const world = await resellerWithDirectCustomer(app);
+    let writes = 0;
+    const counting = await startSecondHost(app, (services) => ({
+      ...services,
+      partners: override(services.partners, {
+        commit: async (partnerId, operations) => {
+          writes += 1;
+          return services.partners.commit(partnerId, operations);
+        },
+      }),
+      customers: override(services.customers, {
+        commit: async (customerId, operations) => {
+          writes += 1;
+          return services.customers.commit(customerId, operations);
+        },
+      }),
+    }));
+    try {
+      const token = await counting.token({
+        tenant: world.reseller.partnerId,
+        roles: ['GlobalAdmin'],
+      });
+      expect((await extend(counting, world, token)).status).toBe(201);
+    } finally {
+      await counting.close({ keepDatabase: true });
+    }
+    // The crash tests below kill the process before each of these writes.
+    expect(writes).toBe(2);
+  });
+
+  for (const write of [1, 2]) {
+    it(`is completed by the retry when the process dies at write ${write} of 2: both sides once, and transfers go through`, async () => {
+      const world = await resellerWithDirectCustomer(app);
+      const dying = await startSecondHost(app, dyingAtWrite(write));
+      try {
+        const token = await dying.token({
+          tenant: world.reseller.partnerId,
+          roles: ['GlobalAdmin'],
+        });
+        expect((await extend(dying, world, token)).status).toBe(500);
+      } finally {
+        await dying.close({ keepDatabase: true });
+      }
+      // The retry: nothing was written (201), or the reseller's side was (409, already
+      // extended) and the retry writes the provider's before answering.
+      const retried = await extend(app, world);
+      expect(retried.status).toBe(write === 1 ? 201 : 409);
+      await extend(app, world); // and once more: nothing is written twice
+      const providerSide = await app.documents(world.provider.partnerId, 'customer-relationship');
+      expect(providerSide).toHaveLength(1);
+      expect(providerSide[0]).toMatchObject({
+        customerId: world.customerId,
+        relationship: 'indirect-provider',
+        indirectReseller: { partnerId: world.reseller.partnerId },
+      });
+      for (const partnerId of [world.reseller.partnerId, world.provider.partnerId]) {
+        const events = (await app.documents(partnerId, 'event')).filter(
+          (event) => event.eventType === 'relationship.extended',
+        );
+        expect(events, partnerId).toHaveLength(1);
+      }
+      expect(
+        (await actionsOf(world.provider.partnerId)).filter(
+          (action) => action === 'customer-relationship-extended',
+        ),
+      ).toHaveLength(1);
+      // Without the provider's side every transfer would fail relationship-required.
+      const transfer = await requestTransfer(app, world, [world.subscriptions.e3]);
+      expect(transfer.status).toBe(201);
+    });
+  }
+
+  it('extends a customer to one provider only when two extensions race: the one that read it before the other wrote gets 409', async () => {
+    const world = await resellerWithDirectCustomer(app);
+    // A second provider in partnership with the reseller.
+    const other = await createProvider(app);
+    const invited = await inviteReseller(app, other, world.reseller);
+    const accepted = await app.api('POST', '/api/partner-invitations/accept', {
+      token: world.reseller.adminToken,
+      body: { token: tokenOf(invited.body.link) },
+    });
+    expect(accepted.status).toBe(200);
+    const held = gate();
+    let armed = true;
+    const slow = await startSecondHost(app, (services) => ({
+      ...services,
+      partners: override(services.partners, {
+        getDocument: (async (partition: string, id: string) => {
+          const found = await services.partners.getDocument(partition, id);
+          if (
+            armed &&
+            partition === world.reseller.partnerId &&
+            id === relationshipId(world.customerId)
+          ) {
+            armed = false;
+            await held.hold();
+          }
+          return found;
+        }) as typeof services.partners.getDocument,
+      }),
+    }));
+    try {
+      const late = slow.api(
+        'POST',
+        `/api/me/customers/${world.customerId}/relationship-extension`,
+        {
+          token: world.reseller.adminToken,
+          body: { providerId: other.partnerId, customerConsentAttested: true },
+        },
+      );
+      await held.reached;
+      expect((await extend(app, world)).status).toBe(201);
+      held.open();
+      const refused = await late;
+      expect(refused.status).toBe(409);
+    } finally {
+      held.open();
+      await slow.close({ keepDatabase: true });
+    }
+    expect(await app.documents(other.partnerId, 'customer-relationship')).toEqual([]);
+    const seen = await app.api('GET', `/api/me/customers/${world.customerId}`, {
+      token: world.reseller.adminToken,
+    });
+    expect(seen.body.indirectProvider.partnerId).toBe(world.provider.partnerId);
   });
 
   it('refuses an indirect customer with 403 action-not-allowed', async () => {
@@ -326,6 +463,65 @@ describe('transfer requests', () => {
     expect(await app.documents(world.provider.partnerId, 'transfer')).toHaveLength(1);
   });
 
+  it('leave exactly one transfer to 20 concurrent requests once the customer has had a transfer (its guard already there)', async () => {
+    const world = await extendedCustomer(app);
+    const earlier = await requestTransfer(app, world, [world.subscriptions.phone]);
+    expect(earlier.status).toBe(201);
+    expect(
+      await app.pointRead(world.reseller.partnerId, transferGuardId(world.customerId)),
+    ).not.toBeNull();
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () => requestTransfer(app, world, [world.subscriptions.e3])),
+    );
+    expect(responses.filter((response) => response.status === 201)).toHaveLength(1);
+    expect(
+      responses.filter((response) => response.status !== 201).map((response) => response.body.code),
+    ).toEqual(Array.from({ length: 19 }, () => 'transfer-in-progress'));
+    const transfers = await app.documents(world.reseller.partnerId, 'transfer');
+    expect(transfers).toHaveLength(2);
+    expect(await app.documents(world.provider.partnerId, 'transfer')).toHaveLength(2);
+  });
+
+  it('refuse a request that read the guard before another request took the subscription (409), the guard already there', async () => {
+    const world = await extendedCustomer(app);
+    expect((await requestTransfer(app, world, [world.subscriptions.phone])).status).toBe(201);
+    // A second host reads the customer's guard, then waits while this host takes the E3.
+    const held = gate();
+    let armed = true;
+    const slow = await startSecondHost(app, (services) => ({
+      ...services,
+      partners: override(services.partners, {
+        getDocument: (async (partition: string, id: string) => {
+          const found = await services.partners.getDocument(partition, id);
+          if (armed && id === transferGuardId(world.customerId)) {
+            armed = false;
+            await held.hold();
+          }
+          return found;
+        }) as typeof services.partners.getDocument,
+      }),
+    }));
+    try {
+      const late = requestTransfer(slow, world, [world.subscriptions.e3]);
+      await held.reached;
+      const first = await requestTransfer(app, world, [world.subscriptions.e3]);
+      expect(first.status).toBe(201);
+      held.open();
+      const refused = await late;
+      expect(refused.status).toBe(409);
+      expect(refused.body.code).toBe('transfer-in-progress');
+    } finally {
+      held.open();
+      await slow.close({ keepDatabase: true });
+    }
+    const forE3 = (await app.documents(world.reseller.partnerId, 'transfer')).filter((transfer) =>
+      transfer.lineItems.some(
+        (line: { subscriptionId: string }) => line.subscriptionId === world.subscriptions.e3,
+      ),
+    );
+    expect(forE3).toHaveLength(1);
+  });
+
   it('are listed in both directions, newest first, and read by either side', async () => {
     const world = await pendingTransfer(app);
     const outgoing = await app.api('GET', '/api/me/transfers?direction=outgoing', {
@@ -424,6 +620,92 @@ describe('transfer requests', () => {
   });
 });
 
+describe('a transfer request, crashed at each write', () => {
+  async function countingWrites(run: (host: TestApp) => Promise<void>): Promise<number> {
+    let writes = 0;
+    const counting = await startSecondHost(app, (services) => ({
+      ...services,
+      partners: override(services.partners, {
+        commit: async (partnerId, operations) => {
+          writes += 1;
+          return services.partners.commit(partnerId, operations);
+        },
+      }),
+      customers: override(services.customers, {
+        commit: async (customerId, operations) => {
+          writes += 1;
+          return services.customers.commit(customerId, operations);
+        },
+      }),
+    }));
+    try {
+      await run(counting);
+    } finally {
+      await counting.close({ keepDatabase: true });
+    }
+    return writes;
+  }
+
+  it("writes three times: the request with its guard, the provider's copy, the settlement", async () => {
+    const world = await extendedCustomer(app);
+    const writes = await countingWrites(async (host) => {
+      const token = await host.token({ tenant: world.reseller.partnerId, roles: ['GlobalAdmin'] });
+      expect((await requestTransfer(host, world, [world.subscriptions.e3], token)).status).toBe(
+        201,
+      );
+    });
+    // The crash tests below kill the process before each of these writes.
+    expect(writes).toBe(3);
+  });
+
+  for (const write of [1, 2, 3]) {
+    it(`leaves one pending transfer, on both sides, when the process dies at write ${write} of 3 and the request is sent again`, async () => {
+      const world = await extendedCustomer(app);
+      const dying = await startSecondHost(app, dyingAtWrite(write));
+      try {
+        const token = await dying.token({
+          tenant: world.reseller.partnerId,
+          roles: ['GlobalAdmin'],
+        });
+        expect((await requestTransfer(dying, world, [world.subscriptions.e3], token)).status).toBe(
+          500,
+        );
+      } finally {
+        await dying.close({ keepDatabase: true });
+      }
+      // Sent again: nothing was written (201), or the request was, and the subscription it
+      // holds is refused to a second one (409) while the timer tells the provider.
+      const again = await requestTransfer(app, world, [world.subscriptions.e3]);
+      expect(again.status).toBe(write === 1 ? 201 : 409);
+      await app.runTimer('expireTransfers');
+      const outgoing = await app.api('GET', '/api/me/transfers?direction=outgoing', {
+        token: world.reseller.adminToken,
+      });
+      const incoming = await app.api('GET', '/api/me/transfers?direction=incoming', {
+        token: world.provider.adminToken,
+      });
+      const mine = (page: { body: { items: { customerId: string }[] } }) =>
+        page.body.items.filter((item) => item.customerId === world.customerId);
+      expect(mine(outgoing)).toHaveLength(1);
+      expect(mine(incoming)).toHaveLength(1);
+      expect(mine(incoming)[0]).toMatchObject({
+        status: 'pending',
+        transferId: (mine(outgoing)[0] as unknown as { transferId: string }).transferId,
+      });
+      for (const partnerId of [world.reseller.partnerId, world.provider.partnerId]) {
+        expect((await storedEvents(app, partnerId, 'transfer.created')).length, partnerId).toBe(1);
+      }
+      // The provider can decide it: its copy is there.
+      const transferId = (mine(incoming)[0] as unknown as { transferId: string }).transferId;
+      const rejected = await app.api('POST', `/api/me/transfers/${transferId}/reject`, {
+        token: world.provider.adminToken,
+        body: { reason: 'Not now' },
+      });
+      expect(rejected.status).toBe(200);
+    });
+  }
+});
+
 describe('the expireTransfers timer', () => {
   it('is not needed to refuse a request past its 30 days: accepting it expires it and answers 409', async () => {
     const isolated = await startTestApp({ clock: new ManualClock('2026-03-02T09:00:00.000Z') });
@@ -439,6 +721,27 @@ describe('the expireTransfers timer', () => {
         token: world.reseller.adminToken,
       });
       expect(seen.body.status).toBe('expired');
+    } finally {
+      await isolated.close();
+    }
+  });
+
+  it('lets a request be accepted, and leaves it to the timer, until a millisecond before its 30 days', async () => {
+    const isolated = await startTestApp({ clock: new ManualClock('2026-03-02T09:00:00.000Z') });
+    try {
+      const world = await pendingTransfer(isolated);
+      const expiresAt = Date.parse(world.created.body.expiresAt);
+      isolated.clock.set(new Date(expiresAt - 1));
+      await isolated.runTimer('expireTransfers');
+      const pending = await isolated.api('GET', `/api/me/transfers/${world.transferId}`, {
+        token: world.reseller.adminToken,
+      });
+      expect(pending.body.status).toBe('pending');
+      const accepted = await isolated.api('POST', `/api/me/transfers/${world.transferId}/accept`, {
+        token: world.provider.adminToken,
+      });
+      expect(accepted.status, accepted.text).toBe(200);
+      expect(accepted.body.status).toBe('completed');
     } finally {
       await isolated.close();
     }

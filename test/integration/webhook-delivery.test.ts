@@ -174,7 +174,7 @@ describe('webhook delivery', () => {
       lookup: resolver(['127.0.0.1', '10.0.0.5']),
     });
     expect(result).toMatchObject({ outcome: 'refused' });
-    expect(result.error).toContain('resolves to a private address');
+    expect(result.error).toContain('does not resolve to a public address');
     expect(result.error).not.toContain('10.0.0.5');
     expect(endpoint.received).toEqual([]);
   });
@@ -196,7 +196,7 @@ describe('webhook delivery', () => {
       { allowLocal: false, lookup },
     );
     expect(result).toMatchObject({ outcome: 'failed' });
-    expect(result.error).toContain('ENOTFOUND');
+    expect(result.error).toContain('does not resolve to a public address');
   });
 
   it('connects to the address it checked, not to a second answer of the resolver (DNS rebinding)', async () => {

@@ -146,9 +146,44 @@ export function dyingAtWrite(n: number): (services: Services) => Services {
   });
 }
 
-/** Every problem a test app answers is recorded for test/contract. */
-function withRecording(services: Services): Services {
-  return { ...services, recordProblem };
+/**
+ * Services as `decorate` makes them, in the process and in each invocation (the repositories an
+ * invocation gets, bound to it, are decorated the same way), and every problem a test app answers
+ * recorded for test/contract.
+ */
+function decorated(built: Services, decorate: (services: Services) => Services): Services {
+  const finish = (services: Services): Services => ({ ...decorate(services), recordProblem });
+  return {
+    ...finish(built),
+    forInvocation: (invocation) => finish(built.forInvocation(invocation)),
+  };
+}
+
+/**
+ * A point where a host's call waits for the test, to race two hosts deterministically with
+ * their guard document already there: the slow host reads it (`hold` after its read), the test
+ * lets the other host change it, then `open`s. `reached` resolves when the slow host waits.
+ */
+export interface Gate {
+  reached: Promise<void>;
+  /** Called by the held host once, after its read: waits until the test opens the gate. */
+  hold(): Promise<void>;
+  open(): void;
+}
+
+export function gate(): Gate {
+  let arrive: () => void = () => undefined;
+  let release: () => void = () => undefined;
+  const reached = new Promise<void>((resolve) => (arrive = resolve));
+  const opened = new Promise<void>((resolve) => (release = resolve));
+  return {
+    reached,
+    hold() {
+      arrive();
+      return opened;
+    },
+    open: () => release(),
+  };
 }
 
 /** The same object with some methods replaced (prototype methods included). */
@@ -263,7 +298,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ...(options.tokens ? { tokens: options.tokens } : {}),
     webhookLookup: options.webhookLookup ?? testLookup,
   });
-  const services = withRecording(options.decorate ? options.decorate(built) : built);
+  const services = decorated(built, options.decorate ?? ((same) => same));
   const logs: LogEntry[] = [];
   const host: LocalHost = await startLocalHost({
     table: options.table ?? functionTable,

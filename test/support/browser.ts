@@ -3,6 +3,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  realpathSync,
   renameSync,
   rmSync,
   writeFileSync,
@@ -56,7 +57,9 @@ export async function packagedChromium(): Promise<{
   fonts: string;
 }> {
   const { default: packaged, inflate } = await import('@sparticuz/chromium');
-  const modules = resolve(__dirname, '../../node_modules');
+  // The real path: a mutation run's sandbox links node_modules, and a fonts.conf naming the
+  // sandbox's path broke every browser launched once the sandbox was gone.
+  const modules = realpathSync(resolve(__dirname, '../../node_modules'));
   const { version } = JSON.parse(
     readFileSync(join(modules, '@sparticuz/chromium/package.json'), 'utf8'),
   ) as { version: string };

@@ -203,13 +203,16 @@ export function timerRuns(): Map<string, { idle: number; failed: number; runs: n
   const heartbeat = units.pointRead + units.upsert;
   const backlog = (partitions: number, failed: number): number =>
     aggregate(partitions, 0) * 2 + aggregate(partitions, failed) + recent(partitions, failed);
+  // Three lanes: the platform's own mail, then transactional, then bulk.
   const emails = (failed: number): number =>
-    2 * emptyQuery(p) + backlog(p, failed) + units.upsert + heartbeat;
+    3 * emptyQuery(p) + backlog(p, failed) + units.upsert + heartbeat;
   const e = a.eventsPartitions;
   const events = (failed: number): number =>
     emptyQuery(a.customersPartitions) +
     emptyQuery(p) +
     2 * emptyQuery(e) +
+    // The failing endpoints (DISTINCT), whose deliveries the backlog counts apart.
+    emptyQuery(e) +
     backlog(e, failed) +
     2 * aggregate(e, 0) +
     units.upsert +

@@ -18,6 +18,7 @@ export async function loggedFields(): Promise<Map<string, Set<string>>> {
     logHandler: (_level, ...args) => lines.push(args.map(String).join(' ')),
   });
   const services = {
+    forInvocation: () => services,
     config: { cosmos: { deadlineMs: { timer: 1_000 } } },
     clock: new ManualClock(),
     operations: {
@@ -26,7 +27,7 @@ export async function loggedFields(): Promise<Map<string, Set<string>>> {
       counts: async () => ({ waiting: 0, oldestWaitingAt: null, failed: 0, recentFailures: [] }),
     },
   };
-  await measured(context, 1_000, async () => ({ status: 200 }), {
+  await measured(context, services as never, 1_000, async () => ({ status: 200 }), {
     correlationId: 'c0ffee',
     statusOf: (result) => result.status,
   });

@@ -20,7 +20,14 @@ async function expectStatus(response: ApiResponse, status: number, what: string)
  */
 export async function resellerWithDirectCustomer(
   app: TestApp,
-  options: { provider?: Provider; companyName?: string; azurePlan?: boolean; addOn?: boolean } = {},
+  options: {
+    provider?: Provider;
+    companyName?: string;
+    azurePlan?: boolean;
+    addOn?: boolean;
+    /** The provider also invited the reseller this many more times, before it accepted. */
+    moreInvitations?: number;
+  } = {},
 ) {
   const reseller = await createPartnerWithProfile(app, {
     mpnVerified: true,
@@ -87,6 +94,11 @@ export async function resellerWithDirectCustomer(
   );
   const provider = options.provider ?? (await createProvider(app));
   const invited = await expectStatus(await inviteReseller(app, provider, reseller), 201, 'invite');
+  const pending: { invitationId: string; link: string }[] = [];
+  for (let more = 0; more < (options.moreInvitations ?? 0); more += 1) {
+    const again = await expectStatus(await inviteReseller(app, provider, reseller), 201, 'invite');
+    pending.push({ invitationId: again.body.invitationId, link: again.body.link });
+  }
   await expectStatus(
     await app.api('POST', '/api/partner-invitations/accept', {
       token: reseller.adminToken,
@@ -95,7 +107,21 @@ export async function resellerWithDirectCustomer(
     200,
     'partnership',
   );
-  return { reseller, provider, customerId, subscriptions: { e3, phone, azure }, addOn };
+  return {
+    reseller,
+    provider,
+    customerId,
+    subscriptions: { e3, phone, azure },
+    addOn,
+    /** The provider's invitation the reseller accepted, and those it left pending. */
+    invitations: {
+      accepted: {
+        invitationId: invited.body.invitationId as string,
+        link: invited.body.link as string,
+      },
+      pending,
+    },
+  };
 }
 
 export type TransferWorld = Awaited<ReturnType<typeof resellerWithDirectCustomer>>;
@@ -140,11 +166,12 @@ export function requestTransfer(
 /** A pending transfer of the E3 subscription (with an add-on when asked). */
 export async function pendingTransfer(
   app: TestApp,
-  options: { addOn?: boolean; azurePlan?: boolean } = {},
+  options: { addOn?: boolean; azurePlan?: boolean; moreInvitations?: number } = {},
 ) {
   const world = await extendedCustomer(app, {
     azurePlan: options.azurePlan ?? true,
     addOn: options.addOn ?? false,
+    moreInvitations: options.moreInvitations ?? 0,
   });
   const addOnId = world.addOn;
   const created = await expectStatus(

@@ -94,6 +94,21 @@ describe('configuration', () => {
     );
   });
 
+  it('keeps local webhook endpoints off in entra mode whatever the host (AKS, a VM), and refuses them when asked for', () => {
+    // A host without the WEBSITE_* markers: only the sign-in mode decides.
+    expect(loadConfig({ ...minimal, AUTH_MODE: 'entra' }).webhooks.allowLocal).toBe(false);
+    expect(
+      loadConfig({ ...minimal, AUTH_MODE: 'entra', CONTAINER_NAME: 'pod-1' }).webhooks.allowLocal,
+    ).toBe(false);
+    expect(() =>
+      loadConfig({ ...minimal, AUTH_MODE: 'entra', WEBHOOKS_ALLOW_LOCAL: 'true' }),
+    ).toThrow(/WEBHOOKS_ALLOW_LOCAL: local webhook endpoints are allowed only with AUTH_MODE=dev/);
+    expect(
+      loadConfig({ ...minimal, AUTH_MODE: 'dev', WEBHOOKS_ALLOW_LOCAL: 'false' }).webhooks
+        .allowLocal,
+    ).toBe(false);
+  });
+
   it('allows dev authentication in a container outside Azure (CONTAINER_NAME alone is no Azure host)', () => {
     expect(
       loadConfig({ ...minimal, AUTH_MODE: 'dev', CONTAINER_NAME: 'dev-sandbox-1' }).auth.mode,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { draftFor } from '../../shared/app/customer-invitations';
+import { draftFor } from '../../shared/app/emails/customer-invitation-email';
 
 describe('the customer invitation draft', () => {
   const link = 'https://app.example/api/links/customer-invitations/abc.def';

@@ -311,7 +311,8 @@ describe('the Function App module (Flex Consumption)', () => {
   it('deploys the Node major that npm test runs on and the bundle targets', () => {
     const tested = process.versions.node.split('.')[0]!;
     expect(siteValue('properties', 'functionAppConfig', 'runtime', 'version')).toBe(`'${tested}'`);
-    const build = readFileSync(path.join(root, 'shared', 'local', 'build.mjs'), 'utf8');
+    // The options every bundle is built with (shared/local/build.mjs uses them).
+    const build = readFileSync(path.join(root, 'shared', 'local', 'functions-bundle.mjs'), 'utf8');
     expect(/target: 'node(\d+)'/.exec(build)?.[1]).toBe(tested);
   });
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -71,6 +72,15 @@ describe('verified tokens', () => {
     expect(await verifier.verify(token)).toBe(first);
     expect(checks()).toBe(1);
     expect(Object.isFrozen(first)).toBe(true);
+  });
+
+  it('keeps the SHA-256 of a verified token, never the token itself', async () => {
+    const clock = new ManualClock();
+    const { verifier } = verifierAt(clock);
+    const token = await sign(clock);
+    await verifier.verify(token);
+    const kept = (verifier as unknown as { verified: Map<string, unknown> }).verified;
+    expect([...kept.keys()]).toEqual([createHash('sha256').update(token).digest('base64')]);
   });
 
   it('checks a token once when many requests bring it at the same time', async () => {

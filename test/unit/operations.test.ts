@@ -42,6 +42,19 @@ describe('staleness', () => {
     expect(isStale(heartbeat, 60, new Date('2026-03-02T09:03:01Z'), since)).toBe(true);
   });
 
+  it('turns stale a millisecond after three periods, from the last success or, without one, from the start', () => {
+    const heartbeat = { lastSuccessAt: '2026-03-02T10:00:00.000Z' };
+    for (const [from, watched] of [
+      [heartbeat, since],
+      [null, new Date('2026-03-02T10:00:00.000Z')],
+      [{ lastSuccessAt: null }, new Date('2026-03-02T10:00:00.000Z')],
+    ] as const) {
+      expect(isStale(from, 3600, new Date('2026-03-02T12:59:59.999Z'), watched)).toBe(false);
+      expect(isStale(from, 3600, new Date('2026-03-02T13:00:00.000Z'), watched)).toBe(false);
+      expect(isStale(from, 3600, new Date('2026-03-02T13:00:00.001Z'), watched)).toBe(true);
+    }
+  });
+
   it('keeps the last success and its summary through a failed run', () => {
     const run = {
       name: 'deliverEmails',

@@ -15,9 +15,21 @@ const docs = readdirSync(path.join(root, 'docs'))
   .filter((name) => name.endsWith('.md'))
   .map((name) => `docs/${name}`);
 
-/** The repository's own text files: what a user clones, without what npm or a build writes. */
+/**
+ * The repository's own text files: what a user clones, without what npm, a build or a mutation
+ * run writes (`reports/`, `.stryker-tmp`: ignored by git, they quote the code's own imports).
+ */
 function repositoryFiles(directory = root): string[] {
-  const skipped = new Set(['node_modules', 'dist', 'dist-tsc', '.deploy', '.local', '.git']);
+  const skipped = new Set([
+    'node_modules',
+    'dist',
+    'dist-tsc',
+    '.deploy',
+    '.local',
+    '.git',
+    'reports',
+    '.stryker-tmp',
+  ]);
   const files: string[] = [];
   for (const name of readdirSync(directory)) {
     const full = path.join(directory, name);

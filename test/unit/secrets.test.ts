@@ -105,6 +105,8 @@ describe('a failed timer', () => {
       config: { cosmos: { deadlineMs: { timer: 1_000 } } },
       clock: new ManualClock(),
       operations: { heartbeat: async () => null, save: async (doc: unknown) => saved.push(doc) },
+      // The repositories an invocation gets: these same ones.
+      forInvocation: (): unknown => services,
     };
     const lines: string[] = [];
     const context = new InvocationContext({

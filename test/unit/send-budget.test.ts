@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { laneOf } from '../../shared/domain/email';
+import { emailLanes, laneOf } from '../../shared/domain/email';
+import { operatorEventsPartition } from '../../shared/domain/events';
 import { sendsLeft, sendWindows, takingTurns } from '../../shared/domain/send-budget';
 
 describe('the platform send budget', () => {
@@ -34,15 +35,19 @@ describe('the platform send budget', () => {
     ]);
   });
 
-  it('puts incentives invitations and escalations in the bulk lane, every other email first', () => {
-    expect(laneOf('incentive-invitation')).toBe('bulk');
-    expect(laneOf('enrollment-escalated')).toBe('bulk');
+  it("serves the reviewers' and the operators' emails first, incentives invitations last, every other email between", () => {
+    expect(laneOf('enrollment-escalated', 'partner-1')).toBe('platform');
+    expect(laneOf('webhook-disabled', operatorEventsPartition)).toBe('platform');
+    expect(laneOf('webhook-disabled', 'partner-1')).toBe('transactional');
+    expect(laneOf('incentive-invitation', 'partner-1')).toBe('bulk');
     for (const kind of [
       'enrollment-approved',
       'enrollment-rejected',
       'partner-invitation',
       'customer-invitation',
+      'transfer-requested',
     ])
-      expect(laneOf(kind), kind).toBe('transactional');
+      expect(laneOf(kind, 'partner-1'), kind).toBe('transactional');
+    expect(emailLanes).toEqual(['platform', 'transactional', 'bulk']);
   });
 });

@@ -148,8 +148,8 @@ describe('the webhook address guard', () => {
       ok: false,
       refusal: 'refused',
       reason:
-        // Without the address: a refusal must not map a network's names to its addresses.
-        "The webhook URL's host hooks.example.com resolves to a private address: webhooks go to public addresses only.",
+        // Without the address, nor its kind: a refusal must not map a network's names.
+        "The webhook URL's host hooks.example.com does not resolve to a public address: webhooks go to public addresses only.",
     });
   });
 
@@ -202,18 +202,35 @@ describe('the webhook address guard', () => {
     expect(guarded).toMatchObject({ ok: false, refusal: 'refused' });
   });
 
-  it('tells a name that does not resolve from a refused one', async () => {
+  it('words a name that does not resolve as one that resolves to a private address (no DNS oracle), and retries only the first', async () => {
     const failing: LookupAll = () =>
       Promise.reject(Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' }));
+    const words = (hostname: string) =>
+      `The webhook URL's host ${hostname} does not resolve to a public address: webhooks go to public addresses only.`;
     expect(
       await guardWebhookUrl('https://nowhere.example.com/', { ...azure, lookup: failing }),
-    ).toEqual({
-      ok: false,
-      refusal: 'unresolved',
-      reason: "The webhook URL's host nowhere.example.com could not be resolved (ENOTFOUND).",
-    });
+    ).toEqual({ ok: false, refusal: 'unresolved', reason: words('nowhere.example.com') });
     expect(
       await guardWebhookUrl('https://nowhere.example.com/', { ...azure, lookup: resolvingTo() }),
     ).toMatchObject({ ok: false, refusal: 'unresolved' });
+    for (const address of ['10.1.2.3', '127.0.0.1', '169.254.169.254', 'fd00::1']) {
+      expect(
+        await guardWebhookUrl('https://inside.example.com/', {
+          ...azure,
+          lookup: resolvingTo(address),
+        }),
+      ).toEqual({ ok: false, refusal: 'refused', reason: words('inside.example.com') });
+    }
+  });
+
+  it('allows only https ports 443 and 8443 (any port to localhost on the local host)', () => {
+    expect(checkWebhookUrl('https://hooks.example.com:443/', azure).ok).toBe(true);
+    expect(checkWebhookUrl('https://hooks.example.com:8443/', azure).ok).toBe(true);
+    for (const port of [22, 25, 80, 6379, 8080, 9200])
+      expect(checkWebhookUrl(`https://hooks.example.com:${port}/`, azure)).toEqual({
+        ok: false,
+        reason: 'The webhook URL must use port 443 (the default) or 8443.',
+      });
+    expect(checkWebhookUrl('http://localhost:3000/', localHost).ok).toBe(true);
   });
 });

@@ -1,4 +1,3 @@
-import type { Container } from '@azure/cosmos';
 import type {
   CustomerRepository,
   Page,
@@ -9,12 +8,12 @@ import type {
 import { noteEventsToRelay } from '../../app/event-scope';
 import type { Customer, CustomerDocument } from '../../domain/customers';
 import type { RelayedEventDocument } from '../../domain/events';
-import { queryPartitionPage, readOne, writeInPartition } from './operations';
+import { queryPartitionPage, readOne, type ScopedContainer, writeInPartition } from './operations';
 import { customerQueries } from './queries';
 
 /** The customers container: one partition per customer tenant (containers.json). */
 export class CosmosCustomerRepository implements CustomerRepository {
-  constructor(private readonly container: Container) {}
+  constructor(private readonly container: ScopedContainer) {}
 
   async get(customerId: string): Promise<Versioned<Customer> | null> {
     const found = await this.getDocument<Customer>(customerId, customerId);
@@ -34,7 +33,7 @@ export class CosmosCustomerRepository implements CustomerRepository {
     operations: WriteOperation<CustomerDocument | RelayedEventDocument>[],
   ): Promise<(string | null)[]> {
     if (operations.some((o) => o.op === 'create' && o.document.type === 'event')) {
-      noteEventsToRelay(customerId);
+      noteEventsToRelay(this.container.invocation, customerId);
     }
     return writeInPartition(this.container, customerId, operations);
   }

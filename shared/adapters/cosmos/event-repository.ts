@@ -1,5 +1,11 @@
-import type { Container } from '@azure/cosmos';
-import type { EventRepository, Page, PageRequest, Versioned } from '../../app/ports';
+import type {
+  EventRepository,
+  Page,
+  PageRequest,
+  Versioned,
+  WriteOperation,
+} from '../../app/ports';
+import type { RateCounter } from '../../domain/rate-limit';
 import { WriteConflict } from '../../app/ports';
 import { noteDeliveriesWritten } from '../../app/event-scope';
 import {
@@ -22,6 +28,7 @@ import {
   queryAcrossPartitions,
   queryPartitionPage,
   readOne,
+  type ScopedContainer,
   valuesAcrossPartitions,
   writeInPartition,
 } from './operations';
@@ -48,9 +55,9 @@ const timerPageSize = 100;
  */
 export class CosmosEventRepository implements EventRepository {
   constructor(
-    private readonly partners: Container,
-    private readonly customers: Container,
-    private readonly events: Container,
+    private readonly partners: ScopedContainer,
+    private readonly customers: ScopedContainer,
+    private readonly events: ScopedContainer,
   ) {}
 
   async toPublish(
@@ -199,12 +206,28 @@ export class CosmosEventRepository implements EventRepository {
   async createDelivery(delivery: EventDelivery): Promise<boolean> {
     try {
       await writeInPartition(this.events, delivery.stream, [{ op: 'create', document: delivery }]);
-      noteDeliveriesWritten(delivery.webhookId);
+      noteDeliveriesWritten(this.events.invocation, delivery.webhookId);
       return true;
     } catch (error) {
       if (error instanceof WriteConflict) return false;
       throw error;
     }
+  }
+
+  streamCounter(webhookId: string, id: string): Promise<Versioned<RateCounter> | null> {
+    return readOne<RateCounter>(this.events, id, webhookStream(webhookId));
+  }
+
+  async commitCountedDelivery(
+    webhookId: string,
+    counter: WriteOperation<RateCounter>,
+    delivery: WriteOperation<EventDelivery>,
+  ): Promise<void> {
+    await writeInPartition<RateCounter | EventDelivery>(this.events, webhookStream(webhookId), [
+      counter,
+      delivery,
+    ]);
+    noteDeliveriesWritten(this.events.invocation, webhookId);
   }
 
   async deliveries(webhookId: string, page: PageRequest): Promise<Page<EventDelivery>> {
@@ -241,7 +264,8 @@ export class CosmosEventRepository implements EventRepository {
       const [newEtag] = await writeInPartition(this.events, delivery.stream, [
         { op: 'replace', document: delivery, etag },
       ]);
-      if (delivery.status === 'pending') noteDeliveriesWritten(delivery.webhookId);
+      if (delivery.status === 'pending')
+        noteDeliveriesWritten(this.events.invocation, delivery.webhookId);
       return newEtag ?? null;
     } catch (error) {
       if (error instanceof WriteConflict) return null;

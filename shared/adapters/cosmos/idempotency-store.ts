@@ -1,18 +1,17 @@
-import type { Container } from '@azure/cosmos';
 import {
   WriteConflict,
   type IdempotencyRecord,
   type IdempotencyStore,
   type Versioned,
 } from '../../app/ports';
-import { readOne, writeInPartition } from './operations';
+import { readOne, type ScopedContainer, writeInPartition } from './operations';
 
 /**
  * The idempotency container (containers.json): one partition per scope, point reads only, and
  * a 24-hour default TTL so records go away by themselves on Azure.
  */
 export class CosmosIdempotencyStore implements IdempotencyStore {
-  constructor(private readonly container: Container) {}
+  constructor(private readonly container: ScopedContainer) {}
 
   find(scope: string): Promise<Versioned<IdempotencyRecord> | null> {
     return readOne<IdempotencyRecord>(this.container, scope, scope);

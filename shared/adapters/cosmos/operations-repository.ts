@@ -1,4 +1,5 @@
-import type { Container } from '@azure/cosmos';
+import type { SqlParameter } from '@azure/cosmos';
+import { operatorEventsPartition } from '../../domain/events';
 import type {
   FailedOutboxItem,
   OperationsRepository,
@@ -20,6 +21,7 @@ import {
 import {
   queryPartitionPage,
   readOne,
+  type ScopedContainer,
   valuesAcrossPartitions,
   writeInPartition,
 } from './operations';
@@ -31,8 +33,8 @@ import { backlogQueries, eventQueries, partnerQueries, type OutboxBacklogQueries
  */
 export class CosmosOperationsRepository implements OperationsRepository {
   constructor(
-    private readonly container: Container,
-    private readonly events: Container,
+    private readonly container: ScopedContainer,
+    private readonly events: ScopedContainer,
   ) {}
 
   async documents(): Promise<OperationsDocument[]> {
@@ -74,31 +76,63 @@ export class CosmosOperationsRepository implements OperationsRepository {
 
   async counts(outbox: OutboxName, since: Date): Promise<OutboxCounts> {
     const type = outboxItemType[outbox];
-    const container = outbox === 'emails' ? this.container : this.events;
-    const queries = outbox === 'emails' ? backlogQueries.partners : backlogQueries.events;
+    if (outbox === 'emails') {
+      return this.countsIn(
+        this.container,
+        backlogQueries.partners,
+        [{ name: '@type', value: type }],
+        since,
+      );
+    }
+    // Deliveries: a failing endpoint's wait apart (docs/rules.md section 13), and only the
+    // operators' own endpoints' failures are the platform's.
+    const failing = await valuesAcrossPartitions<string>(
+      this.events,
+      eventQueries.failingEndpoints,
+      [],
+      failingEndpointsRead,
+      failingEndpointsRead,
+    );
+    const apart = [{ name: '@failing', value: failing }];
     const [counted, behind] = await Promise.all([
-      this.countsIn(container, queries, type, since),
-      outbox === 'events' ? this.eventsBehind() : { count: 0, since: null },
+      this.countsIn(
+        this.events,
+        backlogQueries.events,
+        [
+          { name: '@type', value: type },
+          { name: '@operators', value: operatorEventsPartition },
+        ],
+        since,
+        apart,
+      ),
+      this.eventsBehind(apart),
     ]);
     const oldest = [counted.oldestWaitingAt, behind.since].filter((at) => at !== null).sort()[0];
-    return { ...counted, waiting: counted.waiting + behind.count, oldestWaitingAt: oldest ?? null };
+    return {
+      ...counted,
+      waiting: counted.waiting + behind.count,
+      oldestWaitingAt: oldest ?? null,
+      endpointsFailing: failing.length,
+    };
   }
 
   private async countsIn(
-    container: Container,
+    container: ScopedContainer,
     queries: OutboxBacklogQueries,
-    type: string,
+    parameters: SqlParameter[],
     since: Date,
+    apart: SqlParameter[] = [],
   ): Promise<OutboxCounts> {
-    const parameters = [{ name: '@type', value: type }];
+    const failedParameters = parameters;
+    const waitingParameters = [...parameters.filter((p) => p.name === '@type'), ...apart];
     const [[waiting], [oldestWaitingAt], [failed], recentFailures] = await Promise.all([
-      valuesAcrossPartitions<number>(container, queries.waitingCount, parameters, 1),
-      valuesAcrossPartitions<string>(container, queries.oldestWaiting, parameters, 1),
-      valuesAcrossPartitions<number>(container, queries.failedCount, parameters, 1),
+      valuesAcrossPartitions<number>(container, queries.waitingCount, waitingParameters, 1),
+      valuesAcrossPartitions<string>(container, queries.oldestWaiting, waitingParameters, 1),
+      valuesAcrossPartitions<number>(container, queries.failedCount, failedParameters, 1),
       valuesAcrossPartitions<FailedOutboxItem>(
         container,
         queries.recentFailures,
-        [...parameters, { name: '@since', value: since.toISOString() }],
+        [...failedParameters, { name: '@since', value: since.toISOString() }],
         recentFailuresShown,
         recentFailuresShown,
       ),
@@ -108,15 +142,24 @@ export class CosmosOperationsRepository implements OperationsRepository {
       oldestWaitingAt: oldestWaitingAt ?? null,
       failed: failed ?? 0,
       recentFailures,
+      endpointsFailing: 0,
     };
   }
 
   /** Feed events that endpoints behind have yet to be sent, and since when the oldest waits. */
-  private async eventsBehind(): Promise<{ count: number; since: string | null }> {
+  private async eventsBehind(
+    apart: SqlParameter[],
+  ): Promise<{ count: number; since: string | null }> {
     const [[count], [since]] = await Promise.all([
-      valuesAcrossPartitions<number>(this.events, eventQueries.eventsBehind, [], 1),
-      valuesAcrossPartitions<string>(this.events, eventQueries.oldestBehind, [], 1),
+      valuesAcrossPartitions<number>(this.events, eventQueries.eventsBehind, apart, 1),
+      valuesAcrossPartitions<string>(this.events, eventQueries.oldestBehind, apart, 1),
     ]);
     return { count: count ?? 0, since: since ?? null };
   }
 }
+
+/**
+ * Most failing endpoints one run reads: past it, the deliveries of those not read count in the
+ * backlog (far more than the operators would read one by one: the count says enough).
+ */
+const failingEndpointsRead = 1000;

@@ -7,7 +7,12 @@ import type {
   QueryIterator,
   SqlParameter,
 } from '@azure/cosmos';
-import { addRequestCharge, callDeadlineMs, noteCosmosThrottled } from '../../app/invocation';
+import {
+  addRequestCharge,
+  defaultDeadlineMs,
+  newInvocation,
+  type Invocation,
+} from '../../app/invocation';
 import { createHash } from 'node:crypto';
 import {
   DependencyUnavailable,
@@ -94,30 +99,43 @@ function retryAfterMsOf(error: unknown): number | undefined {
 }
 
 /**
- * Runs a Cosmos call within the invocation's deadline: the SDK gets an abort signal (it stops
- * retrying when it fires), and the caller is answered when it fires even if the SDK is still
- * between two retries. An unreachable or throttled account becomes DependencyUnavailable (503).
+ * A container as one invocation reaches it: its calls get the invocation's deadline and add to its
+ * request charge. Outside an invocation (null: scripts, tests calling an adapter directly) each
+ * call gets a deadline of its own (defaultDeadlineMs).
  */
-export async function cosmosCall<T>(call: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const deadlineMs = callDeadlineMs();
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      controller.abort();
-      reject(
+export interface ScopedContainer {
+  readonly container: Container;
+  readonly invocation: Invocation | null;
+}
+
+export function scoped(container: Container, invocation: Invocation | null): ScopedContainer {
+  return { container, invocation };
+}
+
+/**
+ * Runs a Cosmos call within the invocation's deadline: the SDK gets the invocation's abort signal
+ * (it stops retrying when it fires), and the caller is answered when the deadline passes even if
+ * the SDK is still between two retries (app/call-deadline.ts). An unreachable or throttled
+ * account becomes DependencyUnavailable (503).
+ */
+export async function cosmosCall<T>(
+  invocation: Invocation | null,
+  call: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const running = invocation ?? newInvocation(defaultDeadlineMs);
+  const { deadlineMs } = running.deadline;
+  try {
+    return await running.deadline.run(
+      call,
+      () =>
         new DependencyUnavailable('cosmos', {
           cause: new Error(`no answer within ${deadlineMs} ms`),
         }),
-      );
-    }, deadlineMs);
-  });
-  try {
-    return await Promise.race([call(controller.signal), deadline]);
+    );
   } catch (error) {
     if (error instanceof DependencyUnavailable) throw error;
     if (isUnavailable(error)) {
-      if (isThrottled(error)) noteCosmosThrottled();
+      if (isThrottled(error) && invocation) invocation.cosmosThrottled += 1;
       throw new DependencyUnavailable('cosmos', {
         cause: error,
         retryAfterMs: retryAfterMsOf(error),
@@ -125,7 +143,7 @@ export async function cosmosCall<T>(call: (signal: AbortSignal) => Promise<T>): 
     }
     throw error;
   } finally {
-    clearTimeout(timer);
+    if (!invocation) running.deadline.end();
   }
 }
 
@@ -137,10 +155,13 @@ export async function cosmosCall<T>(call: (signal: AbortSignal) => Promise<T>): 
  */
 const readRetryDelaysMs = [50, 150];
 
-async function cosmosRead<T>(call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+async function cosmosRead<T>(
+  invocation: Invocation | null,
+  call: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
   for (let attempt = 0; ; attempt += 1) {
     try {
-      return await cosmosCall(call);
+      return await cosmosCall(invocation, call);
     } catch (error) {
       const status = statusOf((error as { cause?: unknown }).cause);
       const delay = readRetryDelaysMs[attempt];
@@ -197,13 +218,13 @@ function toOperationInput<D extends ItemDefinition>(
 }
 
 async function writeOne<D extends ItemDefinition>(
-  container: Container,
+  { container, invocation }: ScopedContainer,
   partitionKey: string,
   operation: WriteOperation<D>,
   abortSignal: AbortSignal,
 ): Promise<string | null> {
   const charged = (response: { requestCharge: number; etag: string }): string => {
-    addRequestCharge(response.requestCharge);
+    addRequestCharge(invocation, response.requestCharge);
     return response.etag;
   };
   switch (operation.op) {
@@ -227,7 +248,7 @@ async function writeOne<D extends ItemDefinition>(
           ? {}
           : { accessCondition: { type: 'IfMatch', condition: operation.etag } }),
       });
-      addRequestCharge(response.requestCharge);
+      addRequestCharge(invocation, response.requestCharge);
       return null;
     }
     case 'patch':
@@ -249,17 +270,20 @@ export const maxBatchBytes = 2 * 1024 * 1024;
  * applies a batch's operations one by one, so only a refused first operation is atomic there.
  */
 export async function writeInPartition<D extends ItemDefinition>(
-  container: Container,
+  target: ScopedContainer,
   partitionKey: string,
   operations: WriteOperation<D>[],
 ): Promise<(string | null)[]> {
+  const { invocation } = target;
   if (operations.length === 0) return [];
   if (operations.length > 100)
     throw new Error('a transactional batch holds at most 100 operations');
   if (operations.length === 1) {
     try {
       return [
-        await cosmosCall((signal) => writeOne(container, partitionKey, operations[0]!, signal)),
+        await cosmosCall(invocation, (signal) =>
+          writeOne(target, partitionKey, operations[0]!, signal),
+        ),
       ];
     } catch (error) {
       const conflict = conflictFor(statusOf(error), 0);
@@ -274,7 +298,7 @@ export async function writeInPartition<D extends ItemDefinition>(
   if (bytes > maxBatchBytes)
     throw new Error(`a transactional batch of ${bytes} bytes is over Cosmos DB's 2 MB limit`);
   for (let attempt = 0; ; attempt += 1) {
-    const results = await sendBatch(container, partitionKey, inputs(), retryWithDelaysMs[attempt]);
+    const results = await sendBatch(target, partitionKey, inputs(), retryWithDelaysMs[attempt]);
     if (results === 'retry') {
       await new Promise((resolve) => setTimeout(resolve, retryWithDelaysMs[attempt]));
       continue;
@@ -303,7 +327,7 @@ function isRetryWith(error: unknown): boolean {
 
 /** One try of a transactional batch: its results, or `retry` after a 449 while retries remain. */
 async function sendBatch(
-  container: Container,
+  { container, invocation }: ScopedContainer,
   partitionKey: string,
   inputs: OperationInput[],
   nextDelay: number | undefined,
@@ -312,14 +336,14 @@ async function sendBatch(
   try {
     // A failed batch request comes back as a bare Error (see transientBatchMessage): cosmosCall
     // makes it 503 only when it was throttling, a timeout, a 449 or a lost connection.
-    response = await cosmosCall((abortSignal) =>
+    response = await cosmosCall(invocation, (abortSignal) =>
       container.items.batch(inputs, partitionKey, { abortSignal }),
     );
   } catch (error) {
     if (nextDelay !== undefined && isRetryWith(error)) return 'retry';
     throw error;
   }
-  addRequestCharge(Number(response.headers['x-ms-request-charge'] ?? 0));
+  addRequestCharge(invocation, Number(response.headers['x-ms-request-charge'] ?? 0));
   const results = response.result ?? [];
   const failedIndex = results.findIndex(
     (result) => result.statusCode >= 400 && result.statusCode !== 424,
@@ -337,24 +361,34 @@ async function sendBatch(
 
 /** A point read: the document and its etag, or null. */
 export async function readOne<T>(
-  container: Container,
+  { container, invocation }: ScopedContainer,
   id: string,
   partitionKey: string,
 ): Promise<Versioned<T> | null> {
-  const response = await cosmosRead((abortSignal) =>
+  const response = await cosmosRead(invocation, (abortSignal) =>
     container.item(id, partitionKey).read<T & ItemDefinition>({ abortSignal }),
   );
-  addRequestCharge(response.requestCharge);
+  addRequestCharge(invocation, response.requestCharge);
   if (response.statusCode === 404 || response.resource === undefined) return null;
   return { value: stripSystemProperties(response.resource) as T, etag: response.etag };
 }
 
-const systemProperties = ['_rid', '_self', '_etag', '_attachments', '_ts', '_lsn'];
+const systemProperties = new Set(['_rid', '_self', '_etag', '_attachments', '_ts', '_lsn']);
+
+/**
+ * A copy of `document` without the properties named. One pass, no `delete`: a deleted property
+ * turns an object into a slow dictionary, for every read and JSON.stringify after it.
+ */
+export function without<T extends object>(document: T, names: ReadonlySet<string>): T {
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(document)) {
+    if (!names.has(key)) copy[key] = (document as Record<string, unknown>)[key];
+  }
+  return copy as T;
+}
 
 export function stripSystemProperties<T extends object>(document: T): T {
-  const copy = { ...document } as Record<string, unknown>;
-  for (const property of systemProperties) delete copy[property];
-  return copy as T;
+  return without(document, systemProperties);
 }
 
 function versioned<T>(resource: T & { _etag: string }): Versioned<T> {
@@ -421,7 +455,7 @@ function partitionQuerySpec(
  * ORDER BY to the SDK, whose client-side merge issues none (see queryAcrossPartitions).
  */
 export async function queryPartitionPage<T>(
-  container: Container,
+  { container, invocation }: ScopedContainer,
   query: DeclaredQuery,
   parameters: SqlParameter[],
   page: PageRequest,
@@ -431,7 +465,7 @@ export async function queryPartitionPage<T>(
   const list = listFingerprint(spec.query, spec.parameters, partitionKey);
   const continuationToken = decodeContinuation(page.continuationToken, list);
   try {
-    const response = await cosmosRead((abortSignal) =>
+    const response = await cosmosRead(invocation, (abortSignal) =>
       container.items
         .query<T & { _etag: string }>(spec, {
           abortSignal,
@@ -441,7 +475,7 @@ export async function queryPartitionPage<T>(
         })
         .fetchNext(),
     );
-    addRequestCharge(response.requestCharge);
+    addRequestCharge(invocation, response.requestCharge);
     return {
       items: (response.resources ?? []).map(versioned),
       continuationToken: encodeContinuation(response.continuationToken, list),
@@ -459,12 +493,13 @@ export async function queryPartitionPage<T>(
  * not read again: an iterator's position after a failure is the SDK's, not ours to trust.
  */
 async function fetchNextOf<T>(
+  invocation: Invocation | null,
   iterator: QueryIterator<T>,
   controller: AbortController,
 ): Promise<FeedResponse<T>> {
   try {
-    const response = await cosmosCall(() => iterator.fetchNext());
-    addRequestCharge(response.requestCharge);
+    const response = await cosmosCall(invocation, () => iterator.fetchNext());
+    addRequestCharge(invocation, response.requestCharge);
     return response;
   } catch (error) {
     controller.abort();
@@ -478,7 +513,7 @@ async function fetchNextOf<T>(
  * the query is done.
  */
 export async function findInPartition<T>(
-  container: Container,
+  { container, invocation }: ScopedContainer,
   query: DeclaredQuery,
   parameters: SqlParameter[],
   partitionKey: string,
@@ -489,7 +524,7 @@ export async function findInPartition<T>(
     { maxItemCount: 1, partitionKey, abortSignal: controller.signal },
   );
   while (iterator.hasMoreResults()) {
-    const response = await fetchNextOf(iterator, controller);
+    const response = await fetchNextOf(invocation, iterator, controller);
     // The SDK's client-side path answers a page with no documents with no array at all.
     const first = response.resources?.[0];
     if (first !== undefined) return versioned(first);
@@ -503,7 +538,7 @@ export async function findInPartition<T>(
  * good (which endpoints an event goes to) must not take that page for the end.
  */
 export async function allInPartition<T>(
-  container: Container,
+  { container, invocation }: ScopedContainer,
   query: DeclaredQuery,
   parameters: SqlParameter[],
   partitionKey: string,
@@ -516,7 +551,7 @@ export async function allInPartition<T>(
   );
   const found: Versioned<T>[] = [];
   while (iterator.hasMoreResults()) {
-    const response = await fetchNextOf(iterator, controller);
+    const response = await fetchNextOf(invocation, iterator, controller);
     found.push(...(response.resources ?? []).map(versioned));
   }
   return found;
@@ -524,7 +559,7 @@ export async function allInPartition<T>(
 
 /** One SDK iterator across partitions, drained here (see queryAcrossPartitions). */
 async function* drainAcrossPartitions<T>(
-  container: Container,
+  { container, invocation }: ScopedContainer,
   query: DeclaredQuery,
   parameters: SqlParameter[],
   pageSize: number,
@@ -542,7 +577,7 @@ async function* drainAcrossPartitions<T>(
   );
   try {
     while (iterator.hasMoreResults()) {
-      const response = await fetchNextOf(iterator, controller);
+      const response = await fetchNextOf(invocation, iterator, controller);
       for (const resource of response.resources ?? []) yield resource;
     }
   } finally {
@@ -560,7 +595,7 @@ async function* drainAcrossPartitions<T>(
  * limit (which every partition would answer in full).
  */
 export async function* queryAcrossPartitions<T>(
-  container: Container,
+  { container, invocation }: ScopedContainer,
   query: DeclaredQuery,
   parameters: SqlParameter[],
   pageSize: number,
@@ -569,7 +604,7 @@ export async function* queryAcrossPartitions<T>(
     throw new Error(`query ${query.name} selects values, not documents: valuesAcrossPartitions`);
   }
   for await (const resource of drainAcrossPartitions<T & { _etag: string }>(
-    container,
+    { container, invocation },
     query,
     parameters,
     pageSize,
@@ -583,7 +618,7 @@ export async function* queryAcrossPartitions<T>(
  * merges it from each partition (an aggregate: one value; a DISTINCT: each value once).
  */
 export async function valuesAcrossPartitions<T>(
-  container: Container,
+  target: ScopedContainer,
   query: DeclaredQuery,
   parameters: SqlParameter[],
   pageSize: number,
@@ -593,7 +628,7 @@ export async function valuesAcrossPartitions<T>(
     throw new Error(`query ${query.name} selects documents: queryAcrossPartitions`);
   }
   const values: T[] = [];
-  for await (const value of drainAcrossPartitions<T>(container, query, parameters, pageSize)) {
+  for await (const value of drainAcrossPartitions<T>(target, query, parameters, pageSize)) {
     values.push(value);
     if (values.length >= limit) break;
   }

@@ -1,9 +1,13 @@
-import type { Container } from '@azure/cosmos';
 import type { OutboxRepository, Versioned, WriteOperation } from '../../app/ports';
 import type { EmailLane, OutboxEmail } from '../../domain/email';
 import { sendBudgetPartition, type SendCounter } from '../../domain/send-budget';
 import { WriteConflict } from '../../app/ports';
-import { queryAcrossPartitions, readOne, writeInPartition } from './operations';
+import {
+  queryAcrossPartitions,
+  readOne,
+  type ScopedContainer,
+  writeInPartition,
+} from './operations';
 import { partnerQueries } from './queries';
 
 /** Due emails read per page of each partition key range (a pending email carries its bodies). */
@@ -11,9 +15,14 @@ const dueEmailsPerPage = 50;
 
 /** Outbox emails live in their partner's partition so they commit with the state change. */
 export class CosmosOutboxRepository implements OutboxRepository {
-  constructor(private readonly container: Container) {}
+  constructor(private readonly container: ScopedContainer) {}
 
-  async due(now: Date, lane: EmailLane, limit: number): Promise<Versioned<OutboxEmail>[]> {
+  async due(
+    now: Date,
+    lane: EmailLane,
+    limit: number,
+    passOver: readonly string[] = [],
+  ): Promise<Versioned<OutboxEmail>[]> {
     const due: Versioned<OutboxEmail>[] = [];
     for await (const email of queryAcrossPartitions<OutboxEmail>(
       this.container,
@@ -21,6 +30,7 @@ export class CosmosOutboxRepository implements OutboxRepository {
       [
         { name: '@lane', value: lane },
         { name: '@now', value: now.toISOString() },
+        { name: '@passOver', value: [...passOver] },
       ],
       // Every partition key range answers a page at once, bodies included: pages of at most
       // dueEmailsPerPage, never the run's whole limit.

@@ -1,4 +1,3 @@
-import type { Container } from '@azure/cosmos';
 import type {
   Page,
   PageRequest,
@@ -11,7 +10,12 @@ import { noteEventsWritten } from '../../app/event-scope';
 import { isAuditEventId, type AuditEvent } from '../../domain/audit';
 import type { CustomerRelationship } from '../../domain/customers';
 import type { InvitationDocument } from '../../domain/link';
-import { directoryPartition, type Partnership, type ProviderListing } from '../../domain/providers';
+import {
+  directoryPartition,
+  type Partnership,
+  type ProviderListing,
+  type ResellerInvitation,
+} from '../../domain/providers';
 import type { Partner } from '../../domain/partner';
 import type { Transfer } from '../../domain/transfers';
 import {
@@ -21,6 +25,8 @@ import {
   queryAcrossPartitions,
   queryPartitionPage,
   readOne,
+  type ScopedContainer,
+  without,
   writeInPartition,
 } from './operations';
 import { partnerQueries, providerListingsQuery, type DeclaredQuery } from './queries';
@@ -64,7 +70,7 @@ function decodeReviewCursor(token: string | undefined): ReviewCursor | null {
 
 /** Every document a single-partition query finds, page after page, without their etags. */
 export async function allOf<T>(
-  container: Container,
+  container: ScopedContainer,
   query: DeclaredQuery,
   parameters: { name: string; value: string }[],
   partitionKey: string,
@@ -94,9 +100,10 @@ export function partnerDocument(partner: Partner): StoredPartner {
   return { id: partner.partnerId, type: 'partner', ...partner };
 }
 
+const storageProperties = new Set(['id', 'type']);
+
 function toPartner(stored: StoredPartner): Partner {
-  const { id: _id, type: _type, ...partner } = stored;
-  return partner;
+  return without(stored, storageProperties);
 }
 
 /**
@@ -126,7 +133,7 @@ export interface PartnerRepositoryOptions {
 /** The partners container: one partition per partner tenant (containers.json). */
 export class CosmosPartnerRepository implements PartnerRepository {
   constructor(
-    private readonly container: Container,
+    private readonly container: ScopedContainer,
     private readonly options: PartnerRepositoryOptions,
   ) {}
 
@@ -158,7 +165,7 @@ export class CosmosPartnerRepository implements PartnerRepository {
     );
     // An event written: worth a prompt run.
     if (operations.some((o) => o.op === 'create' && o.document.type === 'event')) {
-      noteEventsWritten(partnerId);
+      noteEventsWritten(this.container.invocation, partnerId);
     }
     const partnerIndex = operations.findIndex(
       (operation) => 'document' in operation && operation.document.type === 'partner',
@@ -383,6 +390,26 @@ export class CosmosPartnerRepository implements PartnerRepository {
       providerId,
     );
     return found?.value ?? null;
+  }
+
+  async openInvitationsTo(
+    providerId: string,
+    mpnId: string,
+  ): Promise<Versioned<ResellerInvitation>[]> {
+    const open: Versioned<ResellerInvitation>[] = [];
+    let continuationToken: string | undefined;
+    do {
+      const page = await queryPartitionPage<ResellerInvitation>(
+        this.container,
+        partnerQueries.openResellerInvitations,
+        [],
+        { pageSize: 100, continuationToken },
+        providerId,
+      );
+      open.push(...page.items.filter((item) => item.value.mpnId === mpnId));
+      continuationToken = page.continuationToken ?? undefined;
+    } while (continuationToken !== undefined);
+    return open;
   }
 
   async invitationById<T extends InvitationDocument>(

@@ -112,11 +112,16 @@ export const partnerQueries = {
     'partition',
     'SELECT * FROM c WHERE c.partnerId = @partitionKey',
   ),
+  /**
+   * Timer: emails of a lane due at `now`, oldest first, passing over the partners that already
+   * have their turn in this run (docs/rules.md section 13). `dueAt` is set on every email it
+   * can return (the filter), so the cross-partition ORDER BY never meets a null.
+   */
   outboxDue: query(
     'outboxDue',
     'partners',
     'cross-partition',
-    "SELECT * FROM c WHERE c.type = 'email' AND c.lane = @lane AND c.dueAt <= @now ORDER BY c.type ASC, c.lane ASC, c.dueAt ASC",
+    "SELECT * FROM c WHERE c.type = 'email' AND c.lane = @lane AND c.dueAt <= @now AND NOT ARRAY_CONTAINS(@passOver, c.partnerId) ORDER BY c.type ASC, c.lane ASC, c.dueAt ASC",
   ),
   partnerships: query(
     'partnerships',
@@ -167,6 +172,16 @@ export const partnerQueries = {
     'partners',
     'partition',
     "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'partnership' AND c.side = 'provider' AND c.counterpartyMpnId = @mpnId",
+  ),
+  /**
+   * A provider's reseller invitations still open (a few hundred at most): ending a partnership
+   * revokes those to that reseller's MPN ID, picked out by the app (no index on MPN IDs).
+   */
+  openResellerInvitations: query(
+    'openResellerInvitations',
+    'partners',
+    'partition',
+    "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'reseller-invitation' AND c.status = 'active'",
   ),
   invitationById: query(
     'invitationById',
@@ -332,19 +347,32 @@ export const eventQueries = {
     'cross-partition',
     "SELECT * FROM c WHERE c.type = 'webhook-cursor' AND c.dueAt <= @now ORDER BY c.type ASC, c.dueAt ASC",
   ),
-  /** Backlog: feed events the endpoints behind have yet to be sent. */
+  /**
+   * Backlog: the endpoints failing, whose deliveries wait for a retry after an attempt their
+   * endpoint refused (each endpoint's deliveries are in one partition, so each id comes once).
+   */
+  failingEndpoints: query(
+    'failingEndpoints',
+    'events',
+    'cross-partition',
+    "SELECT DISTINCT VALUE c.webhookId FROM c WHERE c.type = 'delivery' AND c.status = 'pending' AND c.attempts > 0",
+  ),
+  /**
+   * Backlog: feed events the endpoints behind have yet to be sent, but for the failing endpoints
+   * (`@failing`: theirs is their partner's matter, counted apart).
+   */
   eventsBehind: query(
     'eventsBehind',
     'events',
     'cross-partition',
-    "SELECT VALUE SUM(c.head - c.through) FROM c WHERE c.type = 'webhook-cursor' AND IS_DEFINED(c.dueAt)",
+    "SELECT VALUE SUM(c.head - c.through) FROM c WHERE c.type = 'webhook-cursor' AND IS_DEFINED(c.dueAt) AND NOT ARRAY_CONTAINS(@failing, c.webhookId)",
   ),
-  /** Backlog: since when the endpoint furthest behind has waited. */
+  /** Backlog: since when the endpoint furthest behind has waited (failing endpoints apart). */
   oldestBehind: query(
     'oldestBehind',
     'events',
     'cross-partition',
-    "SELECT VALUE MIN(c.behindSince) FROM c WHERE c.type = 'webhook-cursor' AND IS_DEFINED(c.dueAt)",
+    "SELECT VALUE MIN(c.behindSince) FROM c WHERE c.type = 'webhook-cursor' AND IS_DEFINED(c.dueAt) AND NOT ARRAY_CONTAINS(@failing, c.webhookId)",
   ),
 } as const;
 
@@ -353,32 +381,40 @@ export const eventQueries = {
  * the oldest date and the most recent failures' few properties, never the items themselves (an
  * email that failed for good keeps its bodies). Across partitions, each range answers a number or
  * at most `recentFailuresShown` small results.
+ *
+ * Deliveries (docs/rules.md section 13): those of a failing endpoint (`@failing`) wait apart from
+ * the platform's backlog, and only the operators' own endpoints' failures (`@operators`, their
+ * partition) are the platform's: a partner's endpoint that fails for good is disabled and its
+ * owner told.
  */
 function outboxBacklogQueries(container: 'partners' | 'events') {
+  const deliveries = container === 'events';
+  const waitingOf = deliveries ? ' AND NOT ARRAY_CONTAINS(@failing, c.webhookId)' : '';
+  const failedOf = deliveries ? ' AND c.partnerId = @operators' : '';
   return {
     waitingCount: query(
       `${container}OutboxWaitingCount`,
       container,
       'cross-partition',
-      'SELECT VALUE COUNT(1) FROM c WHERE c.type = @type AND IS_DEFINED(c.dueAt)',
+      `SELECT VALUE COUNT(1) FROM c WHERE c.type = @type AND IS_DEFINED(c.dueAt)${waitingOf}`,
     ),
     oldestWaiting: query(
       `${container}OutboxOldestWaiting`,
       container,
       'cross-partition',
-      'SELECT VALUE MIN(c.createdAt) FROM c WHERE c.type = @type AND IS_DEFINED(c.dueAt)',
+      `SELECT VALUE MIN(c.createdAt) FROM c WHERE c.type = @type AND IS_DEFINED(c.dueAt)${waitingOf}`,
     ),
     failedCount: query(
       `${container}OutboxFailedCount`,
       container,
       'cross-partition',
-      "SELECT VALUE COUNT(1) FROM c WHERE c.type = @type AND c.status = 'failed'",
+      `SELECT VALUE COUNT(1) FROM c WHERE c.type = @type AND c.status = 'failed'${failedOf}`,
     ),
     recentFailures: query(
       `${container}OutboxRecentFailures`,
       container,
       'cross-partition',
-      `SELECT TOP ${recentFailuresShown} c.id, c.partnerId, c.kind, c.eventType, c.failedAt FROM c WHERE c.type = @type AND c.status = 'failed' AND c.failedAt >= @since ORDER BY c.type ASC, c.status ASC, c.failedAt DESC`,
+      `SELECT TOP ${recentFailuresShown} c.id, c.partnerId, c.kind, c.eventType, c.failedAt FROM c WHERE c.type = @type AND c.status = 'failed'${failedOf} AND c.failedAt >= @since ORDER BY c.type ASC, c.status ASC,${deliveries ? ' c.partnerId ASC,' : ''} c.failedAt DESC`,
     ),
   };
 }

@@ -1,4 +1,3 @@
-import type { Container } from '@azure/cosmos';
 import type { TransitionReportRepository } from '../../app/ports';
 import {
   transitionReportPartition,
@@ -6,12 +5,12 @@ import {
   type TransitionEntry,
 } from '../../domain/transition-report';
 import { allOf } from './partner-repository';
-import { queryPartitionPage } from './operations';
+import { queryPartitionPage, type ScopedContainer } from './operations';
 import { partnerQueries } from './queries';
 
 /** The operators' transition report: its own partition of the partners container. */
 export class CosmosTransitionReportRepository implements TransitionReportRepository {
-  constructor(private readonly container: Container) {}
+  constructor(private readonly container: ScopedContainer) {}
 
   transitionDays(from: string, to: string): Promise<TransitionDay[]> {
     return allOf<TransitionDay>(

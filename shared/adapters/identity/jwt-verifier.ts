@@ -6,6 +6,7 @@ import {
   type JWTPayload,
   type JWTVerifyGetKey,
 } from 'jose';
+import { hash } from 'node:crypto';
 import { DependencyUnavailable, type TokenVerifier } from '../../app/ports';
 import { DomainError } from '../../domain/errors';
 import {
@@ -40,7 +41,8 @@ const clockToleranceSeconds = 60;
 /**
  * Verified tokens kept, so a portal's token is checked once, not at every request (its RS256
  * signature check was a sixth of GET /api/me's CPU). Bounded in number and age: a token is
- * trusted from the cache for at most five minutes and never past its own expiry.
+ * trusted from the cache for at most five minutes and never past its own expiry. Kept by the
+ * SHA-256 of the token, never the token itself: what stays in memory cannot be replayed.
  */
 const verifiedTokenLimit = 10_000;
 const verifiedTokenMaxAgeMs = 5 * 60_000;
@@ -71,19 +73,20 @@ export class JwtVerifier implements TokenVerifier {
 
   async verify(token: string): Promise<Principal> {
     const now = this.options.now();
-    const cached = this.verified.get(token);
+    const key = hash('sha256', token, 'base64');
+    const cached = this.verified.get(key);
     if (cached) {
       if (now.getTime() >= cached.from && now.getTime() <= cached.until) return cached.principal;
-      this.verified.delete(token); // expired or not yet valid: jose says which, below
+      this.verified.delete(key); // expired or not yet valid: jose says which, below
     }
-    const under = this.checking.get(token);
+    const under = this.checking.get(key);
     if (under) return under;
-    const check = this.check(token, now).finally(() => this.checking.delete(token));
-    this.checking.set(token, check);
+    const check = this.check(token, key, now).finally(() => this.checking.delete(key));
+    this.checking.set(key, check);
     return check;
   }
 
-  private async check(token: string, now: Date): Promise<Principal> {
+  private async check(token: string, key: string, now: Date): Promise<Principal> {
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, this.keys, {
@@ -107,7 +110,7 @@ export class JwtVerifier implements TokenVerifier {
     }
     this.checkVersion(payload, tenantId);
     const principal = principalFrom(payload, tenantId, this.options);
-    this.remember(token, principal, payload, now.getTime());
+    this.remember(key, principal, payload, now.getTime());
     return principal;
   }
 
@@ -134,12 +137,12 @@ export class JwtVerifier implements TokenVerifier {
   }
 
   /** Only good tokens are kept; the oldest goes first when the cache is full. */
-  private remember(token: string, principal: Principal, payload: JWTPayload, now: number): void {
+  private remember(key: string, principal: Principal, payload: JWTPayload, now: number): void {
     const tolerance = clockToleranceSeconds * 1000;
     if (this.verified.size >= verifiedTokenLimit) {
       this.verified.delete(this.verified.keys().next().value!);
     }
-    this.verified.set(token, {
+    this.verified.set(key, {
       principal,
       from: payload.nbf === undefined ? -Infinity : payload.nbf * 1000 - tolerance,
       until: Math.min(payload.exp! * 1000 + tolerance, now + verifiedTokenMaxAgeMs),

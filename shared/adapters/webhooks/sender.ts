@@ -75,12 +75,21 @@ class TimedOut extends Error {}
 
 class Deadline {
   readonly promise: Promise<'timed-out'>;
+  /** Aborted when the deadline passes: the name's resolution is cancelled with it. */
+  private readonly controller = new AbortController();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(milliseconds: number) {
     this.promise = new Promise((resolve) => {
-      this.timer = setTimeout(() => resolve('timed-out'), milliseconds);
+      this.timer = setTimeout(() => {
+        this.controller.abort();
+        resolve('timed-out');
+      }, milliseconds);
     });
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
   }
 
   clear(): void {
@@ -167,6 +176,7 @@ export async function deliverWebhook(
     const guarded = await Promise.race([
       guardWebhookUrl(message.url, {
         allowLocal: options.allowLocal,
+        signal: deadline.signal,
         ...(options.lookup ? { lookup: options.lookup } : {}),
       }),
       deadline.promise,

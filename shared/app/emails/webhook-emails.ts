@@ -22,7 +22,7 @@ export function webhookDisabledEmail(
     paragraphs: fr
       ? [
           `Nous avons désactivé votre point de terminaison webhook ${host} : ${reason}.`,
-          'Les événements restent disponibles dans le flux GET /api/me/events. Une fois le point de terminaison réparé, réactivez-le ; les événements manqués peuvent être renvoyés un par un.',
+          'Les événements restent disponibles dans le flux GET /api/me/events. Une fois le point de terminaison réparé, réactivez-le ; ceux dont la livraison a échoué peuvent être renvoyés un par un, et ceux survenus pendant qu’il était désactivé sont dans le flux.',
         ]
       : [
           `We disabled your webhook endpoint ${host}: ${reason}.`,

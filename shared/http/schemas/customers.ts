@@ -1,6 +1,10 @@
 import * as z from 'zod';
 import { customerActions, relationships } from '../../domain/customer-policy';
-import { productTypes } from '../../domain/customers';
+import {
+  maxInvitationBodyLength,
+  maxInvitationSubjectLength,
+  productTypes,
+} from '../../domain/customers';
 import { countryCode, email, guid, linkToken, pageQuery, text } from './common';
 
 export const domainName = z
@@ -15,10 +19,20 @@ export const domainName = z
 
 export const customerIdParams = z.object({ customerId: guid });
 
+/**
+ * A customer's company name, as a partner or the customer's own admin gives it: it appears in
+ * platform emails to both partners (a transfer's subject), so it may not carry a web address
+ * (`https://...`, `www....`). A name such as `Amazon.com, Inc.` stays allowed.
+ */
+const customerName = text().refine(
+  (name) => !/[\p{L}][\p{L}\p{N}+.-]*:\/\/|\bwww\./iu.test(name),
+  'must be a company name, without a web address',
+);
+
 export const customersQuery = pageQuery.extend({ relationship: z.enum(relationships).optional() });
 
 export const newCustomerBody = z.strictObject({
-  companyName: text(),
+  companyName: customerName,
   domain: domainName,
   country: countryCode,
   adminEmail: email,
@@ -64,20 +78,28 @@ export const createdCustomerInvitationView = z
 
 export const customerInvitationIdParams = z.object({ invitationId: guid });
 
+/**
+ * One recipient, a subject and a body of bounded length (docs/rules.md section 13): the
+ * platform sends the reseller's words, so they are held to what an invitation needs.
+ */
 export const sendCustomerInvitationBody = z.strictObject({
   to: email,
-  subject: text(300),
-  body: z.string().min(1).max(20_000),
+  subject: text(maxInvitationSubjectLength),
+  body: z.string().min(1).max(maxInvitationBodyLength),
 });
 
 export const customerInvitationStateView = z
   .object({
     invitationId: z.string(),
+    status: z.enum(['active', 'used', 'revoked']),
     handedOver: z.enum(['not-yet', 'sent', 'by-hand']),
     sentTo: z.string().nullable(),
     expiresAt: z.string(),
   })
-  .meta({ id: 'CustomerInvitationState', description: 'Whether the invitation was handed over' });
+  .meta({
+    id: 'CustomerInvitationState',
+    description: 'Whether the invitation was handed over, used or revoked',
+  });
 
 export const publicCustomerInvitationView = z.object({
   resellerName: z.string(),
@@ -94,7 +116,7 @@ export const publicCustomerInvitationView = z.object({
  */
 export const acceptCustomerInvitationBody = z.strictObject({
   token: linkToken,
-  companyName: text().optional(),
+  companyName: customerName.optional(),
   domain: domainName.optional(),
   country: countryCode.optional(),
 });

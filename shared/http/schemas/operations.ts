@@ -47,7 +47,12 @@ export const operatorStatusView = z
       }),
     ),
     emails: backlogView,
-    events: backlogView,
+    events: backlogView.extend({
+      endpointsFailing: z.number().int().min(0).meta({
+        description:
+          "Webhook endpoints whose deliveries wait for a retry: each partner's own matter, counted apart from the backlog",
+      }),
+    }),
     enrollmentsPastReviewWindow: z.number().int().min(0).nullable(),
     incentiveInvitationsOverdue: z.number().int().min(0).nullable(),
     partnersWithoutMpnEmail: z.number().int().min(0).nullable(),

@@ -3,12 +3,14 @@ import { eventTypes } from '../../domain/events';
 import { isoTimestamp, text } from './common';
 import { eventSchema } from './events';
 
-/** Types a partner may subscribe to: every catalogue type but the test event, or `*`. */
-const subscribable = eventTypes.filter((type) => type !== 'webhook.test');
+/**
+ * Types a partner may subscribe to: every type of the catalogue, or `*`. `webhook.test` is one
+ * (listed and accepted alike); a test event goes to the endpoint tested, whatever it selects.
+ */
 const eventSelection = z
-  .array(z.enum(['*', ...subscribable] as [string, ...string[]]))
+  .array(z.enum(['*', ...eventTypes] as [string, ...string[]]))
   .min(1)
-  .max(subscribable.length + 1)
+  .max(eventTypes.length + 1)
   // A type named twice counts once, and "*" with others is all of them.
   .transform((events) => (events.includes('*') ? ['*'] : [...new Set(events)]));
 

@@ -1,0 +1,116 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { CallDeadline } from '../../shared/app/call-deadline';
+
+const overdue = (): Error => new Error('no answer in time');
+const never = (): Promise<never> => new Promise<never>(() => undefined);
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("an invocation's call deadline", () => {
+  it('answers a call still running at its deadline with the overdue error, and aborts it', async () => {
+    const deadline = new CallDeadline(100);
+    let signal: AbortSignal | undefined;
+    const answer = deadline.run((given) => {
+      signal = given;
+      return never();
+    }, overdue);
+    const settled = vi.fn();
+    answer.then(settled, settled);
+    await vi.advanceTimersByTimeAsync(99);
+    expect(settled).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(1);
+    await expect(answer).rejects.toThrow('no answer in time');
+    expect(signal?.aborted).toBe(true);
+  });
+
+  it('keeps one timer for all the calls of an invocation, however many', async () => {
+    const deadline = new CallDeadline(1_000);
+    for (let call = 0; call < 50; call += 1) {
+      await deadline.run(async () => call, overdue);
+    }
+    const running = Array.from({ length: 20 }, () => deadline.run(never, overdue));
+    running.forEach((answer) => answer.catch(() => undefined));
+    expect(vi.getTimerCount()).toBe(1);
+    await vi.advanceTimersByTimeAsync(1_000);
+    await Promise.all(running.map((answer) => expect(answer).rejects.toThrow(/in time/)));
+  });
+
+  it('gives each call its own deadline: a call started later is not cut short by an older one', async () => {
+    const deadline = new CallDeadline(100);
+    const older = deadline.run(never, overdue);
+    older.catch(() => undefined);
+    await vi.advanceTimersByTimeAsync(60);
+    let laterSignal: AbortSignal | undefined;
+    const later = deadline.run((signal) => {
+      laterSignal = signal;
+      return new Promise<string>((resolve) => setTimeout(() => resolve('answered'), 60));
+    }, overdue);
+    await vi.advanceTimersByTimeAsync(40); // the older call's deadline
+    await expect(older).rejects.toThrow('no answer in time');
+    expect(laterSignal?.aborted).toBe(false);
+    await vi.advanceTimersByTimeAsync(20);
+    await expect(later).resolves.toBe('answered');
+    // No call is within its deadline any more: the older call's request is stopped.
+    await vi.advanceTimersByTimeAsync(40);
+    expect(laterSignal?.aborted).toBe(true);
+  });
+
+  it('leaves no timer behind when the invocation ends', async () => {
+    const deadline = new CallDeadline(100);
+    await deadline.run(async () => 'read', overdue);
+    expect(vi.getTimerCount()).toBe(1);
+    deadline.end();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('stops the requests answered overdue when the invocation ends', async () => {
+    const deadline = new CallDeadline(100);
+    let stalled: AbortSignal | undefined;
+    const first = deadline.run((signal) => {
+      stalled = signal;
+      return never();
+    }, overdue);
+    first.catch(() => undefined);
+    await vi.advanceTimersByTimeAsync(50);
+    const second = deadline.run(
+      () => new Promise<number>((resolve) => setTimeout(() => resolve(2), 70)),
+      overdue,
+    );
+    await vi.advanceTimersByTimeAsync(50);
+    await expect(first).rejects.toThrow('no answer in time');
+    expect(stalled?.aborted).toBe(false); // the second call still runs on the same signal
+    await vi.advanceTimersByTimeAsync(20);
+    await expect(second).resolves.toBe(2);
+    expect(stalled?.aborted).toBe(false);
+    deadline.end();
+    expect(stalled?.aborted).toBe(true);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('hands the signal of an ended invocation to the next one, never one it aborted', async () => {
+    const signals: AbortSignal[] = [];
+    const record = async (signal: AbortSignal): Promise<void> => {
+      signals.push(signal);
+    };
+    const first = new CallDeadline(100);
+    await first.run(record, overdue);
+    first.end();
+    const second = new CallDeadline(100);
+    await second.run(record, overdue);
+    expect(signals[1]).toBe(signals[0]);
+    const stalled = second.run(never, overdue);
+    stalled.catch(() => undefined);
+    await vi.advanceTimersByTimeAsync(100);
+    second.end();
+    expect(signals[0]?.aborted).toBe(true);
+    const third = new CallDeadline(100);
+    await third.run(record, overdue);
+    expect(signals[2]).not.toBe(signals[0]);
+    expect(signals[2]?.aborted).toBe(false);
+  });
+});
