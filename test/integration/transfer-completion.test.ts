@@ -6,6 +6,7 @@ import {
   startSecondHost,
   startTestApp,
   type TestApp,
+  countingWrites,
 } from '../support/app';
 import { subscriptionDocumentId } from '../../shared/domain/customers';
 import { transferGuardId } from '../../shared/domain/transfers';
@@ -162,22 +163,8 @@ describe('completing a transfer', () => {
 
   it("writes five times to accept: the provider's email count, the decision, the provider copy, the customer, the settlement", async () => {
     const world = await pendingTransfer(app, { addOn: true });
-    let writes = 0;
-    const counting = await startSecondHost(app, (services) => ({
-      ...services,
-      partners: override(services.partners, {
-        commit: async (partnerId, operations) => {
-          writes += 1;
-          return services.partners.commit(partnerId, operations);
-        },
-      }),
-      customers: override(services.customers, {
-        commit: async (customerId, operations) => {
-          writes += 1;
-          return services.customers.commit(customerId, operations);
-        },
-      }),
-    }));
+    const written = countingWrites();
+    const counting = await startSecondHost(app, written.decorate);
     try {
       const token = await counting.token({
         tenant: world.provider.partnerId,
@@ -188,7 +175,7 @@ describe('completing a transfer', () => {
       await counting.close({ keepDatabase: true });
     }
     // The crash tests below kill the process before each of these writes.
-    expect(writes).toBe(5);
+    expect(written.count()).toBe(5);
   });
 
   for (const write of [1, 2, 3, 4, 5]) {
@@ -255,29 +242,15 @@ describe('rejecting or withdrawing, crashed at each write', () => {
   for (const step of Object.keys(steps) as (keyof typeof steps)[]) {
     it(`${step}: writes ${steps[step].writes}`, async () => {
       const world = await pendingTransfer(app);
-      let writes = 0;
-      const counting = await startSecondHost(app, (services) => ({
-        ...services,
-        partners: override(services.partners, {
-          commit: async (partnerId, operations) => {
-            writes += 1;
-            return services.partners.commit(partnerId, operations);
-          },
-        }),
-        customers: override(services.customers, {
-          commit: async (customerId, operations) => {
-            writes += 1;
-            return services.customers.commit(customerId, operations);
-          },
-        }),
-      }));
+      const written = countingWrites();
+      const counting = await startSecondHost(app, written.decorate);
       try {
         const decided = await decide(world, step, counting, await tokenFor(counting, world, step));
         expect(decided.status).toBe(200);
       } finally {
         await counting.close({ keepDatabase: true });
       }
-      expect(writes).toBe(steps[step].count);
+      expect(written.count()).toBe(steps[step].count);
     });
 
     for (let write = 1; write <= steps[step].count; write += 1) {
