@@ -1,4 +1,4 @@
-// The Function App on the Flex Consumption plan (Linux, Node.js 20: the version the tests run
+// The Function App on the Flex Consumption plan (Linux, Node.js 22: the version the tests run
 // on), signing in with the user-assigned identity of identity.bicep for everything: the host's
 // storage, the deployment container, telemetry, its Key Vault references, Cosmos DB and email.
 // Created after every role of that identity (main.bicep). App settings: every setting
@@ -137,7 +137,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       // The Node major `npm test` runs on and the bundle targets (test/unit/infra.test.ts).
       runtime: {
         name: 'node'
-        version: '20'
+        version: '22'
       }
     }
   }

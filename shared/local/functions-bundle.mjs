@@ -33,7 +33,7 @@ const functionsApp = { 'functions/app': 'functions/app.ts' };
 export const bundleOptions = {
   bundle: true,
   platform: 'node',
-  target: 'node20',
+  target: 'node22',
   format: 'cjs',
   sourcemap: true,
   minify: true,

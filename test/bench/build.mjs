@@ -16,7 +16,7 @@ await build({
   outdir: 'dist/bench',
   bundle: true,
   platform: 'node',
-  target: 'node20',
+  target: 'node22',
   format: 'cjs',
   sourcemap: true,
   minify: true,

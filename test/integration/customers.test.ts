@@ -13,6 +13,7 @@ import {
   startSecondHost,
   startTestApp,
   type TestApp,
+  countingWrites,
 } from '../support/app';
 import { createPartner, createPartnerWithProfile } from '../support/builders';
 import { ManualClock } from '../support/clock';
@@ -103,28 +104,14 @@ describe('customer tenants created by a provider', () => {
 describe('creating a customer tenant, crashed at each write', () => {
   /** Counts the writes of one request on a second host. */
   async function writesOf(request: (host: TestApp) => Promise<{ status: number }>) {
-    let writes = 0;
-    const counting = await startSecondHost(app, (services) => ({
-      ...services,
-      partners: override(services.partners, {
-        commit: async (partnerId, operations) => {
-          writes += 1;
-          return services.partners.commit(partnerId, operations);
-        },
-      }),
-      customers: override(services.customers, {
-        commit: async (customerId, operations) => {
-          writes += 1;
-          return services.customers.commit(customerId, operations);
-        },
-      }),
-    }));
+    const written = countingWrites();
+    const counting = await startSecondHost(app, written.decorate);
     try {
       expect((await request(counting)).status).toBe(201);
     } finally {
       await counting.close({ keepDatabase: true });
     }
-    return writes;
+    return written.count();
   }
 
   const flows = {

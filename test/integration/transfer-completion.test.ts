@@ -6,6 +6,7 @@ import {
   startSecondHost,
   startTestApp,
   type TestApp,
+  countingWrites,
 } from '../support/app';
 import { subscriptionDocumentId } from '../../shared/domain/customers';
 import { transferGuardId } from '../../shared/domain/transfers';
@@ -162,22 +163,8 @@ describe('completing a transfer', () => {
 
   it("writes five times to accept: the provider's email count, the decision, the provider copy, the customer, the settlement", async () => {
     const world = await pendingTransfer(app, { addOn: true });
-    let writes = 0;
-    const counting = await startSecondHost(app, (services) => ({
-      ...services,
-      partners: override(services.partners, {
-        commit: async (partnerId, operations) => {
-          writes += 1;
-          return services.partners.commit(partnerId, operations);
-        },
-      }),
-      customers: override(services.customers, {
-        commit: async (customerId, operations) => {
-          writes += 1;
-          return services.customers.commit(customerId, operations);
-        },
-      }),
-    }));
+    const written = countingWrites();
+    const counting = await startSecondHost(app, written.decorate);
     try {
       const token = await counting.token({
         tenant: world.provider.partnerId,
@@ -188,7 +175,7 @@ describe('completing a transfer', () => {
       await counting.close({ keepDatabase: true });
     }
     // The crash tests below kill the process before each of these writes.
-    expect(writes).toBe(5);
+    expect(written.count()).toBe(5);
   });
 
   for (const write of [1, 2, 3, 4, 5]) {
@@ -226,12 +213,23 @@ describe('completing a transfer', () => {
 
 describe('rejecting or withdrawing, crashed at each write', () => {
   const steps = {
+    // The provider's step is decided in the reseller's partition: its email counter is written
+    // first, apart, in the provider's own. The reseller's counter goes in the decision's batch.
     reject: {
       status: 'rejected',
       by: (world: World) => world.provider,
       body: { reason: 'Not taking on Azure customers this quarter' },
+      writes:
+        "four times, the provider's email counter, the decision, the provider's copy, the settlement",
+      count: 4,
     },
-    withdraw: { status: 'withdrawn', by: (world: World) => world.reseller, body: undefined },
+    withdraw: {
+      status: 'withdrawn',
+      by: (world: World) => world.reseller,
+      body: undefined,
+      writes: "three times, the decision, the provider's copy, the settlement",
+      count: 3,
+    },
   } as const;
   const decide = (world: World, step: keyof typeof steps, host: TestApp, token: string) =>
     host.api('POST', `/api/me/transfers/${world.transferId}/${step}`, {
@@ -242,35 +240,21 @@ describe('rejecting or withdrawing, crashed at each write', () => {
     host.token({ tenant: steps[step].by(world).partnerId, roles: ['GlobalAdmin'] });
 
   for (const step of Object.keys(steps) as (keyof typeof steps)[]) {
-    it(`${step}: writes three times, the decision, the provider's copy, the settlement`, async () => {
+    it(`${step}: writes ${steps[step].writes}`, async () => {
       const world = await pendingTransfer(app);
-      let writes = 0;
-      const counting = await startSecondHost(app, (services) => ({
-        ...services,
-        partners: override(services.partners, {
-          commit: async (partnerId, operations) => {
-            writes += 1;
-            return services.partners.commit(partnerId, operations);
-          },
-        }),
-        customers: override(services.customers, {
-          commit: async (customerId, operations) => {
-            writes += 1;
-            return services.customers.commit(customerId, operations);
-          },
-        }),
-      }));
+      const written = countingWrites();
+      const counting = await startSecondHost(app, written.decorate);
       try {
         const decided = await decide(world, step, counting, await tokenFor(counting, world, step));
         expect(decided.status).toBe(200);
       } finally {
         await counting.close({ keepDatabase: true });
       }
-      expect(writes).toBe(3);
+      expect(written.count()).toBe(steps[step].count);
     });
 
-    for (const write of [1, 2, 3]) {
-      it(`${step}: is finished once by the same request again when the process dies at write ${write} of 3`, async () => {
+    for (let write = 1; write <= steps[step].count; write += 1) {
+      it(`${step}: is finished once by the same request again when the process dies at write ${write} of ${steps[step].count}`, async () => {
         const world = await pendingTransfer(app);
         const dying = await startSecondHost(app, dyingAtWrite(write));
         try {
@@ -365,7 +349,8 @@ describe('propagating a step while another request moves the transfer (copies al
 
   it('leaves a decided step to its request for two minutes: the timer propagates it at 120 s, not a millisecond before', async () => {
     const world = await pendingTransfer(app);
-    const dying = await startSecondHost(app, dyingAtWrite(2)); // decided, not propagated
+    // The provider's email counter, then the decision: decided, not propagated.
+    const dying = await startSecondHost(app, dyingAtWrite(3));
     try {
       const crashed = await dying.api('POST', `/api/me/transfers/${world.transferId}/reject`, {
         token: await dying.token({ tenant: world.provider.partnerId, roles: ['GlobalAdmin'] }),
@@ -392,7 +377,8 @@ describe('propagating a step while another request moves the transfer (copies al
 
   it("writes the provider's copy of a step once when the timer and a retry propagate it at once", async () => {
     const world = await pendingTransfer(app);
-    const dying = await startSecondHost(app, dyingAtWrite(2)); // decided, not propagated
+    // The provider's email counter, then the decision: decided, not propagated.
+    const dying = await startSecondHost(app, dyingAtWrite(3));
     try {
       const crashed = await dying.api('POST', `/api/me/transfers/${world.transferId}/reject`, {
         token: await dying.token({ tenant: world.provider.partnerId, roles: ['GlobalAdmin'] }),

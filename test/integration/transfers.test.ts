@@ -8,6 +8,7 @@ import {
   startSecondHost,
   startTestApp,
   type TestApp,
+  countingWrites,
 } from '../support/app';
 import { createPartnerWithProfile } from '../support/builders';
 import { ManualClock } from '../support/clock';
@@ -92,22 +93,8 @@ describe('relationship extension', () => {
 
   it("writes twice: the reseller's side, then the provider's", async () => {
     const world = await resellerWithDirectCustomer(app);
-    let writes = 0;
-    const counting = await startSecondHost(app, (services) => ({
-      ...services,
-      partners: override(services.partners, {
-        commit: async (partnerId, operations) => {
-          writes += 1;
-          return services.partners.commit(partnerId, operations);
-        },
-      }),
-      customers: override(services.customers, {
-        commit: async (customerId, operations) => {
-          writes += 1;
-          return services.customers.commit(customerId, operations);
-        },
-      }),
-    }));
+    const written = countingWrites();
+    const counting = await startSecondHost(app, written.decorate);
     try {
       const token = await counting.token({
         tenant: world.reseller.partnerId,
@@ -118,7 +105,7 @@ describe('relationship extension', () => {
       await counting.close({ keepDatabase: true });
     }
     // The crash tests below kill the process before each of these writes.
-    expect(writes).toBe(2);
+    expect(written.count()).toBe(2);
   });
 
   for (const write of [1, 2]) {
@@ -621,34 +608,20 @@ describe('transfer requests', () => {
 });
 
 describe('a transfer request, crashed at each write', () => {
-  async function countingWrites(run: (host: TestApp) => Promise<void>): Promise<number> {
-    let writes = 0;
-    const counting = await startSecondHost(app, (services) => ({
-      ...services,
-      partners: override(services.partners, {
-        commit: async (partnerId, operations) => {
-          writes += 1;
-          return services.partners.commit(partnerId, operations);
-        },
-      }),
-      customers: override(services.customers, {
-        commit: async (customerId, operations) => {
-          writes += 1;
-          return services.customers.commit(customerId, operations);
-        },
-      }),
-    }));
+  async function writesOf(run: (host: TestApp) => Promise<void>): Promise<number> {
+    const written = countingWrites();
+    const counting = await startSecondHost(app, written.decorate);
     try {
       await run(counting);
     } finally {
       await counting.close({ keepDatabase: true });
     }
-    return writes;
+    return written.count();
   }
 
   it("writes three times: the request with its guard, the provider's copy, the settlement", async () => {
     const world = await extendedCustomer(app);
-    const writes = await countingWrites(async (host) => {
+    const writes = await writesOf(async (host) => {
       const token = await host.token({ tenant: world.reseller.partnerId, roles: ['GlobalAdmin'] });
       expect((await requestTransfer(host, world, [world.subscriptions.e3], token)).status).toBe(
         201,

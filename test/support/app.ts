@@ -122,6 +122,32 @@ export function failingPartnerWrites(
   });
 }
 
+/** Services that count their writes (partners and customers), and the count so far. */
+export function countingWrites(): {
+  decorate: (services: Services) => Services;
+  count: () => number;
+} {
+  let writes = 0;
+  return {
+    count: () => writes,
+    decorate: (services) => ({
+      ...services,
+      partners: override(services.partners, {
+        commit: async (partnerId, operations) => {
+          writes += 1;
+          return services.partners.commit(partnerId, operations);
+        },
+      }),
+      customers: override(services.customers, {
+        commit: async (customerId, operations) => {
+          writes += 1;
+          return services.customers.commit(customerId, operations);
+        },
+      }),
+    }),
+  };
+}
+
 /** Services of a process that dies at its `n`th write (partners or customers), writing nothing. */
 export function dyingAtWrite(n: number): (services: Services) => Services {
   let writes = 0;
