@@ -10,6 +10,7 @@ import { operationCodes } from '../../shared/http/define';
 import { buildOpenApi } from '../../shared/http/openapi';
 import { eventSchemaId } from '../../shared/http/schemas/events';
 import { startTestApp, type TestApp } from '../support/app';
+import { namedResources } from '../support/resources';
 
 let app: TestApp;
 let document: any;
@@ -71,26 +72,7 @@ describe('GET /api/openapi.json, checked by an OpenAPI 3.1 validator (@readme/op
 
   it('names every resource and view under components/schemas, $ref-ed wherever it appears', () => {
     const names = Object.keys(document.components.schemas);
-    for (const name of [
-      'Partner',
-      'Profile',
-      'Enrollment',
-      'Agreement',
-      'Provider',
-      'Reseller',
-      'Invitation',
-      'Customer',
-      'Subscription',
-      'Order',
-      'User',
-      'Transfer',
-      'Webhook',
-      'Delivery',
-      'Status',
-      'Event',
-      'Problem',
-    ])
-      expect(names).toContain(name);
+    for (const name of namedResources) expect(names).toContain(name);
     // No copy of a named schema outside components: each is only ever a $ref.
     const named = new Map(
       Object.entries(document.components.schemas).map(([name, schema]) => [

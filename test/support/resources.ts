@@ -1,0 +1,23 @@
+/** The resources and views the OpenAPI document names under components/schemas. */
+export const namedResources = [
+  'Partner',
+  'Profile',
+  'Enrollment',
+  'Agreement',
+  'Provider',
+  'Reseller',
+  'Invitation',
+  'Customer',
+  'Subscription',
+  'Order',
+  'User',
+  'Transfer',
+  'Webhook',
+  'Delivery',
+  'Status',
+  'Event',
+  'Problem',
+  'Transition',
+  'ResellerPipeline',
+  'TransitionReport',
+] as const;
