@@ -463,6 +463,82 @@ describe('deliverEmails within the platform send budget (ACS quotas)', () => {
     }
   });
 
+  // A run spends the budget lane by lane; when the minute (or the hour) turns between two lanes,
+  // the later lane counts in the new window, whatever the old one had left.
+  for (const turn of [
+    {
+      window: 'minute',
+      env: { EMAIL_SENDS_PER_MINUTE: '2', EMAIL_SENDS_PER_HOUR: '100' },
+      start: '2026-03-02T09:00:00Z',
+      during: '2026-03-02T09:01:59Z',
+      turnsTo: '2026-03-02T09:02:00Z',
+      counters: {
+        'send-budget-minute-2026-03-02T09:01': 2,
+        'send-budget-minute-2026-03-02T09:02': 2,
+      },
+    },
+    {
+      window: 'hour',
+      env: { EMAIL_SENDS_PER_MINUTE: '100', EMAIL_SENDS_PER_HOUR: '4' },
+      start: '2026-03-02T09:58:00Z',
+      during: '2026-03-02T09:59:59Z',
+      turnsTo: '2026-03-02T10:00:00Z',
+      counters: { 'send-budget-hour-2026-03-02T09': 4, 'send-budget-hour-2026-03-02T10': 2 },
+    },
+  ]) {
+    it(`counts in the new ${turn.window} when the ${turn.window} turns during a run: the budget the old one had spent holds back nothing`, async () => {
+      const clock = new ManualClock(turn.start);
+      let turnAfterFirstCount = false;
+      const app = await startTestApp({
+        clock,
+        env: turn.env,
+        decorate: (services) => ({
+          ...services,
+          outbox: override(services.outbox, {
+            async writeSendCounters(operations) {
+              const etags = await services.outbox.writeSendCounters(operations);
+              if (turnAfterFirstCount && etags) {
+                turnAfterFirstCount = false;
+                clock.set(turn.turnsTo);
+              }
+              return etags;
+            },
+          }),
+        }),
+      });
+      try {
+        // Two approvals sent; their incentives invitations (bulk) wait.
+        const early = await Promise.all(
+          Array.from({ length: 2 }, () =>
+            approvedPartner(app, { mpnAccountEmail: 'mpn.owner@fabrikam.example' }),
+          ),
+        );
+        await app.runTimer('deliverEmails');
+        await app.runTimer('sendIncentiveInvitations');
+        expect(await app.mailbox()).toHaveLength(2);
+        // Just before the turn: two approvals (transactional) spend what is left of the window.
+        clock.set(turn.during);
+        await Promise.all(Array.from({ length: 2 }, () => approvedPartner(app)));
+        turnAfterFirstCount = true;
+        await app.runTimer('deliverEmails');
+        // The window turned after they were counted: the invitations go out in the new one.
+        expect(await app.mailbox()).toHaveLength(6);
+        for (const partner of early) {
+          const emails = await app.documents(partner.partnerId, 'email');
+          expect(emails.map((email) => [email.kind, email.status]).sort()).toEqual([
+            ['enrollment-approved', 'sent'],
+            ['incentive-invitation', 'sent'],
+          ]);
+        }
+        for (const [id, count] of Object.entries(turn.counters)) {
+          expect(await app.pointRead(sendBudgetPartition, id), id).toMatchObject({ count });
+        }
+      } finally {
+        await app.close();
+      }
+    });
+  }
+
   it('sends transactional emails (enrollment decisions, invitations) before bulk ones (incentives invitations)', async () => {
     const app = await startTestApp({
       clock: new ManualClock('2026-03-02T09:00:00Z'),

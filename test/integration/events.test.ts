@@ -98,6 +98,13 @@ describe('the pull feed (GET /api/me/events)', () => {
     const stale = await app.api('GET', '/api/me/events?after=1', { token: partner.adminToken });
     expect(stale.status).toBe(410);
     expect(stale.body.code).toBe('cursor-expired');
+    expect(stale.body.detail).toBe(
+      'Events after this cursor expired (the feed keeps 30 days): read from the start (no after) and reconcile; the oldest kept is number 3.',
+    );
+    // At the edge: the cursor just before the oldest kept event skips nothing.
+    const atEdge = await app.api('GET', '/api/me/events?after=2', { token: partner.adminToken });
+    expect(atEdge.status).toBe(200);
+    expect(atEdge.body).toMatchObject({ cursor: '3', items: [{ type: 'customer.created' }] });
     const fromStart = await app.api('GET', '/api/me/events', { token: partner.adminToken });
     expect(fromStart.body.items.map((event: { type: string }) => event.type)).toEqual([
       'customer.created',

@@ -83,11 +83,62 @@ describe('relationship extension', () => {
     expect(await actionsOf(world.provider.partnerId)).toContain('customer-relationship-extended');
   });
 
+  it('says in both audit trails what was extended, to whom, and on whose word', async () => {
+    const world = await extendedCustomer(app);
+    const [resellerTrail, providerTrail] = await Promise.all(
+      [world.reseller.adminToken, world.provider.adminToken].map(
+        async (token) => (await app.api('GET', '/api/me/activity', { token })).body.items,
+      ),
+    );
+    expect(
+      resellerTrail.find((event: { action: string }) => event.action === 'relationship-extended'),
+    ).toMatchObject({ from: 'direct-bill', to: 'indirect-reseller' });
+    const { reason } = resellerTrail.find(
+      (event: { action: string }) => event.action === 'relationship-extended',
+    );
+    expect(reason).toMatch(
+      new RegExp(
+        `^customer ${world.customerId} \\(Wingtip Toys\\) extended to Adatum Distribution, bill-to details shared; consent attested by Gina Admin \\([^)]+\\); given by Dana Buyer \\(dana@wingtiptoys\\.example\\) on 2026-03-01T15:00:00\\.000Z$`,
+      ),
+    );
+    expect(
+      providerTrail.find(
+        (event: { action: string }) => event.action === 'customer-relationship-extended',
+      ),
+    ).toMatchObject({
+      to: 'indirect-provider',
+      reason: `customer ${world.customerId} (Wingtip Toys) of reseller ${world.reseller.partnerId}: bill-to details shared, no delegated admin`,
+    });
+  });
+
+  it("records the customer's consent as given at the attestation when the reseller does not say who gave it, or when", async () => {
+    const world = await resellerWithDirectCustomer(app);
+    const response = await app.api(
+      'POST',
+      `/api/me/customers/${world.customerId}/relationship-extension`,
+      {
+        token: world.reseller.adminToken,
+        body: { providerId: world.provider.partnerId, customerConsentAttested: true },
+      },
+    );
+    expect(response.status).toBe(201);
+    const activity = await app.api('GET', '/api/me/activity', {
+      token: world.reseller.adminToken,
+    });
+    const extended = activity.body.items.find(
+      (event: { action: string }) => event.action === 'relationship-extended',
+    );
+    expect(extended.reason).toMatch(
+      /; given by the customer on 2026-03-02T09:00:00\.000Z$/,
+    );
+  });
+
   it('answers 409 when the customer is already extended', async () => {
     const world = await extendedCustomer(app);
     const again = await extend(app, world);
     expect(again.status).toBe(409);
     expect(again.body.code).toBe('conflict');
+    expect(again.body.detail).toBe('Wingtip Toys is already extended to Adatum Distribution.');
     expect(await app.documents(world.provider.partnerId, 'customer-relationship')).toHaveLength(1);
   });
 
@@ -193,6 +244,10 @@ describe('relationship extension', () => {
       held.open();
       const refused = await late;
       expect(refused.status).toBe(409);
+      expect(refused.body).toMatchObject({
+        code: 'conflict',
+        detail: 'The customer changed meanwhile; read it and try again.',
+      });
     } finally {
       held.open();
       await slow.close({ keepDatabase: true });
