@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventSequenceId } from '../../shared/domain/events';
+import { eventFor, eventSequenceId, operatorEventsPartition } from '../../shared/domain/events';
 import { gate, override, startSecondHost, startTestApp, type TestApp } from '../support/app';
 import { createPartnerWithProfile } from '../support/builders';
 import { roundTrips } from '../support/cosmos-requests';
@@ -261,6 +261,98 @@ describe('the feed numbers under a publisher that read before another published'
       'customer.created',
     ]);
     expect(new Set(after.items.map((event) => event.id)).size).toBe(2);
+  });
+});
+
+describe('publication: rounds of 50 events, the per-run cap, copies written before a crash', () => {
+  async function customersCreated(token: string, count: number): Promise<void> {
+    for (let i = 0; i < count; i += 1) {
+      const created = await app.api('POST', '/api/me/customers', { token, body: newCustomer() });
+      expect(created.status).toBe(201);
+      app.clock.advance({ seconds: 1 }); // each its own instant: the feed's order is theirs
+    }
+  }
+
+  it('publishes 120 waiting events in one run, in rounds, numbered 1 to 120 in the order written', async () => {
+    const partner = await createPartnerWithProfile(app);
+    await customersCreated(partner.adminToken, 120);
+    const written = (await app.documents(partner.partnerId, 'event'))
+      .sort((a, b) => a.publishDueAt.localeCompare(b.publishDueAt))
+      .map((event) => event.id);
+    expect(written).toHaveLength(120);
+    await app.runTimer('deliverEvents');
+    // Nothing is left for the next run, and the feed reads 1..120 without a gap.
+    expect(await app.documents(partner.partnerId, 'event')).toEqual([]);
+    const { items, cursor } = await readWholeFeed(partner.adminToken);
+    expect(cursor).toBe('120');
+    expect(items.map((event) => event.id)).toEqual(written);
+    expect(await app.pointRead(partner.partnerId, eventSequenceId)).toMatchObject({ next: 121 });
+  });
+
+  it("publishes an operators' event once when a publisher died after copying it to the operators: the next run finds the copy there and goes on", async () => {
+    const partner = await createPartnerWithProfile(app, { mpnVerified: false });
+    expect((await submitEnrollment(app, partner)).body.status).toBe('pending-approval');
+    // A publisher that dies at its first write in the partner's partition (the reservation of
+    // the feed numbers), after the copy into the operators' partition.
+    const dying = await startSecondHost(app, (services) => ({
+      ...services,
+      partners: override(services.partners, {
+        commit: async (partition, operations) => {
+          if (partition === partner.partnerId) throw new Error('process killed');
+          return services.partners.commit(partition, operations);
+        },
+      }),
+    }));
+    try {
+      await dying.runTimer('deliverEvents');
+    } finally {
+      await dying.close({ keepDatabase: true });
+    }
+    const submittedBy = (events: { eventType: string; subjectId?: string; data: any }[]) =>
+      events.filter(
+        (event) =>
+          event.eventType === 'enrollment.submitted' && event.subjectId === partner.partnerId,
+      );
+    // The copy is written, the event itself not numbered yet.
+    expect(submittedBy(await app.documents(operatorEventsPartition, 'event'))).toHaveLength(1);
+    expect(submittedBy(await app.documents(partner.partnerId, 'event'))).toHaveLength(1);
+    await app.runTimer('deliverEvents');
+    expect(await app.documents(partner.partnerId, 'event')).toEqual([]);
+    const { items } = await readWholeFeed(partner.adminToken);
+    expect(items.map((event) => event.type)).toEqual(['enrollment.submitted']);
+    const operators = submittedBy(await storedEvents(app, operatorEventsPartition));
+    expect(operators).toHaveLength(1);
+    expect(operators[0]).toMatchObject({ sequence: expect.any(Number) });
+  });
+
+  it('publishes at most 20 rounds (1,000 events) of one partition per run: the rest waits for the next run', async () => {
+    const partner = await createPartnerWithProfile(app);
+    // A bulk import's events, as its batches write them (100 operations a batch).
+    const at = app.clock.now();
+    for (let batch = 0; batch < 11; batch += 1) {
+      await app.services.partners.commit(
+        partner.partnerId,
+        Array.from({ length: batch === 10 ? 1 : 100 }, (_, index) => ({
+          op: 'create' as const,
+          document: {
+            ...eventFor(
+              `bulk-${batch}-${index}`,
+              partner.partnerId,
+              'agreement.accepted',
+              { templateId: 'bulk', version: `${batch}.${index}`, acceptedAt: at.toISOString() },
+              at,
+            ),
+            publishDueAt: new Date(at.getTime() + batch * 100 + index).toISOString(),
+          },
+        })),
+      );
+    }
+    await app.runTimer('deliverEvents');
+    expect(await app.documents(partner.partnerId, 'event')).toHaveLength(1);
+    expect(await app.pointRead(partner.partnerId, eventSequenceId)).toMatchObject({ next: 1001 });
+    await app.runTimer('deliverEvents');
+    expect(await app.documents(partner.partnerId, 'event')).toEqual([]);
+    expect(await app.pointRead(partner.partnerId, eventSequenceId)).toMatchObject({ next: 1002 });
   });
 });
 

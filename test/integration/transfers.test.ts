@@ -128,9 +128,7 @@ describe('relationship extension', () => {
     const extended = activity.body.items.find(
       (event: { action: string }) => event.action === 'relationship-extended',
     );
-    expect(extended.reason).toMatch(
-      /; given by the customer on 2026-03-02T09:00:00\.000Z$/,
-    );
+    expect(extended.reason).toMatch(/; given by the customer on 2026-03-02T09:00:00\.000Z$/);
   });
 
   it('answers 409 when the customer is already extended', async () => {
