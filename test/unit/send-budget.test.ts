@@ -35,6 +35,20 @@ describe('the platform send budget', () => {
     ]);
   });
 
+  it('hands out every due email, still in turns, when the budget allows more than are due', () => {
+    const due = [
+      { partnerId: 'flooding', n: 0 },
+      { partnerId: 'flooding', n: 1 },
+      { partnerId: 'other', n: 2 },
+    ];
+    expect(takingTurns(due, 10).map((email) => `${email.partnerId}${email.n}`)).toEqual([
+      'flooding0',
+      'other2',
+      'flooding1',
+    ]);
+    expect(takingTurns([], 3)).toEqual([]);
+  });
+
   it("serves the reviewers' and the operators' emails first, incentives invitations last, every other email between", () => {
     expect(laneOf('enrollment-escalated', 'partner-1')).toBe('platform');
     expect(laneOf('webhook-disabled', operatorEventsPartition)).toBe('platform');
