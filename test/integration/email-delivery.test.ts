@@ -463,6 +463,83 @@ describe('deliverEmails within the platform send budget (ACS quotas)', () => {
     }
   });
 
+  it('costs a run one read of the counters and one counting batch per page of sends; a spent budget or nothing to give back writes nothing', async () => {
+    const clock = new ManualClock('2026-03-02T09:00:00Z');
+    const calls = { reads: 0, writes: 0 };
+    const app = await startTestApp({
+      clock,
+      env: { EMAIL_SENDS_PER_MINUTE: '4', EMAIL_SENDS_PER_HOUR: '100' },
+      decorate: (services) => ({
+        ...services,
+        outbox: override(services.outbox, {
+          async sendCounters(ids) {
+            calls.reads += 1;
+            return services.outbox.sendCounters(ids);
+          },
+          async writeSendCounters(operations) {
+            calls.writes += 1;
+            return services.outbox.writeSendCounters(operations);
+          },
+        }),
+      }),
+    });
+    try {
+      await Promise.all(
+        Array.from({ length: 2 }, () =>
+          approvedPartner(app, { mpnAccountEmail: 'mpn.owner@fabrikam.example' }),
+        ),
+      );
+      await app.runTimer('deliverEmails');
+      expect(await app.mailbox()).toHaveLength(2);
+      expect(calls).toEqual({ reads: 1, writes: 1 });
+      // One approval (transactional) and two incentives invitations (bulk): two pages of sends,
+      // one read; the budget allows two of the three, the last waits.
+      await app.runTimer('sendIncentiveInvitations');
+      await approvedPartner(app);
+      await app.runTimer('deliverEmails');
+      expect(await app.mailbox()).toHaveLength(4);
+      expect(calls).toEqual({ reads: 2, writes: 3 });
+      // The same minute again: the budget is read, found spent, and nothing is written.
+      await app.runTimer('deliverEmails');
+      expect(await app.mailbox()).toHaveLength(4);
+      expect(calls).toEqual({ reads: 3, writes: 3 });
+      expect(
+        await app.pointRead(sendBudgetPartition, 'send-budget-minute-2026-03-02T09:00'),
+      ).toMatchObject({ count: 4 });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('gives up counting after ten conflicts in a row: the run sends nothing, the emails wait whole for the next run', async () => {
+    let conflicts = 0;
+    const app = await startTestApp({
+      clock: new ManualClock('2026-03-02T09:00:00Z'),
+      decorate: (services) => ({
+        ...services,
+        outbox: override(services.outbox, {
+          // Another host wins every count: each write finds the counters changed.
+          async writeSendCounters() {
+            conflicts += 1;
+            return null;
+          },
+        }),
+      }),
+    });
+    try {
+      const partner = await approvedPartner(app);
+      await app.runTimer('deliverEmails');
+      expect(conflicts).toBe(10);
+      expect(await app.mailbox()).toEqual([]);
+      expect((await app.documents(partner.partnerId, 'email'))[0]).toMatchObject({
+        status: 'pending',
+        attempts: 0,
+      });
+    } finally {
+      await app.close();
+    }
+  });
+
   // A run spends the budget lane by lane; when the minute (or the hour) turns between two lanes,
   // the later lane counts in the new window, whatever the old one had left.
   for (const turn of [
