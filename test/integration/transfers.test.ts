@@ -269,7 +269,9 @@ describe('relationship extension', () => {
     );
     expect(response.status).toBe(403);
     expect(response.body.code).toBe('action-not-allowed');
-    expect(response.body.detail).toContain('indirect customer');
+    expect(response.body.detail).toBe(
+      'Wingtip Toys is an indirect customer (it came through Adatum Distribution), not one of your direct-bill customers: there is nothing to extend.',
+    );
   });
 
   it('refuses a partner that is not an enrolled, active reseller with 403 action-not-allowed', async () => {
@@ -289,7 +291,9 @@ describe('relationship extension', () => {
     );
     expect(response.status).toBe(403);
     expect(response.body.code).toBe('action-not-allowed');
-    expect(response.body.detail).toMatch(/enrolled, active indirect reseller/);
+    expect(response.body.detail).toBe(
+      'Only an enrolled, active indirect reseller extends a customer to a provider: complete the enrollment and accept the indirect reseller agreement first.',
+    );
   });
 
   it('refuses a provider without partnership, or consent not attested, with 400', async () => {
