@@ -544,7 +544,7 @@ describe('deliverEmails within the platform send budget (ACS quotas)', () => {
   // the later lane counts in the new window, whatever the old one had left.
   for (const turn of [
     {
-      window: 'minute',
+      name: 'counts in the new minute when the minute turns during a run: the budget the old one had spent holds back nothing',
       env: { EMAIL_SENDS_PER_MINUTE: '2', EMAIL_SENDS_PER_HOUR: '100' },
       start: '2026-03-02T09:00:00Z',
       during: '2026-03-02T09:01:59Z',
@@ -555,7 +555,7 @@ describe('deliverEmails within the platform send budget (ACS quotas)', () => {
       },
     },
     {
-      window: 'hour',
+      name: 'counts in the new hour when the hour turns during a run: the budget the old one had spent holds back nothing',
       env: { EMAIL_SENDS_PER_MINUTE: '100', EMAIL_SENDS_PER_HOUR: '4' },
       start: '2026-03-02T09:58:00Z',
       during: '2026-03-02T09:59:59Z',
@@ -563,7 +563,7 @@ describe('deliverEmails within the platform send budget (ACS quotas)', () => {
       counters: { 'send-budget-hour-2026-03-02T09': 4, 'send-budget-hour-2026-03-02T10': 2 },
     },
   ]) {
-    it(`counts in the new ${turn.window} when the ${turn.window} turns during a run: the budget the old one had spent holds back nothing`, async () => {
+    it(turn.name, async () => {
       const clock = new ManualClock(turn.start);
       let turnAfterFirstCount = false;
       const app = await startTestApp({
