@@ -1,14 +1,22 @@
 import {
+  claimGroups,
   emailLanes,
   settledEmail,
   deliveryLeaseSeconds,
   retryDelaySeconds,
+  type ClaimGroup,
   type EmailLane,
   type OutboxEmail,
 } from '../domain/email';
 import { publicItemId } from '../domain/operations';
 import { takingTurns } from '../domain/send-budget';
-import { SendThrottled, TransientSendError, type Logger, type Versioned } from './ports';
+import {
+  SendThrottled,
+  TransientSendError,
+  type DueEmail,
+  type Logger,
+  type Versioned,
+} from './ports';
 import { SendBudget } from './send-budget';
 import { addSeconds, eachBounded } from './bounded';
 import type { Services } from './services';
@@ -24,8 +32,12 @@ export interface DeliveryReport {
   outOfBudget: boolean;
 }
 
-/** Most due emails read per query: a page of them is claimed and sent one by one. */
-const dueEmailsPerQuery = 1000;
+/**
+ * Most due emails read per query. A due email is read without its bodies (about 200 bytes), so
+ * 5,000 are about 1 MB: enough for a partner's several due emails to be found in one read and
+ * claimed together (emailsPerClaim), not one round trip each.
+ */
+const dueEmailsPerQuery = 5000;
 
 /**
  * Due emails read per send the budget allows: enough for other partners' emails to take turns
@@ -35,6 +47,13 @@ const emailsReadPerSend = 4;
 
 /** Reads of due emails per turn, each passing over the partners already found. */
 const readsPerTurn = 4;
+
+/**
+ * Most emails of one partner claimed in one round trip, then sent one after another: a partner
+ * with many due emails costs a round trip per 25 claims and per 25 outcomes instead of one per
+ * email, and its 25 sends (ACS answers in well under a second) end long before the claim's lease.
+ */
+const emailsPerClaim = 25;
 
 type Outcome = 'sent' | 'retried' | 'failed' | 'skipped' | 'throttled';
 
@@ -46,10 +65,12 @@ type Outcome = 'sent' | 'retried' | 'failed' | 'skipped' | 'throttled';
  * one partner's backlog delays another partner's email by one run at most.
  * Each email is first claimed with its etag (so two hosts running at once never both send it)
  * for a lease; a process that dies mid-delivery leaves a claim that lapses and is retried.
- * The send carries the email id as its operation id, so a send repeated after a crash is
- * delivered once. Failures retry with exponential backoff; after the last attempt the email
- * is marked failed and an error is logged. A throttled send (429) is not an attempt: it stops
- * the run and the email waits for the Retry-After.
+ * A partner's emails are claimed, and their outcomes written, up to emailsPerClaim in one round
+ * trip (each still on its own etag). The send carries the email id as its operation id, so a
+ * send repeated after a crash is delivered once. Failures retry with exponential backoff; after
+ * the last attempt the email is marked failed and an error is logged. A throttled send (429) is
+ * not an attempt: it stops the run, the email waits for the Retry-After, and the emails claimed
+ * with it and not sent yet are put back as they were.
  */
 export async function deliverEmails(
   services: Services,
@@ -74,23 +95,30 @@ export async function deliverEmails(
       const { due, complete } = await dueInTurn(services, lane, limit, seen);
       if (due.length === 0) break;
       const granted = await budget.take(due.length);
-      const batch = takingTurns(
-        due.map((email) => ({ ...email, partnerId: email.value.partnerId })),
-        granted,
-      );
+      const batch = takingTurns(due, granted);
       if (batch.length < due.length) {
         report.outOfBudget = true;
         stop = true;
       }
-      batch.forEach((email) => seen.add(email.value.id));
+      batch.forEach((email) => seen.add(email.id));
       let sends = 0;
-      await eachBounded(batch, services.config.email.deliveryConcurrency, async (email) => {
-        if (report.throttled > 0) return; // ACS is throttling: the rest waits
-        const outcome = await deliverOne(services, logger, email);
-        report[outcome] += 1;
-        if (outcome !== 'skipped') sends += 1;
-        if (outcome === 'throttled') stop = true;
-      });
+      await eachBounded(
+        claimGroups(batch, emailsPerClaim),
+        services.config.email.deliveryConcurrency,
+        async (group) => {
+          if (report.throttled > 0) return; // ACS is throttling: the rest waits
+          for (const outcome of await deliverGroup(
+            services,
+            logger,
+            group,
+            () => report.throttled > 0,
+          )) {
+            report[outcome] += 1;
+            if (outcome !== 'skipped') sends += 1;
+            if (outcome === 'throttled') stop = true;
+          }
+        },
+      );
       await budget.giveBack(granted - sends);
       if (complete) break; // the lane had nothing more due
     }
@@ -118,17 +146,17 @@ async function dueInTurn(
   lane: EmailLane,
   limit: number,
   seen: ReadonlySet<string>,
-): Promise<{ due: Versioned<OutboxEmail>[]; complete: boolean }> {
-  const due: Versioned<OutboxEmail>[] = [];
+): Promise<{ due: DueEmail[]; complete: boolean }> {
+  const due: DueEmail[] = [];
   const ids = new Set<string>();
   const partners = new Set<string>();
   for (let read = 0; read < readsPerTurn; read += 1) {
     const page = await services.outbox.due(services.clock.now(), lane, limit, [...partners]);
     for (const email of page) {
-      if (seen.has(email.value.id) || ids.has(email.value.id)) continue;
-      ids.add(email.value.id);
+      if (seen.has(email.id) || ids.has(email.id)) continue;
+      ids.add(email.id);
       due.push(email);
-      partners.add(email.value.partnerId);
+      partners.add(email.partnerId);
     }
     // Fewer than asked: every due email of the partners not passed over was in this read, and
     // on the first read, every due email of the lane.
@@ -137,89 +165,115 @@ async function dueInTurn(
   return { due, complete: false };
 }
 
+/**
+ * One partner's emails of a run: claimed together, sent one after another, their outcomes
+ * written together. Once `throttled()` (ACS refused a send for its quota, in this group or
+ * another), the emails claimed and not sent are put back as they were: not an attempt.
+ */
+async function deliverGroup(
+  services: Services,
+  logger: Logger,
+  group: ClaimGroup<DueEmail>,
+  throttled: () => boolean,
+): Promise<Outcome[]> {
+  const leaseUntil = new Date(services.clock.now().getTime() + deliveryLeaseSeconds * 1000);
+  const claimed = await services.outbox.claim(group.partnerId, group.items, leaseUntil);
+  const found = new Map(group.items.map((email) => [email.id, email]));
+  const outcomes: Outcome[] = Array.from(
+    { length: group.items.length - claimed.length },
+    () => 'skipped', // another run claimed it first
+  );
+  const settled: Versioned<OutboxEmail>[] = [];
+  for (const { value: email, etag } of claimed) {
+    const asFound = found.get(email.id)!;
+    if (throttled()) {
+      settled.push({
+        value: { ...email, status: 'pending', attempts: asFound.attempts, dueAt: asFound.dueAt },
+        etag,
+      });
+      continue;
+    }
+    const [outcome, result] = await deliverOne(services, logger, email);
+    settled.push({ value: outcome, etag });
+    outcomes.push(result);
+  }
+  // If a claim lapsed and another run took the email over, its outcome stands instead.
+  await services.outbox.settle(group.partnerId, settled);
+  return outcomes;
+}
+
+/** Sends a claimed email: what to write as its outcome, and what became of it. */
 async function deliverOne(
   services: Services,
   logger: Logger,
-  { value: email, etag }: Versioned<OutboxEmail>,
-): Promise<Outcome> {
+  claimed: OutboxEmail,
+): Promise<[OutboxEmail, Outcome]> {
   const { maxAttempts, retryBaseSeconds } = services.config.email;
-  const now = services.clock.now();
-  const claimed: OutboxEmail = {
-    ...email,
-    status: 'sending',
-    attempts: email.attempts + 1,
-    dueAt: addSeconds(now, deliveryLeaseSeconds),
-  };
-  const claimEtag = await services.outbox.replaceIfUnchanged(claimed, etag);
-  if (claimEtag === null) return 'skipped'; // another run claimed it first
-  let outcome: OutboxEmail;
-  let result: Outcome;
   try {
     await services.emailSender.send(
       {
-        to: email.to,
-        subject: email.subject,
-        text: email.text,
-        html: email.html,
-        links: email.links,
-        ...(email.fromName ? { fromName: email.fromName } : {}),
-        ...(email.replyTo ? { replyTo: email.replyTo } : {}),
+        to: claimed.to,
+        subject: claimed.subject,
+        text: claimed.text,
+        html: claimed.html,
+        links: claimed.links,
+        ...(claimed.fromName ? { fromName: claimed.fromName } : {}),
+        ...(claimed.replyTo ? { replyTo: claimed.replyTo } : {}),
       },
-      email.id,
+      claimed.id,
     );
-    outcome = settledEmail(claimed, 'sent', services.clock.now(), null);
-    result = 'sent';
+    return [settledEmail(claimed, 'sent', services.clock.now(), null), 'sent'];
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     if (error instanceof SendThrottled) {
       // Nothing was sent: the attempt is given back and the body kept, however long ACS throttles.
       const delay = error.retryAfterSeconds ?? retryBaseSeconds;
-      outcome = {
-        ...claimed,
-        attempts: email.attempts,
-        status: 'pending',
-        dueAt: addSeconds(services.clock.now(), delay),
-        lastError: reason,
-      };
-      result = 'throttled';
-      logger.warn(`email ${email.id} (${email.kind}) throttled; retrying in ${delay}s`, {
-        emailId: email.id,
+      logger.warn(`email ${claimed.id} (${claimed.kind}) throttled; retrying in ${delay}s`, {
+        emailId: claimed.id,
         reason,
       });
-    } else if (claimed.attempts >= maxAttempts) {
-      outcome = settledEmail(claimed, 'failed', services.clock.now(), reason);
-      result = 'failed';
-      logger.error(
-        `email ${email.id} (${email.kind}) failed for good after ${claimed.attempts} attempts`,
+      return [
         {
-          emailId: email.id,
+          ...claimed,
+          attempts: claimed.attempts - 1,
+          status: 'pending',
+          dueAt: addSeconds(services.clock.now(), delay),
+          lastError: reason,
+        },
+        'throttled',
+      ];
+    }
+    if (claimed.attempts >= maxAttempts) {
+      logger.error(
+        `email ${claimed.id} (${claimed.kind}) failed for good after ${claimed.attempts} attempts`,
+        {
+          emailId: claimed.id,
           // What POST /api/operator/emails/{emailId}/retry takes (docs/api.md).
-          retryId: publicItemId(email.partnerId, email.id),
-          kind: email.kind,
-          partnerId: email.partnerId,
+          retryId: publicItemId(claimed.partnerId, claimed.id),
+          kind: claimed.kind,
+          partnerId: claimed.partnerId,
           reason,
         },
       );
-    } else {
-      const retryAfter = error instanceof TransientSendError ? (error.retryAfterSeconds ?? 0) : 0;
-      const delay = Math.max(retryDelaySeconds(claimed.attempts, retryBaseSeconds), retryAfter);
-      outcome = {
+      return [settledEmail(claimed, 'failed', services.clock.now(), reason), 'failed'];
+    }
+    const retryAfter = error instanceof TransientSendError ? (error.retryAfterSeconds ?? 0) : 0;
+    const delay = Math.max(retryDelaySeconds(claimed.attempts, retryBaseSeconds), retryAfter);
+    logger.warn(
+      `email ${claimed.id} (${claimed.kind}) attempt ${claimed.attempts} failed; retrying in ${delay}s`,
+      {
+        emailId: claimed.id,
+        reason,
+      },
+    );
+    return [
+      {
         ...claimed,
         status: 'pending',
         dueAt: addSeconds(services.clock.now(), delay),
         lastError: reason,
-      };
-      result = 'retried';
-      logger.warn(
-        `email ${email.id} (${email.kind}) attempt ${claimed.attempts} failed; retrying in ${delay}s`,
-        {
-          emailId: email.id,
-          reason,
-        },
-      );
-    }
+      },
+      'retried',
+    ];
   }
-  // If the claim lapsed and another run took the email over, its outcome stands instead.
-  await services.outbox.replaceIfUnchanged(outcome, claimEtag);
-  return result;
 }

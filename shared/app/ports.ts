@@ -236,17 +236,42 @@ export interface TransitionReportRepository {
   stuckSince(cutoff: Date, limit: number): Promise<TransitionEntry[]>;
 }
 
+/**
+ * An email found due: what it takes to give it a turn and claim it. Its bodies come with the
+ * claim, so a page of due emails stays small however long they are.
+ */
+export interface DueEmail {
+  id: string;
+  partnerId: string;
+  attempts: number;
+  /** When it fell due (for a lapsed claim: when the claim lapsed). */
+  dueAt: string;
+  etag: string;
+}
+
 export interface OutboxRepository {
   /**
    * Cross-partition: emails of one lane waiting (or whose claim lapsed) and due at `now`,
    * oldest first, but those of the partners in `passOver` (they have their turn already).
    */
-  due(
-    now: Date,
-    lane: EmailLane,
-    limit: number,
-    passOver?: readonly string[],
+  due(now: Date, lane: EmailLane, limit: number, passOver?: readonly string[]): Promise<DueEmail[]>;
+  /**
+   * Claims due emails of one partner for a delivery, each only if unchanged since it was found
+   * (its etag): `sending`, one attempt more, due again at `leaseUntil` (when the claim lapses).
+   * Returns the emails claimed, whole, with their new etags; one that changed since it was found
+   * is left out (another run has it). One round trip when none changed.
+   */
+  claim(
+    partnerId: string,
+    emails: readonly DueEmail[],
+    leaseUntil: Date,
   ): Promise<Versioned<OutboxEmail>[]>;
+  /**
+   * Writes the outcomes of claimed emails of one partner, each only if still as claimed (its
+   * etag): one whose claim lapsed and that another run took over is left as that run made it.
+   * One round trip when none changed.
+   */
+  settle(partnerId: string, outcomes: readonly Versioned<OutboxEmail>[]): Promise<void>;
   /** Replaces the email if its etag is unchanged; returns the new etag or null if it changed. */
   replaceIfUnchanged(email: OutboxEmail, etag: string): Promise<string | null>;
   /** Point reads of the send budget's counters (domain/send-budget.ts); absent ones are left out. */

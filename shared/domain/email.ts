@@ -152,3 +152,32 @@ export function retriedEmail(email: OutboxEmail, now: Date): OutboxEmail {
   const { failedAt: _failed, ttl: _ttl, ...rest } = email;
   return { ...rest, status: 'pending', attempts: 0, dueAt: now.toISOString() };
 }
+
+/** Emails of one partner, claimed together (at most a transactional batch's worth). */
+export interface ClaimGroup<T> {
+  partnerId: string;
+  items: T[];
+}
+
+/**
+ * `items` (in the order partners take turns) in groups of one partner's, at most `size` each,
+ * in the order of each group's first item: a partner with many emails forms several groups, the
+ * later ones after the other partners' first turns, so grouping never moves a partner ahead.
+ */
+export function claimGroups<T extends { partnerId: string }>(
+  items: readonly T[],
+  size: number,
+): ClaimGroup<T>[] {
+  const groups: ClaimGroup<T>[] = [];
+  const open = new Map<string, ClaimGroup<T>>();
+  for (const item of items) {
+    let group = open.get(item.partnerId);
+    if (group === undefined || group.items.length >= size) {
+      group = { partnerId: item.partnerId, items: [] };
+      groups.push(group);
+      open.set(item.partnerId, group);
+    }
+    group.items.push(item);
+  }
+  return groups;
+}

@@ -78,13 +78,3 @@ export function effectivePartitionKey(value: unknown, definition: PartitionKeyDe
   }
   return key;
 }
-
-/** Whether a document of this partition key value lives in the range. */
-export function inRange(
-  range: PartitionKeyRange,
-  value: unknown,
-  definition: PartitionKeyDefinition,
-): boolean {
-  const key = effectivePartitionKey(value, definition);
-  return range.minInclusive <= key && key < range.maxExclusive;
-}

@@ -53,6 +53,8 @@ const { values: args } = parseArgs({
      * breakdown of its CPU per request to get-me's row.
      */
     'profile-host': { type: 'boolean', default: false },
+    /** Profiles the emulator's process for the whole run (bench/profiles/emulator-*.cpuprofile). */
+    'profile-emulator': { type: 'boolean', default: false },
   },
 });
 
@@ -149,9 +151,19 @@ async function main(): Promise<void> {
     if (![...loadScenarioNames, 'deliverEmails', 'deliverEvents'].some(wanted)) {
       return report({ started, settings, scenarios: [], coldStart });
     }
-    emulator = await startChild<{ endpoint: string }>(bundled('emulator'), {
-      PATH: process.env.PATH,
-    });
+    emulator = await startChild<{ endpoint: string }>(
+      bundled('emulator'),
+      { PATH: process.env.PATH },
+      args['profile-emulator']
+        ? [
+            '--cpu-prof',
+            '--cpu-prof-dir',
+            path.resolve('bench/profiles'),
+            '--cpu-prof-name',
+            `emulator-${Date.now()}.cpuprofile`,
+          ]
+        : [],
+    );
     processes.emulator = emulator.process.pid;
     log(`emulator at ${emulator.details.endpoint}`);
     const scenarios = await apiScenarios(runner, {

@@ -1,4 +1,5 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -26,8 +27,23 @@ export interface DeliveryThroughput {
 }
 
 /**
+ * Where the .eml files go: in memory (/dev/shm) where the machine has it, else the temporary
+ * directory. The FileOutbox stands in for ACS, an HTTPS call on Azure: on a VM's disk its file
+ * writes took 0.2 to 0.9 ms each from one run to the next, which is the disk's figure, not the
+ * delivery's.
+ */
+async function memoryBackedDirectory(): Promise<string> {
+  try {
+    await access('/dev/shm', constants.W_OK);
+    return '/dev/shm';
+  } catch {
+    return os.tmpdir();
+  }
+}
+
+/**
  * The deliverEmails use case as the timer runs it, with the real FileOutbox writing .eml files
- * into a temporary directory, over an outbox seeded with `delivered` sent emails and `pending`
+ * into a temporary directory in memory, over an outbox seeded with `delivered` sent emails and `pending`
  * ones due now, spread over 1,000 partners, in a database of its own.
  */
 export async function benchDeliverEmails(options: {
@@ -38,7 +54,7 @@ export async function benchDeliverEmails(options: {
   log: (line: string) => void;
   cpu: CpuMeter;
 }): Promise<DeliveryThroughput> {
-  const outboxDir = await mkdtemp(path.join(os.tmpdir(), 'bench-outbox-'));
+  const outboxDir = await mkdtemp(path.join(await memoryBackedDirectory(), 'bench-outbox-'));
   const config = loadConfig({
     AUTH_MODE: 'dev',
     COSMOS_ENDPOINT: options.endpoint,

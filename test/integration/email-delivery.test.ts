@@ -71,10 +71,10 @@ describe('deliverEmails when the process dies between sending and recording it (
       decorate: (services) => ({
         ...services,
         outbox: override(services.outbox, {
-          async replaceIfUnchanged(email, etag) {
-            if (email.status !== 'sending' && email.id === killAfterSending)
+          async settle(partnerId, outcomes) {
+            if (outcomes.some(({ value }) => value.id === killAfterSending))
               throw new Error('process killed');
-            return services.outbox.replaceIfUnchanged(email, etag);
+            return services.outbox.settle(partnerId, outcomes);
           },
         }),
       }),
@@ -111,11 +111,11 @@ describe('deliverEmails with the file outbox', () => {
       env: { EMAIL_MAX_ATTEMPTS: '3' },
       decorate: (services) => {
         const outbox: OutboxRepository = override(services.outbox, {
-          async replaceIfUnchanged(email, etag) {
+          async settle(partnerId, outcomes) {
             // Simulates the process dying after the send, before the outcome is written.
-            if (email.status !== 'sending' && failNextOutcome?.(email.id))
+            if (outcomes.some(({ value }) => failNextOutcome?.(value.id)))
               throw new Error('process killed');
-            return services.outbox.replaceIfUnchanged(email, etag);
+            return services.outbox.settle(partnerId, outcomes);
           },
         });
         return { ...services, outbox };

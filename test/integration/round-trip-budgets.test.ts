@@ -643,7 +643,7 @@ const budgets: Budget[] = [
   },
   {
     route: 'deliverEmails',
-    does: 'timer: a query per lane of due emails, the send budget read once and counted in one batch, then per email its claim and its outcome, the backlog counted and recorded, its heartbeat',
+    does: "timer: a query per lane of due emails (without their bodies), the send budget read once and counted in one batch, then per partner its emails claimed in one write (a patch with each one's etag) and their outcomes in another, the backlog counted and recorded, its heartbeat",
     isolated: true,
     async arrange(app) {
       const partner = await pendingPartner(app);
@@ -655,7 +655,8 @@ const budgets: Budget[] = [
     },
     // One approval email: the platform lane's query finds none, the transactional lane's finds
     // it (fewer than a page: the lane is done), the bulk lane's finds none; the budget's two
-    // counters read, then both counted. The backlog, counted: the waiting emails' COUNT and MIN,
+    // counters read, then both counted; the email claimed (a patch, which answers it whole, its
+    // bodies included) and its outcome written (a replace). The backlog, counted: the waiting emails' COUNT and MIN,
     // the failed ones' COUNT and the most recent few (a projection), one upsert; then the
     // heartbeat: a point read, an upsert.
     expected: { crossPartitionQueries: 7, pointReads: 3, batches: 1, writes: 4 },

@@ -23,6 +23,7 @@ export type CosmosRequestKind =
   | 'replace'
   | 'upsert'
   | 'delete'
+  | 'patch'
   | 'metadata'
   | 'other';
 
@@ -44,7 +45,7 @@ export interface RoundTrips {
   singlePartitionQueries: number;
   crossPartitionQueries: number;
   batches: number;
-  /** Single-document creates, replaces, upserts and deletes. */
+  /** Single-document creates, replaces, upserts, deletes and patches. */
   writes: number;
 }
 
@@ -83,6 +84,7 @@ export function classify(request: PipelineRequest): CosmosRequestKind {
     if (method === 'GET') return 'point-read';
     if (method === 'PUT') return 'replace';
     if (method === 'DELETE') return 'delete';
+    if (method === 'PATCH') return 'patch';
     return 'other';
   }
   if (method === 'GET' && (segments.length <= 4 || segments[4] === 'pkranges')) return 'metadata';
@@ -160,7 +162,7 @@ export function roundTrips(requests: readonly CosmosRequest[]): RoundTrips & {
         (request.rangeId ?? '0').split(',').at(-1) === '0',
     ).length,
     batches: count('batch'),
-    writes: count('create', 'replace', 'upsert', 'delete'),
+    writes: count('create', 'replace', 'upsert', 'delete', 'patch'),
     queryPlans: count('query-plan'),
     metadata: count('metadata'),
   };

@@ -19,6 +19,7 @@ import {
   WriteConflict,
   type Page,
   type PageRequest,
+  type PatchStep,
   type Versioned,
   type WriteOperation,
 } from '../../app/ports';
@@ -297,16 +298,130 @@ export async function writeInPartition<D extends ItemDefinition>(
   const bytes = Buffer.byteLength(JSON.stringify(inputs()));
   if (bytes > maxBatchBytes)
     throw new Error(`a transactional batch of ${bytes} bytes is over Cosmos DB's 2 MB limit`);
+  const results = await batchResults(target, partitionKey, inputs);
+  if (results.length !== operations.length) {
+    throw new Error(`transactional batch answered ${results.length} of ${operations.length}`);
+  }
+  return results.map((result) => result.eTag ?? null);
+}
+
+/** A write made only if the document is still as read (its etag). */
+export type GuardedWrite<D> =
+  | { op: 'patch'; id: string; etag: string; steps: PatchStep[] }
+  | { op: 'replace'; document: D; etag: string };
+
+/** A batch built here stays this far under Cosmos DB's 2 MB, for the request's own envelope. */
+const batchBytesBudget = maxBatchBytes - 64 * 1024;
+
+/** Consecutive runs of at most 100 writes and `batchBytesBudget` bytes (one write may be alone). */
+function batchesOf<D>(writes: readonly GuardedWrite<D>[]): GuardedWrite<D>[][] {
+  const batches: GuardedWrite<D>[][] = [];
+  let current: GuardedWrite<D>[] = [];
+  let bytes = 0;
+  for (const write of writes) {
+    const size = Buffer.byteLength(
+      JSON.stringify(write.op === 'patch' ? write.steps : write.document),
+    );
+    if (current.length > 0 && (current.length === 100 || bytes + size > batchBytesBudget)) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(write);
+    bytes += size;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+/**
+ * Writes each document of one partition only if it is unchanged since read (its etag), and
+ * returns those written, whole, with their new etags: one round trip per 100 writes (a single
+ * write, or a transactional batch) when none changed. A document that changed meanwhile, or is
+ * gone, is left out and the others written again without it: each write stands on its own
+ * guard, the batch only saves round trips.
+ */
+export async function writeEachIfUnchanged<D extends ItemDefinition>(
+  target: ScopedContainer,
+  partitionKey: string,
+  writes: readonly GuardedWrite<D>[],
+): Promise<Versioned<D>[]> {
+  const written: Versioned<D>[] = [];
+  for (const batch of batchesOf(writes)) {
+    let left = batch;
+    while (left.length > 0) {
+      try {
+        written.push(...(await writeGuarded<D>(target, partitionKey, left)));
+        break;
+      } catch (error) {
+        if (!(error instanceof WriteConflict) || error.reason === 'exists') throw error;
+        left = left.filter((_, index) => index !== error.index);
+      }
+    }
+  }
+  return written;
+}
+
+async function writeGuarded<D extends ItemDefinition>(
+  target: ScopedContainer,
+  partitionKey: string,
+  writes: readonly GuardedWrite<D>[],
+): Promise<Versioned<D>[]> {
+  const { container, invocation } = target;
+  if (writes.length === 1) {
+    const write = writes[0]!;
+    const id = write.op === 'patch' ? write.id : String(write.document.id);
+    try {
+      const response = await cosmosCall(invocation, (abortSignal) => {
+        const options = {
+          abortSignal,
+          accessCondition: { type: 'IfMatch', condition: write.etag },
+        };
+        const item = container.item(id, partitionKey);
+        return write.op === 'patch'
+          ? item.patch<D>({ operations: write.steps }, options)
+          : item.replace<D>(write.document, options);
+      });
+      addRequestCharge(invocation, response.requestCharge);
+      return [versioned(response.resource as D & { _etag: string })];
+    } catch (error) {
+      throw conflictFor(statusOf(error), 0) ?? error;
+    }
+  }
+  const inputs = (): OperationInput[] =>
+    writes.map((write) =>
+      write.op === 'patch'
+        ? {
+            operationType: 'Patch',
+            partitionKey,
+            id: write.id,
+            ifMatch: write.etag,
+            resourceBody: { operations: write.steps },
+          }
+        : {
+            operationType: 'Replace',
+            partitionKey,
+            id: String(write.document.id),
+            ifMatch: write.etag,
+            resourceBody: write.document,
+          },
+    );
+  const results = await batchResults(target, partitionKey, inputs);
+  return results.map((result) =>
+    versioned(result.resourceBody as unknown as D & { _etag: string }),
+  );
+}
+
+/** A transactional batch's results, a 449 retried while retries remain. */
+async function batchResults(
+  target: ScopedContainer,
+  partitionKey: string,
+  inputs: () => OperationInput[],
+): Promise<OperationResponse[]> {
   for (let attempt = 0; ; attempt += 1) {
     const results = await sendBatch(target, partitionKey, inputs(), retryWithDelaysMs[attempt]);
-    if (results === 'retry') {
-      await new Promise((resolve) => setTimeout(resolve, retryWithDelaysMs[attempt]));
-      continue;
-    }
-    if (results.length !== operations.length) {
-      throw new Error(`transactional batch answered ${results.length} of ${operations.length}`);
-    }
-    return results.map((result) => result.eTag ?? null);
+    if (results !== 'retry') return results;
+    await new Promise((resolve) => setTimeout(resolve, retryWithDelaysMs[attempt]));
   }
 }
 

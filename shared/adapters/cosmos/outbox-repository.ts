@@ -1,17 +1,22 @@
-import type { OutboxRepository, Versioned, WriteOperation } from '../../app/ports';
+import type { DueEmail, OutboxRepository, Versioned, WriteOperation } from '../../app/ports';
 import type { EmailLane, OutboxEmail } from '../../domain/email';
 import { sendBudgetPartition, type SendCounter } from '../../domain/send-budget';
 import { WriteConflict } from '../../app/ports';
 import {
-  queryAcrossPartitions,
   readOne,
   type ScopedContainer,
+  valuesAcrossPartitions,
+  writeEachIfUnchanged,
   writeInPartition,
 } from './operations';
 import { partnerQueries } from './queries';
 
-/** Due emails read per page of each partition key range (a pending email carries its bodies). */
-const dueEmailsPerPage = 50;
+/**
+ * Due emails read per page of each partition key range: a due email is read without its bodies
+ * (about 200 bytes), so a page of a thousand stays far under Cosmos DB's 4 MB per page, for every
+ * physical partition the SDK asks at once.
+ */
+const dueEmailsPerPage = 1000;
 
 /** Outbox emails live in their partner's partition so they commit with the state change. */
 export class CosmosOutboxRepository implements OutboxRepository {
@@ -22,9 +27,8 @@ export class CosmosOutboxRepository implements OutboxRepository {
     lane: EmailLane,
     limit: number,
     passOver: readonly string[] = [],
-  ): Promise<Versioned<OutboxEmail>[]> {
-    const due: Versioned<OutboxEmail>[] = [];
-    for await (const email of queryAcrossPartitions<OutboxEmail>(
+  ): Promise<DueEmail[]> {
+    const found = await valuesAcrossPartitions<Omit<DueEmail, 'etag'> & { _etag: string }>(
       this.container,
       partnerQueries.outboxDue,
       [
@@ -32,14 +36,39 @@ export class CosmosOutboxRepository implements OutboxRepository {
         { name: '@now', value: now.toISOString() },
         { name: '@passOver', value: [...passOver] },
       ],
-      // Every partition key range answers a page at once, bodies included: pages of at most
-      // dueEmailsPerPage, never the run's whole limit.
       Math.min(limit, dueEmailsPerPage),
-    )) {
-      due.push(email);
-      if (due.length === limit) break;
-    }
-    return due;
+      limit,
+    );
+    return found.map(({ _etag, ...email }) => ({ ...email, etag: _etag }));
+  }
+
+  async claim(
+    partnerId: string,
+    emails: readonly DueEmail[],
+    leaseUntil: Date,
+  ): Promise<Versioned<OutboxEmail>[]> {
+    return writeEachIfUnchanged<OutboxEmail>(
+      this.container,
+      partnerId,
+      emails.map((email) => ({
+        op: 'patch',
+        id: email.id,
+        etag: email.etag,
+        steps: [
+          { op: 'set', path: '/status', value: 'sending' },
+          { op: 'set', path: '/attempts', value: email.attempts + 1 },
+          { op: 'set', path: '/dueAt', value: leaseUntil.toISOString() },
+        ],
+      })),
+    );
+  }
+
+  async settle(partnerId: string, outcomes: readonly Versioned<OutboxEmail>[]): Promise<void> {
+    await writeEachIfUnchanged<OutboxEmail>(
+      this.container,
+      partnerId,
+      outcomes.map(({ value, etag }) => ({ op: 'replace', document: value, etag })),
+    );
   }
 
   async replaceIfUnchanged(email: OutboxEmail, etag: string): Promise<string | null> {

@@ -121,7 +121,7 @@ export const partnerQueries = {
     'outboxDue',
     'partners',
     'cross-partition',
-    "SELECT * FROM c WHERE c.type = 'email' AND c.lane = @lane AND c.dueAt <= @now AND NOT ARRAY_CONTAINS(@passOver, c.partnerId) ORDER BY c.type ASC, c.lane ASC, c.dueAt ASC",
+    "SELECT c.id, c.partnerId, c.attempts, c.dueAt, c._etag FROM c WHERE c.type = 'email' AND c.lane = @lane AND c.dueAt <= @now AND NOT ARRAY_CONTAINS(@passOver, c.partnerId) ORDER BY c.type ASC, c.lane ASC, c.dueAt ASC",
   ),
   partnerships: query(
     'partnerships',
