@@ -335,11 +335,30 @@ describe("deliverEmails when ACS throttles inside a partner's group", () => {
 });
 
 describe("deliverEmails when the process dies at each write of a partner's group", () => {
-  const writes = ['claim', 'settle'] as const;
+  /**
+   * Where the process dies: at the claim (nothing written), just after the claim (claimed, nothing
+   * sent), at the settlement (sent, outcomes not written). What it left, what it sent, and the
+   * attempts each email has once sent.
+   */
+  const cases = [
+    { dies: 'at the claim', left: { status: 'pending', attempts: 0 }, sent: 0, attempts: 1 },
+    {
+      dies: 'after the claim, before a send',
+      left: { status: 'sending', attempts: 1, dueAt: '2026-03-02T09:05:00.000Z' },
+      sent: 0,
+      attempts: 2,
+    },
+    {
+      dies: 'at the settlement',
+      left: { status: 'sending', attempts: 1, dueAt: '2026-03-02T09:05:00.000Z' },
+      sent: 3,
+      attempts: 2,
+    },
+  ] as const;
 
-  it.each(writes)(
-    'loses nothing and doubles nothing when it dies at the %s of three emails: each sent once, one file each',
-    async (write) => {
+  it.each(cases)(
+    'loses nothing and doubles nothing when it dies $dies of three emails: each delivered once, after the lease lapses',
+    async ({ dies, left, sent, attempts }) => {
       let dying = true;
       const sends: string[] = [];
       const app = await startTestApp({
@@ -348,11 +367,14 @@ describe("deliverEmails when the process dies at each write of a partner's group
           ...countingSends(sends, services),
           outbox: override(services.outbox, {
             claim: async (partnerId, emails, leaseUntil) => {
-              if (dying && write === 'claim') throw new Error('process killed');
-              return services.outbox.claim(partnerId, emails, leaseUntil);
+              if (dying && dies === 'at the claim') throw new Error('process killed');
+              const claimed = await services.outbox.claim(partnerId, emails, leaseUntil);
+              if (dying && dies === 'after the claim, before a send')
+                throw new Error('process killed');
+              return claimed;
             },
             settle: async (partnerId, outcomes) => {
-              if (dying && write === 'settle') throw new Error('process killed');
+              if (dying && dies === 'at the settlement') throw new Error('process killed');
               return services.outbox.settle(partnerId, outcomes);
             },
           }),
@@ -362,32 +384,22 @@ describe("deliverEmails when the process dies at each write of a partner's group
         const { partnerId, ids } = await dueEmails(app, 3);
         await expect(app.runTimer('deliverEmails')).rejects.toThrow('process killed');
         dying = false;
-        const left = await byId(app, partnerId);
-        // Dead at the claim: nothing written, nothing sent. At the settlement: sent, still claimed.
-        for (const id of ids)
-          expect(left.get(id)).toMatchObject(
-            write === 'claim'
-              ? { status: 'pending', attempts: 0 }
-              : { status: 'sending', attempts: 1, dueAt: '2026-03-02T09:05:00.000Z' },
-          );
-        expect(sends).toHaveLength(write === 'claim' ? 0 : 3);
+        const found = await byId(app, partnerId);
+        for (const id of ids) expect(found.get(id)).toMatchObject(left);
+        expect(sends).toHaveLength(sent);
 
         // A run within the lease leaves a claim alone; one once it lapses (at 300 s) takes it over.
         app.clock.advance({ seconds: 299 });
         await app.runTimer('deliverEmails');
-        expect(sends).toHaveLength(3);
+        const unclaimed = dies === 'at the claim' ? 3 : 0;
+        expect(sends).toHaveLength(sent + unclaimed);
         app.clock.advance({ seconds: 1 });
         await app.runTimer('deliverEmails');
 
         const emails = await byId(app, partnerId);
-        for (const id of ids)
-          expect(emails.get(id)).toMatchObject({
-            status: 'sent',
-            attempts: write === 'claim' ? 1 : 2,
-          });
-        expect([...sends].sort()).toEqual(
-          write === 'claim' ? [...ids].sort() : [...ids, ...ids].sort(),
-        );
+        for (const id of ids) expect(emails.get(id)).toMatchObject({ status: 'sent', attempts });
+        // Sent again only where the first send was made and not recorded: the same operation id.
+        expect([...sends].sort()).toEqual((sent === 0 ? [...ids] : [...ids, ...ids]).sort());
         const files = (await app.mailbox()).map((email) => email.file.slice(-40, -4));
         expect(files.sort()).toEqual([...ids].sort());
       } finally {
