@@ -1,4 +1,4 @@
-import { CosmosClient, type Container } from '@azure/cosmos';
+import { CosmosClient, type Container, type JSONValue, type SqlParameter } from '@azure/cosmos';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emulatorKey } from '../../shared/adapters/cosmos/client';
@@ -348,7 +348,7 @@ describe('the embedded Cosmos DB emulator', () => {
       });
       await container.items.create({ id: 'plain', pk: 'p', tags: ['1', 'jackets'] });
     });
-    const ids = async (query: string, parameters: { name: string; value: unknown }[] = []) =>
+    const ids = async (query: string, parameters: SqlParameter[] = []) =>
       (
         await container.items
           .query<string>({ query: `SELECT VALUE c.id FROM c WHERE ${query}`, parameters })
@@ -379,7 +379,7 @@ describe('the embedded Cosmos DB emulator', () => {
         },
       ]);
       // The same on a document's array, the value a parameter as the app passes it.
-      const containing = (value: unknown, partial?: boolean) =>
+      const containing = (value: JSONValue, partial?: boolean) =>
         ids(`ARRAY_CONTAINS(c.tags, @value${partial === undefined ? '' : `, ${partial}`})`, [
           { name: '@value', value },
         ]);
@@ -396,7 +396,7 @@ describe('the embedded Cosmos DB emulator', () => {
     });
 
     it('keeps no answer with the compiled query: the same query sees a write, and another parameter array', async () => {
-      const among = (values: unknown[]) =>
+      const among = (values: JSONValue[]) =>
         ids('ARRAY_CONTAINS(@ids, c.id)', [{ name: '@ids', value: values }]);
       expect(await among(['shirt', 'later'])).toEqual(['shirt']);
       expect(await among(['plain'])).toEqual(['plain']);
