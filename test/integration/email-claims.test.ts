@@ -334,6 +334,89 @@ describe("deliverEmails when ACS throttles inside a partner's group", () => {
   });
 });
 
+describe("deliverEmails when ACS throttles one partner's group while another's runs", () => {
+  it('stops the other group at once: the send it had begun goes out, the rest is put back as it was', async () => {
+    const acs = await startFakeAcs();
+    // P2's first send waits until P1's first is throttled; P1's settlement waits until P2's
+    // group ends, so P2 cannot learn of the 429 from P1's finished group, only from the send.
+    let throttledNow: () => void = () => undefined;
+    const throttled = new Promise<void>((resolve) => (throttledNow = resolve));
+    let p2Settling: () => void = () => undefined;
+    const p2Settled = new Promise<void>((resolve) => (p2Settling = resolve));
+    const ids: { p1: string[]; p2: string[] } = { p1: [], p2: [] };
+    const partners = { p1: randomUUID(), p2: randomUUID() };
+    const app = await startTestApp({
+      clock: new ManualClock(start),
+      env: { EMAIL_DELIVERY_CONCURRENCY: '2' },
+      emailSender: new AcsEmailSender(
+        { connectionString: acs.connectionString },
+        'DoNotReply@contoso.example',
+        5,
+      ),
+      decorate: (services) => ({
+        ...services,
+        emailSender: override(services.emailSender, {
+          send: async (message, operationId) => {
+            if (operationId === ids.p2[0]) await throttled;
+            try {
+              return await services.emailSender.send(message, operationId);
+            } finally {
+              if (operationId === ids.p1[0]) throttledNow();
+            }
+          },
+        }),
+        outbox: override(services.outbox, {
+          settle: async (partnerId, outcomes) => {
+            if (partnerId === partners.p2) p2Settling();
+            if (partnerId === partners.p1) await p2Settled;
+            return services.outbox.settle(partnerId, outcomes);
+          },
+        }),
+      }),
+    });
+    try {
+      const first = await dueEmails(app, 2, partners.p1);
+      const second = await dueEmails(app, 2, partners.p2);
+      ids.p1 = first.ids;
+      ids.p2 = second.ids;
+      acs.script.push({ status: 429, retryAfterSeconds: 60 });
+      await app.runTimer('deliverEmails');
+
+      const p1 = await byId(app, partners.p1);
+      const p2 = await byId(app, partners.p2);
+      expect(p1.get(ids.p1[0]!)).toMatchObject({
+        status: 'pending',
+        attempts: 0,
+        dueAt: '2026-03-02T09:01:00.000Z',
+      });
+      expect(p1.get(ids.p1[1]!)).toMatchObject({
+        status: 'pending',
+        attempts: 0,
+        dueAt: first.emails[1]!.dueAt,
+      });
+      expect(p2.get(ids.p2[0]!)).toMatchObject({ status: 'sent', attempts: 1 });
+      expect(p2.get(ids.p2[1]!)).toMatchObject({
+        status: 'pending',
+        attempts: 0,
+        dueAt: second.emails[1]!.dueAt,
+      });
+      const sends = () =>
+        acs.requests
+          .filter((request) => request.path === '/emails:send')
+          .map((request) => request.operationId);
+      expect(sends()).toEqual([ids.p1[0], ids.p2[0]]);
+
+      app.clock.advance({ seconds: 60 });
+      await app.runTimer('deliverEmails');
+      expect([...acs.delivered.keys()].sort()).toEqual([...ids.p1, ...ids.p2].sort());
+      expect(sends()).toHaveLength(5); // the throttled one twice, every other once
+    } finally {
+      await app.close();
+      await acs.close();
+    }
+  });
+});
+
 describe("deliverEmails when the process dies at each write of a partner's group", () => {
   /**
    * Where the process dies: at the claim (nothing written), just after the claim (claimed, nothing
