@@ -29,8 +29,9 @@ export interface EventDeliveryReport {
   disabled: number;
 }
 
-/** Endpoints served at once, partitions published and endpoints behind taken per run. */
+/** Endpoints served at once, partitions published at once, partitions published and endpoints behind taken per run. */
 const endpointsAtOnce = 16;
+const partitionsAtOnce = 16;
 const partitionsPerRun = 200;
 const endpointsBehindPerRun = 500;
 /** Events taken from the feed at a time in an endpoint's turn, then sent before taking more. */
@@ -78,7 +79,7 @@ export async function deliverEvents(
     ...relayedTo,
     ...(await services.events.partitionsToPublish(horizon(services.clock.now()), partitionsPerRun)),
   ]);
-  await eachBounded([...partitions], 4, async (partnerId) => {
+  await eachBounded([...partitions], partitionsAtOnce, async (partnerId) => {
     // One partition that cannot be published holds up no other: the next run tries it again.
     try {
       const published = await publishPartition(services, partnerId);
@@ -297,10 +298,16 @@ async function serveEndpoints(
         const taken = await takeFromFeed(services, endpoint.value, wanted, budget.prompt);
         budget.left += wanted - taken.length;
         sent += taken.length;
-        for (const delivery of taken) {
-          // Out of time: the rest stay claimed, and are sent once their claim lapses.
-          if (!timeLeft() || endpoint.value.status !== 'active') break;
-          count(await sendClaimed(services, logger, endpoint, delivery));
+        // Those delivered are recorded together, in one round trip, once the take is sent.
+        const delivered: Versioned<EventDelivery>[] = [];
+        try {
+          for (const delivery of taken) {
+            // Out of time: the rest stay claimed, and are sent once their claim lapses.
+            if (!timeLeft() || endpoint.value.status !== 'active') break;
+            count(await sendClaimed(services, logger, endpoint, delivery, delivered));
+          }
+        } finally {
+          await services.events.settleDeliveries(delivered);
         }
         if (taken.length < wanted) break;
       }

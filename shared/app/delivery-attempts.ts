@@ -73,12 +73,17 @@ export async function attempt(
   return sendClaimed(services, logger, endpoint, { value: claimed, etag: claimEtag });
 }
 
-/** Sends a delivery this run holds the claim of, and settles it with what the endpoint said. */
+/**
+ * Sends a delivery this run holds the claim of, and settles it with what the endpoint said. A
+ * delivered one goes to `delivered` when given (the caller writes them together), else is
+ * written at once; any other outcome is written at once.
+ */
 export async function sendClaimed(
   services: Services,
   logger: Logger,
   endpoint: Versioned<WebhookEndpoint>,
   current: Versioned<EventDelivery>,
+  delivered?: Versioned<EventDelivery>[],
 ): Promise<AttemptOutcome> {
   const now = services.clock.now();
   const claimed = current.value;
@@ -92,7 +97,9 @@ export async function sendClaimed(
     detail: result.excerpt ?? result.error ?? null,
   };
   if (result.outcome === 'delivered') {
-    await settle(services, current, now, 'delivered', record);
+    if (delivered) {
+      delivered.push({ value: settled(claimed, now, 'delivered', record), etag: current.etag });
+    } else await settle(services, current, now, 'delivered', record);
     return { counted: 'delivered', disabled: false };
   }
   if (result.outcome !== 'gone' && claimed.eventType === 'webhook.test') {

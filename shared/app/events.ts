@@ -214,8 +214,8 @@ const movesTransition = ({ value }: Versioned<EventDocument>): boolean =>
   value.eventType !== 'webhook.test';
 
 /**
- * Writes the reserved events to the feed, one after the other in their numbers' order (an event
- * is in the feed only once every number before it is), tells their endpoints, and removes them
+ * Writes the reserved events to the feed in their numbers' order, at once (an event is in the
+ * feed only once every number before it is), tells their endpoints, and removes them
  * from the partition with the reservation, in one batch guarded by the sequence's etag. Safe to
  * run twice at once, or again after a crash: a feed write or an endpoint's notice is written
  * once, and only one removal passes the guard.
@@ -237,9 +237,11 @@ async function completePublication(
     // Gone: another publisher completed this reservation and removed it, after writing it to
     // the feed.
     if (!found || found.value.type !== 'event') continue;
-    await services.events.addToFeed(feedEventOf(found.value, number));
     events.push({ event: found.value, sequence: number });
   }
+  await services.events.addToFeed(
+    events.map(({ event, sequence: number }) => feedEventOf(event, number)),
+  );
   await tellEndpoints(services, partnerId, events, told);
   const { publishing: _done, ...published } = sequence.value;
   try {

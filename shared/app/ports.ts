@@ -299,8 +299,11 @@ export interface EventRepository {
   ): Promise<Versioned<RelayedEventDocument>[]>;
   /** Removes a relayed event once copied (a concurrent removal is not an error). */
   removeRelayed(event: Versioned<RelayedEventDocument>): Promise<void>;
-  /** Writes a numbered event to its partner's feed; writing it again is not an error. */
-  addToFeed(event: FeedEvent): Promise<void>;
+  /**
+   * Writes numbered events to their partners' feeds, in their order: each batch of them at once
+   * (none of a batch is in the feed before all of it is). Writing one again is not an error.
+   */
+  addToFeed(events: readonly FeedEvent[]): Promise<void>;
   /** The pull feed: published events numbered after `after`, in feed order. */
   feed(partnerId: string, after: number, limit: number): Promise<FeedEvent[]>;
   /** A partner's webhook endpoints (at most ten), newest first, every page read. */
@@ -341,6 +344,12 @@ export interface EventRepository {
   deliveriesDueIn(webhookId: string, now: Date, limit: number): Promise<Versioned<EventDelivery>[]>;
   /** Replaces a delivery if its etag is unchanged: its new etag, or null if it changed. */
   replaceDelivery(delivery: EventDelivery, etag: string): Promise<string | null>;
+  /**
+   * Writes settled deliveries of one endpoint, each only if still as its run claimed it (its
+   * etag): one round trip per batch when none changed; one another run took over is left as
+   * that run made it.
+   */
+  settleDeliveries(settled: readonly Versioned<EventDelivery>[]): Promise<void>;
   /**
    * Cross-partition (timer): deliveries waiting, or whose claim lapsed, due at `now`, oldest
    * first, but those of the endpoints named in `passOver`.

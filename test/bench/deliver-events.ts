@@ -26,6 +26,8 @@ export interface EventDeliveryThroughput {
   delaySeconds: { p50: number; p99: number; max: number };
   /** deliverEvents runs it took, back to back, as the timer and prompt delivery would run it. */
   runs: number;
+  /** Each run's seconds, and what it published and delivered. */
+  perRun: { seconds: number; published: number; delivered: number }[];
   seedSeconds: number;
   report: EventDeliveryReport;
   cpuSeconds: Record<string, number | null>;
@@ -88,8 +90,15 @@ export async function benchDeliverEvents(options: {
     const stopCpu = options.cpu();
     const started = performance.now();
     let runs = 0;
+    const perRun: EventDeliveryThroughput['perRun'] = [];
     while (arrived.size < written.size && runs < 200) {
+      const runStarted = performance.now();
       const report = await deliverEvents(services, logger);
+      perRun.push({
+        seconds: Number(((performance.now() - runStarted) / 1000).toFixed(2)),
+        published: report.published,
+        delivered: report.delivered,
+      });
       for (const key of Object.keys(total) as (keyof EventDeliveryReport)[])
         total[key] += report[key];
       runs += 1;
@@ -109,6 +118,7 @@ export async function benchDeliverEvents(options: {
         max: Number((delays.at(-1) ?? 0).toFixed(2)),
       },
       runs,
+      perRun,
       seedSeconds: Number(seedSeconds.toFixed(1)),
       report: total,
       cpuSeconds,

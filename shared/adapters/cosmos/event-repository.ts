@@ -25,11 +25,13 @@ import {
 } from '../../domain/webhooks';
 import {
   allInPartition,
+  inBatches,
   queryAcrossPartitions,
   queryPartitionPage,
   readOne,
   type ScopedContainer,
   valuesAcrossPartitions,
+  writeEachIfUnchanged,
   writeInPartition,
 } from './operations';
 import { customerQueries, eventQueries, partnerQueries } from './queries';
@@ -123,11 +125,35 @@ export class CosmosEventRepository implements EventRepository {
     }
   }
 
-  async addToFeed(event: FeedEvent): Promise<void> {
+  async addToFeed(events: readonly FeedEvent[]): Promise<void> {
+    const streams: FeedEvent[][] = [];
+    for (const event of events) {
+      const last = streams.at(-1);
+      if (last?.[0]?.stream === event.stream) last.push(event);
+      else streams.push([event]);
+    }
+    for (const stream of streams) {
+      for (const batch of inBatches(stream, (event) => Buffer.byteLength(JSON.stringify(event)))) {
+        try {
+          await writeInPartition(
+            this.events,
+            batch[0]!.stream,
+            batch.map((document) => ({ op: 'create' as const, document })),
+          );
+        } catch (error) {
+          if (!(error instanceof WriteConflict && error.reason === 'exists')) throw error;
+          // Another publisher completing the same publication wrote some of them first: the
+          // batch wrote nothing; one by one, in order, each written once.
+          for (const event of batch) await this.addOneToFeed(event);
+        }
+      }
+    }
+  }
+
+  private async addOneToFeed(event: FeedEvent): Promise<void> {
     try {
       await writeInPartition(this.events, event.stream, [{ op: 'create', document: event }]);
     } catch (error) {
-      // Another publisher completing the same publication wrote it first.
       if (!(error instanceof WriteConflict && error.reason === 'exists')) throw error;
     }
   }
@@ -270,6 +296,22 @@ export class CosmosEventRepository implements EventRepository {
     } catch (error) {
       if (error instanceof WriteConflict) return null;
       throw error;
+    }
+  }
+
+  async settleDeliveries(settled: readonly Versioned<EventDelivery>[]): Promise<void> {
+    const streams = new Map<string, Versioned<EventDelivery>[]>();
+    for (const delivery of settled) {
+      const stream = streams.get(delivery.value.stream) ?? [];
+      stream.push(delivery);
+      streams.set(delivery.value.stream, stream);
+    }
+    for (const [stream, deliveries] of streams) {
+      await writeEachIfUnchanged<EventDelivery>(
+        this.events,
+        stream,
+        deliveries.map(({ value, etag }) => ({ op: 'replace', document: value, etag })),
+      );
     }
   }
 

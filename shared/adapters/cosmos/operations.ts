@@ -313,26 +313,30 @@ export type GuardedWrite<D> =
 /** A batch built here stays this far under Cosmos DB's 2 MB, for the request's own envelope. */
 const batchBytesBudget = maxBatchBytes - 64 * 1024;
 
-/** Consecutive runs of at most 100 writes and `batchBytesBudget` bytes (one write may be alone). */
-function batchesOf<D>(writes: readonly GuardedWrite<D>[]): GuardedWrite<D>[][] {
-  const batches: GuardedWrite<D>[][] = [];
-  let current: GuardedWrite<D>[] = [];
+/**
+ * `items` in consecutive runs that each fit one transactional batch: at most 100, and at most
+ * `batchBytesBudget` bytes as `bytesOf` counts them (an item over it alone goes by itself, and
+ * Cosmos DB answers for it).
+ */
+export function inBatches<T>(items: readonly T[], bytesOf: (item: T) => number): T[][] {
+  const batches: T[][] = [];
+  let current: T[] = [];
   let bytes = 0;
-  for (const write of writes) {
-    const size = Buffer.byteLength(
-      JSON.stringify(write.op === 'patch' ? write.steps : write.document),
-    );
+  for (const item of items) {
+    const size = bytesOf(item);
     if (current.length > 0 && (current.length === 100 || bytes + size > batchBytesBudget)) {
       batches.push(current);
       current = [];
       bytes = 0;
     }
-    current.push(write);
+    current.push(item);
     bytes += size;
   }
   if (current.length > 0) batches.push(current);
   return batches;
 }
+
+const jsonBytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value));
 
 /**
  * Writes each document of one partition only if it is unchanged since read (its etag), and
@@ -347,7 +351,9 @@ export async function writeEachIfUnchanged<D extends ItemDefinition>(
   writes: readonly GuardedWrite<D>[],
 ): Promise<Versioned<D>[]> {
   const written: Versioned<D>[] = [];
-  for (const batch of batchesOf(writes)) {
+  for (const batch of inBatches(writes, (write) =>
+    jsonBytes(write.op === 'patch' ? write.steps : write.document),
+  )) {
     let left = batch;
     while (left.length > 0) {
       try {

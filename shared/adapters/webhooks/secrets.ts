@@ -17,11 +17,19 @@ export function newWebhookSecret(): string {
   return `${secretPrefix}${randomBytes(32).toString('base64')}`;
 }
 
+/** Each server key's sealing key, derived once (HKDF at every delivery was a CPU cost of its own). */
+const sealingKeys = new WeakMap<Buffer, Buffer>();
+
 function sealingKey(serverKey: Buffer): Buffer {
   if (serverKey.length < 32) throw new Error('The server secret is shorter than 32 bytes.');
-  return Buffer.from(
-    hkdfSync('sha256', serverKey, 'partner-transition/webhook-secrets', 'webhook-secrets', 32),
-  );
+  let key = sealingKeys.get(serverKey);
+  if (key === undefined) {
+    key = Buffer.from(
+      hkdfSync('sha256', serverKey, 'partner-transition/webhook-secrets', 'webhook-secrets', 32),
+    );
+    sealingKeys.set(serverKey, key);
+  }
+  return key;
 }
 
 /** The secret sealed for storage: `v1.` and base64url of IV, tag and ciphertext (JSON-safe). */

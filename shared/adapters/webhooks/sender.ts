@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
@@ -102,27 +102,71 @@ interface Answer {
   excerpt: string;
 }
 
-/** Reads no more of the body than the excerpt needs, then drops the connection. */
+/**
+ * Reads no more of the body than the excerpt needs. An answer read to its end leaves its
+ * connection open for the endpoint's next delivery; one still sending when the excerpt is full,
+ * or past the deadline, is dropped with its connection.
+ */
 function excerptOf(response: IncomingMessage, deadline: Deadline): Promise<string> {
   return new Promise((resolve) => {
     const decoder = new StringDecoder('utf8');
     let text = '';
-    const finish = (): void => {
+    let done = false;
+    const finish = (ended: boolean): void => {
+      if (done) return;
+      done = true;
       response.removeAllListeners('data');
-      response.destroy();
+      if (!ended) response.destroy();
       // Control characters would garble a log line or a page that shows the excerpt.
       // eslint-disable-next-line no-control-regex
       resolve(text.slice(0, excerptLength).replace(/[\u0000-\u001f\u007f]/g, ' '));
     };
     response.on('data', (chunk: Buffer) => {
       text += decoder.write(chunk);
-      if (text.length >= excerptLength) finish();
+      if (text.length >= excerptLength) finish(false);
     });
-    response.on('end', finish);
-    response.on('error', finish);
-    response.on('aborted', finish);
-    void deadline.promise.then(finish);
+    response.on('end', () => finish(true));
+    response.on('error', () => finish(false));
+    response.on('aborted', () => finish(false));
+    void deadline.promise.then(() => finish(false));
   });
+}
+
+/** Endpoints' connection pools kept, the least recently used closed past this many. */
+const maxPools = 256;
+const pools = new Map<string, HttpAgent>();
+
+/**
+ * The connections to one endpoint origin at one checked address, kept open between deliveries
+ * (on Azure each new one is a TLS handshake). A pool only ever connects to the address its key
+ * names, through a resolver pinned to it, so a socket reused for a delivery was opened to the
+ * address that delivery's own check just accepted, never to an earlier answer of the resolver.
+ */
+function poolFor(guarded: Extract<GuardedWebhookUrl, { ok: true }>): HttpAgent {
+  const { url, hostname, address } = guarded;
+  const key = `${url.protocol}//${hostname}:${url.port}@${address.address}`;
+  let pool = pools.get(key);
+  if (pool) {
+    pools.delete(key);
+    pools.set(key, pool);
+    return pool;
+  }
+  const options = {
+    keepAlive: true,
+    maxSockets: 16,
+    maxFreeSockets: 4,
+    // An idle connection is closed after this long (endpoints' servers close theirs too).
+    timeout: 15_000,
+    lookup: pinnedTo(address),
+  };
+  pool = url.protocol === 'https:' ? new HttpsAgent(options) : new HttpAgent(options);
+  pools.set(key, pool);
+  if (pools.size > maxPools) {
+    const [oldestKey, oldest] = pools.entries().next().value!;
+    pools.delete(oldestKey);
+    oldest.destroy();
+  }
+  return pool;
 }
 
 function post(
@@ -130,6 +174,7 @@ function post(
   headers: Record<string, string>,
   body: string,
   deadline: Deadline,
+  again = true,
 ): Promise<Answer> {
   const { url, hostname, address } = guarded;
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
@@ -142,8 +187,7 @@ function post(
         path: `${url.pathname}${url.search}`,
         method: 'POST',
         headers: { ...headers, host: url.host },
-        // A connection of its own: no pooled socket opened to an earlier answer of the resolver.
-        agent: false,
+        agent: poolFor(guarded),
         lookup: pinnedTo(address),
         ...(url.protocol === 'https:' && isIP(hostname) === 0 ? { servername: hostname } : {}),
       },
@@ -153,7 +197,13 @@ function post(
         );
       },
     );
-    outgoing.on('error', reject);
+    outgoing.on('error', (error: NodeJS.ErrnoException) => {
+      // A kept connection the endpoint closed just as it was reused: tried once on a new one
+      // (the endpoint dedupes by webhook-id should it have read the first).
+      if (again && outgoing.reusedSocket && error.code === 'ECONNRESET') {
+        resolve(post(guarded, headers, body, deadline, false));
+      } else reject(error);
+    });
     void deadline.promise.then(() => outgoing.destroy(new TimedOut()));
     outgoing.end(body);
   });
