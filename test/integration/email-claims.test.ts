@@ -337,8 +337,11 @@ describe("deliverEmails when ACS throttles inside a partner's group", () => {
 describe("deliverEmails when ACS throttles one partner's group while another's runs", () => {
   it('stops the other group at once: the send it had begun goes out, the rest is put back as it was', async () => {
     const acs = await startFakeAcs();
-    // P2's first send waits until P1's first is throttled; P1's settlement waits until P2's
-    // group ends, so P2 cannot learn of the 429 from P1's finished group, only from the send.
+    // P1's first send waits until P2's first has begun, and P2's waits until P1's is throttled;
+    // P1's settlement waits until P2's group ends, so P2 cannot learn of the 429 from P1's
+    // finished group, only from the send.
+    let p2Begun: () => void = () => undefined;
+    const p2Sending = new Promise<void>((resolve) => (p2Begun = resolve));
     let throttledNow: () => void = () => undefined;
     const throttled = new Promise<void>((resolve) => (throttledNow = resolve));
     let p2Settling: () => void = () => undefined;
@@ -357,7 +360,11 @@ describe("deliverEmails when ACS throttles one partner's group while another's r
         ...services,
         emailSender: override(services.emailSender, {
           send: async (message, operationId) => {
-            if (operationId === ids.p2[0]) await throttled;
+            if (operationId === ids.p2[0]) {
+              p2Begun();
+              await throttled;
+            }
+            if (operationId === ids.p1[0]) await p2Sending;
             try {
               return await services.emailSender.send(message, operationId);
             } finally {
