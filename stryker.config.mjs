@@ -29,8 +29,9 @@ const config = {
   reporters: ['clear-text', 'progress', 'html', 'json'],
   htmlReporter: { fileName: 'reports/mutation/mutation.html' },
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
-  // The score last measured (61.83%, docs/testing.md), never above it; raise it as it rises.
-  thresholds: { high: 61.83, low: 61, break: 61 },
+  // The lowest score of a complete run measured (76.87%, shared/domain, docs/testing.md), never
+  // above it; raise it as it rises.
+  thresholds: { high: 85, low: 76, break: 76 },
   tempDirName: '.stryker-tmp',
   // Not copied into the sandbox: build output, and other runs' sandboxes and reports.
   ignorePatterns: ['.stryker-tmp*', 'reports', 'dist', 'dist-tsc', '.deploy', '.local'],
