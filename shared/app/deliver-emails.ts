@@ -88,6 +88,9 @@ export async function deliverEmails(
   const started = Date.now();
   const seen = new Set<string>();
   const budget = new SendBudget(services);
+  // Set the moment a send is throttled, so that no other send of the run (in its own group or
+  // another running meanwhile) goes into the throttled quota.
+  const acs: Throttling = { throttled: false };
   let stop = false;
   for (const lane of emailLanes) {
     while (!stop && Date.now() - started < budgetMs) {
@@ -106,13 +109,8 @@ export async function deliverEmails(
         claimGroups(batch, emailsPerClaim),
         services.config.email.deliveryConcurrency,
         async (group) => {
-          if (report.throttled > 0) return; // ACS is throttling: the rest waits
-          for (const outcome of await deliverGroup(
-            services,
-            logger,
-            group,
-            () => report.throttled > 0,
-          )) {
+          if (acs.throttled) return; // ACS is throttling: the rest waits
+          for (const outcome of await deliverGroup(services, logger, group, acs)) {
             report[outcome] += 1;
             if (outcome !== 'skipped') sends += 1;
             if (outcome === 'throttled') stop = true;
@@ -165,16 +163,21 @@ async function dueInTurn(
   return { due, complete: false };
 }
 
+/** Whether ACS has refused a send of this run for its quota (429). */
+interface Throttling {
+  throttled: boolean;
+}
+
 /**
  * One partner's emails of a run: claimed together, sent one after another, their outcomes
- * written together. Once `throttled()` (ACS refused a send for its quota, in this group or
+ * written together. Once `acs.throttled` (ACS refused a send for its quota, in this group or
  * another), the emails claimed and not sent are put back as they were: not an attempt.
  */
 async function deliverGroup(
   services: Services,
   logger: Logger,
   group: ClaimGroup<DueEmail>,
-  throttled: () => boolean,
+  acs: Throttling,
 ): Promise<Outcome[]> {
   const leaseUntil = new Date(services.clock.now().getTime() + deliveryLeaseSeconds * 1000);
   const claimed = await services.outbox.claim(group.partnerId, group.items, leaseUntil);
@@ -186,7 +189,7 @@ async function deliverGroup(
   const settled: Versioned<OutboxEmail>[] = [];
   for (const { value: email, etag } of claimed) {
     const asFound = found.get(email.id)!;
-    if (throttled()) {
+    if (acs.throttled) {
       settled.push({
         value: { ...email, status: 'pending', attempts: asFound.attempts, dueAt: asFound.dueAt },
         etag,
@@ -196,6 +199,7 @@ async function deliverGroup(
     const [outcome, result] = await deliverOne(services, logger, email);
     settled.push({ value: outcome, etag });
     outcomes.push(result);
+    if (result === 'throttled') acs.throttled = true;
   }
   // If a claim lapsed and another run took the email over, its outcome stands instead.
   await services.outbox.settle(group.partnerId, settled);

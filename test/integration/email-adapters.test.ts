@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -117,5 +117,45 @@ describe('file outbox', () => {
     });
     expect(linksIn(parsed.text)).toEqual(message.links);
     expect(announced).toEqual(message.links);
+  });
+
+  it('still writes the next email when the mailbox directory was removed after the first (one made once, then again)', async () => {
+    const directory = path.join(await mkdtemp(path.join(os.tmpdir(), 'outbox-test-')), 'mailbox');
+    const outbox = new FileOutbox(
+      directory,
+      'DoNotReply@partner-transition.local',
+      () => new Date('2026-03-02T09:00:00Z'),
+    );
+    await outbox.send(message, 'b0000000-0000-4000-8000-000000000002');
+    expect(await readdir(directory)).toEqual(['b0000000-0000-4000-8000-000000000002.eml']);
+    await rm(directory, { recursive: true });
+    await outbox.send(message, 'b0000000-0000-4000-8000-000000000003');
+    expect(await readdir(directory)).toEqual(['b0000000-0000-4000-8000-000000000003.eml']);
+    // And the one after that, in the directory made again.
+    await outbox.send(message, 'b0000000-0000-4000-8000-000000000004');
+    expect((await readdir(directory)).sort()).toEqual([
+      'b0000000-0000-4000-8000-000000000003.eml',
+      'b0000000-0000-4000-8000-000000000004.eml',
+    ]);
+  });
+
+  it('leaves the first file of a send repeated with the same operation id: one file, as first written, nothing left over', async () => {
+    const directory = await mkdtemp(path.join(os.tmpdir(), 'outbox-test-'));
+    let now = new Date('2026-03-02T09:00:00Z');
+    const announced: string[] = [];
+    const outbox = new FileOutbox(
+      directory,
+      'DoNotReply@partner-transition.local',
+      () => now,
+      (notice) => announced.push(notice.file),
+    );
+    const operationId = 'b0000000-0000-4000-8000-000000000005';
+    await outbox.send(message, operationId);
+    now = new Date('2026-03-02T09:06:00Z'); // sent again after a crash, once the lease lapsed
+    await outbox.send(message, operationId);
+    expect(await readdir(directory)).toEqual([`${operationId}.eml`]);
+    const raw = await readFile(path.join(directory, `${operationId}.eml`), 'utf8');
+    expect(parseEml(raw).date).toBe(new Date('2026-03-02T09:00:00Z').toUTCString());
+    expect(announced).toHaveLength(1);
   });
 });

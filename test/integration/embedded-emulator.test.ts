@@ -1,4 +1,4 @@
-import { CosmosClient, type Container } from '@azure/cosmos';
+import { CosmosClient, type Container, type JSONValue, type SqlParameter } from '@azure/cosmos';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emulatorKey } from '../../shared/adapters/cosmos/client';
@@ -245,6 +245,60 @@ describe('the embedded Cosmos DB emulator', () => {
       ).toEqual(keys.slice(0, 3).map((pk) => ({ pk })));
     });
 
+    it('places each write by its own partition key: one id in two ranges, and a cross-partition query over both after writes', async () => {
+      proxy.seen.length = 0;
+      const [left, right] = [
+        keys.find((key) => rangeOf(key) === '0')!,
+        keys.find((key) => rangeOf(key) === '1')!,
+      ];
+      const inRange = async (rangeId: string) => {
+        const response = await fetch(`${emulator.endpoint}/dbs/ranges/colls/items/docs`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/query+json',
+            'x-ms-documentdb-isquery': 'True',
+            'x-ms-documentdb-partitionkeyrangeid': rangeId,
+          },
+          body: JSON.stringify({
+            query: "SELECT VALUE c.pk FROM c WHERE c.id = 'twin'",
+            parameters: [],
+          }),
+        });
+        return ((await response.json()) as { Documents: string[] }).Documents;
+      };
+      // Queried once before the writes, as a timer's repeated query is.
+      const byKeys = "SELECT VALUE c.n FROM c WHERE c.id = 'twin' AND ARRAY_CONTAINS(@keys, c.pk)";
+      const across = async () =>
+        (
+          await container.items
+            .query<number>(
+              { query: byKeys, parameters: [{ name: '@keys', value: [left, right] }] },
+              // As the app queries across partitions: a page from each range.
+              { forceQueryPlan: true },
+            )
+            .fetchAll()
+        ).resources.sort();
+      expect(await across()).toEqual([]);
+      await container.items.create({ id: 'twin', pk: left, type: 'twin', n: 1 });
+      await container.items.create({ id: 'twin', pk: right, type: 'twin', n: 2 });
+      expect(await inRange('0')).toEqual([left]);
+      expect(await inRange('1')).toEqual([right]);
+      expect(await across()).toEqual([1, 2]);
+      await container.item('twin', right).replace({ id: 'twin', pk: right, type: 'twin', n: 3 });
+      expect(await across()).toEqual([1, 3]);
+      const { resources } = await container.items
+        .query<number>("SELECT VALUE c.n FROM c WHERE c.id = 'twin'", { partitionKey: right })
+        .fetchAll();
+      expect(resources).toEqual([3]);
+      // The cross-partition queries went to each range (the single-partition one to none).
+      const ranges = new Set(
+        proxy.seen
+          .filter((seen) => seen.kind === 'query' && seen.rangeId !== undefined)
+          .map((seen) => seen.rangeId),
+      );
+      expect(ranges).toEqual(new Set(['0', '1']));
+    });
+
     it("refuses a document whose partition key differs from the request's (400, substatus 1001), alone or in a batch", async () => {
       await expect(
         container.item('d0', 'key-0').replace({ id: 'd0', pk: 'key-1', type: 't' }),
@@ -271,6 +325,91 @@ describe('the embedded Cosmos DB emulator', () => {
         .query("SELECT VALUE COUNT(1) FROM c WHERE c.id = 'other'")
         .fetchAll();
       expect(resources).toEqual([0]);
+    });
+  });
+
+  describe('its queries as the app runs them again and again (the compiled code kept per query)', () => {
+    let container: Container;
+    beforeAll(async () => {
+      const client = new CosmosClient({
+        endpoint: emulator.endpoint,
+        key: emulatorKey,
+        connectionPolicy: { enableEndpointDiscovery: false },
+      });
+      const { database } = await client.databases.createIfNotExists({ id: 'quickened' });
+      ({ container } = await database.containers.createIfNotExists({
+        id: 'items',
+        partitionKey: { paths: ['/pk'] },
+      }));
+      await container.items.create({
+        id: 'shirt',
+        pk: 'p',
+        tags: ['coats', 1, null, { category: 'shirts', color: 'blue' }, ['nested']],
+      });
+      await container.items.create({ id: 'plain', pk: 'p', tags: ['1', 'jackets'] });
+    });
+    const ids = async (query: string, parameters: SqlParameter[] = []) =>
+      (
+        await container.items
+          .query<string>({ query: `SELECT VALUE c.id FROM c WHERE ${query}`, parameters })
+          .fetchAll()
+      ).resources.sort();
+
+    it("answers ARRAY_CONTAINS as Azure does (learn.microsoft.com's examples): scalars by type and value, objects whole or, with true, in part", async () => {
+      const { resources } = await container.items
+        .query(
+          `SELECT VALUE {
+            containsItem: ARRAY_CONTAINS(["coats", "jackets", "sweatshirts"], "coats"),
+            missingItem: ARRAY_CONTAINS(["coats", "jackets", "sweatshirts"], "hoodies"),
+            containsFullMatchObject: ARRAY_CONTAINS([{ category: "shirts", color: "blue" }], { category: "shirts", color: "blue" }),
+            missingFullMatchObject: ARRAY_CONTAINS([{ category: "shirts", color: "blue" }], { category: "shirts" }),
+            containsPartialMatchObject: ARRAY_CONTAINS([{ category: "shirts", color: "blue" }], { category: "shirts" }, true),
+            missingPartialMatchObject: ARRAY_CONTAINS([{ category: "shirts", color: "blue" }], { category: "shorts", color: "blue" }, true)
+          } FROM c WHERE c.id = 'plain'`,
+        )
+        .fetchAll();
+      expect(resources).toEqual([
+        {
+          containsItem: true,
+          missingItem: false,
+          containsFullMatchObject: true,
+          missingFullMatchObject: false,
+          containsPartialMatchObject: true,
+          missingPartialMatchObject: false,
+        },
+      ]);
+      // The same on a document's array, the value a parameter as the app passes it.
+      const containing = (value: JSONValue, partial?: boolean) =>
+        ids(`ARRAY_CONTAINS(c.tags, @value${partial === undefined ? '' : `, ${partial}`})`, [
+          { name: '@value', value },
+        ]);
+      expect(await containing('coats')).toEqual(['shirt']);
+      expect(await containing(1)).toEqual(['shirt']);
+      expect(await containing('1')).toEqual(['plain']);
+      expect(await containing(null)).toEqual(['shirt']);
+      expect(await containing({ category: 'shirts', color: 'blue' })).toEqual(['shirt']);
+      expect(await containing({ category: 'shirts' })).toEqual([]);
+      expect(await containing({ category: 'shirts' }, true)).toEqual(['shirt']);
+      expect(await containing({ category: 'shirts' }, false)).toEqual([]);
+      expect(await containing(['nested'])).toEqual(['shirt']);
+      expect(await containing('category')).toEqual([]);
+    });
+
+    it('keeps no answer with the compiled query: the same query sees a write, and another parameter array', async () => {
+      const among = (values: JSONValue[]) =>
+        ids('ARRAY_CONTAINS(@ids, c.id)', [{ name: '@ids', value: values }]);
+      expect(await among(['shirt', 'later'])).toEqual(['shirt']);
+      expect(await among(['plain'])).toEqual(['plain']);
+      expect(await among([{ id: 'shirt' }, 'plain'])).toEqual(['plain']);
+      await container.items.create({ id: 'later', pk: 'p', tags: [] });
+      expect(await among(['shirt', 'later'])).toEqual(['later', 'shirt']);
+      await container.item('shirt', 'p').replace({ id: 'shirt', pk: 'p', tags: ['hoodies'] });
+      expect(
+        await ids('ARRAY_CONTAINS(c.tags, @value)', [{ name: '@value', value: 'coats' }]),
+      ).toEqual([]);
+      expect(
+        await ids('ARRAY_CONTAINS(c.tags, @value)', [{ name: '@value', value: 'hoodies' }]),
+      ).toEqual(['shirt']);
     });
   });
 

@@ -1,9 +1,15 @@
 import { CosmosClient, type Container, type OperationInput } from '@azure/cosmos';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emulatorKey } from '../../shared/adapters/cosmos/client';
-import { scoped, writeInPartition } from '../../shared/adapters/cosmos/operations';
+import {
+  scoped,
+  writeEachIfUnchanged,
+  writeInPartition,
+  type GuardedWrite,
+} from '../../shared/adapters/cosmos/operations';
 import { WriteConflict } from '../../shared/app/ports';
 import { startCosmosEmulator } from '../../shared/local/embedded';
+import { CosmosRequestLog, roundTrips } from '../support/cosmos-requests';
 
 /**
  * Azure Cosmos DB's transactional batch is atomic: "if any operation fails, the whole batch is
@@ -107,5 +113,106 @@ describe('a transactional batch on the embedded emulator, as on Azure', () => {
     await once();
     await expect(once()).rejects.toEqual(new WriteConflict('exists', 0));
     expect((await read('counts', pk))?.n).toBe(3);
+  });
+});
+
+/**
+ * writeEachIfUnchanged (deliverEmails' claims and settlements): each write stands on its own
+ * etag, the transactional batch only saves round trips. Batches hold at most 100 operations
+ * (Cosmos DB's limit) and stay under its 2 MB request, and a write whose document changed or is
+ * gone is left out, the others written.
+ */
+describe('writes guarded each by its etag, in as few batches as Cosmos DB allows', () => {
+  type Doc = { id: string; pk: string; n?: number; body?: string };
+  const log = new CosmosRequestLog();
+  let counted: Container;
+  beforeAll(() => {
+    counted = new CosmosClient({
+      endpoint: emulator.endpoint,
+      key: emulatorKey,
+      connectionPolicy: { enableEndpointDiscovery: false },
+      httpClient: log.httpClient,
+    })
+      .database('batches')
+      .container('items');
+  });
+
+  const seed = async (pk: string, count: number, body = '') =>
+    Promise.all(
+      Array.from({ length: count }, async (_, index) => {
+        const { resource } = await container.items.create<Doc>({ id: `d${index}`, pk, body });
+        return { id: resource!.id, etag: resource!._etag };
+      }),
+    );
+  const patchN = (written: { id: string; etag: string }[], n: number): GuardedWrite<Doc>[] =>
+    written.map(({ id, etag }) => ({
+      op: 'patch',
+      id,
+      etag,
+      steps: [{ op: 'set', path: '/n', value: n }],
+    }));
+
+  it('makes 101 writes in two round trips: a batch of 100 (the most a batch may hold), then one alone', async () => {
+    const pk = 'e1';
+    const seeded = await seed(pk, 101);
+    const requests = await log.during(() =>
+      writeEachIfUnchanged<Doc>(scoped(counted, null), pk, patchN(seeded, 1)),
+    );
+    expect(roundTrips(requests)).toMatchObject({ batches: 1, writes: 1 });
+    const { resources } = await container.items
+      .query<Doc & { _etag: string }>('SELECT * FROM c', { partitionKey: pk })
+      .fetchAll();
+    expect(resources).toHaveLength(101);
+    expect(resources.every((doc) => doc.n === 1)).toBe(true);
+  });
+
+  it('answers the documents written, whole, with the etags they now have', async () => {
+    const pk = 'e2';
+    const seeded = await seed(pk, 3, 'kept');
+    const written = await writeEachIfUnchanged<Doc>(scoped(container, null), pk, patchN(seeded, 2));
+    for (const { value, etag } of written) {
+      const stored = await read(value.id, pk);
+      expect(value).toMatchObject({ id: stored!.id, pk, n: 2, body: 'kept' });
+      expect(etag).toBe(stored!.etag);
+    }
+    expect(written.map(({ value }) => value.id)).toEqual(['d0', 'd1', 'd2']);
+  });
+
+  it('splits writes over 2 MB: three replaces of 800 KB go as a batch of two and one alone', async () => {
+    const pk = 'e3';
+    const seeded = await seed(pk, 3);
+    const body = 'x'.repeat(800 * 1024);
+    const requests = await log.during(() =>
+      writeEachIfUnchanged<Doc>(
+        scoped(counted, null),
+        pk,
+        seeded.map(({ id, etag }) => ({ op: 'replace', etag, document: { id, pk, n: 3, body } })),
+      ),
+    );
+    expect(roundTrips(requests)).toMatchObject({ batches: 1, writes: 1 });
+    for (const { id } of seeded) expect(await read(id, pk)).toMatchObject({ n: 3 });
+  });
+
+  it('leaves out a document gone and one changed since read, and writes the others', async () => {
+    const pk = 'e4';
+    const seeded = await seed(pk, 4);
+    await container.item('d1', pk).delete();
+    await container.item('d2', pk).replace({ id: 'd2', pk, n: 7 });
+    const written = await writeEachIfUnchanged<Doc>(scoped(container, null), pk, patchN(seeded, 4));
+    expect(written.map(({ value }) => value.id)).toEqual(['d0', 'd3']);
+    expect(await read('d0', pk)).toMatchObject({ n: 4 });
+    expect(await read('d1', pk)).toBeNull();
+    expect(await read('d2', pk)).toMatchObject({ n: 7 });
+    expect(await read('d3', pk)).toMatchObject({ n: 4 });
+  });
+
+  it('leaves out a single write whose document is gone, without an error', async () => {
+    const pk = 'e5';
+    const seeded = await seed(pk, 1);
+    await container.item('d0', pk).delete();
+    expect(await writeEachIfUnchanged<Doc>(scoped(container, null), pk, patchN(seeded, 5))).toEqual(
+      [],
+    );
+    expect(await read('d0', pk)).toBeNull();
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { emailLanes, laneOf } from '../../shared/domain/email';
+import { claimGroups, emailLanes, laneOf } from '../../shared/domain/email';
 import { operatorEventsPartition } from '../../shared/domain/events';
 import { sendsLeft, sendWindows, takingTurns } from '../../shared/domain/send-budget';
 
@@ -49,5 +49,45 @@ describe('the platform send budget', () => {
     ])
       expect(laneOf(kind, 'partner-1'), kind).toBe('transactional');
     expect(emailLanes).toEqual(['platform', 'transactional', 'bulk']);
+  });
+});
+
+describe("a partner's emails claimed together (claimGroups)", () => {
+  const emails = (partnerId: string, count: number, from = 0) =>
+    Array.from({ length: count }, (_, n) => ({ partnerId, n: from + n }));
+  const shape = (groups: { partnerId: string; items: { n: number }[] }[]) =>
+    groups.map((group) => `${group.partnerId}:${group.items.map((item) => item.n).join(',')}`);
+
+  it("groups each partner's emails in the order partners take turns, each group where its first email was", () => {
+    const turns = [
+      { partnerId: 'c', n: 0 },
+      { partnerId: 'a', n: 1 },
+      { partnerId: 'c', n: 2 },
+      { partnerId: 'b', n: 3 },
+      { partnerId: 'a', n: 4 },
+    ];
+    expect(shape(claimGroups(turns, 25))).toEqual(['c:0,2', 'a:1,4', 'b:3']);
+  });
+
+  it('puts 25 emails of a partner in one group and a 26th in a second', () => {
+    expect(claimGroups(emails('a', 25), 25).map((group) => group.items.length)).toEqual([25]);
+    expect(claimGroups(emails('a', 26), 25).map((group) => group.items.length)).toEqual([25, 1]);
+    expect(claimGroups(emails('a', 51), 25).map((group) => group.items.length)).toEqual([
+      25, 25, 1,
+    ]);
+  });
+
+  it("puts a partner's later group after the other partners' first, never ahead of them", () => {
+    // Taking turns, partner a's 26th email comes after b's first: so does its group.
+    const turns = [...emails('a', 25), { partnerId: 'b', n: 100 }, ...emails('a', 2, 25)];
+    expect(shape(claimGroups(turns, 25))).toEqual([
+      `a:${Array.from({ length: 25 }, (_, n) => n).join(',')}`,
+      'b:100',
+      'a:25,26',
+    ]);
+  });
+
+  it('makes no group of nothing', () => {
+    expect(claimGroups([], 25)).toEqual([]);
   });
 });
