@@ -413,6 +413,121 @@ describe('the embedded Cosmos DB emulator', () => {
     });
   });
 
+  describe("a query in one logical partition (the stand-in reads only that partition's documents)", () => {
+    let container: Container;
+    beforeAll(async () => {
+      const client = new CosmosClient({
+        endpoint: emulator.endpoint,
+        key: emulatorKey,
+        connectionPolicy: { enableEndpointDiscovery: false },
+      });
+      const { database } = await client.databases.createIfNotExists({ id: 'by-partition' });
+      ({ container } = await database.containers.createIfNotExists({
+        id: 'items',
+        partitionKey: { paths: ['/pk'] },
+      }));
+    });
+
+    type Row = { id: string; pk: string; n: number };
+    /** What a single-partition query answers: each document's id and n, in id order. */
+    const inPartition = async (pk: string) =>
+      (
+        await container.items
+          .query<Row>('SELECT c.id, c.pk, c.n FROM c ORDER BY c.id ASC', { partitionKey: pk })
+          .fetchAll()
+      ).resources;
+    const across = async () =>
+      (await container.items.query<Row>('SELECT c.id, c.pk, c.n FROM c').fetchAll()).resources.sort(
+        (a, b) => `${a.pk}/${a.id}`.localeCompare(`${b.pk}/${b.id}`),
+      );
+
+    it("sees each create, replace, patch, batch and delete at once, a refused batch changing nothing, and never another partition's documents", async () => {
+      // The same id in two partitions, and a document created before the partition's first query.
+      await container.items.create({ id: 'same', pk: 'p1', n: 1 });
+      await container.items.create({ id: 'same', pk: 'p2', n: 100 });
+      expect(await inPartition('p1')).toEqual([{ id: 'same', pk: 'p1', n: 1 }]);
+      expect(await inPartition('p2')).toEqual([{ id: 'same', pk: 'p2', n: 100 }]);
+
+      await container.items.create({ id: 'a', pk: 'p1', n: 1 });
+      expect(await inPartition('p1')).toEqual([
+        { id: 'a', pk: 'p1', n: 1 },
+        { id: 'same', pk: 'p1', n: 1 },
+      ]);
+
+      await container.item('a', 'p1').replace({ id: 'a', pk: 'p1', n: 2 });
+      expect((await inPartition('p1'))[0]).toEqual({ id: 'a', pk: 'p1', n: 2 });
+
+      await container.item('a', 'p1').patch([{ op: 'incr', path: '/n', value: 5 }]);
+      expect((await inPartition('p1'))[0]).toEqual({ id: 'a', pk: 'p1', n: 7 });
+
+      const batch = await container.items.batch(
+        [
+          {
+            operationType: 'Create',
+            partitionKey: 'p1',
+            resourceBody: { id: 'b', pk: 'p1', n: 1 },
+          },
+          {
+            operationType: 'Replace',
+            partitionKey: 'p1',
+            id: 'same',
+            resourceBody: { id: 'same', pk: 'p1', n: 3 },
+          },
+          { operationType: 'Delete', partitionKey: 'p1', id: 'a' },
+        ],
+        'p1',
+      );
+      expect(batch.result?.map((result) => result.statusCode)).toEqual([201, 200, 204]);
+      expect(await inPartition('p1')).toEqual([
+        { id: 'b', pk: 'p1', n: 1 },
+        { id: 'same', pk: 'p1', n: 3 },
+      ]);
+
+      // Refused by its last operation: what the first three did is undone, and the query says so.
+      const refused = await container.items.batch(
+        [
+          {
+            operationType: 'Create',
+            partitionKey: 'p1',
+            resourceBody: { id: 'c', pk: 'p1', n: 1 },
+          },
+          {
+            operationType: 'Replace',
+            partitionKey: 'p1',
+            id: 'b',
+            resourceBody: { id: 'b', pk: 'p1', n: 50 },
+          },
+          { operationType: 'Delete', partitionKey: 'p1', id: 'same' },
+          {
+            operationType: 'Create',
+            partitionKey: 'p1',
+            resourceBody: { id: 'b', pk: 'p1', n: 9 },
+          },
+        ],
+        'p1',
+      );
+      expect(refused.result?.map((result) => result.statusCode)).toEqual([424, 424, 424, 409]);
+      expect(await inPartition('p1')).toEqual([
+        { id: 'b', pk: 'p1', n: 1 },
+        { id: 'same', pk: 'p1', n: 3 },
+      ]);
+
+      await container.item('b', 'p1').delete();
+      expect(await inPartition('p1')).toEqual([{ id: 'same', pk: 'p1', n: 3 }]);
+      // The other partition's document of the same id was never touched, nor shown in p1.
+      expect(await inPartition('p2')).toEqual([{ id: 'same', pk: 'p2', n: 100 }]);
+
+      // Every document of p1 deleted: its query answers empty; p2 and a cross-partition read agree.
+      await container.item('same', 'p1').delete();
+      expect(await inPartition('p1')).toEqual([]);
+      expect(await inPartition('p2')).toEqual([{ id: 'same', pk: 'p2', n: 100 }]);
+      expect(await across()).toEqual([{ id: 'same', pk: 'p2', n: 100 }]);
+      // Written again after it was emptied, the partition shows its new document.
+      await container.items.upsert({ id: 'again', pk: 'p1', n: 1 });
+      expect(await inPartition('p1')).toEqual([{ id: 'again', pk: 'p1', n: 1 }]);
+    });
+  });
+
   it('keeps connections open between requests', async () => {
     const response = await fetch(`${emulator.endpoint}/`);
     await response.arrayBuffer();

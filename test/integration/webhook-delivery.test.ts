@@ -1,3 +1,5 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LookupAll } from '../../shared/adapters/webhooks/address-guard';
@@ -219,5 +221,159 @@ describe('webhook delivery', () => {
     const result = await deliverWebhook(message(endpoint.url, ['whsec_%%%not-base64%%%']), local);
     expect(result).toMatchObject({ outcome: 'failed', error: 'A signing secret is not valid.' });
     expect(endpoint.received).toEqual([]);
+  });
+});
+
+/**
+ * An endpoint's server that counts the connections it is opened and the requests on each, and
+ * answers each request as `answer` says (by default 204 at once).
+ */
+async function countingEndpoint(
+  options: {
+    host?: string;
+    port?: number;
+    answer?: (request: IncomingMessage, response: ServerResponse, onSocket: number) => void;
+  } = {},
+) {
+  const seen = { connections: 0, closed: 0, ids: [] as string[] };
+  const perSocket = new WeakMap<object, number>();
+  const server = createServer((request, response) => {
+    const onSocket = (perSocket.get(request.socket) ?? 0) + 1;
+    perSocket.set(request.socket, onSocket);
+    seen.ids.push(String(request.headers['webhook-id']));
+    request.resume();
+    request.on('end', () => {
+      if (options.answer) options.answer(request, response, onSocket);
+      else response.writeHead(204).end();
+    });
+  });
+  server.on('connection', (socket) => {
+    seen.connections += 1;
+    socket.on('close', () => (seen.closed += 1));
+  });
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, host, resolve));
+  server.unref();
+  const { port } = server.address() as AddressInfo;
+  const closers = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  servers.push(closers);
+  return { server, port, url: `http://${host}:${port}/hook`, seen };
+}
+
+const servers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((close) => close()));
+});
+
+const until = async (done: () => boolean): Promise<void> => {
+  for (let i = 0; i < 500 && !done(); i += 1) await new Promise((r) => setTimeout(r, 10));
+  expect(done()).toBe(true);
+};
+
+describe('connections kept to an endpoint between deliveries', () => {
+  const secret = newWebhookSecret();
+  const send = (
+    url: string,
+    eventId: string,
+    options: Parameters<typeof deliverWebhook>[1] = local,
+  ) => deliverWebhook(message(url, [secret], { eventId }), options);
+
+  it('sends several deliveries to one endpoint over one connection, each delivered', async () => {
+    const endpoint = await countingEndpoint();
+    const results = [];
+    for (let n = 1; n <= 5; n += 1) results.push(await send(endpoint.url, `evt_${n}`));
+    expect(results.map((result) => result.outcome)).toEqual(Array(5).fill('delivered'));
+    expect(endpoint.seen.ids).toEqual(['evt_1', 'evt_2', 'evt_3', 'evt_4', 'evt_5']);
+    expect(endpoint.seen.connections).toBe(1);
+  });
+
+  it('closes the connection of an answer longer than the excerpt; the next delivery opens a new one and is delivered', async () => {
+    // The first answer is still sending (5,000 characters, its end not yet written); the second
+    // is short and whole.
+    const body = 'x'.repeat(5_000);
+    const endpoint = await countingEndpoint({
+      answer: (_request, response, onSocket) => {
+        if (endpoint.seen.ids.length > 1 || onSocket > 1) response.writeHead(204).end();
+        else response.writeHead(200, { 'content-type': 'text/plain' }).write(body);
+      },
+    });
+    endpoint.server.keepAliveTimeout = 60_000;
+    const first = await send(endpoint.url, 'evt_long_1');
+    expect(first).toMatchObject({ outcome: 'delivered', status: 200, excerpt: body.slice(0, 200) });
+    // The rest of that answer is not read: its connection is closed, not kept with it unread.
+    await until(() => endpoint.seen.closed === 1);
+    const second = await send(endpoint.url, 'evt_long_2');
+    expect(second).toMatchObject({ outcome: 'delivered', status: 204 });
+    expect(endpoint.seen.ids).toEqual(['evt_long_1', 'evt_long_2']);
+    expect(endpoint.seen.connections).toBe(2);
+  });
+
+  it('delivers over a new connection when the endpoint closed its idle kept one', async () => {
+    const endpoint = await countingEndpoint();
+    endpoint.server.keepAliveTimeout = 20;
+    expect((await send(endpoint.url, 'evt_idle_1')).outcome).toBe('delivered');
+    await until(() => endpoint.seen.closed === 1);
+    expect((await send(endpoint.url, 'evt_idle_2')).outcome).toBe('delivered');
+    expect(endpoint.seen.ids).toEqual(['evt_idle_1', 'evt_idle_2']);
+    expect(endpoint.seen.connections).toBe(2);
+  });
+
+  it('tries once more on a new connection when a kept one is reset as it is reused, and is delivered, with the same webhook-id', async () => {
+    // The endpoint drops the connection when the second request arrives on it: what a server
+    // closing an idle connection just as it is reused does.
+    const endpoint = await countingEndpoint({
+      answer: (request, response, onSocket) => {
+        if (onSocket >= 2) request.socket.destroy();
+        else response.writeHead(204).end();
+      },
+    });
+    expect((await send(endpoint.url, 'evt_reset_1')).outcome).toBe('delivered');
+    const second = await send(endpoint.url, 'evt_reset_2');
+    expect(second).toMatchObject({ outcome: 'delivered', status: 204 });
+    expect(endpoint.seen.ids).toEqual(['evt_reset_1', 'evt_reset_2', 'evt_reset_2']);
+    expect(endpoint.seen.connections).toBe(2);
+  });
+
+  it('fails, and tries no more than once again, an endpoint that resets every reused connection', async () => {
+    const endpoint = await countingEndpoint({
+      answer: (request, response, onSocket) => {
+        if (onSocket >= 2 || endpoint.seen.connections > 1) request.socket.destroy();
+        else response.writeHead(204).end();
+      },
+    });
+    expect((await send(endpoint.url, 'evt_resets_1')).outcome).toBe('delivered');
+    const second = await send(endpoint.url, 'evt_resets_2');
+    expect(second.outcome).toBe('failed');
+    expect(second.error).toContain('ECONNRESET');
+    expect(endpoint.seen.ids).toEqual(['evt_resets_1', 'evt_resets_2', 'evt_resets_2']);
+  });
+
+  it("connects to a host's newly checked address when its DNS answer changes, never through the old address's kept connection", async () => {
+    const before = await countingEndpoint({ host: '127.0.0.2' });
+    const after = await countingEndpoint({ host: '127.0.0.3', port: before.port });
+    const lookup = resolver(['127.0.0.2'], ['127.0.0.2'], ['127.0.0.3']);
+    const url = `http://localhost:${before.port}/hook`;
+    for (const eventId of ['evt_dns_1', 'evt_dns_2', 'evt_dns_3']) {
+      expect((await send(url, eventId, { ...local, lookup })).outcome).toBe('delivered');
+    }
+    expect(before.seen.ids).toEqual(['evt_dns_1', 'evt_dns_2']);
+    expect(before.seen.connections).toBe(1);
+    expect(after.seen.ids).toEqual(['evt_dns_3']);
+    expect(lookup.calls).toBe(3);
+  });
+
+  it('refuses, sending nothing, a host that now resolves to a private address although a connection to it is kept', async () => {
+    const endpoint = await countingEndpoint();
+    const lookup = resolver(['127.0.0.1'], ['10.0.0.5']);
+    const url = `http://localhost:${endpoint.port}/hook`;
+    expect((await send(url, 'evt_turn_1', { ...local, lookup })).outcome).toBe('delivered');
+    const refused = await send(url, 'evt_turn_2', { ...local, lookup });
+    expect(refused).toMatchObject({ outcome: 'refused' });
+    expect(refused.error).toContain('does not resolve to a public address');
+    expect(endpoint.seen.ids).toEqual(['evt_turn_1']);
   });
 });

@@ -41,6 +41,25 @@ describe('webhook secrets', () => {
     );
   });
 
+  it('still open, each under its own server secret, after many deliveries opened secrets under other server secrets (the sealing key is derived once per server secret)', () => {
+    const secret = newWebhookSecret();
+    const [current, previous] = [randomBytes(32), randomBytes(32)];
+    const sealedBefore = sealSecret(secret, previous);
+    // Other hosts' or tests' server secrets, of the same length and the same first bytes.
+    const others = Array.from({ length: 50 }, () =>
+      Buffer.concat([previous.subarray(0, 16), randomBytes(16)]),
+    );
+    for (let delivery = 0; delivery < 1_000; delivery += 1) {
+      const other = others[delivery % others.length]!;
+      const another = newWebhookSecret();
+      expect(openSecret(sealSecret(another, other), [current, other])).toBe(another);
+      expect(() => openSecret(sealedBefore, [current, other])).toThrow(/could not be opened/);
+    }
+    expect(openSecret(sealedBefore, [current, previous])).toBe(secret);
+    // The same server secret read again (another Buffer, the same bytes) opens it too.
+    expect(openSecret(sealedBefore, [Buffer.from(current), Buffer.from(previous)])).toBe(secret);
+  });
+
   it('refuse to open once altered', () => {
     const sealed = sealSecret(newWebhookSecret(), serverKey);
     const flipped = `${sealed.slice(0, -2)}${sealed.endsWith('AA') ? 'BB' : 'AA'}`;
