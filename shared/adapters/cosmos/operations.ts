@@ -267,8 +267,8 @@ export const maxBatchBytes = 2 * 1024 * 1024;
 /**
  * Writes the operations in one round trip: a single operation directly, several as one
  * transactional batch in `partitionKey`. Returns each operation's new etag.
- * Throws WriteConflict when one is refused. The guard goes first: the embedded emulator
- * applies a batch's operations one by one, so only a refused first operation is atomic there.
+ * Throws WriteConflict when one is refused; a refused batch writes nothing (on Azure, and in
+ * the embedded emulator, whose batches shared/local/emulator-batches.ts makes atomic).
  */
 export async function writeInPartition<D extends ItemDefinition>(
   target: ScopedContainer,
