@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { transition as move, type Enrollment } from '../../shared/domain/enrollment';
 import { enrollIn, markInvited } from '../../shared/domain/incentives';
 import { newPartner, type Partner } from '../../shared/domain/partner';
-import type { Actor } from '../../shared/domain/principal';
+import { systemActor, type Actor } from '../../shared/domain/principal';
 import { transitionOf } from '../../shared/domain/transition';
 import { applyChange, emptyCounts } from '../../shared/domain/transition-counts';
 import {
@@ -186,7 +186,7 @@ describe('the milestones a partner reached', () => {
     const submitted = step(recorded(), 'pending-approval', 0);
     const automatic: Partner = {
       ...submitted,
-      enrollment: move(submitted.enrollment, 'approved', { kind: 'system' }, at(0)),
+      enrollment: move(submitted.enrollment, 'approved', systemActor, at(0)),
     };
     expect(byKey(milestonesOf(automatic, null)).approved).toEqual({
       key: 'approved',
