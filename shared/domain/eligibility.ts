@@ -20,19 +20,19 @@ export function profileProblems(partner: Partner, now: Date): FieldError[] {
     ];
   }
   const problems: FieldError[] = [];
-  const required: [string, string | undefined][] = [
+  const required: [string, string][] = [
     ['profile.companyName', profile.companyName],
-    ['profile.address.line1', profile.address?.line1],
-    ['profile.address.city', profile.address?.city],
-    ['profile.address.postalCode', profile.address?.postalCode],
-    ['profile.address.country', profile.address?.country],
-    ['profile.primaryContact.firstName', profile.primaryContact?.firstName],
-    ['profile.primaryContact.lastName', profile.primaryContact?.lastName],
-    ['profile.primaryContact.email', profile.primaryContact?.email],
-    ['profile.primaryContact.phone', profile.primaryContact?.phone],
+    ['profile.address.line1', profile.address.line1],
+    ['profile.address.city', profile.address.city],
+    ['profile.address.postalCode', profile.address.postalCode],
+    ['profile.address.country', profile.address.country],
+    ['profile.primaryContact.firstName', profile.primaryContact.firstName],
+    ['profile.primaryContact.lastName', profile.primaryContact.lastName],
+    ['profile.primaryContact.email', profile.primaryContact.email],
+    ['profile.primaryContact.phone', profile.primaryContact.phone],
   ];
   for (const [path, value] of required) {
-    if (!value || value.trim() === '') problems.push({ path, message: 'is missing' });
+    if (value.trim() === '') problems.push({ path, message: 'is missing' });
   }
   if (!(partner.mpnId ?? profile.mpnId))
     problems.push({ path: 'profile.mpnId', message: 'is missing' });

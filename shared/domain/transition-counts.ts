@@ -121,26 +121,6 @@ export function firstTime(change: CountChange, read: TransitionCounts | null): C
   return { ...change, moments };
 }
 
-/** Adds two changes (one batch may write several). */
-export function combine(...changes: CountChange[]): CountChange {
-  const result: CountChange = {};
-  for (const change of changes) {
-    if (change.providers) result.providers = (result.providers ?? 0) + change.providers;
-    for (const [name, value] of Object.entries(change.customers ?? {})) {
-      result.customers ??= {};
-      result.customers[name as CustomerCount] =
-        (result.customers[name as CustomerCount] ?? 0) + value;
-    }
-    for (const [name, value] of Object.entries(change.subscriptions ?? {})) {
-      result.subscriptions ??= {};
-      result.subscriptions[name as SubscriptionCount] =
-        (result.subscriptions[name as SubscriptionCount] ?? 0) + value;
-    }
-    if (change.moments) result.moments = { ...result.moments, ...change.moments };
-  }
-  return result;
-}
-
 /** The counts after a change, as the store computes them from the patch (tests, the view). */
 export function applyChange(counts: TransitionCounts, change: CountChange): TransitionCounts {
   const customers = { ...counts.customers };

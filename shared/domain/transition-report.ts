@@ -117,13 +117,11 @@ export function milestonesOf(partner: Partner, counts: TransitionCounts | null):
     });
   }
   add({ key: 'rejected', stage: 'rejected', at: first('rejected')?.at });
+  // Only an active enrollment has either: the acceptance activates it, and active is final.
   add({
     key: 'agreement',
     stage: 'agreementsAccepted',
-    at:
-      enrollment.status === 'active'
-        ? (enrollment.agreement?.acceptedAt ?? enrollment.activatedAt)
-        : null,
+    at: enrollment.agreement?.acceptedAt ?? enrollment.activatedAt,
   });
   add({ key: 'first-partnership', stage: 'firstPartnership', at: counts?.firstPartnershipAt });
   add({
@@ -146,14 +144,14 @@ export function milestonesOf(partner: Partner, counts: TransitionCounts | null):
     stage: 'incentivesEnrolled',
     at: incentives.indirectReseller.enrolledAt,
   });
-  // Each submission escalated counts once (a resubmission may be escalated again).
-  if (enrollment.escalatedAt && enrollment.submittedAt) {
-    add({
-      key: `escalated:${enrollment.submittedAt}`,
-      pastReviewWindow: true,
-      at: enrollment.escalatedAt,
-    });
-  }
+  // Each submission escalated counts once (a resubmission may be escalated again). Only a
+  // pending submission is escalated, and a resubmission clears the escalation: an escalated
+  // enrollment always has its submission.
+  add({
+    key: `escalated:${enrollment.submittedAt}`,
+    pastReviewWindow: true,
+    at: enrollment.escalatedAt,
+  });
   return milestones;
 }
 

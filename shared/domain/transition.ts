@@ -149,11 +149,6 @@ const actions = {
   },
 } as const satisfies Record<string, StepAction>;
 
-/** The moment of the first history entry that reached `to`, if any. */
-function firstReached(partner: Partner, to: string): string | null {
-  return partner.enrollment.history.find((entry) => entry.to === to)?.at ?? null;
-}
-
 const later = (...moments: (string | null | undefined)[]): string | null =>
   moments
     .filter((moment): moment is string => Boolean(moment))
@@ -189,6 +184,7 @@ function profileStep(partner: Partner, now: Date, submitted: boolean): StepState
             why: 'missing',
             fields: problems
               .filter((problem) => problem.path !== 'profile.confirmedAt')
+              // Stryker disable next-line Regex: every path profileProblems gives starts with 'profile' and has it nowhere else
               .map((problem) => problem.path.replace(/^profile\./, '')),
           },
   };
@@ -489,7 +485,8 @@ export function transitionOf(
   now: Date,
   settings: TransitionSettings,
 ): Transition {
-  const submitted = firstReached(partner, 'pending-approval') !== null;
+  // The first submission sets it, and nothing clears it (enrollment.ts).
+  const submitted = partner.enrollment.submittedAt !== null;
   const profile = profileStep(partner, now, submitted);
   const customers = customersStep(partner, counts);
   const steps = [
@@ -507,7 +504,7 @@ export function transitionOf(
   );
   // Only the current step says since when: the others are not where the partner stands.
   const withSince = steps.map((state) => {
-    if (state === current || state.since === undefined) return state;
+    if (state === current) return state;
     const { since: _since, ...rest } = state;
     return rest;
   });

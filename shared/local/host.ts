@@ -324,15 +324,22 @@ function writeResponse(
   for (const name of Object.keys(customHeaders)) {
     if (!headers.has(name.toLowerCase())) headers.set(name.toLowerCase(), customHeaders[name]!);
   }
+  // A text body is written as it is (Node sends the head and it in one write); others as bytes.
   const body =
     init.body === undefined || init.body === null
-      ? Buffer.alloc(0)
+      ? ''
       : typeof init.body === 'string'
-        ? Buffer.from(init.body, 'utf8')
+        ? init.body
         : Buffer.from(init.body as Uint8Array);
-  for (const [name, value] of headers) response.setHeader(name, value);
+  const head: string[] = [];
+  for (const [name, value] of headers) head.push(name, value);
   // A 204 carries no length; any other answer its own, an empty one 0, as Kestrel sends it.
-  if (init.status !== 204) response.setHeader('Content-Length', body.length);
-  response.statusCode = init.status ?? 200;
+  if (init.status !== 204) {
+    head.push(
+      'content-length',
+      String(typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.length),
+    );
+  }
+  response.writeHead(init.status ?? 200, head);
   response.end(body);
 }

@@ -20,6 +20,7 @@ import { apiAt, arrangeWorld, tokenSigner } from './world';
 export const loadScenarioNames = [
   'raw-point-read',
   'get-me',
+  'http-floor',
   'raw-page-query',
   'list-customers',
   'create-customer-invitation',
@@ -33,11 +34,14 @@ export interface ApiScenarioOptions {
   customers: number;
   /** The bundled host's script, and where to record its process id. */
   hostScript: string;
+  /** The bare HTTP server around the raw read (./floor-process.ts), `http-floor`'s. */
+  floorScript: string;
   /**
    * Where to write a CPU profile of the host under `get-me`'s load (a second run, after the
    * measured one), whose breakdown by part goes into get-me's row; null for none.
    */
   profileDir: string | null;
+  /** The process serving the scenario under load, whose CPU is counted as `host`. */
   onHost(pid: number | undefined): void;
   log(line: string): void;
 }
@@ -129,6 +133,12 @@ export async function apiScenarios(
       }
     }
 
+    // The floor under get-me (./floor-process.ts): the same read behind a bare node:http server.
+    const httpFloor = runner.wanted('http-floor')
+      ? await floorScenario(runner, options, env, seeded, rawPointRead)
+      : skipped('http-floor', notSelected, rawPointRead);
+    options.onHost(host.process.pid);
+
     // The first page of a partner's customers, by sortName then id. The ORDER BY leads with
     // the equality-filtered type: a multi-property ORDER BY is served only by a composite index
     // with exactly its paths, here (type, sortName, id) from containers.json.
@@ -165,9 +175,36 @@ export async function apiScenarios(
       ],
       expectedStatus: 201,
     });
-    return [rawPointRead, getMe, rawPageQuery, listCustomers, createCustomerInvitation];
+    return [rawPointRead, getMe, httpFloor, rawPageQuery, listCustomers, createCustomerInvitation];
   } finally {
     await host?.stop();
     client.dispose();
+  }
+}
+
+/** `http-floor`: the bare server of ./floor-process.ts under get-me's load, one partner a request. */
+async function floorScenario(
+  runner: ScenarioRunner,
+  options: ApiScenarioOptions,
+  env: Record<string, string | undefined>,
+  seeded: readonly { partnerId: string }[],
+  baseline: Scenario,
+): Promise<Scenario> {
+  const floor = await startChild<{ url: string }>(options.floorScript, env);
+  try {
+    options.onHost(floor.process.pid);
+    return await runner.http(floor.details.url, {
+      name: 'http-floor',
+      method: 'GET',
+      route: null,
+      requests: seeded.map(({ partnerId }) => ({
+        path: `/floor/${encodeURIComponent(partnerId)}`,
+        headers: {},
+      })),
+      expectedStatus: 200,
+      baseline,
+    });
+  } finally {
+    await floor.stop();
   }
 }

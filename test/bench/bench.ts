@@ -173,6 +173,7 @@ async function main(): Promise<void> {
       partners: Number(args.partners),
       customers: Number(args.customers),
       hostScript: bundled('host'),
+      floorScript: bundled('floor'),
       profileDir: args['profile-host'] ? path.resolve('bench/profiles') : null,
       onHost: (pid) => (processes.host = pid),
       log,

@@ -1,5 +1,5 @@
 // Bundles the bench with esbuild, as shared/local/build.mjs bundles the app (same options), so
-// the host under load runs the code as deployed: dist/bench/{bench,host,emulator}.js.
+// the host under load runs the code as deployed: dist/bench/{bench,host,emulator,floor}.js.
 // The dev tools it drives (the emulator, autocannon) are required from node_modules at run time.
 // Also an unminified copy of the Functions files (dist/bench/cold/), whose CPU profiles at a cold
 // start tell which source module the time goes to.
@@ -12,6 +12,7 @@ await build({
     bench: 'test/bench/bench.ts',
     host: 'test/bench/host-process.ts',
     emulator: 'test/bench/emulator-process.ts',
+    floor: 'test/bench/floor-process.ts',
   },
   outdir: 'dist/bench',
   bundle: true,

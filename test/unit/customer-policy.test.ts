@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { allowedActions, assertAllowed, policyTable } from '../../shared/domain/customer-policy';
+import {
+  allowedActions,
+  assertAllowed,
+  customerActions,
+  isAllowed,
+  policyTable,
+} from '../../shared/domain/customer-policy';
+import { DomainError } from '../../shared/domain/errors';
 
 describe('the action table (docs/rules.md section 9)', () => {
   it('is the table of docs/rules.md, cell by cell', () => {
@@ -50,4 +57,46 @@ describe('the action table (docs/rules.md section 9)', () => {
       /only a direct-bill partner can/,
     );
   });
+
+  it('names the other party without a name when none is known, and ends there when the caller tried the action itself', () => {
+    const error = refusal(() => assertAllowed('indirect-reseller', 'place-orders', null));
+    expect(error).toMatchObject({ code: 'action-not-allowed', status: 403 });
+    expect(error.detail).toMatch(/^Only the indirect provider can create orders and add products/);
+    expect(error.detail).toMatch(/for this customer\.$/);
+  });
 });
+
+describe('what a reseller keeps for its remaining direct-bill subscriptions (docs/rules.md section 8b)', () => {
+  it('is nothing unless the relationship says it retains direct bill', () => {
+    expect(isAllowed('indirect-reseller', 'bill-customer')).toBe(false);
+    expect(isAllowed('indirect-reseller', 'view-order-history')).toBe(false);
+    expect(isAllowed('indirect-reseller', 'bill-customer', true)).toBe(true);
+    const error = refusal(() =>
+      assertAllowed('indirect-reseller', 'view-order-history', {
+        partnerId: 'p',
+        companyName: 'Adatum',
+      }),
+    );
+    expect(error.code).toBe('action-not-allowed');
+    expect(error.detail).not.toMatch(/You keep/);
+  });
+
+  it("opens nothing more to the provider: retaining direct bill is the reseller's", () => {
+    for (const action of customerActions) {
+      expect(isAllowed('indirect-provider', action, true), action).toBe(
+        policyTable[action]['indirect-provider'],
+      );
+    }
+  });
+});
+
+/** The DomainError `run` throws; a test fails if it throws nothing or something else. */
+function refusal(run: () => void): DomainError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof DomainError) return error;
+    throw error;
+  }
+  throw new Error('expected a refusal, got none');
+}

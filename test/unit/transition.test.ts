@@ -92,6 +92,15 @@ const active = (partner: Partner, when = at(2)): Partner => ({
   },
 });
 const reseller = (): Partner => active(approved(submitted(withProfile(recorded()))));
+/** A confirmed profile some fields of which were left blank (a portal shows them by name). */
+const withBlanks = (partner: Partner): Partner => ({
+  ...partner,
+  profile: {
+    ...partner.profile!,
+    address: { ...partner.profile!.address, city: '' },
+    primaryContact: { ...partner.profile!.primaryContact, phone: ' ' },
+  },
+});
 
 const counted = (change: CountChange): TransitionCounts =>
   applyChange(emptyCounts('partner-1', at(-30)), change);
@@ -107,6 +116,12 @@ function stepOf(
   now = at(5),
 ): StepState {
   return transitionOf(partner, counts, now, settings).steps.find((state) => state.step === step)!;
+}
+
+/** The step the partner is at: the only one that says since when (see the last describe). */
+function currentOf(partner: Partner, counts: TransitionCounts, now = at(5)): StepState | undefined {
+  const view = transitionOf(partner, counts, now, settings);
+  return view.steps.find((state) => state.step === view.current);
 }
 
 describe('the transition at a glance', () => {
@@ -140,6 +155,31 @@ describe('the transition at a glance', () => {
       const partner = submitted(withProfile(recorded()));
       expect(stepOf(partner, 'profile', counted({}), at(500)).status).toBe('done');
     });
+    it('names the fields left blank, since the partner was recorded, while confirmed lately', () => {
+      const partner = withBlanks(withProfile(recorded()));
+      expect(currentOf(partner, counted({}))).toMatchObject({
+        step: 'profile',
+        status: 'todo',
+        since: at(-30).toISOString(),
+        reason: { why: 'missing', fields: ['address.city', 'primaryContact.phone'] },
+      });
+    });
+    it('is to do since the day it went stale, 12 months after its confirmation', () => {
+      const stale = withProfile(recorded(), new Date('2025-01-26T09:00:00.000Z'));
+      expect(currentOf(stale, counted({}), monday)).toMatchObject({
+        step: 'profile',
+        since: '2026-01-26T09:00:00.000Z',
+        reason: { why: 'stale', confirmedAt: '2025-01-26T09:00:00.000Z' },
+      });
+    });
+    it('names the fields left blank of a stale profile, since it went stale', () => {
+      const stale = withBlanks(withProfile(recorded(), new Date('2025-01-26T09:00:00.000Z')));
+      expect(currentOf(stale, counted({}), monday)).toMatchObject({
+        step: 'profile',
+        since: '2026-01-26T09:00:00.000Z',
+        reason: { why: 'missing', fields: ['address.city', 'primaryContact.phone'] },
+      });
+    });
   });
 
   describe('enrollment', () => {
@@ -150,6 +190,12 @@ describe('the transition at a glance', () => {
       expect(stepOf(withProfile(recorded()), 'enrollment')).toMatchObject({
         status: 'todo',
         action: { method: 'POST', path: '/api/me/enrollment' },
+      });
+    });
+    it('is to do since the profile was confirmed', () => {
+      expect(currentOf(withProfile(recorded()), counted({}))).toMatchObject({
+        step: 'enrollment',
+        since: at(-10).toISOString(),
       });
     });
     it('is blocked for a partner outside the direct-bill program', () => {
@@ -188,6 +234,15 @@ describe('the transition at a glance', () => {
         reason: { why: 'in-review', overdue: false },
       });
     });
+    it('is said to be late only past its due date, not at it', () => {
+      const friday = new Date('2026-03-06T16:00:00.000Z');
+      const due = new Date('2026-03-11T16:00:00.000Z');
+      const partner = submitted(withProfile(recorded()), friday);
+      const overdue = (now: Date) => stepOf(partner, 'approval', counted({}), now).reason;
+      expect(overdue(new Date(due.getTime() - 1))).toMatchObject({ overdue: false });
+      expect(overdue(due)).toMatchObject({ overdue: false });
+      expect(overdue(new Date(due.getTime() + 1))).toMatchObject({ overdue: true });
+    });
     it('still waits past its due date, said to be overdue (and escalated)', () => {
       const state = stepOf(submitted(withProfile(recorded())), 'approval', counted({}), at(4));
       expect(state).toMatchObject({ status: 'waiting', reason: { overdue: true } });
@@ -210,6 +265,13 @@ describe('the transition at a glance', () => {
         { automatic: false },
       );
     });
+    it('stays done at the approval once active', () => {
+      expect(stepOf(reseller(), 'approval')).toMatchObject({
+        status: 'done',
+        at: at(1).toISOString(),
+        reason: { why: 'approved', automatic: false },
+      });
+    });
   });
 
   describe('agreement', () => {
@@ -226,6 +288,19 @@ describe('the transition at a glance', () => {
       expect(stepOf(reseller(), 'agreement')).toMatchObject({
         status: 'done',
         at: at(2).toISOString(),
+      });
+    });
+    it('is done at its acceptance, not at the activation that followed it', () => {
+      const partner = reseller();
+      const activatedLater = new Date(at(2).getTime() + 5).toISOString();
+      const later = {
+        ...partner,
+        enrollment: { ...partner.enrollment, activatedAt: activatedLater },
+      };
+      expect(stepOf(later, 'agreement')).toMatchObject({
+        status: 'done',
+        at: at(2).toISOString(),
+        reason: { why: 'accepted', version: '2026-01' },
       });
     });
   });
@@ -245,6 +320,38 @@ describe('the transition at a glance', () => {
       expect(stepOf(reseller(), 'provider', counted(withProvider))).toMatchObject({
         status: 'done',
         at: at(3).toISOString(),
+      });
+    });
+    it('is to do since the activation, once active without a provider', () => {
+      expect(currentOf(reseller(), counted({}))).toMatchObject({
+        step: 'provider',
+        since: at(2).toISOString(),
+      });
+    });
+    it('is to do since the activation when a partnership ended before it', () => {
+      // Approved, the partner accepted a provider's invitation (section 6), then it ended.
+      const endedBefore = counted({
+        moments: {
+          firstPartnershipAt: at(1.25).toISOString(),
+          lastPartnershipEndedAt: at(1.5).toISOString(),
+        },
+      });
+      expect(currentOf(reseller(), endedBefore)).toMatchObject({
+        step: 'provider',
+        since: at(2).toISOString(),
+        reason: { hadOne: true },
+      });
+    });
+    it('is to do since the last partnership ended, after the activation', () => {
+      const endedAfter = counted({
+        moments: {
+          firstPartnershipAt: at(3).toISOString(),
+          lastPartnershipEndedAt: at(4).toISOString(),
+        },
+      });
+      expect(currentOf(reseller(), endedAfter)).toMatchObject({
+        step: 'provider',
+        since: at(4).toISOString(),
       });
     });
     it('is to do again when the last partnership ended', () => {
@@ -267,6 +374,31 @@ describe('the transition at a glance', () => {
       expect(
         stepOf(reseller(), 'customers', counted({ customers: { directBill: 2 } })).status,
       ).toBe('not-yet');
+    });
+    it('is not yet for a partner approved, not active, even in partnership with a provider', () => {
+      // Section 6: an approved partner may accept a provider; moving customers needs it active.
+      const partner = approved(submitted(withProfile(recorded())));
+      expect(
+        stepOf(partner, 'customers', counted({ ...withProvider, customers: { directBill: 2 } })),
+      ).toMatchObject({ status: 'not-yet', reason: { why: 'after-provider' } });
+    });
+    it('is to do since the first partnership, when it came after the activation', () => {
+      const counts = counted({ ...withProvider, customers: { directBill: 2 } });
+      expect(currentOf(reseller(), counts)).toMatchObject({
+        step: 'customers',
+        since: at(3).toISOString(),
+      });
+    });
+    it('is to do since the activation, when the partnership came before it', () => {
+      const counts = counted({
+        providers: 1,
+        customers: { directBill: 2 },
+        moments: { firstPartnershipAt: at(1.5).toISOString() },
+      });
+      expect(currentOf(reseller(), counts)).toMatchObject({
+        step: 'customers',
+        since: at(2).toISOString(),
+      });
     });
     it('is to do with a provider and direct-bill customers', () => {
       expect(
@@ -348,6 +480,17 @@ describe('the transition at a glance', () => {
     it('is optional when nothing is billed directly', () => {
       expect(stepOf(reseller(), 'subscriptions', counted(extended)).status).toBe('optional');
     });
+    it('is not yet without a provider, even with nothing billed directly', () => {
+      expect(stepOf(reseller(), 'subscriptions', counted({})).status).toBe('not-yet');
+    });
+    it('is not optional while subscriptions are billed directly, even with no customer to move', () => {
+      const counts = counted({ ...withProvider, subscriptions: { directBillActive: 2 } });
+      expect(stepOf(reseller(), 'customers', counts).status).toBe('optional');
+      expect(stepOf(reseller(), 'subscriptions', counts)).toMatchObject({
+        status: 'not-yet',
+        reason: { why: 'after-customers' },
+      });
+    });
   });
 
   describe('incentives', () => {
@@ -414,6 +557,15 @@ describe('the transition at a glance', () => {
       const view = transitionOf(submitted(withProfile(recorded())), counted({}), at(1), settings);
       expect(view.next).toBeNull();
       expect(view.current).toBe('approval');
+    });
+    it('makes a blocked step the current one, saying since when, with no next', () => {
+      const outside = withProfile(recorded({ programs: { directBill: false } }));
+      const view = transitionOf(outside, counted({}), at(5), settings);
+      expect(view.next).toBeNull();
+      expect(view.current).toBe('enrollment');
+      expect(view.steps.find((state) => state.step === 'enrollment')!.since).toBe(
+        at(-30).toISOString(),
+      );
     });
   });
 
