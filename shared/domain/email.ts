@@ -138,10 +138,12 @@ export function settledEmail(
   };
 }
 
-/** True while a failed email can still be retried. */
+/**
+ * True while a failed email can still be retried. `failedAt` is set only while the email is
+ * failed (settledEmail, retriedEmail), and the retry route answers 409 to any other status first.
+ */
 export function isRetainedFailure(email: OutboxEmail, now: Date): boolean {
   return (
-    email.status === 'failed' &&
     email.failedAt !== undefined &&
     now.getTime() - Date.parse(email.failedAt) < failedEmailRetentionSeconds * 1000
   );

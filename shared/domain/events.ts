@@ -210,18 +210,16 @@ export function eventFor<T extends EventType>(
   eventType: T,
   data: EventData<T>,
   at: Date,
-  options: { copyTo?: string[]; subjectId?: string } = {},
 ): EventDocument {
   return {
     type: 'event',
     id: newEventId(unique),
     partnerId,
-    subjectId: options.subjectId ?? partnerId,
+    subjectId: partnerId,
     eventType,
     occurredAt: at.toISOString(),
     data: eventDataSchemas[eventType].parse(data),
     publishDueAt: at.toISOString(),
-    ...(options.copyTo && options.copyTo.length > 0 ? { copyTo: options.copyTo } : {}),
   };
 }
 

@@ -42,11 +42,6 @@ export function invitationStatus(link: LinkState, now: Date): InvitationStatus {
   return problem.code === 'invitation-revoked' ? 'revoked' : 'expired';
 }
 
-export function assertLinkUsable(link: LinkState, now: Date): void {
-  const problem = linkProblem(link, now);
-  if (problem) throw problem;
-}
-
 /** What a person sees when a link is unknown: the same answer whatever the reason. */
 export const unknownLink = (): DomainError =>
   new DomainError(

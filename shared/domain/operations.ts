@@ -170,12 +170,13 @@ export function backlogAfterRetry(
   itemId: string,
   now: Date,
 ): OutboxBacklog {
-  const oldest = backlog.oldestPendingAt;
+  const retriedAt = now.toISOString();
   return {
     ...backlog,
     failed: Math.max(0, backlog.failed - 1),
     pending: backlog.pending + 1,
-    oldestPendingAt: oldest !== null && oldest < now.toISOString() ? oldest : now.toISOString(),
+    // The earlier of the two (ISO times sort as text).
+    oldestPendingAt: [backlog.oldestPendingAt ?? retriedAt, retriedAt].sort()[0]!,
     recentFailures: backlog.recentFailures.filter((item) => item.id !== itemId),
   };
 }

@@ -30,8 +30,8 @@ export interface FoundLink {
 export function linksIn(text: string): FoundLink[] {
   const found: FoundLink[] = [];
   for (const match of text.matchAll(linkLike)) {
+    // Never empty: every link-like piece begins with a letter or digit, which `trailing` keeps.
     const raw = match[0].replace(trailing, '');
-    if (raw === '') continue;
     found.push({ start: match.index, end: match.index + raw.length, text: raw });
   }
   return found;
@@ -44,7 +44,7 @@ export function linksIn(text: string): FoundLink[] {
 export function foreignLinks(
   text: string,
   allowed: readonly { start: number; end: number }[],
-  names: readonly string[] = [],
+  names: readonly string[],
 ): string[] {
   const masked = [...allowed];
   for (const name of names.filter((value) => value.length > 0)) {

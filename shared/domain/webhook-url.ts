@@ -149,8 +149,8 @@ export function addressRefusal(address: string): string | undefined {
 
 /** True for an address of the loopback ranges (127/8, ::1, and 127/8 mapped to IPv6). */
 export function isLoopbackAddress(address: string): boolean {
-  const family = isIP(address);
-  return family !== 0 && loopback.check(address, family === 4 ? 'ipv4' : 'ipv6');
+  // BlockList answers false for what is not an IP address.
+  return loopback.check(address, isIP(address) === 4 ? 'ipv4' : 'ipv6');
 }
 
 const localHostnames = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -188,8 +188,8 @@ export function checkWebhookUrl(raw: string, options: WebhookUrlOptions): Webhoo
   // probe which ports of a host answer (docs/security.md).
   if (!local && !allowedPorts.has(url.port))
     return refusal('The webhook URL must use port 443 (the default) or 8443.');
-  const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  if (hostname === '') return refusal('The webhook URL has no host.');
+  // An http(s) URL always has a host; its hostname holds brackets only around an IPv6 literal.
+  const hostname = url.hostname.replace(/[[\]]/g, '');
   const ipLiteral = isIP(hostname) !== 0;
   if (ipLiteral) {
     const words = addressRefusal(hostname);

@@ -3,6 +3,7 @@ import {
   allowedTransitions,
   assertMayAddDirectCustomers,
   enrollmentStatuses,
+  isInProgressOrDone,
   notEnrolled,
   transition,
   type Enrollment,
@@ -89,6 +90,57 @@ describe('the enrollment state machine', () => {
     });
     expect(enrollment.history).toHaveLength(3);
   });
+
+  it('stamps the activation when the enrollment turns active, and only then', () => {
+    let enrollment = transition(notEnrolled(), 'pending-approval', systemActor, at);
+    enrollment = transition(enrollment, 'approved', systemActor, new Date('2026-03-03T09:00:00Z'));
+    expect(enrollment).toMatchObject({
+      approvedAt: '2026-03-03T09:00:00.000Z',
+      activatedAt: null,
+    });
+    enrollment = transition(enrollment, 'active', systemActor, new Date('2026-03-04T09:00:00Z'));
+    expect(enrollment).toMatchObject({
+      approvedAt: '2026-03-03T09:00:00.000Z',
+      activatedAt: '2026-03-04T09:00:00.000Z',
+    });
+  });
+
+  it('says why it refuses: undoing an enrollment, or a step out of order', () => {
+    expect(() => transition(inStatus('active'), 'rejected', systemActor, at)).toThrow(
+      expect.objectContaining({
+        code: 'irreversible',
+        status: 409,
+        detail:
+          'The enrollment is active; becoming an indirect reseller cannot be undone or repeated.',
+      }),
+    );
+    expect(() => transition(inStatus('approved'), 'pending-approval', systemActor, at)).toThrow(
+      expect.objectContaining({
+        detail:
+          'The enrollment is approved; becoming an indirect reseller cannot be undone or repeated.',
+      }),
+    );
+    expect(() => transition(notEnrolled(), 'approved', systemActor, at)).toThrow(
+      expect.objectContaining({
+        code: 'conflict',
+        status: 409,
+        detail: 'The enrollment cannot go from not-enrolled to approved.',
+      }),
+    );
+  });
+
+  it('counts a submission as in progress or done from submission on, until a rejection', () => {
+    const inProgressOrDone = Object.fromEntries(
+      enrollmentStatuses.map((status) => [status, isInProgressOrDone(inStatus(status))]),
+    );
+    expect(inProgressOrDone).toEqual({
+      'not-enrolled': false,
+      'pending-approval': true,
+      approved: true,
+      active: true,
+      rejected: false,
+    });
+  });
 });
 
 describe('no new direct customers', () => {
@@ -98,7 +150,12 @@ describe('no new direct customers', () => {
     }
     for (const status of ['approved', 'active'] as const) {
       expect(() => assertMayAddDirectCustomers(inStatus(status))).toThrow(
-        expect.objectContaining({ code: 'no-new-direct-customers' }),
+        expect.objectContaining({
+          code: 'no-new-direct-customers',
+          status: 403,
+          detail:
+            'Since enrolling as an indirect reseller this partner cannot add new direct customers; its existing direct customers stay as they are.',
+        }),
       );
     }
   });

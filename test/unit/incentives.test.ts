@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   enrollIn,
+  enrollmentRefusal,
   invitationDeadline,
   invitationDueAt,
   isInvitationDue,
@@ -95,7 +96,12 @@ describe('enrolling in an incentive program', () => {
 
   it('refuses the direct-bill programs to a partner outside direct bill with not-eligible', () => {
     expect(() => enrollIn(noIncentives(), 'direct-bill', { directBill: false }, now)).toThrow(
-      expect.objectContaining({ code: 'not-eligible' }),
+      expect.objectContaining({
+        code: 'not-eligible',
+        status: 403,
+        detail:
+          'Only a partner in the direct-bill program may enroll in the direct-bill incentive programs.',
+      }),
     );
     expect(mayEnroll(noIncentives(), 'direct-bill', { directBill: false })).toBe(false);
   });
@@ -109,5 +115,14 @@ describe('enrolling in an incentive program', () => {
       first: false,
     });
     expect(mayEnroll(once.incentives, 'direct-bill', directBill)).toBe(false);
+  });
+
+  it('keeps a direct-bill enrollment unrefused after the partner leaves direct bill', () => {
+    const { incentives } = enrollIn(noIncentives(), 'direct-bill', directBill, now);
+    expect(enrollmentRefusal(incentives, 'direct-bill', { directBill: false })).toBeNull();
+    expect(enrollIn(incentives, 'direct-bill', { directBill: false }, at(20))).toMatchObject({
+      enrolledAt: now.toISOString(),
+      first: false,
+    });
   });
 });

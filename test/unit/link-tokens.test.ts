@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { issueLinkToken, parseLinkToken, sameTokenHash } from '../../shared/app/link-tokens';
-import { linkProblem } from '../../shared/domain/link';
+import { linkProblem, unknownLink } from '../../shared/domain/link';
 
 const tenant = '6f1c8a52-3b0e-4c53-9d5e-2a9c3f1f0a11';
 
@@ -104,5 +104,29 @@ describe('link rules', () => {
     expect(linkProblem({ status: 'revoked', expiresAt: '2026-04-01T00:00:00Z' }, now)?.code).toBe(
       'invitation-revoked',
     );
+  });
+
+  it('tell the holder of a link why it no longer works, with 410', () => {
+    expect(linkProblem({ status: 'used', expiresAt: '2026-04-01T00:00:00Z' }, now)).toMatchObject({
+      status: 410,
+      detail: 'This invitation has already been accepted; a link works once.',
+    });
+    expect(
+      linkProblem({ status: 'revoked', expiresAt: '2026-04-01T00:00:00Z' }, now),
+    ).toMatchObject({ status: 410, detail: 'The sender withdrew this invitation.' });
+    expect(
+      linkProblem({ status: 'active', expiresAt: '2026-03-02T08:59:59.999Z' }, now),
+    ).toMatchObject({
+      status: 410,
+      detail: 'This invitation expired on 2026-03-02T08:59:59.999Z.',
+    });
+  });
+
+  it('answer an unknown link with one 404, whatever the reason', () => {
+    expect(unknownLink()).toMatchObject({
+      code: 'not-found',
+      status: 404,
+      detail: 'This link is not valid: it may be incomplete, or it was never issued.',
+    });
   });
 });

@@ -23,6 +23,31 @@ describe('the period of a timer schedule (NCRONTAB, seconds first)', () => {
     expect(schedulePeriodSeconds(schedule)).toBe(seconds);
   });
 
+  it('reads fields apart by any run of blanks, before and after included', () => {
+    expect(schedulePeriodSeconds('  0 */5 * * * *\n')).toBe(300);
+    expect(schedulePeriodSeconds('0  */5\t*  * * *')).toBe(300);
+  });
+
+  it('says why it refuses a schedule', () => {
+    expect(() => schedulePeriodSeconds('0 */5 * * *')).toThrow(
+      'schedule 0 */5 * * *: six NCRONTAB fields expected',
+    );
+    expect(() => schedulePeriodSeconds('0 0 * * * 1-5')).toThrow(
+      'schedule 0 0 * * * 1-5: only daily or shorter periods are supported',
+    );
+    expect(() => schedulePeriodSeconds('0 */5 3 * * *')).toThrow(
+      'schedule 0 */5 3 * * *: a fixed field above a repeating one is not supported',
+    );
+    expect(() => schedulePeriodSeconds('0 9,17 * * * *')).toThrow(
+      "schedule 0 9,17 * * * *: '9,17' is not * or */n",
+    );
+  });
+
+  it('takes a repeating field only whole, nothing before * nor after */n', () => {
+    for (const schedule of ['0 5* * * * *', '0 x*/5 * * * *', '0 */5x * * * *', '0 *x * * * *'])
+      expect(() => schedulePeriodSeconds(schedule), schedule).toThrow('is not * or */n');
+  });
+
   it('refuses a schedule whose period it cannot tell, rather than guess', () => {
     for (const schedule of ['0 0 * * * 1-5', '0 */5 3 * * *', '0 0 9,17 * * *', '* * * *'])
       expect(() => schedulePeriodSeconds(schedule), schedule).toThrow();
@@ -96,27 +121,45 @@ describe('outbox item ids and the backlog after a retry', () => {
     expect(parsePublicItemId('no-dot')).toBeNull();
   });
 
+  it('takes an id with nothing before or after its first dot for no item', () => {
+    expect(parsePublicItemId('.abc-1')).toBeNull();
+    expect(parsePublicItemId('p.')).toBeNull();
+    expect(parsePublicItemId('p.a')).toEqual({ partnerId: 'p', id: 'a' });
+    expect(parsePublicItemId('p.a.b')).toEqual({ partnerId: 'p', id: 'a.b' });
+  });
+
+  const backlog: OutboxBacklog = {
+    type: 'outbox-backlog',
+    id: 'outbox-backlog-emails',
+    partnerId: 'platform-operations',
+    outbox: 'emails',
+    reportedAt: '2026-03-02T09:00:00.000Z',
+    pending: 0,
+    pendingCapped: false,
+    failed: 2,
+    oldestPendingAt: null,
+    recentFailures: [
+      { id: 'p.a', kind: 'x', failedAt: null },
+      { id: 'p.b', kind: 'x', failedAt: null },
+    ],
+  };
+
   it('moves the retried item from failed to pending, as the oldest if nothing waits', () => {
-    const backlog: OutboxBacklog = {
-      type: 'outbox-backlog',
-      id: 'outbox-backlog-emails',
-      partnerId: 'platform-operations',
-      outbox: 'emails',
-      reportedAt: '2026-03-02T09:00:00.000Z',
-      pending: 0,
-      pendingCapped: false,
-      failed: 2,
-      oldestPendingAt: null,
-      recentFailures: [
-        { id: 'p.a', kind: 'x', failedAt: null },
-        { id: 'p.b', kind: 'x', failedAt: null },
-      ],
-    };
     expect(backlogAfterRetry(backlog, 'p.a', new Date('2026-03-02T09:05:00Z'))).toMatchObject({
       pending: 1,
       failed: 1,
       oldestPendingAt: '2026-03-02T09:05:00.000Z',
       recentFailures: [{ id: 'p.b' }],
     });
+  });
+
+  it("keeps what waited before the retry as the oldest, else the retry's time", () => {
+    const now = new Date('2026-03-02T09:05:00.000Z');
+    const oldestAfter = (oldestPendingAt: string) =>
+      backlogAfterRetry({ ...backlog, pending: 3, oldestPendingAt }, 'p.a', now).oldestPendingAt;
+    expect(oldestAfter('2026-03-02T09:04:59.999Z')).toBe('2026-03-02T09:04:59.999Z');
+    expect(oldestAfter('2026-03-02T09:05:00.000Z')).toBe('2026-03-02T09:05:00.000Z');
+    // The retried item waits from now: a later oldest time gives way to it.
+    expect(oldestAfter('2026-03-02T09:05:00.001Z')).toBe('2026-03-02T09:05:00.000Z');
   });
 });

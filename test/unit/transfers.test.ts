@@ -8,6 +8,7 @@ import {
   transferLines,
   transferStatuses,
   transferTransitions,
+  transferredSubscriptions,
   type Transfer,
 } from '../../shared/domain/transfers';
 
@@ -98,6 +99,141 @@ describe('transfer eligibility', () => {
     expect(() => transferLines(['busy'], subscriptions, reseller, open, () => 'x')).toThrow(
       expect.objectContaining({ code: 'transfer-in-progress' }),
     );
+  });
+
+  it("gives an add-on that cannot move on its own merits its own reason, not its base's", () => {
+    const result = eligibility(
+      [
+        subscription('azure', { productType: 'azure-plan' }),
+        subscription('stopped', { baseSubscriptionId: 'azure', status: 'suspended' }),
+      ],
+      reseller,
+      {},
+    );
+    expect(
+      result.ineligible.map((item) => [item.subscription.subscriptionId, item.reason]),
+    ).toEqual([
+      ['azure', 'not-a-license-subscription'],
+      ['stopped', 'not-active'],
+    ]);
+  });
+
+  it("moves an add-on asked for with its base once, inside its base's line", () => {
+    let next = 0;
+    const lines = transferLines(
+      ['base', 'addon', 'base'],
+      subscriptions,
+      reseller,
+      open,
+      () => `new-${++next}`,
+    );
+    expect(lines).toEqual([
+      {
+        subscriptionId: 'base',
+        offerId: 'offer-base',
+        quantity: 5,
+        newSubscriptionId: 'new-1',
+        addOns: [
+          {
+            subscriptionId: 'addon',
+            offerId: 'offer-addon',
+            quantity: 5,
+            newSubscriptionId: 'new-2',
+          },
+        ],
+      },
+    ]);
+  });
+
+  it('refuses with 400 naming each line that cannot move, an unknown subscription included', () => {
+    expect(() =>
+      transferLines(['azure', 'nowhere', 'base'], subscriptions, reseller, open, () => 'x'),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'transfer-not-eligible',
+        status: 400,
+        detail:
+          'body.lineItems.0.subscriptionId is not a license subscription (Azure plans, reservations and software are not transferred); body.lineItems.1.subscriptionId is not a subscription of this customer',
+        errors: [
+          {
+            path: 'body.lineItems.0.subscriptionId',
+            message:
+              'is not a license subscription (Azure plans, reservations and software are not transferred)',
+          },
+          {
+            path: 'body.lineItems.1.subscriptionId',
+            message: 'is not a subscription of this customer',
+          },
+        ],
+      }),
+    );
+  });
+
+  it('refuses with 409 a request with a subscription already in an open transfer, saying what to do', () => {
+    expect(() => transferLines(['base', 'busy'], subscriptions, reseller, open, () => 'x')).toThrow(
+      expect.objectContaining({
+        code: 'transfer-in-progress',
+        status: 409,
+        detail:
+          'A subscription of this request is already in an open transfer; withdraw that one first or wait for its answer.',
+        errors: [
+          { path: 'body.lineItems.1.subscriptionId', message: 'is already in an open transfer' },
+        ],
+      }),
+    );
+  });
+});
+
+describe("a completed transfer on the customer's side", () => {
+  const transfer: Transfer = {
+    type: 'transfer',
+    id: 'transfer-t1',
+    partnerId: reseller,
+    side: 'reseller',
+    transferId: 't1',
+    customerId: 'customer-1',
+    customerName: 'Wingtip Toys',
+    reseller: { partnerId: reseller, companyName: 'Contoso' },
+    provider: { partnerId: 'provider-1', companyName: 'Adatum' },
+    counterpartyId: 'provider-1',
+    status: 'completed',
+    lineItems: [],
+    createdAt: '2026-03-02T09:00:00.000Z',
+    expiresAt: '2026-04-01T09:00:00.000Z',
+    updatedAt: '2026-03-05T09:00:00.000Z',
+    closedAt: '2026-03-05T09:00:00.000Z',
+    reason: null,
+  };
+  const at = '2026-03-05T09:00:00.000Z';
+  const moved = {
+    subscriptionId: 'base',
+    offerId: 'offer-base',
+    quantity: 5,
+    newSubscriptionId: 'new-1',
+  };
+
+  it("suspends the reseller's subscription without renewal, pointing to its successor", () => {
+    const { suspended } = transferredSubscriptions(transfer, moved, subscription('base'), null, at);
+    expect(suspended).toMatchObject({
+      status: 'suspended',
+      autoRenew: false,
+      successor: { transferId: 't1', subscriptionId: 'new-1' },
+      updatedAt: at,
+    });
+  });
+
+  it('assigns on the successor the licenses that were assigned, at most the quantity moved', () => {
+    const assignedAfter = (assignedLicenses: number) =>
+      transferredSubscriptions(
+        transfer,
+        moved,
+        subscription('base', { assignedLicenses }),
+        null,
+        at,
+      ).successor.assignedLicenses;
+    expect(assignedAfter(4)).toBe(4);
+    expect(assignedAfter(5)).toBe(5);
+    expect(assignedAfter(6)).toBe(5);
   });
 });
 

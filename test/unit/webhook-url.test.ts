@@ -4,7 +4,12 @@ import {
   type LookupAll,
   type ResolvedAddress,
 } from '../../shared/adapters/webhooks/address-guard';
-import { addressRefusal, checkWebhookUrl } from '../../shared/domain/webhook-url';
+import {
+  addressRefusal,
+  checkWebhookUrl,
+  isLoopbackAddress,
+  webhookUrlRefused,
+} from '../../shared/domain/webhook-url';
 
 const azure = { allowLocal: false };
 const localHost = { allowLocal: true };
@@ -134,7 +139,79 @@ describe('webhook URLs at registration', () => {
   });
 
   it('refuses a single-label name, which resolves inside the host network', () => {
-    expect(checkWebhookUrl('https://intranet/hook', azure).ok).toBe(false);
+    expect(checkWebhookUrl('https://intranet/hook', azure)).toEqual({
+      ok: false,
+      reason: "The webhook URL's host intranet is not a public domain name.",
+    });
+  });
+
+  it('accepts a URL of 2048 characters, refuses one of 2049 (docs/security.md)', () => {
+    const prefix = 'https://hooks.example.com/';
+    const ofLength = (length: number) => prefix + 'a'.repeat(length - prefix.length);
+    expect(checkWebhookUrl(ofLength(2047), azure).ok).toBe(true);
+    expect(checkWebhookUrl(ofLength(2048), azure).ok).toBe(true);
+    expect(checkWebhookUrl(ofLength(2049), azure)).toEqual({
+      ok: false,
+      reason: 'The webhook URL is longer than 2048 characters.',
+    });
+  });
+
+  it('says why it refuses what is not a URL, a fragment and credentials', () => {
+    expect(checkWebhookUrl('hooks.example.com/in', azure)).toEqual({
+      ok: false,
+      reason: 'The webhook URL is not a valid absolute URL.',
+    });
+    expect(checkWebhookUrl('https://hooks.example.com/#part', azure)).toEqual({
+      ok: false,
+      reason: 'The webhook URL must not have a fragment (#...).',
+    });
+    const credentials = {
+      ok: false,
+      reason: 'The webhook URL must not carry a user name or password.',
+    };
+    expect(checkWebhookUrl('https://user:pass@hooks.example.com/', azure)).toEqual(credentials);
+    expect(checkWebhookUrl('https://user@hooks.example.com/', azure)).toEqual(credentials);
+    // A password without a user name is a credential all the same.
+    expect(checkWebhookUrl('https://:pass@hooks.example.com/', azure)).toEqual(credentials);
+  });
+
+  it('allows only http among the other schemes to localhost under the local host, and says so', () => {
+    expect(checkWebhookUrl('ftp://localhost:3000/', localHost)).toEqual({
+      ok: false,
+      reason:
+        'The webhook URL must use https (or http to localhost, 127.0.0.1 or [::1] on the local host).',
+    });
+  });
+
+  it('checks an IPv6 literal without its brackets, naming the address', () => {
+    expect(checkWebhookUrl('https://[fd00:ec2::254]/', azure)).toEqual({
+      ok: false,
+      reason:
+        'The webhook URL points to fd00:ec2::254, a cloud metadata address: webhooks go to public addresses only.',
+    });
+    expect(checkWebhookUrl('https://[2606:4700::1111]/in', azure)).toMatchObject({
+      ok: true,
+      hostname: '2606:4700::1111',
+      ipLiteral: true,
+      local: false,
+    });
+  });
+
+  it('knows the loopback addresses, and nothing else as one', () => {
+    for (const address of ['127.0.0.1', '127.8.9.10', '::1', '::ffff:127.0.0.1'])
+      expect(isLoopbackAddress(address), address).toBe(true);
+    for (const address of ['10.0.0.1', '::2', 'localhost', ''])
+      expect(isLoopbackAddress(address), address).toBe(false);
+  });
+
+  it('answers a refusal as 400 webhook-url-refused, the reason on body.url', () => {
+    const error = webhookUrlRefused('The webhook URL must use https.');
+    expect(error).toMatchObject({
+      code: 'webhook-url-refused',
+      status: 400,
+      detail: 'The webhook URL must use https.',
+      errors: [{ path: 'body.url', message: 'The webhook URL must use https.' }],
+    });
   });
 });
 

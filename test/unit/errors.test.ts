@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { notFound, validationFailed } from '../../shared/domain/errors';
+
+describe('domain errors', () => {
+  it('name what was not found, and read as a DomainError in logs', () => {
+    const error = notFound('The customer');
+    expect(error).toMatchObject({
+      code: 'not-found',
+      status: 404,
+      detail: 'The customer was not found.',
+    });
+    expect(String(error)).toBe('DomainError: The customer was not found.');
+  });
+
+  it('sum up every field of a validation failure when no detail is given', () => {
+    const errors = [
+      { path: 'body.email', message: 'is not an email address' },
+      { path: 'body.language', message: 'must be en or fr' },
+    ];
+    expect(validationFailed(errors)).toMatchObject({
+      code: 'validation-failed',
+      status: 400,
+      detail: 'body.email: is not an email address; body.language: must be en or fr',
+      errors,
+    });
+    expect(validationFailed(errors, 'The form is not valid.').detail).toBe(
+      'The form is not valid.',
+    );
+  });
+});
