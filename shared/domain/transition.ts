@@ -149,6 +149,11 @@ const actions = {
   },
 } as const satisfies Record<string, StepAction>;
 
+/** A profile problem's field: its path without the `profile.` every such path starts with. */
+const fieldOfProfile = (path: string): string =>
+  // Stryker disable next-line Regex: every path profileProblems gives starts with 'profile.' and has it nowhere else
+  path.replace(/^profile\./, '');
+
 const later = (...moments: (string | null | undefined)[]): string | null =>
   moments
     .filter((moment): moment is string => Boolean(moment))
@@ -184,8 +189,7 @@ function profileStep(partner: Partner, now: Date, submitted: boolean): StepState
             why: 'missing',
             fields: problems
               .filter((problem) => problem.path !== 'profile.confirmedAt')
-              // Stryker disable next-line Regex: every path profileProblems gives starts with 'profile' and has it nowhere else
-              .map((problem) => problem.path.replace(/^profile\./, '')),
+              .map((problem) => fieldOfProfile(problem.path)),
           },
   };
 }
