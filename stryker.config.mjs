@@ -29,9 +29,9 @@ const config = {
   reporters: ['clear-text', 'progress', 'html', 'json'],
   htmlReporter: { fileName: 'reports/mutation/mutation.html' },
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
-  // The lowest score of a complete run measured (76.87%, shared/domain, docs/testing.md), never
-  // above it; raise it as it rises.
-  thresholds: { high: 85, low: 76, break: 76 },
+  // The issue's floor: a run scoring under 85% fails. shared/domain's complete run scores 100%
+  // (docs/testing.md); shared/app has no complete run yet, and a run over it fails until it gets there.
+  thresholds: { high: 95, low: 85, break: 85 },
   tempDirName: '.stryker-tmp',
   // Not copied into the sandbox: build output, and other runs' sandboxes and reports.
   ignorePatterns: ['.stryker-tmp*', 'reports', 'dist', 'dist-tsc', '.deploy', '.local'],
