@@ -1,5 +1,5 @@
 import type { InvitationDocument, InvitationType } from '../domain/link';
-import { linkExpiry, linkProblem, unknownLink } from '../domain/link';
+import { linkExpiry, unknownLink } from '../domain/link';
 import { issueLinkToken, parseLinkToken, sameTokenHash } from './link-tokens';
 import type { Versioned } from './ports';
 import type { Services } from './services';
@@ -24,18 +24,6 @@ export async function findInvitation<T extends InvitationDocument>(
     throw unknownLink();
   }
   return found;
-}
-
-/** The invitation behind a link that can still be used; else its 404 or 410 (landing pages). */
-export async function usableInvitation<T extends InvitationDocument>(
-  services: Services,
-  token: string,
-  type: InvitationType,
-): Promise<T> {
-  const { value } = await findInvitation<T>(services, token, type);
-  const problem = linkProblem(value, services.clock.now());
-  if (problem) throw problem;
-  return value;
 }
 
 /**

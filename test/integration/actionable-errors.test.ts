@@ -48,6 +48,22 @@ describe('If-Match', () => {
     expect((await put(`"stale", ${next.startsWith('"') ? next : `"${next}"`}`)).status).toBe(200);
     expect((await put('*')).status).toBe(200);
   });
+
+  it('takes the weak form of the current etag, and W/ only as a prefix outside the quotes', async () => {
+    const partner = await createPartnerWithProfile(app);
+    const token = partner.adminToken;
+    const put = (ifMatch: string) =>
+      app.api('PUT', '/api/me/profile', {
+        token,
+        body: profile(partner.record),
+        headers: { 'if-match': ifMatch },
+      });
+    const current = async () => (await app.api('GET', '/api/me', { token })).headers.get('etag')!;
+    const inner = (await current()).replace(/^W\//, '').replace(/^"|"$/g, '');
+    // W/ inside the quotes is part of the opaque tag, so it names another version: 412.
+    expect((await put(`"W/${inner}"`)).status).toBe(412);
+    expect((await put(`W/"${inner}"`)).status).toBe(200);
+  });
 });
 
 describe('an invitation link pasted whole', () => {

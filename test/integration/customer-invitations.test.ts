@@ -638,6 +638,17 @@ describe('a customer accepting', () => {
       body: { token: 'nope' },
     });
     expect(unknown.status).toBe(404);
+    // A customer's link is unknown to the partner invitations' page, as any other unknown link.
+    const otherKind = await app.api('POST', '/api/partner-invitations/lookup', {
+      body: { token: tokenOf(invitation.link) },
+    });
+    const unknownThere = await app.api('POST', '/api/partner-invitations/lookup', {
+      body: { token: 'nope' },
+    });
+    expect({ status: otherKind.status, body: otherKind.body }).toEqual({
+      status: 404,
+      body: unknownThere.body,
+    });
   });
 
   it('customer creation body is validated like any other', async () => {

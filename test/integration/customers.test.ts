@@ -18,7 +18,7 @@ import {
 import { createPartner, createPartnerWithProfile } from '../support/builders';
 import { ManualClock } from '../support/clock';
 import { directCustomer, indirectCustomer, newCustomer } from '../support/customers';
-import { partnership } from '../support/providers';
+import { createProvider, inviteReseller, partnership, tokenOf } from '../support/providers';
 import { activeReseller, approvedPartner } from '../support/enrollment';
 
 let app: TestApp;
@@ -82,7 +82,43 @@ describe('customer tenants created by a provider', () => {
       body: newCustomer({ indirectResellerId: stranger.partnerId }),
     });
     expect(notPartner.status).toBe(400);
+    expect(notPartner.body.errors).toEqual([
+      {
+        path: 'body.indirectResellerId',
+        message: 'is not an indirect reseller in partnership with you',
+      },
+    ]);
     expect(await app.documents(stranger.partnerId, 'customer-relationship')).toHaveLength(0);
+  });
+
+  it('refuse a provider naming its own provider as its reseller: a partnership goes one way', async () => {
+    // X is a provider and an active reseller too; P invited X as its reseller and X accepted.
+    const upstream = await createProvider(app);
+    const both = await activeReseller(app, {
+      programs: {
+        directBill: true,
+        indirectProvider: { regions: ['US', 'CA'], services: ['training-support'] },
+      },
+    });
+    const invited = await inviteReseller(app, upstream, both);
+    expect(invited.status).toBe(201);
+    const accepted = await app.api('POST', '/api/partner-invitations/accept', {
+      body: { token: tokenOf(invited.body.link) },
+      token: both.adminToken,
+    });
+    expect(accepted.status).toBe(200);
+    const reversed = await app.api('POST', '/api/me/customers', {
+      token: both.adminToken,
+      body: newCustomer({ indirectResellerId: upstream.partnerId }),
+    });
+    expect(reversed.status).toBe(400);
+    expect(reversed.body.errors).toEqual([
+      {
+        path: 'body.indirectResellerId',
+        message: 'is not an indirect reseller in partnership with you',
+      },
+    ]);
+    expect(await app.documents(upstream.partnerId, 'customer-relationship')).toHaveLength(0);
   });
 
   it('refuse a domain already taken with 409', async () => {

@@ -540,6 +540,38 @@ describe('deliverEmails within the platform send budget (ACS quotas)', () => {
     }
   });
 
+  it('reads a short page while the budget is short: with one send a minute, the first read of a run does not take every due email', async () => {
+    const pages: number[] = [];
+    const app = await startTestApp({
+      clock: new ManualClock('2026-03-02T09:00:00Z'),
+      env: { EMAIL_SENDS_PER_MINUTE: '1', EMAIL_SENDS_PER_HOUR: '100' },
+      decorate: (services) => ({
+        ...services,
+        outbox: override(services.outbox, {
+          async due(now, lane, limit, passOver) {
+            const due = await services.outbox.due(now, lane, limit, passOver);
+            pages.push(due.length);
+            return due;
+          },
+        }),
+      }),
+    });
+    try {
+      const partners = await Promise.all(Array.from({ length: 6 }, () => approvedPartner(app)));
+      const due = (
+        await Promise.all(partners.map((partner) => app.documents(partner.partnerId, 'email')))
+      ).flat();
+      expect(due.length).toBeGreaterThanOrEqual(partners.length);
+      await app.runTimer('deliverEmails');
+      expect(await app.mailbox()).toHaveLength(1);
+      // The first read that found any (the lanes before it had none).
+      const first = pages.find((found) => found > 0);
+      expect(first).toBeLessThan(due.length);
+    } finally {
+      await app.close();
+    }
+  });
+
   // A run spends the budget lane by lane; when the minute (or the hour) turns between two lanes,
   // the later lane counts in the new window, whatever the old one had left.
   for (const turn of [
@@ -712,6 +744,49 @@ describe('deliverEmails when ACS throttles (429)', () => {
       await app.runTimer('deliverEmails');
       for (const partner of partners)
         expect((await app.documents(partner.partnerId, 'email'))[0].status).toBe('sent');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('gives up giving back after ten conflicts in a row: the run ends, and the minute keeps counting the sends it could not return', async () => {
+    let writes = 0;
+    let conflicts = 0;
+    const app = await startTestApp({
+      clock: new ManualClock('2026-03-02T09:00:00Z'),
+      env: {
+        EMAIL_DELIVERY_CONCURRENCY: '1',
+        EMAIL_SENDS_PER_MINUTE: '3',
+        EMAIL_SENDS_PER_HOUR: '100',
+      },
+      emailSender: new AcsEmailSender(
+        { connectionString: acs.connectionString },
+        'DoNotReply@contoso.example',
+        5,
+      ),
+      decorate: (services) => ({
+        ...services,
+        outbox: override(services.outbox, {
+          // The count goes through; then another host wins every write of the give-back.
+          async writeSendCounters(operations) {
+            writes += 1;
+            if (writes === 1) return services.outbox.writeSendCounters(operations);
+            conflicts += 1;
+            return null;
+          },
+        }),
+      }),
+    });
+    const minute = () => app.pointRead(sendBudgetPartition, 'send-budget-minute-2026-03-02T09:00');
+    try {
+      const partners = await Promise.all(Array.from({ length: 3 }, () => approvedPartner(app)));
+      acs.script.push({ status: 429, retryAfterSeconds: 10 });
+      // Three counted, one tried (throttled), two not sent: giving them back conflicts ten times.
+      await app.runTimer('deliverEmails');
+      expect(conflicts).toBe(10);
+      expect(await minute()).toMatchObject({ count: 3 });
+      for (const partner of partners)
+        expect((await app.documents(partner.partnerId, 'email'))[0].status).toBe('pending');
     } finally {
       await app.close();
     }

@@ -549,6 +549,37 @@ describe('events delivered to webhooks', () => {
     }
   });
 
+  it('sends a test event right after the request when prompt delivery is on, without the timer', async () => {
+    const prompt = await startTestApp({
+      clock: new ManualClock('2026-03-02T09:00:00.000Z'),
+      env: { EVENTS_PROMPT_DELIVERY: 'true' },
+    });
+    try {
+      const partner = await createPartnerWithProfile(prompt);
+      const secrets: string[] = [];
+      const hook = await startWebhookReceiver({ secrets });
+      receivers.push(hook);
+      const created = await prompt.api('POST', '/api/me/webhooks', {
+        token: partner.adminToken,
+        body: { url: hook.url, events: ['customer.created'] },
+      });
+      expect(created.status).toBe(201);
+      secrets.push(created.body.secret);
+      const queued = await prompt.api('POST', `/api/me/webhooks/${created.body.webhookId}/test`, {
+        token: partner.adminToken,
+      });
+      expect(queued.status).toBe(202);
+      for (let waited = 0; hook.received.length < 1 && waited < 200; waited += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(hook.received.map((received) => [received.id, received.type])).toEqual([
+        [queued.body.eventId, 'webhook.test'],
+      ]);
+    } finally {
+      await prompt.close();
+    }
+  });
+
   it('delivers right after the request when prompt delivery is on, without waiting for the timer, and without a cross-partition query', async () => {
     const prompt = await startTestApp({
       clock: new ManualClock('2026-03-02T09:00:00.000Z'),

@@ -402,9 +402,20 @@ describe('POST /api/operator/emails/{emailId}/retry', () => {
       const unknown = await retry(`${partnerId}.${crypto.randomUUID()}`);
       expect(unknown.status).toBe(404);
       expect(unknown.body.code).toBe('not-found');
+      expect(unknown.body.detail).toMatch(/^email /);
+      // Another document of the partition (the partner record) is no email either.
+      const [record] = await app.documents(partnerId, 'partner');
+      const notAnEmail = await retry(`${partnerId}.${record.id}`);
+      expect({ status: notAnEmail.status, detail: notAnEmail.body.detail }).toEqual({
+        status: 404,
+        detail: unknown.body.detail,
+      });
       const notFailed = await retry(`${partnerId}.${sent.id}`);
       expect(notFailed.status).toBe(409);
       expect(notFailed.body.code).toBe('conflict');
+      // It says what the email is and which ones a retry takes.
+      expect(notFailed.body.detail).toContain(`is ${sent.status}`);
+      expect(notFailed.body.detail).toMatch(/only an email that failed/);
       const malformed = await retry(sent.id);
       expect(malformed.status).toBe(400);
       expect(malformed.body.code).toBe('validation-failed');
@@ -443,7 +454,11 @@ describe('POST /api/operator/emails/{emailId}/retry', () => {
         sender.working = true;
         await app.runTimer('deliverEmails'); // sent
         held.open();
-        expect((await late).status).toBe(409);
+        const refused = await late;
+        expect(refused.status).toBe(409);
+        expect(refused.body.detail).toMatch(
+          /changed while it was being retried.*read the status again/,
+        );
       } finally {
         held.open();
         await slow.close({ keepDatabase: true });
@@ -490,6 +505,10 @@ describe('POST /api/operator/emails/{emailId}/retry', () => {
           },
         );
         expect(retried.status).toBe(404);
+        expect(retried.body).toMatchObject({
+          code: 'not-found',
+          detail: expect.stringMatching(/^email /),
+        });
       },
     );
   });

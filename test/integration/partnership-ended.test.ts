@@ -120,6 +120,11 @@ describe('an ended partnership stays ended', () => {
     ]) {
       expect(refused.status).toBe(409);
       expect(refused.body.code).toBe('partnership-ended');
+      // It names the partnership that ended and what would start another.
+      expect(refused.body.detail).toContain(
+        `Your partnership with ${world.provider.record.companyName} has ended`,
+      );
+      expect(refused.body.detail).toMatch(/until a new partnership invitation is accepted/);
     }
     expect(await snapshot()).toEqual(before);
   });

@@ -411,6 +411,44 @@ describe('GET /api/me/reseller-pipeline', () => {
     expect(rows['Woodgrove'].lastActivityAt >= requestedAt).toBe(true);
   });
 
+  it('lists the open invitations newest first, those sent at the same instant in invitation id order', async () => {
+    // Ids that grow with each one issued, so that id order is the order they were sent in.
+    let issued = 0;
+    const isolated = await startTestApp({
+      clock: new ManualClock('2026-03-02T09:00:00.000Z'),
+      decorate: (services) => ({
+        ...services,
+        ids: {
+          newId: () => {
+            issued += 1;
+            return `${issued.toString(16).padStart(8, '0')}${services.ids.newId().slice(8)}`;
+          },
+        },
+      }),
+    });
+    try {
+      const provider = await createProvider(isolated);
+      const invitees = await Promise.all(
+        [0, 1, 2, 3, 4].map(() => createPartnerWithProfile(isolated, { country: 'US' })),
+      );
+      const ids: string[] = [];
+      for (const [index, invitee] of invitees.entries()) {
+        if (index < 4) isolated.clock.advance({ minutes: 1 }); // the last two: the same instant
+        const sent = await inviteReseller(isolated, provider, invitee);
+        expect(sent.status).toBe(201);
+        ids.push(sent.body.invitationId);
+      }
+      const pipeline = await isolated.api('GET', '/api/me/reseller-pipeline', {
+        token: provider.adminToken,
+      });
+      expect(
+        pipeline.body.invited.map((item: { invitationId: string }) => item.invitationId),
+      ).toEqual([ids[3], ids[4], ids[2], ids[1], ids[0]]);
+    } finally {
+      await isolated.close();
+    }
+  });
+
   it('refuses a partner that is not a provider with 403', async () => {
     const partner = await createPartnerWithProfile(app);
     const response = await app.api('GET', '/api/me/reseller-pipeline', {
@@ -418,6 +456,7 @@ describe('GET /api/me/reseller-pipeline', () => {
     });
     expect(response.status).toBe(403);
     expect(response.body.code).toBe('forbidden');
+    expect(response.body.detail).toMatch(/^Only an indirect provider has a reseller pipeline/);
   });
 
   it('refuses a page size out of range with 400', async () => {

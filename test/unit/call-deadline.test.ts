@@ -1,5 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CallDeadline } from '../../shared/app/call-deadline';
+import {
+  endInvocation,
+  newInvocation,
+  withinInvocation,
+  type Invocation,
+} from '../../shared/app/invocation';
 
 const overdue = (): Error => new Error('no answer in time');
 const never = (): Promise<never> => new Promise<never>(() => undefined);
@@ -112,5 +118,57 @@ describe("an invocation's call deadline", () => {
     await third.run(record, overdue);
     expect(signals[2]).not.toBe(signals[0]);
     expect(signals[2]?.aborted).toBe(false);
+  });
+});
+
+/**
+ * An invocation's work: one call that stalls (answered overdue, its request still retrying) and
+ * a later one still within its deadline then, which keeps the shared signal alive until it ends.
+ */
+async function stallThenAnswer(invocation: Invocation): Promise<AbortSignal> {
+  let stalled: AbortSignal | undefined;
+  const first = invocation.deadline.run((signal) => {
+    stalled = signal;
+    return never();
+  }, overdue);
+  first.catch(() => undefined);
+  await vi.advanceTimersByTimeAsync(50);
+  const second = invocation.deadline.run(
+    () => new Promise<number>((resolve) => setTimeout(() => resolve(2), 70)),
+    overdue,
+  );
+  await vi.advanceTimersByTimeAsync(70);
+  await expect(first).rejects.toThrow('no answer in time');
+  await expect(second).resolves.toBe(2);
+  expect(stalled?.aborted).toBe(false);
+  return stalled!;
+}
+
+describe('an invocation ending', () => {
+  it('stops the requests its calls left overdue, and its timer, when it is ended', async () => {
+    const invocation = newInvocation(100);
+    const stalled = await stallThenAnswer(invocation);
+    endInvocation(invocation);
+    expect(stalled.aborted).toBe(true);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('is ended by withinInvocation when the work answers and when it fails', async () => {
+    let stalled: AbortSignal | undefined;
+    const answered = await withinInvocation(100, async (invocation) => {
+      stalled = await stallThenAnswer(invocation);
+      return 'done';
+    });
+    expect(answered.result).toBe('done');
+    expect(stalled?.aborted).toBe(true);
+    expect(vi.getTimerCount()).toBe(0);
+
+    const failed = withinInvocation(100, async (invocation) => {
+      stalled = await stallThenAnswer(invocation);
+      throw new Error('the work failed');
+    });
+    await expect(failed).rejects.toThrow('the work failed');
+    expect(stalled?.aborted).toBe(true);
+    expect(vi.getTimerCount()).toBe(0);
   });
 });
