@@ -357,6 +357,13 @@ describe('GET /api/operator/status', () => {
       await submitEnrollment(app, partner);
       await app.runTimer('escalatePendingEnrollments');
       expect((await status(app)).enrollmentsPastReviewWindow).toBe(0);
+      // Five calendar days later, at the very end of the third business day: not past it yet.
+      app.clock.set('2026-03-11T18:30:00.000Z');
+      await app.runTimer('escalatePendingEnrollments');
+      expect((await status(app)).enrollmentsPastReviewWindow).toBe(0);
+      app.clock.set('2026-03-11T18:30:00.001Z');
+      await app.runTimer('escalatePendingEnrollments');
+      expect((await status(app)).enrollmentsPastReviewWindow).toBe(1);
       app.clock.set('2026-03-11T19:00:00Z');
       await app.runTimer('escalatePendingEnrollments');
       expect((await status(app)).enrollmentsPastReviewWindow).toBe(1);
