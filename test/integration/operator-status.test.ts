@@ -48,6 +48,14 @@ async function status(app: TestApp) {
   return response.body;
 }
 
+/** The fields of the `outbox backlog` lines logged for an outbox (the alert rules read them). */
+const backlogLines = (app: TestApp, outbox: string) =>
+  app.logs
+    .map((entry) => /^outbox backlog (\{.*\})$/s.exec(entry.message)?.[1])
+    .filter((line): line is string => line !== undefined)
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((line) => line.outbox === outbox);
+
 const timerOf = async (app: TestApp, name: string) =>
   (await status(app)).timers.find((timer: { name: string }) => timer.name === name);
 
@@ -183,6 +191,16 @@ describe('GET /api/operator/status', () => {
         failed: 0,
         oldestPendingAgeSeconds: 600,
       });
+      // The alerts read the same figures from the run's log line; the emails have no endpoints.
+      const [line, ...more] = backlogLines(app, 'emails');
+      expect(more).toEqual([]);
+      expect(line).toMatchObject({ pending: 2, failed: 0, newlyFailed: 0 });
+      expect(line!.oldestPendingAgeSeconds).toBe(600);
+      expect(line).not.toHaveProperty('endpointsFailing');
+      // The recorded backlog is counted, so exact, and has no endpoints either.
+      const recorded = await app.services.operations.backlog('emails');
+      expect(recorded!.value.pendingCapped).toBe(false);
+      expect(recorded!.value).not.toHaveProperty('endpointsFailing');
       // The age is as of now, counted from the figures of the last run.
       app.clock.advance({ seconds: 30 });
       expect((await status(app)).emails.oldestPendingAgeSeconds).toBe(630);
@@ -346,6 +364,12 @@ describe('GET /api/operator/status', () => {
         oldestPendingAgeSeconds: 30 * 60,
         endpointsFailing: 1,
         recentFailures: [{ id: `${operatorEventsPartition}.d6`, kind: 'enrollment.approved' }],
+      });
+      expect(backlogLines(app, 'events').at(-1)).toMatchObject({
+        pending: 1 + 3,
+        failed: 1,
+        oldestPendingAgeSeconds: 30 * 60,
+        endpointsFailing: 1,
       });
     });
   });
