@@ -48,6 +48,15 @@ async function status(app: TestApp) {
   return response.body;
 }
 
+/** The lines of one prefix (`timer run`, ...), each with its level and its fields. */
+const linesOf = (app: TestApp, prefix: string) =>
+  app.logs
+    .filter((entry) => entry.message.startsWith(`${prefix} {`))
+    .map((entry) => ({
+      level: entry.level,
+      fields: JSON.parse(entry.message.slice(prefix.length + 1)) as Record<string, unknown>,
+    }));
+
 /** The fields of the `outbox backlog` lines logged for an outbox (the alert rules read them). */
 const backlogLines = (app: TestApp, outbox: string) =>
   app.logs
@@ -168,6 +177,19 @@ describe('GET /api/operator/status', () => {
         failing = true;
         app.clock.advance({ hours: 1 });
         await expect(app.runTimer('sendIncentiveInvitations')).rejects.toThrow('the query failed');
+        // The run's line is an error, with the error, where the alerts look for failed runs.
+        const runs = linesOf(app, 'timer run').filter(
+          (line) => line.fields.timerName === 'sendIncentiveInvitations',
+        );
+        expect(runs.map((line) => [line.level, line.fields.outcome])).toEqual([
+          ['information', 'succeeded'],
+          ['error', 'failed'],
+        ]);
+        expect(runs[1]!.fields).toMatchObject({
+          error: 'the query failed',
+          startedAt: '2026-03-02T10:00:00.000Z',
+          periodSeconds: 3600,
+        });
         expect(await timerOf(app, 'sendIncentiveInvitations')).toMatchObject({
           lastRunAt: '2026-03-02T10:00:00.000Z',
           lastSuccessAt: '2026-03-02T09:00:00.000Z',
@@ -176,6 +198,36 @@ describe('GET /api/operator/status', () => {
         });
         app.clock.advance({ hours: 2, seconds: 1 });
         expect((await timerOf(app, 'sendIncentiveInvitations')).stale).toBe(true);
+      },
+    );
+  });
+
+  it('keeps the outcome of a timer run whose heartbeat cannot be written, and logs why', async () => {
+    await withApp(
+      {
+        decorate: (services) => ({
+          ...services,
+          operations: override(services.operations, {
+            save: async (document, etag) => {
+              if (document.type === 'timer-heartbeat') throw new Error('operations unavailable');
+              return services.operations.save(document, etag);
+            },
+          }),
+        }),
+      },
+      async (app) => {
+        await app.runTimer('expireTransfers'); // succeeds all the same
+        expect(linesOf(app, 'timer heartbeat not written')).toEqual([
+          {
+            level: 'error',
+            fields: expect.objectContaining({
+              timerName: 'expireTransfers',
+              reason: 'operations unavailable',
+            }),
+          },
+        ]);
+        // No heartbeat: the status page shows the timer as never run, stale in due time.
+        expect(await timerOf(app, 'expireTransfers')).toMatchObject({ lastRunAt: null });
       },
     );
   });
