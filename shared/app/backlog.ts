@@ -4,7 +4,6 @@ import {
   operationsPartition,
   outboxItemType,
   publicItemId,
-  recentFailuresShown,
   type FailedItem,
   type OutboxBacklog,
   type OutboxName,
@@ -61,7 +60,8 @@ export async function reportBacklog(
     pendingCapped: false,
     failed: counts.failed,
     oldestPendingAt,
-    recentFailures: failures.slice(0, recentFailuresShown),
+    // The repository returns at most recentFailuresShown (its query's TOP): no slice needed.
+    recentFailures: failures,
     ...(outbox === 'events' ? { endpointsFailing } : {}),
   };
   await services.operations.save(backlog);

@@ -31,6 +31,7 @@ export async function escalatePendingEnrollments(
   // narrows the queries (isPendingBeyond decides), so a shorter window escalates the same.
   // Stryker disable next-line ArithmeticOperator: equivalent, as said above
   const window = days * 24 * 3600 * 1000;
+  // Stryker disable next-line ArithmeticOperator: a later cutoff only widens the queries; isPendingBeyond decides
   const cutoff = new Date(now.getTime() - window);
   let escalated = 0;
   for await (const found of services.partners.overduePendingEnrollments(cutoff)) {

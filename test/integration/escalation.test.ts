@@ -16,6 +16,34 @@ const escalationsFor = async (partnerId: string) =>
     (email) => email.kind === 'enrollment-escalated',
   );
 
+/** The escalation timer's last summary, as the operators' status page shows it. */
+async function lastSummary(): Promise<Record<string, unknown>> {
+  const response = await app.api('GET', '/api/operator/status', {
+    token: await app.operatorToken(),
+  });
+  expect(response.status, response.text).toBe(200);
+  return response.body.timers.find(
+    (timer: { name: string }) => timer.name === 'escalatePendingEnrollments',
+  ).lastSummary;
+}
+
+/** The warnings the escalation timer logged about a partner, each line's fields parsed. */
+const warningsAbout = (partnerId: string) =>
+  app.logs
+    .filter(
+      (entry) =>
+        entry.level === 'warning' &&
+        entry.functionName === 'escalatePendingEnrollments' &&
+        entry.message.includes(partnerId),
+    )
+    .map((entry) => {
+      const fields = entry.message.indexOf(' {');
+      return {
+        message: entry.message.slice(0, fields),
+        fields: JSON.parse(entry.message.slice(fields + 1)),
+      };
+    });
+
 describe('escalatePendingEnrollments', () => {
   it('emails the reviewers once, after three business days, however often it runs', async () => {
     const partner = await createPartnerWithProfile(app, {
@@ -31,9 +59,21 @@ describe('escalatePendingEnrollments', () => {
     }
     expect(await escalationsFor(partner.partnerId)).toHaveLength(0);
 
+    expect(await lastSummary()).toEqual({ escalated: 0, enrollmentsPastReviewWindow: 0 });
+    expect(warningsAbout(partner.partnerId)).toEqual([]);
+
     app.clock.set('2026-03-11T19:00:00Z');
     await app.runTimer('escalatePendingEnrollments');
+    // The operators see the escalation counted, and one warning names the partner.
+    expect(await lastSummary()).toEqual({ escalated: 1, enrollmentsPastReviewWindow: 1 });
+    expect(warningsAbout(partner.partnerId)).toEqual([
+      {
+        message: `enrollment of partner ${partner.partnerId} escalated to the reviewers`,
+        fields: expect.objectContaining({ partnerId: partner.partnerId }),
+      },
+    ]);
     await app.runTimer('escalatePendingEnrollments');
+    expect(await lastSummary()).toEqual({ escalated: 0, enrollmentsPastReviewWindow: 1 });
     await Promise.all([
       app.runTimer('escalatePendingEnrollments'),
       app.runTimer('escalatePendingEnrollments'),
@@ -46,6 +86,7 @@ describe('escalatePendingEnrollments', () => {
     expect(escalations[0]).toMatchObject({ to: 'enrollment-reviewers@partner-transition.local' });
     expect(escalations[0].subject).toContain('Slow Review Ltd');
     expect(escalations[0].text).toContain(partner.partnerId);
+    expect(warningsAbout(partner.partnerId)).toHaveLength(1);
 
     await app.runTimer('deliverEmails');
     const delivered = (await app.mailbox()).filter((email) =>
@@ -57,6 +98,21 @@ describe('escalatePendingEnrollments', () => {
 
     const enrollment = await app.api('GET', '/api/me/enrollment', { token: partner.adminToken });
     expect(enrollment.body.escalatedAt).toBe('2026-03-11T19:00:00.000Z');
+    expect(warningsAbout(partner.partnerId)).toHaveLength(1);
+
+    // The partner's activity says why: since when, the window, and the deadline it passed
+    // (Friday 18:30 plus three business days is Wednesday 18:30).
+    const activity = await app.api('GET', '/api/me/activity?pageSize=50', {
+      token: partner.adminToken,
+    });
+    expect(activity.status).toBe(200);
+    const escalatedLines = activity.body.items.filter(
+      (event: { action: string }) => event.action === 'enrollment-escalated',
+    );
+    expect(escalatedLines).toHaveLength(1);
+    expect(escalatedLines[0].reason).toBe(
+      `pending since ${enrollment.body.submittedAt}, over 3 business days (deadline 2026-03-11T18:30:00.000Z)`,
+    );
   });
 
   it('escalates a weekend submission a millisecond after three business days from Monday 00:00, not at them', async () => {
@@ -133,6 +189,9 @@ describe('escalatePendingEnrollments', () => {
     expect(await escalationsFor(partner.partnerId)).toHaveLength(0);
     const enrollment = await app.api('GET', '/api/me/enrollment', { token: partner.adminToken });
     expect(enrollment.body).toMatchObject({ status: 'approved', escalatedAt: null });
+    // The run that lost the race counts and logs no escalation.
+    expect(await lastSummary()).toMatchObject({ escalated: 0 });
+    expect(warningsAbout(partner.partnerId)).toEqual([]);
   });
 
   it('does not escalate an enrollment decided in time', async () => {

@@ -77,6 +77,9 @@ describe("each partner's hourly email allowance (EMAIL_SENDS_PER_PARTNER_PER_HOU
     expect(refused.status).toBe(429);
     expect(refused.body.code).toBe('rate-limited');
     expect(refused.headers.get('retry-after')).toBe(String(40 * 60));
+    expect(refused.body.detail).toMatch(
+      /^At most 200 emails an hour may be caused by a partner's actions, and this one would send \d+ more; try again in 2400 seconds\.$/,
+    );
     // Each step emailed both partners: the reseller's emails of the hour are exactly its allowance.
     const queued = (await app.documents(world.reseller.partnerId, 'email')).filter(
       (email: { kind: string }) => email.kind.startsWith('transfer-'),

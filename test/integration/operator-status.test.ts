@@ -48,6 +48,23 @@ async function status(app: TestApp) {
   return response.body;
 }
 
+/** The lines of one prefix (`timer run`, ...), each with its level and its fields. */
+const linesOf = (app: TestApp, prefix: string) =>
+  app.logs
+    .filter((entry) => entry.message.startsWith(`${prefix} {`))
+    .map((entry) => ({
+      level: entry.level,
+      fields: JSON.parse(entry.message.slice(prefix.length + 1)) as Record<string, unknown>,
+    }));
+
+/** The fields of the `outbox backlog` lines logged for an outbox (the alert rules read them). */
+const backlogLines = (app: TestApp, outbox: string) =>
+  app.logs
+    .map((entry) => /^outbox backlog (\{.*\})$/s.exec(entry.message)?.[1])
+    .filter((line): line is string => line !== undefined)
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((line) => line.outbox === outbox);
+
 const timerOf = async (app: TestApp, name: string) =>
   (await status(app)).timers.find((timer: { name: string }) => timer.name === name);
 
@@ -160,6 +177,19 @@ describe('GET /api/operator/status', () => {
         failing = true;
         app.clock.advance({ hours: 1 });
         await expect(app.runTimer('sendIncentiveInvitations')).rejects.toThrow('the query failed');
+        // The run's line is an error, with the error, where the alerts look for failed runs.
+        const runs = linesOf(app, 'timer run').filter(
+          (line) => line.fields.timerName === 'sendIncentiveInvitations',
+        );
+        expect(runs.map((line) => [line.level, line.fields.outcome])).toEqual([
+          ['information', 'succeeded'],
+          ['error', 'failed'],
+        ]);
+        expect(runs[1]!.fields).toMatchObject({
+          error: 'the query failed',
+          startedAt: '2026-03-02T10:00:00.000Z',
+          periodSeconds: 3600,
+        });
         expect(await timerOf(app, 'sendIncentiveInvitations')).toMatchObject({
           lastRunAt: '2026-03-02T10:00:00.000Z',
           lastSuccessAt: '2026-03-02T09:00:00.000Z',
@@ -168,6 +198,36 @@ describe('GET /api/operator/status', () => {
         });
         app.clock.advance({ hours: 2, seconds: 1 });
         expect((await timerOf(app, 'sendIncentiveInvitations')).stale).toBe(true);
+      },
+    );
+  });
+
+  it('keeps the outcome of a timer run whose heartbeat cannot be written, and logs why', async () => {
+    await withApp(
+      {
+        decorate: (services) => ({
+          ...services,
+          operations: override(services.operations, {
+            save: async (document, etag) => {
+              if (document.type === 'timer-heartbeat') throw new Error('operations unavailable');
+              return services.operations.save(document, etag);
+            },
+          }),
+        }),
+      },
+      async (app) => {
+        await app.runTimer('expireTransfers'); // succeeds all the same
+        expect(linesOf(app, 'timer heartbeat not written')).toEqual([
+          {
+            level: 'error',
+            fields: expect.objectContaining({
+              timerName: 'expireTransfers',
+              reason: 'operations unavailable',
+            }),
+          },
+        ]);
+        // No heartbeat: the status page shows the timer as never run, stale in due time.
+        expect(await timerOf(app, 'expireTransfers')).toMatchObject({ lastRunAt: null });
       },
     );
   });
@@ -183,6 +243,16 @@ describe('GET /api/operator/status', () => {
         failed: 0,
         oldestPendingAgeSeconds: 600,
       });
+      // The alerts read the same figures from the run's log line; the emails have no endpoints.
+      const [line, ...more] = backlogLines(app, 'emails');
+      expect(more).toEqual([]);
+      expect(line).toMatchObject({ pending: 2, failed: 0, newlyFailed: 0 });
+      expect(line!.oldestPendingAgeSeconds).toBe(600);
+      expect(line).not.toHaveProperty('endpointsFailing');
+      // The recorded backlog is counted, so exact, and has no endpoints either.
+      const recorded = await app.services.operations.backlog('emails');
+      expect(recorded!.value.pendingCapped).toBe(false);
+      expect(recorded!.value).not.toHaveProperty('endpointsFailing');
       // The age is as of now, counted from the figures of the last run.
       app.clock.advance({ seconds: 30 });
       expect((await status(app)).emails.oldestPendingAgeSeconds).toBe(630);
@@ -347,6 +417,12 @@ describe('GET /api/operator/status', () => {
         endpointsFailing: 1,
         recentFailures: [{ id: `${operatorEventsPartition}.d6`, kind: 'enrollment.approved' }],
       });
+      expect(backlogLines(app, 'events').at(-1)).toMatchObject({
+        pending: 1 + 3,
+        failed: 1,
+        oldestPendingAgeSeconds: 30 * 60,
+        endpointsFailing: 1,
+      });
     });
   });
 
@@ -357,6 +433,13 @@ describe('GET /api/operator/status', () => {
       await submitEnrollment(app, partner);
       await app.runTimer('escalatePendingEnrollments');
       expect((await status(app)).enrollmentsPastReviewWindow).toBe(0);
+      // Five calendar days later, at the very end of the third business day: not past it yet.
+      app.clock.set('2026-03-11T18:30:00.000Z');
+      await app.runTimer('escalatePendingEnrollments');
+      expect((await status(app)).enrollmentsPastReviewWindow).toBe(0);
+      app.clock.set('2026-03-11T18:30:00.001Z');
+      await app.runTimer('escalatePendingEnrollments');
+      expect((await status(app)).enrollmentsPastReviewWindow).toBe(1);
       app.clock.set('2026-03-11T19:00:00Z');
       await app.runTimer('escalatePendingEnrollments');
       expect((await status(app)).enrollmentsPastReviewWindow).toBe(1);

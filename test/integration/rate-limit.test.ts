@@ -44,6 +44,10 @@ describe('the hourly limit on invitation emails (INVITATION_RATE_LIMIT_PER_HOUR)
     expect(refused.body.code).toBe('rate-limited');
     expect(refused.headers.get('retry-after')).toBe('30');
     expect(refused.body.retryAfterSeconds).toBe(30);
+    // The detail names the limit passed (invitations, not the general allowance) and the wait.
+    expect(refused.body.detail).toBe(
+      'At most 3 invitation emails an hour may be sent for a partner; try again in 30 seconds.',
+    );
     expect(await app.documents(provider.partnerId)).toEqual(before);
     expect(await app.documents(provider.partnerId, 'reseller-invitation')).toHaveLength(3);
     expect(await app.documents(provider.partnerId, 'email')).toHaveLength(3);

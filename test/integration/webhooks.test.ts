@@ -571,6 +571,9 @@ describe('delivering events to an endpoint (deliverEvents)', () => {
       expect(refused.status).toBe(429);
       expect(refused.body.code).toBe('rate-limited');
       expect(refused.headers.get('retry-after')).toBe('45');
+      expect(refused.body.detail).toBe(
+        'An endpoint is sent at most 10 test events and redeliveries a minute; try again in 45 seconds.',
+      );
     }
     expect(await app.documents(partner.partnerId)).toEqual(before);
     expect(await deliveries(partner.adminToken, webhookId)).toEqual(deliveriesBefore);

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { CallDeadline } from '../../shared/app/call-deadline';
+import { CallDeadline, idleControllersKept } from '../../shared/app/call-deadline';
 import {
   endInvocation,
   newInvocation,
@@ -118,6 +118,100 @@ describe("an invocation's call deadline", () => {
     await third.run(record, overdue);
     expect(signals[2]).not.toBe(signals[0]);
     expect(signals[2]?.aborted).toBe(false);
+  });
+
+  it('keeps the deadline of a call still running when the invocation ends without waiting for it', async () => {
+    const deadline = new CallDeadline(100);
+    const left = deadline.run(never, overdue);
+    const settled = vi.fn();
+    left.then(settled, settled);
+    await vi.advanceTimersByTimeAsync(50);
+    deadline.end();
+    await vi.advanceTimersByTimeAsync(49);
+    expect(settled).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(settled).toHaveBeenCalledTimes(1);
+    await expect(left).rejects.toThrow('no answer in time');
+  });
+
+  it('aborts nothing when its timer finds every call answered in time', async () => {
+    const deadline = new CallDeadline(100);
+    let signal: AbortSignal | undefined;
+    await deadline.run(async (given) => {
+      signal = given;
+      return 'read';
+    }, overdue);
+    await vi.advanceTimersByTimeAsync(100); // the timer fires with no call in flight
+    expect(signal?.aborted).toBe(false);
+    deadline.end();
+    const next = new CallDeadline(100);
+    let nextSignal: AbortSignal | undefined;
+    await next.run(async (given) => {
+      nextSignal = given;
+    }, overdue);
+    expect(nextSignal).toBe(signal); // still fit to serve the next invocation
+    next.end();
+  });
+
+  it('lets a call made after an overdue answer run to the end of the invocation, then hands its signal on', async () => {
+    const deadline = new CallDeadline(100);
+    const stalled = deadline.run(never, overdue);
+    stalled.catch(() => undefined);
+    await vi.advanceTimersByTimeAsync(100);
+    await expect(stalled).rejects.toThrow('no answer in time');
+    let later: AbortSignal | undefined;
+    await deadline.run(async (given) => {
+      later = given;
+    }, overdue);
+    deadline.end();
+    expect(later?.aborted).toBe(false);
+    const next = new CallDeadline(100);
+    let nextSignal: AbortSignal | undefined;
+    await next.run(async (given) => {
+      nextSignal = given;
+    }, overdue);
+    expect(nextSignal).toBe(later);
+    next.end();
+  });
+
+  // Node >= 22.12 sets no limit on an AbortSignal's listeners: this holds even without the
+  // setMaxListeners of CallDeadline.run, which stays for a runtime that would warn.
+  it('warns of no listener leak when many calls of one invocation share its signal', async () => {
+    const warnings: Error[] = [];
+    const warned = (warning: Error) => warnings.push(warning);
+    process.on('warning', warned);
+    try {
+      const deadline = new CallDeadline(100);
+      const calls = Array.from({ length: 30 }, () =>
+        deadline.run(async (signal) => {
+          const listener = () => undefined;
+          signal.addEventListener('abort', listener); // as the SDK does per request
+          await Promise.resolve();
+          signal.removeEventListener('abort', listener);
+        }, overdue),
+      );
+      await Promise.all(calls);
+      deadline.end();
+      await new Promise((resolve) => process.nextTick(resolve));
+      expect(warnings.map((warning) => warning.name)).toEqual([]);
+    } finally {
+      process.off('warning', warned);
+    }
+  });
+
+  it('keeps at most idleControllersKept idle signals for the next invocations', async () => {
+    const signalsOf = async (count: number) => {
+      const deadlines = Array.from({ length: count }, () => new CallDeadline(100));
+      const signals = await Promise.all(
+        deadlines.map((deadline) => deadline.run(async (signal) => signal, overdue)),
+      );
+      for (const deadline of deadlines) deadline.end();
+      return signals;
+    };
+    const many = idleControllersKept * 3;
+    const first = await signalsOf(many); // takes every idle signal, then ends: the pool is full
+    const second = await signalsOf(many);
+    expect(second.filter((signal) => first.includes(signal))).toHaveLength(idleControllersKept);
   });
 });
 
