@@ -6,7 +6,7 @@ import {
   isAllowed,
   policyTable,
 } from '../../shared/domain/customer-policy';
-import { DomainError } from '../../shared/domain/errors';
+import { refusal } from '../support/refusal';
 
 describe('the action table (docs/rules.md section 9)', () => {
   it('is the table of docs/rules.md, cell by cell', () => {
@@ -89,14 +89,3 @@ describe('what a reseller keeps for its remaining direct-bill subscriptions (doc
     }
   });
 });
-
-/** The DomainError `run` throws; a test fails if it throws nothing or something else. */
-function refusal(run: () => void): DomainError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal, got none');
-}

@@ -4,8 +4,8 @@ import {
   assertReviewedDetailsMatch,
   profileProblems,
 } from '../../shared/domain/eligibility';
-import { DomainError } from '../../shared/domain/errors';
 import { newPartner, type Partner } from '../../shared/domain/partner';
+import { refusal } from '../support/refusal';
 
 const now = new Date('2026-03-02T09:00:00Z');
 
@@ -76,17 +76,6 @@ describe('eligibility (docs/rules.md section 1)', () => {
     ).toThrow(expect.objectContaining({ code: 'not-eligible' }));
   });
 });
-
-/** The DomainError `run` throws; a test fails if it throws nothing or something else. */
-function refusal(run: () => void): DomainError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal, got none');
-}
 
 /** The partner with one field of its profile (a dotted path under `profile`) set to `value`. */
 function withProfileField(path: string, value: string): Partner {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { DomainError } from '../../shared/domain/errors';
 import { newPartner, type Partner, type Programs } from '../../shared/domain/partner';
 import {
   assertProvider,
@@ -11,6 +10,7 @@ import {
   providerSnapshot,
   type Partnership,
 } from '../../shared/domain/providers';
+import { refusal } from '../support/refusal';
 
 const now = new Date('2026-03-02T09:00:00Z');
 
@@ -35,17 +35,6 @@ const provider = partner('provider', 'Adatum', {
   indirectProvider: providerProgram,
 });
 const reseller = partner('reseller', 'Fourth Coffee', { directBill: true });
-
-/** The DomainError `run` throws; a test fails if it throws nothing or something else. */
-function refusal(run: () => void): DomainError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal, got none');
-}
 
 /** Both sides of a partnership started by invitation `invitationId`. */
 const sides = (invitationId = 'inv-1') =>
