@@ -66,14 +66,15 @@ export async function takeFromFeed(
   services: Services,
   endpoint: WebhookEndpoint,
   limit: number,
-  prompt = false,
+  prompt: boolean,
 ): Promise<Versioned<EventDelivery>[]> {
   const taken: Versioned<EventDelivery>[] = [];
   const perMinute = services.config.webhooks.promptDeliveriesPerEndpointPerMinute;
   const promptAllowance = (cursor: WebhookCursor, now: Date): number =>
     Math.max(0, perMinute - promptUsed(cursor, now));
   let found = await services.events.cursor(endpoint.webhookId);
-  while (taken.length < limit) {
+  // Until `limit` is taken: the allowance below is 0 then, and ends the loop.
+  for (;;) {
     const now = services.clock.now();
     const cursor = found?.value ?? newCursor(endpoint);
     const allowance = Math.min(
