@@ -786,6 +786,35 @@ describe("an endpoint's events taken from its partner's feed", () => {
     });
   });
 
+  it('claims two events in one batch when, with their deliveries, they come to 1.5 MB exactly; one byte more and each is claimed alone', async () => {
+    const claimBatches: number[] = [];
+    for (const over of [0, 1]) {
+      const { partner, hook, webhookId } = await partnerWithEndpoint(app, ['agreement.accepted']);
+      /** An event written and published (the endpoint told, nothing sent): its size as taken. */
+      const feedBytes = new Map<string, number>();
+      const published = async (padding: number): Promise<number> => {
+        const [id] = await written(app, partner, ['agreement.accepted'], padding);
+        await publishOnly(app);
+        const feed = await app.services.events.feed(partner.partnerId, 0, 100);
+        const event = feed.find((candidate) => candidate.id === id)!;
+        feedBytes.set(id!, Buffer.byteLength(JSON.stringify(event), 'utf8'));
+        return feedBytes.get(id!)!;
+      };
+      // A, then B and C each sized so that A + B and B + C are half of 1.5 MB (and `over`).
+      const a = await published(370_000);
+      const half = 750_000 + over;
+      const b = await published(370_000 + (half - a) - a);
+      const c = await published(370_000 + (half - b) - a);
+      expect([a + b, b + c]).toEqual([half, half]);
+      const requests = await app.cosmosRequests!.during(() => app.runTimer('deliverEvents'));
+      expect(hook.received.map((received) => received.id)).toEqual([...feedBytes.keys()]);
+      // Less the one batch that settles the three, delivered, together.
+      claimBatches.push(roundTripsByPartition(requests).get(webhookStream(webhookId))!.batches - 1);
+    }
+    // At 1.5 MB: A and B, then C. One byte over: each alone.
+    expect(claimBatches).toEqual([2, 3]);
+  });
+
   it('takes events too large for 20 to a batch a few at a time, each batch within 1.5 MB, one larger than that alone: each sent once, in order', async () => {
     const { partner, hook } = await partnerWithEndpoint(app, ['agreement.accepted']);
     const ids = [
