@@ -90,7 +90,9 @@ export async function takeFromFeed(
     );
     const batch = fitting(events.slice(0, Math.min(allowance, eventsPerBatch)));
     const behind = events[batch.length];
-    if (batch.length === 0 && found !== null && cursor.dueAt === undefined) break;
+    // Nothing to take, and not due: nothing to write. (The cursor is there: a turn from the feed
+    // found it due, or publication wrote it before telling the endpoint; none is deleted.)
+    if (batch.length === 0 && cursor.dueAt === undefined) break;
     const deliveries = batch
       .filter((event) => subscribesTo(endpoint, event.eventType))
       .map((event) => claimedDelivery(endpoint, event, now));
