@@ -697,10 +697,7 @@ describe("an endpoint's events taken from its partner's feed", () => {
     }
     expect(hook.received.map((received) => received.type)).toEqual(['customer.created']);
     await paced.runTimer('deliverEvents');
-    expect(hook.received.map((received) => received.id)).toEqual([
-      hook.received[0]!.id,
-      late[0],
-    ]);
+    expect(hook.received.map((received) => received.id)).toEqual([hook.received[0]!.id, late[0]]);
   });
 
   it('makes an endpoint whose waiting events expired from the feed (30 days) due no more: the backlog stops counting them', async () => {
