@@ -15,7 +15,7 @@ interface Bucket {
 }
 
 /** Keys kept at most; the least recently used goes first (a flood of new keys stays bounded). */
-const bucketLimit = 50_000;
+export const bucketLimit = 50_000;
 
 /**
  * Token buckets by key, in this process. Chosen over a Cosmos counter (as the hourly
@@ -88,8 +88,10 @@ export function takeToken(buckets: TokenBuckets, key: string, what: string): voi
  * an address is 'unknown' (one shared bucket, never one per made-up value).
  */
 export function clientAddress(forwardedFor: string | null): string {
-  const last = forwardedFor?.split(',').at(-1)?.trim() ?? '';
-  if (last.length === 0 || last.length > 64) return 'unknown';
+  if (forwardedFor === null) return 'unknown';
+  // An empty entry is no address either: isIP says so below.
+  const last = forwardedFor.split(',').at(-1)!.trim();
+  if (last.length > 64) return 'unknown';
   const bracketed = /^\[([^\]]+)\](?::\d{1,5})?$/.exec(last);
   const withPort = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/.exec(last);
   const address = bracketed?.[1] ?? withPort?.[1] ?? last;
@@ -103,7 +105,8 @@ export function clientAddress(forwardedFor: string | null): string {
 
 /** The eight groups of an IPv6 address (valid, without a zone), lower-case, without leading 0s. */
 function ipv6Groups(address: string): string[] {
-  const [head = '', tail] = address.toLowerCase().split('::');
+  // parseInt reads hex digits in either case, and toString(16) writes them in lower case.
+  const [head, tail] = address.split('::');
   const part = (text: string | undefined): string[] =>
     text
       ? text.split(':').flatMap((group) => (group.includes('.') ? embeddedIpv4(group) : [group]))
