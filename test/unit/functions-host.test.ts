@@ -30,8 +30,45 @@ describe('the client address behind the Azure front end (X-Forwarded-For)', () =
     expect(clientAddress('[::1]:8080')).toBe('0:0:0:0::/64');
   });
 
+  it('reads "::" as the zero groups the address leaves out, an embedded IPv4 address as two groups', () => {
+    // The same addresses written out in full: the /64 is their first four groups.
+    expect(clientAddress('2001:db8::3:4:5:6:7')).toBe('2001:db8:0:3::/64');
+    expect(clientAddress('2001:db8:0:3:4:5:6:7')).toBe('2001:db8:0:3::/64');
+    expect(clientAddress('2001::3:4:5:198.51.100.7')).toBe('2001:0:0:3::/64');
+    expect(clientAddress('2001:0:0:3:4:5:c633:6407')).toBe('2001:0:0:3::/64');
+  });
+
+  it('takes an IPv6 address for an IPv4 client only when it is ::ffff:a.b.c.d, not one that ends so', () => {
+    expect(clientAddress('[::ffff:198.51.100.7]:51234')).toBe('198.51.100.7');
+    expect(clientAddress('2001:db8::ffff:198.51.100.7')).toBe('2001:db8:0:0::/64');
+  });
+
+  it('reads no address out of an entry with more around it than the front end writes', () => {
+    for (const value of [
+      'x203.0.113.7:51234',
+      '203.0.113.7:51234x',
+      '203.0.113.7:123456',
+      'x[2001:db8::7]:51234',
+      '[2001:db8::7]:51234x',
+      '[2001:db8::7]:123456',
+    ])
+      expect(clientAddress(value), value).toBe('unknown');
+    // The same with a port of five digits at most, as the front end writes it.
+    expect(clientAddress('203.0.113.7:12345')).toBe('203.0.113.7');
+    expect(clientAddress('[2001:db8::7]:12345')).toBe('2001:db8:0:0::/64');
+  });
+
   it('puts whatever is not an address into one shared bucket', () => {
-    for (const value of [null, '', 'unknown', 'evil.example', 'a'.repeat(65), '999.1.1.1:80'])
+    for (const value of [
+      null,
+      '',
+      ' ',
+      '203.0.113.7, ',
+      'unknown',
+      'evil.example',
+      'a'.repeat(65),
+      '999.1.1.1:80',
+    ])
       expect(clientAddress(value)).toBe('unknown');
   });
 
