@@ -244,8 +244,8 @@ describe('one MPN ID, one partner', () => {
   });
 
   it('takes up its own claim again on a rerun after a crash without writing it again', async () => {
-    const partnerId = newTenantId();
-    const record = masterRecord();
+    const [partnerId, mpnId] = [newTenantId(), uniqueMpnId()];
+    const record = masterRecord({ mpnId });
     const dying = await startSecondHost(app, dyingAtWrite(2)); // the claim written, not the record
     try {
       expect((await put(dying, partnerId, record)).status).toBe(500);
@@ -269,8 +269,8 @@ describe('one MPN ID, one partner', () => {
       await counting.close({ keepDatabase: true });
     }
     expect(written).toContain(partnerId);
-    expect(written).not.toContain(mpnPartition(record.mpnId));
-    expect(await entriesFor(record.mpnId)).toMatchObject([{ ownerId: partnerId }]);
+    expect(written).not.toContain(mpnPartition(mpnId));
+    expect(await entriesFor(mpnId)).toMatchObject([{ ownerId: partnerId }]);
   });
 
   /**
@@ -396,7 +396,7 @@ describe('one MPN ID, one partner', () => {
   it('keeps the MPN ID its record holds when a change of country is refused with 412', async () => {
     const { partnerId, record } = await createPartner(app, { country: 'US' });
     await refusedAfterClaim(partnerId, record, { ...record, country: 'CA' });
-    expect(await entriesFor(record.mpnId)).toMatchObject([{ ownerId: partnerId }]);
+    expect(await entriesFor(record.mpnId!)).toMatchObject([{ ownerId: partnerId }]);
     expect((await put(app, newTenantId(), masterRecord({ mpnId: record.mpnId }))).status).toBe(409);
   });
 
