@@ -58,6 +58,27 @@ describe('the client address behind the Azure front end (X-Forwarded-For)', () =
     expect(clientAddress('[2001:db8::7]:12345')).toBe('2001:db8:0:0::/64');
   });
 
+  it('counts an IPv6 address with a zone by its /64 without the zone: a made-up zone is no bucket of its own, and no zone throws', () => {
+    // Node's isIP accepts a zone (letters, digits, '-', '.', ':'), which names an interface of the
+    // machine that wrote the address; the front end never writes one.
+    expect(clientAddress('fe80::1%eth0')).toBe(clientAddress('fe80::1'));
+    expect(clientAddress('[2001:db8:aa:bb::9%1]:51234')).toBe('2001:db8:aa:bb::/64');
+    expect(clientAddress('::%a:1:0:0:0:0:0')).toBe('0:0:0:0::/64');
+    expect(clientAddress('::%a:2:0:0:0:0:0')).toBe('0:0:0:0::/64');
+    expect(clientAddress('::%a:b:c:d:e:f:g:h:i')).toBe('0:0:0:0::/64');
+    expect(clientAddress('::ffff:198.51.100.7%x.1.2.3')).toBe('198.51.100.7');
+    expect(clientAddress('2001:db8::ffff:198.51.100.7%x')).toBe('2001:db8:0:0::/64');
+  });
+
+  it('reads an entry of 64 characters at most, and none longer, whatever a zone makes of its length', () => {
+    const zoned = (length: number): string => `fe80::1%${'z'.repeat(length - 'fe80::1%'.length)}`;
+    expect(zoned(64)).toHaveLength(64);
+    expect(clientAddress(zoned(63))).toBe('fe80:0:0:0::/64');
+    expect(clientAddress(zoned(64))).toBe('fe80:0:0:0::/64');
+    expect(clientAddress(zoned(65))).toBe('unknown');
+    expect(clientAddress(` ${zoned(64)} `)).toBe('fe80:0:0:0::/64');
+  });
+
   it('puts whatever is not an address into one shared bucket', () => {
     for (const value of [
       null,
