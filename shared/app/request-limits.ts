@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { DomainError } from '../domain/errors';
+import { rateLimited } from '../domain/errors';
 import type { Clock } from './ports';
 
 export interface BucketSettings {
@@ -71,12 +71,7 @@ export function createRequestLimits(
 export function takeToken(buckets: TokenBuckets, key: string, what: string): void {
   const retryAfter = buckets.take(key);
   if (retryAfter === null) return;
-  throw new DomainError(
-    'rate-limited',
-    `Too many requests ${what}; try again in ${retryAfter} seconds.`,
-    undefined,
-    { 'Retry-After': String(retryAfter) },
-  );
+  throw rateLimited(`Too many requests ${what}`, retryAfter);
 }
 
 /**
