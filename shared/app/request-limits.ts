@@ -109,9 +109,7 @@ function ipv6Groups(address: string): string[] {
   const [head, tail] = address.split('::');
   // An embedded IPv4 address (a.b.c.d) is the last two groups, never among the four kept.
   const part = (text: string | undefined): string[] =>
-    text
-      ? text.split(':').flatMap((group) => (group.includes('.') ? ['0', '0'] : [group]))
-      : [];
+    text ? text.split(':').flatMap((group) => (group.includes('.') ? ['0', '0'] : [group])) : [];
   const left = part(head);
   const right = part(tail);
   // Without '::' the address has its eight groups, and nothing is filled in.
