@@ -28,6 +28,9 @@ function readMpnEntry(services: Services, mpnId: string): Promise<Versioned<MpnI
   return services.partners.getDocument<MpnIndexEntry>(mpnPartition(mpnId), mpnIndexId(mpnId));
 }
 
+/** How many times a claim starts over when the entry changed between its read and its write. */
+export const claimAttempts = 3;
+
 const taken = (mpnId: string): DomainError =>
   new DomainError('conflict', `MPN ID ${mpnId} is already recorded for another partner.`);
 
@@ -63,12 +66,13 @@ export async function claimMpn(
     country,
     claimedAt: services.clock.now().toISOString(),
   };
-  for (let attempt = 1; attempt <= 3; attempt += 1) {
+  for (let attempt = 1; attempt <= claimAttempts; attempt += 1) {
     try {
       await services.partners.commit(partition, [{ op: 'create', document: entry }]);
       return { created: true };
     } catch (error) {
-      if (!(error instanceof WriteConflict && error.reason === 'exists')) throw error;
+      // A create is refused only when the entry exists (409): it sends no etag to go stale.
+      if (!(error instanceof WriteConflict)) throw error;
     }
     const existing = await readMpnEntry(services, mpnId);
     if (!existing) continue; // deleted in between: create again
@@ -126,6 +130,7 @@ export async function syncProviderListing(services: Services, partner: Partner):
       { op: 'delete', id: providerListingId(partner.partnerId) },
     ]);
   } catch (error) {
-    if (!(error instanceof WriteConflict && error.reason === 'missing')) throw error;
+    // A delete without an etag is refused only when the listing is not there (404): fine.
+    if (!(error instanceof WriteConflict)) throw error;
   }
 }

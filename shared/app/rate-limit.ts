@@ -1,4 +1,4 @@
-import { DomainError } from '../domain/errors';
+import { rateLimited } from '../domain/errors';
 import {
   allowanceExceeded,
   hourWindow,
@@ -49,12 +49,7 @@ export async function countEmails(
       exceeded === 'invitations'
         ? `At most ${limits.invitationsPerHour} invitation emails an hour may be sent for a partner`
         : `At most ${limits.emailsPerHour} emails an hour may be caused by a partner's actions, and this one would send ${add.emails} more`;
-    throw new DomainError(
-      'rate-limited',
-      `${what}; try again in ${window.secondsLeft} seconds.`,
-      undefined,
-      { 'Retry-After': String(window.secondsLeft) },
-    );
+    throw rateLimited(what, window.secondsLeft);
   }
   const counter: RateCounter = {
     type: 'rate-counter',
@@ -88,12 +83,7 @@ export async function countPerMinute(
   const found = await read(id);
   const count = found?.value.count ?? 0;
   if (count >= limit) {
-    throw new DomainError(
-      'rate-limited',
-      `${detail}; try again in ${window.secondsLeft} seconds.`,
-      undefined,
-      { 'Retry-After': String(window.secondsLeft) },
-    );
+    throw rateLimited(detail, window.secondsLeft);
   }
   const counter: RateCounter = {
     type: 'rate-counter',

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { DomainError } from '../domain/errors';
+import { rateLimited } from '../domain/errors';
 import type { Clock } from './ports';
 
 export interface BucketSettings {
@@ -15,7 +15,7 @@ interface Bucket {
 }
 
 /** Keys kept at most; the least recently used goes first (a flood of new keys stays bounded). */
-const bucketLimit = 50_000;
+export const bucketLimit = 50_000;
 
 /**
  * Token buckets by key, in this process. Chosen over a Cosmos counter (as the hourly
@@ -71,12 +71,7 @@ export function createRequestLimits(
 export function takeToken(buckets: TokenBuckets, key: string, what: string): void {
   const retryAfter = buckets.take(key);
   if (retryAfter === null) return;
-  throw new DomainError(
-    'rate-limited',
-    `Too many requests ${what}; try again in ${retryAfter} seconds.`,
-    undefined,
-    { 'Retry-After': String(retryAfter) },
-  );
+  throw rateLimited(`Too many requests ${what}`, retryAfter);
 }
 
 /**
@@ -88,36 +83,36 @@ export function takeToken(buckets: TokenBuckets, key: string, what: string): voi
  * an address is 'unknown' (one shared bucket, never one per made-up value).
  */
 export function clientAddress(forwardedFor: string | null): string {
-  const last = forwardedFor?.split(',').at(-1)?.trim() ?? '';
-  if (last.length === 0 || last.length > 64) return 'unknown';
+  if (forwardedFor === null) return 'unknown';
+  // An empty entry is no address either: isIP says so below.
+  const last = forwardedFor.split(',').at(-1)!.trim();
+  if (last.length > 64) return 'unknown';
   const bracketed = /^\[([^\]]+)\](?::\d{1,5})?$/.exec(last);
   const withPort = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/.exec(last);
   const address = bracketed?.[1] ?? withPort?.[1] ?? last;
   const version = isIP(address);
   if (version === 4) return address;
   if (version !== 6) return 'unknown';
-  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
+  // A zone (`fe80::1%eth0`, which isIP accepts) names an interface of the machine that wrote the
+  // address, not a client: left out, so that no made-up zone is a bucket of its own. What is left
+  // is a valid address, where an embedded IPv4 address can only come last.
+  const unzoned = address.split('%')[0]!;
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})/i.exec(unzoned);
   if (mapped) return mapped[1]!;
-  return `${ipv6Groups(address).slice(0, 4).join(':')}::/64`;
+  return `${ipv6Groups(unzoned).slice(0, 4).join(':')}::/64`;
 }
 
-/** The eight groups of an IPv6 address (valid, without a zone), lower-case, without leading 0s. */
+/** The eight groups of an IPv6 address (valid, without a zone), lower-case, without leading 0s
+ * (an embedded IPv4 address's two as 0). */
 function ipv6Groups(address: string): string[] {
-  const [head = '', tail] = address.toLowerCase().split('::');
+  // parseInt reads hex digits in either case, and toString(16) writes them in lower case.
+  const [head, tail] = address.split('::');
+  // An embedded IPv4 address (a.b.c.d) is the last two groups, never among the four kept.
   const part = (text: string | undefined): string[] =>
-    text
-      ? text.split(':').flatMap((group) => (group.includes('.') ? embeddedIpv4(group) : [group]))
-      : [];
+    text ? text.split(':').flatMap((group) => (group.includes('.') ? ['0', '0'] : [group])) : [];
   const left = part(head);
   const right = part(tail);
-  const groups =
-    tail === undefined
-      ? left
-      : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  // Without '::' the address has its eight groups, and nothing is filled in.
+  const groups = [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
   return groups.map((group) => Number.parseInt(group, 16).toString(16));
-}
-
-function embeddedIpv4(dotted: string): string[] {
-  const [a = 0, b = 0, c = 0, d = 0] = dotted.split('.').map(Number);
-  return [((a << 8) | b).toString(16), ((c << 8) | d).toString(16)];
 }

@@ -86,3 +86,15 @@ export const validationFailed = (errors: FieldError[], detail?: string): DomainE
     detail ?? errors.map((error) => `${error.path}: ${error.message}`).join('; '),
     errors,
   );
+
+/**
+ * 429 `rate-limited`: what is limited and how long to wait, in the text (`1 second`, `30 seconds`)
+ * and in Retry-After.
+ */
+export const rateLimited = (what: string, retryAfterSeconds: number): DomainError =>
+  new DomainError(
+    'rate-limited',
+    `${what}; try again in ${retryAfterSeconds} second${retryAfterSeconds === 1 ? '' : 's'}.`,
+    undefined,
+    { 'Retry-After': String(retryAfterSeconds) },
+  );

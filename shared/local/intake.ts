@@ -71,6 +71,8 @@ function unescapeQuery(text: string): string {
  * `null` when the request is to be refused. Dot segments are already resolved by URL parsing.
  */
 export function decodedPath(pathname: string): string | null {
+  // Nothing escaped (nearly every request): nothing to decode.
+  if (!pathname.includes('%')) return pathname;
   if (/%00/.test(pathname)) return null;
   return pathname
     .split(/(%2F)/i)
@@ -96,7 +98,9 @@ function unescapePath(piece: string): string {
  * The client's address as the Azure front end appends it to X-Forwarded-For: `ip:port`
  * (`[v6]:port` for IPv6), so that every local request exercises the app's parsing of that form
  * (shared/app/request-limits.ts clientAddress). The front end's format is not in any of the
- * host's sources; App Service's is documented as `ip:port`.
+ * host's sources; App Service's is documented as `ip:port`. Written into `headers`, the request's
+ * own (requestHeaders makes them for each request), which are answered: copying them cost the
+ * host 2 µs a request.
  */
 export function withClientAddress(
   headers: Record<string, string>,
@@ -111,7 +115,8 @@ export function withClientAddress(
         ? `[${address}]:${port}`
         : `${address}:${port}`;
   const forwarded = headers['x-forwarded-for'];
-  return { ...headers, 'x-forwarded-for': forwarded ? `${forwarded}, ${entry}` : entry };
+  headers['x-forwarded-for'] = forwarded ? `${forwarded}, ${entry}` : entry;
+  return headers;
 }
 
 export type BodyIntake =

@@ -5,9 +5,10 @@
 // start tell which source module the time goes to.
 import { build } from 'esbuild';
 import { mkdirSync } from 'node:fs';
-import { bundleFunctions } from '../../shared/local/functions-bundle.mjs';
+import { bundleFunctions, bundleOptions } from '../../shared/local/functions-bundle.mjs';
 
 await build({
+  ...bundleOptions,
   entryPoints: {
     bench: 'test/bench/bench.ts',
     host: 'test/bench/host-process.ts',
@@ -15,16 +16,7 @@ await build({
     floor: 'test/bench/floor-process.ts',
   },
   outdir: 'dist/bench',
-  bundle: true,
-  platform: 'node',
-  target: 'node22',
-  format: 'cjs',
-  sourcemap: true,
-  minify: true,
-  keepNames: true,
-  legalComments: 'none',
-  external: ['@azure/functions-core', '@vercel/cosmosdb-server', 'azurite', 'autocannon'],
-  logLevel: 'warning',
+  external: [...bundleOptions.external, 'autocannon'],
 });
 
 mkdirSync('dist/bench/cold', { recursive: true });

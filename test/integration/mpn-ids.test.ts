@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DependencyUnavailable } from '../../shared/app/ports';
-import { staleMpnClaimMinutes } from '../../shared/app/directory';
-import { mpnIndexId } from '../../shared/domain/providers';
+import { claimAttempts, staleMpnClaimMinutes } from '../../shared/app/directory';
+import { mpnIndexId, mpnPartition } from '../../shared/domain/providers';
 import {
   dyingAtWrite,
   failingPartnerWrites,
@@ -9,6 +9,7 @@ import {
   override,
   startSecondHost,
   startTestApp,
+  type ApiResponse,
   type TestApp,
 } from '../support/app';
 import { createPartner, masterRecord, uniqueMpnId } from '../support/builders';
@@ -48,6 +49,7 @@ describe('one MPN ID, one partner', () => {
     for (const refused of responses.filter((response) => response.status === 409)) {
       expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
       expect(refused.body.code).toBe('conflict');
+      expect(refused.body.detail).toBe(`MPN ID ${mpnId} is already recorded for another partner.`);
     }
     const winner = partnerIds[statuses.indexOf(201)]!;
     const entries = await entriesFor(mpnId);
@@ -230,6 +232,221 @@ describe('one MPN ID, one partner', () => {
     }
     expect(await entriesFor(old)).toMatchObject([{ ownerId: taker }]);
     // So nobody else can take it while the taker's record holds it.
+    expect((await put(app, newTenantId(), masterRecord({ mpnId: old }))).status).toBe(409);
+  });
+
+  it("never lets another partner take an MPN ID its owner's record holds, however old the claim", async () => {
+    const { record } = await createPartner(app);
+    app.clock.advance({ days: 30 });
+    const refused = await put(app, newTenantId(), masterRecord({ mpnId: record.mpnId }));
+    expect(refused.status).toBe(409);
+    expect(refused.body.code).toBe('conflict');
+  });
+
+  it('takes up its own claim again on a rerun after a crash without writing it again', async () => {
+    const [partnerId, mpnId] = [newTenantId(), uniqueMpnId()];
+    const record = masterRecord({ mpnId });
+    const dying = await startSecondHost(app, dyingAtWrite(2)); // the claim written, not the record
+    try {
+      expect((await put(dying, partnerId, record)).status).toBe(500);
+    } finally {
+      await dying.close({ keepDatabase: true });
+    }
+    const written: string[] = [];
+    const counting = await startSecondHost(app, (services) => ({
+      ...services,
+      partners: override(services.partners, {
+        commit: async (partition, operations) => {
+          const etag = await services.partners.commit(partition, operations);
+          written.push(partition);
+          return etag;
+        },
+      }),
+    }));
+    try {
+      expect((await put(counting, partnerId, record)).status).toBe(201);
+    } finally {
+      await counting.close({ keepDatabase: true });
+    }
+    expect(written).toContain(partnerId);
+    expect(written).not.toContain(mpnPartition(mpnId));
+    expect(await entriesFor(mpnId)).toMatchObject([{ ownerId: partnerId }]);
+  });
+
+  /**
+   * A takeover of a stale claim whose entry is written by another `races` times between the
+   * takeover's read and its write (each such write makes the takeover start over).
+   */
+  async function takeOverRacing(races: number): Promise<{ response: ApiResponse; mpnId: string }> {
+    const mpnId = await abandonedClaim();
+    app.clock.advance({ minutes: staleMpnClaimMinutes + 1 });
+    let left = races;
+    const racing = await startSecondHost(app, (services) => ({
+      ...services,
+      partners: override(services.partners, {
+        getDocument: (async (partition: string, id: string) => {
+          const found = await services.partners.getDocument(partition, id);
+          if (left > 0 && id === mpnIndexId(mpnId) && found) {
+            left -= 1;
+            await services.partners.commit(partition, [
+              { op: 'replace', document: found.value as never, etag: found.etag },
+            ]);
+          }
+          return found;
+        }) as typeof services.partners.getDocument,
+      }),
+    }));
+    try {
+      return { response: await put(racing, newTenantId(), masterRecord({ mpnId })), mpnId };
+    } finally {
+      await racing.close({ keepDatabase: true });
+    }
+  }
+
+  it(`starts a takeover over when the entry changed under it, up to ${claimAttempts} times`, async () => {
+    const { response, mpnId } = await takeOverRacing(claimAttempts - 1);
+    expect(response.status).toBe(201);
+    expect(await entriesFor(mpnId)).toMatchObject([{ ownerId: response.body.partnerId }]);
+  });
+
+  it(`gives up a takeover whose entry changed under it ${claimAttempts} times with 409, taking nothing`, async () => {
+    const { response, mpnId } = await takeOverRacing(claimAttempts);
+    expect(response.status).toBe(409);
+    expect(response.body.detail).toBe(`MPN ID ${mpnId} is already recorded for another partner.`);
+    const [entry] = await entriesFor(mpnId);
+    expect(await app.documents(entry.ownerId, 'partner')).toEqual([]); // still the abandoned claim
+  });
+
+  it('answers 503 when Cosmos fails at the takeover of a stale claim, and a rerun takes it over', async () => {
+    const mpnId = await abandonedClaim();
+    app.clock.advance({ minutes: staleMpnClaimMinutes + 1 });
+    const taker = newTenantId();
+    const failing = await startSecondHost(
+      app,
+      failingPartnerWrites((partition, operations) =>
+        partition === mpnPartition(mpnId) && operations[0]?.op === 'replace'
+          ? new DependencyUnavailable('cosmos')
+          : null,
+      ),
+    );
+    try {
+      const down = await put(failing, taker, masterRecord({ mpnId }));
+      expect(down.status).toBe(503);
+      expect(down.body.code).toBe('unavailable');
+    } finally {
+      await failing.close({ keepDatabase: true });
+    }
+    expect((await put(app, taker, masterRecord({ mpnId }))).status).toBe(201);
+    expect(await entriesFor(mpnId)).toMatchObject([{ ownerId: taker }]);
+  });
+
+  /**
+   * A PUT of `record` with the If-Match of the master record as `stored`, which another PUT
+   * renames after this one claimed its MPN ID and before it writes the record: 412.
+   */
+  async function refusedAfterClaim(
+    partnerId: string,
+    stored: ReturnType<typeof masterRecord>,
+    record: ReturnType<typeof masterRecord>,
+  ): Promise<void> {
+    const read = await app.api('GET', `/api/operator/partners/${partnerId}`, {
+      token: await app.operatorToken(),
+    });
+    const held = gate();
+    let armed = true;
+    const slow = await startSecondHost(app, (services) => ({
+      ...services,
+      partners: override(services.partners, {
+        commit: async (partition, operations) => {
+          if (armed && partition === partnerId) {
+            armed = false;
+            await held.hold();
+          }
+          return services.partners.commit(partition, operations);
+        },
+      }),
+    }));
+    try {
+      const late = slow.api('PUT', `/api/operator/partners/${partnerId}`, {
+        token: await slow.operatorToken(),
+        body: record,
+        headers: { 'if-match': read.headers.get('etag')! },
+      });
+      await held.reached;
+      const renamed = { ...stored, companyName: `${stored.companyName} Renamed` };
+      expect((await put(app, partnerId, renamed)).status).toBe(200);
+      held.open();
+      const refused = await late;
+      expect(refused.status).toBe(412);
+      expect(refused.body.code).toBe('precondition-failed');
+    } finally {
+      held.open();
+      await slow.close({ keepDatabase: true });
+    }
+  }
+
+  it('lets go of the MPN ID a PUT claimed when its write is refused with 412: another partner may take it at once', async () => {
+    const { partnerId, record } = await createPartner(app);
+    const mpnId = uniqueMpnId();
+    await refusedAfterClaim(partnerId, record, { ...record, mpnId });
+    expect(await entriesFor(mpnId)).toEqual([]);
+    expect((await put(app, newTenantId(), masterRecord({ mpnId }))).status).toBe(201);
+  });
+
+  it('keeps the MPN ID its record holds when a change of country is refused with 412', async () => {
+    const { partnerId, record } = await createPartner(app, { country: 'US' });
+    await refusedAfterClaim(partnerId, record, { ...record, country: 'CA' });
+    expect(await entriesFor(record.mpnId!)).toMatchObject([{ ownerId: partnerId }]);
+    expect((await put(app, newTenantId(), masterRecord({ mpnId: record.mpnId }))).status).toBe(409);
+  });
+
+  it('keeps the MPN ID claimed by a crashed PUT when its rerun is refused with 412: another partner gets it only once stale', async () => {
+    const { partnerId, record } = await createPartner(app);
+    const moved = { ...record, mpnId: uniqueMpnId() };
+    const dying = await startSecondHost(app, dyingAtWrite(2)); // the claim written, not the record
+    try {
+      expect((await put(dying, partnerId, moved)).status).toBe(500);
+    } finally {
+      await dying.close({ keepDatabase: true });
+    }
+    await refusedAfterClaim(partnerId, record, moved);
+    expect(await entriesFor(moved.mpnId)).toMatchObject([{ ownerId: partnerId }]);
+    expect((await put(app, newTenantId(), masterRecord({ mpnId: moved.mpnId }))).status).toBe(409);
+  });
+
+  it('does not let go of an MPN ID another partner took over before the old owner came to read it', async () => {
+    const owner = newTenantId();
+    const [old, moved] = [uniqueMpnId(), uniqueMpnId()];
+    expect((await put(app, owner, masterRecord({ mpnId: old }))).status).toBe(201);
+    app.clock.advance({ minutes: staleMpnClaimMinutes + 1 });
+    // The owner moves to another ID; its host waits before reading the old entry to delete it...
+    const held = gate();
+    let armed = true;
+    const slow = await startSecondHost(app, (services) => ({
+      ...services,
+      partners: override(services.partners, {
+        getDocument: (async (partition: string, id: string) => {
+          if (armed && id === mpnIndexId(old)) {
+            armed = false;
+            await held.hold();
+          }
+          return services.partners.getDocument(partition, id);
+        }) as typeof services.partners.getDocument,
+      }),
+    }));
+    const taker = newTenantId();
+    try {
+      const moving = put(slow, owner, masterRecord({ mpnId: moved }));
+      await held.reached;
+      // ...while another partner takes the old ID over: the entry the owner reads is the taker's.
+      expect((await put(app, taker, masterRecord({ mpnId: old }))).status).toBe(201);
+      held.open();
+      expect((await moving).status).toBe(200);
+    } finally {
+      held.open();
+      await slow.close({ keepDatabase: true });
+    }
+    expect(await entriesFor(old)).toMatchObject([{ ownerId: taker }]);
     expect((await put(app, newTenantId(), masterRecord({ mpnId: old }))).status).toBe(409);
   });
 });

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DependencyUnavailable } from '../../shared/app/ports';
+import { directoryPartition } from '../../shared/domain/providers';
 import {
   failingPartnerWrites,
   gate,
@@ -9,6 +11,7 @@ import {
   type TestApp,
 } from '../support/app';
 import {
+  createPartner,
   createPartnerWithProfile,
   globalAdminToken,
   masterRecord,
@@ -125,6 +128,40 @@ describe('the provider directory', () => {
     }
   });
 
+  it('answers 503 when Cosmos fails at dropping a listing, and a rerun of the PUT drops it', async () => {
+    const provider = await createProvider(app, { companyName: 'Leaving Later' });
+    const listed = async () =>
+      (await app.documents(directoryPartition, 'provider-listing')).filter(
+        (listing: { providerId: string }) => listing.providerId === provider.partnerId,
+      );
+    expect(await listed()).toHaveLength(1);
+    const record = { ...provider.record, programs: { directBill: true } };
+    const failing = await startSecondHost(
+      app,
+      failingPartnerWrites((partition, operations) =>
+        partition === directoryPartition && operations[0]?.op === 'delete'
+          ? new DependencyUnavailable('cosmos')
+          : null,
+      ),
+    );
+    try {
+      const down = await failing.api('PUT', `/api/operator/partners/${provider.partnerId}`, {
+        token: await failing.operatorToken(),
+        body: record,
+      });
+      expect(down.status).toBe(503);
+      expect(down.body.code).toBe('unavailable');
+    } finally {
+      await failing.close({ keepDatabase: true });
+    }
+    const rerun = await app.api('PUT', `/api/operator/partners/${provider.partnerId}`, {
+      token: await app.operatorToken(),
+      body: record,
+    });
+    expect(rerun.status).toBe(200);
+    expect(await listed()).toEqual([]);
+  });
+
   it('refuses to record one MPN ID for two partners', async () => {
     const mpnId = uniqueMpnId();
     const operator = await app.operatorToken();
@@ -167,6 +204,25 @@ describe('reseller invitations', () => {
     });
     expect(email.subject).toBe('Adatum Distribution invites you to become its indirect reseller');
     expect(email.links).toEqual([response.body.link]);
+  });
+
+  it("are written in the language of the invited MPN ID's partner as its country is now (docs/rules.md, Emails)", async () => {
+    const provider = await createProvider(app);
+    const { partnerId, record } = await createPartner(app, { country: 'US' });
+    const invitedIn = async (): Promise<string> => {
+      const invited = await inviteReseller(app, provider, { record });
+      const lookup = await app.api('POST', '/api/partner-invitations/lookup', {
+        body: { token: tokenOf(invited.body.link) },
+      });
+      return lookup.body.language;
+    };
+    expect(await invitedIn()).toBe('en');
+    const moved = await app.api('PUT', `/api/operator/partners/${partnerId}`, {
+      token: await app.operatorToken(),
+      body: { ...record, country: 'FR' },
+    });
+    expect(moved.status).toBe(200);
+    expect(await invitedIn()).toBe('fr');
   });
 
   it('are refused to a partner that is not a provider', async () => {

@@ -215,21 +215,41 @@ describe('the request rate limits (token buckets, RATE_LIMIT_*)', () => {
     expect((await limited.api('GET', '/api/me', { token })).status).toBe(429);
   });
 
+  /** A lookup of a link nobody was given (404 when the limit lets it through). */
+  const guess = (headers: Record<string, string> = {}) =>
+    limited.api('POST', '/api/partner-invitations/lookup', {
+      body: { token: `${randomUUID().replace(/-/g, '').slice(0, 22)}.${'A'.repeat(43)}` },
+      headers,
+    });
+
   it('limits anonymous link lookups per client, whatever X-Forwarded-For the client claims', async () => {
-    const guess = (headers: Record<string, string> = {}) =>
-      limited.api('POST', '/api/partner-invitations/lookup', {
-        body: { token: `${randomUUID().replace(/-/g, '').slice(0, 22)}.${'A'.repeat(43)}` },
-        headers,
-      });
     expect((await guess()).status).toBe(404);
     expect((await guess()).status).toBe(404);
     const refused = await guess();
     expect(refused.status).toBe(429);
     expect(refused.body.code).toBe('rate-limited');
     expect(refused.headers.get('retry-after')).toBe('10');
+    expect(refused.body.detail).toBe(
+      'Too many requests looking up invitation links; try again in 10 seconds.',
+    );
     const spoofed = await guess({ 'x-forwarded-for': '203.0.113.7' });
     expect(spoofed.status).toBe(429);
     limited.clock.advance({ seconds: 10 });
+    expect((await guess()).status).toBe(404);
+  });
+
+  it('tells the wait for the rest of one token: Retry-After counts what came back since the bucket emptied', async () => {
+    // These tests share the client (this host's address): a minute fills its bucket again.
+    limited.clock.advance({ minutes: 1 });
+    expect((await guess()).status).toBe(404);
+    expect((await guess()).status).toBe(404);
+    expect((await guess()).headers.get('retry-after')).toBe('10'); // a token every 10 seconds
+    limited.clock.advance({ seconds: 4 }); // four tenths of a token back: six seconds to go
+    const early = await guess();
+    expect(early.status).toBe(429);
+    expect(early.headers.get('retry-after')).toBe('6');
+    expect(early.body.retryAfterSeconds).toBe(6);
+    limited.clock.advance({ seconds: 6 });
     expect((await guess()).status).toBe(404);
   });
 });

@@ -1,5 +1,27 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditEvent } from '../../shared/domain/audit';
+import { systemActor } from '../../shared/domain/principal';
+import { partnershipId } from '../../shared/domain/providers';
 import {
+  applyChange,
+  transitionCountsId,
+  type CountChange,
+} from '../../shared/domain/transition-counts';
+import {
+  DependencyUnavailable,
+  WriteConflict,
+  type PartnerDocument,
+  type WriteOperation,
+} from '../../shared/app/ports';
+import type { Services } from '../../shared/app/services';
+import {
+  commitCounting,
+  countsPatch,
+  pipelinePatch,
+  readCounts,
+} from '../../shared/app/transition-counts';
+import {
+  failingPartnerWrites,
   override,
   startSecondHost,
   dyingAtWrite,
@@ -55,6 +77,22 @@ async function anotherDirectCustomer(world: TransferWorld, companyName: string) 
   });
   return seeded;
 }
+
+/** A partner as a database from before counts were kept has it: its record, no counts document. */
+async function partnerWithoutCounts() {
+  const partner = await createPartnerWithProfile(app);
+  await app.services.partners.commit(partner.partnerId, [{ op: 'delete', id: transitionCountsId }]);
+  return partner;
+}
+
+const createsCounts = (operations: WriteOperation<PartnerDocument>[]): boolean => {
+  const [first] = operations;
+  return first?.op === 'create' && first.document.id === transitionCountsId;
+};
+
+/** A write that goes with a count change in a partner's partition: an entry of its activity. */
+const activity = (partnerId: string): PartnerDocument =>
+  auditEvent(app.services.ids.newId(), partnerId, app.clock.now(), systemActor, 'test-change');
 
 describe('the transition counts', () => {
   it('equal a recount of every document they count after concurrent changes of every kind', async () => {
@@ -260,16 +298,141 @@ describe('the transition counts', () => {
   }
 
   it('starts counting, from its first change, for a partner recorded before counts were kept', async () => {
-    const partner = await createPartnerWithProfile(app);
-    // As a database from before this version: the record without its counts document.
-    await app.services.partners.commit(partner.partnerId, [
-      { op: 'delete', id: 'transition-counts' },
-    ]);
+    const partner = await partnerWithoutCounts();
     const created = await app.api('POST', '/api/me/customers', {
       token: partner.adminToken,
       body: newCustomer(),
     });
     expect(created.status, created.text).toBe(201);
     expect((await countsOf(app, partner.adminToken)).customers.directBill).toBe(1);
+  });
+
+  it('counts a change of every count and every moment at once, more than one patch of Cosmos DB holds', async () => {
+    const partner = await createPartnerWithProfile(app);
+    const before = await readCounts(app.services, partner.partnerId);
+    const at = app.clock.now().toISOString();
+    const change: CountChange = {
+      providers: 1,
+      customers: { directBill: 2, extendedToProvider: 1, indirect: 1 },
+      subscriptions: { directBillActive: 3, inTransfer: 1, transferred: 1 },
+      moments: {
+        firstPartnershipAt: at,
+        lastPartnershipEndedAt: at,
+        firstCustomerExtendedAt: at,
+        lastTransferRequestedAt: at,
+        firstTransferCompletedAt: at,
+      },
+    };
+    await commitCounting(app.services, partner.partnerId, countsPatch(change));
+    expect(await readCounts(app.services, partner.partnerId)).toEqual(applyChange(before!, change));
+  });
+
+  it('counts both of two first changes made at once by a partner recorded before counts were kept', async () => {
+    const partner = await partnerWithoutCounts();
+    // Both changes find the counts missing before either creates them: one creation wins, the
+    // other finds them there, and both changes are written and counted.
+    let waiting = 0;
+    let release: () => void = () => undefined;
+    const bothRefused = new Promise<void>((resolve) => (release = resolve));
+    const racing = await startSecondHost(app, (services) => ({
+      ...services,
+      partners: override(services.partners, {
+        commit: async (partnerId, operations) => {
+          if (createsCounts(operations)) {
+            waiting += 1;
+            if (waiting === 2) release();
+            await bothRefused;
+          }
+          return services.partners.commit(partnerId, operations);
+        },
+      }),
+    }));
+    try {
+      const token = await racing.token({ tenant: partner.partnerId, roles: ['GlobalAdmin'] });
+      const created = await Promise.all(
+        ['Tailspin', 'Wingtip'].map((companyName) =>
+          racing.api('POST', '/api/me/customers', {
+            token,
+            body: newCustomer({ companyName }),
+          }),
+        ),
+      );
+      expect(created.map((response) => response.status)).toEqual([201, 201]);
+    } finally {
+      await racing.close({ keepDatabase: true });
+    }
+    expect((await countsOf(app, partner.adminToken)).customers.directBill).toBe(2);
+    await expectCountsTrue(partner.partnerId, partner.adminToken);
+  });
+
+  it('answers 503 when Cosmos DB fails as the counts of a partner recorded before counts were kept are created, and counts the change once repeated', async () => {
+    const partner = await partnerWithoutCounts();
+    let failures = 1;
+    const flaky = await startSecondHost(
+      app,
+      failingPartnerWrites((_, operations) =>
+        createsCounts(operations) && failures-- > 0
+          ? new DependencyUnavailable('cosmos', { retryAfterMs: 1000 })
+          : null,
+      ),
+    );
+    try {
+      const token = await flaky.token({ tenant: partner.partnerId, roles: ['GlobalAdmin'] });
+      const failed = await flaky.api('POST', '/api/me/customers', {
+        token,
+        body: newCustomer(),
+      });
+      expect(failed.status, failed.text).toBe(503);
+      expect(failed.headers.get('retry-after')).toBeTruthy();
+    } finally {
+      await flaky.close({ keepDatabase: true });
+    }
+    expect((await countsOf(app, partner.adminToken)).customers.directBill).toBe(0);
+    const repeated = await app.api('POST', '/api/me/customers', {
+      token: partner.adminToken,
+      body: newCustomer(),
+    });
+    expect(repeated.status, repeated.text).toBe(201);
+    expect((await countsOf(app, partner.adminToken)).customers.directBill).toBe(1);
+    await expectCountsTrue(partner.partnerId, partner.adminToken);
+  });
+
+  it('gives the store its refusal back, writing nothing, when the counts it creates keep going missing', async () => {
+    const partner = await partnerWithoutCounts();
+    let tries = 0;
+    // A store that answers the creation of the counts without keeping them.
+    const losing: Services = {
+      ...app.services,
+      partners: override(app.services.partners, {
+        commit: async (partnerId, operations) => {
+          if (createsCounts(operations)) return null;
+          tries += 1;
+          return app.services.partners.commit(partnerId, operations);
+        },
+      }),
+    };
+    const change = activity(partner.partnerId);
+    await expect(
+      commitCounting(losing, partner.partnerId, [
+        { op: 'create', document: change },
+        ...countsPatch({ providers: 1 }),
+      ]),
+    ).rejects.toEqual(new WriteConflict('missing', 1));
+    expect(tries).toBeGreaterThan(1);
+    expect(await app.pointRead(partner.partnerId, change.id)).toBeNull();
+  });
+
+  it("writes a provider's change without its pipeline patch when its side of the partnership is missing", async () => {
+    const provider = await createProvider(app);
+    const never = 'reseller-never-partnered';
+    const change = activity(provider.partnerId);
+    await commitCounting(app.services, provider.partnerId, [
+      { op: 'create', document: change },
+      ...pipelinePatch(never, { customersExtended: 1, at: app.clock.now().toISOString() }),
+    ]);
+    expect(await app.pointRead(provider.partnerId, change.id)).toMatchObject({
+      action: 'test-change',
+    });
+    expect(await app.pointRead(provider.partnerId, partnershipId(never))).toBeNull();
   });
 });

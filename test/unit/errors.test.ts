@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { notFound, validationFailed } from '../../shared/domain/errors';
+import { notFound, rateLimited, validationFailed } from '../../shared/domain/errors';
 
 describe('domain errors', () => {
   it('name what was not found, and read as a DomainError in logs', () => {
@@ -26,5 +26,21 @@ describe('domain errors', () => {
     expect(validationFailed(errors, 'The form is not valid.').detail).toBe(
       'The form is not valid.',
     );
+  });
+
+  it('say what is limited and how long to wait, one second in the singular, in the text and in Retry-After', () => {
+    for (const [seconds, wait] of [
+      [0, '0 seconds'],
+      [1, '1 second'],
+      [2, '2 seconds'],
+      [60, '60 seconds'],
+    ] as const) {
+      expect(rateLimited('Too many requests for this tenant', seconds)).toMatchObject({
+        code: 'rate-limited',
+        status: 429,
+        detail: `Too many requests for this tenant; try again in ${wait}.`,
+        headers: { 'Retry-After': String(seconds) },
+      });
+    }
   });
 });

@@ -30,8 +30,66 @@ describe('the client address behind the Azure front end (X-Forwarded-For)', () =
     expect(clientAddress('[::1]:8080')).toBe('0:0:0:0::/64');
   });
 
+  it('reads "::" as the zero groups the address leaves out, an embedded IPv4 address as two groups', () => {
+    // The same addresses written out in full: the /64 is their first four groups.
+    expect(clientAddress('2001:db8::3:4:5:6:7')).toBe('2001:db8:0:3::/64');
+    expect(clientAddress('2001:db8:0:3:4:5:6:7')).toBe('2001:db8:0:3::/64');
+    expect(clientAddress('2001::3:4:5:198.51.100.7')).toBe('2001:0:0:3::/64');
+    expect(clientAddress('2001:0:0:3:4:5:c633:6407')).toBe('2001:0:0:3::/64');
+  });
+
+  it('takes an IPv6 address for an IPv4 client only when it is ::ffff:a.b.c.d, not one that ends so', () => {
+    expect(clientAddress('[::ffff:198.51.100.7]:51234')).toBe('198.51.100.7');
+    expect(clientAddress('2001:db8::ffff:198.51.100.7')).toBe('2001:db8:0:0::/64');
+  });
+
+  it('reads no address out of an entry with more around it than the front end writes', () => {
+    for (const value of [
+      'x203.0.113.7:51234',
+      '203.0.113.7:51234x',
+      '203.0.113.7:123456',
+      'x[2001:db8::7]:51234',
+      '[2001:db8::7]:51234x',
+      '[2001:db8::7]:123456',
+    ])
+      expect(clientAddress(value), value).toBe('unknown');
+    // The same with a port of five digits at most, as the front end writes it.
+    expect(clientAddress('203.0.113.7:12345')).toBe('203.0.113.7');
+    expect(clientAddress('[2001:db8::7]:12345')).toBe('2001:db8:0:0::/64');
+  });
+
+  it('counts an IPv6 address with a zone by its /64 without the zone: a made-up zone is no bucket of its own, and no zone throws', () => {
+    // Node's isIP accepts a zone (letters, digits, '-', '.', ':'), which names an interface of the
+    // machine that wrote the address; the front end never writes one.
+    expect(clientAddress('fe80::1%eth0')).toBe(clientAddress('fe80::1'));
+    expect(clientAddress('[2001:db8:aa:bb::9%1]:51234')).toBe('2001:db8:aa:bb::/64');
+    expect(clientAddress('::%a:1:0:0:0:0:0')).toBe('0:0:0:0::/64');
+    expect(clientAddress('::%a:2:0:0:0:0:0')).toBe('0:0:0:0::/64');
+    expect(clientAddress('::%a:b:c:d:e:f:g:h:i')).toBe('0:0:0:0::/64');
+    expect(clientAddress('::ffff:198.51.100.7%x.1.2.3')).toBe('198.51.100.7');
+    expect(clientAddress('2001:db8::ffff:198.51.100.7%x')).toBe('2001:db8:0:0::/64');
+  });
+
+  it('reads an entry of 64 characters at most, and none longer, whatever a zone makes of its length', () => {
+    const zoned = (length: number): string => `fe80::1%${'z'.repeat(length - 'fe80::1%'.length)}`;
+    expect(zoned(64)).toHaveLength(64);
+    expect(clientAddress(zoned(63))).toBe('fe80:0:0:0::/64');
+    expect(clientAddress(zoned(64))).toBe('fe80:0:0:0::/64');
+    expect(clientAddress(zoned(65))).toBe('unknown');
+    expect(clientAddress(` ${zoned(64)} `)).toBe('fe80:0:0:0::/64');
+  });
+
   it('puts whatever is not an address into one shared bucket', () => {
-    for (const value of [null, '', 'unknown', 'evil.example', 'a'.repeat(65), '999.1.1.1:80'])
+    for (const value of [
+      null,
+      '',
+      ' ',
+      '203.0.113.7, ',
+      'unknown',
+      'evil.example',
+      'a'.repeat(65),
+      '999.1.1.1:80',
+    ])
       expect(clientAddress(value)).toBe('unknown');
   });
 

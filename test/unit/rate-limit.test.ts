@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { bucketLimit, TokenBuckets } from '../../shared/app/request-limits';
 import { allowanceExceeded, minuteWindow, rateCounterId } from '../../shared/domain/rate-limit';
+import { ManualClock } from '../support/clock';
 
 describe('per-minute windows', () => {
   it('key a counter by the UTC minute, whatever the seconds', () => {
@@ -33,5 +35,32 @@ describe("a partner's hourly allowance", () => {
     expect(
       allowanceExceeded({ emails: 8, invitations: 8 }, { emails: 2, invitations: 0 }, limits),
     ).toBeNull();
+  });
+});
+
+// shared/app/request-limits.ts: the buckets of one instance keep at most bucketLimit keys, the
+// least recently used forgotten first, so a flood of new keys cannot grow them without end.
+describe('the token buckets kept in memory', () => {
+  /** Buckets of one token that never comes back within the test, and `first` emptied. */
+  function emptied(): TokenBuckets {
+    const buckets = new TokenBuckets({ burst: 1, perMinute: 1 }, new ManualClock());
+    expect(buckets.take('first')).toBeNull();
+    expect(buckets.take('first')).not.toBeNull();
+    return buckets;
+  }
+  const takeNew = (buckets: TokenBuckets, count: number) => {
+    for (let key = 0; key < count; key += 1) expect(buckets.take(`other-${key}`)).toBeNull();
+  };
+
+  it('remember an emptied key while fewer than bucketLimit keys are kept', () => {
+    const buckets = emptied();
+    takeNew(buckets, bucketLimit - 1); // bucketLimit keys kept, `first` among them
+    expect(buckets.take('first')).not.toBeNull();
+  });
+
+  it('forget the least recently used key when a new one comes at bucketLimit: its bucket is full again', () => {
+    const buckets = emptied();
+    takeNew(buckets, bucketLimit);
+    expect(buckets.take('first')).toBeNull();
   });
 });

@@ -14,8 +14,11 @@ import {
   firstTime,
   isEmptyChange,
   relationshipCountChange,
+  type CountChange,
   type TransitionCounts,
 } from '../../shared/domain/transition-counts';
+import type { PartnerDocument, WriteOperation } from '../../shared/app/ports';
+import { countsPatch } from '../../shared/app/transition-counts';
 
 /**
  * docs/rules.md section 14, the counts: which count a relationship of the partner's is in, the
@@ -172,5 +175,73 @@ describe('the moments a change records', () => {
   it('leaves a change without moments as it is', () => {
     const change = { customers: { directBill: -1, extendedToProvider: 1 } };
     expect(firstTime(change, read({ firstCustomerExtendedAt: at(1) }))).toEqual(change);
+  });
+});
+
+describe('the write of a change', () => {
+  /** Every customer and subscription count moved, and four moments: 10 changes of the document. */
+  const ten: CountChange = {
+    customers: { directBill: -1, extendedToProvider: 1, indirect: 1 },
+    subscriptions: { directBillActive: -2, inTransfer: -1, transferred: 3 },
+    moments: {
+      firstPartnershipAt: at(1),
+      firstCustomerExtendedAt: at(1),
+      lastTransferRequestedAt: at(1),
+      firstTransferCompletedAt: at(1),
+    },
+  };
+  /** Every count moved and every moment recorded at once: 12 changes. */
+  const everything: CountChange = {
+    ...ten,
+    providers: 1,
+    moments: { ...ten.moments, lastPartnershipEndedAt: at(1) },
+  };
+
+  /** The counts document after the patches, as Cosmos DB applies them: incr adds, set writes. */
+  function patched(
+    before: TransitionCounts,
+    operations: WriteOperation<PartnerDocument>[],
+  ): TransitionCounts {
+    const document = structuredClone(before) as unknown as Record<string, unknown>;
+    for (const operation of operations) {
+      if (operation.op !== 'patch' || operation.id !== before.id) throw new Error('not a patch');
+      for (const step of operation.steps) {
+        const names = step.path.slice(1).split('/');
+        const last = names.pop()!;
+        const parent = names.reduce(
+          (node, name) => node[name] as Record<string, unknown>,
+          document,
+        );
+        parent[last] = step.op === 'incr' ? (parent[last] as number) + step.value : step.value;
+      }
+    }
+    return document as unknown as TransitionCounts;
+  }
+
+  it('writes nothing for a change that moves nothing, and nothing for a count that stays', () => {
+    expect(countsPatch({})).toEqual([]);
+    const some: CountChange = {
+      providers: 0,
+      customers: { directBill: 0, indirect: 1 },
+      subscriptions: { inTransfer: 0, transferred: 2 },
+    };
+    const operations = countsPatch(some);
+    const steps = operations.flatMap((operation) =>
+      operation.op === 'patch' ? operation.steps : [],
+    );
+    expect(steps.filter((step) => step.op === 'incr' && step.value === 0)).toEqual([]);
+    expect(patched(counts(), operations)).toEqual(applyChange(counts(), some));
+  });
+
+  it('writes a change in patches Cosmos DB takes, 1 to 10 changes each, the whole change once', () => {
+    for (const change of [ten, everything]) {
+      const operations = countsPatch(change);
+      const sizes = operations.map((operation) =>
+        operation.op === 'patch' ? operation.steps.length : 0,
+      );
+      expect(Math.min(...sizes)).toBeGreaterThanOrEqual(1);
+      expect(Math.max(...sizes)).toBeLessThanOrEqual(10);
+      expect(patched(counts(), operations)).toEqual(applyChange(counts(), change));
+    }
   });
 });
