@@ -66,14 +66,15 @@ export async function takeFromFeed(
   services: Services,
   endpoint: WebhookEndpoint,
   limit: number,
-  prompt = false,
+  prompt: boolean,
 ): Promise<Versioned<EventDelivery>[]> {
   const taken: Versioned<EventDelivery>[] = [];
   const perMinute = services.config.webhooks.promptDeliveriesPerEndpointPerMinute;
   const promptAllowance = (cursor: WebhookCursor, now: Date): number =>
     Math.max(0, perMinute - promptUsed(cursor, now));
   let found = await services.events.cursor(endpoint.webhookId);
-  while (taken.length < limit) {
+  // Until `limit` is taken: the allowance below is 0 then, and ends the loop.
+  for (;;) {
     const now = services.clock.now();
     const cursor = found?.value ?? newCursor(endpoint);
     const allowance = Math.min(
@@ -89,7 +90,9 @@ export async function takeFromFeed(
     );
     const batch = fitting(events.slice(0, Math.min(allowance, eventsPerBatch)));
     const behind = events[batch.length];
-    if (batch.length === 0 && found !== null && cursor.dueAt === undefined) break;
+    // Nothing to take, and not due: nothing to write. (The cursor is there: a turn from the feed
+    // found it due, or publication wrote it before telling the endpoint; none is deleted.)
+    if (batch.length === 0 && cursor.dueAt === undefined) break;
     const deliveries = batch
       .filter((event) => subscribesTo(endpoint, event.eventType))
       .map((event) => claimedDelivery(endpoint, event, now));

@@ -66,16 +66,13 @@ export function statusFrom(
   services: Pick<Services, 'clock' | 'startedAt'>,
 ): OperatorStatus {
   const now = services.clock.now();
-  const heartbeats = new Map(
-    documents
-      .filter((document): document is TimerHeartbeat => document.type === 'timer-heartbeat')
-      .map((heartbeat) => [heartbeat.name, heartbeat]),
-  );
-  const backlogs = new Map(
-    documents
-      .filter((document): document is OutboxBacklog => document.type === 'outbox-backlog')
-      .map((backlog) => [backlog.outbox, backlog]),
-  );
+  // The partition holds these two kinds only: one test of the kind sorts each.
+  const heartbeats = new Map<string, TimerHeartbeat>();
+  const backlogs = new Map<OutboxName, OutboxBacklog>();
+  for (const document of documents) {
+    if (document.type === 'timer-heartbeat') heartbeats.set(document.name, document);
+    else backlogs.set(document.outbox, document);
+  }
   const outbox = (name: OutboxName): OperatorStatus['emails'] => {
     const backlog = backlogs.get(name) ?? null;
     return {

@@ -1,14 +1,15 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventRepository } from '../../shared/app/ports';
 import type { Services } from '../../shared/app/services';
-import { eventSequenceId, feedStream, type FeedEvent } from '../../shared/domain/events';
+import { eventFor, eventSequenceId, feedStream, type FeedEvent } from '../../shared/domain/events';
 import { deliveryLeaseSeconds, webhookStream } from '../../shared/domain/webhooks';
 import { gate, override, startSecondHost, startTestApp, type TestApp } from '../support/app';
 import { createPartnerWithProfile } from '../support/builders';
 import { ManualClock } from '../support/clock';
 import { roundTripsByPartition } from '../support/cosmos-requests';
 import { newCustomer } from '../support/customers';
-import { storedEvents } from '../support/events';
+import { expireFromFeed, storedEvents } from '../support/events';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
 /**
@@ -33,17 +34,20 @@ afterAll(async () => {
 
 type Partner = Awaited<ReturnType<typeof createPartnerWithProfile>>;
 
-/** A partner with a webhook endpoint for every event (created before any of its events). */
-async function partnerWithEndpoint() {
-  const partner = await createPartnerWithProfile(app);
+/**
+ * A partner with a webhook endpoint for `events` (created before any of its events), on `on`
+ * (the file's app unless given).
+ */
+async function partnerWithEndpoint(on: TestApp = app, events: string[] = ['customer.created']) {
+  const partner = await createPartnerWithProfile(on);
   // The partner's own events so far (its profile) are published and sent before the test's.
-  await app.runTimer('deliverEvents');
+  await on.runTimer('deliverEvents');
   const secrets: string[] = [];
   const hook = await startWebhookReceiver({ secrets });
   receivers.push(hook);
-  const created = await app.api('POST', '/api/me/webhooks', {
+  const created = await on.api('POST', '/api/me/webhooks', {
     token: partner.adminToken,
-    body: { url: hook.url, events: ['customer.created'] },
+    body: { url: hook.url, events },
   });
   expect(created.status).toBe(201);
   secrets.push(created.body.secret);
@@ -59,6 +63,54 @@ async function changes(partner: Partner, count: number): Promise<void> {
     });
     expect(created.status).toBe(201);
   }
+}
+
+type Kind = 'agreement.accepted' | 'enrollment.rejected';
+
+/**
+ * Events written in the partner's partition as a change writes them (waiting to be published),
+ * in this order, each `padding` characters larger than its smallest: their ids. The clock then
+ * moves a second, so that events written later come after them in the feed.
+ */
+async function written(
+  on: TestApp,
+  partner: Partner,
+  kinds: readonly Kind[],
+  padding = 0,
+): Promise<string[]> {
+  const at = on.clock.now();
+  const filler = 'x'.repeat(padding);
+  const documents = kinds.map((kind, index) => ({
+    ...(kind === 'agreement.accepted'
+      ? eventFor(
+          randomUUID(),
+          partner.partnerId,
+          kind,
+          { templateId: 'terms', version: `1.${index}${filler}`, acceptedAt: at.toISOString() },
+          at,
+        )
+      : eventFor(
+          randomUUID(),
+          partner.partnerId,
+          kind,
+          { rejectedAt: at.toISOString(), reason: `not yet ${index}${filler}` },
+          at,
+        )),
+    publishDueAt: new Date(at.getTime() + index).toISOString(),
+  }));
+  // A batch holds 2 MB: large events one at a time.
+  const perBatch = padding > 0 ? 1 : 100;
+  for (let from = 0; from < documents.length; from += perBatch) {
+    await on.services.partners.commit(
+      partner.partnerId,
+      documents.slice(from, from + perBatch).map((document) => ({
+        op: 'create' as const,
+        document,
+      })),
+    );
+  }
+  on.clock.advance({ seconds: 1 });
+  return documents.map((document) => document.id);
 }
 
 /** The feed as a reader pages through it from `after`: each event's number, in order. */
@@ -447,5 +499,329 @@ describe("a take's delivered deliveries settled together, after the take is sent
     expect((await byEvent(partner, webhookId, ids)).map((item) => item?.status)).toEqual(
       Array(3).fill('delivered'),
     );
+  });
+});
+
+/**
+ * An endpoint's next events taken from its partner's feed (shared/app/fan-out.ts): a share per
+ * run (EVENTS_DELIVERIES_PER_ENDPOINT_PER_RUN, 4 on the paced app here), the claims of a take
+ * within a transactional batch's 2 MB, and an event published while a run was taking those
+ * before it never left unsent.
+ */
+describe("an endpoint's events taken from its partner's feed", () => {
+  const pacedEnv = { EVENTS_DELIVERIES_PER_ENDPOINT_PER_RUN: '4' };
+  let paced: TestApp;
+  beforeAll(async () => {
+    paced = await startTestApp({
+      clock: new ManualClock('2026-03-02T09:00:00.000Z'),
+      env: pacedEnv,
+    });
+  });
+  afterAll(() => paced.close());
+
+  /** The figures of the events backlog on the operators' status page. */
+  async function eventsBacklog(on: TestApp) {
+    const response = await on.api('GET', '/api/operator/status', {
+      token: await on.operatorToken(),
+    });
+    expect(response.status).toBe(200);
+    return response.body.events as { pending: number; oldestPendingAgeSeconds: number | null };
+  }
+
+  /** A run of a host that publishes and sends nothing: the endpoints told stay due. */
+  async function publishOnly(on: TestApp): Promise<void> {
+    const host = await startSecondHost(on, (services) => ({
+      ...services,
+      events: override(services.events, {
+        cursorsDue: async () => [],
+        deliveriesDue: async () => [],
+      }),
+    }));
+    try {
+      await host.runTimer('deliverEvents');
+    } finally {
+      await host.close({ keepDatabase: true });
+    }
+  }
+
+  /**
+   * A host (with \`env\`) whose first take from the partner's feed is followed, before it writes
+   * the take, by one more event of the partner published by another host (its id in \`late\`):
+   * the endpoint is still due then, so that publication tells it nothing.
+   */
+  function racedHost(
+    on: TestApp,
+    partner: Partner,
+    late: string[],
+    env: Record<string, string> = pacedEnv,
+  ) {
+    let armed = true;
+    return startSecondHost(
+      on,
+      (services) => ({
+        ...services,
+        events: override(services.events, {
+          feed: async (partnerId: string, after: number, limit: number) => {
+            const events = await services.events.feed(partnerId, after, limit);
+            if (armed && partnerId === partner.partnerId && limit > 1) {
+              armed = false;
+              late.push(...(await written(on, partner, ['agreement.accepted'])));
+              await publishOnly(on);
+            }
+            return events;
+          },
+        }),
+      }),
+      env,
+    );
+  }
+
+  async function arrival(hook: WebhookReceiver, count: number): Promise<void> {
+    for (let waited = 0; hook.received.length < count && waited < 200; waited += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  it('sends an endpoint behind its share a run, in feed order, passing over the events it does not subscribe to, until it is caught up', async () => {
+    const { partner, hook } = await partnerWithEndpoint(paced, ['agreement.accepted']);
+    const kinds = Array.from({ length: 20 }, (_, index): Kind =>
+      index % 2 === 0 ? 'agreement.accepted' : 'enrollment.rejected',
+    );
+    const ids = await written(paced, partner, kinds);
+    const sent: number[] = [];
+    for (let run = 0; run < 4; run += 1) {
+      await paced.runTimer('deliverEvents');
+      sent.push(hook.received.length);
+    }
+    // 4 a run, though a take of 4 from the feed holds only 2 of the endpoint's events.
+    expect(sent).toEqual([4, 8, 10, 10]);
+    expect(hook.received.map((received) => received.id)).toEqual(
+      ids.filter((_, index) => kinds[index] === 'agreement.accepted'),
+    );
+  });
+
+  it('counts on the status page the events an endpoint behind has yet to be sent: 10, then 6, 2 and none as its share is sent each run', async () => {
+    const { partner, hook } = await partnerWithEndpoint(paced, ['agreement.accepted']);
+    const before = (await eventsBacklog(paced)).pending;
+    await written(paced, partner, Array<Kind>(10).fill('agreement.accepted'));
+    await publishOnly(paced);
+    const pending = [(await eventsBacklog(paced)).pending - before];
+    for (let run = 0; run < 3; run += 1) {
+      await paced.runTimer('deliverEvents');
+      pending.push((await eventsBacklog(paced)).pending - before);
+    }
+    expect(pending).toEqual([10, 6, 2, 0]);
+    expect(hook.received).toHaveLength(10);
+  });
+
+  it('sends in the same run an event published while the run was taking the events before it', async () => {
+    const { partner, hook } = await partnerWithEndpoint(paced, ['agreement.accepted']);
+    const ids = await written(paced, partner, ['agreement.accepted', 'agreement.accepted']);
+    await publishOnly(paced);
+    const late: string[] = [];
+    const host = await racedHost(paced, partner, late);
+    try {
+      await host.runTimer('deliverEvents');
+    } finally {
+      await host.close({ keepDatabase: true });
+    }
+    expect(late).toHaveLength(1);
+    expect(hook.received.map((received) => received.id)).toEqual([...ids, ...late]);
+    await paced.runTimer('deliverEvents');
+    expect(hook.received).toHaveLength(3);
+  });
+
+  it('leaves the endpoint due when an event is published while a run takes exactly its share: the next run sends it', async () => {
+    const { partner, hook } = await partnerWithEndpoint(paced, ['agreement.accepted']);
+    const ids = await written(paced, partner, Array<Kind>(4).fill('agreement.accepted'));
+    await publishOnly(paced);
+    const late: string[] = [];
+    const host = await racedHost(paced, partner, late);
+    try {
+      await host.runTimer('deliverEvents');
+    } finally {
+      await host.close({ keepDatabase: true });
+    }
+    expect(hook.received.map((received) => received.id)).toEqual(ids);
+    await paced.runTimer('deliverEvents');
+    expect(hook.received.map((received) => received.id)).toEqual([...ids, ...late]);
+  });
+
+  it('sends promptly, within its allowance, an event published while a prompt run was taking the one before it', async () => {
+    const { partner, hook } = await partnerWithEndpoint(paced, [
+      'customer.created',
+      'agreement.accepted',
+    ]);
+    const late: string[] = [];
+    const host = await racedHost(paced, partner, late, {
+      ...pacedEnv,
+      EVENTS_PROMPT_DELIVERY: 'true',
+    });
+    try {
+      const created = await host.api('POST', '/api/me/customers', {
+        token: partner.adminToken,
+        body: newCustomer(),
+      });
+      expect(created.status).toBe(201);
+      await arrival(hook, 2);
+    } finally {
+      await host.close({ keepDatabase: true });
+    }
+    expect(hook.received.map((received) => received.type)).toEqual([
+      'customer.created',
+      'agreement.accepted',
+    ]);
+    expect(hook.received[1]!.id).toBe(late[0]);
+  });
+
+  it('leaves the endpoint due for the timer when an event is published while a prompt run takes the last of its allowance', async () => {
+    const { partner, hook } = await partnerWithEndpoint(paced, [
+      'customer.created',
+      'agreement.accepted',
+    ]);
+    const late: string[] = [];
+    const host = await racedHost(paced, partner, late, {
+      ...pacedEnv,
+      EVENTS_PROMPT_DELIVERY: 'true',
+      EVENTS_PROMPT_DELIVERIES_PER_ENDPOINT_PER_MINUTE: '1',
+    });
+    try {
+      const created = await host.api('POST', '/api/me/customers', {
+        token: partner.adminToken,
+        body: newCustomer(),
+      });
+      expect(created.status).toBe(201);
+      await arrival(hook, 1);
+    } finally {
+      await host.close({ keepDatabase: true });
+    }
+    expect(hook.received.map((received) => received.type)).toEqual(['customer.created']);
+    await paced.runTimer('deliverEvents');
+    expect(hook.received.map((received) => received.id)).toEqual([hook.received[0]!.id, late[0]]);
+  });
+
+  it('makes an endpoint whose waiting events expired from the feed (30 days) due no more: the backlog stops counting them', async () => {
+    const { partner, hook } = await partnerWithEndpoint(paced, ['agreement.accepted']);
+    const before = (await eventsBacklog(paced)).pending;
+    const ids = await written(paced, partner, Array<Kind>(6).fill('agreement.accepted'));
+    await publishOnly(paced);
+    expect((await eventsBacklog(paced)).pending).toBe(before + 6);
+    await expireFromFeed(paced, partner.partnerId, ids);
+    await paced.runTimer('deliverEvents');
+    expect(hook.received).toEqual([]);
+    expect((await eventsBacklog(paced)).pending).toBe(before);
+  });
+
+  it('makes an endpoint disabled while behind due no more: the backlog stops counting the events it would have been sent', async () => {
+    const { partner, hook, webhookId } = await partnerWithEndpoint(paced, ['agreement.accepted']);
+    const before = (await eventsBacklog(paced)).pending;
+    await written(paced, partner, Array<Kind>(6).fill('agreement.accepted'));
+    await paced.runTimer('deliverEvents');
+    expect(hook.received).toHaveLength(4);
+    expect((await eventsBacklog(paced)).pending).toBe(before + 2);
+    const disabled = await paced.api('PATCH', `/api/me/webhooks/${webhookId}`, {
+      token: partner.adminToken,
+      body: { status: 'disabled' },
+    });
+    expect(disabled.status).toBe(200);
+    await paced.runTimer('deliverEvents');
+    expect(hook.received).toHaveLength(4);
+    expect((await eventsBacklog(paced)).pending).toBe(before);
+  });
+
+  it('writes nothing for an endpoint another host caught up while this run waited to take its events', async () => {
+    const { partner, hook, webhookId } = await partnerWithEndpoint(paced, ['agreement.accepted']);
+    const ids = await written(paced, partner, ['agreement.accepted', 'agreement.accepted']);
+    await publishOnly(paced);
+    const held = gate();
+    let armed = true;
+    const cursorWrites: unknown[] = [];
+    const slow = await startSecondHost(
+      paced,
+      (services) => ({
+        ...services,
+        events: override(services.events, {
+          cursor: async (id: string) => {
+            if (armed && id === webhookId) {
+              armed = false;
+              await held.hold();
+            }
+            return services.events.cursor(id);
+          },
+          advance: async (cursor, etag, deliveries) => {
+            if (cursor.webhookId === webhookId) cursorWrites.push(cursor);
+            return services.events.advance(cursor, etag, deliveries);
+          },
+        }),
+      }),
+      pacedEnv,
+    );
+    const run = slow.runTimer('deliverEvents');
+    try {
+      await held.reached;
+      await paced.runTimer('deliverEvents');
+      expect(hook.received.map((received) => received.id)).toEqual(ids);
+    } finally {
+      held.open();
+      await run;
+      await slow.close({ keepDatabase: true });
+    }
+    expect(hook.received).toHaveLength(2);
+    expect(cursorWrites).toEqual([]);
+  });
+
+  it("sends an endpoint 25 events behind in one run, two takes, each writing the endpoint's cursor with its claims in one batch: no write of the cursor alone", async () => {
+    const { partner, hook, webhookId } = await partnerWithEndpoint(app, ['agreement.accepted']);
+    const ids = await written(app, partner, Array<Kind>(25).fill('agreement.accepted'));
+    const requests = await app.cosmosRequests!.during(() => app.runTimer('deliverEvents'));
+    expect(hook.received.map((received) => received.id)).toEqual(ids);
+    // Two takes (20, then 5), each claimed in one batch and settled in another; the one write
+    // is the cursor's creation, when publication told the endpoint.
+    expect(roundTripsByPartition(requests).get(webhookStream(webhookId))).toMatchObject({
+      batches: 4,
+      writes: 1,
+    });
+  });
+
+  it('claims two events in one batch when, with their deliveries, they come to 1.5 MB exactly; one byte more and each is claimed alone', async () => {
+    const claimBatches: number[] = [];
+    for (const over of [0, 1]) {
+      const { partner, hook, webhookId } = await partnerWithEndpoint(app, ['agreement.accepted']);
+      /** An event written and published (the endpoint told, nothing sent): its size as taken. */
+      const feedBytes = new Map<string, number>();
+      const published = async (padding: number): Promise<number> => {
+        const [id] = await written(app, partner, ['agreement.accepted'], padding);
+        await publishOnly(app);
+        const feed = await app.services.events.feed(partner.partnerId, 0, 100);
+        const event = feed.find((candidate) => candidate.id === id)!;
+        feedBytes.set(id!, Buffer.byteLength(JSON.stringify(event), 'utf8'));
+        return feedBytes.get(id!)!;
+      };
+      // A, then B and C each sized so that A + B and B + C are half of 1.5 MB (and `over`).
+      const a = await published(370_000);
+      const half = 750_000 + over;
+      const b = await published(370_000 + (half - a) - a);
+      const c = await published(370_000 + (half - b) - a);
+      expect([a + b, b + c]).toEqual([half, half]);
+      const requests = await app.cosmosRequests!.during(() => app.runTimer('deliverEvents'));
+      expect(hook.received.map((received) => received.id)).toEqual([...feedBytes.keys()]);
+      // Less the one batch that settles the three, delivered, together.
+      claimBatches.push(roundTripsByPartition(requests).get(webhookStream(webhookId))!.batches - 1);
+    }
+    // At 1.5 MB: A and B, then C. One byte over: each alone.
+    expect(claimBatches).toEqual([2, 3]);
+  });
+
+  it('takes events too large for 20 to a batch a few at a time, each batch within 1.5 MB, one larger than that alone: each sent once, in order', async () => {
+    const { partner, hook } = await partnerWithEndpoint(app, ['agreement.accepted']);
+    const ids = [
+      ...(await written(app, partner, Array<Kind>(12).fill('agreement.accepted'), 200_000)),
+      ...(await written(app, partner, ['agreement.accepted'], 900_000)),
+      ...(await written(app, partner, Array<Kind>(2).fill('agreement.accepted'), 200_000)),
+    ];
+    const logged = app.logs.length;
+    await app.runTimer('deliverEvents');
+    expect(app.logs.slice(logged).filter((entry) => entry.level === 'error')).toEqual([]);
+    expect(hook.received.map((received) => received.id)).toEqual(ids);
   });
 });

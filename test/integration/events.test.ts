@@ -1,4 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { functionTable } from '../../functions/table';
+import { loggerFor } from '../../shared/adapters/logger';
+import { deliverWritten } from '../../shared/app/deliver-events';
+import { defineTimer } from '../../shared/functions';
 import { eventFor, eventSequenceId, operatorEventsPartition } from '../../shared/domain/events';
 import { gate, override, startSecondHost, startTestApp, type TestApp } from '../support/app';
 import { createPartnerWithProfile } from '../support/builders';
@@ -544,6 +548,63 @@ describe('events delivered to webhooks', () => {
       const ids = hook.received.map((received) => received.id);
       expect(ids).toHaveLength(5);
       expect(new Set(ids).size).toBe(5);
+    } finally {
+      await prompt.close();
+    }
+  });
+
+  it('counts the prompt allowance by the minute of the clock: 3 sent at 09:00:00, none more at 09:00:59.999, the next at 09:01:00.000', async () => {
+    // The prompt run after a request that wrote the partner's events, run by the test so that
+    // it has ended before the test looks.
+    let partnerId = '';
+    const promptRun = defineTimer({
+      name: 'promptRun',
+      schedule: '0 */1 * * * *',
+      description: 'runs what a request that wrote events starts after its answer',
+      async handler(_timer, context, services) {
+        const report = await deliverWritten(services, loggerFor(context), {
+          partners: new Set([partnerId]),
+          customers: new Set(),
+          webhooks: new Set(),
+        });
+        return { delivered: report.delivered };
+      },
+    });
+    const prompt = await startTestApp({
+      clock: new ManualClock('2026-03-02T09:00:00.000Z'),
+      env: { EVENTS_PROMPT_DELIVERIES_PER_ENDPOINT_PER_MINUTE: '3' },
+      table: [...functionTable, promptRun],
+    });
+    try {
+      const partner = await createPartnerWithProfile(prompt);
+      partnerId = partner.partnerId;
+      const hook = await endpointFor(
+        partner.adminToken,
+        '/api/me/webhooks',
+        ['customer.created'],
+        prompt,
+      );
+      const created = async (count: number) => {
+        for (let index = 0; index < count; index += 1) {
+          const answer = await prompt.api('POST', '/api/me/customers', {
+            token: partner.adminToken,
+            body: newCustomer(),
+          });
+          expect(answer.status).toBe(201);
+        }
+        await prompt.runTimer('promptRun');
+        return hook.received.length;
+      };
+      expect(await created(3)).toBe(3);
+      // The same minute, a millisecond before its end: the allowance is spent.
+      prompt.clock.set('2026-03-02T09:00:59.999Z');
+      expect(await created(1)).toBe(3);
+      await prompt.runTimer('deliverEvents');
+      expect(hook.received).toHaveLength(4);
+      // The next minute: a new allowance.
+      prompt.clock.set('2026-03-02T09:01:00.000Z');
+      expect(await created(1)).toBe(5);
+      expect(new Set(hook.received.map((received) => received.id)).size).toBe(5);
     } finally {
       await prompt.close();
     }

@@ -93,15 +93,17 @@ export interface TestApp {
 
 /**
  * A second host of the app on the same database, as another instance would be, its services
- * wrapped by `decorate` (a dependency failing, a process dying between two writes).
+ * wrapped by `decorate` (a dependency failing, a process dying between two writes), with
+ * settings of its own when given (`env`, over the test defaults rather than the first host's).
  */
 export function startSecondHost(
   app: TestApp,
   decorate: (services: Services) => Services,
+  env: Record<string, string> = {},
 ): Promise<TestApp> {
   return startTestApp({
     clock: app.clock,
-    env: { COSMOS_DATABASE: app.config.cosmos.database },
+    env: { ...env, COSMOS_DATABASE: app.config.cosmos.database },
     decorate,
   });
 }
