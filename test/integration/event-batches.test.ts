@@ -614,6 +614,30 @@ describe("an endpoint's events taken from its partner's feed", () => {
     expect(hook.received).toHaveLength(10);
   });
 
+  it('counts on the status page every event an endpoint has yet to be sent, those published while it was already behind too', async () => {
+    const { partner, hook } = await partnerWithEndpoint(paced, ['agreement.accepted']);
+    const before = (await eventsBacklog(paced)).pending;
+    // Two events (the endpoint told of them, due), then ten more while it is due already.
+    await written(paced, partner, Array<Kind>(2).fill('agreement.accepted'));
+    await publishOnly(paced);
+    await written(paced, partner, Array<Kind>(10).fill('agreement.accepted'));
+    await publishOnly(paced);
+    const pending = [(await eventsBacklog(paced)).pending - before];
+    await paced.runTimer('deliverEvents');
+    expect(hook.received).toHaveLength(4);
+    pending.push((await eventsBacklog(paced)).pending - before);
+    // 12 waiting, then 8 once its share of 4 is sent.
+    expect(pending).toEqual([12, 8]);
+  });
+
+  it('counts on the status page every event of a flood an endpoint has yet to be sent, past the first publication round of 50', async () => {
+    const { partner } = await partnerWithEndpoint(paced, ['agreement.accepted']);
+    const before = (await eventsBacklog(paced)).pending;
+    await written(paced, partner, Array<Kind>(60).fill('agreement.accepted'));
+    await publishOnly(paced);
+    expect((await eventsBacklog(paced)).pending - before).toBe(60);
+  });
+
   it('sends in the same run an event published while the run was taking the events before it', async () => {
     const { partner, hook } = await partnerWithEndpoint(paced, ['agreement.accepted']);
     const ids = await written(paced, partner, ['agreement.accepted', 'agreement.accepted']);
