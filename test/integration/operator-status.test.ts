@@ -409,8 +409,7 @@ describe('GET /api/operator/status', () => {
           ? { op: 'replace', document: fiveGiven, etag: sequence.etag }
           : { op: 'create', document: fiveGiven },
       ]);
-      // Each cursor's head as a take left it (at its `through`): publication writes no head to
-      // an endpoint already behind, so the count reads the partner's feed head instead.
+      // What each has yet to be sent is counted up to the partner's feed head.
       const cursor = (webhookId: string, through: number, behindSince: string) =>
         app.services.events.advance(
           {
@@ -420,7 +419,6 @@ describe('GET /api/operator/status', () => {
             partnerId,
             webhookId,
             through,
-            head: through,
             dueAt: '2026-03-02T08:59:00.000Z',
             behindSince,
           },

@@ -102,7 +102,6 @@ async function seedDeliveries(
       partnerId,
       webhookId,
       through: start,
-      head: start,
     };
     const etags = await app.services.events.advance(
       cursor,

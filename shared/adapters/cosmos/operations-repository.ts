@@ -150,9 +150,10 @@ export class CosmosOperationsRepository implements OperationsRepository {
   /**
    * Feed events that endpoints behind have yet to be sent, and since when the oldest waits. Each
    * endpoint behind waits for its partner's events numbered past its cursor's `through`, up to
-   * the partner's feed head (the sequence document's `next − 1`, events/feedHead), read once per
-   * partner: a cursor's `head` is written only when publication tells an endpoint that was caught
-   * up, so the events published while it is behind are not in it.
+   * the partner's feed head (the sequence document's `next − 1`, as app/events.ts feedHead), read
+   * once per partner: publication writes nothing to a cursor already behind (a replace per
+   * endpoint behind per round would cost too much), so no cursor knows the events published
+   * while it is behind. At most `cursorsBehindRead` endpoints are counted.
    */
   private async eventsBehind(
     apart: SqlParameter[],
@@ -168,7 +169,8 @@ export class CosmosOperationsRepository implements OperationsRepository {
       valuesAcrossPartitions<string>(this.events, eventQueries.oldestBehind, apart, 1),
     ]);
     const heads = new Map<string, number>();
-    await eachBounded([...new Set(cursors.map((cursor) => cursor.partnerId))], 16, async (id) => {
+    const partners = [...new Set(cursors.map((cursor) => cursor.partnerId))];
+    await eachBounded(partners, sequencesReadAtOnce, async (id) => {
       const sequence = await readOne<EventSequence>(this.container, eventSequenceId, id);
       heads.set(id, (sequence?.value.next ?? 1) - 1);
     });
@@ -191,3 +193,6 @@ const failingEndpointsRead = 1000;
  * events of those not read are left out, and the backlog is at least the figure shown.
  */
 const cursorsBehindRead = 1000;
+
+/** The event sequences (one per partner behind) a count reads at once. */
+const sequencesReadAtOnce = 16;

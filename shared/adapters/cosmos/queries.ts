@@ -360,8 +360,8 @@ export const eventQueries = {
   /**
    * Backlog: the endpoints behind, each its partner and how far in its feed it has been sent, but
    * for the failing endpoints (`@failing`: theirs is their partner's matter, counted apart). What
-   * each has yet to be sent is counted from its partner's feed head (operations-repository.ts):
-   * a cursor's own `head` is not written while it is behind.
+   * each has yet to be sent is counted up to its partner's feed head (operations-repository.ts):
+   * publication writes nothing to a cursor already behind.
    */
   cursorsBehind: query(
     'cursorsBehind',
