@@ -379,9 +379,8 @@ function parse<S extends Schema>(schema: S, value: unknown, location: string): I
 function parseQuery(spec: HttpSpec<Schema, Schema, Schema, Access>, request: HttpRequest): unknown {
   const query = Object.fromEntries(request.query.entries());
   if (spec.query) return parse(spec.query, query, 'query');
-  if (isPage(spec)) return undefined;
   const unknown = Object.keys(query);
-  if (unknown.length > 0) {
+  if (unknown.length > 0 && !isPage(spec)) {
     throw validationFailed(
       unknown.map((name) => ({
         path: `query.${name}`,

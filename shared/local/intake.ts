@@ -32,6 +32,8 @@ export function requestHeaders(message: IncomingMessage): Record<string, string>
  * `?pageSize=10&PageSize=20` reaches the app as `pageSize: "10,20"` on Azure.
  */
 export function queryOf(search: string): Record<string, string> {
+  // No query (nearly every request): nothing to parse.
+  if (search === '' || search === '?') return {};
   const values = new Map<string, { name: string; values: string[] }>();
   for (const pair of search.replace(/^\?/, '').split('&')) {
     if (pair === '') continue;
