@@ -282,7 +282,6 @@ async function tellEndpoints(
       if (found && (found.value.dueAt !== undefined || found.value.through >= last.sequence)) break;
       const cursor: WebhookCursor = {
         ...(found?.value ?? newCursor(endpoint.value)),
-        head: last.sequence,
         dueAt: at,
         behindSince: at,
       };
@@ -303,7 +302,6 @@ export function newCursor(endpoint: WebhookEndpoint): WebhookCursor {
     partnerId: endpoint.partnerId,
     webhookId: endpoint.webhookId,
     through: endpoint.deliverFrom ?? 0,
-    head: endpoint.deliverFrom ?? 0,
   };
 }
 

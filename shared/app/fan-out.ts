@@ -100,7 +100,6 @@ export async function takeFromFeed(
     const next: WebhookCursor = {
       ...withoutDue(cursor),
       through,
-      head: Math.max(cursor.head, events.at(-1)?.sequence ?? through),
       ...(behind ? { dueAt: now.toISOString(), behindSince: behind.occurredAt } : {}),
       ...(prompt
         ? {

@@ -48,7 +48,11 @@ export const webhookStream = (webhookId: string): string => `webhook:${webhookId
  * Where an endpoint is in its partner's feed: every event numbered up to `through` has had its
  * delivery written (or was of a type it does not take). Deliveries are written from the feed as
  * they are sent, a share per endpoint per run, so a flood of events waits in the feed rather than
- * as millions of deliveries, and the writes of webhook delivery follow the sending pace.
+ * as millions of deliveries, and the writes of webhook delivery follow the sending pace. The events
+ * it has yet to be sent are those of its partner's feed past `through`, up to the feed head (the
+ * partner's event sequence), as the backlog counts them: a cursor behind is not written when more
+ * events are published. (A cursor written before kept a `head`, the feed's last number when it was
+ * written, which lagged: nothing reads it.)
  */
 export interface WebhookCursor {
   type: 'webhook-cursor';
@@ -57,8 +61,6 @@ export interface WebhookCursor {
   partnerId: string;
   webhookId: string;
   through: number;
-  /** The feed's last number when the cursor was last written (the backlog counts head − through). */
-  head: number;
   /** Present while the endpoint has events to catch up on: the timer takes the oldest first. */
   dueAt?: string;
   /** When the oldest event it has not yet been sent was published (the backlog's age). */

@@ -9,7 +9,7 @@ import { createPartnerWithProfile } from '../support/builders';
 import { ManualClock } from '../support/clock';
 import { roundTripsByPartition } from '../support/cosmos-requests';
 import { newCustomer } from '../support/customers';
-import { expireFromFeed, storedEvents } from '../support/events';
+import { expireFromFeed, rewriteCursor, storedEvents } from '../support/events';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
 /**
@@ -576,6 +576,19 @@ describe("an endpoint's events taken from its partner's feed", () => {
     );
   }
 
+  /**
+   * Disables an endpoint left behind, and runs the timer that quiets it: the status page counts
+   * every endpoint's backlog, and the tests after this one count from theirs.
+   */
+  async function setAside(on: TestApp, partner: Partner, webhookId: string): Promise<void> {
+    const disabled = await on.api('PATCH', `/api/me/webhooks/${webhookId}`, {
+      token: partner.adminToken,
+      body: { status: 'disabled' },
+    });
+    expect(disabled.status).toBe(200);
+    await on.runTimer('deliverEvents');
+  }
+
   async function arrival(hook: WebhookReceiver, count: number): Promise<void> {
     for (let waited = 0; hook.received.length < count && waited < 200; waited += 1) {
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -612,6 +625,53 @@ describe("an endpoint's events taken from its partner's feed", () => {
     }
     expect(pending).toEqual([10, 6, 2, 0]);
     expect(hook.received).toHaveLength(10);
+  });
+
+  it('counts on the status page every event an endpoint has yet to be sent, those published while it was already behind too', async () => {
+    const { partner, hook, webhookId } = await partnerWithEndpoint(paced, ['agreement.accepted']);
+    const before = (await eventsBacklog(paced)).pending;
+    // Two events (the endpoint told of them, due), then ten more while it is due already.
+    await written(paced, partner, Array<Kind>(2).fill('agreement.accepted'));
+    await publishOnly(paced);
+    await written(paced, partner, Array<Kind>(10).fill('agreement.accepted'));
+    await publishOnly(paced);
+    const pending = [(await eventsBacklog(paced)).pending - before];
+    await paced.runTimer('deliverEvents');
+    expect(hook.received).toHaveLength(4);
+    pending.push((await eventsBacklog(paced)).pending - before);
+    // 12 waiting, then 8 once its share of 4 is sent.
+    expect(pending).toEqual([12, 8]);
+    await setAside(paced, partner, webhookId);
+    expect((await eventsBacklog(paced)).pending).toBe(before);
+  });
+
+  it('counts on the status page every event of a flood an endpoint has yet to be sent, past the first publication round of 50', async () => {
+    const { partner, webhookId } = await partnerWithEndpoint(paced, ['agreement.accepted']);
+    const before = (await eventsBacklog(paced)).pending;
+    await written(paced, partner, Array<Kind>(60).fill('agreement.accepted'));
+    await publishOnly(paced);
+    expect((await eventsBacklog(paced)).pending - before).toBe(60);
+    await setAside(paced, partner, webhookId);
+    expect((await eventsBacklog(paced)).pending).toBe(before);
+  });
+
+  it('counts none, never fewer, for an endpoint behind whose cursor is past its feed head or at it', async () => {
+    const { partner, webhookId } = await partnerWithEndpoint(paced, ['agreement.accepted']);
+    const before = (await eventsBacklog(paced)).pending;
+    await written(paced, partner, Array<Kind>(2).fill('agreement.accepted'));
+    await publishOnly(paced);
+    expect((await eventsBacklog(paced)).pending).toBe(before + 2);
+    const head = (await paced.pointRead(partner.partnerId, eventSequenceId)).next - 1;
+    const pending: number[] = [];
+    for (const through of [head + 3, head]) {
+      // Still due, with nothing (or less than nothing) left to send; a run that sends nothing
+      // counts the backlog again.
+      await rewriteCursor(paced, webhookId, { through });
+      await publishOnly(paced);
+      pending.push((await eventsBacklog(paced)).pending - before);
+    }
+    expect(pending).toEqual([0, 0]);
+    await setAside(paced, partner, webhookId);
   });
 
   it('sends in the same run an event published while the run was taking the events before it', async () => {

@@ -66,6 +66,8 @@ interface Budget {
   perPartition?: { reads: number; batches: number };
   /** Runs in an app of its own: for timers, which act on every partner of the database. */
   isolated?: boolean;
+  /** Settings of that app of its own (isolated rows only). */
+  env?: Record<string, string>;
 }
 
 /** The acceptance of the agreement the partner reads: its template and version, nothing more. */
@@ -718,13 +720,51 @@ const budgets: Budget[] = [
     // its cursor's reads, its feed read, the batch of the cursor and the claimed delivery, its
     // outcome, the feed read once more (caught up). The backlog: the failing endpoints' query,
     // then six counting queries (a failing endpoint's deliveries apart, the operators' own
-    // failures only) and an upsert; the heartbeat: a point read, an upsert.
+    // failures only; the endpoints behind, none here, and the oldest of them) and an upsert; the
+    // heartbeat: a point read, an upsert.
     expected: {
       crossPartitionQueries: 11,
       singlePartitionQueries: 4,
       pointReads: 7,
       batches: 2,
       writes: 6,
+    },
+  },
+  {
+    route: 'deliverEvents',
+    does: "timer, two endpoints of a partner left behind (a share of one event a run, two published): as above, and the backlog reads their partner's feed head, once",
+    isolated: true,
+    env: { EVENTS_DELIVERIES_PER_ENDPOINT_PER_RUN: '1' },
+    async arrange(app) {
+      const partner = await createPartnerWithProfile(app);
+      const hook = await startWebhookReceiver();
+      afterAll(() => hook.close());
+      for (let n = 0; n < 2; n += 1) {
+        await app.api('POST', '/api/me/webhooks', {
+          token: partner.adminToken,
+          body: { url: hook.url, events: ['*'] },
+        });
+      }
+      for (let n = 0; n < 2; n += 1) {
+        await app.api('POST', '/api/me/customers', {
+          token: partner.adminToken,
+          body: newCustomer(),
+        });
+      }
+      return { timer: 'deliverEvents' };
+    },
+    // As the row above, with a second endpoint (its cursor read and written at publication; its
+    // read, its cursor's, its feed read, its batch and its outcome at delivery), but: the feed
+    // write of two events is a batch (not a create), an endpoint still behind after its take is
+    // not read the feed once more, and the backlog, finding both among the endpoints behind,
+    // reads their partner's event sequence (the feed head it counts up to) once: one point read
+    // per partner behind, not per endpoint.
+    expected: {
+      crossPartitionQueries: 11,
+      singlePartitionQueries: 4,
+      pointReads: 11,
+      batches: 4,
+      writes: 7,
     },
   },
   {
@@ -931,7 +971,11 @@ describe('round-trip budgets', () => {
   for (const budget of budgets) {
     it(`${budget.route} ${budget.does}`, async () => {
       const target = budget.isolated
-        ? await startTestApp({ countCosmosRequests: true, clock: new ManualClock() })
+        ? await startTestApp({
+            countCosmosRequests: true,
+            clock: new ManualClock(),
+            ...(budget.env ? { env: budget.env } : {}),
+          })
         : app;
       try {
         const act = await budget.arrange(target);

@@ -214,7 +214,10 @@ export function timerRuns(): Map<string, { idle: number; failed: number; runs: n
     // The failing endpoints (DISTINCT), whose deliveries the backlog counts apart.
     emptyQuery(e) +
     backlog(e, failed) +
-    2 * aggregate(e, 0) +
+    // The feed's backlog: the cursors behind (idle: none, an empty page per range, each one's
+    // partner's sequence read only when there are) and their oldest (MIN).
+    emptyQuery(e) +
+    aggregate(e, 0) +
     units.upsert +
     heartbeat;
   const hourly = 2 * emptyQuery(p) + heartbeat;

@@ -5,6 +5,7 @@ import {
   type EventType,
   type RelayedEventDocument,
 } from '../../shared/domain/events';
+import { webhookCursorId, webhookStream, type WebhookCursor } from '../../shared/domain/webhooks';
 import type { TestApp } from './app';
 
 /**
@@ -76,6 +77,26 @@ export async function expireFromFeed(
   try {
     const feed = client.database(app.config.cosmos.database).container('events');
     for (const id of eventIds) await feed.item(id, feedStream(partnerId)).delete();
+  } finally {
+    client.dispose();
+  }
+}
+
+/**
+ * An endpoint's cursor rewritten by hand, `change` applied to it (a state the app does not write
+ * itself, to show what a count makes of it).
+ */
+export async function rewriteCursor(
+  app: TestApp,
+  webhookId: string,
+  change: Partial<WebhookCursor>,
+): Promise<void> {
+  const client = await createCosmosClient(app.config.cosmos);
+  try {
+    const events = client.database(app.config.cosmos.database).container('events');
+    const { resource } = await events.item(webhookCursorId, webhookStream(webhookId)).read();
+    if (!resource) throw new Error(`no cursor for endpoint ${webhookId}`);
+    await events.items.upsert({ ...resource, ...change });
   } finally {
     client.dispose();
   }

@@ -1,5 +1,6 @@
 import type { SqlParameter } from '@azure/cosmos';
-import { operatorEventsPartition } from '../../domain/events';
+import { eachBounded } from '../../app/bounded';
+import { eventSequenceId, operatorEventsPartition, type EventSequence } from '../../domain/events';
 import type {
   FailedOutboxItem,
   OperationsRepository,
@@ -146,15 +147,38 @@ export class CosmosOperationsRepository implements OperationsRepository {
     };
   }
 
-  /** Feed events that endpoints behind have yet to be sent, and since when the oldest waits. */
+  /**
+   * Feed events that endpoints behind have yet to be sent, and since when the oldest waits. Each
+   * endpoint behind waits for its partner's events numbered past its cursor's `through`, up to
+   * the partner's feed head (the sequence document's `next − 1`, as app/events.ts feedHead), read
+   * once per partner: publication writes nothing to a cursor already behind (a replace per
+   * endpoint behind per round would cost too much), so no cursor knows the events published
+   * while it is behind. At most `cursorsBehindRead` endpoints are counted.
+   */
   private async eventsBehind(
     apart: SqlParameter[],
   ): Promise<{ count: number; since: string | null }> {
-    const [[count], [since]] = await Promise.all([
-      valuesAcrossPartitions<number>(this.events, eventQueries.eventsBehind, apart, 1),
+    const [cursors, [since]] = await Promise.all([
+      valuesAcrossPartitions<{ partnerId: string; through: number }>(
+        this.events,
+        eventQueries.cursorsBehind,
+        apart,
+        cursorsBehindRead,
+        cursorsBehindRead,
+      ),
       valuesAcrossPartitions<string>(this.events, eventQueries.oldestBehind, apart, 1),
     ]);
-    return { count: count ?? 0, since: since ?? null };
+    const heads = new Map<string, number>();
+    const partners = [...new Set(cursors.map((cursor) => cursor.partnerId))];
+    await eachBounded(partners, sequencesReadAtOnce, async (id) => {
+      const sequence = await readOne<EventSequence>(this.container, eventSequenceId, id);
+      heads.set(id, (sequence?.value.next ?? 1) - 1);
+    });
+    let count = 0;
+    for (const { partnerId, through } of cursors) {
+      count += Math.max(0, (heads.get(partnerId) ?? 0) - through);
+    }
+    return { count, since: since ?? null };
   }
 }
 
@@ -163,3 +187,12 @@ export class CosmosOperationsRepository implements OperationsRepository {
  * backlog (far more than the operators would read one by one: the count says enough).
  */
 const failingEndpointsRead = 1000;
+
+/**
+ * Most endpoints behind one count reads (one point read per partner of theirs): past it, the
+ * events of those not read are left out, and the backlog is at least the figure shown.
+ */
+const cursorsBehindRead = 1000;
+
+/** The event sequences (one per partner behind) a count reads at once. */
+const sequencesReadAtOnce = 16;

@@ -358,14 +358,16 @@ export const eventQueries = {
     "SELECT DISTINCT VALUE c.webhookId FROM c WHERE c.type = 'delivery' AND c.status = 'pending' AND c.attempts > 0",
   ),
   /**
-   * Backlog: feed events the endpoints behind have yet to be sent, but for the failing endpoints
-   * (`@failing`: theirs is their partner's matter, counted apart).
+   * Backlog: the endpoints behind, each its partner and how far in its feed it has been sent, but
+   * for the failing endpoints (`@failing`: theirs is their partner's matter, counted apart). What
+   * each has yet to be sent is counted up to its partner's feed head (operations-repository.ts):
+   * publication writes nothing to a cursor already behind.
    */
-  eventsBehind: query(
-    'eventsBehind',
+  cursorsBehind: query(
+    'cursorsBehind',
     'events',
     'cross-partition',
-    "SELECT VALUE SUM(c.head - c.through) FROM c WHERE c.type = 'webhook-cursor' AND IS_DEFINED(c.dueAt) AND NOT ARRAY_CONTAINS(@failing, c.webhookId)",
+    "SELECT c.partnerId, c.through FROM c WHERE c.type = 'webhook-cursor' AND IS_DEFINED(c.dueAt) AND NOT ARRAY_CONTAINS(@failing, c.webhookId)",
   ),
   /** Backlog: since when the endpoint furthest behind has waited (failing endpoints apart). */
   oldestBehind: query(
