@@ -707,7 +707,12 @@ describe("an endpoint's events taken from its partner's feed", () => {
     expect(hook.received.map((received) => received.id)).toEqual([...ids, ...late]);
   });
 
-  it('sends promptly, within its allowance, an event published while a prompt run was taking the one before it', async () => {
+  /**
+   * A customer created through a host that delivers promptly (with `env`), raced as racedHost
+   * says, with an endpoint for both kinds of event: what it received once `arrivals` came, and
+   * the late event's id.
+   */
+  async function createdWhilePromptRunRaced(env: Record<string, string>, arrivals: number) {
     const { partner, hook } = await partnerWithEndpoint(paced, [
       'customer.created',
       'agreement.accepted',
@@ -716,6 +721,7 @@ describe("an endpoint's events taken from its partner's feed", () => {
     const host = await racedHost(paced, partner, late, {
       ...pacedEnv,
       EVENTS_PROMPT_DELIVERY: 'true',
+      ...env,
     });
     try {
       const created = await host.api('POST', '/api/me/customers', {
@@ -723,10 +729,15 @@ describe("an endpoint's events taken from its partner's feed", () => {
         body: newCustomer(),
       });
       expect(created.status).toBe(201);
-      await arrival(hook, 2);
+      await arrival(hook, arrivals);
     } finally {
       await host.close({ keepDatabase: true });
     }
+    return { hook, late };
+  }
+
+  it('sends promptly, within its allowance, an event published while a prompt run was taking the one before it', async () => {
+    const { hook, late } = await createdWhilePromptRunRaced({}, 2);
     expect(hook.received.map((received) => received.type)).toEqual([
       'customer.created',
       'agreement.accepted',
@@ -735,26 +746,10 @@ describe("an endpoint's events taken from its partner's feed", () => {
   });
 
   it('leaves the endpoint due for the timer when an event is published while a prompt run takes the last of its allowance', async () => {
-    const { partner, hook } = await partnerWithEndpoint(paced, [
-      'customer.created',
-      'agreement.accepted',
-    ]);
-    const late: string[] = [];
-    const host = await racedHost(paced, partner, late, {
-      ...pacedEnv,
-      EVENTS_PROMPT_DELIVERY: 'true',
-      EVENTS_PROMPT_DELIVERIES_PER_ENDPOINT_PER_MINUTE: '1',
-    });
-    try {
-      const created = await host.api('POST', '/api/me/customers', {
-        token: partner.adminToken,
-        body: newCustomer(),
-      });
-      expect(created.status).toBe(201);
-      await arrival(hook, 1);
-    } finally {
-      await host.close({ keepDatabase: true });
-    }
+    const { hook, late } = await createdWhilePromptRunRaced(
+      { EVENTS_PROMPT_DELIVERIES_PER_ENDPOINT_PER_MINUTE: '1' },
+      1,
+    );
     expect(hook.received.map((received) => received.type)).toEqual(['customer.created']);
     await paced.runTimer('deliverEvents');
     expect(hook.received.map((received) => received.id)).toEqual([hook.received[0]!.id, late[0]]);
