@@ -144,8 +144,22 @@ describe('ending a partnership', () => {
     const sales = await app.token({ tenant: world.provider.partnerId, roles: ['SalesAgent'] });
     expect((await end(world, sales)).status).toBe(403);
     const other = await createProvider(app, { companyName: 'Other Supply' });
-    expect((await end(world, other.adminToken)).status).toBe(404);
+    const foreign = await end(world, other.adminToken);
+    expect(foreign.status).toBe(404);
+    expect(foreign.body.detail).toBe('The partnership was not found.');
     expect((await end(world, world.reseller.adminToken)).status).toBe(404);
+    // The reseller holds its own side under the provider's id: it cannot end the partnership
+    // through the provider's route, and its side stays active.
+    const resellerSide = await app.api(
+      'DELETE',
+      `/api/me/indirect-resellers/${world.provider.partnerId}`,
+      { token: world.reseller.adminToken },
+    );
+    expect(resellerSide.status).toBe(404);
+    const providers = await app.api('GET', '/api/me/indirect-providers?status=active', {
+      token: world.reseller.adminToken,
+    });
+    expect(providers.body.items).toHaveLength(1);
     const agent = await app.token({ tenant: world.provider.partnerId, roles: ['AdminAgent'] });
     expect((await end(world, agent)).status).toBe(200);
   });
