@@ -117,6 +117,21 @@ describe('ending a partnership', () => {
       ).length;
     expect(await audits(world.provider.partnerId, 'reseller-partnership-ended')).toBe(1);
     expect(await audits(world.reseller.partnerId, 'provider-partnership-ended')).toBe(1);
+    // Each side's audit trail says what changed and with whom.
+    const trail = async (partnerId: string, action: string) =>
+      (await app.documents(partnerId, 'audit'))
+        .filter((event: { action: string }) => event.action === action)
+        .map(({ from, to, reason }: { from: string; to: string; reason: string }) => ({
+          from,
+          to,
+          reason,
+        }));
+    expect(await trail(world.provider.partnerId, 'reseller-partnership-ended')).toEqual([
+      { from: 'active', to: 'ended', reason: `with reseller ${world.reseller.partnerId}` },
+    ]);
+    expect(await trail(world.reseller.partnerId, 'provider-partnership-ended')).toEqual([
+      { from: 'active', to: 'ended', reason: `by provider ${world.provider.partnerId}` },
+    ]);
   });
 
   it('lets a later invitation start a new partnership', async () => {
