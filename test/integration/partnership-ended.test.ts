@@ -255,6 +255,16 @@ describe('an ended partnership stays ended', () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it('counts an invitation sent in the very millisecond of the end as sent after it: a repeated end leaves it open', async () => {
+    const world = await endedPartnership();
+    const fresh = await inviteReseller(app, world.provider, world.reseller);
+    expect(fresh.status).toBe(201);
+    expect((await end(world)).status).toBe(200);
+    const accepted = await acceptPartnerLink(world, fresh.body.link);
+    expect(accepted.status).toBe(200);
+    expect(await sides(world)).toEqual({ reseller: ['active'], provider: ['active'] });
+  });
+
   it('refuses to send, hand over or accept a customer invitation drafted before the end, with 409 partnership-ended', async () => {
     const world = await endedPartnership();
     const invitation = world.customerInvitation;
