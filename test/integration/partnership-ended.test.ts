@@ -205,6 +205,11 @@ describe('an ended partnership stays ended', () => {
         [older!.invitationId, 'revoked'],
       ]),
     );
+    // The provider's audit trail says which invitation the end revoked, and why.
+    const revocations = (await app.documents(world.provider.partnerId, 'audit'))
+      .filter((event: { action: string }) => event.action === 'reseller-invitation-revoked')
+      .map((event: { reason: string }) => event.reason);
+    expect(revocations).toEqual([`invitation ${older!.invitationId}: the partnership ended`]);
     const before = await snapshot();
     const accepted = await acceptPartnerLink(world, older!.link);
     expect(accepted.status).toBe(410);
