@@ -203,6 +203,27 @@ describe('a year of operators’ data', () => {
     });
     expect(json.headers.get('content-type')).toContain('application/json');
   });
+
+  it('lists a partner as stuck only once it has waited TRANSITION_STUCK_DAYS (14) at its step', async () => {
+    const restore = app.clock.now().toISOString();
+    try {
+      app.clock.set('2026-02-02T09:00:00.000Z');
+      const waiting = await createPartnerWithProfile(app, { mpnVerified: false });
+      expect((await submitEnrollment(app, waiting)).status).toBe(201);
+      await publish();
+      const listed = async () =>
+        (await reportOf('2026-01-01', '2026-12-31')).body.stuck.map(
+          (entry: { partnerId: string }) => entry.partnerId,
+        );
+      expect(await listed()).not.toContain(waiting.partnerId);
+      app.clock.set('2026-02-16T08:59:59.999Z');
+      expect(await listed()).not.toContain(waiting.partnerId);
+      app.clock.set('2026-02-16T09:00:00.001Z');
+      expect(await listed()).toContain(waiting.partnerId);
+    } finally {
+      app.clock.set(restore);
+    }
+  });
 });
 
 describe('GET /api/operator/reports/transitions refuses a period it cannot answer', () => {
