@@ -6,6 +6,7 @@ import {
   startTestApp,
   type TestApp,
 } from '../support/app';
+import { WriteConflict } from '../../shared/app/ports';
 import { ManualClock } from '../support/clock';
 import { storedEvents } from '../support/events';
 import { createProvider, inviteReseller, tokenOf } from '../support/providers';
@@ -177,6 +178,73 @@ describe('ending a partnership', () => {
     expect(providers.body.items).toHaveLength(1);
     const agent = await app.token({ tenant: world.provider.partnerId, roles: ['AdminAgent'] });
     expect((await end(world, agent)).status).toBe(200);
+  });
+});
+
+describe("ending a partnership, the reseller's side refused", () => {
+  /** A host whose write of the reseller's side goes through `refuse`. */
+  const refusingHost = (world: World, refuse: (write: () => Promise<unknown>) => Promise<never>) =>
+    startSecondHost(app, (services) => ({
+      ...services,
+      partners: override(services.partners, {
+        commit: async (partnerId, operations) => {
+          const first = operations[0];
+          if (
+            partnerId === world.reseller.partnerId &&
+            first?.op === 'replace' &&
+            first.document.type === 'partnership'
+          )
+            return refuse(() => services.partners.commit(partnerId, operations));
+          return services.partners.commit(partnerId, operations);
+        },
+      }),
+    }));
+
+  const endOn = async (host: TestApp, world: World) => {
+    const token = await host.token({ tenant: world.provider.partnerId, roles: ['GlobalAdmin'] });
+    return end(world, token, host);
+  };
+
+  it("answers 200 when a concurrent end ended the reseller's side first", async () => {
+    const world = await pendingTransfer(app);
+    const host = await refusingHost(world, async (write) => {
+      await write(); // the other end's write
+      throw new WriteConflict('changed', 0);
+    });
+    try {
+      expect((await endOn(host, world)).status).toBe(200);
+    } finally {
+      await host.close({ keepDatabase: true });
+    }
+    const providers = await app.api('GET', '/api/me/indirect-providers?status=ended', {
+      token: world.reseller.adminToken,
+    });
+    expect(providers.body.items).toHaveLength(1);
+  });
+
+  it("fails when another write of the reseller's batch is refused, and the next end completes it", async () => {
+    const world = await pendingTransfer(app);
+    const host = await refusingHost(world, async () => {
+      throw new WriteConflict('exists', 1); // its audit event's id taken
+    });
+    try {
+      const refused = await endOn(host, world);
+      expect(refused.status).toBe(409);
+      expect(refused.body.detail).toBe(
+        'The resource was changed by another request; read it again and retry.',
+      );
+    } finally {
+      await host.close({ keepDatabase: true });
+    }
+    const active = await app.api('GET', '/api/me/indirect-providers?status=active', {
+      token: world.reseller.adminToken,
+    });
+    expect(active.body.items).toHaveLength(1);
+    expect((await end(world)).status).toBe(200);
+    const ended = await app.api('GET', '/api/me/indirect-providers?status=ended', {
+      token: world.reseller.adminToken,
+    });
+    expect(ended.body.items).toHaveLength(1);
   });
 });
 
