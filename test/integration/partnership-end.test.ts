@@ -248,6 +248,83 @@ describe("ending a partnership, the reseller's side refused", () => {
   });
 });
 
+describe("ending a partnership, the provider's batch refused", () => {
+  /** A host refusing the provider's batch (counter first, then its side) with `refusal` `times` times. */
+  async function refusingHost(world: World, refusal: () => WriteConflict, times: number) {
+    const counter = { batches: 0 };
+    const host = await startSecondHost(app, (services) => ({
+      ...services,
+      partners: override(services.partners, {
+        commit: async (partnerId, operations) => {
+          const side = operations[1];
+          if (
+            partnerId === world.provider.partnerId &&
+            side?.op === 'replace' &&
+            side.document.type === 'partnership'
+          ) {
+            counter.batches += 1;
+            if (counter.batches <= times) throw refusal();
+          }
+          return services.partners.commit(partnerId, operations);
+        },
+      }),
+    }));
+    const token = await host.token({ tenant: world.provider.partnerId, roles: ['GlobalAdmin'] });
+    return { host, counter, end: () => end(world, token, host) };
+  }
+
+  it('counts the emails again when concurrent actions moved the hourly counter, and ends', async () => {
+    const world = await pendingTransfer(app);
+    const {
+      host,
+      counter,
+      end: endOnHost,
+    } = await refusingHost(world, () => new WriteConflict('changed', 0), 1);
+    try {
+      expect((await endOnHost()).status).toBe(200);
+    } finally {
+      await host.close({ keepDatabase: true });
+    }
+    expect(counter.batches).toBe(2);
+  });
+
+  it('gives up after 10 counts refused by a counter that keeps moving, with 409', async () => {
+    const world = await pendingTransfer(app);
+    const {
+      host,
+      counter,
+      end: endOnHost,
+    } = await refusingHost(world, () => new WriteConflict('changed', 0), Number.POSITIVE_INFINITY);
+    try {
+      const refused = await endOnHost();
+      expect(refused.status).toBe(409);
+      expect(refused.body.detail).toBe(
+        'The resource was changed by another request; read it again and retry.',
+      );
+    } finally {
+      await host.close({ keepDatabase: true });
+    }
+    expect(counter.batches).toBe(10);
+  });
+
+  it("answers 409 'the partnership changed' at once when its side changed since it was read", async () => {
+    const world = await pendingTransfer(app);
+    const {
+      host,
+      counter,
+      end: endOnHost,
+    } = await refusingHost(world, () => new WriteConflict('changed', 1), 1);
+    try {
+      const refused = await endOnHost();
+      expect(refused.status).toBe(409);
+      expect(refused.body.detail).toBe('The partnership changed meanwhile; try again.');
+    } finally {
+      await host.close({ keepDatabase: true });
+    }
+    expect(counter.batches).toBe(1);
+  });
+});
+
 describe('ending a partnership, crashed at each write', () => {
   /** The writes counted on a host of the app sharing the database. */
   async function countingHost() {
