@@ -49,7 +49,7 @@ function dayPatches(milestones: readonly Milestone[]): WriteOperation<PartnerDoc
 async function createDay(services: Services, id: string): Promise<void> {
   try {
     await services.partners.commit(transitionReportPartition, [
-      { op: 'create', document: emptyDay(id.replace(/^day-/, '')) },
+      { op: 'create', document: emptyDay(id.slice(transitionDayId('').length)) },
     ]);
   } catch (error) {
     if (!(error instanceof WriteConflict && error.reason === 'exists')) throw error;
