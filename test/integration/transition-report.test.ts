@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordTransition } from '../../shared/app/transition-report';
+import { transitionReportPartition } from '../../shared/domain/transition-report';
 import { startSecondHost, startTestApp, override, type TestApp } from '../support/app';
 import { createPartnerWithProfile } from '../support/builders';
 import { ManualClock } from '../support/clock';
@@ -248,6 +250,27 @@ describe('GET /api/operator/reports/transitions refuses a period it cannot answe
 });
 
 describe('the report, recorded by the event publisher', () => {
+  it('writes nothing when recorded again with nothing new, after writing its entry the first time', async () => {
+    const partner = await createPartnerWithProfile(app, { mpnVerified: true });
+    expect((await submitEnrollment(app, partner)).status).toBe(201);
+    const written: string[] = [];
+    const counting = {
+      ...app.services,
+      partners: override(app.services.partners, {
+        commit: async (partnerId, operations) => {
+          if (partnerId === transitionReportPartition)
+            written.push(...operations.map((operation) => operation.op));
+          return app.services.partners.commit(partnerId, operations);
+        },
+      }),
+    };
+    await recordTransition(counting, partner.partnerId);
+    expect(written).toContain('create'); // the partner's first entry
+    written.length = 0;
+    await recordTransition(counting, partner.partnerId);
+    expect(written).toEqual([]);
+  });
+
   it('counts a milestone once when the publisher dies before numbering the events and runs again', async () => {
     const isolated = await startTestApp({ clock: new ManualClock('2026-04-06T09:00:00.000Z') });
     try {
