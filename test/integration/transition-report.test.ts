@@ -1,4 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DependencyUnavailable,
+  WriteConflict,
+  type PartnerDocument,
+  type WriteOperation,
+} from '../../shared/app/ports';
 import { recordTransition } from '../../shared/app/transition-report';
 import { transitionReportPartition } from '../../shared/domain/transition-report';
 import { startSecondHost, startTestApp, override, type TestApp } from '../support/app';
@@ -250,6 +256,68 @@ describe('GET /api/operator/reports/transitions refuses a period it cannot answe
 });
 
 describe('the report, recorded by the event publisher', () => {
+  /** A partner submitted on `day` (a day no other test records), and services whose report commits go through `commit`. */
+  async function submittedOn(
+    day: string,
+    commit: (
+      operations: WriteOperation<PartnerDocument>[],
+      write: () => Promise<string | null>,
+    ) => Promise<string | null>,
+  ) {
+    const restore = app.clock.now().toISOString();
+    app.clock.set(`${day}T09:00:00.000Z`);
+    const partner = await createPartnerWithProfile(app, { mpnVerified: true });
+    expect((await submitEnrollment(app, partner)).status).toBe(201);
+    app.clock.set(restore);
+    const services = {
+      ...app.services,
+      partners: override(app.services.partners, {
+        commit: async (partnerId, operations) =>
+          partnerId === transitionReportPartition
+            ? commit(operations, () => app.services.partners.commit(partnerId, operations))
+            : app.services.partners.commit(partnerId, operations),
+      }),
+    };
+    return { partner, services };
+  }
+
+  it("counts the day's first milestone when another recording created the day's document first", async () => {
+    const { partner, services } = await submittedOn('2025-10-13', async (operations, write) => {
+      const created = await write();
+      if (operations[0]?.op === 'create' && operations[0].document.type === 'transition-day')
+        throw new WriteConflict('exists', 0); // the other recording's create came first
+      return created;
+    });
+    await recordTransition(services, partner.partnerId);
+    const report = await reportOf('2025-10-13', '2025-10-13');
+    expect(report.body.funnel.enrollmentsSubmitted).toBe(1);
+  });
+
+  it("fails the recording when the day's document cannot be created, for another reason than its existing", async () => {
+    const unavailable = new DependencyUnavailable('Cosmos DB');
+    const { partner, services } = await submittedOn('2025-10-14', async (operations, write) => {
+      if (operations[0]?.op === 'create' && operations[0].document.type === 'transition-day')
+        throw unavailable;
+      return write();
+    });
+    await expect(recordTransition(services, partner.partnerId)).rejects.toBe(unavailable);
+  });
+
+  it('gives up after 5 recordings refused by concurrent ones, naming the partner', async () => {
+    let batches = 0;
+    const refusal = new WriteConflict('changed', 0);
+    const { partner, services } = await submittedOn('2025-10-15', async () => {
+      batches += 1;
+      throw refusal;
+    });
+    const failed = recordTransition(services, partner.partnerId);
+    await expect(failed).rejects.toThrow(
+      `the transition report of ${partner.partnerId} kept changing while it was recorded`,
+    );
+    await expect(failed).rejects.toMatchObject({ cause: refusal });
+    expect(batches).toBe(5);
+  });
+
   it('writes nothing when recorded again with nothing new, after writing its entry the first time', async () => {
     const partner = await createPartnerWithProfile(app, { mpnVerified: true });
     expect((await submitEnrollment(app, partner)).status).toBe(201);
