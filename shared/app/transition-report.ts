@@ -52,7 +52,8 @@ async function createDay(services: Services, id: string): Promise<void> {
       { op: 'create', document: emptyDay(id.slice(transitionDayId('').length)) },
     ]);
   } catch (error) {
-    if (!(error instanceof WriteConflict && error.reason === 'exists')) throw error;
+    // A create is refused only when its document exists (ports.ts): another recording created it.
+    if (!(error instanceof WriteConflict)) throw error;
   }
 }
 
