@@ -303,6 +303,24 @@ describe('the report, recorded by the event publisher', () => {
     await expect(recordTransition(services, partner.partnerId)).rejects.toBe(unavailable);
   });
 
+  it("creates a missing day's document at most once per write of the batch, then fails like any refused recording", async () => {
+    let dayCreates = 0;
+    const { partner, services } = await submittedOn('2025-10-16', async (operations, write) => {
+      if (operations[0]?.op === 'create' && operations[0].document.type === 'transition-day') {
+        dayCreates += 1;
+        return write();
+      }
+      const patch = operations.findIndex((operation) => operation.op === 'patch');
+      if (patch >= 0) throw new WriteConflict('missing', patch); // the day stays missing
+      return write();
+    });
+    await expect(recordTransition(services, partner.partnerId)).rejects.toThrow(
+      `the transition report of ${partner.partnerId} kept changing while it was recorded`,
+    );
+    // The entry and one day's patch: two writes, so two creates before it counts as refused.
+    expect(dayCreates).toBe(2);
+  });
+
   it('gives up after 5 recordings refused by concurrent ones, naming the partner', async () => {
     let batches = 0;
     const refusal = new WriteConflict('changed', 0);
