@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { transferEmail } from '../../shared/app/emails/transfer-emails';
+import { partnershipEndedEmail, transferEmail } from '../../shared/app/emails/transfer-emails';
 import { allowedActions, assertAllowed } from '../../shared/domain/customer-policy';
 import type { Subscription } from '../../shared/domain/customers';
 import {
@@ -290,5 +290,116 @@ describe('transfer emails', () => {
     const en = transferEmail(transfer, 'pat@contoso.example', 'en', link);
     expect(en.subject).toBe('Subscription transfer rejected: Wingtip Toys (Contoso → Adatum)');
     expect(en.links).toEqual([link]);
+  });
+
+  const line = (id: string, addOns: string[]) => ({
+    subscriptionId: id,
+    offerId: `offer-${id}`,
+    quantity: 5,
+    newSubscriptionId: `new-${id}`,
+    addOns: addOns.map((addOn) => ({
+      subscriptionId: addOn,
+      offerId: `offer-${addOn}`,
+      quantity: 5,
+      newSubscriptionId: `new-${addOn}`,
+    })),
+  });
+  // Two subscriptions, one with two add-ons: four subscriptions move.
+  const requested: Transfer = {
+    ...transfer,
+    status: 'pending',
+    closedAt: null,
+    reason: null,
+    lineItems: [line('s1', ['a1', 'a2']), line('s2', [])],
+  };
+
+  it('count every subscription moved, add-ons included, and say what happens next (English)', () => {
+    const email = transferEmail(requested, 'pat@contoso.example', 'en', 'https://example.test/t');
+    expect(email.text).toBe(
+      [
+        'Hello,',
+        '',
+        'Transfer t1 of 4 subscription(s) of Wingtip Toys, from Contoso (reseller) to Adatum (indirect provider), was requested.',
+        '',
+        'The provider accepts or rejects it within 30 days; until then the subscriptions stay as they are.',
+        '',
+        'View the transfer: https://example.test/t',
+        '',
+        'Kind regards,',
+        'The Partner Center team',
+      ].join('\n'),
+    );
+  });
+
+  it('count every subscription moved, add-ons included, and say what happens next (French)', () => {
+    const email = transferEmail(requested, 'pat@contoso.example', 'fr', 'https://example.test/t');
+    expect(email.text).toBe(
+      [
+        'Bonjour,',
+        '',
+        'Le transfert t1 de 4 abonnement(s) du client Wingtip Toys, de Contoso (revendeur) vers Adatum (fournisseur indirect), est demandé.',
+        '',
+        "Le fournisseur l'accepte ou le refuse sous 30 jours ; d'ici là, les abonnements restent inchangés.",
+        '',
+        'Voir le transfert : https://example.test/t',
+        '',
+        'Cordialement,',
+        "L'équipe Partner Center",
+      ].join('\n'),
+    );
+  });
+
+  it('give the reason in English too', () => {
+    const email = transferEmail(
+      { ...transfer, reason: 'not now' },
+      'pat@contoso.example',
+      'en',
+      'https://example.test/t',
+    );
+    expect(email.text).toContain('\n\nReason: not now\n\n');
+  });
+});
+
+describe('the partnership ended email', () => {
+  const link = 'https://example.test/api/links/providers';
+
+  it('tells the reseller in English that its customers stay and pending transfers are cancelled', () => {
+    const email = partnershipEndedEmail('Adatum', 'Contoso', 'pat@contoso.example', 'en', link);
+    expect(email.subject).toBe('Adatum ended its partnership with Contoso');
+    expect(email.text).toBe(
+      [
+        'Hello,',
+        '',
+        'Adatum, an indirect provider, ended its partnership with Contoso.',
+        '',
+        'Your customers stay where they are; pending subscription transfers between you are cancelled. A new invitation may start a new partnership later.',
+        '',
+        `View your providers: ${link}`,
+        '',
+        'Kind regards,',
+        'The Partner Center team',
+      ].join('\n'),
+    );
+    expect(email.html).toContain('<html lang="en">');
+  });
+
+  it('and in French', () => {
+    const email = partnershipEndedEmail('Adatum', 'Contoso', 'pat@contoso.example', 'fr', link);
+    expect(email.subject).toBe('Adatum a mis fin à son partenariat avec Contoso');
+    expect(email.text).toBe(
+      [
+        'Bonjour,',
+        '',
+        'Adatum, fournisseur indirect, a mis fin à son partenariat avec Contoso.',
+        '',
+        "Vos clients restent où ils sont ; les transferts d'abonnements en attente entre vous sont annulés. Une nouvelle invitation pourra ouvrir un nouveau partenariat.",
+        '',
+        `Voir vos fournisseurs : ${link}`,
+        '',
+        'Cordialement,',
+        "L'équipe Partner Center",
+      ].join('\n'),
+    );
+    expect(email.html).toContain('<html lang="fr">');
   });
 });

@@ -61,7 +61,7 @@ export function draftFor(
 export function invitationLinkSpans(
   prefix: string,
   text: string,
-  invitation: CustomerInvitation,
+  invitation: Pick<CustomerInvitation, 'partnerId' | 'id'>,
 ): { start: number; end: number }[] {
   const escaped = prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const pattern = new RegExp(

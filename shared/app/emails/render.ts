@@ -18,7 +18,13 @@ export function renderEmail(content: EmailContent): EmailMessage {
     content.greeting,
     '',
     ...content.paragraphs.flatMap((paragraph) => [paragraph, '']),
-    ...(content.action ? [`${content.action.label}: ${content.action.url}`, ''] : []),
+    // French sets a space before a colon, as the paragraphs do.
+    ...(content.action
+      ? [
+          `${content.action.label}${content.language === 'fr' ? ' : ' : ': '}${content.action.url}`,
+          '',
+        ]
+      : []),
     content.closing,
     content.signature,
   ].join('\n');
