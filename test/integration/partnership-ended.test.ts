@@ -205,6 +205,11 @@ describe('an ended partnership stays ended', () => {
         [older!.invitationId, 'revoked'],
       ]),
     );
+    // The provider's audit trail says which invitation the end revoked, and why.
+    const revocations = (await app.documents(world.provider.partnerId, 'audit'))
+      .filter((event: { action: string }) => event.action === 'reseller-invitation-revoked')
+      .map((event: { reason: string }) => event.reason);
+    expect(revocations).toEqual([`invitation ${older!.invitationId}: the partnership ended`]);
     const before = await snapshot();
     const accepted = await acceptPartnerLink(world, older!.link);
     expect(accepted.status).toBe(410);
@@ -253,6 +258,16 @@ describe('an ended partnership stays ended', () => {
     const before = await snapshot();
     expect((await acceptPartnerLink(world, world.invitations.accepted.link)).status).toBe(410);
     expect(await snapshot()).toEqual(before);
+  });
+
+  it('counts an invitation sent in the very millisecond of the end as sent after it: a repeated end leaves it open', async () => {
+    const world = await endedPartnership();
+    const fresh = await inviteReseller(app, world.provider, world.reseller);
+    expect(fresh.status).toBe(201);
+    expect((await end(world)).status).toBe(200);
+    const accepted = await acceptPartnerLink(world, fresh.body.link);
+    expect(accepted.status).toBe(200);
+    expect(await sides(world)).toEqual({ reseller: ['active'], provider: ['active'] });
   });
 
   it('refuses to send, hand over or accept a customer invitation drafted before the end, with 409 partnership-ended', async () => {

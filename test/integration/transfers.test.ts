@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { relationshipId } from '../../shared/domain/customers';
+import { WriteConflict } from '../../shared/app/ports';
 import { transferGuardId } from '../../shared/domain/transfers';
 import {
   dyingAtWrite,
@@ -57,6 +58,15 @@ describe('relationship extension', () => {
       token: world.provider.adminToken,
     });
     expect(providerList.body.items).toEqual([response.body]);
+    // The provider's side keeps in its history how it came.
+    const [providerSide] = await app.documents(world.provider.partnerId, 'customer-relationship');
+    expect(providerSide.history).toEqual([
+      expect.objectContaining({
+        from: null,
+        to: 'indirect-provider',
+        reason: 'relationship extended by the reseller',
+      }),
+    ]);
     const seenByReseller = await app.api('GET', `/api/me/customers/${world.customerId}`, {
       token: world.reseller.adminToken,
     });
@@ -138,6 +148,60 @@ describe('relationship extension', () => {
     expect(again.body.code).toBe('conflict');
     expect(again.body.detail).toBe('Wingtip Toys is already extended to Adatum Distribution.');
     expect(await app.documents(world.provider.partnerId, 'customer-relationship')).toHaveLength(1);
+  });
+
+  it('answers 409 to an extension to a second provider, and writes no side for it', async () => {
+    const world = await extendedCustomer(app);
+    const other = await createProvider(app, { companyName: 'Other Supply' });
+    const invited = await inviteReseller(app, other, world.reseller);
+    expect(invited.status).toBe(201);
+    const accepted = await app.api('POST', '/api/partner-invitations/accept', {
+      token: world.reseller.adminToken,
+      body: { token: tokenOf(invited.body.link) },
+    });
+    expect(accepted.status).toBe(200);
+    const response = await app.api(
+      'POST',
+      `/api/me/customers/${world.customerId}/relationship-extension`,
+      {
+        token: world.reseller.adminToken,
+        body: { providerId: other.partnerId, customerConsentAttested: true },
+      },
+    );
+    expect(response.status).toBe(409);
+    expect(response.body.detail).toBe('Wingtip Toys is already extended to Adatum Distribution.');
+    expect(await app.documents(other.partnerId, 'customer-relationship')).toEqual([]);
+    const seen = await app.api('GET', '/api/me/customers', { token: other.adminToken });
+    expect(seen.body.items).toEqual([]);
+  });
+
+  it("says 'the customer changed' only when the customer's own write was refused; another refused write of the batch gets the general 409, and the retry extends", async () => {
+    const world = await resellerWithDirectCustomer(app);
+    const refusing = await startSecondHost(app, (services) => ({
+      ...services,
+      partners: override(services.partners, {
+        commit: async (partnerId, operations) => {
+          // The batch's audit event refused, as if its id were taken.
+          if (partnerId === world.reseller.partnerId && operations.length > 1)
+            throw new WriteConflict('exists', 1);
+          return services.partners.commit(partnerId, operations);
+        },
+      }),
+    }));
+    try {
+      const token = await refusing.token({
+        tenant: world.reseller.partnerId,
+        roles: ['GlobalAdmin'],
+      });
+      const refused = await extend(refusing, world, token);
+      expect(refused.status).toBe(409);
+      expect(refused.body.detail).toBe(
+        'The resource was changed by another request; read it again and retry.',
+      );
+    } finally {
+      await refusing.close({ keepDatabase: true });
+    }
+    expect((await extend(app, world)).status).toBe(201);
   });
 
   it("writes twice: the reseller's side, then the provider's", async () => {

@@ -1,4 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DependencyUnavailable,
+  WriteConflict,
+  type PartnerDocument,
+  type WriteOperation,
+} from '../../shared/app/ports';
+import { recordTransition } from '../../shared/app/transition-report';
+import { transitionReportPartition } from '../../shared/domain/transition-report';
 import { startSecondHost, startTestApp, override, type TestApp } from '../support/app';
 import { createPartnerWithProfile } from '../support/builders';
 import { ManualClock } from '../support/clock';
@@ -203,6 +211,27 @@ describe('a year of operators’ data', () => {
     });
     expect(json.headers.get('content-type')).toContain('application/json');
   });
+
+  it('lists a partner as stuck only once it has waited TRANSITION_STUCK_DAYS (14) at its step', async () => {
+    const restore = app.clock.now().toISOString();
+    try {
+      app.clock.set('2026-02-02T09:00:00.000Z');
+      const waiting = await createPartnerWithProfile(app, { mpnVerified: false });
+      expect((await submitEnrollment(app, waiting)).status).toBe(201);
+      await publish();
+      const listed = async () =>
+        (await reportOf('2026-01-01', '2026-12-31')).body.stuck.map(
+          (entry: { partnerId: string }) => entry.partnerId,
+        );
+      expect(await listed()).not.toContain(waiting.partnerId);
+      app.clock.set('2026-02-16T08:59:59.999Z');
+      expect(await listed()).not.toContain(waiting.partnerId);
+      app.clock.set('2026-02-16T09:00:00.001Z');
+      expect(await listed()).toContain(waiting.partnerId);
+    } finally {
+      app.clock.set(restore);
+    }
+  });
 });
 
 describe('GET /api/operator/reports/transitions refuses a period it cannot answer', () => {
@@ -227,6 +256,107 @@ describe('GET /api/operator/reports/transitions refuses a period it cannot answe
 });
 
 describe('the report, recorded by the event publisher', () => {
+  /** A partner submitted on `day` (a day no other test records), and services whose report commits go through `commit`. */
+  async function submittedOn(
+    day: string,
+    commit: (
+      operations: WriteOperation<PartnerDocument>[],
+      write: () => Promise<string | null>,
+    ) => Promise<string | null>,
+  ) {
+    const restore = app.clock.now().toISOString();
+    app.clock.set(`${day}T09:00:00.000Z`);
+    const partner = await createPartnerWithProfile(app, { mpnVerified: true });
+    expect((await submitEnrollment(app, partner)).status).toBe(201);
+    app.clock.set(restore);
+    const services = {
+      ...app.services,
+      partners: override(app.services.partners, {
+        commit: async (partnerId, operations) =>
+          partnerId === transitionReportPartition
+            ? commit(operations, () => app.services.partners.commit(partnerId, operations))
+            : app.services.partners.commit(partnerId, operations),
+      }),
+    };
+    return { partner, services };
+  }
+
+  it("counts the day's first milestone when another recording created the day's document first", async () => {
+    const { partner, services } = await submittedOn('2025-10-13', async (operations, write) => {
+      const created = await write();
+      if (operations[0]?.op === 'create' && operations[0].document.type === 'transition-day')
+        throw new WriteConflict('exists', 0); // the other recording's create came first
+      return created;
+    });
+    await recordTransition(services, partner.partnerId);
+    const report = await reportOf('2025-10-13', '2025-10-13');
+    expect(report.body.funnel.enrollmentsSubmitted).toBe(1);
+  });
+
+  it("fails the recording when the day's document cannot be created, for another reason than its existing", async () => {
+    const unavailable = new DependencyUnavailable('Cosmos DB');
+    const { partner, services } = await submittedOn('2025-10-14', async (operations, write) => {
+      if (operations[0]?.op === 'create' && operations[0].document.type === 'transition-day')
+        throw unavailable;
+      return write();
+    });
+    await expect(recordTransition(services, partner.partnerId)).rejects.toBe(unavailable);
+  });
+
+  it("creates a missing day's document at most once per write of the batch, then fails like any refused recording", async () => {
+    let dayCreates = 0;
+    const { partner, services } = await submittedOn('2025-10-16', async (operations, write) => {
+      if (operations[0]?.op === 'create' && operations[0].document.type === 'transition-day') {
+        dayCreates += 1;
+        return write();
+      }
+      const patch = operations.findIndex((operation) => operation.op === 'patch');
+      if (patch >= 0) throw new WriteConflict('missing', patch); // the day stays missing
+      return write();
+    });
+    await expect(recordTransition(services, partner.partnerId)).rejects.toThrow(
+      `the transition report of ${partner.partnerId} kept changing while it was recorded`,
+    );
+    // The entry and one day's patch: two writes, so two creates before it counts as refused.
+    expect(dayCreates).toBe(2);
+  });
+
+  it('gives up after 5 recordings refused by concurrent ones, naming the partner', async () => {
+    let batches = 0;
+    const refusal = new WriteConflict('changed', 0);
+    const { partner, services } = await submittedOn('2025-10-15', async () => {
+      batches += 1;
+      throw refusal;
+    });
+    const failed = recordTransition(services, partner.partnerId);
+    await expect(failed).rejects.toThrow(
+      `the transition report of ${partner.partnerId} kept changing while it was recorded`,
+    );
+    await expect(failed).rejects.toMatchObject({ cause: refusal });
+    expect(batches).toBe(5);
+  });
+
+  it('writes nothing when recorded again with nothing new, after writing its entry the first time', async () => {
+    const partner = await createPartnerWithProfile(app, { mpnVerified: true });
+    expect((await submitEnrollment(app, partner)).status).toBe(201);
+    const written: string[] = [];
+    const counting = {
+      ...app.services,
+      partners: override(app.services.partners, {
+        commit: async (partnerId, operations) => {
+          if (partnerId === transitionReportPartition)
+            written.push(...operations.map((operation) => operation.op));
+          return app.services.partners.commit(partnerId, operations);
+        },
+      }),
+    };
+    await recordTransition(counting, partner.partnerId);
+    expect(written).toContain('create'); // the partner's first entry
+    written.length = 0;
+    await recordTransition(counting, partner.partnerId);
+    expect(written).toEqual([]);
+  });
+
   it('counts a milestone once when the publisher dies before numbering the events and runs again', async () => {
     const isolated = await startTestApp({ clock: new ManualClock('2026-04-06T09:00:00.000Z') });
     try {

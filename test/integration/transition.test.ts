@@ -209,6 +209,23 @@ describe('GET /api/me/transition', () => {
     view = await transitionOf(app, token);
     expect(view.steps[4]).toMatchObject({ status: 'todo' });
     expect(view.steps[4]!.detail).toContain('partnership ended');
+    // The operators' report lists it as waiting for a provider again since the end, not since
+    // its enrollment, once that has lasted TRANSITION_STUCK_DAYS (14).
+    await app.runTimer('deliverEvents');
+    app.clock.advance({ days: 15 });
+    const report = await app.api(
+      'GET',
+      '/api/operator/reports/transitions?from=2026-01-01&to=2026-12-31',
+      {
+        token: await app.operatorToken(),
+      },
+    );
+    expect(report.status, report.text).toBe(200);
+    expect(
+      report.body.stuck.filter(
+        (entry: { partnerId: string }) => entry.partnerId === world.reseller.partnerId,
+      ),
+    ).toEqual([expect.objectContaining({ step: 'provider', since: ended.body.endedAt })]);
     expect(view.counts.providers).toBe(0);
     // What moved stays moved.
     expect(stepsOf(view)).toMatchObject({ customers: 'done', subscriptions: 'done' });

@@ -98,6 +98,28 @@ describe("an invocation's call deadline", () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('aborts no call made after the invocation ended, once it stopped those answered overdue', async () => {
+    const deadline = new CallDeadline(100);
+    const stalled = deadline.run(never, overdue);
+    stalled.catch(() => undefined);
+    await vi.advanceTimersByTimeAsync(50);
+    const inTime = deadline.run(
+      () => new Promise<number>((resolve) => setTimeout(() => resolve(2), 70)),
+      overdue,
+    );
+    await vi.advanceTimersByTimeAsync(70);
+    await expect(stalled).rejects.toThrow('no answer in time');
+    await expect(inTime).resolves.toBe(2);
+    deadline.end();
+    // A call the invocation left behind starts after the end and is answered in time.
+    let late: AbortSignal | undefined;
+    await deadline.run(async (given) => {
+      late = given;
+    }, overdue);
+    await vi.advanceTimersByTimeAsync(100); // its timer finds no call in flight
+    expect(late?.aborted).toBe(false);
+  });
+
   it('hands the signal of an ended invocation to the next one, never one it aborted', async () => {
     const signals: AbortSignal[] = [];
     const record = async (signal: AbortSignal): Promise<void> => {

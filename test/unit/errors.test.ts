@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { notFound, rateLimited, validationFailed } from '../../shared/domain/errors';
+import {
+  DependencyUnavailable,
+  SendThrottled,
+  TransientSendError,
+  WriteConflict,
+} from '../../shared/app/ports';
 
 describe('domain errors', () => {
   it('name what was not found, and read as a DomainError in logs', () => {
@@ -42,5 +48,22 @@ describe('domain errors', () => {
         headers: { 'Retry-After': String(seconds) },
       });
     }
+  });
+});
+
+describe("the ports' errors, as a log line shows them", () => {
+  it('name the refused write and why, the unreachable dependency, the failed or throttled send', () => {
+    expect(String(new WriteConflict('changed', 2))).toBe('WriteConflict: write 2 refused: changed');
+    const cause = new Error('ECONNRESET');
+    const unavailable = new DependencyUnavailable('Cosmos DB', { cause, retryAfterMs: 250 });
+    expect(String(unavailable)).toBe('DependencyUnavailable: Cosmos DB is unavailable');
+    expect(unavailable).toMatchObject({ dependency: 'Cosmos DB', retryAfterMs: 250, cause });
+    const transient = new TransientSendError('ACS answered 503', 30);
+    expect(String(transient)).toBe('TransientSendError: ACS answered 503');
+    expect(transient.retryAfterSeconds).toBe(30);
+    const throttled = new SendThrottled('ACS answered 429', 60);
+    expect(String(throttled)).toBe('SendThrottled: ACS answered 429');
+    expect(throttled).toBeInstanceOf(TransientSendError);
+    expect(throttled.retryAfterSeconds).toBe(60);
   });
 });
