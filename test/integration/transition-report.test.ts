@@ -212,7 +212,7 @@ describe('a year of operators’ data', () => {
     expect(json.headers.get('content-type')).toContain('application/json');
   });
 
-  it('lists a partner as stuck only once it has waited TRANSITION_STUCK_DAYS (14) at its step', async () => {
+  it('lists a partner as stuck only once it has waited longer than TRANSITION_STUCK_DAYS (14) at its step', async () => {
     const restore = app.clock.now().toISOString();
     try {
       app.clock.set('2026-02-02T09:00:00.000Z');
@@ -225,6 +225,9 @@ describe('a year of operators’ data', () => {
         );
       expect(await listed()).not.toContain(waiting.partnerId);
       app.clock.set('2026-02-16T08:59:59.999Z');
+      expect(await listed()).not.toContain(waiting.partnerId);
+      // Exactly 14 days: not yet longer than them.
+      app.clock.set('2026-02-16T09:00:00.000Z');
       expect(await listed()).not.toContain(waiting.partnerId);
       app.clock.set('2026-02-16T09:00:00.001Z');
       expect(await listed()).toContain(waiting.partnerId);

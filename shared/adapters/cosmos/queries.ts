@@ -214,7 +214,7 @@ export const partnerQueries = {
     'stuckTransitions',
     'partners',
     'partition',
-    "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'transition-entry' AND c.since <= @cutoff ORDER BY c.type ASC, c.since ASC",
+    "SELECT * FROM c WHERE c.partnerId = @partitionKey AND c.type = 'transition-entry' AND c.since < @cutoff ORDER BY c.type ASC, c.since ASC",
   ),
   customerRelationships: query(
     'customerRelationships',
