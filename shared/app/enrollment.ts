@@ -1,5 +1,5 @@
 import { auditEvent, type AuditEvent } from '../domain/audit';
-import type { EmailMessage } from '../domain/email';
+import type { EmailKind, EmailMessage } from '../domain/email';
 import {
   assertEligible,
   assertReviewedDetailsMatch,
@@ -65,7 +65,7 @@ function step(
     ),
   ];
   const email = emailFor(services, { ...partner, enrollment }, to, reason);
-  if (email) documents.push(queue(services, partner.partnerId, `enrollment-${to}`, email));
+  if (email) documents.push(queue(services, partner.partnerId, email.kind, email.message));
   return { enrollment, documents };
 }
 
@@ -74,15 +74,20 @@ function emailFor(
   partner: Partner,
   to: EnrollmentStatus,
   reason: string | null,
-): EmailMessage | null {
+): { kind: EmailKind; message: EmailMessage } | null {
   const contact = partner.enrollment.form?.primaryContact;
   if (!contact) return null;
   const language = preferredLanguage(partner);
   const recipient = { email: contact.email, firstName: contact.firstName };
   const link = landingLink(services.config, 'enrollment');
-  if (to === 'approved') return enrollmentApprovedEmail(partner, recipient, language, link);
-  if (to === 'rejected')
-    return enrollmentRejectedEmail(partner, recipient, language, reason ?? '', link);
+  if (to === 'approved') {
+    const message = enrollmentApprovedEmail(partner, recipient, language, link);
+    return { kind: 'enrollment-approved', message };
+  }
+  if (to === 'rejected') {
+    const message = enrollmentRejectedEmail(partner, recipient, language, reason ?? '', link);
+    return { kind: 'enrollment-rejected', message };
+  }
   return null;
 }
 

@@ -22,6 +22,7 @@ import {
   type TransferStatus,
 } from '../domain/transfers';
 import type { EventType } from '../domain/events';
+import type { EmailKind } from '../domain/email';
 import { transferEmail } from './emails/transfer-emails';
 import { eventOf } from './events';
 import { landingLink } from './links';
@@ -77,7 +78,7 @@ async function countApart(
  */
 const attempts = 5;
 
-export const auditActions: Record<TransferStatus, string> = {
+export const auditActions: Record<TransferStatus, EmailKind> = {
   pending: 'transfer-requested',
   completed: 'transfer-completed',
   rejected: 'transfer-rejected',

@@ -29,6 +29,29 @@ export type EmailLane = 'platform' | 'transactional' | 'bulk';
 /** In the order deliverEmails serves them. */
 export const emailLanes: readonly EmailLane[] = ['platform', 'transactional', 'bulk'];
 
+/**
+ * Every kind of email the app queues (shared/app/outbox.ts takes only these): docs/rules.md,
+ * Emails, has a row for each, with who gets it and in which language.
+ */
+export const emailKinds = [
+  'enrollment-approved',
+  'enrollment-rejected',
+  'enrollment-escalated',
+  'partner-invitation',
+  'partnership-ended',
+  'customer-invitation',
+  'incentive-invitation',
+  'webhook-disabled',
+  'transfer-requested',
+  'transfer-completed',
+  'transfer-rejected',
+  'transfer-withdrawn',
+  'transfer-expired',
+  'transfer-cancelled',
+] as const;
+
+export type EmailKind = (typeof emailKinds)[number];
+
 /** Kinds sent to the reviewers' mailbox. */
 const platformKinds: ReadonlySet<string> = new Set(['enrollment-escalated']);
 
@@ -67,7 +90,7 @@ export interface OutboxEmail extends EmailMessage {
 export function queuedEmail(
   id: string,
   partnerId: string,
-  kind: string,
+  kind: EmailKind,
   message: EmailMessage,
   now: Date,
 ): OutboxEmail {
