@@ -1,10 +1,12 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WriteConflict } from '../../shared/app/ports';
 import { deliveryDocumentId, webhookDocumentId } from '../../shared/domain/webhooks';
 import { gate, override, startSecondHost, startTestApp, type TestApp } from '../support/app';
 import { createPartnerWithProfile } from '../support/builders';
 import { ManualClock } from '../support/clock';
+import { newCustomer } from '../support/customers';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
 // What a partner (and an operator) reads of its webhook endpoints: the activity log of their
@@ -89,7 +91,7 @@ describe("an endpoint's changes in the activity log", () => {
     expect(JSON.stringify(await webhookActivity(token))).not.toContain('s3cr3t');
   });
 
-  it("logs a status the endpoint has already as a plain change: disabling a disabled one, enabling an active one", async () => {
+  it('logs a status the endpoint has already as a plain change: disabling a disabled one, enabling an active one', async () => {
     const { partner, webhookId } = await partnerWithEndpoint();
     const token = partner.adminToken;
     const path = `/api/me/webhooks/${webhookId}`;
@@ -106,7 +108,7 @@ describe("an endpoint's changes in the activity log", () => {
 });
 
 describe("an endpoint's status and fields as its owner changes them", () => {
-  it("says an endpoint its owner disabled was disabled by its owner, keeps saying so through other changes, and forgets it once enabled", async () => {
+  it('says an endpoint its owner disabled was disabled by its owner, keeps saying so through other changes, and forgets it once enabled', async () => {
     const { partner, hook, webhookId } = await partnerWithEndpoint({ description: 'billing sync' });
     const token = partner.adminToken;
     const path = `/api/me/webhooks/${webhookId}`;
@@ -149,7 +151,9 @@ describe("an endpoint's status and fields as its owner changes them", () => {
   });
 
   it('shows no description when none was given, and keeps url, events and description a change does not name', async () => {
-    const { partner, hook, webhookId } = await partnerWithEndpoint({ events: ['transfer.completed'] });
+    const { partner, hook, webhookId } = await partnerWithEndpoint({
+      events: ['transfer.completed'],
+    });
     const token = partner.adminToken;
     const read = await app.api('GET', `/api/me/webhooks/${webhookId}`, { token });
     expect(read.body).toEqual({
@@ -180,7 +184,7 @@ describe("an endpoint's status and fields as its owner changes them", () => {
 });
 
 describe('the tenth endpoint', () => {
-  it("answers the eleventh 409 conflict in plain words before resolving its URL, and takes one again once an endpoint is deleted", async () => {
+  it('answers the eleventh 409 conflict in plain words before resolving its URL, and takes one again once an endpoint is deleted', async () => {
     const partner = await createPartnerWithProfile(app);
     const token = partner.adminToken;
     const ids: string[] = [];
@@ -424,5 +428,182 @@ describe('an endpoint changed by two requests at once: the words of the 409', ()
       slow.held.open();
       await slow.host.close({ keepDatabase: true });
     }
+  });
+});
+
+describe('a change of URL', () => {
+  it('checks the new URL as a new endpoint is checked: 400 webhook-url-refused, the endpoint unchanged', async () => {
+    const { partner, hook, webhookId } = await partnerWithEndpoint();
+    const token = partner.adminToken;
+    const refused = await app.api('PATCH', `/api/me/webhooks/${webhookId}`, {
+      token,
+      body: { url: 'https://hooks.rebound.example/h' },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.code).toBe('webhook-url-refused');
+    const kept = await app.api('GET', `/api/me/webhooks/${webhookId}`, { token });
+    expect(kept.body.url).toBe(hook.url);
+  });
+});
+
+describe('test events and redeliveries sent at once to one endpoint (its count of manual sends)', () => {
+  it('counts again a send whose count another send moved meanwhile: both are queued', async () => {
+    const { partner, webhookId } = await partnerWithEndpoint();
+    const token = partner.adminToken;
+    const held = gate();
+    let armed = true;
+    const slow = await startSecondHost(app, (services) => ({
+      ...services,
+      events: override(services.events, {
+        streamCounter: (async (...args: Parameters<typeof services.events.streamCounter>) => {
+          const found = await services.events.streamCounter(...args);
+          if (armed) {
+            armed = false;
+            await held.hold();
+          }
+          return found;
+        }) as typeof services.events.streamCounter,
+      }),
+    }));
+    try {
+      const late = slow.api('POST', `/api/me/webhooks/${webhookId}/test`, { token });
+      await held.reached;
+      expect((await app.api('POST', `/api/me/webhooks/${webhookId}/test`, { token })).status).toBe(
+        202,
+      );
+      held.open();
+      expect((await late).status).toBe(202);
+    } finally {
+      held.open();
+      await slow.close({ keepDatabase: true });
+    }
+    const page = await app.api('GET', `/api/me/webhooks/${webhookId}/deliveries`, { token });
+    expect(page.body.items).toHaveLength(2);
+  });
+
+  it('gives up after ten tries when every count is moved meanwhile: 409 in plain words', async () => {
+    const { partner, webhookId } = await partnerWithEndpoint();
+    let tries = 0;
+    const crowded = await startSecondHost(app, (services) => ({
+      ...services,
+      events: override(services.events, {
+        commitCountedDelivery: async () => {
+          tries += 1;
+          throw new WriteConflict('changed', 0);
+        },
+      }),
+    }));
+    try {
+      const refused = await crowded.api('POST', `/api/me/webhooks/${webhookId}/test`, {
+        token: partner.adminToken,
+      });
+      expect(refused.status).toBe(409);
+      expect(refused.body).toMatchObject({
+        code: 'conflict',
+        detail: 'Too many sends to this endpoint at once; try again.',
+      });
+      expect(tries).toBe(10);
+    } finally {
+      await crowded.close({ keepDatabase: true });
+    }
+  });
+});
+
+describe('a send whose write fails for another reason than a conflict', () => {
+  it('is tried once and answered as the failure it is, not as a crowd of sends', async () => {
+    const { partner, webhookId } = await partnerWithEndpoint();
+    let tries = 0;
+    const failing = await startSecondHost(app, (services) => ({
+      ...services,
+      events: override(services.events, {
+        commitCountedDelivery: async () => {
+          tries += 1;
+          throw new Error('the database is unreachable');
+        },
+      }),
+    }));
+    try {
+      const answer = await failing.api('POST', `/api/me/webhooks/${webhookId}/test`, {
+        token: partner.adminToken,
+      });
+      expect(answer.status).toBe(500);
+      expect(tries).toBe(1);
+    } finally {
+      await failing.close({ keepDatabase: true });
+    }
+  });
+});
+
+describe('a redelivery of a delivery waiting for its next retry', () => {
+  it('keeps its three-day window: failing again three days after its first attempt, it fails for good', async () => {
+    const { partner, hook, webhookId } = await partnerWithEndpoint();
+    const token = partner.adminToken;
+    hook.answer({ status: 500 }, { status: 500 });
+    const customer = await app.api('POST', '/api/me/customers', { token, body: newCustomer() });
+    expect(customer.status).toBe(201);
+    const first = app.clock.now().getTime();
+    await app.runTimer('deliverEvents');
+    const [waiting] = (await app.api('GET', `/api/me/webhooks/${webhookId}/deliveries`, { token }))
+      .body.items;
+    expect(waiting).toMatchObject({ status: 'pending', attempt: 1 });
+    try {
+      app.clock.set(new Date(first + 3 * 24 * 3600 * 1000));
+      const redelivered = await app.api(
+        'POST',
+        `/api/me/webhooks/${webhookId}/deliveries/${waiting.eventId}/redeliver`,
+        { token },
+      );
+      expect(redelivered.status).toBe(202);
+      await app.runTimer('deliverEvents');
+      const [settled] = (
+        await app.api('GET', `/api/me/webhooks/${webhookId}/deliveries`, { token })
+      ).body.items;
+      expect(settled).toMatchObject({ status: 'failed', attempt: 2 });
+    } finally {
+      app.clock.set(new Date(first));
+    }
+  });
+});
+
+describe('the events an endpoint is sent', () => {
+  const customerCreated = async (token: string) => {
+    const created = await app.api('POST', '/api/me/customers', { token, body: newCustomer() });
+    expect(created.status).toBe(201);
+    await app.runTimer('deliverEvents');
+  };
+
+  it('are those published after it was created: the earlier ones are in the feed only', async () => {
+    const partner = await createPartnerWithProfile(app);
+    const token = partner.adminToken;
+    await customerCreated(token);
+    const hook = await receiver();
+    const created = await app.api('POST', '/api/me/webhooks', {
+      token,
+      body: { url: hook.url, events: ['customer.created'] },
+    });
+    expect(created.status).toBe(201);
+    await customerCreated(token);
+    expect(hook.received.map((received) => received.type)).toEqual(['customer.created']);
+    const feed = await app.api('GET', '/api/me/events', { token });
+    expect(
+      feed.body.items.filter((event: { type: string }) => event.type === 'customer.created'),
+    ).toHaveLength(2);
+  });
+
+  it('once enabled again, are those published from then on: none published while it was disabled', async () => {
+    const { partner, hook, webhookId } = await partnerWithEndpoint({
+      events: ['customer.created'],
+    });
+    const token = partner.adminToken;
+    const path = `/api/me/webhooks/${webhookId}`;
+    expect((await app.api('PATCH', path, { token, body: { status: 'disabled' } })).status).toBe(
+      200,
+    );
+    await customerCreated(token);
+    expect((await app.api('PATCH', path, { token, body: { status: 'active' } })).status).toBe(200);
+    await customerCreated(token);
+    expect(hook.received).toHaveLength(1);
+    const [delivery] = (await app.api('GET', `${path}/deliveries`, { token })).body.items;
+    expect(delivery).toMatchObject({ eventId: hook.received[0]!.id, status: 'delivered' });
   });
 });
