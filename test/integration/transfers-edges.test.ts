@@ -62,6 +62,15 @@ describe('a transfer request refused', () => {
     expect(fifty.body.lineItems[0].addOns).toHaveLength(49);
   });
 
+  it("keeps a customer's subscriptions in an open transfer guarded when another of its subscriptions is requested: 409 transfer-in-progress", async () => {
+    const world = await extendedCustomer(app);
+    expect((await requestTransfer(app, world, [world.subscriptions.e3])).status).toBe(201);
+    expect((await requestTransfer(app, world, [world.subscriptions.phone])).status).toBe(201);
+    const again = await requestTransfer(app, world, [world.subscriptions.e3]);
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe('transfer-in-progress');
+  });
+
   it('tells the requests that find the guard taken 40 times in a row to try again: 409 in plain words', async () => {
     const world = await extendedCustomer(app);
     let tries = 0;
