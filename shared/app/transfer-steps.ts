@@ -36,7 +36,7 @@ import { firstTime } from '../domain/transition-counts';
 /** How often a step is counted again when concurrent actions moved the hourly counter. */
 const countingAttempts = 10;
 
-/** The acting partner's hourly counter, in its own partition, moved meanwhile. */
+/** The acting partner's hourly counter, in its own partition, moved meanwhile (never shown: retried). */
 class CounterConflict extends Error {}
 
 /**
@@ -55,7 +55,7 @@ async function countApart(
   try {
     await services.partners.commit(partnerId, [counted]);
   } catch (error) {
-    if (error instanceof WriteConflict) throw new CounterConflict('counter moved');
+    if (error instanceof WriteConflict) throw new CounterConflict();
     throw error;
   }
   try {
