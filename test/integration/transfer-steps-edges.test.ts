@@ -1,10 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  WriteConflict,
-  type CustomerDocument,
-  type PartnerDocument,
-  type WriteOperation,
-} from '../../shared/app/ports';
+import { WriteConflict, type PartnerDocument, type WriteOperation } from '../../shared/app/ports';
+import type { CustomerDocument } from '../../shared/domain/customers';
 import type { Services } from '../../shared/app/services';
 import { override, startSecondHost, startTestApp, type TestApp } from '../support/app';
 import { ManualClock } from '../support/clock';
@@ -160,8 +156,8 @@ describe('a decision whose writes keep being refused', () => {
     const provider = await refusing((partnerId, operations) =>
       partnerId === world.provider.partnerId &&
       operations.length === 1 &&
-      operations[0]!.op !== 'delete' &&
-      operations[0]!.document.type === 'rate-counter'
+      'document' in operations[0]! &&
+      operations[0].document.type === 'rate-counter'
         ? new WriteConflict('changed', 0)
         : null,
     );
