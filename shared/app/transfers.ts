@@ -103,7 +103,7 @@ export async function createTransfer(
   ]);
   if (
     !providerRelationship ||
-    // Stryker disable next-line ConditionalExpression: relationshipId names no other type of document
+    // Stryker disable next-line ConditionalExpression: customerId is a uuid (the route's schema), so no other document is named customer-<it>
     providerRelationship.value.type !== 'customer-relationship' ||
     providerRelationship.value.indirectReseller?.partnerId !== resellerId
   ) {
