@@ -347,6 +347,35 @@ describe('changing a subscription', () => {
     });
   });
 
+  it("lets a provider change the quantity of its indirect customer's subscription (a purchase) but not its renewal, and the reseller the renewal only", async () => {
+    const { provider, reseller, customerId } = await indirectCustomer(app);
+    const [subscriptionId] = await placeLicenses(customerId, provider.adminToken, [3]);
+    const path = `${subscriptionsOf(customerId)}/${subscriptionId}`;
+    const bought = await app.api('PATCH', path, {
+      token: provider.adminToken,
+      body: { quantity: 6 },
+    });
+    expect(bought.status, bought.text).toBe(200);
+    expect(bought.body).toMatchObject({ quantity: 6, autoRenew: true });
+    const renewal = await app.api('PATCH', path, {
+      token: provider.adminToken,
+      body: { autoRenew: false },
+    });
+    expect(renewal.status).toBe(403);
+    expect(renewal.body.code).toBe('action-not-allowed');
+    const renewed = await app.api('PATCH', path, {
+      token: reseller.adminToken,
+      body: { autoRenew: false },
+    });
+    expect(renewed.status, renewed.text).toBe(200);
+    expect(renewed.body).toMatchObject({ quantity: 6, autoRenew: false });
+    const resold = await app.api('PATCH', path, {
+      token: reseller.adminToken,
+      body: { quantity: 8 },
+    });
+    expect(resold.status).toBe(403);
+  });
+
   it('refuses to change a subscription a transfer suspended, naming its successor when it has one', async () => {
     const { partner, customerId } = await directCustomer(app);
     const token = partner.adminToken;
@@ -408,6 +437,29 @@ describe('users and licenses', () => {
     });
   });
 
+  it("pages through a customer's users", async () => {
+    const { partner, customerId } = await directCustomer(app);
+    const token = partner.adminToken;
+    const created = [
+      await newUser(customerId, token, 'page-one'),
+      await newUser(customerId, token, 'page-two'),
+    ];
+    const first = await app.api('GET', `${usersOf(customerId)}?pageSize=1`, { token });
+    expect(first.body.items).toHaveLength(1);
+    expect(first.body.continuationToken).toEqual(expect.any(String));
+    const rest = await app.api(
+      'GET',
+      `${usersOf(customerId)}?pageSize=1&continuationToken=${encodeURIComponent(first.body.continuationToken)}`,
+      { token },
+    );
+    expect(rest.body.items).toHaveLength(1);
+    expect(
+      [...first.body.items, ...rest.body.items]
+        .map((user: { userId: string }) => user.userId)
+        .sort(),
+    ).toEqual([...created].sort());
+  });
+
   it('assigns a license once however often asked, removes one license keeping the others, each seat counted', async () => {
     const { partner, customerId } = await directCustomer(app);
     const token = partner.adminToken;
@@ -445,7 +497,9 @@ describe('users and licenses', () => {
     const token = partner.adminToken;
     const placed = await app.api('POST', ordersOf(customerId), {
       token,
-      body: { lineItems: [{ offerId: 'reserved-vm', productType: 'azure-reservation', quantity: 1 }] },
+      body: {
+        lineItems: [{ offerId: 'reserved-vm', productType: 'azure-reservation', quantity: 1 }],
+      },
     });
     const reservation = placed.body.lineItems[0].subscriptionId as string;
     const userId = await newUser(customerId, token, 'types');
