@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WriteConflict } from '../../shared/app/ports';
 import type { Services } from '../../shared/app/services';
 import {
   failingPartnerWrites,
@@ -102,6 +103,87 @@ describe('inviting', () => {
         reason: `invitation ${invited.body.invitationId} to MPN ID ${mpnId}`,
       }),
     ]);
+  });
+});
+
+describe('inviting while the hourly counter moves', () => {
+  /** A host refusing the invitation's batch (the counter first) with `refusal`, `times` times. */
+  async function refusingHost(
+    provider: Party,
+    refusal: () => WriteConflict,
+    times: number,
+  ): Promise<{ host: TestApp; batches: () => number }> {
+    let batches = 0;
+    const host = await startSecondHost(app, (services: Services) => ({
+      ...services,
+      partners: override(services.partners, {
+        commit: async (partnerId, operations) => {
+          const invites = operations.some(
+            (operation) =>
+              operation.op === 'create' && operation.document.type === 'reseller-invitation',
+          );
+          if (partnerId === provider.partnerId && invites) {
+            batches += 1;
+            if (batches <= times) throw refusal();
+          }
+          return services.partners.commit(partnerId, operations);
+        },
+      }),
+    }));
+    return { host, batches: () => batches };
+  }
+
+  const inviteOn = async (host: TestApp, provider: Party) =>
+    host.api('POST', '/api/me/reseller-invitations', {
+      token: await host.token({ tenant: provider.partnerId, roles: ['GlobalAdmin'] }),
+      body: { mpnId: uniqueMpnId(), email: 'counted@reseller.example' },
+    });
+
+  it('counts again when another action moved the counter, and invites', async () => {
+    const provider = await createProvider(app);
+    const { host, batches } = await refusingHost(
+      provider,
+      () => new WriteConflict('changed', 0),
+      1,
+    );
+    try {
+      expect((await inviteOn(host, provider)).status).toBe(201);
+    } finally {
+      await host.close({ keepDatabase: true });
+    }
+    expect(batches()).toBe(2);
+  });
+
+  it('gives up after 10 counts refused by a counter that keeps moving, with 409, inviting nobody', async () => {
+    const provider = await createProvider(app);
+    const { host, batches } = await refusingHost(
+      provider,
+      () => new WriteConflict('changed', 0),
+      Number.POSITIVE_INFINITY,
+    );
+    try {
+      const refused = await inviteOn(host, provider);
+      expect(refused.status).toBe(409);
+    } finally {
+      await host.close({ keepDatabase: true });
+    }
+    expect(batches()).toBe(10);
+    expect(await app.documents(provider.partnerId, 'reseller-invitation')).toEqual([]);
+  });
+
+  it('does not count again when another write of the batch is refused', async () => {
+    const provider = await createProvider(app);
+    const { host, batches } = await refusingHost(
+      provider,
+      () => new WriteConflict('changed', 1),
+      1,
+    );
+    try {
+      expect((await inviteOn(host, provider)).status).toBe(409);
+    } finally {
+      await host.close({ keepDatabase: true });
+    }
+    expect(batches()).toBe(1);
   });
 });
 
