@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PartnerDocument } from '../../shared/app/ports';
+import { WriteConflict, type PartnerDocument } from '../../shared/app/ports';
 import type { Services } from '../../shared/app/services';
+import { relationshipFor } from '../../shared/domain/customers';
 import {
   failingPartnerWrites,
   override,
@@ -336,6 +337,68 @@ describe('sending', () => {
   });
 });
 
+describe('sending while the hourly counter moves', () => {
+  /** A host refusing the send's batch (the counter first) with a moved counter, `times` times. */
+  async function refusingHost(pair: Pair, times: number) {
+    let batches = 0;
+    const host = await startSecondHost(
+      app,
+      (services: Services) => ({
+        ...services,
+        partners: override(services.partners, {
+          commit: async (partnerId, operations) => {
+            const sends = operations.some(
+              (operation) =>
+                operation.op === 'replace' && operation.document.type === 'customer-invitation',
+            );
+            if (partnerId === pair.reseller.partnerId && sends) {
+              batches += 1;
+              if (batches <= times) throw new WriteConflict('changed', 0);
+            }
+            return services.partners.commit(partnerId, operations);
+          },
+        }),
+      }),
+      { PUBLIC_BASE_URL: app.config.links.publicBaseUrl },
+    );
+    const sendOn = (invitation: Awaited<ReturnType<typeof draft>>) =>
+      host.api('POST', `/api/me/customer-invitations/${invitation.invitationId}/send`, {
+        token: pair.reseller.adminToken,
+        body: { to: 'it@wingtiptoys.example', ...invitation.draft },
+      });
+    return { host, batches: () => batches, sendOn };
+  }
+
+  it('counts again when another action moved the counter, and sends', async () => {
+    const pair = await partnership(app);
+    const invitation = await draft(pair);
+    const { host, batches, sendOn } = await refusingHost(pair, 1);
+    try {
+      expect((await sendOn(invitation)).status).toBe(202);
+    } finally {
+      await host.close({ keepDatabase: true });
+    }
+    expect(batches()).toBe(2);
+  });
+
+  it('gives up after 10 counts refused by a counter that keeps moving, with 409, sending nothing', async () => {
+    const pair = await partnership(app);
+    const invitation = await draft(pair);
+    const { host, batches, sendOn } = await refusingHost(pair, Number.POSITIVE_INFINITY);
+    try {
+      expect((await sendOn(invitation)).status).toBe(409);
+    } finally {
+      await host.close({ keepDatabase: true });
+    }
+    expect(batches()).toBe(10);
+    expect(
+      (await app.documents(pair.reseller.partnerId, 'email')).filter(
+        (email) => email.kind === 'customer-invitation',
+      ),
+    ).toEqual([]);
+  });
+});
+
 describe('handing it over by hand', () => {
   it('records it once, and answers the same again even after the partnership ended', async () => {
     const pair = await partnership(app);
@@ -369,10 +432,24 @@ describe('revoking', () => {
       { token: pair.reseller.adminToken },
     );
     expect(revoked.status).toBe(200);
+    expect(revoked.body).toEqual({
+      invitationId: revokedOne.invitationId,
+      status: 'revoked',
+      handedOver: 'not-yet',
+      sentTo: null,
+      expiresAt: expect.any(String),
+    });
     const recorded = await activity(pair, 'customer-invitation-revoked');
+    const again = await app.api(
+      'DELETE',
+      `/api/me/customer-invitations/${revokedOne.invitationId}`,
+      { token: pair.reseller.adminToken },
+    );
+    expect(again.body).toEqual(revoked.body);
     expect(recorded.map((event: { reason: string }) => event.reason)).toEqual([
       `invitation ${revokedOne.invitationId}`,
     ]);
+    expect(await activity(pair, 'customer-invitation-revoked')).toEqual(recorded);
 
     const acceptedOne = await draft(pair);
     expect((await accept(acceptedOne.link, crypto.randomUUID(), newTenant())).status).toBe(200);
@@ -478,11 +555,65 @@ describe('accepting', () => {
     );
     const [providerSide] = await app.documents(pair.provider.partnerId, 'customer-relationship');
     expect(providerSide.history.at(-1).reason).toBe(`customer accepted ${reseller}'s invitation`);
+    const seenByProvider = await app.api('GET', `/api/me/customers/${customerId}`, {
+      token: pair.provider.adminToken,
+    });
+    expect(seenByProvider.body).toMatchObject({
+      relationship: 'indirect-provider',
+      acquiredAs: 'indirect-provider',
+      indirectReseller: { partnerId: pair.reseller.partnerId, companyName: reseller },
+      delegatedAdmin: false,
+      since: app.clock.now().toISOString(),
+    });
     expect(await activity(pair, 'customer-accepted-invitation')).toEqual([
       expect.objectContaining({
         from: null,
         to: 'indirect-reseller',
         reason: `customer ${customerId} (Tailspin Toys) with provider Adatum Distribution`,
+      }),
+    ]);
+  });
+
+  it("records a direct customer of the reseller's moving towards the provider as from direct bill", async () => {
+    const pair = await partnership(app);
+    const customerId = crypto.randomUUID();
+    const customer = {
+      customerId,
+      companyName: 'Own Customer',
+      domain: uniqueDomain('own'),
+      country: 'US',
+    };
+    await app.services.customers.commit(customerId, [
+      {
+        op: 'create',
+        document: {
+          type: 'customer',
+          id: customerId,
+          ...customer,
+          adminEmail: null,
+          createdAt: app.clock.now().toISOString(),
+          createdBy: pair.reseller.partnerId,
+        },
+      },
+    ]);
+    await app.services.partners.commit(pair.reseller.partnerId, [
+      {
+        op: 'create',
+        document: relationshipFor(pair.reseller.partnerId, customer, 'direct-bill', {
+          acquiredAs: 'direct-bill',
+          delegatedAdmin: true,
+          at: '2025-11-01T00:00:00.000Z',
+          reason: 'created by the partner',
+        }),
+      },
+    ]);
+    const invitation = await draft(pair);
+    expect((await accept(invitation.link, customerId)).status).toBe(200);
+    expect(await activity(pair, 'customer-accepted-invitation')).toEqual([
+      expect.objectContaining({
+        from: 'direct-bill',
+        to: 'indirect-reseller',
+        reason: `customer ${customerId} (Own Customer) with provider Adatum Distribution`,
       }),
     ]);
   });
