@@ -199,6 +199,7 @@ describe('the agreement', () => {
     const partner = await activeReseller(app);
     const approved = await approvedPartner(app);
     const newer = await startSecondHost(app, (services) => services, {
+      AGREEMENT_TEMPLATE_ID: 'reseller-agreement-2',
       AGREEMENT_VERSION: '2026-07',
     });
     try {
@@ -210,15 +211,16 @@ describe('the agreement', () => {
         ).body;
       expect(await readBy(partner)).toMatchObject({ ...agreement, accepted: true });
       expect(await readBy(approved)).toMatchObject({
-        templateId: 'indirect-reseller-agreement',
+        templateId: 'reseller-agreement-2',
         version: '2026-07',
         accepted: false,
         acceptance: null,
       });
       const token = await newer.token({ tenant: partner.partnerId, roles: ['GlobalAdmin'] });
       for (const body of [
+        { templateId: 'reseller-agreement-2', version: '2026-07' },
         { ...agreement, version: '2026-07' },
-        { ...agreement, templateId: 'another-agreement' },
+        { ...agreement, templateId: 'reseller-agreement-2' },
       ]) {
         const refused = await newer.api('POST', '/api/me/agreement/acceptance', { token, body });
         expect(refused.status).toBe(409);
