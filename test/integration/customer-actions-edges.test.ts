@@ -206,7 +206,7 @@ describe('an add-on and its base (docs/rules.md section 8b)', () => {
     expect(subscription).toMatchObject({ offerId: 'audio-conferencing', baseSubscriptionId: base });
   });
 
-  it('refuses, each at its own line item, an add-on that is no license and a base that is unknown, suspended or billed by another partner; nothing is written', async () => {
+  it('refuses, each at its own line item, an add-on that is no license and a base that is unknown, suspended, billed by another partner or no license; nothing is written', async () => {
     const { partner, customerId } = await directCustomer(app);
     const token = partner.adminToken;
     const [good, suspended, foreign] = await placeLicenses(customerId, token, [2, 2, 2]);
@@ -214,6 +214,11 @@ describe('an add-on and its base (docs/rules.md section 8b)', () => {
       ...document,
       status: 'suspended',
     }));
+    const plan = await app.api('POST', ordersOf(customerId), {
+      token,
+      body: { lineItems: [{ offerId: 'azure-plan', productType: 'azure-plan', quantity: 1 }] },
+    });
+    const azurePlan = plan.body.lineItems[0].subscriptionId as string;
     const other = await createPartnerWithProfile(app);
     await rewrite(customerId, subscriptionDocumentId(foreign!), (document) => ({
       ...document,
@@ -238,6 +243,7 @@ describe('an add-on and its base (docs/rules.md section 8b)', () => {
           item(crypto.randomUUID()),
           item(suspended!),
           item(foreign!),
+          item(azurePlan),
         ],
       },
     });
@@ -256,6 +262,7 @@ describe('an add-on and its base (docs/rules.md section 8b)', () => {
       { path: 'body.lineItems.2.baseSubscriptionId', message: notActive },
       { path: 'body.lineItems.3.baseSubscriptionId', message: notActive },
       { path: 'body.lineItems.4.baseSubscriptionId', message: notActive },
+      { path: 'body.lineItems.5.baseSubscriptionId', message: notActive },
     ]);
     const after = await app.query(
       'customers',
