@@ -178,6 +178,21 @@ describe('an order', () => {
   });
 });
 
+describe('an order in the transition counts (docs/rules.md section 14)', () => {
+  it("counts a provider's order for its indirect customer as no direct-bill subscription of anyone's", async () => {
+    const { provider, reseller, customerId } = await indirectCustomer(app);
+    await placeLicenses(customerId, provider.adminToken, [2, 2]);
+    await app.runTimer('deliverEvents');
+    for (const partnerId of [provider.partnerId, reseller.partnerId]) {
+      const counts = await app.documents(partnerId, 'transition-counts');
+      expect(
+        counts.map((document) => document.subscriptions?.directBillActive ?? 0),
+        partnerId,
+      ).toEqual(counts.map(() => 0));
+    }
+  });
+});
+
 describe('an add-on and its base (docs/rules.md section 8b)', () => {
   it('records the license base of a license add-on', async () => {
     const { partner, customerId } = await directCustomer(app);
