@@ -12,7 +12,8 @@ import {
 import { profile } from '../support/builders';
 import { ManualClock } from '../support/clock';
 import { uniqueDomain } from '../support/customers';
-import { partnership, tokenOf } from '../support/providers';
+import { activeReseller } from '../support/enrollment';
+import { createProvider, inviteReseller, partnership, tokenOf } from '../support/providers';
 
 /**
  * The edges of customer invitations (docs/rules.md sections 8, 8b, 13): the texts each refusal
@@ -69,6 +70,17 @@ async function activity(pair: Pair, action: string) {
   });
   expect(page.status).toBe(200);
   return page.body.items.filter((item: { action: string }) => item.action === action);
+}
+
+/** The reseller's line in its provider's pipeline (GET /api/me/reseller-pipeline). */
+async function pipelineOf(pair: Pair) {
+  const response = await app.api('GET', '/api/me/reseller-pipeline', {
+    token: pair.provider.adminToken,
+  });
+  expect(response.status, response.text).toBe(200);
+  return response.body.resellers.find(
+    (line: { resellerId: string }) => line.resellerId === pair.reseller.partnerId,
+  );
 }
 
 /** The stored invitation rewritten as an older version of the app would have left it. */
@@ -247,6 +259,24 @@ describe('sending', () => {
         },
       ],
     });
+  });
+
+  it("takes the partners' own names for what they are, not links, in the subject and the body", async () => {
+    const provider = await createProvider(app, { companyName: 'Fabrikam.net Distribution' });
+    const reseller = await activeReseller(app, { companyName: 'Contoso.io Services' });
+    const invited = await inviteReseller(app, provider, reseller);
+    const joined = await app.api('POST', '/api/partner-invitations/accept', {
+      token: reseller.adminToken,
+      body: { token: tokenOf(invited.body.link) },
+    });
+    expect(joined.status, joined.text).toBe(200);
+    const pair = { provider, reseller } as Pair;
+    const invitation = await draft(pair);
+    const sent = await send(pair, invitation.invitationId, {
+      subject: 'Contoso.io Services and Fabrikam.net Distribution invite you',
+      body: `${invitation.draft.body}\n\nContoso.io Services, with Fabrikam.net Distribution`,
+    });
+    expect(sent.status, sent.text).toBe(202);
   });
 
   it('says how often an invitation may be sent and what to do instead', async () => {
@@ -549,6 +579,8 @@ describe('accepting', () => {
       createdAt: app.clock.now().toISOString(),
     });
     const reseller = pair.reseller.record.companyName;
+    // A customer new to the reseller was never its own: not one it extended to the provider.
+    expect(await pipelineOf(pair)).toMatchObject({ customersExtended: 0 });
     const [resellerSide] = await app.documents(pair.reseller.partnerId, 'customer-relationship');
     expect(resellerSide.history.at(-1).reason).toBe(
       'accepted an invitation with Adatum Distribution',
@@ -609,6 +641,7 @@ describe('accepting', () => {
     ]);
     const invitation = await draft(pair);
     expect((await accept(invitation.link, customerId)).status).toBe(200);
+    expect(await pipelineOf(pair)).toMatchObject({ customersExtended: 1 });
     expect(await activity(pair, 'customer-accepted-invitation')).toEqual([
       expect.objectContaining({
         from: 'direct-bill',
