@@ -83,6 +83,37 @@ async function pipelineOf(pair: Pair) {
   );
 }
 
+/** A customer the reseller acquired in direct bill before it enrolled, as stored. */
+async function ownDirectCustomer(pair: Pair, companyName: string): Promise<string> {
+  const customerId = crypto.randomUUID();
+  const customer = { customerId, companyName, domain: uniqueDomain('own'), country: 'US' };
+  await app.services.customers.commit(customerId, [
+    {
+      op: 'create',
+      document: {
+        type: 'customer',
+        id: customerId,
+        ...customer,
+        adminEmail: null,
+        createdAt: app.clock.now().toISOString(),
+        createdBy: pair.reseller.partnerId,
+      },
+    },
+  ]);
+  await app.services.partners.commit(pair.reseller.partnerId, [
+    {
+      op: 'create',
+      document: relationshipFor(pair.reseller.partnerId, customer, 'direct-bill', {
+        acquiredAs: 'direct-bill',
+        delegatedAdmin: true,
+        at: '2025-11-01T00:00:00.000Z',
+        reason: 'created by the partner',
+      }),
+    },
+  ]);
+  return customerId;
+}
+
 /** The stored invitation rewritten as an older version of the app would have left it. */
 async function rewriteInvitation(
   pair: Pair,
@@ -608,37 +639,7 @@ describe('accepting', () => {
 
   it("records a direct customer of the reseller's moving towards the provider as from direct bill", async () => {
     const pair = await partnership(app);
-    const customerId = crypto.randomUUID();
-    const customer = {
-      customerId,
-      companyName: 'Own Customer',
-      domain: uniqueDomain('own'),
-      country: 'US',
-    };
-    await app.services.customers.commit(customerId, [
-      {
-        op: 'create',
-        document: {
-          type: 'customer',
-          id: customerId,
-          ...customer,
-          adminEmail: null,
-          createdAt: app.clock.now().toISOString(),
-          createdBy: pair.reseller.partnerId,
-        },
-      },
-    ]);
-    await app.services.partners.commit(pair.reseller.partnerId, [
-      {
-        op: 'create',
-        document: relationshipFor(pair.reseller.partnerId, customer, 'direct-bill', {
-          acquiredAs: 'direct-bill',
-          delegatedAdmin: true,
-          at: '2025-11-01T00:00:00.000Z',
-          reason: 'created by the partner',
-        }),
-      },
-    ]);
+    const customerId = await ownDirectCustomer(pair, 'Own Customer');
     const invitation = await draft(pair);
     expect((await accept(invitation.link, customerId)).status).toBe(200);
     expect(await pipelineOf(pair)).toMatchObject({ customersExtended: 1 });
@@ -649,6 +650,23 @@ describe('accepting', () => {
         reason: `customer ${customerId} (Own Customer) with provider Adatum Distribution`,
       }),
     ]);
+  });
+
+  it("keeps the time the reseller's first own customer moved towards a provider when a second one moves", async () => {
+    const pair = await partnership(app);
+    const first = await ownDirectCustomer(pair, 'First Mover');
+    const second = await ownDirectCustomer(pair, 'Second Mover');
+    const firstMovedAt = app.clock.now().toISOString();
+    expect((await accept((await draft(pair)).link, first)).status).toBe(200);
+    app.clock.advance({ days: 1 });
+    expect((await accept((await draft(pair)).link, second)).status).toBe(200);
+    const transition = await app.api('GET', '/api/me/transition', {
+      token: pair.reseller.adminToken,
+    });
+    expect(transition.status, transition.text).toBe(200);
+    expect(
+      transition.body.steps.find((step: { step: string }) => step.step === 'customers'),
+    ).toMatchObject({ status: 'done', at: firstMovedAt });
   });
 
   it('keeps the time of the acceptance when a retry completes it after a crash between the partitions', async () => {
