@@ -12,6 +12,7 @@ import { createPartnerWithProfile, profile, uniqueMpnId } from '../support/build
 import { ManualClock } from '../support/clock';
 import { activeReseller } from '../support/enrollment';
 import { createProvider, inviteReseller, tokenOf } from '../support/providers';
+import { pendingTransfer } from '../support/transfers';
 
 /**
  * The edges of reseller invitations (docs/rules.md sections 6, 8b, 11): the texts of each
@@ -287,6 +288,40 @@ describe('accepting', () => {
       const listed = await app.api('GET', path, { token: party.adminToken });
       expect(listed.body.items).toEqual([expect.objectContaining({ status: 'active', since })]);
     }
+  });
+
+  it("keeps in the provider's pipeline what the reseller did before a partnership started again", async () => {
+    const world = await pendingTransfer(app);
+    const accepted = await app.api('POST', `/api/me/transfers/${world.transferId}/accept`, {
+      token: world.provider.adminToken,
+    });
+    expect(accepted.status, accepted.text).toBe(200);
+    const pipelineLine = async () => {
+      const pipeline = await app.api('GET', '/api/me/reseller-pipeline', {
+        token: world.provider.adminToken,
+      });
+      expect(pipeline.status, pipeline.text).toBe(200);
+      return pipeline.body.resellers.find(
+        (line: { resellerId: string }) => line.resellerId === world.reseller.partnerId,
+      );
+    };
+    expect(await pipelineLine()).toMatchObject({ customersExtended: 1, transfersCompleted: 1 });
+    const ended = await app.api(
+      'DELETE',
+      `/api/me/indirect-resellers/${world.reseller.partnerId}`,
+      {
+        token: world.provider.adminToken,
+      },
+    );
+    expect(ended.status).toBe(200);
+    app.clock.advance({ days: 1 });
+    const again = await inviteReseller(app, world.provider, world.reseller);
+    expect((await accept(again.body.link, world.reseller)).status).toBe(200);
+    expect(await pipelineLine()).toMatchObject({
+      status: 'active',
+      customersExtended: 1,
+      transfersCompleted: 1,
+    });
   });
 
   it('names both partners when a second pending invitation is accepted by a reseller already in partnership', async () => {
