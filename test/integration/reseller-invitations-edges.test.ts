@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WriteConflict } from '../../shared/app/ports';
+import { DependencyUnavailable, WriteConflict } from '../../shared/app/ports';
 import type { Services } from '../../shared/app/services';
 import {
   failingPartnerWrites,
@@ -244,6 +244,28 @@ describe('accepting', () => {
       code: 'forbidden',
       detail: 'Enroll as an indirect reseller before accepting a provider’s invitation.',
     });
+  });
+
+  it("answers 503, not wrong-tenant, when the reseller's record cannot be read", async () => {
+    const provider = await createProvider(app);
+    const reseller = await activeReseller(app);
+    const invited = await inviteReseller(app, provider, reseller);
+    const failing = await startSecondHost(app, (services: Services) => ({
+      ...services,
+      partners: override(services.partners, {
+        get: async (partnerId: string) => {
+          if (partnerId === reseller.partnerId) throw new DependencyUnavailable('cosmos');
+          return services.partners.get(partnerId);
+        },
+      }),
+    }));
+    try {
+      const refused = await accept(invited.body.link, reseller, failing);
+      expect(refused.status, refused.text).toBe(503);
+    } finally {
+      await failing.close({ keepDatabase: true });
+    }
+    expect((await lookup(invited.body.link)).status).toBe('pending');
   });
 
   it('records the partnership in both activities, naming the other side', async () => {
