@@ -1,0 +1,168 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deliverEmails } from '../../shared/app/deliver-emails';
+import { SendThrottled, type EmailSender, type Logger } from '../../shared/app/ports';
+import { startTestApp, type TestApp } from '../support/app';
+import { ManualClock } from '../support/clock';
+import { approvedPartner } from '../support/enrollment';
+
+/**
+ * What a deliverEmails run reports and logs to the operators (docs/rules.md, email delivery):
+ * the report of a run, the warning of a retry or a throttled send, and the error of an email that
+ * failed for good, with the id POST /api/operator/emails/{emailId}/retry takes.
+ */
+
+interface Line {
+  level: 'info' | 'warn' | 'error';
+  message: string;
+  properties?: Record<string, unknown>;
+}
+
+function recordingLogger(): Logger & { lines: Line[] } {
+  const lines: Line[] = [];
+  return {
+    lines,
+    info: (message, properties) => lines.push({ level: 'info', message, properties }),
+    warn: (message, properties) => lines.push({ level: 'warn', message, properties }),
+    error: (message, properties) => lines.push({ level: 'error', message, properties }),
+  };
+}
+
+/** A sender whose next sends fail as the test says (nothing: they are delivered). */
+function scriptedSender(): EmailSender & { failure: Error | null; sent: number } {
+  const sender = {
+    name: 'scripted',
+    failure: null as Error | null,
+    sent: 0,
+    send: async () => {
+      if (sender.failure) throw sender.failure;
+      sender.sent += 1;
+    },
+  };
+  return sender;
+}
+
+describe('deliverEmails: its report and what it logs', () => {
+  let app: TestApp;
+  const sender = scriptedSender();
+  beforeAll(async () => {
+    app = await startTestApp({
+      clock: new ManualClock('2026-03-02T09:00:00.000Z'),
+      emailSender: sender,
+      env: { EMAIL_MAX_ATTEMPTS: '2', EMAIL_RETRY_BASE_SECONDS: '30' },
+    });
+  });
+  afterAll(() => app.close());
+
+  it('reports a run that sent everything due as within budget, and warns of no spent budget', async () => {
+    sender.failure = null;
+    await approvedPartner(app);
+    const logger = recordingLogger();
+    const report = await deliverEmails(app.services, logger);
+    expect(report).toEqual({
+      sent: 1,
+      retried: 0,
+      failed: 0,
+      skipped: 0,
+      throttled: 0,
+      outOfBudget: false,
+    });
+    expect(logger.lines.filter((line) => line.level !== 'info')).toEqual([]);
+  });
+
+  it('starts no send once the run has no time left (a budget of 0 ms)', async () => {
+    sender.failure = null;
+    const { partnerId } = await approvedPartner(app);
+    const before = sender.sent;
+    const report = await deliverEmails(app.services, recordingLogger(), 0);
+    expect(report.sent).toBe(0);
+    expect(sender.sent).toBe(before);
+    expect((await app.documents(partnerId, 'email'))[0]).toMatchObject({ status: 'pending' });
+    // The next run, with its time, sends it.
+    expect((await deliverEmails(app.services, recordingLogger())).sent).toBe(1);
+  });
+
+  it('warns of a throttled send with the Retry-After it waits, and of a failed attempt with its retry delay', async () => {
+    app.clock.set('2026-03-03T09:00:00.000Z');
+    const { partnerId } = await approvedPartner(app);
+    const [email] = await app.documents(partnerId, 'email');
+
+    sender.failure = new SendThrottled('quota exceeded', 120);
+    let logger = recordingLogger();
+    expect((await deliverEmails(app.services, logger)).throttled).toBe(1);
+    expect(logger.lines.filter((line) => line.level !== 'info')).toEqual([
+      {
+        level: 'warn',
+        message: `email ${email.id} (${email.kind}) throttled; retrying in 120s`,
+        properties: { emailId: email.id, reason: 'quota exceeded' },
+      },
+    ]);
+
+    app.clock.advance({ seconds: 120 });
+    sender.failure = new Error('mailbox unavailable');
+    logger = recordingLogger();
+    expect((await deliverEmails(app.services, logger)).retried).toBe(1);
+    expect(logger.lines.filter((line) => line.level !== 'info')).toEqual([
+      {
+        level: 'warn',
+        message: `email ${email.id} (${email.kind}) attempt 1 failed; retrying in 30s`,
+        properties: { emailId: email.id, reason: 'mailbox unavailable' },
+      },
+    ]);
+  });
+
+  it("logs an email that failed for good as an error naming the id an operator's retry takes", async () => {
+    app.clock.set('2026-03-04T09:00:00.000Z');
+    const { partnerId } = await approvedPartner(app);
+    const [email] = await app.documents(partnerId, 'email');
+    sender.failure = new Error('mailbox unavailable');
+    await deliverEmails(app.services, recordingLogger()); // attempt 1 of 2
+    app.clock.advance({ seconds: 30 });
+    const logger = recordingLogger();
+    expect((await deliverEmails(app.services, logger)).failed).toBe(1);
+    const errors = logger.lines.filter((line) => line.level === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.message).toBe(
+      `email ${email.id} (${email.kind}) failed for good after 2 attempts`,
+    );
+    const { retryId, ...rest } = errors[0]!.properties!;
+    expect(rest).toEqual({
+      emailId: email.id,
+      kind: email.kind,
+      partnerId,
+      reason: 'mailbox unavailable',
+    });
+    // The logged id is the one the operators' retry takes.
+    const retried = await app.api('POST', `/api/operator/emails/${String(retryId)}/retry`, {
+      token: await app.operatorToken(),
+    });
+    expect(retried.status, retried.text).toBe(200);
+    expect(retried.body).toMatchObject({ emailId: retryId, status: 'pending' });
+  });
+});
+
+describe('deliverEmails when the send budget is spent', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({
+      clock: new ManualClock('2026-03-02T09:00:00.000Z'),
+      env: { EMAIL_SENDS_PER_MINUTE: '1', EMAIL_SENDS_PER_HOUR: '7' },
+    });
+  });
+  afterAll(() => app.close());
+
+  it('reports it and warns the operators with the budget that stopped it', async () => {
+    await approvedPartner(app);
+    await approvedPartner(app);
+    const logger = recordingLogger();
+    const report = await deliverEmails(app.services, logger);
+    expect(report).toMatchObject({ sent: 1, outOfBudget: true });
+    expect(logger.lines.filter((line) => line.level !== 'info')).toEqual([
+      {
+        level: 'warn',
+        message:
+          'deliverEmails: the send budget is spent; the emails still due wait for the next run',
+        properties: { sendsPerMinute: 1, sendsPerHour: 7 },
+      },
+    ]);
+  });
+});
