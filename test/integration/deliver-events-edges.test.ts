@@ -2,9 +2,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { deliverEvents, emptyReport } from '../../shared/app/deliver-events';
 import type { Logger, Versioned } from '../../shared/app/ports';
 import type { Services } from '../../shared/app/services';
+import { operatorEventsPartition } from '../../shared/domain/events';
 import type { EventDelivery, WebhookCursor } from '../../shared/domain/webhooks';
 import { override, startTestApp, type TestApp } from '../support/app';
+import { createPartnerWithProfile } from '../support/builders';
 import { ManualClock } from '../support/clock';
+import { newCustomer } from '../support/customers';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
 /**
  * The deliverEvents timer's edges (docs/api.md Timer functions, docs/rules.md section 13): a
@@ -42,6 +46,10 @@ interface Staged {
   written: string[];
   brokenPartitions: string[];
   brokenCursors: WebhookCursor[];
+  /** Each read of a partner's feed, by partner. */
+  feedReads: string[];
+  /** Each read of an endpoint's cursor, by endpoint. */
+  cursorReads: string[];
 }
 
 const staged: Staged = {
@@ -50,6 +58,8 @@ const staged: Staged = {
   written: [],
   brokenPartitions: [],
   brokenCursors: [],
+  feedReads: [],
+  cursorReads: [],
 };
 
 function staging(services: Services): Services {
@@ -67,6 +77,14 @@ function staging(services: Services): Services {
         ...(await services.events.cursorsDue(now, limit)),
         ...staged.brokenCursors.map((value) => ({ value, etag: 'staged' })),
       ],
+      cursor: async (webhookId) => {
+        staged.cursorReads.push(webhookId);
+        return services.events.cursor(webhookId);
+      },
+      feed: async (partnerId, from, limit) => {
+        staged.feedReads.push(partnerId);
+        return services.events.feed(partnerId, from, limit);
+      },
       deliveriesDue: async (now, limit, passOver) => {
         if (!staged.backlog) return services.events.deliveriesDue(now, limit, passOver);
         staged.reads.push([...passOver].sort());
@@ -75,7 +93,8 @@ function staging(services: Services): Services {
           .slice(0, limit);
       },
       replaceDelivery: async (delivery, etag) => {
-        if (!staged.backlog) return services.events.replaceDelivery(delivery, etag);
+        if (!staged.backlog?.some((due) => due.value.id === delivery.id))
+          return services.events.replaceDelivery(delivery, etag);
         staged.written.push(delivery.id);
         return null;
       },
@@ -90,15 +109,18 @@ function staging(services: Services): Services {
 }
 
 /** Due deliveries oldest first, each named `<endpoint><n>` (endpoint `a`'s first is `a1`). */
-function backlog(names: string[]): Versioned<EventDelivery>[] {
+function backlog(
+  names: string[],
+  of?: { webhookId: string; partnerId: string },
+): Versioned<EventDelivery>[] {
   return names.map((name) => {
-    const webhookId = `wh-${name.replace(/\d+$/, '')}`;
+    const webhookId = of?.webhookId ?? `wh-${name.replace(/\d+$/, '')}`;
     return {
       value: {
         type: 'delivery',
         id: name,
         stream: webhookId,
-        partnerId: `p-gone-${webhookId}`,
+        partnerId: of?.partnerId ?? `p-gone-${webhookId}`,
         webhookId,
         eventId: `evt-${name}`,
         eventType: 'customer.created',
@@ -133,6 +155,8 @@ describe('deliverEvents edges', () => {
       written: [],
       brokenPartitions: [],
       brokenCursors: [],
+      feedReads: [],
+      cursorReads: [],
     });
   });
 
@@ -202,5 +226,107 @@ describe('deliverEvents edges', () => {
     expect(staged.reads).toEqual([[], ['wh-a']]);
     expect([...staged.written].sort()).toEqual(['a1', 'a2', 'a3', 'b1', 'b2', 'c1'].sort());
     expect(report).toMatchObject({ failed: 6 });
+  });
+});
+
+describe("deliverEvents: each endpoint's share of the run, within the run's budget", () => {
+  let app: TestApp;
+  const receivers: WebhookReceiver[] = [];
+  beforeAll(async () => {
+    app = await startTestApp({
+      clock: new ManualClock('2026-03-02T09:00:00.000Z'),
+      env: { EVENTS_DELIVERIES_PER_RUN: '4', EVENTS_DELIVERIES_PER_ENDPOINT_PER_RUN: '3' },
+      decorate: staging,
+    });
+  });
+  afterAll(async () => {
+    await Promise.all(receivers.map((receiver) => receiver.close()));
+    await app.close();
+  });
+  beforeEach(() => {
+    Object.assign(staged, {
+      backlog: null,
+      reads: [],
+      written: [],
+      brokenPartitions: [],
+      brokenCursors: [],
+      feedReads: [],
+      cursorReads: [],
+    });
+  });
+
+  /** A partner with an endpoint for every event, and `events` customers created since. */
+  async function endpointBehind(events: number) {
+    const partner = await createPartnerWithProfile(app);
+    const hook = await startWebhookReceiver({ secrets: [] });
+    receivers.push(hook);
+    const created = await app.api('POST', '/api/me/webhooks', {
+      token: partner.adminToken,
+      body: { url: hook.url, events: ['*'], description: 'edges' },
+    });
+    expect(created.status).toBe(201);
+    for (let n = 0; n < events; n += 1) {
+      const customer = await app.api('POST', '/api/me/customers', {
+        token: partner.adminToken,
+        body: newCustomer(),
+      });
+      expect(customer.status).toBe(201);
+    }
+    return { partner, hook, webhookId: created.body.webhookId as string };
+  }
+
+  it("counts an endpoint that answered 410 Gone as failed and disabled, a partner's matter", async () => {
+    const { partner, hook, webhookId } = await endpointBehind(0);
+    hook.answer({ status: 410 });
+    const queued = await app.api('POST', `/api/me/webhooks/${webhookId}/test`, {
+      token: partner.adminToken,
+    });
+    expect(queued.status).toBe(202);
+    const report = await deliverEvents(app.services, recordingLogger());
+    expect(report).toMatchObject({ failed: 1, disabled: 1, platformFailed: 0, delivered: 0 });
+  });
+
+  it("counts a failed delivery to the operators' own endpoint as the platform's", async () => {
+    staged.backlog = backlog(['ops1'], {
+      webhookId: 'wh-ops-gone',
+      partnerId: operatorEventsPartition,
+    });
+    const report = await deliverEvents(app.services, recordingLogger());
+    expect(report).toMatchObject({ failed: 1, platformFailed: 1 });
+  });
+
+  it("sends an endpoint behind its share of the run's events (EVENTS_DELIVERIES_PER_ENDPOINT_PER_RUN), the rest on the next runs", async () => {
+    const { partner, hook, webhookId } = await endpointBehind(5);
+    let report = await deliverEvents(app.services, recordingLogger());
+    expect(report.delivered).toBe(3);
+    expect(hook.received).toHaveLength(3);
+    // Having its share, its turn ends: it reads the feed no more this run (one read for the one
+    // take), nor its cursor over and over until the turn's time is out.
+    expect(staged.feedReads.filter((id) => id === partner.partnerId)).toHaveLength(1);
+    expect(staged.cursorReads.filter((id) => id === webhookId).length).toBeLessThanOrEqual(2);
+    app.clock.advance({ minutes: 1 });
+    report = await deliverEvents(app.services, recordingLogger());
+    expect(report.delivered).toBe(2);
+    expect(hook.received).toHaveLength(5);
+  });
+
+  it("counts an endpoint's deliveries tried again against its share: it takes only the rest from the feed", async () => {
+    const { partner, hook, webhookId } = await endpointBehind(5);
+    // One of its deliveries is due again (another host claims it first: skipped).
+    staged.backlog = backlog(['mine1'], { webhookId, partnerId: partner.partnerId });
+    const report = await deliverEvents(app.services, recordingLogger());
+    expect(report).toMatchObject({ skipped: 1, delivered: 2 });
+    expect(hook.received).toHaveLength(2);
+  });
+
+  it("counts the deliveries tried again against the run's budget (EVENTS_DELIVERIES_PER_RUN): the feed gets the rest", async () => {
+    await endpointBehind(5);
+    // 3 of the run's 4 are deliveries of other endpoints, due again: one event is taken from
+    // the feeds of all the endpoints behind together (this one, and those the tests above left).
+    staged.backlog = backlog(['x1', 'y1', 'z1']);
+    const report = await deliverEvents(app.services, recordingLogger());
+    expect(report).toMatchObject({ failed: 3, delivered: 1 });
+    // The budget spent, the turns end: no endpoint's cursor is read over and over meanwhile.
+    expect(staged.cursorReads.length).toBeLessThanOrEqual(4);
   });
 });
