@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { deliverEvents, emptyReport } from '../../shared/app/deliver-events';
 import type { Logger, Versioned } from '../../shared/app/ports';
 import type { Services } from '../../shared/app/services';
@@ -44,6 +44,8 @@ interface Staged {
   reads: string[][];
   /** The deliveries of the backlog attempted (written), in order. */
   written: string[];
+  /** Run at each write of a delivery of the backlog (time passing, as a slow endpoint makes it). */
+  onWrite: (() => void) | null;
   brokenPartitions: string[];
   brokenCursors: WebhookCursor[];
   /** Each read of a partner's feed, by partner. */
@@ -56,6 +58,7 @@ const staged: Staged = {
   backlog: null,
   reads: [],
   written: [],
+  onWrite: null,
   brokenPartitions: [],
   brokenCursors: [],
   feedReads: [],
@@ -96,6 +99,7 @@ function staging(services: Services): Services {
         if (!staged.backlog?.some((due) => due.value.id === delivery.id))
           return services.events.replaceDelivery(delivery, etag);
         staged.written.push(delivery.id);
+        staged.onWrite?.();
         return null;
       },
     }),
@@ -153,6 +157,7 @@ describe('deliverEvents edges', () => {
       backlog: null,
       reads: [],
       written: [],
+      onWrite: null,
       brokenPartitions: [],
       brokenCursors: [],
       feedReads: [],
@@ -218,6 +223,8 @@ describe('deliverEvents edges', () => {
     );
     // Their endpoints are gone: each tried once, and failed.
     expect(report).toMatchObject({ failed: 10, delivered: 0, unsent: 0 });
+    // None of them is behind on its feed: no turn reads a cursor.
+    expect(staged.cursorReads).toEqual([]);
   });
 
   it('stops reading due deliveries at the first read that finds fewer than it asked for', async () => {
@@ -226,6 +233,37 @@ describe('deliverEvents edges', () => {
     expect(staged.reads).toEqual([[], ['wh-a']]);
     expect([...staged.written].sort()).toEqual(['a1', 'a2', 'a3', 'b1', 'b2', 'c1'].sort());
     expect(report).toMatchObject({ failed: 6 });
+  });
+
+  describe("an endpoint's turn of 10 s (the run's clock, performance.now)", () => {
+    let now = 0;
+    beforeEach(() => {
+      now = performance.now();
+      vi.spyOn(performance, 'now').mockImplementation(() => now);
+    });
+    afterEach(() => {
+      vi.restoreAllMocks();
+    });
+
+    it('still starts an attempt at 10 s exactly into the turn', async () => {
+      staged.backlog = backlog(['a1', 'a2']);
+      staged.onWrite = () => {
+        if (staged.written.length === 1) now += 10_000;
+      };
+      const report = await deliverEvents(app.services, recordingLogger());
+      expect(staged.written).toEqual(['a1', 'a2']);
+      expect(report.failed).toBe(2);
+    });
+
+    it('starts none past 10 s: the rest waits for the next run', async () => {
+      staged.backlog = backlog(['a1', 'a2']);
+      staged.onWrite = () => {
+        if (staged.written.length === 1) now += 10_001;
+      };
+      const report = await deliverEvents(app.services, recordingLogger());
+      expect(staged.written).toEqual(['a1']);
+      expect(report.failed).toBe(1);
+    });
   });
 });
 
@@ -248,6 +286,7 @@ describe("deliverEvents: each endpoint's share of the run, within the run's budg
       backlog: null,
       reads: [],
       written: [],
+      onWrite: null,
       brokenPartitions: [],
       brokenCursors: [],
       feedReads: [],
