@@ -349,6 +349,14 @@ describe("deliverEvents: each endpoint's share of the run, within the run's budg
     expect(hook.received).toHaveLength(5);
   });
 
+  it('stops sending a take to an endpoint that answered 410 Gone: the rest of it is not sent', async () => {
+    const { hook } = await endpointBehind(3);
+    hook.answer({ status: 410 });
+    const report = await deliverEvents(app.services, recordingLogger());
+    expect(report).toMatchObject({ failed: 1, disabled: 1, delivered: 0 });
+    expect(hook.received).toHaveLength(1);
+  });
+
   it("counts an endpoint's deliveries tried again against its share: it takes only the rest from the feed", async () => {
     const { partner, hook, webhookId } = await endpointBehind(5);
     // One of its deliveries is due again (another host claims it first: skipped).
