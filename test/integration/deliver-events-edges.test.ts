@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { deliverEvents, emptyReport } from '../../shared/app/deliver-events';
+import { deliverEvents, deliverWritten, emptyReport } from '../../shared/app/deliver-events';
+import { publishPartition } from '../../shared/app/events';
 import type { Logger, Versioned } from '../../shared/app/ports';
 import type { Services } from '../../shared/app/services';
 import { operatorEventsPartition } from '../../shared/domain/events';
@@ -7,7 +8,8 @@ import type { EventDelivery, WebhookCursor } from '../../shared/domain/webhooks'
 import { override, startTestApp, type TestApp } from '../support/app';
 import { createPartnerWithProfile } from '../support/builders';
 import { ManualClock } from '../support/clock';
-import { newCustomer } from '../support/customers';
+import { indirectCustomer, newCustomer } from '../support/customers';
+import { submitEnrollment } from '../support/enrollment';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
 /**
@@ -430,5 +432,102 @@ describe("deliverEvents: the run's 40 s for new attempts (performance.now)", () 
 
   it('starts none past 40 s into the run, though the endpoint is within its own 10 s', async () => {
     expect(await secondAttemptOfLateTurn(30_001)).toBe(false);
+  });
+});
+
+describe('deliverWritten (EVENTS_PROMPT_DELIVERY): the run right after a request that wrote events', () => {
+  let app: TestApp;
+  const receivers: WebhookReceiver[] = [];
+  beforeAll(async () => {
+    app = await startTestApp({ clock: new ManualClock('2026-03-02T09:00:00.000Z') });
+  });
+  afterAll(async () => {
+    await Promise.all(receivers.map((receiver) => receiver.close()));
+    await app.close();
+  });
+
+  /** Every event published to a feed so far, of every partner. */
+  const inFeeds = async (): Promise<number> =>
+    (
+      await app.query<number>(
+        'events',
+        "SELECT VALUE COUNT(1) FROM c WHERE STARTSWITH(c.stream, 'feed:') AND c.type = 'event'",
+      )
+    )[0]!;
+
+  it("reports the customer's events it relayed and every event it published, the operators' copies included", async () => {
+    const { provider, customerId } = await indirectCustomer(app);
+    const order = await app.api('POST', `/api/me/customers/${customerId}/orders`, {
+      token: provider.adminToken,
+      body: { lineItems: [{ offerId: 'office-e3', productType: 'license', quantity: 10 }] },
+    });
+    expect(order.status).toBe(201);
+    const before = await inFeeds();
+    const report = await deliverWritten(app.services, recordingLogger(), {
+      partners: new Set([provider.partnerId]),
+      customers: new Set([customerId]),
+      webhooks: new Set(),
+    });
+    // order.placed, relayed to the provider and to the reseller that see it.
+    expect(report.relayed).toBe(2);
+    expect(report.published).toBeGreaterThan(0);
+    expect(report.published).toBe((await inFeeds()) - before);
+    // Published, a partition has nothing more for a second run.
+    expect(
+      (
+        await deliverWritten(app.services, recordingLogger(), {
+          partners: new Set([provider.partnerId]),
+          customers: new Set([customerId]),
+          webhooks: new Set(),
+        })
+      ).published,
+    ).toBe(0);
+  });
+
+  it("publishes the operators' copy of an enrollment waiting for review, and counts it", async () => {
+    const partner = await createPartnerWithProfile(app, { mpnVerified: false });
+    expect((await submitEnrollment(app, partner)).status).toBe(201);
+    const before = await inFeeds();
+    const report = await deliverWritten(app.services, recordingLogger(), {
+      partners: new Set([partner.partnerId]),
+      customers: new Set(),
+      webhooks: new Set(),
+    });
+    // enrollment.submitted in the partner's feed, and its copy in the operators' feed.
+    expect(report.published).toBe(2);
+    expect(await inFeeds()).toBe(before + 2);
+  });
+
+  it("sends a request's test event to an endpoint already behind, and leaves its feed to the paced timer", async () => {
+    const partner = await createPartnerWithProfile(app);
+    const hook = await startWebhookReceiver({ secrets: [] });
+    receivers.push(hook);
+    const created = await app.api('POST', '/api/me/webhooks', {
+      token: partner.adminToken,
+      body: { url: hook.url, events: ['*'], description: 'edges' },
+    });
+    expect(created.status).toBe(201);
+    const webhookId = created.body.webhookId as string;
+    for (let n = 0; n < 2; n += 1) {
+      const customer = await app.api('POST', '/api/me/customers', {
+        token: partner.adminToken,
+        body: newCustomer(),
+      });
+      expect(customer.status).toBe(201);
+    }
+    // Published by an earlier run: the endpoint is behind on two events.
+    expect(await publishPartition(app.services, partner.partnerId)).toBeGreaterThanOrEqual(2);
+    const queued = await app.api('POST', `/api/me/webhooks/${webhookId}/test`, {
+      token: partner.adminToken,
+    });
+    expect(queued.status).toBe(202);
+    const report = await deliverWritten(app.services, recordingLogger(), {
+      partners: new Set(),
+      customers: new Set(),
+      // An endpoint with nothing due is passed over.
+      webhooks: new Set([webhookId, 'wh-nothing-due']),
+    });
+    expect(report.delivered).toBe(1);
+    expect(hook.received.map((received) => received.id)).toEqual([queued.body.eventId]);
   });
 });
