@@ -1,7 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { deliverEmails } from '../../shared/app/deliver-emails';
-import { SendThrottled, type EmailSender, type Logger } from '../../shared/app/ports';
-import { startTestApp, type TestApp } from '../support/app';
+import {
+  SendThrottled,
+  type DueEmail,
+  type EmailSender,
+  type Logger,
+} from '../../shared/app/ports';
+import type { Services } from '../../shared/app/services';
+import { override, startTestApp, type TestApp } from '../support/app';
 import { ManualClock } from '../support/clock';
 import { approvedPartner } from '../support/enrollment';
 
@@ -164,5 +170,82 @@ describe('deliverEmails when the send budget is spent', () => {
         properties: { sendsPerMinute: 1, sendsPerHour: 7 },
       },
     ]);
+  });
+});
+
+/**
+ * Due emails the test puts in front of the outbox (of partners that do not exist, so claiming
+ * them finds none: skipped), and each read of due emails: its lane and the partners passed over.
+ */
+const staged: { backlog: DueEmail[] | null; reads: string[] } = { backlog: null, reads: [] };
+
+function staging(services: Services): Services {
+  return {
+    ...services,
+    outbox: override(services.outbox, {
+      due: async (now, lane, limit, passOver = []) => {
+        if (!staged.backlog) return services.outbox.due(now, lane, limit, passOver);
+        staged.reads.push(`${lane}:${[...passOver].sort().join(',')}`);
+        if (lane !== 'platform') return [];
+        return staged.backlog
+          .filter((email) => !passOver.includes(email.partnerId))
+          .slice(0, limit);
+      },
+      claim: async (partnerId, emails, leaseUntil) => {
+        if (!staged.backlog) return services.outbox.claim(partnerId, emails, leaseUntil);
+        return [];
+      },
+    }),
+  };
+}
+
+/** `count` due emails of each partner, the partners one after another, oldest first. */
+function backlog(partners: Record<string, number>): DueEmail[] {
+  return Object.entries(partners).flatMap(([partnerId, count]) =>
+    Array.from({ length: count }, (_, n) => ({
+      id: `${partnerId}-${n}`,
+      partnerId,
+      attempts: 0,
+      dueAt: '2026-03-02T08:59:00.000Z',
+      etag: `etag-${partnerId}-${n}`,
+    })),
+  );
+}
+
+describe("deliverEmails' reads of due emails (partners take turns, docs/rules.md section 13)", () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    // 2 sends a minute: a read asks for 8 due emails (4 per send the budget allows).
+    app = await startTestApp({
+      clock: new ManualClock('2026-03-02T09:00:00.000Z'),
+      env: { EMAIL_SENDS_PER_MINUTE: '2', EMAIL_SENDS_PER_HOUR: '1000' },
+      decorate: staging,
+    });
+  });
+  afterAll(() => app.close());
+  beforeEach(() => {
+    staged.backlog = null;
+    staged.reads = [];
+  });
+
+  it('reads a lane at most four times a turn, each past the partners found so far', async () => {
+    staged.backlog = backlog({ a: 8, b: 8, c: 8, d: 8, e: 2 });
+    const report = await deliverEmails(app.services, recordingLogger());
+    expect(staged.reads).toEqual(['platform:', 'platform:a', 'platform:a,b', 'platform:a,b,c']);
+    // The budget allows 2 of the 32 found: the rest waits for the next run.
+    expect(report).toMatchObject({ skipped: 2, outOfBudget: true });
+  });
+
+  it('stops reading at the first read that finds fewer than it asked for', async () => {
+    staged.backlog = backlog({ a: 8, b: 1 });
+    await deliverEmails(app.services, recordingLogger());
+    expect(staged.reads).toEqual(['platform:', 'platform:a']);
+  });
+
+  it('reads a lane once when its first read finds all that is due, then goes on to the next lane', async () => {
+    staged.backlog = backlog({ a: 2 });
+    const report = await deliverEmails(app.services, recordingLogger());
+    expect(staged.reads).toEqual(['platform:', 'transactional:', 'bulk:']);
+    expect(report).toMatchObject({ skipped: 2, outOfBudget: false });
   });
 });
