@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { deliverEmails } from '../../shared/app/deliver-emails';
 import {
   SendThrottled,
@@ -85,6 +85,36 @@ describe('deliverEmails: its report and what it logs', () => {
     expect((await app.documents(partnerId, 'email'))[0]).toMatchObject({ status: 'pending' });
     // The next run, with its time, sends it.
     expect((await deliverEmails(app.services, recordingLogger())).sent).toBe(1);
+  });
+
+  describe("the run's time budget (budgetMs, on the host's clock)", () => {
+    afterEach(() => {
+      vi.restoreAllMocks();
+    });
+
+    /** Runs with a budget of 1 s, the host's clock `elapsed` ms on from the run's start. */
+    async function sentWith(elapsed: number): Promise<number> {
+      const start = Date.now();
+      vi.spyOn(Date, 'now')
+        .mockImplementationOnce(() => start)
+        .mockImplementation(() => start + elapsed);
+      const report = await deliverEmails(app.services, recordingLogger(), 1000);
+      vi.restoreAllMocks();
+      return report.sent;
+    }
+
+    it('still reads and sends 1 ms before the budget is spent', async () => {
+      sender.failure = null;
+      await approvedPartner(app);
+      expect(await sentWith(999)).toBe(1);
+    });
+
+    it('starts nothing once the budget is spent, to the ms', async () => {
+      sender.failure = null;
+      await approvedPartner(app);
+      expect(await sentWith(1000)).toBe(0);
+      expect(await sentWith(0)).toBe(1);
+    });
   });
 
   it('warns of a throttled send with the Retry-After it waits, and of a failed attempt with its retry delay', async () => {
