@@ -201,6 +201,17 @@ describe('deliverEmails when the send budget is spent', () => {
       },
     ]);
   });
+
+  it("counts the run's sends against the minute: a second run in the same minute sends nothing more", async () => {
+    // The test above sent one of its two emails; the other waits.
+    const again = await deliverEmails(app.services, recordingLogger());
+    expect(again).toMatchObject({ sent: 0, outOfBudget: true });
+    app.clock.advance({ minutes: 1 });
+    expect(await deliverEmails(app.services, recordingLogger())).toMatchObject({
+      sent: 1,
+      outOfBudget: false,
+    });
+  });
 });
 
 /**
