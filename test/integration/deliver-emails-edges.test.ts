@@ -39,9 +39,10 @@ function scriptedSender(): EmailSender & { failure: Error | null; sent: number }
     name: 'scripted',
     failure: null as Error | null,
     sent: 0,
-    send: async () => {
+    send: async (_message: unknown, operationId: string) => {
       if (sender.failure) throw sender.failure;
       sender.sent += 1;
+      return { messageId: operationId };
     },
   };
   return sender;
