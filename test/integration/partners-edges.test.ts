@@ -148,6 +148,12 @@ describe('a write refused because another request changed the record meanwhile',
       fault = null;
     }
     expect(await companyName(partnerId)).toBe(record.companyName);
+    // The refused update let go of nothing: the MPN ID the record holds stays this partner's.
+    const other = await app.api('PUT', `/api/operator/partners/${newTenantId()}`, {
+      token: await app.operatorToken(),
+      body: masterRecord({ mpnId: record.mpnId }),
+    });
+    expect(other.status).toBe(409);
   });
 
   it('starts over for a caller whose If-Match is *', async () => {
