@@ -210,6 +210,27 @@ describe('a write refused because another request changed the record meanwhile',
     }
   });
 
+  it('answers 409 to a create refused on another document of its batch, creating nothing', async () => {
+    const partnerId = newTenantId();
+    let refused = false;
+    fault = (target, operations) => {
+      if (target !== partnerId || refused || operations[0]?.op !== 'create') return null;
+      refused = true;
+      return new WriteConflict('exists', 1);
+    };
+    try {
+      const response = await app.api('PUT', `/api/operator/partners/${partnerId}`, {
+        token: await app.operatorToken(),
+        body: masterRecord({ mpnId: null }),
+      });
+      expect(response.status).toBe(409);
+      expect(response.body.code).toBe('conflict');
+    } finally {
+      fault = null;
+    }
+    expect(await app.documents(partnerId, 'partner')).toEqual([]);
+  });
+
   it('turns a create that lost to a concurrent create of the same partner into an update (200)', async () => {
     const partnerId = newTenantId();
     const record = masterRecord();
