@@ -6,12 +6,12 @@ import { newTenantId } from '../support/ids';
 
 // The edges of master records and profiles a partner or an operator sees: the texts of a 404 and
 // a 412, If-Match lists, the audit trail of an update, the recorded MPN ID, and what a write
-// refused by a concurrent request answers (docs/api.md, conditional requests).
+// refused by a concurrent request answers (docs/api.md, If-Match).
 
 /** What the next partner writes meet: each call may throw (or act as a concurrent request first). */
 let fault:
-  | ((partnerId: string, operations: WriteOperation<PartnerDocument>[]) => Error | null)
-  | null = null;
+  ((partnerId: string, operations: WriteOperation<PartnerDocument>[]) => Error | null) | null =
+  null;
 
 let app: TestApp;
 beforeAll(async () => {
@@ -50,7 +50,9 @@ async function partnerWithAdmin(overrides: Parameters<typeof createPartner>[1] =
 describe('the texts of a missing record and a stale If-Match', () => {
   it('answers 404 saying no partner record exists for the tenant', async () => {
     const tenant = newTenantId();
-    const response = await app.api('GET', '/api/me', { token: await globalAdminToken(app, tenant) });
+    const response = await app.api('GET', '/api/me', {
+      token: await globalAdminToken(app, tenant),
+    });
     expect(response.status).toBe(404);
     expect(response.body.detail).toContain('No partner record exists for this tenant');
   });
