@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DomainClaim } from '../../shared/domain/customers';
 import { customerDomainClaimId, domainClaimPartition } from '../../shared/domain/customers';
+import { WriteConflict } from '../../shared/app/ports';
 import {
   dyingAtWrite,
   override,
@@ -271,4 +272,57 @@ describe("a created customer's relationship history", () => {
       }),
     ]);
   });
+});
+
+describe('a creation whose create is refused for another reason than the document existing', () => {
+  it.each(['domain claim', 'customer'] as const)(
+    'is not taken for a race when its %s is refused: no customer comes of it, and a retry creates it',
+    async (refused) => {
+      const partner = await createPartnerWithProfile(app);
+      const body = newCustomer();
+      let refusals = 1;
+      const refuseOnce = () => {
+        if (refusals === 0) return;
+        refusals -= 1;
+        throw new WriteConflict('missing', 0);
+      };
+      const refusing = await startSecondHost(app, (services) => ({
+        ...services,
+        partners: override(services.partners, {
+          commit: (async (
+            partition: string,
+            operations: Parameters<typeof services.partners.commit>[1],
+          ) => {
+            if (refused === 'domain claim' && partition === domainClaimPartition(body.domain))
+              refuseOnce();
+            return services.partners.commit(partition, operations);
+          }) as typeof services.partners.commit,
+        }),
+        customers: override(services.customers, {
+          commit: async (customerId, operations) => {
+            if (refused === 'customer') refuseOnce();
+            return services.customers.commit(customerId, operations);
+          },
+        }),
+      }));
+      try {
+        const answered = await refusing.api('POST', '/api/me/customers', {
+          token: await refusing.token({ tenant: partner.partnerId, roles: ['GlobalAdmin'] }),
+          body,
+        });
+        expect(refusals).toBe(0);
+        expect(answered.status).not.toBe(201);
+      } finally {
+        await refusing.close({ keepDatabase: true });
+      }
+      expect(
+        (await app.api('GET', '/api/me/customers', { token: partner.adminToken })).body.items,
+      ).toEqual([]);
+      const retried = await app.api('POST', '/api/me/customers', {
+        token: partner.adminToken,
+        body,
+      });
+      expect(retried.status, retried.text).toBe(201);
+    },
+  );
 });
