@@ -210,7 +210,7 @@ describe("the operators' own endpoint answering 410 Gone", () => {
  * A disable's batch (the owner's email counter first, the endpoint, the email) whose counter
  * other actions move meanwhile, `moves` times; or whose write fails once for another reason.
  */
-const faults = { moves: 0, failures: 0 };
+const faults = { moves: 0, failures: 0, claimsTaken: 0, counterReads: 0 };
 
 const isDisable = (operations: WriteOperation<PartnerDocument>[]) =>
   operations.some(
@@ -224,7 +224,24 @@ const isDisable = (operations: WriteOperation<PartnerDocument>[]) =>
 function meddling(services: Services): Services {
   return {
     ...services,
+    // Another host claims the delivery between this run's read of it and its claim.
+    events: override(services.events, {
+      replaceDelivery: async (delivery, etag) => {
+        if (delivery.status === 'sending' && faults.claimsTaken > 0) {
+          faults.claimsTaken -= 1;
+          await services.events.replaceDelivery(delivery, etag);
+        }
+        return services.events.replaceDelivery(delivery, etag);
+      },
+    }),
     partners: override(services.partners, {
+      getDocument: (async (partnerId: string, id: string) => {
+        if (id.startsWith('rate-emails-') && faults.counterReads > 0) {
+          faults.counterReads -= 1;
+          throw new Error('the partners container is unavailable');
+        }
+        return services.partners.getDocument(partnerId, id);
+      }) as typeof services.partners.getDocument,
       commit: (async (partnerId: string, operations: WriteOperation<PartnerDocument>[]) => {
         if (isDisable(operations) && faults.failures > 0) {
           faults.failures -= 1;
@@ -255,9 +272,9 @@ describe('a disable whose counter other actions move meanwhile', () => {
     const world = await partnerEndpoint(app);
     world.hook.answer({ status: 410 });
     const path = `/api/me/webhooks/${world.webhookId}`;
-    expect((await app.api('POST', `${path}/test`, { token: world.partner.adminToken })).status).toBe(
-      202,
-    );
+    expect(
+      (await app.api('POST', `${path}/test`, { token: world.partner.adminToken })).status,
+    ).toBe(202);
     faults.moves = moves;
     try {
       await app.runTimer('deliverEvents');
@@ -287,36 +304,68 @@ describe('a disable whose counter other actions move meanwhile', () => {
     expect(await lastRun(app)).toMatchObject({ failed: 1, disabled: 0 });
   });
 
-  it('is not taken as done when its write fails for another reason: the attempt is sent again once its claim lapses, and then disables it', async () => {
-    const { partner, hook, webhookId } = await partnerEndpoint(app);
-    const token = partner.adminToken;
-    const path = `/api/me/webhooks/${webhookId}`;
-    hook.answer({ status: 410 }, { status: 410 });
-    expect((await app.api('POST', `${path}/test`, { token })).status).toBe(202);
-    faults.failures = 1;
-    try {
-      await app.runTimer('deliverEvents');
-    } finally {
-      faults.failures = 0;
-    }
-    expect((await app.api('GET', path, { token })).body.status).toBe('active');
-    expect((await app.api('GET', `${path}/deliveries`, { token })).body.items).toEqual([
-      expect.objectContaining({ status: 'sending', attempt: 1 }),
-    ]);
-    expect(await webhookDisabledEmails(app, partner.partnerId)).toHaveLength(0);
+  it.each([
+    ['its write fails', 'failures'],
+    ["its owner's email counter cannot be read", 'counterReads'],
+  ] as const)(
+    'is not taken as done when %s for another reason: the attempt is sent again once its claim lapses, and then disables it',
+    async (_what, fault) => {
+      const { partner, hook, webhookId } = await partnerEndpoint(app);
+      const token = partner.adminToken;
+      const path = `/api/me/webhooks/${webhookId}`;
+      hook.answer({ status: 410 }, { status: 410 });
+      expect((await app.api('POST', `${path}/test`, { token })).status).toBe(202);
+      faults[fault] = 1;
+      try {
+        await app.runTimer('deliverEvents');
+      } finally {
+        faults[fault] = 0;
+      }
+      expect((await app.api('GET', path, { token })).body.status).toBe('active');
+      expect((await app.api('GET', `${path}/deliveries`, { token })).body.items).toEqual([
+        expect.objectContaining({ status: 'sending', attempt: 1 }),
+      ]);
+      expect(await webhookDisabledEmails(app, partner.partnerId)).toHaveLength(0);
 
-    const first = app.clock.now().getTime();
+      const first = app.clock.now().getTime();
+      try {
+        app.clock.set(new Date(first + deliveryLeaseSeconds * 1000));
+        await app.runTimer('deliverEvents');
+      } finally {
+        app.clock.set(new Date(first));
+      }
+      expect(hook.received).toHaveLength(2);
+      expect((await app.api('GET', path, { token })).body).toMatchObject({
+        status: 'disabled',
+        disabledReason: 'it answered 410 Gone',
+      });
+      expect(await webhookDisabledEmails(app, partner.partnerId)).toHaveLength(1);
+    },
+  );
+});
+
+describe('a delivery another host claims first', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({
+      clock: new ManualClock('2026-03-02T09:00:00.000Z'),
+      decorate: meddling,
+    });
+  });
+  afterAll(() => app.close());
+
+  it("is left to that host: nothing is sent, and the run's summary counts it skipped, with no endpoint disabled", async () => {
+    const { partner, hook, webhookId } = await partnerEndpoint(app);
+    const path = `/api/me/webhooks/${webhookId}`;
+    expect((await app.api('POST', `${path}/test`, { token: partner.adminToken })).status).toBe(202);
+    faults.claimsTaken = 1;
     try {
-      app.clock.set(new Date(first + deliveryLeaseSeconds * 1000));
       await app.runTimer('deliverEvents');
     } finally {
-      app.clock.set(new Date(first));
+      faults.claimsTaken = 0;
     }
-    expect(hook.received).toHaveLength(2);
-    expect((await app.api('GET', path, { token })).body).toMatchObject({
-      status: 'disabled',
-      disabledReason: 'it answered 410 Gone',
-    });
-    expect(await webhookDisabledEmails(app, partner.partnerId)).toHaveLength(1);
+    expect(hook.received).toHaveLength(0);
+    expect(await lastRun(app)).toMatchObject({ skipped: 1, failed: 0, disabled: 0 });
+    expect((await app.api('GET', path, { token: partner.adminToken })).body.status).toBe('active');
   });
 });
