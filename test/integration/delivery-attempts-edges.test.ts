@@ -83,6 +83,30 @@ describe('a waiting delivery whose endpoint its owner disabled meanwhile', () =>
     ]);
     expect(await lastRun(app)).toMatchObject({ failed: 1, disabled: 0 });
   });
+
+  it.each([
+    ['disabled', 'PATCH', { status: 'disabled' }, 'the endpoint is disabled'],
+    ['deleted', 'DELETE', undefined, 'the endpoint was deleted'],
+  ] as const)(
+    'records in the delivery why nothing was sent to an endpoint its owner %s',
+    async (_what, method, body, detail) => {
+      const { partner, webhookId } = await partnerEndpoint(app);
+      const token = partner.adminToken;
+      const path = `/api/me/webhooks/${webhookId}`;
+      const queued = await app.api('POST', `${path}/test`, { token });
+      expect(queued.status).toBe(202);
+      expect((await app.api(method, path, { token, body })).status).toBeLessThan(300);
+      await app.runTimer('deliverEvents');
+      const [delivery] = await app.query<{ status: string; history: unknown[] }>(
+        'events',
+        `SELECT * FROM c WHERE c.type = 'delivery' AND c.webhookId = '${webhookId}'`,
+      );
+      expect(delivery).toMatchObject({ status: 'failed' });
+      expect(delivery!.history).toEqual([
+        expect.objectContaining({ outcome: 'endpoint-disabled', responseStatus: null, detail }),
+      ]);
+    },
+  );
 });
 
 describe('what the log tells the operators about a failing endpoint', () => {
@@ -210,7 +234,7 @@ describe("the operators' own endpoint answering 410 Gone", () => {
  * A disable's batch (the owner's email counter first, the endpoint, the email) whose counter
  * other actions move meanwhile, `moves` times; or whose write fails once for another reason.
  */
-const faults = { moves: 0, failures: 0, claimsTaken: 0, counterReads: 0 };
+const faults = { moves: 0, failures: 0, claimsTaken: 0, counterReads: 0, sealedElsewhere: false };
 
 const isDisable = (operations: WriteOperation<PartnerDocument>[]) =>
   operations.some(
@@ -224,6 +248,14 @@ const isDisable = (operations: WriteOperation<PartnerDocument>[]) =>
 function meddling(services: Services): Services {
   return {
     ...services,
+    // A secret sealed under another server key (IDEMPOTENCY_SECRET changed) does not open.
+    webhooks: override(services.webhooks, {
+      open: (sealed: string) => {
+        if (faults.sealedElsewhere)
+          throw new Error('unsupported state or unable to authenticate data');
+        return services.webhooks.open(sealed);
+      },
+    }),
     // Another host claims the delivery between this run's read of it and its claim.
     events: override(services.events, {
       replaceDelivery: async (delivery, etag) => {
@@ -367,5 +399,42 @@ describe('a delivery another host claims first', () => {
     expect(hook.received).toHaveLength(0);
     expect(await lastRun(app)).toMatchObject({ skipped: 1, failed: 0, disabled: 0 });
     expect((await app.api('GET', path, { token: partner.adminToken })).body.status).toBe('active');
+  });
+});
+
+describe('an endpoint whose signing secret this server cannot open', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({
+      clock: new ManualClock('2026-03-02T09:00:00.000Z'),
+      decorate: meddling,
+    });
+  });
+  afterAll(() => app.close());
+
+  it('is sent nothing: the attempt fails, is retried, and the delivery records why', async () => {
+    const { partner, hook, webhookId } = await partnerEndpoint(app);
+    const token = partner.adminToken;
+    const customer = await app.api('POST', '/api/me/customers', { token, body: newCustomer() });
+    expect(customer.status).toBe(201);
+    faults.sealedElsewhere = true;
+    try {
+      await app.runTimer('deliverEvents');
+    } finally {
+      faults.sealedElsewhere = false;
+    }
+    expect(hook.received).toHaveLength(0);
+    const [delivery] = await app.query<{ status: string; history: unknown[] }>(
+      'events',
+      `SELECT * FROM c WHERE c.type = 'delivery' AND c.webhookId = '${webhookId}'`,
+    );
+    expect(delivery).toMatchObject({ status: 'pending' });
+    expect(delivery!.history).toEqual([
+      expect.objectContaining({
+        outcome: 'failed',
+        responseStatus: null,
+        detail: expect.stringContaining('signing secret'),
+      }),
+    ]);
   });
 });
