@@ -28,12 +28,15 @@ export async function loadPartner(
   return found;
 }
 
-/** Refuses a stale If-Match (one etag, `*`, or a list of them) with 412 before anything is written. */
-export function checkIfMatch(ifMatch: string | undefined, current: string): void {
+/**
+ * Refuses a stale If-Match (one etag, `*`, or a list of them) with 412 before anything is written.
+ * `current` null: no record exists yet, so no etag matches (not even an empty one); `*` passes.
+ */
+export function checkIfMatch(ifMatch: string | undefined, current: string | null): void {
   if (ifMatch === undefined) return;
   // Stryker disable next-line MethodExpression: the HTTP layer hands over a lone * or a list of etags, and sameEtag trims each
   const tags = ifMatch.split(',').map((tag) => tag.trim());
-  if (!tags.some((tag) => tag === '*' || sameEtag(tag, current))) {
+  if (!tags.some((tag) => tag === '*' || (current !== null && sameEtag(tag, current)))) {
     throw new DomainError(
       'precondition-failed',
       'The record changed since you read it (If-Match does not match its etag); read it again.',
@@ -120,7 +123,7 @@ export async function putMasterRecord(
 ): Promise<{ partner: Versioned<Partner>; created: boolean }> {
   const existing = await services.partners.get(partnerId);
   // A stale If-Match is refused before anything is claimed (none and * pass).
-  checkIfMatch(ifMatch, existing?.etag ?? '');
+  checkIfMatch(ifMatch, existing?.etag ?? null);
   // The record already holding this ID (and country) means its entry is this partner's.
   const { mpnId } = record;
   const claim =

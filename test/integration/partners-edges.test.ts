@@ -295,3 +295,25 @@ async function racingCreate(partnerId: string, body: unknown) {
     await blind.close({ keepDatabase: true });
   }
 }
+
+describe('an If-Match on a partner that does not exist yet', () => {
+  it('is refused even when it names the empty etag "": no version of a record that does not exist matches it', async () => {
+    const partnerId = newTenantId();
+    const token = await app.operatorToken();
+    const refused = await app.api('PUT', `/api/operator/partners/${partnerId}`, {
+      token,
+      body: masterRecord(),
+      headers: { 'if-match': '""' },
+    });
+    expect(refused.status).toBe(412);
+    expect(refused.body.code).toBe('precondition-failed');
+    expect(await app.documents(partnerId, 'partner')).toEqual([]);
+    const listed = await app.api('PUT', `/api/operator/partners/${partnerId}`, {
+      token,
+      body: masterRecord(),
+      headers: { 'if-match': '"", W/""' },
+    });
+    expect(listed.status).toBe(412);
+    expect(await app.documents(partnerId, 'partner')).toEqual([]);
+  });
+});
