@@ -317,3 +317,30 @@ describe('an If-Match on a partner that does not exist yet', () => {
     expect(await app.documents(partnerId, 'partner')).toEqual([]);
   });
 });
+
+describe('a profile saved while other requests change the partner', () => {
+  it('starts over up to 5 attempts without If-Match, then answers the declared 409 to try again', async () => {
+    const fourTimes = await partnerWithAdmin();
+    concurrentWrites(fourTimes.partnerId, 4);
+    try {
+      expect((await putProfile(fourTimes.token, profile(fourTimes.record))).status).toBe(200);
+    } finally {
+      fault = null;
+    }
+    const fiveTimes = await partnerWithAdmin();
+    concurrentWrites(fiveTimes.partnerId, 5);
+    try {
+      const response = await putProfile(fiveTimes.token, profile(fiveTimes.record));
+      expect(response.status).toBe(409);
+      expect(response.body.code).toBe('conflict');
+      expect(response.body.detail).toBe(
+        'The record was changed by several requests at once; try again.',
+      );
+    } finally {
+      fault = null;
+    }
+    // Nothing was written: the partner is the version it was before.
+    const me = await app.api('GET', '/api/me', { token: fiveTimes.token });
+    expect(me.headers.get('etag')).toBe(fiveTimes.etag);
+  });
+});
