@@ -38,7 +38,7 @@ export const putProfile = defineHttp({
       headers: { ETag: 'always' },
     },
   },
-  errors: ['not-found', 'precondition-failed'],
+  errors: ['not-found', 'precondition-failed', 'conflict'],
   async handle({ principal, body, services, ifMatch }) {
     const partner = await confirmProfile(services, principal, body, ifMatch);
     return ok(toPartnerView(partner), { ETag: etagHeader(partner.etag) });
