@@ -1,37 +1,17 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { deliverEmails } from '../../shared/app/deliver-emails';
-import {
-  SendThrottled,
-  type DueEmail,
-  type EmailSender,
-  type Logger,
-} from '../../shared/app/ports';
+import { SendThrottled, type DueEmail, type EmailSender } from '../../shared/app/ports';
 import type { Services } from '../../shared/app/services';
 import { override, startTestApp, type TestApp } from '../support/app';
 import { ManualClock } from '../support/clock';
 import { approvedPartner } from '../support/enrollment';
+import { recordingLogger } from '../support/recording-logger';
 
 /**
  * What a deliverEmails run reports and logs to the operators (docs/rules.md, email delivery):
  * the report of a run, the warning of a retry or a throttled send, and the error of an email that
  * failed for good, with the id POST /api/operator/emails/{emailId}/retry takes.
  */
-
-interface Line {
-  level: 'info' | 'warn' | 'error';
-  message: string;
-  properties?: Record<string, unknown>;
-}
-
-function recordingLogger(): Logger & { lines: Line[] } {
-  const lines: Line[] = [];
-  return {
-    lines,
-    info: (message, properties) => lines.push({ level: 'info', message, properties }),
-    warn: (message, properties) => lines.push({ level: 'warn', message, properties }),
-    error: (message, properties) => lines.push({ level: 'error', message, properties }),
-  };
-}
 
 /** A sender whose next sends fail as the test says (nothing: they are delivered). */
 function scriptedSender(): EmailSender & { failure: Error | null; sent: number } {

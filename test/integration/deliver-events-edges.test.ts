@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { deliverEvents, deliverWritten, emptyReport } from '../../shared/app/deliver-events';
 import { publishPartition } from '../../shared/app/events';
-import type { Logger, Versioned } from '../../shared/app/ports';
+import type { Versioned } from '../../shared/app/ports';
 import type { Services } from '../../shared/app/services';
 import { operatorEventsPartition } from '../../shared/domain/events';
 import type { EventDelivery, WebhookCursor } from '../../shared/domain/webhooks';
@@ -11,6 +11,7 @@ import { ManualClock } from '../support/clock';
 import { indirectCustomer, newCustomer } from '../support/customers';
 import { submitEnrollment } from '../support/enrollment';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
+import { recordingLogger } from '../support/recording-logger';
 
 /**
  * The deliverEvents timer's edges (docs/api.md Timer functions, docs/rules.md section 13): a
@@ -18,22 +19,6 @@ import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-r
  * holding up nothing else; the deliveries due again are read a share per endpoint, in at most
  * three reads, each past the endpoints that have their share.
  */
-
-interface Line {
-  level: 'info' | 'warn' | 'error';
-  message: string;
-  properties?: Record<string, unknown>;
-}
-
-function recordingLogger(): Logger & { lines: Line[] } {
-  const lines: Line[] = [];
-  return {
-    lines,
-    info: (message, properties) => lines.push({ level: 'info', message, properties }),
-    warn: (message, properties) => lines.push({ level: 'warn', message, properties }),
-    error: (message, properties) => lines.push({ level: 'error', message, properties }),
-  };
-}
 
 /**
  * What the test puts in front of the app's own stores: a backlog of deliveries due again (of
