@@ -41,7 +41,8 @@ interface Staged {
   cursorReads: string[];
 }
 
-const staged: Staged = {
+/** Nothing staged: each test starts from it. */
+const nothingStaged = (): Staged => ({
   backlog: null,
   reads: [],
   written: [],
@@ -50,7 +51,9 @@ const staged: Staged = {
   brokenCursors: [],
   feedReads: [],
   cursorReads: [],
-};
+});
+
+const staged: Staged = nothingStaged();
 
 function staging(services: Services): Services {
   const broken = (partnerId: string) =>
@@ -140,16 +143,7 @@ describe('deliverEvents edges', () => {
   });
   afterAll(() => app.close());
   beforeEach(() => {
-    Object.assign(staged, {
-      backlog: null,
-      reads: [],
-      written: [],
-      onWrite: null,
-      brokenPartitions: [],
-      brokenCursors: [],
-      feedReads: [],
-      cursorReads: [],
-    });
+    Object.assign(staged, nothingStaged());
   });
 
   it('counts a partition that cannot be published as unpublished and logs it with its partner', async () => {
@@ -269,16 +263,7 @@ describe("deliverEvents: each endpoint's share of the run, within the run's budg
     await app.close();
   });
   beforeEach(() => {
-    Object.assign(staged, {
-      backlog: null,
-      reads: [],
-      written: [],
-      onWrite: null,
-      brokenPartitions: [],
-      brokenCursors: [],
-      feedReads: [],
-      cursorReads: [],
-    });
+    Object.assign(staged, nothingStaged());
   });
 
   /** A partner with an endpoint for every event, and `events` customers created since. */
@@ -377,16 +362,7 @@ describe("deliverEvents: the run's 40 s for new attempts (performance.now)", () 
   });
   afterAll(() => app.close());
   beforeEach(() => {
-    Object.assign(staged, {
-      backlog: null,
-      reads: [],
-      written: [],
-      onWrite: null,
-      brokenPartitions: [],
-      brokenCursors: [],
-      feedReads: [],
-      cursorReads: [],
-    });
+    Object.assign(staged, nothingStaged());
     now = performance.now();
     vi.spyOn(performance, 'now').mockImplementation(() => now);
   });
