@@ -350,52 +350,6 @@ describe("deliverEvents: each endpoint's share of the run, within the run's budg
   });
 });
 
-describe("deliverEvents: the run's 40 s for new attempts (performance.now)", () => {
-  let app: TestApp;
-  let now = 0;
-  beforeAll(async () => {
-    app = await startTestApp({
-      clock: new ManualClock('2026-03-02T09:00:00.000Z'),
-      env: { EVENTS_DELIVERIES_PER_RUN: '20', EVENTS_DELIVERIES_PER_ENDPOINT_PER_RUN: '2' },
-      decorate: staging,
-    });
-  });
-  afterAll(() => app.close());
-  beforeEach(() => {
-    Object.assign(staged, nothingStaged());
-    now = performance.now();
-    vi.spyOn(performance, 'now').mockImplementation(() => now);
-  });
-  afterEach(() => {
-    vi.restoreAllMocks();
-  });
-
-  /**
-   * 16 endpoints served at once, then a 17th (q, two retries) whose turn begins `first` ms into
-   * the run; its first attempt takes 10 s. Whether its second attempt starts.
-   */
-  async function secondAttemptOfLateTurn(first: number): Promise<boolean> {
-    staged.backlog = backlog(
-      [...'abcdefghijklmnop'].map((letter) => `${letter}1`).concat('q1', 'q2'),
-    );
-    staged.onWrite = () => {
-      if (staged.written.length === 1) now += first;
-      if (staged.written.at(-1) === 'q1') now += 10_000;
-    };
-    await deliverEvents(app.services, recordingLogger());
-    expect(staged.written).toContain('q1');
-    return staged.written.includes('q2');
-  }
-
-  it('still starts an attempt at 40 s exactly into the run', async () => {
-    expect(await secondAttemptOfLateTurn(30_000)).toBe(true);
-  });
-
-  it('starts none past 40 s into the run, though the endpoint is within its own 10 s', async () => {
-    expect(await secondAttemptOfLateTurn(30_001)).toBe(false);
-  });
-});
-
 describe('deliverWritten (EVENTS_PROMPT_DELIVERY): the run right after a request that wrote events', () => {
   let app: TestApp;
   const receivers: WebhookReceiver[] = [];
