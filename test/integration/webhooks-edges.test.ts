@@ -8,6 +8,7 @@ import { createPartnerWithProfile } from '../support/builders';
 import { ManualClock } from '../support/clock';
 import { newCustomer } from '../support/customers';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
+import { holdingHost } from '../support/held-reads';
 
 // What a partner (and an operator) reads of its webhook endpoints: the activity log of their
 // changes, the words of each refusal, the deliveries page before and after an attempt
@@ -345,35 +346,7 @@ describe('a redelivery of an event the endpoint has no delivery of', () => {
 });
 
 describe('an endpoint changed by two requests at once: the words of the 409', () => {
-  /** A second host whose next read of `documentId` waits, after it, for the test. */
-  async function holding(documentId: string) {
-    const held = gate();
-    let armed = true;
-    const host = await startSecondHost(app, (services) => ({
-      ...services,
-      partners: override(services.partners, {
-        getDocument: (async (partition: string, id: string) => {
-          const found = await services.partners.getDocument(partition, id);
-          if (armed && id === documentId) {
-            armed = false;
-            await held.hold();
-          }
-          return found;
-        }) as typeof services.partners.getDocument,
-      }),
-      events: override(services.events, {
-        delivery: async (webhookId: string, eventId: string) => {
-          const found = await services.events.delivery(webhookId, eventId);
-          if (armed && deliveryDocumentId(webhookId, eventId) === documentId) {
-            armed = false;
-            await held.hold();
-          }
-          return found;
-        },
-      }),
-    }));
-    return { host, held };
-  }
+  const holding = (documentId: string) => holdingHost(app, documentId);
 
   it('tells a change and a deletion that read the endpoint before another change to read it again', async () => {
     const { partner, webhookId } = await partnerWithEndpoint();

@@ -2,11 +2,12 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { minuteWindow, rateCounterId } from '../../shared/domain/rate-limit';
 import { webhookDocumentId, deliveryDocumentId } from '../../shared/domain/webhooks';
-import { gate, override, startSecondHost, startTestApp, type TestApp } from '../support/app';
+import { override, startSecondHost, startTestApp, type TestApp } from '../support/app';
 import { createPartnerWithProfile } from '../support/builders';
 import { newCustomer } from '../support/customers';
 import { ManualClock } from '../support/clock';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
+import { holdingHost } from '../support/held-reads';
 
 let app: TestApp;
 const receivers: WebhookReceiver[] = [];
@@ -925,36 +926,7 @@ describe('an endpoint while it is disabled', () => {
 });
 
 describe('an endpoint changed by two requests at once', () => {
-  /** A second host whose next read of `documentId` waits, after it, for the test. */
-  async function holding(documentId: string) {
-    const held = gate();
-    let armed = true;
-    const host = await startSecondHost(app, (services) => ({
-      ...services,
-      partners: override(services.partners, {
-        getDocument: (async (partition: string, id: string) => {
-          const found = await services.partners.getDocument(partition, id);
-          if (armed && id === documentId) {
-            armed = false;
-            await held.hold();
-          }
-          return found;
-        }) as typeof services.partners.getDocument,
-      }),
-      // Deliveries live in the events container, read by webhook and event.
-      events: override(services.events, {
-        delivery: async (webhookId: string, eventId: string) => {
-          const found = await services.events.delivery(webhookId, eventId);
-          if (armed && deliveryDocumentId(webhookId, eventId) === documentId) {
-            armed = false;
-            await held.hold();
-          }
-          return found;
-        },
-      }),
-    }));
-    return { host, held };
-  }
+  const holding = (documentId: string) => holdingHost(app, documentId);
 
   it('keeps a rotated secret: a change that read the endpoint before the rotation gets 409', async () => {
     const { partner, hook, webhookId } = await partnerWithEndpoint();
