@@ -219,7 +219,9 @@ describe('deliverEvents edges', () => {
   describe("an endpoint's turn of 10 s (the run's clock, performance.now)", () => {
     let now = 0;
     beforeEach(() => {
-      now = performance.now();
+      // Whole milliseconds: with a fraction, (start + 10 000) - start can come out a hair over
+      // 10 000 in floating point, and the edge would be tried a hair past it.
+      now = Math.floor(performance.now());
       vi.spyOn(performance, 'now').mockImplementation(() => now);
     });
     afterEach(() => {
@@ -347,6 +349,55 @@ describe("deliverEvents: each endpoint's share of the run, within the run's budg
     expect(report).toMatchObject({ failed: 3, delivered: 1 });
     // The budget spent, the turns end: no endpoint's cursor is read over and over meanwhile.
     expect(staged.cursorReads.length).toBeLessThanOrEqual(4);
+  });
+});
+
+describe("deliverEvents: the run's 40 s for new attempts (performance.now)", () => {
+  let app: TestApp;
+  let now = 0;
+  beforeAll(async () => {
+    app = await startTestApp({
+      clock: new ManualClock('2026-03-02T09:00:00.000Z'),
+      env: { EVENTS_DELIVERIES_PER_RUN: '20', EVENTS_DELIVERIES_PER_ENDPOINT_PER_RUN: '2' },
+      decorate: staging,
+    });
+  });
+  afterAll(() => app.close());
+  beforeEach(() => {
+    Object.assign(staged, nothingStaged());
+    // Whole milliseconds (above: a fraction makes the edge inexact).
+    now = Math.floor(performance.now());
+    vi.spyOn(performance, 'now').mockImplementation(() => now);
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  /**
+   * 16 endpoints served at once, then a 17th (q, two retries) whose turn begins `first` ms into
+   * the run: the first attempt written takes that long (the turns still waiting then find their
+   * own 10 s over and stop), so whichever of the 16 ends first, q's turn begins at `first`. q's
+   * first attempt takes 10 s. Whether its second starts.
+   */
+  async function secondAttemptOfLateTurn(first: number): Promise<boolean> {
+    staged.backlog = backlog(
+      [...'abcdefghijklmnop'].map((letter) => `${letter}1`).concat('q1', 'q2'),
+    );
+    staged.onWrite = () => {
+      if (staged.written.length === 1) now += first;
+      if (staged.written.at(-1) === 'q1') now += 10_000;
+    };
+    await deliverEvents(app.services, recordingLogger());
+    expect(staged.written).toContain('q1');
+    return staged.written.includes('q2');
+  }
+
+  it('still starts an attempt at 40 s exactly into the run', async () => {
+    expect(await secondAttemptOfLateTurn(30_000)).toBe(true);
+  });
+
+  it('starts none past 40 s into the run, though the endpoint is within its own 10 s', async () => {
+    expect(await secondAttemptOfLateTurn(30_001)).toBe(false);
   });
 });
 
