@@ -29,9 +29,9 @@ const config = {
   reporters: ['clear-text', 'progress', 'html', 'json'],
   htmlReporter: { fileName: 'reports/mutation/mutation.html' },
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
-  // The issue's floor: a run scoring under 85% fails. shared/domain's complete run scores 100%
-  // (docs/testing.md); shared/app has no complete run yet, and a run over it fails until it gets there.
-  thresholds: { high: 95, low: 85, break: 85 },
+  // The complete run (docs/testing.md) scored shared/domain 100% and shared/app 94.39%: a run
+  // under 94% fails, so a change that leaves mutants unnoticed fails the next run.
+  thresholds: { high: 95, low: 94, break: 94 },
   tempDirName: '.stryker-tmp',
   // Not copied into the sandbox: build output, and other runs' sandboxes and reports.
   ignorePatterns: ['.stryker-tmp*', 'reports', 'dist', 'dist-tsc', '.deploy', '.local'],
