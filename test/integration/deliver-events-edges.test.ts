@@ -132,6 +132,27 @@ function backlog(
   });
 }
 
+/**
+ * The run's clock (performance.now), frozen for each test of the calling describe and moved by
+ * hand. It starts at a whole millisecond: with a fraction, (start + 10 000) - start can come out a
+ * hair over 10 000 in floating point, and an edge would be tried a hair past it.
+ */
+function frozenRunClock(): { advance(ms: number): void } {
+  let now = 0;
+  beforeEach(() => {
+    now = Math.floor(performance.now());
+    vi.spyOn(performance, 'now').mockImplementation(() => now);
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+  return {
+    advance(ms) {
+      now += ms;
+    },
+  };
+}
+
 describe('deliverEvents edges', () => {
   let app: TestApp;
   beforeAll(async () => {
@@ -217,21 +238,12 @@ describe('deliverEvents edges', () => {
   });
 
   describe("an endpoint's turn of 10 s (the run's clock, performance.now)", () => {
-    let now = 0;
-    beforeEach(() => {
-      // Whole milliseconds: with a fraction, (start + 10 000) - start can come out a hair over
-      // 10 000 in floating point, and the edge would be tried a hair past it.
-      now = Math.floor(performance.now());
-      vi.spyOn(performance, 'now').mockImplementation(() => now);
-    });
-    afterEach(() => {
-      vi.restoreAllMocks();
-    });
+    const clock = frozenRunClock();
 
     it('still starts an attempt at 10 s exactly into the turn', async () => {
       staged.backlog = backlog(['a1', 'a2']);
       staged.onWrite = () => {
-        if (staged.written.length === 1) now += 10_000;
+        if (staged.written.length === 1) clock.advance(10_000);
       };
       const report = await deliverEvents(app.services, recordingLogger());
       expect(staged.written).toEqual(['a1', 'a2']);
@@ -241,7 +253,7 @@ describe('deliverEvents edges', () => {
     it('starts none past 10 s: the rest waits for the next run', async () => {
       staged.backlog = backlog(['a1', 'a2']);
       staged.onWrite = () => {
-        if (staged.written.length === 1) now += 10_001;
+        if (staged.written.length === 1) clock.advance(10_001);
       };
       const report = await deliverEvents(app.services, recordingLogger());
       expect(staged.written).toEqual(['a1']);
@@ -354,7 +366,7 @@ describe("deliverEvents: each endpoint's share of the run, within the run's budg
 
 describe("deliverEvents: the run's 40 s for new attempts (performance.now)", () => {
   let app: TestApp;
-  let now = 0;
+  const clock = frozenRunClock();
   beforeAll(async () => {
     app = await startTestApp({
       clock: new ManualClock('2026-03-02T09:00:00.000Z'),
@@ -365,12 +377,6 @@ describe("deliverEvents: the run's 40 s for new attempts (performance.now)", () 
   afterAll(() => app.close());
   beforeEach(() => {
     Object.assign(staged, nothingStaged());
-    // Whole milliseconds (above: a fraction makes the edge inexact).
-    now = Math.floor(performance.now());
-    vi.spyOn(performance, 'now').mockImplementation(() => now);
-  });
-  afterEach(() => {
-    vi.restoreAllMocks();
   });
 
   /**
@@ -384,8 +390,8 @@ describe("deliverEvents: the run's 40 s for new attempts (performance.now)", () 
       [...'abcdefghijklmnop'].map((letter) => `${letter}1`).concat('q1', 'q2'),
     );
     staged.onWrite = () => {
-      if (staged.written.length === 1) now += first;
-      if (staged.written.at(-1) === 'q1') now += 10_000;
+      if (staged.written.length === 1) clock.advance(first);
+      if (staged.written.at(-1) === 'q1') clock.advance(10_000);
     };
     await deliverEvents(app.services, recordingLogger());
     expect(staged.written).toContain('q1');
