@@ -258,7 +258,8 @@ async function completePublication(
  * timer (or a prompt run) sends them: written only when the endpoint was caught up (an endpoint
  * already behind is due already), so a flood of events costs one read per endpoint and round.
  * The endpoints it marked, caught up until now, are added to `told` (a prompt run sends them
- * their new events; those behind are left to the paced timer).
+ * their new events; those behind are left to the paced timer). Throws when one could not be
+ * marked (markDue): the publication then stays unfinished and the next run tells it again.
  */
 async function tellEndpoints(
   services: Services,
@@ -275,20 +276,42 @@ async function tellEndpoints(
   );
   const at = services.clock.now().toISOString();
   for (const endpoint of endpoints) {
-    for (let attempt = 0; attempt < 3; attempt += 1) {
-      const found = await services.events.cursor(endpoint.value.webhookId);
-      if (found && (found.value.dueAt !== undefined || found.value.through >= last.sequence)) break;
-      const cursor: WebhookCursor = {
-        ...(found?.value ?? newCursor(endpoint.value)),
-        dueAt: at,
-        behindSince: at,
-      };
-      if (await services.events.advance(cursor, found?.etag ?? null, [])) {
-        told?.set(endpoint.value.webhookId, endpoint);
-        break;
-      }
+    if (!(await markDue(services, endpoint, last.sequence, at, told))) {
+      // Other writers changed its cursor under each of three tries: the publication is left
+      // unfinished (its reservation stays, its events stay in the partition), so that the next
+      // run tells this endpoint again, rather than its events waiting for a later one.
+      throw new Error(
+        `the cursor of webhook ${endpoint.value.webhookId} changed under each of 3 tries to mark it due`,
+      );
     }
   }
+}
+
+/**
+ * Marks one endpoint's cursor due unless it is due already or has the events: false when other
+ * writers changed the cursor between each of three reads and the write that followed.
+ */
+async function markDue(
+  services: Services,
+  endpoint: Versioned<WebhookEndpoint>,
+  through: number,
+  at: string,
+  told?: Map<string, Versioned<WebhookEndpoint>>,
+): Promise<boolean> {
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    const found = await services.events.cursor(endpoint.value.webhookId);
+    if (found && (found.value.dueAt !== undefined || found.value.through >= through)) return true;
+    const cursor: WebhookCursor = {
+      ...(found?.value ?? newCursor(endpoint.value)),
+      dueAt: at,
+      behindSince: at,
+    };
+    if (await services.events.advance(cursor, found?.etag ?? null, [])) {
+      told?.set(endpoint.value.webhookId, endpoint);
+      return true;
+    }
+  }
+  return false;
 }
 
 /** An endpoint's cursor before its first event: at the feed number it receives events after. */
