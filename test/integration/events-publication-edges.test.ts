@@ -33,10 +33,11 @@ import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-r
  * reservation or a completion that fails is counted and logged, and the next run publishes
  * whole what it left, each event once; another host that numbered the events first is no
  * failure, and one that completed a reservation first leaves nothing more to write; an endpoint
- * is told only of the events it is sent, and one already behind is left to the paced timer; a
- * cursor lost to other writers three times in a row is left for the next event; the transition
- * report is read once per publication, never for the operators. (What a publication costs is
- * asserted where a cost is all that tells a rule apart, as test/integration/round-trip-budgets.)
+ * is told only of the events it is sent, and one already behind is left to the paced timer; an
+ * endpoint whose cursor other writers changed under each of three tries leaves the publication
+ * to the next run; the transition report is read once per publication, never for the operators.
+ * (What a publication costs is asserted where a cost is all that tells a rule apart, as
+ * test/integration/round-trip-budgets.)
  */
 let app: TestApp;
 const receivers: WebhookReceiver[] = [];
