@@ -44,6 +44,24 @@ const unavailableDetail =
   'A service we depend on (cosmos) is unavailable. Try again shortly: the request either changed nothing, or repeating it completes it.';
 const conflictDetail = 'The resource was changed by another request; read it again and retry.';
 
+/** A write that fails half-way, each way: what refused it, and the answer the caller gets. */
+const halfWayFailures = [
+  [
+    'Cosmos DB unavailable',
+    () => new DependencyUnavailable('cosmos'),
+    503,
+    'unavailable',
+    unavailableDetail,
+  ],
+  [
+    'its audit entry refused',
+    () => new WriteConflict('changed', 1),
+    409,
+    'conflict',
+    conflictDetail,
+  ],
+] as const;
+
 /** The reseller's global admin accepts the link on `host`. */
 async function acceptOn(host: TestApp, link: string, reseller: { partnerId: string }) {
   return host.api('POST', '/api/partner-invitations/accept', {
@@ -191,22 +209,7 @@ describe('revoking while the invitation changes', () => {
     ]);
   });
 
-  for (const [refused, refusal, status, code, detail] of [
-    [
-      'Cosmos DB unavailable',
-      () => new DependencyUnavailable('cosmos'),
-      503,
-      'unavailable',
-      unavailableDetail,
-    ],
-    [
-      'its audit entry refused',
-      () => new WriteConflict('changed', 1),
-      409,
-      'conflict',
-      conflictDetail,
-    ],
-  ] as const) {
+  for (const [refused, refusal, status, code, detail] of halfWayFailures) {
     it(`answers ${status} ${code} and leaves the invitation pending when the revoke's write fails (${refused})`, async () => {
       const provider = await createProvider(app);
       const invited = await inviteReseller(app, provider, await activeReseller(app));
@@ -259,22 +262,7 @@ describe('starting a partnership again', () => {
     ]);
   });
 
-  for (const [refused, refusal, status, code, detail] of [
-    [
-      'Cosmos DB unavailable',
-      () => new DependencyUnavailable('cosmos'),
-      503,
-      'unavailable',
-      unavailableDetail,
-    ],
-    [
-      'its audit entry refused',
-      () => new WriteConflict('changed', 1),
-      409,
-      'conflict',
-      conflictDetail,
-    ],
-  ] as const) {
+  for (const [refused, refusal, status, code, detail] of halfWayFailures) {
     it(`answers ${status} ${code} when the reseller's side cannot be started again (${refused}); accepting again completes it`, async () => {
       const { provider, reseller, second } = await endedThenInvitedAgain();
       const failing = await refusingOnce(
