@@ -188,7 +188,12 @@ export async function createTransfer(
       ]);
       return await propagate(services, actorOf(principal), transfer);
     } catch (error) {
-      if (!(error instanceof WriteConflict && error.index <= 1)) throw error;
+      if (!(
+        error instanceof WriteConflict &&
+        // Stryker disable next-line ConditionalExpression: past the emails counter (0) and the guard (1) the batch creates documents under fresh ids (a refused batch writes none of them) and patches counts that commitCounting creates when missing: no later write can conflict
+        error.index <= 1
+      ))
+        throw error;
     }
   }
   throw new DomainError('conflict', 'Too many concurrent requests for this customer; try again.');
@@ -363,7 +368,12 @@ export async function expireTransfers(
       expired += 1;
     } catch (error) {
       // Decided meanwhile by a partner: nothing to expire.
-      if (!(error instanceof DomainError && error.code === 'conflict')) throw error;
+      if (!(
+        error instanceof DomainError &&
+        // Stryker disable next-line ConditionalExpression: closeTransfer counts no emails here (never rate-limited), and its one other domain error, not-found, needs the reseller's copy missing: the timer read that copy, and transfers are never deleted
+        error.code === 'conflict'
+      ))
+        throw error;
       logger.info('expireTransfers: decided meanwhile', { transferId: value.transferId });
     }
   }
@@ -409,7 +419,12 @@ export async function cancelTransfersBetween(
       );
       cancelled.push(transfer.transferId);
     } catch (error) {
-      if (!(error instanceof DomainError && error.code === 'conflict')) throw error;
+      if (!(
+        error instanceof DomainError &&
+        // Stryker disable next-line ConditionalExpression: closeTransfer counts no emails here (never rate-limited), and its one other domain error, not-found, needs the reseller's copy missing: the provider's pending copy was written after it, and transfers are never deleted
+        error.code === 'conflict'
+      ))
+        throw error;
     }
   }
   return cancelled;
