@@ -2,6 +2,7 @@ import { assertActive, partnershipSides } from './provider-partnership';
 import {
   extendedToProvider,
   relationshipFor,
+  relationshipId,
   type CustomerRelationship,
 } from '../domain/customers';
 import { DomainError } from '../domain/errors';
@@ -55,10 +56,15 @@ export async function extendRelationship(
 ): Promise<{ reseller: CustomerRelationship; provider: CustomerRelationship }> {
   const resellerId = principal.tenantId;
   const existing = await loadRelationship(services, resellerId, customerId);
-  const [{ value: partner }, sides, counts] = await Promise.all([
+  const [{ value: partner }, sides, counts, providerKnows] = await Promise.all([
     loadPartner(services, resellerId),
     partnershipSides(services, { providerId: input.providerId, resellerId }),
     readCounts(services, resellerId),
+    // The provider's own relationship with the customer, read now: it decides before any write.
+    services.partners.getDocument<CustomerRelationship>(
+      input.providerId,
+      relationshipId(customerId),
+    ),
   ]);
   const relationship = existing.value;
   if (partner.enrollment.status !== 'active') {
@@ -89,6 +95,18 @@ export async function extendRelationship(
     throw new DomainError(
       'conflict',
       `${relationship.companyName} is already extended to ${relationship.indirectProvider?.companyName ?? 'a provider'}.`,
+    );
+  }
+  // A provider holds one relationship with a customer, through one reseller at most: one that
+  // came through another reseller (its invitation or its extension) is never overwritten, and
+  // extending to it from here would leave this side extended and the provider's side not ours.
+  const held = providerKnows?.value;
+  if (held && held.indirectReseller?.partnerId !== resellerId) {
+    throw new DomainError(
+      'conflict',
+      held.indirectReseller
+        ? `${relationship.companyName} is already a customer of ${provider.companyName} through another reseller: a provider takes each customer through one reseller, so it cannot be extended to ${provider.companyName} from your side.`
+        : `${relationship.companyName} is already a customer of ${provider.companyName}: there is nothing to extend.`,
     );
   }
   const now = services.clock.now();

@@ -109,7 +109,9 @@ export async function createTransfer(
   ) {
     throw new DomainError(
       'relationship-required',
-      `${partnership.value.counterpartyName} has no relationship with ${relationship.companyName} yet: extend the customer's relationship to it first (POST /api/me/customers/${customerId}/relationship-extension).`,
+      providerRelationship?.value.type === 'customer-relationship'
+        ? `${partnership.value.counterpartyName} serves ${relationship.companyName} through another reseller, not through you: it takes over subscriptions only from the reseller it serves the customer through.`
+        : `${partnership.value.counterpartyName} has no relationship with ${relationship.companyName} yet: extend the customer's relationship to it first (POST /api/me/customers/${customerId}/relationship-extension).`,
     );
   }
   const transferId = services.ids.newId();

@@ -769,7 +769,7 @@ const budgets: Budget[] = [
   },
   {
     route: 'extendRelationship',
-    does: 'extends a customer: relationship, partner, both sides of the partnership and counts read, then one batch per side',
+    does: "extends a customer: relationship, partner, both sides of the partnership, counts and the provider's relationship with the customer read, then one batch per side",
     async arrange(app) {
       const world = await resellerWithDirectCustomer(app);
       return {
@@ -780,7 +780,7 @@ const budgets: Budget[] = [
         status: 201,
       };
     },
-    expected: { pointReads: 5, batches: 2 },
+    expected: { pointReads: 6, batches: 2 },
   },
   {
     route: 'transferEligibility',

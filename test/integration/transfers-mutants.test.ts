@@ -65,33 +65,49 @@ describe('a provider the reseller is not in partnership with', () => {
   });
 });
 
-describe('a transfer request to a provider that serves the customer through another reseller', () => {
+/**
+ * Wingtip Toys, Fourth Coffee IT's direct-bill customer, also accepted another reseller's
+ * invitation with the same provider: the provider's relationship with it is that reseller's.
+ */
+async function servedThroughAnotherReseller() {
+  const world = await resellerWithDirectCustomer(app);
+  const other = await activeReseller(app, { companyName: 'Litware Reselling' });
+  const invited = await inviteReseller(app, world.provider, other);
+  expect(invited.status).toBe(201);
+  const partnered = await app.api('POST', '/api/partner-invitations/accept', {
+    token: other.adminToken,
+    body: { token: tokenOf(invited.body.link) },
+  });
+  expect(partnered.status).toBe(200);
+  const invitation = await app.api('POST', '/api/me/customer-invitations', {
+    token: other.adminToken,
+    body: { providerId: world.provider.partnerId },
+  });
+  expect(invitation.status).toBe(201);
+  const joined = await app.api('POST', '/api/customer-invitations/accept', {
+    token: await app.token({ tenant: world.customerId, roles: ['GlobalAdmin'] }),
+    body: { token: tokenOf(invitation.body.link) },
+  });
+  expect(joined.status, joined.text).toBe(200);
+  return { world, other };
+}
+
+/** The provider's name, as test/support/providers.ts creates it. */
+const providerName = 'Adatum Distribution';
+
+/** The provider's view of the customer: whose indirect customer it is. */
+async function providerView(world: Awaited<ReturnType<typeof resellerWithDirectCustomer>>) {
+  const seen = await app.api('GET', `/api/me/customers/${world.customerId}`, {
+    token: world.provider.adminToken,
+  });
+  expect(seen.status).toBe(200);
+  return seen.body;
+}
+
+describe('a customer the provider serves through another reseller', () => {
   it('is refused 403 relationship-required: the provider takes over only from the reseller that extended the customer to it, and nothing is requested', async () => {
-    // Wingtip Toys, Fourth Coffee IT's direct-bill customer, also accepted another reseller's
-    // invitation with the same provider: the provider's relationship with it is that reseller's.
-    const world = await resellerWithDirectCustomer(app);
-    const other = await activeReseller(app, { companyName: 'Litware Reselling' });
-    const invited = await inviteReseller(app, world.provider, other);
-    expect(invited.status).toBe(201);
-    const partnered = await app.api('POST', '/api/partner-invitations/accept', {
-      token: other.adminToken,
-      body: { token: tokenOf(invited.body.link) },
-    });
-    expect(partnered.status).toBe(200);
-    const invitation = await app.api('POST', '/api/me/customer-invitations', {
-      token: other.adminToken,
-      body: { providerId: world.provider.partnerId },
-    });
-    expect(invitation.status).toBe(201);
-    const joined = await app.api('POST', '/api/customer-invitations/accept', {
-      token: await app.token({ tenant: world.customerId, roles: ['GlobalAdmin'] }),
-      body: { token: tokenOf(invitation.body.link) },
-    });
-    expect(joined.status, joined.text).toBe(200);
-    const seenByProvider = await app.api('GET', `/api/me/customers/${world.customerId}`, {
-      token: world.provider.adminToken,
-    });
-    expect(seenByProvider.body).toMatchObject({
+    const { world, other } = await servedThroughAnotherReseller();
+    expect(await providerView(world)).toMatchObject({
       relationship: 'indirect-provider',
       indirectReseller: { partnerId: other.partnerId },
     });
@@ -99,6 +115,10 @@ describe('a transfer request to a provider that serves the customer through anot
     const response = await requestTransfer(app, world, [world.subscriptions.e3]);
     expect(response.status).toBe(403);
     expect(response.body.code).toBe('relationship-required');
+    // Not "extend it first": the extension is refused too (below).
+    expect(response.body.detail).toBe(
+      `${providerName} serves Wingtip Toys through another reseller, not through you: it takes over subscriptions only from the reseller it serves the customer through.`,
+    );
     expect(await app.documents(world.reseller.partnerId, 'transfer')).toEqual([]);
     expect(await app.documents(world.provider.partnerId, 'transfer')).toEqual([]);
     const eligibility = await app.api(
@@ -111,6 +131,47 @@ describe('a transfer request to a provider that serves the customer through anot
         (item: { reason: string }) => item.reason === 'in-open-transfer',
       ),
     ).toEqual([]);
+  });
+
+  it("cannot be extended to that provider: 409, the reseller's customer left in direct bill and the provider's relationship left the other reseller's", async () => {
+    const { world, other } = await servedThroughAnotherReseller();
+    const before = await app.api('GET', `/api/me/customers/${world.customerId}`, {
+      token: world.reseller.adminToken,
+    });
+    const transitionBefore = await app.api('GET', '/api/me/transition', {
+      token: world.reseller.adminToken,
+    });
+    const eventsBefore = await app.documents(world.reseller.partnerId, 'event');
+    const auditBefore = await app.documents(world.reseller.partnerId, 'audit');
+
+    const response = await app.api(
+      'POST',
+      `/api/me/customers/${world.customerId}/relationship-extension`,
+      {
+        token: world.reseller.adminToken,
+        body: { providerId: world.provider.partnerId, customerConsentAttested: true },
+      },
+    );
+    expect(response.status).toBe(409);
+    expect(response.body.code).toBe('conflict');
+    expect(response.body.detail).toBe(
+      `Wingtip Toys is already a customer of ${providerName} through another reseller: a provider takes each customer through one reseller, so it cannot be extended to ${providerName} from your side.`,
+    );
+    // Nothing changed on either side: no relationship, count, audit entry or event written.
+    const after = await app.api('GET', `/api/me/customers/${world.customerId}`, {
+      token: world.reseller.adminToken,
+    });
+    expect(after.body).toEqual(before.body);
+    expect(after.body.relationship).toBe('direct-bill');
+    expect(await providerView(world)).toMatchObject({
+      indirectReseller: { partnerId: other.partnerId },
+    });
+    const transitionAfter = await app.api('GET', '/api/me/transition', {
+      token: world.reseller.adminToken,
+    });
+    expect(transitionAfter.body).toEqual(transitionBefore.body);
+    expect(await app.documents(world.reseller.partnerId, 'event')).toEqual(eventsBefore);
+    expect(await app.documents(world.reseller.partnerId, 'audit')).toEqual(auditBefore);
   });
 });
 
