@@ -397,7 +397,10 @@ export async function acceptCustomerInvitation(
   const invitation = found.value;
   const now = services.clock.now();
   const problem = linkProblem(invitation, now);
-  const retrying = problem?.code === 'invitation-used' && invitation.acceptedBy === customerId;
+  const retrying =
+    // Stryker disable next-line ConditionalExpression: acceptedBy is set only in the batch that marks the invitation used, and a used invitation is never revoked: when it is this customer, the problem is 'invitation-used' anyway
+    problem?.code === 'invitation-used' && // accepted already...
+    invitation.acceptedBy === customerId; // ...by this very customer: a retry
   if (problem && !retrying) throw problem;
   // A retry completes an acceptance made while the partnership held; a new one needs it now.
   if (!retrying) await assertPartnershipHolds(services, invitation);
