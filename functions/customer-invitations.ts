@@ -178,7 +178,7 @@ export const acceptCustomerInvitationFunction = defineHttp({
     // An existing customer gives the token alone; a new one its details, each missing one
     // named by its own path (customerRecord).
     const { token, ...details } = body;
-    const { customer, reseller, provider } = await acceptCustomerInvitation(
+    const { customer, reseller, provider, providerName } = await acceptCustomerInvitation(
       services,
       principal,
       token,
@@ -195,7 +195,7 @@ export const acceptCustomerInvitationFunction = defineHttp({
         },
         {
           partnerId: provider.partnerId,
-          companyName: reseller.indirectProvider?.companyName ?? '',
+          companyName: providerName,
           relationship: provider.relationship,
         },
       ],

@@ -382,7 +382,13 @@ export async function acceptCustomerInvitation(
   principal: Principal,
   token: string,
   details: Partial<NewCustomer>,
-): Promise<{ customer: Customer; reseller: CustomerRelationship; provider: CustomerRelationship }> {
+): Promise<{
+  customer: Customer;
+  reseller: CustomerRelationship;
+  provider: CustomerRelationship;
+  /** The invitation's provider: not always the reseller's side's (a customer it already served). */
+  providerName: string;
+}> {
   const customerId = principal.tenantId;
   const [found, asPartner] = await Promise.all([
     findInvitation<CustomerInvitation>(services, token, 'customer-invitation'),
@@ -515,5 +521,10 @@ export async function acceptCustomerInvitation(
       at: now.toISOString(),
     }),
   );
-  return { customer, reseller: resellerSide, provider: providerSide };
+  return {
+    customer,
+    reseller: resellerSide,
+    provider: providerSide,
+    providerName: invitation.provider.companyName,
+  };
 }

@@ -225,6 +225,24 @@ describe('accepting', () => {
     });
   });
 
+  it('names the provider of the invitation in its answer when a customer already served through the reseller with another provider accepts it', async () => {
+    const { pair, second, customerId } = await servedThroughOneProvider();
+    const accepted = await accept((await draft(pair, second.partnerId)).link, customerId, {});
+    expect(accepted.status, accepted.text).toBe(200);
+    expect(accepted.body.resellersOfRecord).toEqual([
+      {
+        partnerId: pair.reseller.partnerId,
+        companyName: pair.reseller.record.companyName,
+        relationship: 'indirect-reseller',
+      },
+      {
+        partnerId: second.partnerId,
+        companyName: 'Contoso Supply',
+        relationship: 'indirect-provider',
+      },
+    ]);
+  });
+
   it("answers 200 and writes the provider's relationship when the same customer's own acceptance got in between the read and the write", async () => {
     const pair = await partnership(app);
     const invitation = await draft(pair);
