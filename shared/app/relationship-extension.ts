@@ -104,9 +104,7 @@ export async function extendRelationship(
   if (held && held.indirectReseller?.partnerId !== resellerId) {
     throw new DomainError(
       'conflict',
-      held.indirectReseller
-        ? `${relationship.companyName} is already a customer of ${provider.companyName} through another reseller: a provider takes each customer through one reseller, so it cannot be extended to ${provider.companyName} from your side.`
-        : `${relationship.companyName} is already a customer of ${provider.companyName}: there is nothing to extend.`,
+      `${relationship.companyName} is already a customer of ${provider.companyName} through another reseller: a provider takes each customer through one reseller, so it cannot be extended to ${provider.companyName} from your side.`,
     );
   }
   const now = services.clock.now();
