@@ -149,40 +149,53 @@ function recordingSender(clock: ManualClock): EmailSender & {
 
 const statusOf = (outbox: MemoryOutbox, id: string) => outbox.emails.get(id)!.value;
 
-describe('deliverEmails over backlogs past one read of due emails (5,000)', () => {
-  let app: TestApp;
-  const outbox = newOutbox();
-  const clock = new ManualClock('2026-03-02T09:00:00.000Z');
-  const sender = recordingSender(clock);
+/**
+ * An app whose outbox is held in memory, with these email settings; the outbox, the sender and
+ * the clock are the describe block's, emptied and reset before each of its tests.
+ */
+function inMemoryDelivery(env: Record<string, string>) {
+  const world = {
+    app: undefined as unknown as TestApp,
+    outbox: newOutbox(),
+    clock: new ManualClock('2026-03-02T09:00:00.000Z'),
+    sender: undefined as unknown as ReturnType<typeof recordingSender>,
+  };
+  world.sender = recordingSender(world.clock);
   beforeAll(async () => {
-    // A budget far above the backlogs: a read asks for the most due emails a read takes, 5,000.
-    app = await startTestApp({
-      clock,
-      emailSender: sender,
-      env: {
-        EMAIL_SENDS_PER_MINUTE: '100000',
-        EMAIL_SENDS_PER_HOUR: '1000000',
-        EMAIL_RETRY_BASE_SECONDS: '1',
-      },
-      decorate: inMemory(outbox),
+    world.app = await startTestApp({
+      clock: world.clock,
+      emailSender: world.sender,
+      env,
+      decorate: inMemory(world.outbox),
     });
   });
-  afterAll(() => app.close());
+  afterAll(() => world.app.close());
   beforeEach(() => {
-    outbox.emails.clear();
-    outbox.reads = [];
-    outbox.claims = [];
-    sender.sends = [];
-    sender.failing = () => false;
-    sender.throttling = () => false;
-    sender.secondsPerSend = 0;
+    world.outbox.emails.clear();
+    world.outbox.reads = [];
+    world.outbox.claims = [];
+    world.sender.sends = [];
+    world.sender.failing = () => false;
+    world.sender.throttling = () => false;
+    world.sender.secondsPerSend = 0;
   });
+  return world;
+}
+
+describe('deliverEmails over backlogs past one read of due emails (5,000)', () => {
+  // A budget far above the backlogs: a read asks for the most due emails a read takes, 5,000.
+  const world = inMemoryDelivery({
+    EMAIL_SENDS_PER_MINUTE: '100000',
+    EMAIL_SENDS_PER_HOUR: '1000000',
+    EMAIL_RETRY_BASE_SECONDS: '1',
+  });
+  const { outbox, clock, sender } = world;
 
   it("sends a partner's emails past the first 5,000 in the same run, once the other partners found behind them are sent too", async () => {
     clock.set('2026-03-02T09:00:00.000Z');
     const a = seed(outbox, 'a', 5002, '2026-03-02T08:00:00.000Z');
     const b = seed(outbox, 'b', 1, '2026-03-02T08:30:00.000Z');
-    const report = await deliverEmails(app.services, recordingLogger());
+    const report = await deliverEmails(world.app.services, recordingLogger());
     expect(report).toMatchObject({ sent: 5003, outOfBudget: false, throttled: 0 });
     expect(new Set(sender.sends)).toEqual(new Set([...a, ...b]));
     expect(sender.sends).toHaveLength(5003);
@@ -206,7 +219,7 @@ describe('deliverEmails over backlogs past one read of due emails (5,000)', () =
       ...seed(outbox, 'd', 5000, '2026-03-03T08:30:00.000Z'),
     ];
     const [e] = seed(outbox, 'e', 1, '2026-03-03T08:40:00.000Z');
-    const report = await deliverEmails(app.services, recordingLogger());
+    const report = await deliverEmails(world.app.services, recordingLogger());
     expect(statusOf(outbox, e!)).toMatchObject({ status: 'sent', attempts: 1 });
     expect(report).toMatchObject({ sent: 20001, outOfBudget: false });
     expect(new Set(sender.sends)).toEqual(new Set([...ids, e]));
@@ -233,7 +246,7 @@ describe('deliverEmails over backlogs past one read of due emails (5,000)', () =
       ...seed(outbox, 'b', 5000, '2026-03-04T08:30:00.000Z'),
     ];
     const [bulk] = seed(outbox, 'c', 1, '2026-03-04T08:00:00.000Z', 'incentive-invitation');
-    const report = await deliverEmails(app.services, recordingLogger());
+    const report = await deliverEmails(world.app.services, recordingLogger());
     expect(report).toMatchObject({ sent: 1, retried: 10000, failed: 0 });
     // None twice: each was sent once, and holds one attempt.
     expect(sender.sends).toHaveLength(10001);
@@ -260,39 +273,19 @@ describe('deliverEmails over backlogs past one read of due emails (5,000)', () =
 });
 
 describe('deliverEmails with a short send budget, one group of emails at a time', () => {
-  let app: TestApp;
-  const outbox = newOutbox();
-  const clock = new ManualClock('2026-03-02T09:00:00.000Z');
-  const sender = recordingSender(clock);
-  beforeAll(async () => {
-    // 2 sends a minute: a read asks for 8 due emails (4 per send the budget allows).
-    app = await startTestApp({
-      clock,
-      emailSender: sender,
-      env: {
-        EMAIL_SENDS_PER_MINUTE: '2',
-        EMAIL_SENDS_PER_HOUR: '1000',
-        EMAIL_DELIVERY_CONCURRENCY: '1',
-      },
-      decorate: inMemory(outbox),
-    });
+  // 2 sends a minute: a read asks for 8 due emails (4 per send the budget allows).
+  const world = inMemoryDelivery({
+    EMAIL_SENDS_PER_MINUTE: '2',
+    EMAIL_SENDS_PER_HOUR: '1000',
+    EMAIL_DELIVERY_CONCURRENCY: '1',
   });
-  afterAll(() => app.close());
-  beforeEach(() => {
-    outbox.emails.clear();
-    outbox.reads = [];
-    outbox.claims = [];
-    sender.sends = [];
-    sender.failing = () => false;
-    sender.throttling = () => false;
-    sender.secondsPerSend = 0;
-  });
+  const { outbox, clock, sender } = world;
 
   it("sends another partner's email found past a backlog that fills the read, taking turns with the backlog", async () => {
     clock.set('2026-03-02T09:00:00.000Z');
     const a = seed(outbox, 'a', 8, '2026-03-02T08:00:00.000Z');
     const [b] = seed(outbox, 'b', 1, '2026-03-02T08:30:00.000Z');
-    const report = await deliverEmails(app.services, recordingLogger());
+    const report = await deliverEmails(world.app.services, recordingLogger());
     expect(report).toMatchObject({ sent: 2, outOfBudget: true });
     expect(sender.sends).toEqual([a[0], b]);
     expect(outbox.reads).toEqual(['platform:', 'transactional:', 'transactional:a']);
@@ -304,7 +297,7 @@ describe('deliverEmails with a short send budget, one group of emails at a time'
     const [b] = seed(outbox, 'b', 1, '2026-03-03T08:30:00.000Z');
     const bBefore = outbox.emails.get(b!)!;
     sender.throttling = (id) => id === a;
-    const report = await deliverEmails(app.services, recordingLogger());
+    const report = await deliverEmails(world.app.services, recordingLogger());
     expect(report).toMatchObject({ sent: 0, throttled: 1, skipped: 0 });
     expect(sender.sends).toEqual([a]);
     expect(outbox.claims).toEqual(['a']);
@@ -322,7 +315,7 @@ describe('deliverEmails with a short send budget, one group of emails at a time'
     const [a] = seed(outbox, 'a', 1, '2026-03-04T08:00:00.000Z');
     const [bulk] = seed(outbox, 'c', 1, '2026-03-04T08:00:00.000Z', 'incentive-invitation');
     sender.throttling = (id) => id === a;
-    const report = await deliverEmails(app.services, recordingLogger());
+    const report = await deliverEmails(world.app.services, recordingLogger());
     expect(report).toMatchObject({ sent: 0, throttled: 1 });
     expect(outbox.reads).toEqual(['platform:', 'transactional:']);
     expect(outbox.claims).toEqual(['a']);

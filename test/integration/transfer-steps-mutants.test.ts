@@ -39,8 +39,15 @@ const writesCopy = (operations: Operations, status: string, side: 'reseller' | '
       operation.document.status === status,
   );
 
-/** A second host whose partner writes `refuse` answers for are refused with that conflict. */
-async function refusing(refuse: (partnerId: string, operations: Operations) => boolean) {
+/**
+ * The provider rejects the transfer through a second host whose partner writes `refuse` answers
+ * for are refused, as a create whose id is taken (the batch's second write): the answer is 409
+ * with that refusal's words, after one refused try.
+ */
+async function rejectRefusedOnce(
+  world: World,
+  refuse: (partnerId: string, operations: Operations) => boolean,
+) {
   let refused = 0;
   const host = await startSecondHost(app, (services: Services) => ({
     ...services,
@@ -48,14 +55,26 @@ async function refusing(refuse: (partnerId: string, operations: Operations) => b
       commit: async (partnerId, operations) => {
         if (refuse(partnerId, operations)) {
           refused += 1;
-          // A create whose id is taken: refused at the batch's second write.
           throw new WriteConflict('exists', 1);
         }
         return services.partners.commit(partnerId, operations);
       },
     }),
   }));
-  return { host, refused: () => refused };
+  try {
+    const answer = await host.api('POST', `/api/me/transfers/${world.transferId}/reject`, {
+      token: world.provider.adminToken,
+      body: { reason: 'busy' },
+    });
+    expect(answer.status).toBe(409);
+    expect(answer.body).toMatchObject({
+      code: 'conflict',
+      detail: 'The resource was changed by another request; read it again and retry.',
+    });
+    expect(refused).toBe(1);
+  } finally {
+    await host.close({ keepDatabase: true });
+  }
 }
 
 const statusSeenBy = async (world: World, token: string) =>
@@ -79,24 +98,11 @@ describe('a step whose write is refused for another reason than the transfer mov
     const before = await emailCounters(world.provider.partnerId);
     // The decision's batch in the reseller's partition is refused at its audit event, not at
     // the reseller's copy: the transfer did not move, so deciding again cannot help.
-    const { host, refused } = await refusing(
+    await rejectRefusedOnce(
+      world,
       (partnerId, operations) =>
         partnerId === world.reseller.partnerId && writesCopy(operations, 'rejected', 'reseller'),
     );
-    try {
-      const answer = await host.api('POST', `/api/me/transfers/${world.transferId}/reject`, {
-        token: world.provider.adminToken,
-        body: { reason: 'busy' },
-      });
-      expect(answer.status).toBe(409);
-      expect(answer.body).toMatchObject({
-        code: 'conflict',
-        detail: 'The resource was changed by another request; read it again and retry.',
-      });
-      expect(refused()).toBe(1);
-    } finally {
-      await host.close({ keepDatabase: true });
-    }
     expect(await emailCounters(world.provider.partnerId)).toEqual(before);
     expect(await statusSeenBy(world, world.reseller.adminToken)).toBe('pending');
     expect(await statusSeenBy(world, world.provider.adminToken)).toBe('pending');
@@ -104,24 +110,11 @@ describe('a step whose write is refused for another reason than the transfer mov
 
   it('does not settle a rejection whose provider copy was refused: it answers 409, and the timer finishes it once the refusals stop', async () => {
     const world = await pendingTransfer(app);
-    const { host, refused } = await refusing(
+    await rejectRefusedOnce(
+      world,
       (partnerId, operations) =>
         partnerId === world.provider.partnerId && writesCopy(operations, 'rejected', 'provider'),
     );
-    try {
-      const answer = await host.api('POST', `/api/me/transfers/${world.transferId}/reject`, {
-        token: world.provider.adminToken,
-        body: { reason: 'busy' },
-      });
-      expect(answer.status).toBe(409);
-      expect(answer.body).toMatchObject({
-        code: 'conflict',
-        detail: 'The resource was changed by another request; read it again and retry.',
-      });
-      expect(refused()).toBe(1);
-    } finally {
-      await host.close({ keepDatabase: true });
-    }
     // Decided on the reseller's side, not yet on the provider's: the step stays unfinished.
     expect(await statusSeenBy(world, world.reseller.adminToken)).toBe('rejected');
     expect(await statusSeenBy(world, world.provider.adminToken)).toBe('pending');
