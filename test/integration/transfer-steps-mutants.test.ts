@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WriteConflict, type PartnerDocument, type WriteOperation } from '../../shared/app/ports';
-import type { Services } from '../../shared/app/services';
 import {
   dyingAtWrite,
+  failingPartnerWrites,
   gate,
   override,
   startSecondHost,
@@ -49,18 +49,14 @@ async function rejectRefusedOnce(
   refuse: (partnerId: string, operations: Operations) => boolean,
 ) {
   let refused = 0;
-  const host = await startSecondHost(app, (services: Services) => ({
-    ...services,
-    partners: override(services.partners, {
-      commit: async (partnerId, operations) => {
-        if (refuse(partnerId, operations)) {
-          refused += 1;
-          throw new WriteConflict('exists', 1);
-        }
-        return services.partners.commit(partnerId, operations);
-      },
+  const host = await startSecondHost(
+    app,
+    failingPartnerWrites((partnerId, operations) => {
+      if (!refuse(partnerId, operations)) return null;
+      refused += 1;
+      return new WriteConflict('exists', 1);
     }),
-  }));
+  );
   try {
     const answer = await host.api('POST', `/api/me/transfers/${world.transferId}/reject`, {
       token: world.provider.adminToken,

@@ -6,7 +6,13 @@ import {
   type WriteOperation,
 } from '../../shared/app/ports';
 import { webhookDocumentId } from '../../shared/domain/webhooks';
-import { override, startSecondHost, startTestApp, type TestApp } from '../support/app';
+import {
+  failingPartnerWrites,
+  override,
+  startSecondHost,
+  startTestApp,
+  type TestApp,
+} from '../support/app';
 import { createPartnerWithProfile } from '../support/builders';
 import { ManualClock } from '../support/clock';
 import { roundTrips } from '../support/cosmos-requests';
@@ -110,18 +116,14 @@ describe('a registration whose slots are taken meanwhile', () => {
 describe('a write that fails for another reason than a conflict', () => {
   const unavailableFor = (failing: (operations: WriteOperation<PartnerDocument>[]) => boolean) => {
     let tries = 0;
-    const host = startSecondHost(app, (services) => ({
-      ...services,
-      partners: override(services.partners, {
-        commit: async (partnerId, operations) => {
-          if (failing(operations)) {
-            tries += 1;
-            throw new DependencyUnavailable('Cosmos DB');
-          }
-          return services.partners.commit(partnerId, operations);
-        },
+    const host = startSecondHost(
+      app,
+      failingPartnerWrites((_partnerId, operations) => {
+        if (!failing(operations)) return null;
+        tries += 1;
+        return new DependencyUnavailable('Cosmos DB');
       }),
-    }));
+    );
     return { host, tries: () => tries };
   };
 
